@@ -1,0 +1,89 @@
+// swift-tools-version:6.0
+//
+// agent-host: the runtime voice and chat customer-support agents run on.
+// Layout (docs/architecture.md has the map):
+//   Sources/PluginABI    the stable C ABI (headers); built through the SDK package (SDK/Sources/PluginABI links here)
+//   Sources/C*           one system-library module per C library
+//   Sources/HostNet      libuv event loop, HTTP server, HTTP client
+//   Sources/Host         plugin loading, the host table, orchestration, sessions
+//   Sources/agent-host   the one executable: argument parsing and wiring only
+//   Plugins/             the reference plugins, each its own .so
+//   SDK/                 the package plugin authors depend on
+import PackageDescription
+
+let swift6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
+/// Every plugin we ship exports only `agent_host_plugin_entry` (checked by PluginABITests).
+let pluginLinkerSettings: [LinkerSetting] = [
+    .unsafeFlags(["-Xlinker", "--version-script=\(Context.packageDirectory)/Plugins/plugin-exports.map"])
+]
+
+let package = Package(
+    name: "agent-host",
+    products: [
+        .executable(name: "agent-host", targets: ["agent-host"]),
+        .executable(name: "agent-host-bench", targets: ["agent-host-bench"]),
+        .executable(name: "support-backend", targets: ["support-backend"]),
+        // Plugins: each product is one shared object, lib<Name>.so, loaded by the host at run time.
+        .library(name: "StoreHours", type: .dynamic, targets: ["StoreHours"]),
+        .library(name: "BenchTools", type: .dynamic, targets: ["BenchTools"]),
+    ],
+    dependencies: [
+        .package(path: "SDK"),
+    ],
+    targets: [
+        // ---- C libraries ----
+        .systemLibrary(name: "CLibUV", pkgConfig: "libuv", providers: [.apt(["libuv1-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CHTTPParser", providers: [.apt(["libhttp-parser-dev"])]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+
+        // ---- networking: libuv loop, HTTP server and client ----
+        // Typed C shims for what Swift cannot call directly (variadic curl functions, macros).
+        .target(name: "CHostShims", dependencies: ["CCurl"]),
+        .target(name: "HostNet", dependencies: ["CLibUV", "CHTTPParser", "CCurl", "CHostShims"], swiftSettings: swift6),
+
+        // ---- the reference company backend the seed's tools call ----
+        .target(name: "ReferenceBackend", dependencies: ["HostNet", "CSQLite"], swiftSettings: swift6),
+        .executableTarget(name: "support-backend", dependencies: ["ReferenceBackend"], swiftSettings: swift6),
+
+        // ---- the host ----
+        .target(
+            name: "Host",
+            dependencies: [
+                .product(name: "PluginABI", package: "SDK"),
+                .product(name: "AgentHostToolchain", package: "SDK"),
+                "HostNet",
+                "CLibUV",
+            ],
+            swiftSettings: swift6
+        ),
+        .executableTarget(name: "agent-host", dependencies: ["Host"], swiftSettings: swift6),
+        .executableTarget(
+            name: "agent-host-bench",
+            dependencies: ["Host", .product(name: "PluginABI", package: "SDK")],
+            swiftSettings: swift6
+        ),
+
+        // ---- plugins ----
+        .target(name: "StoreHours", dependencies: [.product(name: "PluginABI", package: "SDK")],
+                path: "Plugins/StoreHours", linkerSettings: pluginLinkerSettings),
+        .target(name: "BenchTools", dependencies: [.product(name: "AgentHostSDK", package: "SDK")],
+                path: "Plugins/BenchTools", swiftSettings: swift6, linkerSettings: pluginLinkerSettings),
+
+        // ---- tests ----
+        .testTarget(
+            name: "PluginABITests",
+            dependencies: ["Host", .product(name: "PluginABI", package: "SDK")],
+            exclude: ["Fixtures"],
+            swiftSettings: swift6
+        ),
+        .testTarget(name: "HostNetTests", dependencies: ["HostNet"], swiftSettings: swift6),
+        .testTarget(name: "ReferenceBackendTests", dependencies: ["ReferenceBackend", "HostNet"], swiftSettings: swift6),
+        .testTarget(
+            name: "HostTests",
+            dependencies: ["Host", .product(name: "AgentHostPluginTesting", package: "SDK")],
+            swiftSettings: swift6
+        ),
+    ]
+)

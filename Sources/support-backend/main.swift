@@ -1,0 +1,1 @@
+print("support-backend: not built yet")
