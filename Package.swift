@@ -26,7 +26,7 @@ let package = Package(
         .executable(name: "support-backend", targets: ["support-backend"]),
         // Plugins: each product is one shared object, lib<Name>.so, loaded by the host at run time.
         .library(name: "StoreHours", type: .dynamic, targets: ["StoreHours"]),
-        .library(name: "BenchTools", type: .dynamic, targets: ["BenchTools"]),
+        .library(name: "SwiftSamples", type: .dynamic, targets: ["SwiftSamples"]),
     ],
     dependencies: [
         .package(path: "SDK"),
@@ -68,13 +68,14 @@ let package = Package(
         // ---- plugins ----
         .target(name: "StoreHours", dependencies: [.product(name: "PluginABI", package: "SDK")],
                 path: "Plugins/StoreHours", linkerSettings: pluginLinkerSettings),
-        .target(name: "BenchTools", dependencies: [.product(name: "AgentHostSDK", package: "SDK")],
-                path: "Plugins/BenchTools", swiftSettings: swift6, linkerSettings: pluginLinkerSettings),
+        .target(name: "SwiftSamples", dependencies: [.product(name: "AgentHostSDK", package: "SDK")],
+                path: "Plugins/SwiftSamples", swiftSettings: swift6, linkerSettings: pluginLinkerSettings),
 
         // ---- tests ----
+        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swift6),
         .testTarget(
             name: "PluginABITests",
-            dependencies: ["Host", .product(name: "PluginABI", package: "SDK")],
+            dependencies: ["Host", "TestSupport", .product(name: "PluginABI", package: "SDK")],
             exclude: ["Fixtures"],
             swiftSettings: swift6
         ),
@@ -82,7 +83,7 @@ let package = Package(
         .testTarget(name: "ReferenceBackendTests", dependencies: ["ReferenceBackend", "HostNet"], swiftSettings: swift6),
         .testTarget(
             name: "HostTests",
-            dependencies: ["Host", .product(name: "AgentHostPluginTesting", package: "SDK")],
+            dependencies: ["Host", "HostNet", "TestSupport", .product(name: "AgentHostPluginTesting", package: "SDK")],
             swiftSettings: swift6
         ),
     ]

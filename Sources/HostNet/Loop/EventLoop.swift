@@ -1,4 +1,5 @@
 import CLibUV
+import Dispatch
 import Glibc
 import Synchronization
 
@@ -8,10 +9,12 @@ import Synchronization
 /// Lifecycle: `init` → `start()` (own thread) or `run()` (caller's thread) → `stop()`.
 public final class EventLoop: @unchecked Sendable {
     // @unchecked: `uv` and the handles are used only on the loop thread; cross-thread state
-    // (`pending`, `threadID`) is behind a Mutex or atomic.
+    // (`inbox`, `threadID`) is behind a Mutex or atomic.
     public let uv: UnsafeMutablePointer<uv_loop_t>
     private let wakeup: UnsafeMutablePointer<uv_async_t>
-    private let pending = Mutex<[@Sendable () -> Void]>([])
+    /// Work waiting for the loop thread. `closed` flips once the loop has finished: from then on
+    /// `uv_async_send` would write to a closed descriptor (libuv aborts), so work is refused.
+    private let inbox = Mutex<(work: [@Sendable () -> Void], closed: Bool)>(([], false))
     private let loopThread = Atomic<UInt>(0)
     private let stopping = Atomic<Bool>(false)
     private var thread: pthread_t?
@@ -39,15 +42,36 @@ public final class EventLoop: @unchecked Sendable {
 
     /// [thread-safe] Runs `work` on the loop thread, in submission order. From the loop thread
     /// itself it is still deferred to the next loop iteration (never re-entrant).
-    public func execute(_ work: @escaping @Sendable () -> Void) {
-        pending.withLock { $0.append(work) }
-        uv_async_send(wakeup)
+    /// Returns false (and drops `work`) once the loop has finished running.
+    @discardableResult
+    public func execute(_ work: @escaping @Sendable () -> Void) -> Bool {
+        inbox.withLock { inbox in
+            guard !inbox.closed else { return false }
+            inbox.work.append(work)
+            // Sent under the lock so it can never race with the loop closing the async handle.
+            uv_async_send(wakeup)
+            return true
+        }
+    }
+
+    /// [thread-safe] Runs `work` on the loop thread and waits for its result: inline when already
+    /// on the loop thread, nil when the loop has finished. Never call it from a loop callback of
+    /// another loop that this loop waits on.
+    public func submitAndWait<T: Sendable>(_ work: @escaping @Sendable () -> T) -> T? {
+        if inLoopThread { return work() }
+        let result = Mutex<T?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        guard execute({ result.withLock { $0 = work() }; done.signal() }) else { return nil }
+        done.wait()
+        return result.withLock { $0 }
     }
 
     /// Runs the loop on the calling thread until `stop()`.
     public func run() {
         loopThread.store(UInt(bitPattern: Int(bitPattern: pthread_self())), ordering: .releasing)
         uv_run(uv, UV_RUN_DEFAULT)
+        // Work queued before this point still runs; later `execute` calls are refused.
+        inbox.withLock { $0.closed = true }
         drainPending()
         closeAllHandles()
     }
@@ -80,9 +104,9 @@ public final class EventLoop: @unchecked Sendable {
 
     private func drainPending() {
         while true {
-            let batch = pending.withLock { work -> [@Sendable () -> Void] in
-                defer { work.removeAll(keepingCapacity: true) }
-                return work
+            let batch = inbox.withLock { inbox -> [@Sendable () -> Void] in
+                defer { inbox.work.removeAll(keepingCapacity: true) }
+                return inbox.work
             }
             if batch.isEmpty { return }
             for work in batch { work() }

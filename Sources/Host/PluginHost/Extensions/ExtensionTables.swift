@@ -1,0 +1,21 @@
+import PluginABI
+
+/// The static service tables behind `get_extension`. One table per extension for the whole
+/// process; the instance comes from the `host` argument of each call.
+enum ExtensionTables {
+    static func table(for id: String) -> UnsafeRawPointer? {
+        switch id {
+        case AH_EXT_SESSION_KV: return UnsafeRawPointer(sessionKVTable)
+        case AH_EXT_METRICS: return UnsafeRawPointer(metricsTable)
+        case AH_EXT_TIMER: return UnsafeRawPointer(timerTable)
+        default: return nil
+        }
+    }
+}
+
+/// Allocates a table once; it is never freed (plugins may hold the pointer until shutdown).
+func permanentTable<T>(_ value: T) -> UnsafeMutablePointer<T> {
+    let pointer = UnsafeMutablePointer<T>.allocate(capacity: 1)
+    pointer.initialize(to: value)
+    return pointer
+}

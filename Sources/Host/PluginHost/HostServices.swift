@@ -1,0 +1,28 @@
+import HostNet
+
+/// The shared services behind the host table's extensions, one set per host process.
+public final class HostServices: Sendable {
+    public let router: CompletionRouter
+    public let logger: Logger
+    public let metrics: MetricsRegistry
+    public let sessionValues: SessionValueStore
+    /// The loop that runs timers and HTTP for plugins; nil in contexts without one (then the
+    /// timer and HTTP extensions are not offered).
+    public let loop: EventLoop?
+
+    public init(router: CompletionRouter = CompletionRouter(), logger: Logger = .shared,
+                metrics: MetricsRegistry = MetricsRegistry(), loop: EventLoop? = nil) {
+        self.router = router
+        self.logger = logger
+        self.metrics = metrics
+        self.sessionValues = SessionValueStore()
+        self.loop = loop
+    }
+
+    /// Extensions these services can back (timers need a loop).
+    public var providedExtensions: Set<String> {
+        var ids: Set<String> = ["agent_host.session-kv/1", "agent_host.metrics/1"]
+        if loop != nil { ids.insert("agent_host.timer/1") }
+        return ids
+    }
+}

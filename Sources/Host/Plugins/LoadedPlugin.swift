@@ -1,0 +1,76 @@
+import PluginABI
+
+/// A shared object the loader accepted: its entry, factory and the components it provides.
+/// Never unloaded (opened with RTLD_NODELETE; we never dlclose: see docs/abi.md).
+public final class LoadedPlugin: @unchecked Sendable {
+    // @unchecked: immutable after loading; the C pointers target the plugin's static storage.
+    public let path: String
+    public let abiMajor: UInt16
+    public let abiMinor: UInt16
+    public let toolchain: String
+    public let components: [ComponentDescriptor]
+    /// Remarks an operator may want to know (e.g. built for a newer minor ABI).
+    public let notes: [String]
+    let entry: UnsafePointer<ah_plugin_entry_t>
+    let factory: UnsafePointer<ah_plugin_factory_t>
+    let descriptorPointers: [String: UnsafePointer<ah_plugin_descriptor_t>]
+
+    init(path: String, entry: UnsafePointer<ah_plugin_entry_t>, factory: UnsafePointer<ah_plugin_factory_t>,
+         components: [(ComponentDescriptor, UnsafePointer<ah_plugin_descriptor_t>)], notes: [String]) {
+        self.path = path
+        self.entry = entry
+        self.factory = factory
+        self.abiMajor = entry.pointee.abi_major
+        self.abiMinor = entry.pointee.abi_minor
+        self.toolchain = String(cString: entry.pointee.toolchain)
+        self.components = components.map(\.0)
+        self.descriptorPointers = Dictionary(components.map { ($0.0.id, $0.1) }, uniquingKeysWith: { first, _ in first })
+        self.notes = notes
+    }
+
+    /// "C" for plugins without a runtime constraint, else the toolchain string.
+    public var language: String { toolchain == AH_TOOLCHAIN_NONE ? "no runtime constraint" : toolchain }
+
+    /// Calls the plugin's shutdown; the image stays mapped.
+    func shutdown() {
+        entry.pointee.shutdown()
+    }
+}
+
+/// A file the loader would not use, and why (one line, for `agent-host plugins list`).
+public struct PluginRefusal: Error, Sendable, Equatable, CustomStringConvertible {
+    public let path: String
+    public let reason: String
+
+    public init(path: String, reason: String) {
+        self.path = path
+        self.reason = reason
+    }
+
+    public var description: String { "\(path): \(reason)" }
+}
+
+/// What loading the configured directories produced.
+public struct PluginCatalog: Sendable {
+    public var directories: [String] = []
+    public var loaded: [LoadedPlugin] = []
+    public var refused: [PluginRefusal] = []
+
+    public init() {}
+
+    public var components: [ComponentDescriptor] { loaded.flatMap(\.components) }
+
+    /// The plugin providing component `id`.
+    public func plugin(providing id: String) -> LoadedPlugin? {
+        loaded.first { $0.descriptorPointers[id] != nil }
+    }
+
+    public func component(_ id: String) -> ComponentDescriptor? {
+        components.first { $0.id == id }
+    }
+
+    /// Shuts every plugin down (after all instances were destroyed), in reverse load order.
+    public func shutdownAll() {
+        for plugin in loaded.reversed() { plugin.shutdown() }
+    }
+}
