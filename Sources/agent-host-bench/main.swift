@@ -1,1 +1,24 @@
-print("bench")
+// agent-host-bench: benchmarks that print figures (docs/benchmarks.md says how to read them).
+//   agent-host-bench abi [--iterations N]   cost of a tool call through the plugin ABI vs a direct Swift call
+import Foundation
+import Host
+
+var arguments = Array(CommandLine.arguments.dropFirst())
+let command = arguments.first ?? "abi"
+var iterations = 200_000
+if let index = arguments.firstIndex(of: "--iterations"), index + 1 < arguments.count, let n = Int(arguments[index + 1]) {
+    iterations = n
+}
+
+switch command {
+case "abi":
+    do {
+        try ABIBenchmark(iterations: iterations).run()
+    } catch {
+        FileHandle.standardError.write(Data("agent-host-bench: \(error)\n".utf8))
+        exit(1)
+    }
+default:
+    FileHandle.standardError.write(Data("usage: agent-host-bench abi [--iterations N]\n".utf8))
+    exit(2)
+}
