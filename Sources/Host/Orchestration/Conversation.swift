@@ -1,0 +1,162 @@
+import Foundation
+import HostNet
+import PluginABI
+
+/// One caller's session: the current agent, the conversation so far, each agent's scratch
+/// state, and the turns run across plugins. Loop-confined: every method runs on `loop`'s thread
+/// (public entry points hop there themselves), so no locks guard this state.
+public final class Conversation: @unchecked Sendable {
+    // @unchecked: all mutable state is touched only on `loop`'s thread.
+    public struct Message: Sendable {
+        public let role: String  // "user" | "agent"
+        public let agent: String?
+        public let text: String
+    }
+
+    public typealias EventHandler = @Sendable (ConversationEvent) -> Void
+
+    public let id: String
+    public let tenant: TenantRuntime
+    public let caller: String
+    public let loop: EventLoop
+    let services: HostServices
+    let onEvent: EventHandler
+
+    public private(set) var currentAgentID: String
+    public private(set) var history: [Message] = []
+    public private(set) var ended: String?
+    public let returning: Bool
+    let previousSessions: [Any]
+    var agentStates: [String: String] = [:]
+    var turnNumber = 0
+    var currentTurn: TurnRun?
+    var pendingInputs: [String] = []
+    /// What the session record keeps (issue #4 persists it).
+    public private(set) var agentsVisited: [String] = []
+    public private(set) var toolsCalled: [String] = []
+    public let startedAt = Date()
+
+    public init(tenant: TenantRuntime, caller: String, loop: EventLoop, services: HostServices,
+                sessionID: String = UUID().uuidString.lowercased(), previousSessions: [Any] = [],
+                onEvent: @escaping EventHandler) {
+        self.id = sessionID
+        self.tenant = tenant
+        self.caller = caller
+        self.loop = loop
+        self.services = services
+        self.onEvent = onEvent
+        self.previousSessions = previousSessions
+        self.returning = !previousSessions.isEmpty
+        self.currentAgentID = tenant.configuration.entryAgent
+    }
+
+    var currentAgent: TenantRuntime.Agent { tenant.agents[currentAgentID] ?? tenant.entryAgent }
+
+    // MARK: public entry points (any thread)
+
+    /// Emits the `session` event. With `greet`, the entry agent takes a step on empty input
+    /// (voice calls: the agent speaks first).
+    public func start(greet: Bool = false) {
+        loop.execute { [self] in
+            emit(.session(sessionID: id, tenant: tenant.id, caller: caller, agent: currentAgent.name, returning: returning))
+            agentsVisited.append(currentAgent.name)
+            if greet { beginTurn(input: "", announceUser: false) }
+        }
+    }
+
+    /// The caller said or typed `text`. Turns run one at a time; input arriving mid-turn waits.
+    public func send(_ text: String) {
+        loop.execute { [self] in
+            guard ended == nil else { return }
+            if currentTurn != nil {
+                pendingInputs.append(text)
+            } else {
+                beginTurn(input: text, announceUser: true)
+            }
+        }
+    }
+
+    /// Ends the session (caller hung up, shutdown, timeout); an open turn is cancelled.
+    public func end(reason: String) {
+        loop.execute { [self] in finish(reason: reason) }
+    }
+
+    // MARK: loop-thread internals
+
+    func emit(_ event: ConversationEvent) {
+        onEvent(event)
+    }
+
+    func beginTurn(input: String, announceUser: Bool) {
+        turnNumber += 1
+        if announceUser {
+            emit(.user(text: input, final: true))
+            history.append(Message(role: "user", agent: nil, text: input))
+        }
+        let turn = TurnRun(conversation: self, input: input)
+        currentTurn = turn
+        turn.step(agent: currentAgent, handedOffFrom: nil)
+    }
+
+    /// Called by the turn when it reached `turn_end` (or the session ended in it).
+    func turnFinished(_ turn: TurnRun) {
+        guard currentTurn === turn else { return }
+        currentTurn = nil
+        if ended == nil, !pendingInputs.isEmpty {
+            beginTurn(input: pendingInputs.removeFirst(), announceUser: true)
+        }
+    }
+
+    func agentSaid(_ text: String, agent: TenantRuntime.Agent) {
+        emit(.agent(agent: agent.name, text: text))
+        history.append(Message(role: "agent", agent: agent.name, text: text))
+    }
+
+    func switchAgent(to agent: TenantRuntime.Agent) {
+        currentAgentID = agent.id
+        if agentsVisited.last != agent.name { agentsVisited.append(agent.name) }
+    }
+
+    func noteToolCall(_ name: String) {
+        toolsCalled.append(name)
+    }
+
+    func finish(reason: String) {
+        guard ended == nil else { return }
+        ended = reason
+        currentTurn?.cancel()
+        currentTurn = nil
+        pendingInputs.removeAll()
+        services.sessionValues.drop(session: id)
+        emit(.end(reason: reason))
+    }
+
+    /// The step context JSON (docs/abi.md): keys are only ever added.
+    func contextJSON(for agent: TenantRuntime.Agent, input: String, handedOffFrom: (TenantRuntime.Agent, String?)?) -> String {
+        var context = agent.contextFragments
+        context["session_id"] = id
+        context["tenant"] = tenant.id
+        context["caller"] = ["id": caller, "returning": returning]
+        context["turn"] = turnNumber
+        context["input"] = input
+        context["history"] = history.map { m -> [String: Any] in
+            var entry: [String: Any] = ["role": m.role, "text": m.text]
+            if let agent = m.agent { entry["agent"] = agent }
+            return entry
+        }
+        context["previous_sessions"] = previousSessions
+        context["entry_agent"] = ["id": tenant.entryAgent.id, "name": tenant.entryAgent.name]
+        if let (from, reason) = handedOffFrom {
+            var origin: [String: Any] = ["id": from.id, "name": from.name]
+            if let reason { origin["reason"] = reason }
+            context["handed_off_from"] = origin
+        }
+        if let state = agentStates[agent.id], let value = try? JSONSerialization.jsonObject(with: Data(state.utf8), options: [.fragmentsAllowed]) {
+            context["state"] = value
+        } else {
+            context["state"] = NSNull()
+        }
+        let data = (try? JSONSerialization.data(withJSONObject: context, options: [.withoutEscapingSlashes])) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+}

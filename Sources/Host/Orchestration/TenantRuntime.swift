@@ -1,0 +1,92 @@
+import Foundation
+
+/// One tenant's plugins, instantiated: its agents by id, its tools by function name, and the
+/// routing and tool material each agent's steps carry. Immutable after creation, so sessions on
+/// any loop may read it.
+public final class TenantRuntime: Sendable {
+    public struct Agent: Sendable {
+        public let instance: PluginInstance
+        public var id: String { instance.descriptor.id }
+        public var name: String { instance.descriptor.name }
+        /// Function names this agent may call (its profile's tools that the tenant enabled).
+        public let allowedTools: Set<String>
+        /// Context fragments precomputed once: the other agents as handoff targets, the tools.
+        /// (JSONSerialization values: immutable after init, read-only from any thread.)
+        nonisolated(unsafe) let contextFragments: [String: Any]
+    }
+
+    public struct Problem: Error, Sendable, CustomStringConvertible {
+        public let description: String
+    }
+
+    public let configuration: TenantConfiguration
+    public let agents: [String: Agent]
+    public let tools: [String: PluginInstance]
+    public var id: String { configuration.id }
+    public var entryAgent: Agent { agents[configuration.entryAgent]! }
+    /// Components that could not be created for this tenant, with why (the rest still serve).
+    public let problems: [String]
+
+    /// Creates the tenant's instances from loaded plugins. Throws when the entry agent cannot
+    /// serve; other failures are collected in `problems` and logged.
+    public init(configuration: TenantConfiguration, catalog: PluginCatalog, services: HostServices) throws(Problem) {
+        self.configuration = configuration
+        var problems: [String] = []
+        var agentInstances: [PluginInstance] = []
+        var tools: [String: PluginInstance] = [:]
+        for componentID in configuration.plugins {
+            guard let plugin = catalog.plugin(providing: componentID) else {
+                problems.append("\(componentID): no loaded plugin provides it")
+                continue
+            }
+            do {
+                let instance = try PluginInstance.create(componentID, from: plugin, tenantID: configuration.id,
+                                                         settingsJSON: configuration.settings[componentID] ?? "{}",
+                                                         grantedExtensions: configuration.grantedExtensions, services: services)
+                switch instance.descriptor.kind {
+                case .agent?: agentInstances.append(instance)
+                case .tool?:
+                    let name = instance.descriptor.tool?.name ?? componentID
+                    if let other = tools[name] {
+                        problems.append("\(componentID): tool name \(name) already provided by \(other.descriptor.id)")
+                    } else {
+                        tools[name] = instance
+                    }
+                case nil: break
+                }
+            } catch {
+                problems.append(error.message)
+            }
+        }
+        for problem in problems {
+            services.logger.log(.warning, "tenant \(configuration.id)", problem)
+        }
+        self.problems = problems
+        self.tools = tools
+        let toolEntries: [String: [String: Any]] = tools.mapValues { instance in
+            let schema = (try? JSONSerialization.jsonObject(with: Data((instance.descriptor.tool?.parametersSchema ?? "{}").utf8))) ?? [:]
+            return ["name": instance.descriptor.tool?.name ?? "", "description": instance.descriptor.description ?? "", "parameters": schema]
+        }
+        var agents: [String: Agent] = [:]
+        for instance in agentInstances {
+            let targets: [[String: Any]] = agentInstances.filter { $0 !== instance }.map { other in
+                ["id": other.descriptor.id, "name": other.descriptor.name,
+                 "description": other.descriptor.agent?.handoffDescription ?? "", "examples": other.descriptor.agent?.examples ?? []]
+            }
+            let allowed = Set(instance.descriptor.agent?.toolNames ?? []).intersection(tools.keys)
+            let toolList = allowed.sorted().compactMap { toolEntries[$0] }
+            agents[instance.descriptor.id] = Agent(
+                instance: instance, allowedTools: allowed,
+                contextFragments: ["handoff_targets": targets, "tools": toolList])
+        }
+        guard let entry = agents[configuration.entryAgent] else {
+            throw Problem(description: "tenant \(configuration.id): entry agent \(configuration.entryAgent) is not available (\(problems.joined(separator: "; ")))")
+        }
+        self.agents = agents
+        _ = entry
+    }
+
+    public func agent(named name: String) -> Agent? {
+        agents.values.first { $0.name == name }
+    }
+}
