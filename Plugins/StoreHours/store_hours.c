@@ -201,7 +201,7 @@ static ah_status_t tool_invoke(const ah_plugin_t *plugin, const ah_tool_call_t *
     if (plugin == NULL || call == NULL)
         return fail(error, AH_ERR_INVALID_ARGUMENT, "store_hours: invoke needs a call");
     const sh_instance_t *self = plugin->plugin_data;
-    sh_date_t d;
+    sh_date_t d = {0, 0, 0};  /* set by the parser or from today; initialised for -O2 flow analysis */
     ah_status_t status = parse_arguments(call->arguments_json, call->arguments_len, &d, error);
     if (status != AH_OK) return status;
 

@@ -1,1 +1,59 @@
 #include "host_shims.h"
+
+/* CURL_GLOBAL_DEFAULT is a composite macro, which Swift does not import. */
+CURLcode host_curl_global_init_default(void) { return curl_global_init(CURL_GLOBAL_DEFAULT); }
+
+/* Variadic curl_easy_setopt, with a long argument (flags, sizes, timeouts in ms). */
+CURLcode host_curl_easy_setopt_long(CURL *easy, CURLoption option, long value) {
+    return curl_easy_setopt(easy, option, value);
+}
+
+/* Variadic curl_easy_setopt, with a pointer argument (strings, slists, callback userdata, error buffer). */
+CURLcode host_curl_easy_setopt_pointer(CURL *easy, CURLoption option, void *value) {
+    return curl_easy_setopt(easy, option, value);
+}
+
+/* Variadic curl_easy_setopt, with a write/header/read callback (they share one signature). */
+CURLcode host_curl_easy_setopt_data_callback(CURL *easy, CURLoption option, host_curl_data_callback callback) {
+    return curl_easy_setopt(easy, option, callback);
+}
+
+/* Variadic curl_easy_setopt, with a curl_off_t argument (the *_LARGE size options). */
+CURLcode host_curl_easy_setopt_off_t(CURL *easy, CURLoption option, curl_off_t value) {
+    return curl_easy_setopt(easy, option, value);
+}
+
+/* Variadic curl_multi_setopt, with a long argument (connection limits). */
+CURLMcode host_curl_multi_setopt_long(CURLM *multi, CURLMoption option, long value) {
+    return curl_multi_setopt(multi, option, value);
+}
+
+/* Variadic curl_multi_setopt, with a pointer argument (CURLMOPT_SOCKETDATA / CURLMOPT_TIMERDATA). */
+CURLMcode host_curl_multi_setopt_pointer(CURLM *multi, CURLMoption option, void *value) {
+    return curl_multi_setopt(multi, option, value);
+}
+
+/* Variadic curl_multi_setopt for CURLMOPT_SOCKETFUNCTION (multi-socket integration with libuv). */
+CURLMcode host_curl_multi_setopt_socket_callback(CURLM *multi, curl_socket_callback callback) {
+    return curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, callback);
+}
+
+/* Variadic curl_multi_setopt for CURLMOPT_TIMERFUNCTION (multi-socket integration with libuv). */
+CURLMcode host_curl_multi_setopt_timer_callback(CURLM *multi, curl_multi_timer_callback callback) {
+    return curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, callback);
+}
+
+/* Variadic curl_easy_getinfo, for long results (response code, os errno). */
+CURLcode host_curl_easy_getinfo_long(CURL *easy, CURLINFO info, long *value) {
+    return curl_easy_getinfo(easy, info, value);
+}
+
+/* Variadic curl_easy_getinfo, for string results (effective URL, content type). */
+CURLcode host_curl_easy_getinfo_string(CURL *easy, CURLINFO info, const char **value) {
+    return curl_easy_getinfo(easy, info, value);
+}
+
+/* Variadic curl_easy_getinfo, for pointer results (CURLINFO_PRIVATE). */
+CURLcode host_curl_easy_getinfo_pointer(CURL *easy, CURLINFO info, void **value) {
+    return curl_easy_getinfo(easy, info, value);
+}

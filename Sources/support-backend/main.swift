@@ -1,1 +1,66 @@
-print("support-backend: not built yet")
+// support-backend [--host 127.0.0.1] [--port 8090] [--api-key KEY] [--data DIR]
+// A thin main: parse arguments, run `ReferenceBackend`, stop on SIGINT/SIGTERM.
+import Dispatch
+import Glibc
+import HostNet
+import ReferenceBackend
+
+/// One line to stderr (write(2): the C `stderr` global is not concurrency-safe in Swift 6).
+func complain(_ line: String) {
+    let bytes = Array("support-backend: \(line)\n".utf8)
+    _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+}
+
+func fail(_ message: String) -> Never {
+    complain("\(message) (usage: support-backend [--host HOST] [--port PORT] [--api-key KEY] [--data DIR])")
+    exit(2)
+}
+
+var configuration = ReferenceBackend.Configuration()
+var arguments = CommandLine.arguments.dropFirst()
+while let flag = arguments.popFirst() {
+    if flag == "--help" || flag == "-h" {
+        print("usage: support-backend [--host 127.0.0.1] [--port 8090] [--api-key KEY] [--data DIR]")
+        exit(0)
+    }
+    guard ["--host", "--port", "--api-key", "--data"].contains(flag) else { fail("unknown option \(flag)") }
+    guard let value = arguments.popFirst() else { fail("\(flag) needs a value") }
+    switch flag {
+    case "--host": configuration.host = value
+    case "--port":
+        guard let port = Int(value), (0...65_535).contains(port) else { fail("--port must be 0-65535, got \(value)") }
+        configuration.port = port
+    case "--api-key":
+        guard !value.isEmpty else { fail("--api-key must not be empty") }
+        configuration.apiKey = value
+    case "--data": configuration.dataDirectory = value
+    default: fail("unknown option \(flag)")   // unreachable: checked above
+    }
+}
+
+let backend = ReferenceBackend(configuration: configuration)
+let port: Int
+do {
+    port = try backend.start()
+} catch {
+    complain("cannot start: \(error)")
+    exit(1)
+}
+
+// Signals are watched on the loop (uv_signal_t), not in a C signal handler.
+let terminated = DispatchSemaphore(value: 0)
+let loop = backend.eventLoop!
+loop.execute {
+    for signal in [SIGINT, SIGTERM] {
+        let watcher = LoopSignal(loop: loop)
+        watcher.start(signal: signal) { _ in
+            watcher.close()
+            terminated.signal()
+        }
+    }
+}
+
+print("support-backend listening on http://\(configuration.host):\(port)")
+fflush(nil)   // all streams: the line must reach a pipe now, not at exit
+terminated.wait()
+backend.stop()

@@ -3,4 +3,28 @@
 /* Typed wrappers for C APIs Swift cannot call directly (variadic functions, function-like macros).
  * Each function says which API it wraps and why it exists. */
 #include <curl/curl.h>
+
+/* The signature curl uses for CURLOPT_WRITEFUNCTION, CURLOPT_HEADERFUNCTION and CURLOPT_READFUNCTION. */
+typedef size_t (*host_curl_data_callback)(char *buffer, size_t size, size_t count, void *userdata);
+
+/* curl_global_init(CURL_GLOBAL_DEFAULT): the flag is a macro built from other macros. */
+CURLcode host_curl_global_init_default(void);
+
+/* curl_easy_setopt is variadic; these pin the third argument's type (long, pointer, data callback, curl_off_t). */
+CURLcode host_curl_easy_setopt_long(CURL *easy, CURLoption option, long value);
+CURLcode host_curl_easy_setopt_pointer(CURL *easy, CURLoption option, void *value);
+CURLcode host_curl_easy_setopt_data_callback(CURL *easy, CURLoption option, host_curl_data_callback callback);
+CURLcode host_curl_easy_setopt_off_t(CURL *easy, CURLoption option, curl_off_t value);
+
+/* curl_multi_setopt is variadic; these pin its argument type (long, pointer, socket and timer callbacks). */
+CURLMcode host_curl_multi_setopt_long(CURLM *multi, CURLMoption option, long value);
+CURLMcode host_curl_multi_setopt_pointer(CURLM *multi, CURLMoption option, void *value);
+CURLMcode host_curl_multi_setopt_socket_callback(CURLM *multi, curl_socket_callback callback);
+CURLMcode host_curl_multi_setopt_timer_callback(CURLM *multi, curl_multi_timer_callback callback);
+
+/* curl_easy_getinfo is variadic; these pin the out-parameter's type (long, string, pointer). */
+CURLcode host_curl_easy_getinfo_long(CURL *easy, CURLINFO info, long *value);
+CURLcode host_curl_easy_getinfo_string(CURL *easy, CURLINFO info, const char **value);
+CURLcode host_curl_easy_getinfo_pointer(CURL *easy, CURLINFO info, void **value);
+
 #endif

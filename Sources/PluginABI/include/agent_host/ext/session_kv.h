@@ -22,14 +22,14 @@ typedef void (*ah_kv_reader_t)(void *user_data, const char *value, size_t value_
 
 typedef struct ah_host_session_kv {
     uint32_t struct_size;
-    /* [session-thread] Calls `reader` once with the value of `key` and returns AH_OK, or returns
+    /* [thread-safe] Calls `reader` once with the value of `key` and returns AH_OK, or returns
      * AH_ERR_NOT_FOUND (unknown session or key) without calling it. */
     ah_status_t (*get)(const ah_host_t *host, const char *session_id, const char *key,
                        ah_kv_reader_t reader, void *user_data);
-    /* [session-thread] Stores a copy of `value` under `key` (at most 64 KiB per value). */
+    /* [thread-safe] Stores a copy of `value` under `key` (at most 64 KiB per value). */
     ah_status_t (*set)(const ah_host_t *host, const char *session_id, const char *key,
                        const char *value, size_t value_len);
-    /* [session-thread] Removes `key`; AH_OK also when it was absent. */
+    /* [thread-safe] Removes `key`; AH_OK also when it was absent. */
     ah_status_t (*remove)(const ah_host_t *host, const char *session_id, const char *key);
 } ah_host_session_kv_t;
 

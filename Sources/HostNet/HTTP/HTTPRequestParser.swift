@@ -1,0 +1,167 @@
+import CHTTPParser
+
+/// Incremental HTTP/1.1 request parsing over libhttp-parser, with this server's limits.
+/// A pure state machine (bytes in, events out, no sockets) so the connection's I/O can change —
+/// e.g. hand the socket to a WebSocket after an upgrade — without touching the parsing.
+///
+/// The parser pauses after each event, so exactly one request is in flight per connection:
+/// pipelined bytes stay unparsed until the connection calls `resume()`.
+final class HTTPRequestParser {
+    enum Event {
+        /// The headers carried `Expect: 100-continue`; answer `100 Continue`, then `resume()`.
+        case expectContinue
+        /// A complete request; `resume()` once it has been answered.
+        case request(HTTPRequest)
+        /// Malformed or over a limit: answer `status` and close (the stream is out of sync).
+        case failure(status: Int, reason: String)
+    }
+
+    private let maxHeaderBytes: Int
+    private let maxBodyBytes: Int
+    // Allocated, not stored inline: C keeps these addresses across calls.
+    private let parser = UnsafeMutablePointer<http_parser>.allocate(capacity: 1)
+    private let settings = UnsafeMutablePointer<http_parser_settings>.allocate(capacity: 1)
+
+    // The message being parsed.
+    private var url: [UInt8] = []
+    private var fields: [(name: [UInt8], value: [UInt8])] = []
+    private var lastWasValue = false
+    private var headerBytes = 0
+    private var body: [UInt8] = []
+    private var head: HTTPRequest?
+    private var event: Event?
+
+    init(maxHeaderBytes: Int, maxBodyBytes: Int) {
+        self.maxHeaderBytes = maxHeaderBytes
+        self.maxBodyBytes = maxBodyBytes
+        http_parser_init(parser, HTTP_REQUEST)
+        parser.pointee.data = Unmanaged.passUnretained(self).toOpaque()
+        http_parser_settings_init(settings)
+        Self.installCallbacks(settings)
+    }
+
+    deinit {
+        parser.deallocate()
+        settings.deallocate()
+    }
+
+    /// Parses as much of `bytes` as it can. Returns how many were consumed and the event, if one
+    /// stopped parsing; after `.failure` the parser is unusable.
+    func feed(_ bytes: UnsafeRawBufferPointer) -> (consumed: Int, event: Event?) {
+        guard let base = bytes.baseAddress, !bytes.isEmpty else { return (0, nil) }
+        event = nil
+        let consumed = http_parser_execute(parser, settings, base.assumingMemoryBound(to: CChar.self), bytes.count)
+        let errno = http_errno(parser.pointee.http_errno)
+        if let event { return (consumed, event) }
+        if errno == HPE_OK { return (consumed, nil) }
+        if errno == HPE_HEADER_OVERFLOW { return (consumed, .failure(status: 431, reason: "request headers too large")) }
+        return (consumed, .failure(status: 400, reason: String(cString: http_errno_description(errno))))
+    }
+
+    /// Continues after `.expectContinue` or `.request`.
+    func resume() { http_parser_pause(parser, 0) }
+
+    private func fail(_ status: Int, _ reason: String) -> Int32 {
+        event = .failure(status: status, reason: reason)
+        return -1
+    }
+
+    private func pause(with event: Event) {
+        self.event = event
+        http_parser_pause(parser, 1)
+    }
+
+    // MARK: callbacks (called from inside http_parser_execute)
+
+    fileprivate func messageBegin() -> Int32 {
+        url.removeAll(keepingCapacity: true)
+        fields.removeAll(keepingCapacity: true)
+        body = []
+        headerBytes = 0
+        lastWasValue = false
+        head = nil
+        return 0
+    }
+
+    fileprivate func url(_ chunk: UnsafeRawBufferPointer) -> Int32 {
+        headerBytes += chunk.count
+        guard headerBytes <= maxHeaderBytes else { return fail(431, "request headers too large") }
+        url += chunk
+        return 0
+    }
+
+    fileprivate func headerField(_ chunk: UnsafeRawBufferPointer) -> Int32 {
+        headerBytes += chunk.count
+        guard headerBytes <= maxHeaderBytes else { return fail(431, "request headers too large") }
+        // A field name may arrive in pieces; a new one starts after a value.
+        if lastWasValue || fields.isEmpty { fields.append(([], [])) }
+        fields[fields.count - 1].name += chunk
+        lastWasValue = false
+        return 0
+    }
+
+    fileprivate func headerValue(_ chunk: UnsafeRawBufferPointer) -> Int32 {
+        headerBytes += chunk.count
+        guard headerBytes <= maxHeaderBytes else { return fail(431, "request headers too large") }
+        guard !fields.isEmpty else { return fail(400, "header value without a name") }
+        fields[fields.count - 1].value += chunk
+        lastWasValue = true
+        return 0
+    }
+
+    fileprivate func headersComplete() -> Int32 {
+        let length = parser.pointee.content_length  // ULLONG_MAX when absent
+        if length != UInt64.max, length > UInt64(maxBodyBytes) { return fail(413, "request body too large") }
+        var headers = HTTPHeaders()
+        for field in fields {
+            headers.add(String(decoding: field.name, as: UTF8.self), Self.trimmed(field.value))
+        }
+        let method = String(cString: http_method_str(http_method(UInt32(parser.pointee.method))))
+        let version = "\(parser.pointee.http_major).\(parser.pointee.http_minor)"
+        head = HTTPRequest(method: method, target: String(decoding: url, as: UTF8.self), headers: headers,
+                           version: version, isUpgrade: parser.pointee.upgrade == 1)
+        let chunked = parser.pointee.flags & UInt32(F_CHUNKED.rawValue) != 0
+        let hasBody = chunked || (length != UInt64.max && length > 0)
+        if version == "1.1", hasBody, headers["Expect"]?.lowercased() == "100-continue" {
+            pause(with: .expectContinue)
+        }
+        return 0
+    }
+
+    fileprivate func body(_ chunk: UnsafeRawBufferPointer) -> Int32 {
+        guard body.count + chunk.count <= maxBodyBytes else { return fail(413, "request body too large") }
+        body += chunk
+        return 0
+    }
+
+    fileprivate func messageComplete() -> Int32 {
+        guard var request = head else { return fail(400, "message without headers") }
+        request.body = body
+        request.keepAlive = http_should_keep_alive(parser) != 0
+        request.isUpgrade = parser.pointee.upgrade == 1
+        body = []
+        pause(with: .request(request))
+        return 0
+    }
+
+    private static func trimmed(_ value: [UInt8]) -> String {
+        var end = value.endIndex
+        while end > value.startIndex, value[end - 1] == 0x20 || value[end - 1] == 0x09 { end -= 1 }
+        return String(decoding: value[..<end], as: UTF8.self)
+    }
+
+    // C callbacks reach the parser through `http_parser.data`; they capture nothing.
+    private static func installCallbacks(_ settings: UnsafeMutablePointer<http_parser_settings>) {
+        settings.pointee.on_message_begin = { owner($0).messageBegin() }
+        settings.pointee.on_url = { owner($0).url(UnsafeRawBufferPointer(start: $1, count: $2)) }
+        settings.pointee.on_header_field = { owner($0).headerField(UnsafeRawBufferPointer(start: $1, count: $2)) }
+        settings.pointee.on_header_value = { owner($0).headerValue(UnsafeRawBufferPointer(start: $1, count: $2)) }
+        settings.pointee.on_headers_complete = { owner($0).headersComplete() }
+        settings.pointee.on_body = { owner($0).body(UnsafeRawBufferPointer(start: $1, count: $2)) }
+        settings.pointee.on_message_complete = { owner($0).messageComplete() }
+    }
+}
+
+private func owner(_ parser: UnsafeMutablePointer<http_parser>?) -> HTTPRequestParser {
+    Unmanaged<HTTPRequestParser>.fromOpaque(parser!.pointee.data).takeUnretainedValue()
+}

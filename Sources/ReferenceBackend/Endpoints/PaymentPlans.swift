@@ -1,0 +1,38 @@
+import Foundation
+import HostNet
+
+/// POST /api/payment-plans {"customer_id", "months"} — billing agents spread a balance over 2-12 months.
+extension SupportAPI {
+    struct PaymentPlanRequest: Decodable {
+        let customerID: String
+        let months: Int
+        enum CodingKeys: String, CodingKey {
+            case customerID = "customer_id", months
+        }
+    }
+
+    func createPaymentPlan(_ request: HTTPRequest) throws(APIError) -> HTTPResponse {
+        let body = try JSONBody.decode(PaymentPlanRequest.self, from: request)
+        guard (2...12).contains(body.months) else { throw .badRequest("field 'months' must be between 2 and 12") }
+        let customer = try findCustomer(try body.customerID.requiredText(field: "customer_id"))
+        let id = customer.fixture.id
+        if let existing = try storeCall({ try store.paymentPlan(forCustomer: id) }) {
+            throw planExists(existing)
+        }
+        let balance = customer.balance
+        guard balance.cents > 0 else { throw .unprocessable("no_balance", "customer \(id) has no outstanding balance") }
+        let now = clock()
+        let outcome = try storeCall {
+            try store.createPaymentPlan(customerID: id, months: body.months, monthlyAmount: balance.dividedRoundingUp(body.months),
+                                        firstPaymentDate: Timestamps.day(now.addingTimeInterval(30 * 86_400)), at: now)
+        }
+        switch outcome {
+        case .existing(let plan): throw planExists(plan)
+        case .created(let plan): return JSONBody.response(status: 201, PlanView(plan))
+        }
+    }
+
+    private func planExists(_ plan: BackendStore.PaymentPlan) -> APIError {
+        .conflict("plan_exists", "customer \(plan.customerID) already has payment plan \(plan.planID)", ["plan_id": plan.planID])
+    }
+}

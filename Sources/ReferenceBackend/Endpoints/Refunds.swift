@@ -1,0 +1,43 @@
+import HostNet
+
+/// POST /api/refunds {"order_id", "reason", "amount"?}
+extension SupportAPI {
+    struct RefundRequest: Decodable {
+        let orderID: String
+        let reason: String
+        let amount: Double?
+        enum CodingKeys: String, CodingKey {
+            case orderID = "order_id", reason, amount
+        }
+    }
+
+    struct RefundCreated: Encodable {
+        let refundId, orderId, status, reason, currency, etaBusinessDays, createdAt: String
+        let amount: Money
+    }
+
+    func createRefund(_ request: HTTPRequest) throws(APIError) -> HTTPResponse {
+        let body = try JSONBody.decode(RefundRequest.self, from: request)
+        let order = try findOrder(try body.orderID.requiredText(field: "order_id"))
+        let reason = try body.reason.requiredText(field: "reason")
+        let amount = body.amount.map(Money.init) ?? order.total
+        guard amount.cents > 0 else { throw .badRequest("field 'amount' must be greater than 0") }
+        guard amount <= order.total else {
+            throw .unprocessable("amount_exceeds_total", "refund amount \(amount) exceeds the order total of \(order.total)")
+        }
+        let now = clock()
+        if let refusal = refundRefusal(order, existing: try storeCall { try store.refund(forOrder: order.id) }, now: now) {
+            throw refusal
+        }
+        // The check above gives the precise reason; the store's transaction + UNIQUE(order_id)
+        // is what guarantees a single refund when requests race.
+        switch try storeCall({ try store.createRefund(orderID: order.id, amount: amount, reason: reason, at: now) }) {
+        case .existing(let refund):
+            throw refundRefusal(order, existing: refund, now: now)!
+        case .created(let refund):
+            return JSONBody.response(status: 201, RefundCreated(
+                refundId: refund.refundID, orderId: order.id, status: refund.status, reason: reason, currency: currency,
+                etaBusinessDays: "5-7", createdAt: refund.createdAt, amount: refund.amount))
+        }
+    }
+}

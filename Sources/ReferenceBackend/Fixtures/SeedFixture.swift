@@ -1,0 +1,242 @@
+// The seed data, as JSON in a Swift literal: embedding it keeps `swift build` free of resource
+// bundles (and Package.swift untouched). Dates are ages in days, resolved against "now" at start,
+// so which orders are refundable never rots.
+//
+// Cast worth knowing: ORD-12345 and ORD-77310 are refundable, ORD-45045 was delivered 45 days ago,
+// ORD-22222 is already refunded, ORD-31337 is still processing, CUST-1004 has a payment plan.
+let seedFixtureJSON = #"""
+{
+  "customers": [
+    {"id": "CUST-1001", "name": "Maria Gonzalez", "email": "maria.gonzalez@example.com", "plan": "Premium",
+     "payment_method": "Visa ending 4242",
+     "invoices": [
+       {"invoice_id": "INV-1001-07", "days_ago": 95, "status": "paid", "lines": [{"description": "Premium membership (quarterly)", "amount": 59.97}]},
+       {"invoice_id": "INV-1001-08", "days_ago": 65, "status": "paid", "lines": [{"description": "Premium membership (monthly)", "amount": 19.99}, {"description": "Express shipping upgrade", "amount": 12.00}]},
+       {"invoice_id": "INV-1001-09", "days_ago": 5, "status": "open", "lines": [{"description": "Premium membership (monthly)", "amount": 19.99}, {"description": "Extended warranty, Trailhead backpack", "amount": 14.50}]}
+     ],
+     "recent_charges": [
+       {"charge_id": "CH-880101", "days_ago": 14, "description": "Order ORD-12345", "amount": 128.99},
+       {"charge_id": "CH-880102", "days_ago": 65, "description": "Invoice INV-1001-08", "amount": 31.99}
+     ]},
+    {"id": "CUST-1002", "name": "James Chen", "email": "james.chen@example.com", "plan": "Basic",
+     "payment_method": "Mastercard ending 5454",
+     "invoices": [
+       {"invoice_id": "INV-1002-03", "days_ago": 70, "status": "paid", "lines": [{"description": "Basic membership (monthly)", "amount": 9.99}]},
+       {"invoice_id": "INV-1002-04", "days_ago": 40, "status": "overdue", "lines": [{"description": "Basic membership (monthly)", "amount": 9.99}, {"description": "Late fee", "amount": 5.00}]}
+     ],
+     "recent_charges": [
+       {"charge_id": "CH-880201", "days_ago": 9, "description": "Order ORD-77310", "amount": 349.00},
+       {"charge_id": "CH-880202", "days_ago": 33, "description": "Order ORD-10002", "amount": 79.00}
+     ]},
+    {"id": "CUST-1003", "name": "Priya Patel", "email": "priya.patel@example.com", "plan": "Premium",
+     "payment_method": "American Express ending 0005",
+     "invoices": [
+       {"invoice_id": "INV-1003-11", "days_ago": 62, "status": "paid", "lines": [{"description": "Premium membership (monthly)", "amount": 19.99}]},
+       {"invoice_id": "INV-1003-12", "days_ago": 32, "status": "paid", "lines": [{"description": "Premium membership (monthly)", "amount": 19.99}]}
+     ],
+     "recent_charges": [
+       {"charge_id": "CH-880301", "days_ago": 50, "description": "Order ORD-45045", "amount": 129.00},
+       {"charge_id": "CH-880302", "days_ago": 6, "description": "Order ORD-88888", "amount": 50.00}
+     ]},
+    {"id": "CUST-1004", "name": "Liam O'Brien", "email": "liam.obrien@example.com", "plan": "Business",
+     "payment_method": "Visa ending 1881",
+     "invoices": [
+       {"invoice_id": "INV-1004-21", "days_ago": 75, "status": "overdue", "lines": [{"description": "Business plan (monthly)", "amount": 149.00}, {"description": "Additional seats (3)", "amount": 87.00}]},
+       {"invoice_id": "INV-1004-22", "days_ago": 45, "status": "overdue", "lines": [{"description": "Business plan (monthly)", "amount": 149.00}]},
+       {"invoice_id": "INV-1004-23", "days_ago": 15, "status": "open", "lines": [{"description": "Business plan (monthly)", "amount": 149.00}]}
+     ],
+     "recent_charges": [
+       {"charge_id": "CH-880401", "days_ago": 24, "description": "Order ORD-22222", "amount": 64.98},
+       {"charge_id": "CH-880402", "days_ago": 12, "description": "Refund RF-000118 (ORD-22222)", "amount": -64.98}
+     ],
+     "payment_plan": {"plan_id": "PP-000007", "months": 6, "days_ago": 20}},
+    {"id": "CUST-1005", "name": "Sofia Rossi", "email": "sofia.rossi@example.com", "plan": "Basic",
+     "payment_method": "PayPal (sofia.rossi@example.com)",
+     "invoices": [
+       {"invoice_id": "INV-1005-02", "days_ago": 8, "status": "open", "lines": [{"description": "Basic membership (annual)", "amount": 99.00}]}
+     ],
+     "recent_charges": [
+       {"charge_id": "CH-880501", "days_ago": 1, "description": "Order ORD-31337", "amount": 184.50}
+     ]},
+    {"id": "CUST-1006", "name": "Noah Williams", "email": "noah.williams@example.com", "plan": "Premium",
+     "payment_method": "Visa ending 3782",
+     "invoices": [
+       {"invoice_id": "INV-1006-05", "days_ago": 35, "status": "paid", "lines": [{"description": "Premium membership (monthly)", "amount": 19.99}]},
+       {"invoice_id": "INV-1006-06", "days_ago": 4, "status": "paid", "lines": [{"description": "Premium membership (monthly)", "amount": 19.99}]}
+     ],
+     "recent_charges": [
+       {"charge_id": "CH-880601", "days_ago": 3, "description": "Order ORD-55120", "amount": 229.00},
+       {"charge_id": "CH-880602", "days_ago": 19, "description": "Order ORD-10006", "amount": 45.00}
+     ]},
+    {"id": "CUST-1007", "name": "Emma Dubois", "email": "emma.dubois@example.com", "plan": "Basic",
+     "payment_method": "Mastercard ending 9903",
+     "invoices": [
+       {"invoice_id": "INV-1007-01", "days_ago": 50, "status": "overdue", "lines": [{"description": "Basic membership (monthly)", "amount": 9.99}, {"description": "Restocking fee, ORD-60001", "amount": 15.00}]}
+     ],
+     "recent_charges": [
+       {"charge_id": "CH-880701", "days_ago": 2, "description": "Order ORD-10007", "amount": 39.90}
+     ]},
+    {"id": "CUST-1008", "name": "Lucas Silva", "email": "lucas.silva@example.com", "plan": "Business",
+     "payment_method": "Discover ending 6011",
+     "invoices": [
+       {"invoice_id": "INV-1008-14", "days_ago": 31, "status": "paid", "lines": [{"description": "Business plan (monthly)", "amount": 149.00}]},
+       {"invoice_id": "INV-1008-15", "days_ago": 1, "status": "open", "lines": [{"description": "Business plan (monthly)", "amount": 149.00}, {"description": "Priority support add-on", "amount": 25.00}]}
+     ],
+     "recent_charges": [
+       {"charge_id": "CH-880801", "days_ago": 10, "description": "Order ORD-10008", "amount": 139.00}
+     ]}
+  ],
+  "orders": [
+    {"id": "ORD-12345", "customer_id": "CUST-1001", "status": "delivered", "ordered_days_ago": 14, "delivered_days_ago": 10,
+     "items": [{"sku": "BP-TRAIL-30", "name": "Trailhead 30L Waterproof Backpack", "quantity": 1, "unit_price": 89.99},
+               {"sku": "BTL-STEEL-750", "name": "Insulated Steel Bottle 750 ml", "quantity": 2, "unit_price": 19.50}]},
+    {"id": "ORD-77310", "customer_id": "CUST-1002", "status": "delivered", "ordered_days_ago": 9, "delivered_days_ago": 5,
+     "items": [{"sku": "DESK-OAK-140", "name": "Oakline Standing Desk 140 cm", "quantity": 1, "unit_price": 349.00}]},
+    {"id": "ORD-45045", "customer_id": "CUST-1003", "status": "delivered", "ordered_days_ago": 50, "delivered_days_ago": 45,
+     "items": [{"sku": "BLND-VX9", "name": "VortexPro 9 Blender", "quantity": 1, "unit_price": 129.00}]},
+    {"id": "ORD-22222", "customer_id": "CUST-1004", "status": "delivered", "ordered_days_ago": 24, "delivered_days_ago": 20,
+     "items": [{"sku": "LAMP-LED-2", "name": "Lumen LED Desk Lamp", "quantity": 2, "unit_price": 32.49}],
+     "refund": {"refund_id": "RF-000118", "days_ago": 12, "amount": 64.98, "reason": "arrived damaged"}},
+    {"id": "ORD-31337", "customer_id": "CUST-1005", "status": "processing", "ordered_days_ago": 1,
+     "items": [{"sku": "CHAIR-ERGO-1", "name": "ErgoFlex Office Chair", "quantity": 1, "unit_price": 159.00},
+               {"sku": "MAT-YOGA-6", "name": "Cork Yoga Mat 6 mm", "quantity": 1, "unit_price": 25.50}]},
+    {"id": "ORD-55120", "customer_id": "CUST-1006", "status": "shipped", "ordered_days_ago": 3, "shipped_days_ago": 2,
+     "items": [{"sku": "EAR-WL-200", "name": "Pulse Wireless Earbuds", "quantity": 1, "unit_price": 229.00}]},
+    {"id": "ORD-60001", "customer_id": "CUST-1007", "status": "cancelled", "ordered_days_ago": 8,
+     "items": [{"sku": "GRND-BURR-1", "name": "Conical Burr Coffee Grinder", "quantity": 1, "unit_price": 89.00}]},
+    {"id": "ORD-10001", "customer_id": "CUST-1001", "status": "delivered", "ordered_days_ago": 125, "delivered_days_ago": 120,
+     "items": [{"sku": "MAT-YOGA-6", "name": "Cork Yoga Mat 6 mm", "quantity": 2, "unit_price": 25.50}]},
+    {"id": "ORD-10002", "customer_id": "CUST-1002", "status": "delivered", "ordered_days_ago": 33, "delivered_days_ago": 29,
+     "items": [{"sku": "GRND-BURR-1", "name": "Conical Burr Coffee Grinder", "quantity": 1, "unit_price": 79.00}]},
+    {"id": "ORD-10003", "customer_id": "CUST-1003", "status": "delivered", "ordered_days_ago": 36, "delivered_days_ago": 31,
+     "items": [{"sku": "BTL-STEEL-750", "name": "Insulated Steel Bottle 750 ml", "quantity": 1, "unit_price": 19.50}]},
+    {"id": "ORD-10004", "customer_id": "CUST-1004", "status": "delivered", "ordered_days_ago": 6, "delivered_days_ago": 2,
+     "items": [{"sku": "CHAIR-ERGO-1", "name": "ErgoFlex Office Chair", "quantity": 3, "unit_price": 159.00}]},
+    {"id": "ORD-10005", "customer_id": "CUST-1005", "status": "delivered", "ordered_days_ago": 66, "delivered_days_ago": 60,
+     "items": [{"sku": "EAR-WL-200", "name": "Pulse Wireless Earbuds", "quantity": 1, "unit_price": 229.00}],
+     "refund": {"refund_id": "RF-000097", "days_ago": 55, "amount": 229.00, "reason": "left earbud not charging"}},
+    {"id": "ORD-10006", "customer_id": "CUST-1006", "status": "delivered", "ordered_days_ago": 19, "delivered_days_ago": 15,
+     "items": [{"sku": "LAMP-LED-2", "name": "Lumen LED Desk Lamp", "quantity": 1, "unit_price": 45.00}]},
+    {"id": "ORD-10007", "customer_id": "CUST-1007", "status": "shipped", "ordered_days_ago": 2, "shipped_days_ago": 1,
+     "items": [{"sku": "BTL-STEEL-750", "name": "Insulated Steel Bottle 750 ml", "quantity": 2, "unit_price": 19.95}]},
+    {"id": "ORD-10008", "customer_id": "CUST-1008", "status": "delivered", "ordered_days_ago": 10, "delivered_days_ago": 7,
+     "items": [{"sku": "BLND-VX9", "name": "VortexPro 9 Blender", "quantity": 1, "unit_price": 139.00}]},
+    {"id": "ORD-10009", "customer_id": "CUST-1008", "status": "processing", "ordered_days_ago": 0,
+     "items": [{"sku": "DESK-OAK-140", "name": "Oakline Standing Desk 140 cm", "quantity": 2, "unit_price": 349.00}]},
+    {"id": "ORD-10010", "customer_id": "CUST-1001", "status": "delivered", "ordered_days_ago": 370, "delivered_days_ago": 365,
+     "items": [{"sku": "BP-TRAIL-30", "name": "Trailhead 30L Waterproof Backpack", "quantity": 1, "unit_price": 84.99}]},
+    {"id": "ORD-88888", "customer_id": "CUST-1003", "status": "delivered", "ordered_days_ago": 6, "delivered_days_ago": 3,
+     "items": [{"sku": "GC-50", "name": "Gift Card $50", "quantity": 1, "unit_price": 50.00}]}
+  ],
+  "faq": [
+    {"id": "faq-shipping-times", "question": "How long does shipping take?",
+     "answer": "Standard shipping takes 3-5 business days within the contiguous US; express shipping takes 1-2 business days. Orders placed before 2 pm ship the same day.",
+     "tags": ["shipping", "delivery", "time", "days", "arrive", "when"]},
+    {"id": "faq-shipping-costs", "question": "How much does shipping cost?",
+     "answer": "Standard shipping costs $5.99 and express shipping costs $14.99 per order. Oversized items such as desks ship for a flat $29.",
+     "tags": ["shipping", "cost", "price", "fee", "rates"]},
+    {"id": "faq-free-shipping", "question": "Do you offer free shipping?",
+     "answer": "Yes. Standard shipping is free on orders over $50 within the US, and Premium members get free express shipping on every order.",
+     "tags": ["shipping", "free", "threshold", "minimum"]},
+    {"id": "faq-international-shipping", "question": "Do you ship internationally?",
+     "answer": "We ship to 35 countries including Canada, the UK, the EU and Australia. International delivery takes 7-14 business days; duties and taxes are calculated at checkout.",
+     "tags": ["shipping", "international", "abroad", "overseas", "countries", "customs", "duties"]},
+    {"id": "faq-shipping-canada", "question": "Do you ship to Canada and how much does it cost?",
+     "answer": "Yes, we ship to all Canadian provinces. Shipping to Canada costs $12.99, is free over $100, and takes 5-8 business days. Duties are prepaid at checkout.",
+     "tags": ["shipping", "canada", "canadian", "international"]},
+    {"id": "faq-order-tracking", "question": "How can I track my order?",
+     "answer": "Once your order ships we email a tracking link. You can also see the status and tracking number under Orders in your account.",
+     "tags": ["track", "tracking", "status", "where", "package"]},
+    {"id": "faq-returns-policy", "question": "What is your return policy?",
+     "answer": "You can return most items within 30 days of delivery for a full refund, as long as they are unused and in the original packaging. Gift cards are non-refundable.",
+     "tags": ["return", "returns", "policy", "refund", "30", "days"]},
+    {"id": "faq-refund-timing", "question": "When will I get my refund?",
+     "answer": "Refunds are issued to the original payment method within 5-7 business days after we receive and approve your return.",
+     "tags": ["refund", "money", "back", "when", "processing"]},
+    {"id": "faq-return-label", "question": "How do I get a return shipping label?",
+     "answer": "Start a return from Orders in your account and we will email a prepaid return label. Returns are free for defective items; otherwise $6 is deducted from the refund.",
+     "tags": ["return", "label", "prepaid", "ship", "back"]},
+    {"id": "faq-exchanges", "question": "Can I exchange an item for a different size or color?",
+     "answer": "Yes. Exchanges are free within 30 days of delivery. Start an exchange from Orders in your account and we ship the replacement as soon as the original is scanned by the carrier.",
+     "tags": ["exchange", "swap", "size", "color", "replacement"]},
+    {"id": "faq-damaged-item", "question": "My item arrived damaged. What should I do?",
+     "answer": "We are sorry! Send a photo of the damage to support@northwind-outfitters.example within 14 days of delivery and we will send a free replacement or a full refund.",
+     "tags": ["damaged", "broken", "defective", "arrived", "photo"]},
+    {"id": "faq-missing-package", "question": "My package says delivered but I cannot find it.",
+     "answer": "Check with neighbours and around your property, and wait 24 hours as carriers sometimes mark packages early. If it still has not arrived, contact us and we will open a carrier investigation.",
+     "tags": ["missing", "lost", "stolen", "package", "delivered", "not", "received"]},
+    {"id": "faq-warranty", "question": "What warranty do your products have?",
+     "answer": "All products carry a 1-year limited warranty against manufacturing defects. Furniture carries a 5-year warranty on frames, and extended warranties can be purchased at checkout.",
+     "tags": ["warranty", "guarantee", "defect", "coverage"]},
+    {"id": "faq-warranty-claim", "question": "How do I make a warranty claim?",
+     "answer": "Email support@northwind-outfitters.example with your order number, a description of the problem and a photo or video. Approved claims get a repair, replacement or store credit.",
+     "tags": ["warranty", "claim", "repair", "defect", "broken"]},
+    {"id": "faq-blender-warranty", "question": "What is the warranty on the VortexPro blender?",
+     "answer": "The VortexPro 9 Blender has a 7-year motor warranty and a 2-year warranty on the jar and blades. Register the blender within 30 days to activate the motor warranty.",
+     "tags": ["blender", "vortexpro", "warranty", "motor", "kitchen"]},
+    {"id": "faq-backpack-waterproof", "question": "Is the Trailhead backpack waterproof?",
+     "answer": "Yes. The Trailhead 30L backpack is made of waterproof TPU-coated nylon with sealed seams and a roll-top closure, rated IPX6 against heavy rain. It is not designed to be submerged.",
+     "tags": ["backpack", "trailhead", "waterproof", "rain", "water", "bag"]},
+    {"id": "faq-desk-dimensions", "question": "What are the dimensions of the Oakline standing desk?",
+     "answer": "The Oakline standing desk top is 140 cm x 70 cm (55 x 28 in). Height adjusts from 65 cm to 130 cm, and the frame holds up to 100 kg.",
+     "tags": ["desk", "oakline", "standing", "dimensions", "size", "height", "width"]},
+    {"id": "faq-stock-availability", "question": "When will an out-of-stock item be available?",
+     "answer": "Product pages show the expected restock date. Click Notify Me on the product page and we will email you as soon as it is back in stock.",
+     "tags": ["stock", "availability", "available", "restock", "sold", "out"]},
+    {"id": "faq-backorders", "question": "Can I order an item that is on backorder?",
+     "answer": "Yes. Backordered items can be ordered now and ship as soon as they arrive in our warehouse; you are only charged when the item ships.",
+     "tags": ["backorder", "preorder", "stock", "wait"]},
+    {"id": "faq-promo-codes", "question": "How do I use a promo code?",
+     "answer": "Enter the promo code in the Discount field at checkout and click Apply. Only one promo code can be used per order, and codes cannot be applied to gift cards.",
+     "tags": ["promo", "code", "coupon", "discount", "voucher"]},
+    {"id": "faq-promo-code-not-working", "question": "Why is my promo code not working?",
+     "answer": "Promo codes can expire, may require a minimum order value, or may exclude sale items. Check the terms in the email you received; expired codes cannot be reactivated.",
+     "tags": ["promo", "code", "coupon", "invalid", "expired", "discount"]},
+    {"id": "faq-gift-cards", "question": "Do you sell gift cards?",
+     "answer": "Yes. Digital gift cards from $25 to $500 are delivered by email and never expire. They can be used online and in our stores.",
+     "tags": ["gift", "card", "giftcard", "present"]},
+    {"id": "faq-gift-card-balance", "question": "How do I check my gift card balance?",
+     "answer": "Enter the gift card number and PIN on the Gift Cards page, or ask any store associate to check the balance for you.",
+     "tags": ["gift", "card", "balance", "check"]},
+    {"id": "faq-store-hours", "question": "What are your store hours?",
+     "answer": "Our stores are open Monday to Saturday 9 am to 8 pm and Sunday 10 am to 6 pm. Holiday hours are posted on each store's page.",
+     "tags": ["store", "hours", "open", "opening", "close", "closing", "weekend"]},
+    {"id": "faq-store-locations", "question": "Where are your stores located?",
+     "answer": "We have stores in Portland (412 Alder Street), Seattle (88 Pike Street) and Denver (1550 Larimer Street). Use the store locator on our website for directions.",
+     "tags": ["store", "location", "locations", "address", "near", "shop"]},
+    {"id": "faq-contact-email", "question": "How can I contact customer support?",
+     "answer": "Email support@northwind-outfitters.example, use live chat on our website, or call 1-800-555-0199. We answer emails within one business day.",
+     "tags": ["contact", "email", "support", "help", "reach"]},
+    {"id": "faq-phone-support", "question": "What are your phone support hours?",
+     "answer": "Phone support at 1-800-555-0199 is available Monday to Friday 8 am to 8 pm and weekends 9 am to 5 pm Pacific time.",
+     "tags": ["phone", "call", "support", "hours", "telephone"]},
+    {"id": "faq-account-login", "question": "I cannot log in to my account.",
+     "answer": "Make sure you use the email address you signed up with. After five failed attempts the account locks for 15 minutes; you can also reset your password from the sign-in page.",
+     "tags": ["login", "log", "sign", "account", "locked", "access"]},
+    {"id": "faq-password-reset", "question": "How do I reset my password?",
+     "answer": "Click Forgot Password on the sign-in page and enter your email. The reset link we send is valid for 60 minutes; check your spam folder if it does not arrive.",
+     "tags": ["password", "reset", "forgot", "change", "account"]},
+    {"id": "faq-order-change", "question": "Can I change my order after placing it?",
+     "answer": "Orders can be changed (address, size, quantity) within 1 hour of placing them from Orders in your account. After that the order is with the warehouse; contact us and we will try.",
+     "tags": ["change", "modify", "edit", "update", "address", "order"]},
+    {"id": "faq-order-cancellation", "question": "How do I cancel an order?",
+     "answer": "You can cancel an order that has not shipped from Orders in your account. Once an order has shipped it cannot be cancelled, but you can return it within 30 days of delivery.",
+     "tags": ["cancel", "cancellation", "order", "stop"]},
+    {"id": "faq-payment-methods", "question": "What payment methods do you accept?",
+     "answer": "We accept Visa, Mastercard, American Express, Discover, PayPal, Apple Pay, Google Pay and gift cards. Business accounts can also pay by invoice.",
+     "tags": ["payment", "pay", "methods", "credit", "card", "paypal", "visa"]},
+    {"id": "faq-payment-plans", "question": "Can I pay my balance in installments?",
+     "answer": "Customers with an outstanding balance can set up a payment plan of 2 to 12 monthly installments with no interest. Ask a billing agent to set one up.",
+     "tags": ["installments", "payment", "plan", "balance", "monthly", "finance"]},
+    {"id": "faq-invoice-copy", "question": "How do I get a copy of my invoice?",
+     "answer": "Invoices are available as PDF under Billing in your account. Business customers can also have invoices emailed to an accounts-payable address.",
+     "tags": ["invoice", "receipt", "copy", "billing", "pdf"]},
+    {"id": "faq-price-match", "question": "Do you price match?",
+     "answer": "We match the price of identical items sold by major US retailers within 14 days of your purchase. Contact support with a link to the lower price.",
+     "tags": ["price", "match", "cheaper", "lower", "adjustment"]},
+    {"id": "faq-account-delete", "question": "How do I delete my account and data?",
+     "answer": "Go to Account Settings, choose Privacy, then Delete Account. We erase your personal data within 30 days, except records we must keep for tax purposes.",
+     "tags": ["delete", "account", "privacy", "data", "close", "gdpr"]}
+  ]
+}
+"""#
