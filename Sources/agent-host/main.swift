@@ -9,6 +9,10 @@ usage: agent-host <command> [options]
 commands:
   plugins list [--plugin-dir DIR]... [--json]   what the host would load, and why anything was refused
   plugins inspect PATH                          one plugin file in detail, or why it is refused
+  chat --local [--json] [--caller N] [--tenant T] [--backend URL] [--api-key K]
+                                                a conversation with the reference plugins in-process;
+                                                starts the reference backend itself unless --backend
+  eval routing FILE                             routing accuracy on a labelled TSV (label<TAB>utterance)
   version                                       host version, plugin ABI and toolchain
 
 Plugins are looked for in every --plugin-dir, else in $AGENT_HOST_PLUGIN_PATH (colon-separated),
@@ -63,6 +67,43 @@ case "plugins":
     default:
         fail("unknown plugins command '\(sub)': use list or inspect")
     }
+case "chat":
+    var chat = LocalChat()
+    var local = false
+    var index = 0
+    func value(_ option: String) -> String {
+        guard index + 1 < arguments.count else { fail("\(option) needs a value") }
+        index += 1
+        return arguments[index]
+    }
+    while index < arguments.count {
+        switch arguments[index] {
+        case "--local": local = true
+        case "--json": chat.json = true
+        case "--caller": chat.caller = value("--caller")
+        case "--tenant": chat.tenantID = value("--tenant")
+        case "--backend": chat.backendURL = value("--backend")
+        case "--api-key": chat.apiKey = value("--api-key")
+        case "--plugin-dir": chat.pluginDirectories = [value("--plugin-dir")]
+        case let other: fail("unknown option \(other) for chat")
+        }
+        index += 1
+    }
+    guard local else { fail("chat without --local needs a running host (agent-host serve): not available in this build yet; use chat --local") }
+    do {
+        try chat.run()
+    } catch {
+        fail(error.description, code: error.exitCode)
+    }
+case "eval":
+    guard arguments.count == 2, arguments[0] == "routing" else { fail("usage: agent-host eval routing FILE") }
+    let cases: [RoutingEvaluation.Case]
+    do { cases = try RoutingEvaluation.load(arguments[1]) } catch { fail("cannot read \(arguments[1]): \(error)") }
+    let deployment: LocalDeployment
+    do { deployment = try LocalDeployment() } catch { fail(error.description, code: error.exitCode) }
+    let outcomes = RoutingEvaluation.run(cases, on: deployment)
+    deployment.shutdown()
+    print(RoutingEvaluation.report(outcomes), terminator: "")
 case "version", "--version":
     print(PluginReport.header())
 case "help", "--help", "-h":

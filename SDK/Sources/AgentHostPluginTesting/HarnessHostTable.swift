@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import PluginABI
+import Synchronization
 
 /// The harness's `ah_host_t`: the same contract as the real host's, recording instead of routing.
 enum HarnessHostTable {
@@ -15,11 +16,12 @@ enum HarnessHostTable {
                 guard let harness = PluginHarness.from(host), let message else { return }
                 harness.state.withLock { $0.logLines.append("[\(level)] \(String(cString: message))") }
             },
-            get_extension: { _, id in
+            get_extension: { host, id in
                 guard let id else { return nil }
                 switch String(cString: id) {
                 case AH_EXT_SESSION_KV: return UnsafeRawPointer(harnessKV)
                 case AH_EXT_TIMER: return UnsafeRawPointer(harnessTimer)
+                case AH_EXT_HTTP: return PluginHarness.from(host)?.grantsHTTP == true ? UnsafeRawPointer(harnessHTTP) : nil
                 default: return nil
                 }
             },
@@ -98,7 +100,8 @@ nonisolated(unsafe) private let harnessKV: UnsafeMutablePointer<ah_host_session_
     return table
 }()
 
-/// Timers for the harness, on a background queue (callbacks may run on any thread here).
+/// Timers for the harness, on a background queue (callbacks may run on any thread here). Each
+/// timer's callback runs exactly once: when it fires, or with cancelled = 1 when cancelled first.
 nonisolated(unsafe) private let harnessTimer: UnsafeMutablePointer<ah_host_timer_t> = {
     let table = UnsafeMutablePointer<ah_host_timer_t>.allocate(capacity: 1)
     table.initialize(to: ah_host_timer_t(
@@ -107,15 +110,23 @@ nonisolated(unsafe) private let harnessTimer: UnsafeMutablePointer<ah_host_timer
             guard let harness = PluginHarness.from(host), let callback else { return AH_ERR_INVALID_ARGUMENT }
             let id = harness.services.nextID()
             outID?.pointee = id
-            let context = TimerContext(callback: callback, user: user)
+            pendingTimers.withLock { $0[id] = TimerContext(callback: callback, user: user) }
             DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(Int(delay))) {
-                context.callback(context.user, id, 0)
+                fireTimer(id, cancelled: false)
             }
             return AH_OK
         },
-        cancel: { _, _ in }))
+        cancel: { _, id in fireTimer(id, cancelled: true) }))
     return table
 }()
+
+private let pendingTimers = Mutex<[UInt64: TimerContext]>([:])
+
+/// Runs a pending timer's callback once; later calls for the same id do nothing.
+private func fireTimer(_ id: UInt64, cancelled: Bool) {
+    guard let context = pendingTimers.withLock({ $0.removeValue(forKey: id) }) else { return }
+    context.callback(context.user, id, cancelled ? 1 : 0)
+}
 
 private struct TimerContext: @unchecked Sendable {
     // @unchecked: `user` is the plugin's opaque pointer, only handed back to its own callback.

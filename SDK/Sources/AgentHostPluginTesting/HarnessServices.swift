@@ -8,6 +8,8 @@ final class HarnessServices: Sendable {
     private let calls = Mutex<[UInt64: @Sendable (ah_status_t, String) -> Void]>([:])
     let values = Mutex<[String: String]>([:])
     let metrics = Mutex<[String: Double]>([:])
+    /// HTTP requests in flight (only with `grantHTTP`), by request id.
+    let httpCalls = Mutex<[UInt64: HarnessHTTP.Call]>([:])
 
     func nextID() -> UInt64 { counter.wrappingAdd(1, ordering: .relaxed).oldValue }
 

@@ -10,11 +10,19 @@ import Synchronization
 ///     let result = try await harness.callTool("lookup_order", arguments: #"{"order_id":"ORD-1"}"#)
 ///     let step = try await harness.step(agent: "com.acme.support.billing", input: "what's my balance")
 ///
-/// The harness performs the host's checks (entry, ABI major, toolchain, descriptors) and
-/// implements the host table: log lines, tool completions and agent actions are recorded; an
+/// The harness performs the host's entry checks (entry symbol, ABI major, toolchain, init,
+/// factory); run `agent-host plugins inspect` on your .so for the full descriptor validation.
+/// It implements the host table: log lines, tool completions and agent actions are recorded; an
 /// agent's tool calls go to tools the harness loaded, or to `toolHandler`. Services: per-session
-/// key/value and metrics are provided; timers run on a background queue; HTTP is not provided
-/// unless you pass `httpHandler`.
+/// key/value is provided; metrics are not; timers run on a background queue; HTTP
+/// ("agent_host.http/1") is provided only with `grantHTTP: true`, through URLSession, so tools
+/// that call a backend can be tested against a real (or stub) server:
+///
+///     let harness = try PluginHarness(path: builtPluginPath, settings: [...], grantHTTP: true)
+///
+/// The harness's HTTP keeps the host's contract (request copied, exactly one callback per
+/// accepted request, `timeout_ms` bounding the whole request, malformed method or URL refused
+/// with AH_ERR_INVALID_ARGUMENT) but calls back on a URLSession or dispatch thread.
 public final class PluginHarness: @unchecked Sendable {
     // @unchecked: mutable state is behind `state`; C pointers are immutable after init.
     public struct LoadError: Error, CustomStringConvertible {
@@ -76,12 +84,17 @@ public final class PluginHarness: @unchecked Sendable {
     var instances: [String: UnsafePointer<ah_plugin_t>] = [:]
     let state = Mutex(HarnessState())
     public var toolHandler: ToolHandler?
+    /// Whether plugins get "agent_host.http/1" (see `init`).
+    public let grantsHTTP: Bool
 
     /// Loads `path` and creates an instance of every component it provides for `tenant`.
-    /// `settings` maps component id → settings JSON object (default "{}").
-    public init(path: String, tenant: String = "test", settings: [String: String] = [:]) throws {
+    /// `settings` maps component id → settings JSON object (default "{}"). With `grantHTTP`
+    /// the plugins get the HTTP extension (real requests through URLSession); without it
+    /// `get_extension("agent_host.http/1")` answers NULL, as for a tenant not granted it.
+    public init(path: String, tenant: String = "test", settings: [String: String] = [:], grantHTTP: Bool = false) throws {
         self.path = path
         self.tenant = tenant
+        self.grantsHTTP = grantHTTP
         guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE) else {
             throw LoadError(description: "\(path): cannot be loaded: \(dlerror().map { String(cString: $0) } ?? "?")")
         }

@@ -9,6 +9,8 @@ public final class HostServices: Sendable {
     /// The loop that runs timers and HTTP for plugins; nil in contexts without one (then the
     /// timer and HTTP extensions are not offered).
     public let loop: EventLoop?
+    /// Runs plugins' "agent_host.http/1" requests on `loop` (curl multi); nil without a loop.
+    public let http: HTTPClient?
 
     public init(router: CompletionRouter = CompletionRouter(), logger: Logger = .shared,
                 metrics: MetricsRegistry = MetricsRegistry(), loop: EventLoop? = nil) {
@@ -17,12 +19,20 @@ public final class HostServices: Sendable {
         self.metrics = metrics
         self.sessionValues = SessionValueStore()
         self.loop = loop
+        self.http = loop.map { HTTPClient(loop: $0) }
     }
 
-    /// Extensions these services can back (timers need a loop).
+    /// Finishes plugin HTTP before the loop stops: in-flight requests complete (cancelled) and
+    /// curl's resources are released. Call before `loop.stop()`.
+    public func shutdown() {
+        http?.close()
+    }
+
+    /// Extensions these services can back (timers and HTTP need a loop).
     public var providedExtensions: Set<String> {
         var ids: Set<String> = ["agent_host.session-kv/1", "agent_host.metrics/1"]
         if loop != nil { ids.insert("agent_host.timer/1") }
+        if http != nil { ids.insert("agent_host.http/1") }
         return ids
     }
 }

@@ -8,6 +8,7 @@ enum ExtensionTables {
         case AH_EXT_SESSION_KV: return UnsafeRawPointer(sessionKVTable)
         case AH_EXT_METRICS: return UnsafeRawPointer(metricsTable)
         case AH_EXT_TIMER: return UnsafeRawPointer(timerTable)
+        case AH_EXT_HTTP: return UnsafeRawPointer(httpTable)
         default: return nil
         }
     }

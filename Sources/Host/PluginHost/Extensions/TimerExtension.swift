@@ -9,7 +9,7 @@ nonisolated(unsafe) let timerTable = permanentTable(ah_host_timer_t(
         guard let context = InstanceContext.from(host), let callback, let loop = context.services.loop else {
             return AH_ERR_INVALID_ARGUMENT
         }
-        let id = context.services.router.makeID()
+        let id = PluginTimers.shared.makeID()
         outID?.pointee = id
         let request = PluginTimers.Pending(callback: callback, user: user)
         PluginTimers.shared.start(id: id, delay: delay, request: request, on: loop)
@@ -35,6 +35,12 @@ final class PluginTimers: Sendable {
     }
 
     private let entries = Mutex<[UInt64: Entry]>([:])
+    /// Timer ids are process-wide because `entries` is: two HostServices must not collide.
+    private let nextID = Atomic<UInt64>(1)
+
+    func makeID() -> UInt64 {
+        nextID.wrappingAdd(1, ordering: .relaxed).oldValue
+    }
 
     func start(id: UInt64, delay: UInt64, request: Pending, on loop: EventLoop) {
         loop.execute { [self] in

@@ -1,0 +1,83 @@
+import Foundation
+import HostNet
+
+/// `agent-host chat --local`: the real plugins in-process, one conversation over stdin/stdout.
+/// With no backend configured it starts the reference backend itself and stops it on exit.
+public struct LocalChat {
+    public var caller = "+15550001234"
+    public var tenantID = ReferenceDeployment.tenantID
+    public var json = false
+    public var backendURL: String?
+    public var apiKey = "demo-key"
+    public var pluginDirectories: [String] = PluginLoader.defaultDirectories()
+
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+        public let exitCode: Int32
+    }
+
+    public init() {}
+
+    public func run() throws(Failure) {
+        guard tenantID == ReferenceDeployment.tenantID else {
+            throw Failure(description: "unknown tenant '\(tenantID)': chat --local serves only the built-in '\(ReferenceDeployment.tenantID)' tenant", exitCode: 2)
+        }
+        let deployment: LocalDeployment
+        do {
+            deployment = try LocalDeployment(pluginDirectories: pluginDirectories, backendURL: backendURL, apiKey: apiKey)
+        } catch {
+            throw Failure(description: error.description, exitCode: error.exitCode)
+        }
+        defer { deployment.shutdown() }
+
+        let turnDone = DispatchSemaphore(value: 0)
+        let printer = EventPrinter(json: json)
+        let conversation = deployment.conversation(caller: caller) { event in
+            printer.print(event)
+            if event.type == "turn_end" || event.type == "end" { turnDone.signal() }
+        }
+        conversation.start()
+        let interactive = isatty(STDIN_FILENO) == 1
+        while conversation.ended == nil {
+            if interactive && !json { Swift.print("you> ", terminator: ""); fflush(nil) }
+            guard let line = readLine() else { break }
+            let text = line.trimmingCharacters(in: .whitespaces)
+            if text.isEmpty { continue }
+            conversation.send(text)
+            turnDone.wait()
+        }
+        if conversation.ended == nil {
+            conversation.end(reason: "caller_hangup")
+            turnDone.wait()
+        }
+    }
+}
+
+/// Prints events for a person (one readable line each) or as JSON lines (`--json`).
+struct EventPrinter: Sendable {
+    let json: Bool
+
+    func print(_ event: ConversationEvent) {
+        if json {
+            Swift.print(event.json)
+        } else if let line = readable(event) {
+            Swift.print(line)
+        }
+        fflush(nil)
+    }
+
+    func readable(_ event: ConversationEvent) -> String? {
+        switch event {
+        case let .session(_, tenant, caller, agent, returning):
+            return "[session for \(caller) on tenant \(tenant), \(agent)\(returning ? ", returning caller" : "")]"
+        case let .agent(agent, text): return "\(agent): \(text)"
+        case let .handoff(from, to, reason): return "[handoff \(from) -> \(to)\(reason.map { ": \($0)" } ?? "")]"
+        case let .toolCall(_, tool, _, arguments): return "[tool \(tool) \(arguments)]"
+        case let .toolResult(tool, _, ok, output): return ok ? nil : "[tool \(tool) failed: \(output)]"
+        case let .escalated(_, department, position, wait): return "[escalated to \(department): position \(position), about \(wait) min]"
+        case let .error(code, message): return "[error \(code): \(message)]"
+        case let .end(reason): return "[session ended: \(reason)]"
+        case .user, .turnEnd, .speechStarted, .speechStopped, .interrupted: return nil
+        }
+    }
+}

@@ -1,0 +1,123 @@
+import Foundation
+import Host
+
+/// A full text turn — route → handoff → tool → reply — through agent-host in-process, against the
+/// same conversation in the OpenAI Agents SDK driven by an offline scripted model
+/// (bench/agents-sdk). Both sides use tools returning canned strings for the ratio; ours is also
+/// measured with the real commerce tools over HTTP to the reference backend.
+struct TurnBenchmark {
+    let turns: Int
+    let includeSDK: Bool
+    static let utterance = "I need a refund for order ORD-12345"
+
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    struct Figures {
+        let name: String
+        let turnsPerSecond: Double
+        let p50: Double
+        let p99: Double
+    }
+
+    func run() throws {
+        print("agent-host-bench turns: \"\(Self.utterance)\" as a fresh session's first turn, \(turns) turns per side, sequential")
+        var rows: [Figures] = []
+        let canned = try measureHost(name: "agent-host, canned tools") { configuration in
+            configuration.plugins = configuration.plugins.filter { !$0.hasPrefix("com.agenthost.commerce.") } + [
+                "com.agenthost.canned.lookup-order", "com.agenthost.canned.check-billing", "com.agenthost.canned.process-refund",
+                "com.agenthost.canned.search-faq", "com.agenthost.canned.escalate",
+            ]
+        }
+        rows.append(canned)
+        rows.append(try measureHost(name: "agent-host, real tools + backend") { _ in })
+        var sdk: Figures?
+        if includeSDK {
+            sdk = try measureSDK()
+            rows.append(sdk!)
+        }
+        print("")
+        print("side                                   turns/s      p50 ms      p99 ms")
+        for row in rows {
+            print(row.name.padding(toLength: 36, withPad: " ", startingAt: 0) + String(format: "%10.0f  %10.3f  %10.3f", row.turnsPerSecond, row.p50, row.p99))
+        }
+        if let sdk {
+            print(String(format: "\nratio (canned tools): agent-host turn rate = %.1fx the Agents SDK's; p99 %.3f ms vs %.3f ms", canned.turnsPerSecond / sdk.turnsPerSecond, canned.p99, sdk.p99))
+        }
+        print("targets: turn rate >= 20x the SDK's, p99 < 2 ms with canned tools (issue #3)")
+    }
+
+    func measureHost(name: String, configure: (inout TenantConfiguration) -> Void) throws -> Figures {
+        let needsBackend = name.contains("backend")
+        let deployment: LocalDeployment
+        do {
+            deployment = try LocalDeployment(pluginDirectories: PluginLoader.defaultDirectories(),
+                                             backend: needsBackend ? .startReference : .url("http://127.0.0.1:9"),
+                                             apiKey: "demo-key", configure: configure)
+        } catch {
+            throw Failure(description: error.description)
+        }
+        defer { deployment.shutdown() }
+        // Check once that the turn is the one we mean to measure.
+        let sample = runTurn(deployment, caller: "+15550000000")
+        guard sample.events.contains(where: { if case .handoff(_, "Refund Agent", _) = $0 { return true } else { return false } }),
+              sample.events.contains(where: { if case .toolCall(_, "lookup_order", _, _) = $0 { return true } else { return false } })
+        else { throw Failure(description: "\(name): the turn did not route to Refund Agent and call lookup_order: \(sample.events.map(\.json))") }
+
+        for i in 0..<min(100, turns) { _ = runTurn(deployment, caller: "+1555100\(i)") }
+        var latencies: [Double] = []
+        latencies.reserveCapacity(turns)
+        let start = DispatchTime.now().uptimeNanoseconds
+        for i in 0..<turns { latencies.append(runTurn(deployment, caller: "+1555200\(i)").milliseconds) }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        latencies.sort()
+        return Figures(name: name, turnsPerSecond: Double(turns) / seconds,
+                       p50: latencies[latencies.count / 2], p99: latencies[min(latencies.count - 1, latencies.count * 99 / 100)])
+    }
+
+    /// One fresh session's first turn; latency from the caller's input to `turn_end`.
+    func runTurn(_ deployment: LocalDeployment, caller: String) -> (milliseconds: Double, events: [ConversationEvent]) {
+        let done = DispatchSemaphore(value: 0)
+        let collected = Collected()
+        let conversation = deployment.conversation(caller: caller) { event in
+            collected.append(event)
+            if event.type == "turn_end" { done.signal() }
+        }
+        conversation.start()
+        let begin = DispatchTime.now().uptimeNanoseconds
+        conversation.send(Self.utterance)
+        done.wait()
+        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - begin) / 1e6
+        conversation.end(reason: "caller_hangup")
+        return (elapsed, collected.events)
+    }
+
+    /// Runs bench/agents-sdk/run.sh (a throwaway virtualenv with openai-agents) and reads its JSON line.
+    func measureSDK() throws -> Figures {
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("bench/agents-sdk/run.sh").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = [script, "--turns", String(turns)]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let lines = String(decoding: data, as: UTF8.self).split(separator: "\n")
+        guard process.terminationStatus == 0, let last = lines.last,
+              let json = try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any],
+              let rate = json["turns_per_second"] as? Double, let p50 = json["p50_ms"] as? Double, let p99 = json["p99_ms"] as? Double
+        else { throw Failure(description: "the Agents SDK side failed (exit \(process.terminationStatus)): \(lines.suffix(5).joined(separator: " | "))") }
+        return Figures(name: "OpenAI Agents SDK \(json["version"] as? String ?? ""), canned", turnsPerSecond: rate, p50: p50, p99: p99)
+    }
+}
+
+final class Collected: @unchecked Sendable {
+    // @unchecked: guarded by `lock`.
+    private let lock = NSLock()
+    private var list: [ConversationEvent] = []
+    func append(_ event: ConversationEvent) { lock.lock(); list.append(event); lock.unlock() }
+    var events: [ConversationEvent] { lock.lock(); defer { lock.unlock() }; return list }
+}
