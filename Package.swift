@@ -27,6 +27,12 @@ let package = Package(
         // Plugins: each product is one shared object, lib<Name>.so, loaded by the host at run time.
         .library(name: "StoreHours", type: .dynamic, targets: ["StoreHours"]),
         .library(name: "SwiftSamples", type: .dynamic, targets: ["SwiftSamples"]),
+        .library(name: "Triage", type: .dynamic, targets: ["Triage"]),
+        .library(name: "Billing", type: .dynamic, targets: ["Billing"]),
+        .library(name: "Refund", type: .dynamic, targets: ["Refund"]),
+        .library(name: "FAQ", type: .dynamic, targets: ["FAQ"]),
+        .library(name: "CommerceTools", type: .dynamic, targets: ["CommerceTools"]),
+        .library(name: "CannedTools", type: .dynamic, targets: ["CannedTools"]),
     ],
     dependencies: [
         .package(path: "SDK"),
@@ -68,6 +74,22 @@ let package = Package(
         // ---- plugins ----
         .target(name: "StoreHours", dependencies: [.product(name: "PluginABI", package: "SDK")],
                 path: "Plugins/StoreHours", linkerSettings: pluginLinkerSettings),
+        // Offline understanding shared by the department plugins: each .so links its own copy
+        // (no Swift type crosses a plugin boundary).
+        .target(name: "SupportKit", dependencies: [.product(name: "AgentHostSDK", package: "SDK")],
+                path: "Plugins/SupportKit", swiftSettings: swift6),
+        .target(name: "Triage", dependencies: ["SupportKit", .product(name: "AgentHostSDK", package: "SDK")],
+                path: "Plugins/Triage", swiftSettings: swift6, linkerSettings: pluginLinkerSettings),
+        .target(name: "Billing", dependencies: ["SupportKit", .product(name: "AgentHostSDK", package: "SDK")],
+                path: "Plugins/Billing", swiftSettings: swift6, linkerSettings: pluginLinkerSettings),
+        .target(name: "Refund", dependencies: ["SupportKit", .product(name: "AgentHostSDK", package: "SDK")],
+                path: "Plugins/Refund", swiftSettings: swift6, linkerSettings: pluginLinkerSettings),
+        .target(name: "FAQ", dependencies: ["SupportKit", .product(name: "AgentHostSDK", package: "SDK")],
+                path: "Plugins/FAQ", swiftSettings: swift6, linkerSettings: pluginLinkerSettings),
+        .target(name: "CommerceTools", dependencies: [.product(name: "AgentHostSDK", package: "SDK")],
+                path: "Plugins/CommerceTools", swiftSettings: swift6, linkerSettings: pluginLinkerSettings),
+        .target(name: "CannedTools", dependencies: [.product(name: "AgentHostSDK", package: "SDK")],
+                path: "Plugins/CannedTools", swiftSettings: swift6, linkerSettings: pluginLinkerSettings),
         .target(name: "SwiftSamples", dependencies: [.product(name: "AgentHostSDK", package: "SDK")],
                 path: "Plugins/SwiftSamples", swiftSettings: swift6, linkerSettings: pluginLinkerSettings),
 
@@ -81,6 +103,10 @@ let package = Package(
         ),
         .testTarget(name: "HostNetTests", dependencies: ["HostNet"], swiftSettings: swift6),
         .testTarget(name: "ReferenceBackendTests", dependencies: ["ReferenceBackend", "HostNet"], swiftSettings: swift6),
+        .testTarget(name: "ConversationTests", dependencies: ["Host", "TestSupport"], exclude: ["Fixtures"], swiftSettings: swift6),
+        .testTarget(name: "SupportKitTests", dependencies: ["SupportKit", "TestSupport"], swiftSettings: swift6),
+        .testTarget(name: "DepartmentTests", dependencies: ["SupportKit", "TestSupport", .product(name: "AgentHostPluginTesting", package: "SDK")], swiftSettings: swift6),
+        .testTarget(name: "CommerceToolsTests", dependencies: ["Host", "HostNet", "ReferenceBackend", "TestSupport", .product(name: "AgentHostPluginTesting", package: "SDK")], swiftSettings: swift6),
         .testTarget(
             name: "HostTests",
             dependencies: ["Host", "HostNet", "TestSupport", .product(name: "AgentHostPluginTesting", package: "SDK")],

@@ -1,0 +1,61 @@
+import AgentHostSDK
+import Foundation
+
+/// Reading tool results: decoded JSON, business refusals and failures.
+public enum ToolOutput {
+    /// A business refusal a tool answered with ok = true: {"refused": true, "code", "reason"}.
+    public struct Refusal: Sendable, Equatable {
+        public let code: String
+        public let reason: String
+    }
+
+    /// How a tool call went, from the agent's point of view.
+    public enum Outcome<T: Sendable>: Sendable {
+        case success(T)
+        case refused(Refusal)
+        /// ok == false with "not found" in the message.
+        case notFound(String)
+        /// The tool or the backend failed (unreachable, timed out, not permitted, bad output).
+        case failed(String)
+    }
+
+    public static func decode<T: Decodable & Sendable>(_ type: T.Type, from result: ToolResult) -> Outcome<T> {
+        guard result.ok else {
+            return result.output.localizedCaseInsensitiveContains("not found") ? .notFound(result.output) : .failed(result.output)
+        }
+        let data = Data(result.output.utf8)
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        if let refusal = try? decoder.decode(RawRefusal.self, from: data), refusal.refused == true {
+            return .refused(Refusal(code: refusal.code ?? "refused", reason: refusal.reason ?? ""))
+        }
+        do {
+            return .success(try decoder.decode(T.self, from: data))
+        } catch {
+            return .failed("unexpected answer from the tool: \(error)")
+        }
+    }
+
+    private struct RawRefusal: Decodable {
+        let refused: Bool?
+        let code: String?
+        let reason: String?
+    }
+}
+
+/// A value a backend may send as text or as a number ("eta_business_days": 5 or "5-7"), as text.
+public struct LooseText: Decodable, Sendable, Equatable {
+    public let text: String
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let string = try? container.decode(String.self) {
+            text = string
+        } else if let int = try? container.decode(Int.self) {
+            text = String(int)
+        } else {
+            let number = try container.decode(Double.self)
+            text = number.rounded() == number ? String(Int(number)) : String(number)
+        }
+    }
+}

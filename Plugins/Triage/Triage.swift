@@ -1,0 +1,59 @@
+// The Triage Agent: greets the caller, works out what they need and routes them — to a
+// department by handoff, or to a person by escalation. It never resolves anything itself.
+import AgentHostSDK
+import Foundation
+import SupportKit
+
+@_cdecl("agent_host_plugin_entry")
+public func agentHostPluginEntry() -> UnsafeRawPointer {
+    PluginExport.entry([TriageAgent.self])
+}
+
+struct TriageAgent: Agent {
+    static let id = "com.agenthost.support.triage"
+    static let displayName = "Triage Agent"
+    static let version = "1.0.0"
+    static let description = "Greets callers, finds out what they need and routes them to the right department or to a person."
+
+    /// Routing classifiers, one per distinct set of handoff targets.
+    let cache = ClassifierCache()
+
+    init(host: PluginHost, settings: PluginSettings) {}
+
+    func respond(to turn: Turn, with actions: AgentActions) async throws {
+        let input = turn.input.trimmingCharacters(in: .whitespacesAndNewlines)
+        var state = ConversationState(turn.state)
+        guard !input.isEmpty else {
+            actions.say(turn.caller.returning
+                ? "Welcome back, thanks for calling again. How can I help you today?"
+                : "Hello, thanks for calling. How can I help you today?")
+            actions.setState([:])
+            return
+        }
+        // A department that hands the caller back is excluded, so the caller is not bounced to it again.
+        let departments = turn.handoffTargets.filter {
+            $0.id != Self.id && $0.id != turn.handedOffFrom?.id && !$0.id.hasSuffix(".triage")
+        }
+        let router = TriageRouter(departments: departments, cache: cache)
+        switch router.decide(input, alreadyAsked: state.bool("asked")) {
+        case .human:
+            actions.say("Of course, I'll connect you with a member of our team now.")
+            actions.escalate(department: "general", reason: "caller asked for a person")
+            actions.setState([:])
+        case .department(let target, let probability, let guessed):
+            actions.say(guessed
+                ? "Let me connect you with our \(target.name), who can help from here."
+                : "Sure, I'll connect you with our \(target.name).")
+            actions.handoff(to: target.id, reason: "\(target.name): \(String(format: "%.2f", probability)) routing confidence")
+            actions.setState([:])
+        case .clarify(let question):
+            actions.say(question)
+            state.set("asked", true)
+            actions.setState(state.json)
+        case .noDepartments:
+            actions.say("I'll connect you with a member of our team who can help.")
+            actions.escalate(department: "general", reason: "no department available for this tenant")
+            actions.setState([:])
+        }
+    }
+}
