@@ -2,11 +2,11 @@ import AgentHostSDK
 import Foundation
 
 extension Turn {
-    /// The tenant's triage agent among the handoff targets: the target whose id ends in
-    /// ".triage", else the first whose name contains "Triage". (The context's "entry_agent" is not
-    /// decoded by the SDK's Turn yet, so this is found by convention.)
+    /// The tenant's triage among the handoff targets: the context's entry agent; from a host
+    /// that does not send one, the target whose id ends in ".triage" or whose name says Triage.
     public var triageTarget: HandoffTarget? {
-        handoffTargets.first { $0.id.hasSuffix(".triage") }
+        if let entry = entryAgent { return handoffTargets.first { $0.id == entry.id } }
+        return handoffTargets.first { $0.id.hasSuffix(".triage") }
             ?? handoffTargets.first { $0.name.localizedStandardContains("Triage") }
     }
 

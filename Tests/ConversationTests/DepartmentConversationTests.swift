@@ -97,6 +97,14 @@ final class DepartmentConversationTests: XCTestCase {
         XCTAssertTrue(turn.reply.contains("faq-shipping-times") || turn.reply.lowercased().contains("article"), "cites the entry: \(turn.reply)")
     }
 
+    func testFAQSendsAnAccountQuestionBackThroughTriageToBilling() {
+        let caller = Caller(deployment)
+        XCTAssertEqual(caller.say("do you ship to canada").endedOn, "FAQ Agent")
+        let account = caller.say("why was I charged twice on my card this month")
+        XCTAssertEqual(account.handoffs, ["Triage Agent", "Billing Agent"], account.json)
+        XCTAssertEqual(account.endedOn, "Billing Agent")
+    }
+
     func testAskingForAPersonEscalatesInTheSameTurn() {
         let turn = Caller(deployment).say("let me talk to a person")
         let escalation = turn.escalation

@@ -56,6 +56,12 @@ public struct Turn: Decodable, Sendable {
         public let parameters: JSONValue
     }
 
+    /// The tenant's entry agent (its triage): where a department sends what it does not handle.
+    public struct AgentReference: Decodable, Sendable {
+        public let id: String
+        public let name: String
+    }
+
     public struct HandoffOrigin: Decodable, Sendable {
         public let id: String
         public let name: String
@@ -80,11 +86,13 @@ public struct Turn: Decodable, Sendable {
     public let handedOffFrom: HandoffOrigin?
     /// The agent's scratch state from its previous step in this session (nil at first).
     public let state: JSONValue?
+    /// The tenant's entry agent (nil from a host that does not send it).
+    public let entryAgent: AgentReference?
 
     enum CodingKeys: String, CodingKey {
         case sessionID = "session_id", tenant, caller, turnNumber = "turn", input, history
         case previousSessions = "previous_sessions", handoffTargets = "handoff_targets", tools
-        case handedOffFrom = "handed_off_from", state
+        case handedOffFrom = "handed_off_from", state, entryAgent = "entry_agent"
     }
 
     public init(from decoder: Decoder) throws {
@@ -101,6 +109,7 @@ public struct Turn: Decodable, Sendable {
         handedOffFrom = try c.decodeIfPresent(HandoffOrigin.self, forKey: .handedOffFrom)
         let rawState = try c.decodeIfPresent(JSONValue.self, forKey: .state)
         state = rawState == .null ? nil : rawState
+        entryAgent = try c.decodeIfPresent(AgentReference.self, forKey: .entryAgent)
     }
 }
 

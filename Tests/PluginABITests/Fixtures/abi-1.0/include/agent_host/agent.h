@@ -11,7 +11,8 @@
  *   session_id, tenant, caller {id, returning}, turn (number), input,
  *   history [{role: "user"|"agent", agent?, text}], previous_sessions [...],
  *   handoff_targets [{id, name, description, examples[]}], tools [{name, description, parameters}],
- *   handed_off_from {id, name, reason}?, state (this agent's scratch state or null).
+ *   handed_off_from {id, name, reason}?, state (this agent's scratch state or null),
+ *   entry_agent {id, name} (the tenant's triage, where departments send what they do not handle).
  */
 #ifndef AGENT_HOST_AGENT_H
 #define AGENT_HOST_AGENT_H
