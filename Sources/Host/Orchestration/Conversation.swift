@@ -26,7 +26,8 @@ public final class Conversation: @unchecked Sendable {
     public private(set) var history: [Message] = []
     public private(set) var ended: String?
     public let returning: Bool
-    let previousSessions: [Any]
+    /// Summaries of the caller's earlier sessions, each a JSON object (rendered once).
+    let previousSessions: [String]
     var agentStates: [String: String] = [:]
     var turnNumber = 0
     var currentTurn: TurnRun?
@@ -37,7 +38,7 @@ public final class Conversation: @unchecked Sendable {
     public let startedAt = Date()
 
     public init(tenant: TenantRuntime, caller: String, loop: EventLoop, services: HostServices,
-                sessionID: String = UUID().uuidString.lowercased(), previousSessions: [Any] = [],
+                sessionID: String = UUID().uuidString.lowercased(), previousSessions: [String] = [],
                 onEvent: @escaping EventHandler) {
         self.id = sessionID
         self.tenant = tenant
@@ -131,32 +132,30 @@ public final class Conversation: @unchecked Sendable {
         emit(.end(reason: reason))
     }
 
-    /// The step context JSON (docs/abi.md): keys are only ever added.
+    /// The step context JSON (docs/abi.md): keys are only ever added. The tenant's static part
+    /// is pre-rendered; the rest is written directly (this runs for every step).
     func contextJSON(for agent: TenantRuntime.Agent, input: String, handedOffFrom: (TenantRuntime.Agent, String?)?) -> String {
-        var context = agent.contextFragments
-        context["session_id"] = id
-        context["tenant"] = tenant.id
-        context["caller"] = ["id": caller, "returning": returning]
-        context["turn"] = turnNumber
-        context["input"] = input
-        context["history"] = history.map { m -> [String: Any] in
-            var entry: [String: Any] = ["role": m.role, "text": m.text]
-            if let agent = m.agent { entry["agent"] = agent }
-            return entry
+        let q = JSONText.quote
+        var out = "{" + agent.staticContext
+        out += ",\"session_id\":" + q(id)
+        out += ",\"tenant\":" + q(tenant.id)
+        out += ",\"caller\":{\"id\":" + q(caller) + ",\"returning\":" + (returning ? "true" : "false") + "}"
+        out += ",\"turn\":" + String(turnNumber)
+        out += ",\"input\":" + q(input)
+        out += ",\"history\":["
+        for (index, message) in history.enumerated() {
+            if index > 0 { out += "," }
+            out += "{\"role\":" + q(message.role)
+            if let agent = message.agent { out += ",\"agent\":" + q(agent) }
+            out += ",\"text\":" + q(message.text) + "}"
         }
-        context["previous_sessions"] = previousSessions
-        context["entry_agent"] = ["id": tenant.entryAgent.id, "name": tenant.entryAgent.name]
+        out += "],\"previous_sessions\":[" + previousSessions.joined(separator: ",") + "]"
         if let (from, reason) = handedOffFrom {
-            var origin: [String: Any] = ["id": from.id, "name": from.name]
-            if let reason { origin["reason"] = reason }
-            context["handed_off_from"] = origin
+            out += ",\"handed_off_from\":{\"id\":" + q(from.id) + ",\"name\":" + q(from.name)
+            if let reason { out += ",\"reason\":" + q(reason) }
+            out += "}"
         }
-        if let state = agentStates[agent.id], let value = try? JSONSerialization.jsonObject(with: Data(state.utf8), options: [.fragmentsAllowed]) {
-            context["state"] = value
-        } else {
-            context["state"] = NSNull()
-        }
-        let data = (try? JSONSerialization.data(withJSONObject: context, options: [.withoutEscapingSlashes])) ?? Data("{}".utf8)
-        return String(decoding: data, as: UTF8.self)
+        out += ",\"state\":" + (agentStates[agent.id] ?? "null")
+        return out + "}"
     }
 }

@@ -1,5 +1,3 @@
-import Foundation
-
 /// The events of CONTRACT §1, the same on every channel (WebSocket, POST /v1/chat, chat --json).
 public enum ConversationEvent: Sendable, Equatable {
     case session(sessionID: String, tenant: String, caller: String, agent: String, returning: Bool)
@@ -34,41 +32,38 @@ public enum ConversationEvent: Sendable, Equatable {
         }
     }
 
-    /// The event as a JSON-ready dictionary (snake_case fields, `type` first in meaning).
-    public var fields: [String: Any] {
-        var f: [String: Any] = ["type": type]
+    /// One line of compact JSON with sorted keys, written directly (no JSONSerialization: this
+    /// runs for every event of every turn). `arguments` is spliced as the JSON object it is
+    /// (the orchestration checked it when the agent made the call).
+    public var json: String {
+        let q = JSONText.quote
+        var m: [(String, String)]
         switch self {
         case let .session(sessionID, tenant, caller, agent, returning):
-            f["session_id"] = sessionID; f["tenant"] = tenant; f["caller"] = caller; f["agent"] = agent; f["returning"] = returning
+            m = [("agent", q(agent)), ("caller", q(caller)), ("returning", returning ? "true" : "false"), ("session_id", q(sessionID)), ("tenant", q(tenant))]
         case let .user(text, final):
-            f["text"] = text; f["final"] = final
+            m = [("final", final ? "true" : "false"), ("text", q(text))]
         case let .agent(agent, text):
-            f["agent"] = agent; f["text"] = text
+            m = [("agent", q(agent)), ("text", q(text))]
         case let .handoff(from, to, reason):
-            f["from"] = from; f["to"] = to
-            if let reason { f["reason"] = reason }
+            m = [("from", q(from))] + (reason.map { [("reason", q($0))] } ?? []) + [("to", q(to))]
         case let .toolCall(agent, tool, callID, argumentsJSON):
-            f["agent"] = agent; f["tool"] = tool; f["call_id"] = callID
-            f["arguments"] = (try? JSONSerialization.jsonObject(with: Data(argumentsJSON.utf8), options: [.fragmentsAllowed])) ?? [String: Any]()
+            m = [("agent", q(agent)), ("arguments", argumentsJSON.isEmpty ? "{}" : argumentsJSON), ("call_id", q(callID)), ("tool", q(tool))]
         case let .toolResult(tool, callID, ok, output):
-            f["tool"] = tool; f["call_id"] = callID; f["ok"] = ok; f["output"] = output
+            m = [("call_id", q(callID)), ("ok", ok ? "true" : "false"), ("output", q(output)), ("tool", q(tool))]
         case let .escalated(agent, department, position, waitMinutes):
-            f["agent"] = agent; f["department"] = department; f["position"] = position; f["wait_minutes"] = waitMinutes
+            m = [("agent", q(agent)), ("department", q(department)), ("position", String(position)), ("wait_minutes", String(waitMinutes))]
         case let .speechStarted(at), let .speechStopped(at), let .interrupted(at):
-            f["at_ms"] = at
+            m = [("at_ms", String(at))]
         case let .turnEnd(agent):
-            f["agent"] = agent
+            m = [("agent", q(agent))]
         case let .end(reason):
-            f["reason"] = reason
+            m = [("reason", q(reason))]
         case let .error(code, message):
-            f["code"] = code; f["message"] = message
+            m = [("code", q(code)), ("message", q(message))]
         }
-        return f
-    }
-
-    /// One line of compact JSON with sorted keys.
-    public var json: String {
-        let data = (try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
-        return String(decoding: data, as: UTF8.self)
+        m.append(("type", q(type)))
+        m.sort { $0.0 < $1.0 }
+        return JSONText.object(m)
     }
 }

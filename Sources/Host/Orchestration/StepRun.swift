@@ -43,6 +43,7 @@ final class StepRun: StepSink, @unchecked Sendable {
         guard agent.allowedTools.contains(name), turn.conversation.tenant.tools[name] != nil else {
             return (AH_ERR_NOT_PERMITTED, 0)
         }
+        guard JSONText.isValid(argumentsJSON, object: true) else { return (AH_ERR_INVALID_ARGUMENT, 0) }
         guard turn.reserveToolCall() else { return (AH_ERR_LIMIT_EXCEEDED, 0) }
         let callID = turn.conversation.services.router.makeID()
         loop.execute { [self] in turn.runTool(name, argumentsJSON: argumentsJSON, callID: callID, for: self) }
@@ -67,6 +68,8 @@ final class StepRun: StepSink, @unchecked Sendable {
     }
 
     func setState(_ json: String) -> ah_status_t {
+        // The state goes back verbatim into the next context: it must be JSON.
+        guard JSONText.isValid(json) else { return AH_ERR_INVALID_ARGUMENT }
         loop.execute { [self] in
             guard !closed else { return }
             turn.conversation.agentStates[agent.id] = json

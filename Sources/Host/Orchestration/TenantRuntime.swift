@@ -10,9 +10,9 @@ public final class TenantRuntime: Sendable {
         public var name: String { instance.descriptor.name }
         /// Function names this agent may call (its profile's tools that the tenant enabled).
         public let allowedTools: Set<String>
-        /// Context fragments precomputed once: the other agents as handoff targets, the tools.
-        /// (JSONSerialization values: immutable after init, read-only from any thread.)
-        nonisolated(unsafe) let contextFragments: [String: Any]
+        /// The step context's static members, rendered once per tenant: the other agents as
+        /// handoff targets (with their routing examples), the tools, the entry agent.
+        let staticContext: String
     }
 
     public struct Problem: Error, Sendable, CustomStringConvertible {
@@ -75,9 +75,11 @@ public final class TenantRuntime: Sendable {
             }
             let allowed = Set(instance.descriptor.agent?.toolNames ?? []).intersection(tools.keys)
             let toolList = allowed.sorted().compactMap { toolEntries[$0] }
+            let entry = agentInstances.first { $0.descriptor.id == configuration.entryAgent }
+            let entryJSON = entry.map { JSONText.render(["id": $0.descriptor.id, "name": $0.descriptor.name]) } ?? "null"
             agents[instance.descriptor.id] = Agent(
                 instance: instance, allowedTools: allowed,
-                contextFragments: ["handoff_targets": targets, "tools": toolList])
+                staticContext: "\"entry_agent\":\(entryJSON),\"handoff_targets\":\(JSONText.render(targets)),\"tools\":\(JSONText.render(toolList))")
         }
         guard let entry = agents[configuration.entryAgent] else {
             throw Problem(description: "tenant \(configuration.id): entry agent \(configuration.entryAgent) is not available (\(problems.joined(separator: "; ")))")
