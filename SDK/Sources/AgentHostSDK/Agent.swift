@@ -33,6 +33,11 @@ public struct Turn: Decodable, Sendable {
     public struct Caller: Decodable, Sendable {
         public let id: String
         public let returning: Bool
+
+        public init(id: String, returning: Bool) {
+            self.id = id
+            self.returning = returning
+        }
     }
 
     public struct Message: Decodable, Sendable {
@@ -41,6 +46,12 @@ public struct Turn: Decodable, Sendable {
         /// The agent's display name, for agent messages.
         public let agent: String?
         public let text: String
+
+        public init(role: String, agent: String?, text: String) {
+            self.role = role
+            self.agent = agent
+            self.text = text
+        }
     }
 
     public struct HandoffTarget: Decodable, Sendable {
@@ -48,24 +59,48 @@ public struct Turn: Decodable, Sendable {
         public let name: String
         public let description: String
         public let examples: [String]
+
+        public init(id: String, name: String, description: String, examples: [String]) {
+            self.id = id
+            self.name = name
+            self.description = description
+            self.examples = examples
+        }
     }
 
     public struct ToolInfo: Decodable, Sendable {
         public let name: String
         public let description: String
         public let parameters: JSONValue
+
+        public init(name: String, description: String, parameters: JSONValue) {
+            self.name = name
+            self.description = description
+            self.parameters = parameters
+        }
     }
 
     /// The tenant's entry agent (its triage): where a department sends what it does not handle.
     public struct AgentReference: Decodable, Sendable {
         public let id: String
         public let name: String
+
+        public init(id: String, name: String) {
+            self.id = id
+            self.name = name
+        }
     }
 
     public struct HandoffOrigin: Decodable, Sendable {
         public let id: String
         public let name: String
         public let reason: String?
+
+        public init(id: String, name: String, reason: String?) {
+            self.id = id
+            self.name = name
+            self.reason = reason
+        }
     }
 
     public let sessionID: String
@@ -88,6 +123,24 @@ public struct Turn: Decodable, Sendable {
     public let state: JSONValue?
     /// The tenant's entry agent (nil from a host that does not send it).
     public let entryAgent: AgentReference?
+
+    /// A turn built in code (tests, other brains); the SDK builds agents' turns from the context.
+    public init(sessionID: String, tenant: String, caller: Caller, turnNumber: Int, input: String, history: [Message],
+                previousSessions: [JSONValue], handoffTargets: [HandoffTarget], tools: [ToolInfo],
+                handedOffFrom: HandoffOrigin?, state: JSONValue?, entryAgent: AgentReference?) {
+        self.sessionID = sessionID
+        self.tenant = tenant
+        self.caller = caller
+        self.turnNumber = turnNumber
+        self.input = input
+        self.history = history
+        self.previousSessions = previousSessions
+        self.handoffTargets = handoffTargets
+        self.tools = tools
+        self.handedOffFrom = handedOffFrom
+        self.state = state
+        self.entryAgent = entryAgent
+    }
 
     enum CodingKeys: String, CodingKey {
         case sessionID = "session_id", tenant, caller, turnNumber = "turn", input, history

@@ -89,7 +89,7 @@ final class ToolBox<T: Tool>: InstanceBox, @unchecked Sendable {
     let tool: T
     /// Set when T is a SynchronousTool: runs inline with no task hop.
     let inline: ((T.Arguments, ToolCallContext) throws -> String)?
-    let running = Mutex<[UInt64: Task<Void, Never>]>([:])
+    let running = Mutex<[UInt64: TaskHandle]>([:])
     let decoder = JSONDecoder()
 
     init(tool: T, host: PluginHost) {
@@ -136,20 +136,21 @@ final class ToolBox<T: Tool>: InstanceBox, @unchecked Sendable {
             return AH_OK
         }
         let callID = call.call_id
-        // Register before starting so a fast task's removal cannot precede the insertion.
-        running.withLock { tasks in
-            tasks[callID] = Task { [tool, weak self] in
-                let outcome: (ah_status_t, String)
-                do {
-                    outcome = (AH_OK, try await tool.call(arguments, context: context))
-                } catch {
-                    outcome = PluginError.statusAndMessage(for: error)
-                }
-                guard let self else { return }
-                self.running.withLock { _ = $0.removeValue(forKey: callID) }
-                self.complete(callID, outcome.0, outcome.1)
+        // Register before starting: with the inline executor the task may run to completion
+        // inside Task.init, and it removes its own entry when done.
+        let handle = TaskHandle()
+        running.withLock { $0[callID] = handle }
+        handle.set(Task(executorPreference: InlineExecutor.shared) { [tool, weak self] in
+            let outcome: (ah_status_t, String)
+            do {
+                outcome = (AH_OK, try await tool.call(arguments, context: context))
+            } catch {
+                outcome = PluginError.statusAndMessage(for: error)
             }
-        }
+            guard let self else { return }
+            self.running.withLock { _ = $0.removeValue(forKey: callID) }
+            self.complete(callID, outcome.0, outcome.1)
+        })
         return AH_OK
     }
 
@@ -203,8 +204,8 @@ nonisolated(unsafe) private let agentInterface: UnsafeMutablePointer<ah_agent_t>
 
 final class AgentBox<A: Agent>: InstanceBox, @unchecked Sendable {
     let agent: A
-    let steps = Mutex<[UInt64: (actions: AgentActions, task: Task<Void, Never>?)]>([:])
-    let decoder = JSONDecoder()
+    let steps = Mutex<[UInt64: (actions: AgentActions, task: TaskHandle)]>([:])
+    let catalog = CatalogCache()
 
     init(agent: A, host: PluginHost) {
         self.agent = agent
@@ -221,8 +222,8 @@ final class AgentBox<A: Agent>: InstanceBox, @unchecked Sendable {
             guard let context = step.context_json, step.context_len > 0 else {
                 throw PluginError.invalidArgument("the step has no context")
             }
-            let data = Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: context), count: step.context_len, deallocator: .none)
-            turn = try decoder.decode(Turn.self, from: data)
+            let bytes = UnsafeRawBufferPointer(start: context, count: step.context_len).bindMemory(to: UInt8.self)
+            turn = try Turn(contextBytes: bytes, catalog: catalog)
         } catch let thrown {
             let (_, message) = PluginError.statusAndMessage(for: thrown)
             ABIText.write("\(A.id): unreadable step context: \(message)", to: error)
@@ -230,20 +231,21 @@ final class AgentBox<A: Agent>: InstanceBox, @unchecked Sendable {
         }
         let stepID = step.step_id
         let actions = AgentActions(stepID: stepID, host: host)
-        steps.withLock { open in
-            open[stepID] = (actions, Task { [agent, weak self] in
-                var status = AH_OK
-                var message: String?
-                do {
-                    try await agent.respond(to: turn, with: actions)
-                } catch {
-                    (status, message) = PluginError.statusAndMessage(for: error)
-                }
-                guard let self else { return }
-                self.steps.withLock { _ = $0.removeValue(forKey: stepID) }
-                self.host.raw.pointee.agent_step_done(self.host.raw, stepID, status, message)
-            })
-        }
+        let handle = TaskHandle()
+        // Register before starting (see ToolBox.invoke): the step may finish inside Task.init.
+        steps.withLock { $0[stepID] = (actions, handle) }
+        handle.set(Task(executorPreference: InlineExecutor.shared) { [agent, weak self] in
+            var status = AH_OK
+            var message: String?
+            do {
+                try await agent.respond(to: turn, with: actions)
+            } catch {
+                (status, message) = PluginError.statusAndMessage(for: error)
+            }
+            guard let self else { return }
+            self.steps.withLock { _ = $0.removeValue(forKey: stepID) }
+            self.host.raw.pointee.agent_step_done(self.host.raw, stepID, status, message)
+        })
         return AH_OK
     }
 
@@ -255,6 +257,23 @@ final class AgentBox<A: Agent>: InstanceBox, @unchecked Sendable {
     override func cancelStep(_ stepID: UInt64) {
         let entry = steps.withLock { $0[stepID] }
         entry?.actions.markCancelled()
-        entry?.task?.cancel()
+        entry?.task.cancel()
+    }
+}
+
+/// The task running one call or step, for cancellation; set after the entry is registered.
+final class TaskHandle: Sendable {
+    private let task = Mutex<Task<Void, Never>?>(nil)
+    private let cancelled = Mutex(false)
+
+    func set(_ newTask: Task<Void, Never>) {
+        let cancelNow = cancelled.withLock { $0 }
+        task.withLock { $0 = newTask }
+        if cancelNow { newTask.cancel() }
+    }
+
+    func cancel() {
+        cancelled.withLock { $0 = true }
+        task.withLock { $0 }?.cancel()
     }
 }

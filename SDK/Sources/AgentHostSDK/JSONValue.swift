@@ -44,14 +44,20 @@ public enum JSONValue: Sendable, Hashable {
 
     /// Parses JSON text; throws `PluginError.invalidArgument` with the parser's reason.
     public static func parse(_ text: String) throws -> JSONValue {
-        try parse(Data(text.utf8))
+        var text = text
+        return try text.withUTF8 { try parse($0) }
     }
 
     public static func parse(_ data: Data) throws -> JSONValue {
+        try data.withUnsafeBytes { raw in try parse(raw.bindMemory(to: UInt8.self)) }
+    }
+
+    /// Parses UTF-8 JSON bytes (the fast path: no Foundation decoder involved).
+    public static func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws -> JSONValue {
         do {
-            return try JSONDecoder().decode(JSONValue.self, from: data)
+            return try JSONParser.parse(bytes)
         } catch {
-            throw PluginError.invalidArgument("not valid JSON: \(PluginError.describe(error))")
+            throw PluginError.invalidArgument("not valid JSON: \(error.message) at byte \(error.offset)")
         }
     }
 

@@ -77,15 +77,27 @@ public final class TenantRuntime: Sendable {
             let toolList = allowed.sorted().compactMap { toolEntries[$0] }
             let entry = agentInstances.first { $0.descriptor.id == configuration.entryAgent }
             let entryJSON = entry.map { JSONText.render(["id": $0.descriptor.id, "name": $0.descriptor.name]) } ?? "null"
+            // catalog_version comes first so a plugin can skip re-reading what it already cached.
+            let catalog = "\"entry_agent\":\(entryJSON),\"handoff_targets\":\(JSONText.render(targets)),\"tools\":\(JSONText.render(toolList))"
             agents[instance.descriptor.id] = Agent(
                 instance: instance, allowedTools: allowed,
-                staticContext: "\"entry_agent\":\(entryJSON),\"handoff_targets\":\(JSONText.render(targets)),\"tools\":\(JSONText.render(toolList))")
+                staticContext: "\"catalog_version\":\(JSONText.quote(Self.digest(catalog))),\(catalog)")
         }
         guard let entry = agents[configuration.entryAgent] else {
             throw Problem(description: "tenant \(configuration.id): entry agent \(configuration.entryAgent) is not available (\(problems.joined(separator: "; ")))")
         }
         self.agents = agents
         _ = entry
+    }
+
+    /// FNV-1a of the catalog text: changes whenever targets, examples or tools change.
+    static func digest(_ text: String) -> String {
+        var hash: UInt64 = 0xcbf29ce484222325
+        for byte in text.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x100000001b3
+        }
+        return String(hash, radix: 16)
     }
 
     public func agent(named name: String) -> Agent? {

@@ -15,6 +15,9 @@ public final class EventLoop: @unchecked Sendable {
     /// Work waiting for the loop thread. `closed` flips once the loop has finished: from then on
     /// `uv_async_send` would write to a closed descriptor (libuv aborts), so work is refused.
     private let inbox = Mutex<(work: [@Sendable () -> Void], closed: Bool)>(([], false))
+    /// Loop-thread only: true while drainPending runs (read elsewhere only together with
+    /// `inLoopThread`, which is false there).
+    nonisolated(unsafe) private var draining = false
     private let loopThread = Atomic<UInt>(0)
     private let stopping = Atomic<Bool>(false)
     private var thread: pthread_t?
@@ -45,11 +48,14 @@ public final class EventLoop: @unchecked Sendable {
     /// Returns false (and drops `work`) once the loop has finished running.
     @discardableResult
     public func execute(_ work: @escaping @Sendable () -> Void) -> Bool {
-        inbox.withLock { inbox in
+        // Work queued by the loop thread while it drains is picked up by the same drain: no
+        // eventfd wake-up needed (the orchestration defers most of its steps this way).
+        let sameThreadDrain = inLoopThread && draining  // order matters: `draining` is loop-thread only
+        return inbox.withLock { inbox in
             guard !inbox.closed else { return false }
             inbox.work.append(work)
             // Sent under the lock so it can never race with the loop closing the async handle.
-            uv_async_send(wakeup)
+            if !sameThreadDrain { uv_async_send(wakeup) }
             return true
         }
     }
@@ -103,6 +109,8 @@ public final class EventLoop: @unchecked Sendable {
     }
 
     private func drainPending() {
+        draining = true
+        defer { draining = false }
         while true {
             let batch = inbox.withLock { inbox -> [@Sendable () -> Void] in
                 defer { inbox.work.removeAll(keepingCapacity: true) }

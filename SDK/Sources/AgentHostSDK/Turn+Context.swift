@@ -1,0 +1,98 @@
+import Synchronization
+
+extension Turn {
+    /// Builds a turn from the step context, reusing `catalog`'s decoded handoff targets and tools
+    /// when the context's `catalog_version` says they did not change (they carry every enabled
+    /// department's routing examples, so decoding them each step dominated the step's cost).
+    init(contextBytes: UnsafeBufferPointer<UInt8>, catalog: CatalogCache) throws {
+        let cached = catalog.current
+        let parsed: JSONValue
+        do {
+            parsed = try JSONParser.parse(contextBytes) { key, before in
+                guard key == "handoff_targets" || key == "tools", let cached,
+                      let version = before["catalog_version"]?.stringValue else { return false }
+                return version == cached.version
+            }
+        } catch {
+            throw PluginError.invalidArgument("not valid JSON: \(error.message) at byte \(error.offset)")
+        }
+        guard case .object(let c) = parsed else { throw PluginError.invalidArgument("the step context is not an object") }
+        guard let sessionID = c["session_id"]?.stringValue else { throw PluginError.invalidArgument("missing field 'session_id'") }
+        let version = c["catalog_version"]?.stringValue
+        let targets: [HandoffTarget]
+        let tools: [ToolInfo]
+        if let cached, let version, version == cached.version, c["handoff_targets"] == nil {
+            (targets, tools) = (cached.targets, cached.tools)
+        } else {
+            targets = (c["handoff_targets"]?.arrayValue ?? []).compactMap(HandoffTarget.init(json:))
+            tools = (c["tools"]?.arrayValue ?? []).compactMap(ToolInfo.init(json:))
+            if let version { catalog.store(CatalogCache.Entry(version: version, targets: targets, tools: tools)) }
+        }
+        self.init(
+            sessionID: sessionID,
+            tenant: c["tenant"]?.stringValue ?? "",
+            caller: Caller(id: c["caller"]?["id"]?.stringValue ?? "", returning: c["caller"]?["returning"]?.boolValue ?? false),
+            turnNumber: Int(c["turn"]?.numberValue ?? 1),
+            input: c["input"]?.stringValue ?? "",
+            history: (c["history"]?.arrayValue ?? []).compactMap(Message.init(json:)),
+            previousSessions: c["previous_sessions"]?.arrayValue ?? [],
+            handoffTargets: targets,
+            tools: tools,
+            handedOffFrom: c["handed_off_from"].flatMap(HandoffOrigin.init(json:)),
+            state: c["state"].flatMap { $0 == .null ? nil : $0 },
+            entryAgent: c["entry_agent"].flatMap(AgentReference.init(json:)))
+    }
+}
+
+extension Turn.Message {
+    init?(json: JSONValue) {
+        guard let role = json["role"]?.stringValue, let text = json["text"]?.stringValue else { return nil }
+        self.init(role: role, agent: json["agent"]?.stringValue, text: text)
+    }
+}
+
+extension Turn.HandoffTarget {
+    init?(json: JSONValue) {
+        guard let id = json["id"]?.stringValue else { return nil }
+        self.init(id: id, name: json["name"]?.stringValue ?? id, description: json["description"]?.stringValue ?? "",
+                  examples: (json["examples"]?.arrayValue ?? []).compactMap(\.stringValue))
+    }
+}
+
+extension Turn.ToolInfo {
+    init?(json: JSONValue) {
+        guard let name = json["name"]?.stringValue else { return nil }
+        self.init(name: name, description: json["description"]?.stringValue ?? "", parameters: json["parameters"] ?? [:])
+    }
+}
+
+extension Turn.HandoffOrigin {
+    init?(json: JSONValue) {
+        guard let id = json["id"]?.stringValue else { return nil }
+        self.init(id: id, name: json["name"]?.stringValue ?? id, reason: json["reason"]?.stringValue)
+    }
+}
+
+extension Turn.AgentReference {
+    init?(json: JSONValue) {
+        guard let id = json["id"]?.stringValue else { return nil }
+        self.init(id: id, name: json["name"]?.stringValue ?? id)
+    }
+}
+
+/// The last decoded handoff targets and tools of one agent instance, by catalog version.
+final class CatalogCache: Sendable {
+    struct Entry: Sendable {
+        let version: String
+        let targets: [Turn.HandoffTarget]
+        let tools: [Turn.ToolInfo]
+    }
+
+    private let entry = Mutex<Entry?>(nil)
+
+    var current: Entry? { entry.withLock { $0 } }
+
+    func store(_ new: Entry) {
+        entry.withLock { $0 = new }
+    }
+}
