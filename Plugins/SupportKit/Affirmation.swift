@@ -53,7 +53,8 @@ public enum Affirmation: String, Sendable {
         var best: Int?
         for phrase in phrases where phrase.count <= tokens.count {
             for start in 0...(tokens.count - phrase.count) where best.map({ start < $0 }) ?? true {
-                if Array(tokens[start..<(start + phrase.count)]) == phrase {
+                // Compare in place: slicing into a new Array per position dominated the cost.
+                if tokens[start] == phrase[0], tokens[start..<(start + phrase.count)].elementsEqual(phrase) {
                     if excludingAfterNot, start > 0, tokens[start - 1] == "not" { continue }
                     best = start
                     break

@@ -19,7 +19,7 @@ public struct IntentClassifier: Sendable {
 
     public let labels: [String]
     public let options: Options
-    private let vocabulary: [UInt64: Int32]
+    private let vocabulary: FeatureIndex
     private let weights: [Double]  // feature-major: weights[feature * K + class]
     private let bias: [Double]
 
@@ -47,7 +47,7 @@ public struct IntentClassifier: Sendable {
                 data.labels.append(label)
             }
         }
-        self.vocabulary = vocabulary
+        self.vocabulary = FeatureIndex(vocabulary)
         var w = [Double](repeating: 0, count: vocabulary.count * k)
         var b = [Double](repeating: 0, count: k)
         if k > 1, !data.labels.isEmpty {
@@ -151,11 +151,15 @@ public struct IntentClassifier: Sendable {
 
     /// Every label with its probability, most likely first (ties by label); the probabilities sum to 1.
     public func classify(_ text: String) -> [(label: String, probability: Double)] {
+        classify(TextFeatures(text, options: options.features))
+    }
+
+    func classify(_ features: TextFeatures) -> [(label: String, probability: Double)] {
         let k = labels.count
         guard k > 0 else { return [] }
         var ids: [Int32] = []
         var values: [Double] = []
-        for entry in TextFeatures(text, options: options.features).entries {
+        for entry in features.entries {
             if let id = vocabulary[entry.hash] { ids.append(id); values.append(entry.value) }
         }
         var s = [Double](repeating: 0, count: k)
@@ -186,13 +190,16 @@ public struct IntentClassifier: Sendable {
     /// dominate. Nil when every span's best label is `excluded`.
     public func strongestMention(in text: String, excluding excluded: String, window: Int = 5) -> (label: String, probability: Double)? {
         let words = TextNormalizer.words(text)
-        var spans = [text]
+        var spans = [words[...]]
         if words.count > window {
-            for start in 0...(words.count - window) { spans.append(words[start..<(start + window)].joined(separator: " ")) }
+            for start in 0...(words.count - window) { spans.append(words[start..<(start + window)]) }
         }
+        // Overlapping windows share words: each word's features are computed once.
+        var cache: [String: TextFeatures.WordParts] = [:]
         var best: (label: String, probability: Double)?
         for span in spans {
-            guard let top = classify(span).first, top.label != excluded else { continue }
+            let features = TextFeatures(words: Array(span), options: options.features, cache: &cache)
+            guard let top = classify(features).first, top.label != excluded else { continue }
             if top.probability > (best?.probability ?? 0) { best = top }
         }
         return best
@@ -214,5 +221,40 @@ struct SplitMix64 {
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
+    }
+}
+
+/// Feature hash → column, as an open-addressing table: the keys are already FNV hashes, so
+/// Dictionary's SipHash over them was pure overhead on every classification (measured).
+struct FeatureIndex: Sendable {
+    private let keys: [UInt64]
+    private let values: [Int32]
+    private let mask: Int
+
+    init(_ dictionary: [UInt64: Int32]) {
+        var capacity = 8
+        while capacity < dictionary.count * 2 { capacity <<= 1 }
+        var keys = [UInt64](repeating: 0, count: capacity)
+        var values = [Int32](repeating: -1, count: capacity)
+        let mask = capacity - 1
+        for (key, value) in dictionary {
+            var i = Int(truncatingIfNeeded: key ^ (key >> 29)) & mask
+            while values[i] != -1 { i = (i + 1) & mask }
+            keys[i] = key
+            values[i] = value
+        }
+        self.keys = keys
+        self.values = values
+        self.mask = mask
+    }
+
+    subscript(key: UInt64) -> Int32? {
+        var i = Int(truncatingIfNeeded: key ^ (key >> 29)) & mask
+        while true {
+            let value = values[i]
+            if value == -1 { return nil }
+            if keys[i] == key { return value }
+            i = (i + 1) & mask
+        }
     }
 }

@@ -17,27 +17,42 @@ public struct TextFeatures: Sendable {
     public let entries: [(hash: UInt64, value: Double)]
 
     public init(_ text: String, options: Options = Options()) {
-        let words = Self.collapsingNumbers(TextNormalizer.words(text))
+        var cache: [String: WordParts] = [:]
+        self.init(words: TextNormalizer.words(text), options: options, cache: &cache)
+    }
+
+    /// What one word contributes, independent of its neighbours (computed once per word when the
+    /// same words are featurised in several overlapping windows).
+    struct WordParts {
+        let stem: [UInt8]
+        let unigram: UInt64
+        let group: UInt64?
+        let chars: [UInt64]
+    }
+
+    /// Features of already-normalised words, reusing `cache` for words seen before.
+    init(words rawWords: [String], options: Options, cache: inout [String: WordParts]) {
+        let words = Self.collapsingNumbers(rawWords)
         var wordLevel: [UInt64] = []
         var charLevel: [UInt64] = []
         wordLevel.reserveCapacity(words.count * 3)
         charLevel.reserveCapacity(words.count * 16)
         var previous: [UInt8] = [94]  // "^": start of the utterance
         for word in words {
-            let bytes = Array(word.utf8)
-            let isNumber = word == "0"
-            let stem = isNumber ? [35] : TextNormalizer.stem(bytes)  // every number is "#"
-            wordLevel.append(Self.hash(tag: 1, stem))
-            if options.wordClasses, let group = WordClasses.group(of: word) {
-                wordLevel.append(Self.hash(tag: 9, Array(group.utf8)))
+            let parts: WordParts
+            if let known = cache[word] {
+                parts = known
+            } else {
+                parts = Self.parts(of: word, options: options)
+                cache[word] = parts
             }
+            wordLevel.append(parts.unigram)
+            if let group = parts.group { wordLevel.append(group) }
             if options.wordBigrams {
-                wordLevel.append(Self.hash(tag: 2, previous + [32] + stem))
+                wordLevel.append(Self.hash(tag: 2, previous + [32] + parts.stem))
             }
-            if let range = options.charNGrams, !isNumber {
-                Self.appendCharNGrams(of: bytes, sizes: range, to: &charLevel)
-            }
-            previous = stem
+            charLevel.append(contentsOf: parts.chars)
+            previous = parts.stem
         }
         wordLevel = Self.unique(wordLevel)
         charLevel = Self.unique(charLevel)
@@ -50,6 +65,18 @@ public struct TextFeatures: Sendable {
             for hash in charLevel { entries.append((hash, weight / norm)) }
         }
         self.entries = entries
+    }
+
+    static func parts(of word: String, options: Options) -> WordParts {
+        let bytes = Array(word.utf8)
+        let isNumber = word == "0"
+        let stem = isNumber ? [35] : TextNormalizer.stem(bytes)  // every number is "#"
+        var chars: [UInt64] = []
+        if let range = options.charNGrams, !isNumber {
+            Self.appendCharNGrams(of: bytes, sizes: range, to: &chars)
+        }
+        let group = options.wordClasses ? WordClasses.group(of: word).map { Self.hash(tag: 9, Array($0.utf8)) } : nil
+        return WordParts(stem: stem, unigram: Self.hash(tag: 1, stem), group: group, chars: chars)
     }
 
     /// Without repeats, in first-seen order (a small open-addressing set: fast even unoptimised).
