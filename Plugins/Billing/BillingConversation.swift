@@ -5,7 +5,7 @@ import SupportKit
 /// One billing step: what the caller answered or asked, identification, verification, the answer.
 /// State between steps: customer_id, verified, failures, topic (the pending question), months,
 /// awaiting (what the last reply asked for).
-struct BillingConversation {
+struct BillingConversation: DepartmentConversation {
     enum Awaiting: String {
         case customerID = "customer_id", lastFour = "last_four", months, planConfirm = "plan_confirm"
         case planOffer = "plan_offer", chargesCheck = "charges_check", anythingElse = "anything_else", offerHuman = "offer_human"
@@ -22,17 +22,7 @@ struct BillingConversation {
         self.turn = turn
         self.actions = actions
         self.cache = cache
-        text = turn.input.trimmingCharacters(in: .whitespacesAndNewlines)
-        state = ConversationState(turn.state)
-        awaiting = state.string("awaiting").flatMap(Awaiting.init(rawValue:))
-        state.remove("awaiting")
-    }
-
-    var wordCount: Int { TextNormalizer.words(text).count }
-
-    mutating func ask(_ reply: String, awaiting next: Awaiting?) {
-        actions.say(reply)
-        state.set("awaiting", next?.rawValue)
+        (text, state, awaiting) = Self.opening(turn)
     }
 
     mutating func escalate(_ reply: String, reason: String) {

@@ -5,7 +5,7 @@ import SupportKit
 /// One refund step. State between steps: order_id, reason (a phrase for the confirmation),
 /// reason_detail (the caller's words), amount, partial, refused (the policy code of a refusal
 /// just given), awaiting (what the last reply asked for).
-struct RefundConversation {
+struct RefundConversation: DepartmentConversation {
     enum Awaiting: String {
         case orderID = "order_id", reason, confirm, anythingElse = "anything_else", offerHuman = "offer_human"
     }
@@ -21,17 +21,7 @@ struct RefundConversation {
         self.turn = turn
         self.actions = actions
         self.cache = cache
-        text = turn.input.trimmingCharacters(in: .whitespacesAndNewlines)
-        state = ConversationState(turn.state)
-        awaiting = state.string("awaiting").flatMap(Awaiting.init(rawValue:))
-        state.remove("awaiting")
-    }
-
-    var wordCount: Int { TextNormalizer.words(text).count }
-
-    mutating func ask(_ reply: String, awaiting next: Awaiting?) {
-        actions.say(reply)
-        state.set("awaiting", next?.rawValue)
+        (text, state, awaiting) = Self.opening(turn)
     }
 
     mutating func escalate(_ reply: String, reason: String) {
