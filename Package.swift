@@ -36,6 +36,8 @@ let package = Package(
     ],
     dependencies: [
         .package(path: "SDK"),
+        // The tenant configuration file is YAML (docs/operations.md).
+        .package(url: "https://github.com/jpsim/Yams.git", from: "5.0.1"),
     ],
     targets: [
         // ---- C libraries ----
@@ -43,11 +45,14 @@ let package = Package(
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CHTTPParser", providers: [.apt(["libhttp-parser-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        // No pkgConfig: hiredis.pc adds -D_FILE_OFFSET_BITS=64, which SwiftPM refuses (and x86_64 does not need).
+        .systemLibrary(name: "CHiredis", providers: [.apt(["libhiredis-dev"])]),
 
         // ---- networking: libuv loop, HTTP server and client ----
         // Typed C shims for what Swift cannot call directly (variadic curl functions, macros).
         .target(name: "CHostShims", dependencies: ["CCurl"]),
-        .target(name: "HostNet", dependencies: ["CLibUV", "CHTTPParser", "CCurl", "CHostShims"], swiftSettings: swift6),
+        .target(name: "HostNet", dependencies: ["CLibUV", "CHTTPParser", "CCurl", "CHostShims", "COpenSSL"], swiftSettings: swift6),
 
         // ---- the reference company backend the seed's tools call ----
         .target(name: "ReferenceBackend", dependencies: ["HostNet", "CSQLite"], swiftSettings: swift6),
@@ -61,6 +66,9 @@ let package = Package(
                 .product(name: "AgentHostToolchain", package: "SDK"),
                 "HostNet",
                 "CLibUV",
+                "CHiredis",
+                "COpenSSL",
+                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: swift6
         ),
@@ -103,6 +111,9 @@ let package = Package(
         ),
         .testTarget(name: "HostNetTests", dependencies: ["HostNet"], swiftSettings: swift6),
         .testTarget(name: "ReferenceBackendTests", dependencies: ["ReferenceBackend", "HostNet"], swiftSettings: swift6),
+        .testTarget(name: "SessionTests", dependencies: ["Host", "HostNet", "TestSupport"], swiftSettings: swift6),
+        .testTarget(name: "TenancyTests", dependencies: ["Host", "TestSupport"], swiftSettings: swift6),
+        .testTarget(name: "ServerTests", dependencies: ["Host", "HostNet", "TestSupport"], swiftSettings: swift6),
         .testTarget(name: "ConversationTests", dependencies: ["Host", "TestSupport"], exclude: ["Fixtures"], swiftSettings: swift6),
         .testTarget(name: "SupportKitTests", dependencies: ["SupportKit", "TestSupport"], swiftSettings: swift6),
         .testTarget(name: "DepartmentTests", dependencies: ["SupportKit", "TestSupport", .product(name: "AgentHostPluginTesting", package: "SDK")], swiftSettings: swift6),
