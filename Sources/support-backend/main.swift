@@ -16,6 +16,14 @@ func fail(_ message: String) -> Never {
     exit(2)
 }
 
+// Whoever started us may have had SIGINT/SIGTERM blocked (children inherit the mask): unblock
+// them before any thread exists, or the loop's signal watchers never fire.
+var shutdownSignals = sigset_t()
+sigemptyset(&shutdownSignals)
+sigaddset(&shutdownSignals, SIGINT)
+sigaddset(&shutdownSignals, SIGTERM)
+pthread_sigmask(SIG_UNBLOCK, &shutdownSignals, nil)
+
 var configuration = ReferenceBackend.Configuration()
 var arguments = CommandLine.arguments.dropFirst()
 while let flag = arguments.popFirst() {

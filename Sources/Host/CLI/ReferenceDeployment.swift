@@ -26,56 +26,22 @@ public final class ReferenceBackendProcess: @unchecked Sendable {
     // @unchecked: immutable after start.
     public let url: String
     public let apiKey: String
-    private let process: Process
+    private let child: ChildProcess
     private let dataDirectory: String
-
-    public struct Failure: Error, CustomStringConvertible {
-        public let description: String
-    }
 
     /// Starts `support-backend` from next to the running executable and waits for its ready line.
     public init(apiKey: String = "demo-key", timeout: TimeInterval = 15) throws {
         let executable = (PluginLoader.defaultDirectories(environment: [:]).first ?? ".") + "/support-backend"
-        guard FileManager.default.isExecutableFile(atPath: executable) else {
-            throw Failure(description: "support-backend not found at \(executable): build it with `swift build`")
-        }
-        var template = Array("/tmp/support-backend.XXXXXX".utf8CString)
-        dataDirectory = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)) }
+        dataDirectory = try ChildProcess.temporaryDirectory(prefix: "support-backend")
         self.apiKey = apiKey
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["--host", "127.0.0.1", "--port", "0", "--api-key", apiKey, "--data", dataDirectory]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.standardError
-        try process.run()
-        // Read the ready line ("support-backend listening on http://127.0.0.1:PORT").
-        let reader = output.fileHandleForReading
-        let deadline = Date().addingTimeInterval(timeout)
-        var buffer = Data()
-        var found: String?
-        while found == nil, Date() < deadline, process.isRunning {
-            let chunk = reader.availableData
-            if chunk.isEmpty { break }
-            buffer.append(chunk)
-            let text = String(decoding: buffer, as: UTF8.self)
-            if let range = text.range(of: "listening on ") {
-                let rest = text[range.upperBound...]
-                if let end = rest.firstIndex(of: "\n") { found = String(rest[..<end]).trimmingCharacters(in: .whitespaces) }
-            }
-        }
-        guard let found else {
-            process.terminate()
-            throw Failure(description: "support-backend did not report ready within \(Int(timeout)) s")
-        }
-        url = found
+        child = try ChildProcess(executable: executable,
+                                 arguments: ["--host", "127.0.0.1", "--port", "0", "--api-key", apiKey, "--data", dataDirectory],
+                                 readyMarker: "listening on ", timeout: timeout, hint: "build it with `swift build`")
+        url = child.readyLine.components(separatedBy: "listening on ").last?.trimmingCharacters(in: .whitespaces) ?? ""
     }
 
     public func stop() {
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-        }
+        child.stop()
         try? FileManager.default.removeItem(atPath: dataDirectory)
     }
 

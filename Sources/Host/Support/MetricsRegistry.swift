@@ -83,6 +83,9 @@ public final class MetricsRegistry: Sendable {
                 header(key.name, "gauge")
                 out += "\(key.name)\(Self.labelText(key.labels)) \(Self.number(value))\n"
             }
+            // Described families with no samples yet still announce themselves (HELP/TYPE).
+            let sampled = Set(f.counters.keys.map(\.name) + f.gauges.keys.map(\.name) + f.histograms.keys.map(\.name))
+            for name in f.help.keys.sorted() where !sampled.contains(name) { header(name, f.help[name]!.type) }
             for (key, h) in f.histograms.sorted(by: { Self.order($0.key, $1.key) }) {
                 header(key.name, "histogram")
                 for (i, bound) in h.buckets.enumerated() {

@@ -1,0 +1,170 @@
+import Foundation
+import HostNet
+
+/// The host operators run: one libuv loop serving HTTP and WebSocket clients, the sessions of
+/// every tenant, health/readiness/metrics, and graceful drain. Plugins, tool HTTP and sessions
+/// share that loop; nothing slow runs on it (docs/architecture.md, threading model).
+public final class HostServer: @unchecked Sendable {
+    // @unchecked: mutable state (registry, draining) is touched only on `loop`'s thread.
+    public struct Settings: Sendable {
+        public var http = HTTPServer.Configuration(host: "127.0.0.1", port: 8080)
+        /// After this many live sessions new ones are refused and /ready answers 503.
+        public var maxSessions = 1000
+        /// An HTTP chat session with no turn for this long ends with `timeout`.
+        public var sessionIdleMilliseconds: UInt64 = 300_000
+        public var drainDeadlineSeconds: Double = 30
+
+        public init() {}
+    }
+
+    public let loop: EventLoop
+    public let services: HostServices
+    let settings: Settings
+    let tenants: [String: ServedTenant]
+    let defaultTenant: String
+    let persistence: SessionPersistence
+    let verifyKey: @Sendable (ServedTenant, String) -> Bool
+    /// Extra facts for /health (e.g. the session store's state): returns (degraded reason?, fields).
+    let healthProbe: @Sendable () -> (degraded: String?, fields: [String: String])
+    let registry: SessionRegistry
+    private var http: HTTPServer?
+    private var drainFinished: (() -> Void)?
+    private var drainTimer: LoopTimer?
+
+    public init(settings: Settings, loop: EventLoop, services: HostServices, tenants: [ServedTenant], defaultTenant: String,
+                persistence: SessionPersistence,
+                verifyKey: @escaping @Sendable (ServedTenant, String) -> Bool,
+                healthProbe: @escaping @Sendable () -> (degraded: String?, fields: [String: String]) = { (nil, [:]) }) {
+        self.settings = settings
+        self.loop = loop
+        self.services = services
+        self.tenants = Dictionary(tenants.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        self.defaultTenant = defaultTenant
+        self.persistence = persistence
+        self.verifyKey = verifyKey
+        self.healthProbe = healthProbe
+        self.registry = SessionRegistry(globalCap: settings.maxSessions)
+        services.metrics.describe("agent_host_active_sessions", type: "gauge", help: "Sessions being served now.")
+        services.metrics.describe("agent_host_sessions_started_total", type: "counter", help: "Sessions started, by tenant.")
+        services.metrics.describe("agent_host_session_duration_seconds", type: "histogram", help: "Session (call) duration.")
+        services.metrics.describe("agent_host_handoffs_total", type: "counter", help: "Handoffs by from/to agent.")
+        services.metrics.describe("agent_host_tool_calls_total", type: "counter", help: "Tool calls by tool and outcome.")
+        services.metrics.describe("agent_host_tool_call_seconds", type: "histogram", help: "Tool call latency by tool.")
+        services.metrics.describe("agent_host_errors_total", type: "counter", help: "Errors by kind.")
+        services.metrics.set("agent_host_active_sessions", 0)
+    }
+
+    /// Binds and starts serving; returns the port. Call with the loop running.
+    @discardableResult
+    public func start() throws -> Int {
+        let server = HTTPServer(loop: loop, configuration: settings.http) { [self] request, respond in
+            route(request, respond)
+        }
+        let port = try server.start()
+        http = server
+        services.logger.log(.info, "server", "listening on http://\(settings.http.host):\(port)")
+        return port
+    }
+
+    public var port: Int { http?.port ?? 0 }
+
+    /// Stops accepting sessions (/ready 503); live sessions go on until they end or the deadline,
+    /// when they get `end` with reason `shutdown` (and are persisted). `finished` runs on the loop
+    /// thread once no session is left.
+    public func drain(finished: @escaping @Sendable () -> Void) {
+        loop.execute { [self] in
+            guard !registry.draining else { return }
+            registry.draining = true
+            drainFinished = finished
+            services.logger.log(.info, "server", "draining: \(registry.count) session(s) live, deadline \(settings.drainDeadlineSeconds) s")
+            let timer = LoopTimer(loop: loop)
+            drainTimer = timer
+            timer.start(after: UInt64(settings.drainDeadlineSeconds * 1000)) { [self] in
+                for session in registry.sessions.values { session.end(reason: "shutdown") }
+            }
+            checkDrained()
+        }
+    }
+
+    public func stop() {
+        http?.stop()
+    }
+
+    // MARK: sessions (loop thread)
+
+    func resolveTenant(_ request: HTTPRequest, bodyTenant: String?) -> Result<ServedTenant, Rejection> {
+        let id = request.query("tenant") ?? bodyTenant ?? defaultTenant
+        guard let tenant = tenants[id] else {
+            return .failure(Rejection(ServerResponses.error(404, "unknown tenant '\(id)'")))
+        }
+        if !tenant.apiKeyHashes.isEmpty {
+            let bearer = request.headers["Authorization"].flatMap { header -> String? in
+                header.lowercased().hasPrefix("bearer ") ? String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces) : nil
+            }
+            guard let key = bearer ?? request.query("token"), verifyKey(tenant, key) else {
+                return .failure(Rejection(ServerResponses.error(401, "missing or invalid API key for tenant '\(id)'")))
+            }
+        }
+        return .success(tenant)
+    }
+
+    /// Admits and starts a session; `ready` runs once its conversation exists.
+    func openSession(tenant: ServedTenant, caller: String, forward: (@Sendable (ConversationEvent) -> Void)? = nil,
+                     ready: @escaping @Sendable (Result<ServerSession, Rejection>) -> Void) {
+        if let refusal = registry.admit(tenant: tenant, caller: caller) {
+            services.metrics.increment("agent_host_errors_total", labels: ["kind": "session_refused"])
+            return ready(.failure(Rejection(ServerResponses.error(refusal.status, refusal.message))))
+        }
+        let session = ServerSession(tenantID: tenant.id, caller: caller, loop: loop,
+                                    idleMilliseconds: forward == nil ? settings.sessionIdleMilliseconds : 0)
+        session.forward = forward
+        registry.add(session)
+        session.onEnd = { [self] session, reason in sessionEnded(session, reason: reason) }
+        services.metrics.set("agent_host_active_sessions", Double(registry.count))
+        services.metrics.increment("agent_host_sessions_started_total", labels: ["tenant": tenant.id])
+        persistence.previousSessions(tenant: tenant.id, caller: caller) { [self] previous in
+            loop.execute { [self] in
+                session.begin(tenant: tenant.runtime, services: services, previousSessions: previous)
+                ready(.success(session))
+            }
+        }
+    }
+
+    private func sessionEnded(_ session: ServerSession, reason: String) {
+        if let conversation = session.conversation {
+            let record = CompletedSession(conversation, outcome: reason)
+            persistence.save(record)
+            services.metrics.observe("agent_host_session_duration_seconds", record.endedAt.timeIntervalSince(record.startedAt),
+                                     labels: ["tenant": session.tenantID])
+        }
+        registry.remove(session)
+        services.metrics.set("agent_host_active_sessions", Double(registry.count))
+        checkDrained()
+    }
+
+    private func checkDrained() {
+        guard registry.draining, registry.count == 0, let finished = drainFinished else { return }
+        drainFinished = nil
+        drainTimer?.close()
+        services.logger.log(.info, "server", "drained: every session ended and was handed to the session store")
+        finished()
+    }
+
+    // MARK: health
+
+    func health() -> HTTPResponse {
+        let probe = healthProbe()
+        var fields = probe.fields
+        fields["active_sessions"] = String(registry.count)
+        fields["version"] = JSONText.quote(HostInfo.version)
+        fields["status"] = JSONText.quote(probe.degraded == nil ? (registry.draining ? "draining" : "ok") : "degraded")
+        if let reason = probe.degraded { fields["degraded_reason"] = JSONText.quote(reason) }
+        return ServerResponses.json(200, JSONText.object(fields.sorted { $0.key < $1.key }))
+    }
+
+    func readiness() -> HTTPResponse {
+        if registry.draining { return ServerResponses.json(503, #"{"ready":false,"reason":"draining"}"#) }
+        if registry.atCapacity { return ServerResponses.json(503, #"{"ready":false,"reason":"at capacity"}"#) }
+        return ServerResponses.json(200, #"{"ready":true}"#)
+    }
+}

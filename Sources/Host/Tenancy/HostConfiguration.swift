@@ -1,0 +1,210 @@
+import Foundation
+import HostNet
+
+/// The operator's configuration file (`agent-host serve --config FILE`; docs/operations.md):
+/// the listener and its limits, Redis, where plugins come from, and the tenants.
+/// Load it with `HostConfiguration.load(path:)`; every problem is a `ConfigurationError` naming
+/// the file, line and column.
+public struct HostConfiguration: Sendable {
+    /// `server:` — the one listening port and the limits that protect it.
+    public struct Server: Sendable, Equatable {
+        public var host = "127.0.0.1"
+        public var port = 8080
+        /// Request line + headers larger than this: 431.
+        public var maxHeaderBytes = 16 * 1024
+        /// Request bodies larger than this: 413.
+        public var maxBodyBytes = 1 << 20
+        /// WebSocket messages (reassembled frames) larger than this close the socket (1009).
+        public var maxWebSocketMessageBytes = 1 << 20
+        /// A keep-alive connection with no request for this long is closed.
+        public var idleTimeoutMilliseconds: UInt64 = 30_000
+        /// An HTTP chat session (`POST /v1/chat`) with no turn for this long ends with `timeout`.
+        public var sessionIdleTimeoutMilliseconds: UInt64 = 300_000
+        /// Live sessions across all tenants; at the cap new sessions are refused and /ready is 503.
+        public var maxSessions = 1000
+        /// On SIGTERM, how long live sessions may go on before they are ended with `shutdown`.
+        public var drainDeadlineSeconds = 30
+
+        public init() {}
+
+        /// The HTTP listener's configuration.
+        public var http: HTTPServer.Configuration {
+            HTTPServer.Configuration(host: host, port: port, maxHeaderBytes: maxHeaderBytes,
+                                     maxBodyBytes: maxBodyBytes, idleTimeoutMilliseconds: idleTimeoutMilliseconds)
+        }
+    }
+
+    /// `redis:` — where session records live.
+    public struct Redis: Sendable, Equatable {
+        /// `redis://[:password@]host[:port][/db]` or `unix:///path/to/redis.sock`; nil = no Redis:
+        /// records stay in memory (`serve`), or `demo` starts a local Redis itself.
+        public var url: String?
+        public var commandTimeoutMilliseconds: UInt64 = 1_000
+        /// Records that could not be written to Redis are appended here and replayed later.
+        public var journalPath = "./agent-host-journal.log"
+
+        public init() {}
+    }
+
+    /// `plugins:` — where the host looks for plugin shared objects, and what they may use.
+    public struct Plugins: Sendable, Equatable {
+        /// Directories searched for `lib*.so`; default: `PluginLoader.defaultDirectories()`
+        /// (AGENT_HOST_PLUGIN_PATH, else the directory of the running executable).
+        public var directories: [String]
+        /// Extensions granted to every tenant's plugins unless a tenant lists its own;
+        /// nil = every extension the host provides.
+        public var extensions: Set<String>?
+
+        public init(directories: [String], extensions: Set<String>? = nil) {
+            self.directories = directories
+            self.extensions = extensions
+        }
+    }
+
+    /// One entry of `tenants:`.
+    public struct Tenant: Sendable, Equatable {
+        public struct Limits: Sendable, Equatable {
+            /// Live sessions of this tenant; at the cap new sessions of this tenant are refused.
+            public var maxConcurrentSessions = 1000
+            /// Live sessions of one caller (phone number / caller id) within this tenant.
+            public var maxSessionsPerCaller = 2
+            public var maxHandoffsPerTurn = 3
+            public var maxToolCallsPerTurn = 8
+            public var stepTimeoutMilliseconds: UInt64 = 15_000
+
+            public init() {}
+
+            public var turnLimits: TurnLimits {
+                TurnLimits(maxHandoffsPerTurn: maxHandoffsPerTurn, maxToolCallsPerTurn: maxToolCallsPerTurn,
+                           stepTimeoutMilliseconds: stepTimeoutMilliseconds)
+            }
+        }
+
+        public var id: String
+        /// "sha256:<64 lowercase hex>" each; empty = the tenant needs no key.
+        public var apiKeyHashes: [String]
+        /// Component ids (agents and tools), in file order.
+        public var plugins: [String]
+        public var entryAgent: String
+        /// Component id → settings as a JSON object string (from the YAML mapping, `${VAR}` substituted).
+        public var settings: [String: String]
+        public var limits: Limits
+        public var turnDetection: TurnDetection
+        /// The tenant's own `extensions:` list; nil = the `plugins.extensions` default.
+        public var extensions: Set<String>?
+        /// Where each plugin id is written in the file, for errors the host finds later
+        /// (see `HostConfiguration.error(tenant:plugin:_:)`).
+        public var pluginLocations: [String: SourceLocation]
+        /// Where the tenant's entry starts in the file.
+        public var location: SourceLocation?
+
+        public init(id: String, apiKeyHashes: [String] = [], plugins: [String], entryAgent: String,
+                    settings: [String: String] = [:], limits: Limits = Limits(), turnDetection: TurnDetection = TurnDetection(),
+                    extensions: Set<String>? = nil, pluginLocations: [String: SourceLocation] = [:], location: SourceLocation? = nil) {
+            self.id = id
+            self.apiKeyHashes = apiKeyHashes
+            self.plugins = plugins
+            self.entryAgent = entryAgent
+            self.settings = settings
+            self.limits = limits
+            self.turnDetection = turnDetection
+            self.extensions = extensions
+            self.pluginLocations = pluginLocations
+            self.location = location
+        }
+
+        public var policy: TenantPolicy {
+            TenantPolicy(id: id, apiKeyHashes: apiKeyHashes, maxConcurrentSessions: limits.maxConcurrentSessions,
+                         maxSessionsPerCaller: limits.maxSessionsPerCaller, turnDetection: turnDetection)
+        }
+    }
+
+    /// The file this was loaded from, as given (used in error messages).
+    public var file: String
+    public var server: Server
+    public var redis: Redis
+    public var plugins: Plugins
+    /// The tenant of requests that name none.
+    public var defaultTenant: String
+    /// In file order; ids are unique.
+    public var tenants: [Tenant]
+
+    public init(file: String = "<configuration>", server: Server = Server(), redis: Redis = Redis(),
+                plugins: Plugins, defaultTenant: String, tenants: [Tenant]) {
+        self.file = file
+        self.server = server
+        self.redis = redis
+        self.plugins = plugins
+        self.defaultTenant = defaultTenant
+        self.tenants = tenants
+    }
+
+    public func tenant(_ id: String) -> Tenant? { tenants.first { $0.id == id } }
+
+    /// The orchestration's view of one tenant: its extensions are its own list, else the default.
+    public func tenantConfiguration(_ tenant: Tenant) -> TenantConfiguration {
+        TenantConfiguration(id: tenant.id, plugins: tenant.plugins, entryAgent: tenant.entryAgent, settings: tenant.settings,
+                            grantedExtensions: tenant.extensions ?? plugins.extensions, limits: tenant.limits.turnLimits)
+    }
+
+    /// Every tenant as the orchestration takes it, in file order.
+    public var tenantConfigurations: [TenantConfiguration] { tenants.map(tenantConfiguration) }
+
+    /// Every tenant's policy for the server (keys, session caps, turn detection), in file order.
+    public var tenantPolicies: [TenantPolicy] { tenants.map(\.policy) }
+
+    /// An error at the place a tenant lists a plugin, for problems found after loading (the host
+    /// checks plugin ids against what it loaded):
+    /// `config.yaml:21:9: tenant "acme": plugin "com.x.y" is unavailable: no such component`.
+    public func error(tenant id: String, plugin componentID: String, _ problem: String) -> ConfigurationError {
+        let entry = self.tenant(id)
+        let location = entry?.pluginLocations[componentID] ?? entry?.location
+        return ConfigurationError(file: file, at: location, "tenant \"\(id)\": plugin \"\(componentID)\" \(problem)")
+    }
+}
+
+/// Server-side VAD settings of a tenant's voice sessions (CONTRACT §2: threshold 0.5, prefix
+/// padding 300 ms, silence 800 ms).
+public struct TurnDetection: Sendable, Equatable {
+    /// Speech probability (0...1) above which a frame counts as speech.
+    public var threshold: Double
+    /// Audio kept from before speech was detected, so the first syllable is not cut.
+    public var prefixPaddingMilliseconds: Int
+    /// Silence after speech that ends the caller's turn.
+    public var silenceMilliseconds: Int
+
+    public init(threshold: Double = 0.5, prefixPaddingMilliseconds: Int = 300, silenceMilliseconds: Int = 800) {
+        self.threshold = threshold
+        self.prefixPaddingMilliseconds = prefixPaddingMilliseconds
+        self.silenceMilliseconds = silenceMilliseconds
+    }
+}
+
+/// What the server enforces for a tenant before any plugin runs: who may connect, how many
+/// sessions, and how voice turns are detected.
+public struct TenantPolicy: Sendable, Equatable {
+    public var id: String
+    /// Stored key hashes; empty = no key needed.
+    public var apiKeyHashes: [String]
+    public var maxConcurrentSessions: Int
+    public var maxSessionsPerCaller: Int
+    public var turnDetection: TurnDetection
+
+    public init(id: String, apiKeyHashes: [String] = [], maxConcurrentSessions: Int = 1000, maxSessionsPerCaller: Int = 2,
+                turnDetection: TurnDetection = TurnDetection()) {
+        self.id = id
+        self.apiKeyHashes = apiKeyHashes
+        self.maxConcurrentSessions = maxConcurrentSessions
+        self.maxSessionsPerCaller = maxSessionsPerCaller
+        self.turnDetection = turnDetection
+    }
+
+    public var requiresKey: Bool { !apiKeyHashes.isEmpty }
+
+    /// Whether a request presenting `key` (nil: none) may use this tenant.
+    public func accepts(key: String?) -> Bool {
+        guard requiresKey else { return true }
+        guard let key else { return false }
+        return APIKeys.verify(key, against: apiKeyHashes)
+    }
+}
