@@ -12,6 +12,12 @@ commands:
   chat --local [--json] [--caller N] [--tenant T] [--backend URL] [--api-key K]
                                                 a conversation with the reference plugins in-process;
                                                 starts the reference backend itself unless --backend
+  serve --config FILE [--port N]                the host with an operator's configuration (docs/operations.md)
+  demo [--port N]                               the whole system on embedded defaults: its own redis-server
+                                                (unless $REDIS_URL), the reference backend and plugins
+  chat [--url URL] [--json] [--caller N] [--tenant T] [--api-key K]
+                                                a conversation with a running host (POST /v1/chat)
+  hash-key KEY                                  the hash to put in a tenant's api_keys
   eval routing FILE                             routing accuracy on a labelled TSV (label<TAB>utterance)
   version                                       host version, plugin ABI and toolchain
 
@@ -70,6 +76,8 @@ case "plugins":
 case "chat":
     var chat = LocalChat()
     var local = false
+    var chatURL: String?
+    var chatKey: String?
     var index = 0
     func value(_ option: String) -> String {
         guard index + 1 < arguments.count else { fail("\(option) needs a value") }
@@ -83,17 +91,23 @@ case "chat":
         case "--caller": chat.caller = value("--caller")
         case "--tenant": chat.tenantID = value("--tenant")
         case "--backend": chat.backendURL = value("--backend")
-        case "--api-key": chat.apiKey = value("--api-key")
+        case "--api-key": chatKey = value("--api-key"); chat.apiKey = chatKey ?? chat.apiKey
+        case "--url": chatURL = value("--url")
         case "--plugin-dir": chat.pluginDirectories = [value("--plugin-dir")]
         case let other: fail("unknown option \(other) for chat")
         }
         index += 1
     }
-    guard local else { fail("chat without --local needs a running host (agent-host serve): not available in this build yet; use chat --local") }
-    do {
-        try chat.run()
-    } catch {
-        fail(error.description, code: error.exitCode)
+    if local {
+        do { try chat.run() } catch { fail(error.description, code: error.exitCode) }
+    } else {
+        var remote = RemoteChat()
+        remote.caller = chat.caller
+        remote.json = chat.json
+        remote.tenant = chat.tenantID == ReferenceDeployment.tenantID ? nil : chat.tenantID
+        remote.url = chatURL ?? remote.url
+        remote.apiKey = chatKey
+        do { try remote.run() } catch { fail(error.description, code: error.exitCode) }
     }
 case "eval":
     guard arguments.count == 2, arguments[0] == "routing" else { fail("usage: agent-host eval routing FILE") }
@@ -104,6 +118,39 @@ case "eval":
     let outcomes = RoutingEvaluation.run(cases, on: deployment)
     deployment.shutdown()
     print(RoutingEvaluation.report(outcomes), terminator: "")
+case "hash-key":
+    guard arguments.count == 1, !arguments[0].isEmpty else { fail("usage: agent-host hash-key KEY") }
+    print(APIKeys.hash(arguments[0]))
+case "serve":
+    var path: String?
+    var port: Int?
+    var index = 0
+    while index < arguments.count {
+        switch arguments[index] {
+        case "--config" where index + 1 < arguments.count: path = arguments[index + 1]; index += 1
+        case "--port" where index + 1 < arguments.count:
+            guard let value = Int(arguments[index + 1]), (0...65_535).contains(value) else { fail("--port must be 0-65535") }
+            port = value; index += 1
+        default: fail("unknown or incomplete option \(arguments[index]) for serve (usage: agent-host serve --config FILE [--port N])")
+        }
+        index += 1
+    }
+    guard let path else { fail("serve needs --config FILE (see docs/operations.md)") }
+    var configuration: HostConfiguration
+    do { configuration = try HostConfiguration.load(path: path) } catch { fail(error.description) }
+    if let port { configuration.server.port = port }
+    do {
+        try HostRunner(configuration: configuration, persistence: SessionStores.make(configuration.redis)).run()
+    } catch {
+        fail(error.description, code: error.exitCode)
+    }
+case "demo":
+    var port = 8080
+    if let index = arguments.firstIndex(of: "--port") {
+        guard index + 1 < arguments.count, let value = Int(arguments[index + 1]), (0...65_535).contains(value) else { fail("--port must be 0-65535") }
+        port = value
+    }
+    do { try Demo(port: port).run() } catch { fail(error.description, code: error.exitCode) }
 case "version", "--version":
     print(PluginReport.header())
 case "help", "--help", "-h":

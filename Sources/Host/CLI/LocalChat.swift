@@ -66,6 +66,32 @@ struct EventPrinter: Sendable {
         fflush(nil)
     }
 
+    /// An event received as JSON from a host (same rendering as a local one).
+    func print(raw event: [String: Any]) {
+        if json {
+            let data = (try? JSONSerialization.data(withJSONObject: event, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+            Swift.print(String(decoding: data, as: UTF8.self))
+        } else if let line = readable(raw: event) {
+            Swift.print(line)
+        }
+        fflush(nil)
+    }
+
+    func readable(raw e: [String: Any]) -> String? {
+        let s = { (key: String) in e[key] as? String ?? "" }
+        switch s("type") {
+        case "session": return "[session \(s("session_id")) on tenant \(s("tenant")), \(s("agent"))\((e["returning"] as? Bool) == true ? ", returning caller" : "")]"
+        case "agent": return "\(s("agent")): \(s("text"))"
+        case "handoff": return "[handoff \(s("from")) -> \(s("to"))]"
+        case "tool_call": return "[tool \(s("tool"))]"
+        case "tool_result": return (e["ok"] as? Bool) == false ? "[tool \(s("tool")) failed: \(s("output"))]" : nil
+        case "escalated": return "[escalated to \(s("department")): position \(e["position"] ?? ""), about \(e["wait_minutes"] ?? "") min]"
+        case "error": return "[error \(s("code")): \(s("message"))]"
+        case "end": return "[session ended: \(s("reason"))]"
+        default: return nil
+        }
+    }
+
     func readable(_ event: ConversationEvent) -> String? {
         switch event {
         case let .session(_, tenant, caller, agent, returning):

@@ -1,0 +1,101 @@
+import Foundation
+import HostNet
+
+/// Runs the host an operator configured (`agent-host serve`) or the embedded demo (`agent-host
+/// demo`): plugins, tenants, session store, server, and signal-driven drain. `run` blocks until
+/// the host has drained after SIGTERM/SIGINT.
+public struct HostRunner {
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+        public let exitCode: Int32
+    }
+
+    /// What a session store needs from the runner (Redis when configured).
+    public typealias PersistenceFactory = (_ loop: EventLoop, _ services: HostServices) throws -> (SessionPersistence, @Sendable () -> (degraded: String?, fields: [String: String]))
+
+    let configuration: HostConfiguration
+    let persistence: PersistenceFactory
+    /// Printed once the server listens (the URL and how to talk to it).
+    var banner: (String) -> Void = { url in print("agent-host listening on \(url)") }
+
+    public init(configuration: HostConfiguration, persistence: @escaping PersistenceFactory,
+                banner: @escaping (String) -> Void = { print("agent-host listening on \($0)") }) {
+        self.configuration = configuration
+        self.persistence = persistence
+        self.banner = banner
+    }
+
+    public func run() throws(Failure) {
+        let catalog = PluginLoader(directories: configuration.plugins.directories).loadAll()
+        for refusal in catalog.refused { Logger.shared.log(.warning, "plugins", "refused \(refusal)") }
+        // A tenant naming a plugin nobody loaded is a configuration error, reported at its line.
+        for tenant in configuration.tenants {
+            for plugin in tenant.plugins where catalog.component(plugin) == nil {
+                throw Failure(description: configuration.error(tenant: tenant.id, plugin: plugin,
+                    "is unavailable: no loaded plugin provides it (plugin directories: \(configuration.plugins.directories.joined(separator: ", ")))").description,
+                    exitCode: 2)
+            }
+        }
+        let loop = EventLoop(name: "host")
+        loop.start()
+        defer { loop.stop() }
+        let services = HostServices(loop: loop)
+        var served: [ServedTenant] = []
+        for tenant in configuration.tenants {
+            do {
+                let runtime = try TenantRuntime(configuration: configuration.tenantConfiguration(tenant), catalog: catalog, services: services)
+                served.append(ServedTenant(runtime: runtime, apiKeyHashes: tenant.apiKeyHashes,
+                                           maxConcurrentSessions: tenant.limits.maxConcurrentSessions,
+                                           maxSessionsPerCaller: tenant.limits.maxSessionsPerCaller))
+            } catch {
+                throw Failure(description: "\(configuration.file): \(error)", exitCode: 2)
+            }
+        }
+        let (store, probe): (SessionPersistence, @Sendable () -> (degraded: String?, fields: [String: String]))
+        do { (store, probe) = try persistence(loop, services) } catch {
+            throw Failure(description: "session store: \(error)", exitCode: 1)
+        }
+        var settings = HostServer.Settings()
+        settings.http = configuration.server.http
+        settings.maxSessions = configuration.server.maxSessions
+        settings.sessionIdleMilliseconds = configuration.server.sessionIdleTimeoutMilliseconds
+        settings.drainDeadlineSeconds = Double(configuration.server.drainDeadlineSeconds)
+        let server = HostServer(settings: settings, loop: loop, services: services, tenants: served,
+                                defaultTenant: configuration.defaultTenant, persistence: store,
+                                verifyKey: { tenant, key in APIKeys.verify(key, against: tenant.apiKeyHashes) },
+                                healthProbe: probe)
+        let port: Int
+        do { port = try server.start() } catch {
+            throw Failure(description: "cannot listen on \(configuration.server.host):\(configuration.server.port): \(error)", exitCode: 1)
+        }
+        banner("http://\(configuration.server.host):\(port)")
+        waitForShutdownSignal(loop: loop)
+        let drained = DispatchSemaphore(value: 0)
+        server.drain { drained.signal() }
+        drained.wait()
+        server.stop()
+        services.shutdown()
+    }
+
+    /// Blocks until SIGTERM or SIGINT (watched on the loop with uv_signal_t).
+    private func waitForShutdownSignal(loop: EventLoop) {
+        var shutdownSignals = sigset_t()
+        sigemptyset(&shutdownSignals)
+        sigaddset(&shutdownSignals, SIGINT)
+        sigaddset(&shutdownSignals, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &shutdownSignals, nil)
+        let received = DispatchSemaphore(value: 0)
+        loop.execute {
+            for signal in [SIGINT, SIGTERM] {
+                let watcher = LoopSignal(loop: loop)
+                // The callback holds the watcher: a LoopSignal closes its handle when released.
+                watcher.start(signal: signal) { number in
+                    watcher.close()
+                    Logger.shared.log(.info, "server", "signal \(number): draining")
+                    received.signal()
+                }
+            }
+        }
+        received.wait()
+    }
+}
