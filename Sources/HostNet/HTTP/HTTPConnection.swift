@@ -21,6 +21,7 @@ final class HTTPConnection: @unchecked Sendable {
     private let loop: EventLoop
     private let configuration: HTTPServer.Configuration
     private let handler: HTTPHandler
+    private let upgrader: WebSocketUpgrader?
     private let parser: HTTPRequestParser
     private let timer: LoopTimer
     private let onClose: (HTTPConnection) -> Void
@@ -33,11 +34,12 @@ final class HTTPConnection: @unchecked Sendable {
 
     /// Takes ownership of an accepted, initialised `tcp` handle.
     init(tcp: UnsafeMutablePointer<uv_tcp_t>, loop: EventLoop, configuration: HTTPServer.Configuration,
-         handler: @escaping HTTPHandler, onClose: @escaping (HTTPConnection) -> Void) {
+         handler: @escaping HTTPHandler, upgrader: WebSocketUpgrader? = nil, onClose: @escaping (HTTPConnection) -> Void) {
         self.tcp = tcp
         self.loop = loop
         self.configuration = configuration
         self.handler = handler
+        self.upgrader = upgrader
         self.onClose = onClose
         parser = HTTPRequestParser(maxHeaderBytes: configuration.maxHeaderBytes, maxBodyBytes: configuration.maxBodyBytes)
         timer = LoopTimer(loop: loop)
@@ -122,6 +124,7 @@ final class HTTPConnection: @unchecked Sendable {
     // MARK: handling
 
     private func dispatch(_ request: HTTPRequest) {
+        if let upgrader, upgrader.wants(request) { return upgrade(request, upgrader) }
         serial += 1
         let number = serial
         state = .handling(number)
@@ -139,8 +142,8 @@ final class HTTPConnection: @unchecked Sendable {
 
     private func complete(_ number: UInt64, _ response: HTTPResponse, keepAlive: Bool) {
         guard state == .handling(number) else { return }   // answered twice, or closed meanwhile
-        // An upgrade request that the handler did not take over ends the connection; a WebSocket
-        // upgrade will hand `tcp` and the unparsed `inbox` to a frame-level connection here.
+        // An upgrade request that the handler did not take over ends the connection (WebSocket
+        // upgrades with a router never get here: `upgrade` hands the socket over).
         let closing = !keepAlive || response.asksToClose
         finish(with: response, closing: closing)
         guard !closing, state == .handling(number) else { return }   // closing, or the write failed
@@ -149,6 +152,28 @@ final class HTTPConnection: @unchecked Sendable {
         armIdleTimer()
         startReading()
         parseInbox()
+    }
+
+    /// A WebSocket handshake: refused with a response and closed, or accepted, when `tcp` and
+    /// the bytes after the request (already frames) go to a `WebSocketConnection`. This object
+    /// then lets go of the handle without closing it, so no close callback will free `readBuffer`.
+    private func upgrade(_ request: HTTPRequest, _ upgrader: WebSocketUpgrader) {
+        timer.stop()
+        switch upgrader.decide(request) {
+        case .reject(let response):
+            finish(with: response, closing: true)
+        case .accept(let open):
+            state = .closed
+            timer.close()
+            stopReading()
+            onClose(self)
+            let leftover = inbox
+            inbox = []
+            if let data = tcp.pointee.data { Unmanaged<HTTPConnection>.fromOpaque(data).release() }
+            tcp.pointee.data = nil
+            readBuffer.deallocate()   // not in use: libuv reads into it only while reading
+            open(tcp, leftover)
+        }
     }
 
     private func finish(with response: HTTPResponse, closing: Bool) {

@@ -15,7 +15,8 @@ public struct HTTPServerError: Error, CustomStringConvertible, Sendable {
 }
 
 /// An HTTP/1.1 server on an `EventLoop`: keep-alive, one request at a time per connection
-/// (pipelining-safe), header/body limits (431/413), idle timeout, 400-and-close on malformed input.
+/// (pipelining-safe), header/body limits (431/413), idle timeout, 400-and-close on malformed input;
+/// WebSocket upgrades when given a router (`init(…upgrade:)`, Sources/HostNet/WebSocket/).
 public final class HTTPServer: @unchecked Sendable {
     // @unchecked: `listener` and `connections` are loop-thread state; `boundPort` is atomic.
     public struct Configuration: Sendable {
@@ -26,6 +27,8 @@ public final class HTTPServer: @unchecked Sendable {
         public var maxBodyBytes: Int
         public var idleTimeoutMilliseconds: UInt64
         public var backlog: Int32
+        /// Limits and timers of upgraded WebSocket connections (see `init(…upgrade:)`).
+        public var webSocket = WebSocketConfiguration()
 
         public init(host: String = "127.0.0.1", port: Int = 0, maxHeaderBytes: Int = 16 * 1024,
                     maxBodyBytes: Int = 1 << 20, idleTimeoutMilliseconds: UInt64 = 30_000, backlog: Int32 = 511) {
@@ -41,14 +44,22 @@ public final class HTTPServer: @unchecked Sendable {
     public let loop: EventLoop
     public let configuration: Configuration
     private let handler: HTTPHandler
+    /// Serves WebSocket upgrades when the server was given a router; loop-thread state.
+    private let upgrader: WebSocketUpgrader?
     private var listener: UnsafeMutablePointer<uv_tcp_t>?
     private var connections: [ObjectIdentifier: HTTPConnection] = [:]
     private let boundPort = Atomic<Int>(0)
 
-    public init(loop: EventLoop, configuration: Configuration = Configuration(), handler: @escaping HTTPHandler) {
+    /// `upgrade`, when given, decides every WebSocket handshake (a request naming `websocket` in
+    /// `Upgrade` or carrying `Sec-WebSocket-Key`); it runs on the loop thread, only for handshakes
+    /// that passed RFC 6455's checks (others get 400 or 426), and must not block. Without it such
+    /// requests go to `handler` like any other.
+    public init(loop: EventLoop, configuration: Configuration = Configuration(), handler: @escaping HTTPHandler,
+                upgrade: (@Sendable (HTTPRequest) -> WebSocketRoute)? = nil) {
         self.loop = loop
         self.configuration = configuration
         self.handler = handler
+        upgrader = upgrade.map { WebSocketUpgrader(loop: loop, configuration: configuration.webSocket, route: $0) }
     }
 
     /// The port it listens on; 0 before `start()` and after `stop()`.
@@ -66,12 +77,14 @@ public final class HTTPServer: @unchecked Sendable {
         return try result.get()
     }
 
-    /// [thread-safe] Closes the listener and every connection; responses still pending are dropped.
+    /// [thread-safe] Closes the listener and every connection; responses still pending are dropped,
+    /// WebSockets get a best-effort close frame with 1001.
     public func stop() {
         _ = loop.submitAndWait {
             self.closeListener()
             for connection in self.connections.values { connection.close() }
             self.connections = [:]
+            self.upgrader?.closeAll()
         }
     }
 
@@ -129,7 +142,7 @@ public final class HTTPServer: @unchecked Sendable {
             return
         }
         uv_tcp_nodelay(tcp, 1)   // small responses must not wait for Nagle + delayed ACK
-        let connection = HTTPConnection(tcp: tcp, loop: loop, configuration: configuration, handler: handler) { [unowned self] closed in
+        let connection = HTTPConnection(tcp: tcp, loop: loop, configuration: configuration, handler: handler, upgrader: upgrader) { [unowned self] closed in
             self.connections[ObjectIdentifier(closed)] = nil
         }
         connections[ObjectIdentifier(connection)] = connection

@@ -1,0 +1,337 @@
+import CLibUV
+import Glibc
+
+/// One open WebSocket, server or client side, on a libuv TCP handle: frame I/O, automatic pong,
+/// the close handshake, idle and keep-alive timers, and a cap on what a slow peer can make us queue.
+///
+/// Loop-confined: its state and callbacks live on `loop`'s thread. `send` and `close` are
+/// [thread-safe]: called elsewhere they hop to the loop with `execute`; on the loop thread they
+/// act at once. The uv handle retains this object until its close callback.
+public final class WebSocketConnection: @unchecked Sendable {
+    // @unchecked: mutable state is touched only on the loop thread; public methods hop there.
+    private enum State {
+        case open
+        case closeSent   // our close frame is out; waiting for the peer's
+        case draining    // the close handshake is over (or failed): write side shut, input discarded
+        case closed      // TCP handle closing; onClose delivered
+    }
+
+    enum Role { case server, client }
+
+    /// The upgrade request: on the server side as the client sent it (path, query, headers), on
+    /// the client side as this process sent it.
+    public let request: HTTPRequest
+    public let loop: EventLoop
+    private let role: Role
+    private let tcp: UnsafeMutablePointer<uv_tcp_t>
+    private let readBuffer: ReadBuffer
+    private let configuration: WebSocketConfiguration
+    private let handler: WebSocketHandler
+    private var decoder: WebSocketDecoder
+    /// Idle timeout while open; then the deadline for the close handshake and TCP close.
+    private let timer: LoopTimer
+    private var pingTimer: LoopTimer?
+    private var state = State.open
+    /// What `onClose` reports.
+    private var closeCode = WebSocketCloseCode.abnormal
+    private var closeReason = "connection lost"
+    private let peer: String
+    /// The server's registry hook: called once when the connection ends.
+    var onTerminate: ((WebSocketConnection) -> Void)?
+
+    /// Takes ownership of a connected `tcp` handle whose handshake is done. Loop thread.
+    /// `readBuffer` may be shared by connections of the same loop (`ReadBuffer`).
+    init(tcp: UnsafeMutablePointer<uv_tcp_t>, loop: EventLoop, role: Role, request: HTTPRequest,
+         configuration: WebSocketConfiguration, handler: WebSocketHandler, readBuffer: ReadBuffer = ReadBuffer()) {
+        self.tcp = tcp
+        self.readBuffer = readBuffer
+        self.loop = loop
+        self.role = role
+        self.request = request
+        self.configuration = configuration
+        self.handler = handler
+        decoder = WebSocketDecoder(role: role == .server ? .server : .client, maxMessageBytes: configuration.maxMessageBytes)
+        timer = LoopTimer(loop: loop)
+        peer = "\(Self.peerAddress(tcp)) \(request.path)"
+        tcp.pointee.data = Unmanaged.passRetained(self).toOpaque()   // released in the close callback
+    }
+
+    // MARK: public, thread-safe
+
+    /// [thread-safe] Sends one text message (a single frame). Ignored once closing.
+    public func send(text: String) {
+        onLoop { connection in
+            var text = text
+            text.withUTF8 { connection.sendData(.text, UnsafeRawBufferPointer($0)) }
+        }
+    }
+
+    /// [thread-safe] Sends one binary message (a single frame). Ignored once closing.
+    public func send(binary: [UInt8]) {
+        onLoop { connection in binary.withUnsafeBytes { connection.sendData(.binary, $0) } }
+    }
+
+    /// [thread-safe] Starts the close handshake: sends a close frame, then waits (at most
+    /// `closeTimeoutMilliseconds`) for the peer's. `code` must be valid on the wire (1000–1003,
+    /// 1007–1014, 3000–4999; anything else is sent as 1000); `reason` is cut to fit 123 bytes.
+    /// `onClose` follows, with this code and reason.
+    public func close(code: UInt16 = WebSocketCloseCode.normal, reason: String = "") {
+        onLoop { $0.startClosing(code: code, reason: reason) }
+    }
+
+    // MARK: loop thread
+
+    /// Writes `greeting` (the server's 101), starts reading, calls `onOpen`, then decodes `leftover`
+    /// (frames that arrived together with the handshake).
+    func start(greeting: [UInt8], leftover: [UInt8]) {
+        if !greeting.isEmpty, uvWrite(uvStream(tcp), greeting) < 0 {
+            return terminate()
+        }
+        uv_read_start(uvStream(tcp), { handle, _, buffer in
+            let connection = Unmanaged<WebSocketConnection>.fromOpaque(handle!.pointee.data).takeUnretainedValue()
+            buffer?.pointee = uv_buf_init(connection.readBuffer.memory.assumingMemoryBound(to: CChar.self), UInt32(connection.readBuffer.size))
+        }, { stream, count, _ in
+            Unmanaged<WebSocketConnection>.fromOpaque(stream!.pointee.data).takeUnretainedValue().didRead(count)
+        })
+        armIdleTimer()
+        if configuration.pingIntervalMilliseconds > 0 {
+            let ping = LoopTimer(loop: loop)
+            pingTimer = ping
+            let interval = configuration.pingIntervalMilliseconds
+            ping.start(after: interval, repeat: interval) { [unowned self] in
+                guard state == .open else { return }
+                _ = writeFrame(.ping, UnsafeRawBufferPointer(start: nil, count: 0))
+            }
+        }
+        handler.onOpen(self)
+        if !leftover.isEmpty, state == .open {
+            var leftover = leftover
+            leftover.withUnsafeMutableBytes { process(decoder.feed($0)) }
+        }
+    }
+
+    /// Drops the connection at once (server stop): a best-effort close frame, no handshake.
+    func abort(code: UInt16, reason: String) {
+        guard state != .closed else { return }
+        if state == .open {
+            var frame = WebSocketFrame.encode(.close, payload: WebSocketFrame.closePayload(code: code, reason: reason),
+                                              maskKey: role == .client ? WebSocketHandshake.randomMask() : nil)
+            frame.withUnsafeMutableBytes { raw in
+                var buffer = uv_buf_init(raw.baseAddress!.assumingMemoryBound(to: CChar.self), UInt32(raw.count))
+                _ = uv_try_write(uvStream(tcp), &buffer, 1)
+            }
+            closeCode = code
+            closeReason = reason
+        }
+        terminate()
+    }
+
+    private func onLoop(_ work: @escaping @Sendable (WebSocketConnection) -> Void) {
+        if loop.inLoopThread {
+            work(self)
+        } else {
+            loop.execute { [self] in work(self) }
+        }
+    }
+
+    private func didRead(_ count: Int) {
+        if count < 0 { return terminate() }   // EOF or error; in .open/.closeSent that is 1006 / our code
+        guard count > 0, state == .open || state == .closeSent else { return }
+        if state == .open { armIdleTimer() }
+        process(decoder.feed(UnsafeMutableRawBufferPointer(start: readBuffer.memory, count: count)))
+    }
+
+    private func process(_ events: [WebSocketDecoder.Event]) {
+        for event in events {
+            guard state == .open || state == .closeSent else { return }
+            switch event {
+            case .text(let text):
+                if state == .open { handler.onText(self, text) }
+            case .binary(let bytes):
+                if state == .open { handler.onBinary(self, bytes) }
+            case .ping(let payload):
+                guard state == .open else { continue }
+                payload.withUnsafeBytes { _ = writeFrame(.pong, $0) }
+                checkQueue()
+            case .pong:
+                break   // it already counted as traffic
+            case .close(let code, let reason):
+                if state == .open {
+                    // Echo the peer's code (none if it sent none), then end.
+                    closeCode = code
+                    closeReason = reason
+                    let payload = code == WebSocketCloseCode.noStatus ? [] : WebSocketFrame.closePayload(code: code, reason: "")
+                    payload.withUnsafeBytes { _ = writeFrame(.close, $0) }
+                }
+                // Both close frames are out: a server closes TCP once ours is flushed (RFC 6455
+                // §7.1.1); a client waits for the server to do so.
+                drain(closeWhenFlushed: role == .server)
+            case .failure(let code, let reason):
+                configuration.log("\(peer): \(reason); closing with \(code)")
+                fail(code, reason)
+            }
+        }
+    }
+
+    private func sendData(_ opcode: WebSocketOpcode, _ payload: UnsafeRawBufferPointer) {
+        guard state == .open else { return }
+        guard writeFrame(opcode, payload) else { return }
+        checkQueue()
+    }
+
+    /// A peer that does not read makes libuv queue our writes; past the cap it is cut off.
+    private func checkQueue() {
+        let queued = uv_stream_get_write_queue_size(uvStream(tcp))
+        guard state == .open, queued > configuration.maxQueuedBytes else { return }
+        configuration.log("\(peer): peer too slow, \(queued) bytes queued (limit \(configuration.maxQueuedBytes)); closing with 1008")
+        fail(WebSocketCloseCode.policyViolation, "send queue over \(configuration.maxQueuedBytes) bytes")
+    }
+
+    private func startClosing(code: UInt16, reason: String) {
+        guard state == .open else { return }
+        let code = WebSocketCloseCode.isValidOnWire(code) ? code : WebSocketCloseCode.normal
+        state = .closeSent
+        closeCode = code
+        closeReason = reason
+        stopPinging()
+        WebSocketFrame.closePayload(code: code, reason: reason).withUnsafeBytes { _ = writeFrame(.close, $0) }
+        timer.start(after: configuration.closeTimeoutMilliseconds) { [unowned self] in terminate() }
+    }
+
+    /// Fails the connection: our close frame with `code` (unless one is out), then drain.
+    private func fail(_ code: UInt16, _ reason: String) {
+        guard state == .open || state == .closeSent else { return }
+        if state == .open {
+            WebSocketFrame.closePayload(code: code, reason: reason).withUnsafeBytes { _ = writeFrame(.close, $0) }
+        }
+        closeCode = code
+        closeReason = reason
+        drain(closeWhenFlushed: false)
+    }
+
+    /// The close handshake is over (or failed): shut the write side once queued frames are out
+    /// (the peer reads our close frame, then EOF) and discard input. TCP closes when the flush
+    /// is done if `closeWhenFlushed` (the peer sends nothing more after its close frame), else at
+    /// the peer's EOF — closing with unread input would reset the connection and could destroy
+    /// our close frame before the peer reads it — and in any case at the deadline.
+    private func drain(closeWhenFlushed: Bool) {
+        guard state == .open || state == .closeSent else { return }
+        state = .draining
+        stopPinging()
+        let request = UnsafeMutablePointer<uv_shutdown_t>.allocate(capacity: 1)
+        request.pointee.data = closeWhenFlushed ? Unmanaged.passRetained(self).toOpaque() : nil
+        let status = uv_shutdown(request, uvStream(tcp)) { request, status in
+            guard let request else { return }
+            if let data = request.pointee.data {
+                let connection = Unmanaged<WebSocketConnection>.fromOpaque(data).takeRetainedValue()
+                if status == 0 { connection.terminate() }
+            }
+            request.deallocate()
+        }
+        if status < 0 {
+            if let data = request.pointee.data { Unmanaged<WebSocketConnection>.fromOpaque(data).release() }
+            request.deallocate()
+            loop.execute { [self] in terminate() }   // deferred: drain may run inside send or close
+            return
+        }
+        timer.start(after: configuration.closeTimeoutMilliseconds) { [unowned self] in terminate() }
+    }
+
+    private func terminate() {
+        guard state != .closed else { return }
+        if state == .open {
+            closeCode = WebSocketCloseCode.abnormal
+            closeReason = "connection lost"
+        }
+        state = .closed
+        timer.close()
+        stopPinging()
+        uv_read_stop(uvStream(tcp))
+        onTerminate?(self)
+        onTerminate = nil
+        uv_close(uvHandle(tcp)) { handle in
+            guard let handle, let data = handle.pointee.data else { return }
+            Unmanaged<WebSocketConnection>.fromOpaque(data).release()
+            handle.deallocate()
+        }
+        handler.onClose(self, closeCode, closeReason)
+    }
+
+    private func stopPinging() {
+        pingTimer?.close()
+        pingTimer = nil
+    }
+
+    private func armIdleTimer() {
+        guard configuration.idleTimeoutMilliseconds > 0 else { return }
+        timer.start(after: configuration.idleTimeoutMilliseconds) { [unowned self] in
+            startClosing(code: WebSocketCloseCode.goingAway, reason: "idle timeout")
+        }
+    }
+
+    /// Encodes one frame straight into the buffer libuv writes from (freed by the write callback).
+    /// A write libuv refuses ends the connection (deferred, so never inside a caller's `send`).
+    private func writeFrame(_ opcode: WebSocketOpcode, _ payload: UnsafeRawBufferPointer) -> Bool {
+        let maskKey = role == .client ? WebSocketHandshake.randomMask() : nil
+        let size = WebSocketFrame.encodedSize(payloadCount: payload.count, masked: maskKey != nil)
+        guard size <= Int(UInt32.max) else {
+            fail(WebSocketCloseCode.internalError, "message too large to send")
+            return false
+        }
+        let memory = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 16)
+        WebSocketFrame.encode(opcode, payload: payload, fin: true, maskKey: maskKey,
+                              into: UnsafeMutableRawBufferPointer(start: memory, count: size))
+        let request = UnsafeMutablePointer<uv_write_t>.allocate(capacity: 1)
+        request.pointee.data = memory
+        var buffer = uv_buf_init(memory.assumingMemoryBound(to: CChar.self), UInt32(size))
+        let status = uv_write(request, uvStream(tcp), &buffer, 1) { request, _ in
+            request?.pointee.data.deallocate()
+            request?.deallocate()
+        }
+        guard status >= 0 else {
+            memory.deallocate()
+            request.deallocate()
+            if state == .open || state == .closeSent { state = .draining }
+            loop.execute { [self] in terminate() }
+            return false
+        }
+        return true
+    }
+
+    private static func peerAddress(_ tcp: UnsafeMutablePointer<uv_tcp_t>) -> String {
+        var address = sockaddr_storage()
+        var length = Int32(MemoryLayout<sockaddr_storage>.size)
+        let status = withUnsafeMutablePointer(to: &address) {
+            uv_tcp_getpeername(tcp, UnsafeMutableRawPointer($0).assumingMemoryBound(to: sockaddr.self), &length)
+        }
+        guard status == 0 else { return "?" }
+        var name = [CChar](repeating: 0, count: 64)
+        let port = withUnsafeBytes(of: &address) { Int(UInt16(bigEndian: $0.load(fromByteOffset: 2, as: UInt16.self))) }
+        let isIPv6 = address.ss_family == sa_family_t(AF_INET6)
+        withUnsafePointer(to: &address) { pointer in
+            let raw = UnsafeRawPointer(pointer)
+            if isIPv6 {
+                _ = uv_ip6_name(raw.assumingMemoryBound(to: sockaddr_in6.self), &name, name.count)
+            } else {
+                _ = uv_ip4_name(raw.assumingMemoryBound(to: sockaddr_in.self), &name, name.count)
+            }
+        }
+        let host = String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return isIPv6 ? "[\(host)]:\(port)" : "\(host):\(port)"
+    }
+}
+
+/// Where libuv reads a connection's bytes. Each read is consumed inside its callback (the decoder
+/// copies what it keeps), so connections of one loop can share a buffer: an idle WebSocket then
+/// costs no read buffer of its own.
+final class ReadBuffer {
+    let size: Int
+    let memory: UnsafeMutableRawPointer
+
+    init(size: Int = 64 * 1024) {
+        self.size = size
+        memory = .allocate(byteCount: size, alignment: 16)
+    }
+
+    deinit { memory.deallocate() }
+}
