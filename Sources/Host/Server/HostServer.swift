@@ -57,9 +57,9 @@ public final class HostServer: @unchecked Sendable {
     /// Binds and starts serving; returns the port. Call with the loop running.
     @discardableResult
     public func start() throws -> Int {
-        let server = HTTPServer(loop: loop, configuration: settings.http) { [self] request, respond in
+        let server = HTTPServer(loop: loop, configuration: settings.http, handler: { [self] request, respond in
             route(request, respond)
-        }
+        }, upgrade: { [self] request in upgrade(request) })
         let port = try server.start()
         http = server
         services.logger.log(.info, "server", "listening on http://\(settings.http.host):\(port)")

@@ -1,0 +1,80 @@
+import Foundation
+import HostNet
+
+extension HostServer {
+    /// Decides a WebSocket handshake (loop thread, synchronous): `/ws/chat/{caller}` with the
+    /// tenant's key is accepted when the limits admit a session; anything else is refused with
+    /// the same status and sentence an HTTP request would get.
+    func upgrade(_ request: HTTPRequest) -> WebSocketRoute {
+        let parts = request.path.split(separator: "/", omittingEmptySubsequences: true)
+        guard parts.count == 3, parts[0] == "ws", parts[1] == "chat",
+              let caller = String(parts[2]).removingPercentEncoding, !caller.isEmpty, caller.count <= 64
+        else { return .reject(ServerResponses.error(404, "no WebSocket endpoint at \(request.path): use /ws/chat/{caller}")) }
+        let tenant: ServedTenant
+        switch resolveTenant(request, bodyTenant: nil) {
+        case .failure(let rejection): return .reject(rejection.response)
+        case .success(let resolved): tenant = resolved
+        }
+        if let refusal = registry.admit(tenant: tenant, caller: caller) {
+            return .reject(ServerResponses.error(refusal.status, refusal.message))
+        }
+        return .accept(chatSocket(tenant: tenant, caller: caller))
+    }
+
+    /// The chat channel: client sends {"type":"text","text":...} and {"type":"end"}; every event
+    /// goes back as a text frame; the socket closes (1000) after the session's `end`.
+    private func chatSocket(tenant: ServedTenant, caller: String) -> WebSocketHandler {
+        let sessions = SocketSessions()
+        return WebSocketHandler(
+            onOpen: { [self] socket in
+                openSession(tenant: tenant, caller: caller, forward: { event in
+                    socket.send(text: event.json)
+                    if event.type == "end" { socket.close(code: 1000, reason: "session ended") }
+                }) { result in
+                    switch result {
+                    case .failure(let rejection):
+                        // Admitted at the handshake but refused now (a race with another session).
+                        socket.send(text: ConversationEvent.error(code: "refused", message: String(decoding: rejection.response.body, as: UTF8.self)).json)
+                        socket.close(code: 1013, reason: "try again later")
+                    case .success(let session):
+                        sessions.set(socket, session)
+                    }
+                }
+            },
+            onText: { socket, text in
+                guard let session = sessions.get(socket) else { return }
+                guard let message = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
+                      let type = message["type"] as? String else {
+                    return socket.send(text: ConversationEvent.error(code: "bad_message", message: "expected {\"type\":\"text\",\"text\":\"...\"} or {\"type\":\"end\"}").json)
+                }
+                switch type {
+                case "text":
+                    guard let words = message["text"] as? String, !words.trimmingCharacters(in: .whitespaces).isEmpty else {
+                        return socket.send(text: ConversationEvent.error(code: "bad_message", message: "a text message needs a non-empty \"text\"").json)
+                    }
+                    session.send(words)
+                case "end":
+                    session.end(reason: "caller_hangup")
+                default:
+                    socket.send(text: ConversationEvent.error(code: "bad_message", message: "unknown message type '\(type)'").json)
+                }
+            },
+            onBinary: { socket, _ in
+                socket.send(text: ConversationEvent.error(code: "bad_message", message: "the chat channel takes JSON text frames; audio goes to /ws/voice").json)
+            },
+            onClose: { socket, _, _ in
+                // The caller went away: the session ends and is persisted like any other.
+                sessions.remove(socket)?.end(reason: "caller_hangup")
+            })
+    }
+}
+
+/// Which session each chat socket drives (loop thread only).
+final class SocketSessions: @unchecked Sendable {
+    // @unchecked: used only on the server loop's thread.
+    private var sessions: [ObjectIdentifier: ServerSession] = [:]
+
+    func set(_ socket: WebSocketConnection, _ session: ServerSession) { sessions[ObjectIdentifier(socket)] = session }
+    func get(_ socket: WebSocketConnection) -> ServerSession? { sessions[ObjectIdentifier(socket)] }
+    func remove(_ socket: WebSocketConnection) -> ServerSession? { sessions.removeValue(forKey: ObjectIdentifier(socket)) }
+}
