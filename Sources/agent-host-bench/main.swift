@@ -1,6 +1,6 @@
 // agent-host-bench: benchmarks that print figures (docs/benchmarks.md says how to read them).
 //   agent-host-bench abi [--iterations N]   cost of a tool call through the plugin ABI vs a direct Swift call
-//   agent-host-bench turns [--turns N] [--no-sdk] [--canned-only]   a full text turn in-process vs the OpenAI Agents SDK
+//   agent-host-bench turns [--turns N] [--no-sdk] [--canned-only] | server [--turns N]   a full text turn in-process vs the OpenAI Agents SDK
 import Foundation
 import Host
 
@@ -30,7 +30,24 @@ case "turns":
         FileHandle.standardError.write(Data("agent-host-bench: \(error)\n".utf8))
         exit(1)
     }
+case "server":
+    var turns = 3000
+    if let index = arguments.firstIndex(of: "--turns"), index + 1 < arguments.count, let n = Int(arguments[index + 1]) { turns = n }
+    do {
+        let redisURL = ProcessInfo.processInfo.environment["REDIS_URL"]
+        var redis: RedisServerProcess?
+        if redisURL == nil { redis = try RedisServerProcess() }
+        defer { redis?.stop() }
+        var store = HostConfiguration.Redis()
+        store.url = redisURL ?? redis?.url
+        store.journalPath = NSTemporaryDirectory() + "/agent-host-bench-journal-\(getpid()).log"
+        try ServerBenchmark(clientCounts: [1, 50, 500], turnsPerRun: turns, persistence: SessionStores.make(store),
+                            storeDescription: "redis at \(store.url ?? "?")").run()
+    } catch {
+        FileHandle.standardError.write(Data("agent-host-bench: \(error)\n".utf8))
+        exit(1)
+    }
 default:
-    FileHandle.standardError.write(Data("usage: agent-host-bench abi [--iterations N] | turns [--turns N] [--no-sdk] [--canned-only]\n".utf8))
+    FileHandle.standardError.write(Data("usage: agent-host-bench abi [--iterations N] | turns [--turns N] [--no-sdk] [--canned-only] | server [--turns N]\n".utf8))
     exit(2)
 }

@@ -1,16 +1,49 @@
 import Foundation
 import HostNet
 
-/// Chooses the session store for a configuration: Redis when a URL is configured, else memory.
+/// Chooses the session store for a configuration: Redis (with its fsync'd journal) when a URL is
+/// configured, else memory (records live as long as the process).
 public enum SessionStores {
     public static func make(_ redis: HostConfiguration.Redis) -> HostRunner.PersistenceFactory {
         { loop, services in
-            let memory = InMemorySessionPersistence()
-            if let url = redis.url, !url.isEmpty {
-                services.logger.log(.warning, "sessions", "redis \(url) configured but the Redis store is not wired yet: keeping records in memory")
-                return (memory, { ("Redis store not wired yet", [:]) })
+            guard let url = redis.url, !url.isEmpty else {
+                services.logger.log(.warning, "sessions", "no redis configured: session records are kept in memory only")
+                return (InMemorySessionPersistence(), { (nil, ["session_store": "\"memory\""]) })
             }
-            return (memory, { (nil, ["session_store": "\"memory\""]) })
+            var options = RedisConnection.Options()
+            options.commandTimeoutMilliseconds = redis.commandTimeoutMilliseconds
+            let records = SessionRecordService(url: try RedisURL(parsing: url), loop: loop, journalPath: redis.journalPath,
+                                               options: options, metrics: services.metrics, logger: services.logger)
+            records.start()
+            let store = RedisSessionPersistence(records)
+            services.onShutdown { done in records.close { done() } }
+            return (store, {
+                let health = records.health
+                return (health.reason, ["session_store": "\"redis\"", "redis": JSONText.quote("\(health.redis)"),
+                                        "session_journal_depth": String(health.journalDepth)])
+            })
         }
+    }
+}
+
+/// The server's session store on Redis: previous sessions come from (and finished ones go to) the
+/// record service, whose journal keeps what Redis could not take.
+final class RedisSessionPersistence: SessionPersistence {
+    let records: SessionRecordService
+
+    init(_ records: SessionRecordService) {
+        self.records = records
+    }
+
+    func previousSessions(tenant: String, caller: String, completion: @escaping @Sendable ([String]) -> Void) {
+        records.previousSessions(tenant: tenant, caller: caller, completion: completion)
+    }
+
+    func save(_ session: CompletedSession) {
+        records.save(SessionRecord.Interaction(
+            sessionID: session.sessionID, startedAt: session.startedAt, endedAt: session.endedAt,
+            agents: session.agents, tools: session.tools, outcome: session.outcome,
+            transcript: session.transcript.map { SessionRecord.Line(role: $0.role, agent: $0.agent, text: $0.text) }),
+            tenant: session.tenant, caller: session.caller)
     }
 }

@@ -1,4 +1,6 @@
+import Dispatch
 import HostNet
+import Synchronization
 
 /// The shared services behind the host table's extensions, one set per host process.
 public final class HostServices: Sendable {
@@ -22,9 +24,22 @@ public final class HostServices: Sendable {
         self.http = loop.map { HTTPClient(loop: $0) }
     }
 
-    /// Finishes plugin HTTP before the loop stops: in-flight requests complete (cancelled) and
-    /// curl's resources are released. Call before `loop.stop()`.
+    private let shutdownSteps = Mutex<[@Sendable (@escaping @Sendable () -> Void) -> Void]>([])
+
+    /// Registers work to finish before the loop stops (e.g. the session store flushing).
+    public func onShutdown(_ step: @escaping @Sendable (@escaping @Sendable () -> Void) -> Void) {
+        shutdownSteps.withLock { $0.append(step) }
+    }
+
+    /// Finishes what must end before the loop stops: registered steps (waited for, at most 5 s
+    /// each), then plugin HTTP (in-flight requests complete, curl's resources are released).
+    /// Call from outside the loop thread, before `loop.stop()`.
     public func shutdown() {
+        for step in shutdownSteps.withLock({ steps in defer { steps.removeAll() }; return steps }) {
+            let done = DispatchSemaphore(value: 0)
+            step { done.signal() }
+            _ = done.wait(timeout: .now() + 5)
+        }
         http?.close()
     }
 
