@@ -1,0 +1,148 @@
+import Foundation
+import Host
+import HostNet
+import TestSupport
+import XCTest
+
+/// `agent-host serve` as operators run it: real processes, a real redis-server, real sockets.
+final class HostProcessTests: XCTestCase {
+    var redis: RedisServerProcess!
+    var backend: ReferenceBackendProcess!
+    var directory: TemporaryDirectory!
+    var hosts: [Process] = []
+
+    override func setUpWithError() throws {
+        redis = try RedisServerProcess()
+        backend = try ReferenceBackendProcess()
+        directory = TemporaryDirectory(prefix: "host-process")
+    }
+
+    override func tearDown() {
+        for host in hosts where host.isRunning { kill(host.processIdentifier, SIGKILL) }
+        backend?.stop()
+        redis?.stop()
+    }
+
+    /// Writes a configuration for the reference tenant and starts `agent-host serve` on a free port.
+    func startHost(_ name: String, drainSeconds: Int = 30) throws -> String {
+        let port = freePort()
+        let commerce = ["lookup-order", "check-billing", "process-refund", "create-payment-plan", "search-faq", "escalate-to-human"]
+        var yaml = """
+        server:
+          host: 127.0.0.1
+          port: \(port)
+          drain_deadline_seconds: \(drainSeconds)
+        redis:
+          url: "\(redis.url)"
+          journal_path: "\(directory.file("\(name)-journal.log"))"
+        plugins:
+          directories: ["\(BuildProducts.directory)"]
+        default_tenant: demo
+        tenants:
+          - id: demo
+            entry_agent: com.agenthost.support.triage
+            plugins: [com.agenthost.support.triage, com.agenthost.support.billing, com.agenthost.support.refund, com.agenthost.support.faq,
+                      \(commerce.map { "com.agenthost.commerce.\($0)" }.joined(separator: ", "))]
+            settings:
+
+        """
+        for tool in commerce {
+            yaml += "      com.agenthost.commerce.\(tool): {backend_url: \"\(backend.url)\", api_key: \"\(backend.apiKey)\"}\n"
+        }
+        let path = directory.file("\(name).yaml")
+        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: BuildProducts.path("agent-host"))
+        process.arguments = ["serve", "--config", path]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        var nothingBlocked = sigset_t(), previous = sigset_t()
+        sigemptyset(&nothingBlocked)
+        pthread_sigmask(SIG_SETMASK, &nothingBlocked, &previous)
+        try process.run()
+        pthread_sigmask(SIG_SETMASK, &previous, nil)
+        hosts.append(process)
+        let base = "http://127.0.0.1:\(port)"
+        for _ in 0..<200 {
+            if (try? get(base + "/ready"))?.status == 200 { return base }
+            usleep(50_000)
+        }
+        XCTFail("\(name) did not become ready")
+        return base
+    }
+
+    func testACallerWhoCallsBackOnAnotherHostIsRecognised() throws {
+        let first = try startHost("first")
+        let second = try startHost("second")
+        let caller = "+15554443333"
+        let escalated = try post(first + "/v1/chat", #"{"caller":"\#(caller)","text":"let me talk to a person"}"#)
+        XCTAssertTrue(escalated.body.contains(#""type":"end""#), escalated.body)
+        // The record is written when the session ends; give the store a moment.
+        var returning = false
+        for _ in 0..<50 where !returning {
+            let reply = try post(second + "/v1/chat", #"{"caller":"\#(caller)","text":"hello again"}"#)
+            returning = reply.body.contains(#""returning":true"#)
+            if !returning { usleep(50_000) }
+        }
+        XCTAssertTrue(returning, "the second host found the first host's record in Redis")
+        let health = try get(second + "/health")
+        XCTAssertTrue(health.body.contains(#""session_store":"redis""#), health.body)
+        XCTAssertTrue(health.body.contains(#""status":"ok""#), health.body)
+    }
+
+    func testSIGTERMDrainsAndPersistsALiveSession() throws {
+        let host = try startHost("draining", drainSeconds: 1)
+        let caller = "+15552221111"
+        let live = try post(host + "/v1/chat", #"{"caller":"\#(caller)","text":"what's my balance"}"#)
+        XCTAssertEqual(live.status, 200)
+        let process = try XCTUnwrap(hosts.last)
+        kill(process.processIdentifier, SIGTERM)
+        let deadline = Date().addingTimeInterval(10)
+        while process.isRunning, Date() < deadline { usleep(20_000) }
+        XCTAssertFalse(process.isRunning, "the host exits after the drain deadline")
+        let record = try redisGet("support:session:demo:\(caller)")
+        XCTAssertTrue(record.contains(#""outcome":"shutdown""#), record)
+        XCTAssertTrue(record.contains("what's my balance"), record)
+    }
+
+    func testABadConfigurationExitsWith2AndTheLine() throws {
+        let path = directory.file("bad.yaml")
+        try "server:\n  port: 99999\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let result = try ProcessRunner.run(BuildProducts.path("agent-host"), ["serve", "--config", path])
+        XCTAssertEqual(result.status, 2)
+        XCTAssertTrue(result.stderr.contains("bad.yaml:2:"), result.stderr)
+    }
+
+    // MARK: helpers
+
+    struct Reply {
+        let status: Int
+        let body: String
+    }
+
+    func get(_ url: String) throws -> Reply { try curl(["-s", "-w", "\n%{http_code}", url]) }
+    func post(_ url: String, _ body: String) throws -> Reply { try curl(["-s", "-w", "\n%{http_code}", "-d", body, url]) }
+
+    func curl(_ arguments: [String]) throws -> Reply {
+        let result = try ProcessRunner.run("curl", ["--max-time", "10"] + arguments)
+        let lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+        return Reply(status: Int(lines.last ?? "") ?? 0, body: lines.dropLast().joined(separator: "\n"))
+    }
+
+    func redisGet(_ key: String) throws -> String {
+        let port = redis.url.split(separator: ":").last.map(String.init) ?? "6379"
+        return try ProcessRunner.run("redis-cli", ["-p", port, "GET", key]).stdout
+    }
+
+    func freePort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
