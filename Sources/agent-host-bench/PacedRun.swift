@@ -17,7 +17,9 @@ struct PacedRun {
         let start = DispatchTime.now().uptimeNanoseconds
         for id in 0..<clients {
             let user = PacedUser(id: id, turns: turnsPerClient, interval: intervalMilliseconds, loop: loop, tally: tally)
-            loop.execute { user.connect(base + "/ws/chat/paced\(id)") }
+            // People do not all connect in the same millisecond: spread arrivals over one interval.
+            let arrival = UInt64.random(in: 0...intervalMilliseconds)
+            loop.execute { LoopTimer.once(on: loop, after: arrival) { user.connect(base + "/ws/chat/paced\(id)") } }
         }
         tally.done.wait()
         return LoadRun.Result(latencies: tally.all, seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9, failures: tally.failures)
@@ -62,17 +64,19 @@ final class PacedUser: @unchecked Sendable {
             onText: { [self] socket, text in
                 if text.contains(#""type":"session""#) {
                     self.socket = socket
-                    schedule(after: UInt64.random(in: 0...interval))
+                    schedule(after: interval)
                 } else if text.contains(#""type":"turn_end""#) {
                     tally.record(Double(DispatchTime.now().uptimeNanoseconds - began) / 1e6)
                     if sent < turns { schedule(after: interval) } else { finish(); socket.send(text: #"{"type":"end"}"#) }
                 }
             },
-            onClose: { [self] _, _, _ in
+            onClose: { [self] _, code, reason in
+                if sent < turns { print("paced client \(id): closed early (\(code) \(reason)) after \(sent) turns") }
                 while !finished && sent < turns { sent += 1; tally.record(nil) }
                 finish()
             })
-        WebSocketClient.connect(url, loop: loop, handler: handler) { [self] _ in
+        WebSocketClient.connect(url, loop: loop, handler: handler) { [self] error in
+            print("paced client \(id): connect failed: \(error)")
             loop.execute { [self] in for _ in sent..<turns { tally.record(nil) }; sent = turns; finish() }
         }
     }
@@ -143,6 +147,17 @@ final class PacedHTTPUser: @unchecked Sendable {
                 }
                 schedule(first: false)
             }
+        }
+    }
+}
+
+extension LoopTimer {
+    /// Runs `body` once after `milliseconds` on `loop` (loop thread), then releases the timer.
+    static func once(on loop: EventLoop, after milliseconds: UInt64, _ body: @escaping () -> Void) {
+        let timer = LoopTimer(loop: loop)
+        timer.start(after: milliseconds) {
+            timer.close()
+            body()
         }
     }
 }

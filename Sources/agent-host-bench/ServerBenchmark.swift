@@ -13,6 +13,8 @@ struct ServerBenchmark {
     /// Builds the session store for the server (Redis when given a URL).
     let persistence: HostRunner.PersistenceFactory
     let storeDescription: String
+    /// The Redis the store uses, for the store's own figures and redis-benchmark's ceiling.
+    var redisURL: String?
 
     struct Failure: Error, CustomStringConvertible {
         let description: String
@@ -36,6 +38,8 @@ struct ServerBenchmark {
         var settings = HostServer.Settings()
         settings.http.port = 0
         settings.maxSessions = 10_000
+        // HTTP sessions have no hang-up: let them end (and be saved) soon after their last turn.
+        settings.sessionIdleMilliseconds = 1_500
         let server = HostServer(settings: settings, loop: deployment.loop, services: deployment.services,
                                 tenants: [ServedTenant(runtime: deployment.tenant, maxConcurrentSessions: 10_000, maxSessionsPerCaller: 10)],
                                 defaultTenant: deployment.tenant.id, persistence: store, verifyKey: { _, _ in false })
@@ -57,6 +61,7 @@ struct ServerBenchmark {
         for channel in ["http", "websocket"] {
             for clients in clientCounts {
                 let turns = max(turnsPerRun, clients * 2)
+                waitForIdle(deployment.services)
                 stalls.reset()
                 let result = channel == "http"
                     ? LoadRun(clients: clients, turns: turns).runHTTP(client: http, base: "http://127.0.0.1:\(port)")
@@ -74,6 +79,7 @@ struct ServerBenchmark {
         print("channel      clients   turns    turns/s    p50 ms    p99 ms   longest loop stall ms")
         for channel in ["http", "websocket"] {
             for clients in clientCounts {
+                waitForIdle(deployment.services)
                 stalls.reset()
                 let paced = PacedRun(clients: clients, turnsPerClient: clients == 1 ? 20 : 8, intervalMilliseconds: 1000)
                 let result = channel == "http"
@@ -88,9 +94,78 @@ struct ServerBenchmark {
             }
         }
         stalls.stop()
+        if let redisURL { try storeFigures(redisURL: redisURL) }
         print("")
         print("targets: 500 concurrent chat clients with p99 turn latency < 20 ms, loop stalls < 5 ms (issue #4)")
     }
+}
+
+extension ServerBenchmark {
+    /// Session record load and save latency through the store (one caller key per session, a
+    /// realistic 8-line transcript), then redis-benchmark's GET/SET against the same Redis.
+    func storeFigures(redisURL: String) throws {
+        let loop = EventLoop(name: "store-bench")
+        loop.start()
+        defer { loop.stop() }
+        let records = SessionRecordService(url: try RedisURL(parsing: redisURL), loop: loop,
+                                           journalPath: NSTemporaryDirectory() + "/store-bench-\(getpid()).log",
+                                           metrics: MetricsRegistry(), logger: Logger(minimum: .error))
+        records.start()
+        defer {
+            let closed = DispatchSemaphore(value: 0)
+            records.close { closed.signal() }
+            closed.wait()
+        }
+        Thread.sleep(forTimeInterval: 0.3)
+        let transcript = (0..<8).map { SessionRecord.Line(role: $0 % 2 == 0 ? "user" : "agent", agent: $0 % 2 == 0 ? nil : "Refund Agent",
+                                                          text: "a sentence of about the length people say on the phone \($0)") }
+        var saves: [Double] = []
+        var loads: [Double] = []
+        for i in 0..<2000 {
+            let caller = "+1bench\(i % 500)"
+            let interaction = SessionRecord.Interaction(sessionID: "bench-\(i)", startedAt: Date(), endedAt: Date(), agents: ["Triage Agent", "Refund Agent"],
+                                                        tools: ["lookup_order"], outcome: "resolved", transcript: transcript)
+            let saved = DispatchSemaphore(value: 0)
+            var start = DispatchTime.now().uptimeNanoseconds
+            records.save(interaction, tenant: "bench", caller: caller) { _ in saved.signal() }
+            saved.wait()
+            saves.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+            let loaded = DispatchSemaphore(value: 0)
+            start = DispatchTime.now().uptimeNanoseconds
+            records.previousSessions(tenant: "bench", caller: caller) { _ in loaded.signal() }
+            loaded.wait()
+            loads.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+        }
+        saves.sort()
+        loads.sort()
+        print("")
+        print("session store (2000 saves and loads, up to 10 interactions per key, through SessionRecordService):")
+        print(String(format: "  save (EVAL append+trim+TTL): p50 %.3f ms  p99 %.3f ms", saves[saves.count / 2], saves[saves.count * 99 / 100]))
+        print(String(format: "  load (GET + decode):         p50 %.3f ms  p99 %.3f ms", loads[loads.count / 2], loads[loads.count * 99 / 100]))
+        let port = redisURL.split(separator: ":").last.map { String($0.prefix { $0.isNumber }) } ?? "6379"
+        let ceiling = Process()
+        ceiling.executableURL = URL(fileURLWithPath: "/usr/bin/redis-benchmark")
+        ceiling.arguments = ["-p", port, "-t", "get,set", "-n", "20000", "-c", "1", "-d", "2048", "-q"]
+        let output = Pipe()
+        ceiling.standardOutput = output
+        ceiling.standardError = FileHandle.nullDevice
+        if (try? ceiling.run()) != nil {
+            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            ceiling.waitUntilExit()
+            print("redis-benchmark against the same Redis (ceiling; 1 connection, 2 KiB values):")
+            for line in text.split(separator: "\r").flatMap({ $0.split(separator: "\n") }) where line.contains("requests per second") {
+                print("  " + line.trimmingCharacters(in: .whitespaces))
+            }
+        } else {
+            print("redis-benchmark not found (apt-get install redis-tools)")
+        }
+    }
+}
+
+/// Waits (up to 15 s) until the previous run's sessions have all ended.
+func waitForIdle(_ services: HostServices) {
+    let deadline = Date().addingTimeInterval(15)
+    while (services.metrics.gauge("agent_host_active_sessions") ?? 0) > 0, Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
 }
 
 /// Measures how late a 1 ms repeating timer fires on a loop: the longest time the loop was busy.
@@ -118,9 +193,14 @@ final class StallProbe: @unchecked Sendable {
 
     var longestMilliseconds: Double { Double(longest.load(ordering: .relaxed)) / 1e6 }
 
+    /// Lets the previous run's tail (sessions ending, sockets closing) finish, then starts
+    /// measuring afresh from the loop itself.
     func reset() {
-        loop.execute { [self] in last = DispatchTime.now().uptimeNanoseconds }
-        longest.store(0, ordering: .relaxed)
+        Thread.sleep(forTimeInterval: 0.5)
+        _ = loop.submitAndWait { [self] in
+            last = DispatchTime.now().uptimeNanoseconds
+            longest.store(0, ordering: .relaxed)
+        }
     }
 
     func stop() {

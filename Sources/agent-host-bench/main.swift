@@ -41,8 +41,10 @@ case "server":
         var store = HostConfiguration.Redis()
         store.url = redisURL ?? redis?.url
         store.journalPath = NSTemporaryDirectory() + "/agent-host-bench-journal-\(getpid()).log"
-        try ServerBenchmark(clientCounts: [1, 50, 500], turnsPerRun: turns, persistence: SessionStores.make(store),
-                            storeDescription: "redis at \(store.url ?? "?")").run()
+        var benchmark = ServerBenchmark(clientCounts: [1, 50, 500], turnsPerRun: turns, persistence: SessionStores.make(store),
+                                        storeDescription: "redis at \(store.url ?? "?")")
+        benchmark.redisURL = store.url
+        try benchmark.run()
     } catch {
         FileHandle.standardError.write(Data("agent-host-bench: \(error)\n".utf8))
         exit(1)
