@@ -663,3 +663,19 @@ final class HostConfigurationTests: XCTestCase {
         }
     }
 }
+
+final class HostConfigurationListenerTests: XCTestCase {
+    /// The WebSocket message limit in the file reaches the server's WebSocket configuration.
+    func testTheWebSocketMessageLimitReachesTheListener() throws {
+        let configuration = try HostConfiguration.parse("""
+        server:
+          limits:
+            max_ws_message_bytes: 4096
+        tenants:
+          - id: demo
+            entry_agent: com.agenthost.support.triage
+            plugins: [com.agenthost.support.triage]
+        """, file: "limits.yaml")
+        XCTAssertEqual(configuration.server.http.webSocket.maxMessageBytes, 4096)
+    }
+}

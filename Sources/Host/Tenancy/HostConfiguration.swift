@@ -29,8 +29,10 @@ public struct HostConfiguration: Sendable {
 
         /// The HTTP listener's configuration.
         public var http: HTTPServer.Configuration {
-            HTTPServer.Configuration(host: host, port: port, maxHeaderBytes: maxHeaderBytes,
-                                     maxBodyBytes: maxBodyBytes, idleTimeoutMilliseconds: idleTimeoutMilliseconds)
+            var configuration = HTTPServer.Configuration(host: host, port: port, maxHeaderBytes: maxHeaderBytes,
+                                                         maxBodyBytes: maxBodyBytes, idleTimeoutMilliseconds: idleTimeoutMilliseconds)
+            configuration.webSocket.maxMessageBytes = maxWebSocketMessageBytes
+            return configuration
         }
     }
 
