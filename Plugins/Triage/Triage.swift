@@ -15,6 +15,17 @@ struct TriageAgent: Agent {
     static let version = "1.0.0"
     static let description = "Greets callers, finds out what they need and routes them to the right department or to a person."
 
+    /// "Welcome back", with the department the caller last reached when there was one (from the
+    /// host's `previous_sessions`), so a returning caller hears that they were recognised.
+    static func welcomeBack(_ turn: Turn) -> String {
+        let last = turn.previousSessions.last
+        let department = last?["agents"]?.arrayValue?.compactMap(\.stringValue).last { !$0.localizedStandardContains("Triage") }
+        if last?["outcome"]?.stringValue == "escalated" {
+            return "Welcome back. Last time you asked for a person."
+        }
+        return department.map { "Welcome back. Last time you spoke with our \($0)." } ?? "Welcome back."
+    }
+
     /// Routing classifiers, one per distinct set of handoff targets.
     let cache = ClassifierCache()
 
@@ -35,23 +46,24 @@ struct TriageAgent: Agent {
             $0.id != Self.id && $0.id != turn.handedOffFrom?.id && !$0.id.hasSuffix(".triage")
         }
         let router = TriageRouter(departments: departments, cache: cache)
+        let welcome = turn.turnNumber == 1 && turn.caller.returning ? Self.welcomeBack(turn) + " " : ""
         switch router.decide(input, alreadyAsked: state.bool("asked")) {
         case .human:
-            actions.say("Of course, I'll connect you with a member of our team now.")
+            actions.say(welcome + "Of course, I'll connect you with a member of our team now.")
             actions.escalate(department: "general", reason: "caller asked for a person")
             actions.setState([:])
         case .department(let target, let probability, let guessed):
-            actions.say(guessed
+            actions.say(welcome + (guessed
                 ? "Let me connect you with our \(target.name), who can help from here."
-                : "Sure, I'll connect you with our \(target.name).")
+                : "Sure, I'll connect you with our \(target.name)."))
             actions.handoff(to: target.id, reason: "\(target.name): \(String(format: "%.2f", probability)) routing confidence")
             actions.setState([:])
         case .clarify(let question):
-            actions.say(question)
+            actions.say(welcome + question)
             state.set("asked", true)
             actions.setState(state.json)
         case .noDepartments:
-            actions.say("I'll connect you with a member of our team who can help.")
+            actions.say(welcome + "I'll connect you with a member of our team who can help.")
             actions.escalate(department: "general", reason: "no department available for this tenant")
             actions.setState([:])
         }

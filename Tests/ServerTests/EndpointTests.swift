@@ -97,5 +97,9 @@ final class EndpointTests: ServerTestCase {
         XCTAssertTrue(previous[0].contains("\"outcome\":\"escalated\""), previous[0])
         let again = try await chat("hello", caller: "+15559990000")
         XCTAssertEqual(again.events.first?["returning"] as? Bool, true, "a caller who calls back is recognised")
+        let greeting = again.events.first { $0["type"] as? String == "agent" }?["text"] as? String ?? ""
+        XCTAssertTrue(greeting.hasPrefix("Welcome back. Last time you asked for a person."), greeting)
+        let otherTenant = try await chat("hello", caller: "+15559990000", tenant: "secure", headers: [("Authorization", "Bearer s3cret")])
+        XCTAssertEqual(otherTenant.events.first?["returning"] as? Bool, false, "records are per tenant: another tenant never sees them")
     }
 }

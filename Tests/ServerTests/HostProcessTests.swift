@@ -85,6 +85,9 @@ final class HostProcessTests: XCTestCase {
             if !returning { usleep(50_000) }
         }
         XCTAssertTrue(returning, "the second host found the first host's record in Redis")
+        let port = redis.url.split(separator: ":").last.map(String.init) ?? ""
+        let keys = try ProcessRunner.run("redis-cli", ["-p", port, "KEYS", "support:session:*"]).stdout
+        XCTAssertEqual(keys.split(separator: "\n").map(String.init), ["support:session:demo:\(caller)"], "records are keyed by tenant and caller")
         let health = try get(second + "/health")
         XCTAssertTrue(health.body.contains(#""session_store":"redis""#), health.body)
         XCTAssertTrue(health.body.contains(#""status":"ok""#), health.body)
