@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import Host
 import XCTest
 
@@ -66,6 +67,27 @@ final class EndpointTests: ServerTestCase {
         // And the server still serves everyone else.
         let fine = try await chat("hello")
         XCTAssertEqual(fine.status, 200)
+    }
+
+    func testMalformedHTTPGets400AndOtherClientsAreUnaffected() async throws {
+        let port = UInt16(base.split(separator: ":").last.map(String.init) ?? "") ?? 0
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        XCTAssertEqual(connected, 0)
+        let garbage = Array("GARBAGE \u{1}\u{2} nonsense\r\n\r\n".utf8)
+        _ = garbage.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+        var buffer = [UInt8](repeating: 0, count: 512)
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let count = recv(fd, &buffer, buffer.count, 0)
+        XCTAssertTrue(String(decoding: buffer.prefix(max(count, 0)), as: UTF8.self).hasPrefix("HTTP/1.1 400"))
+        let fine = try await chat("hello", caller: "+15550003333")
+        XCTAssertEqual(fine.status, 200, "the host keeps serving everyone else")
     }
 
     func testATenantWithAKeyAnswers401WithoutItAndServesWithIt() async throws {
