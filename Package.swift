@@ -45,6 +45,11 @@ let package = Package(
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CHTTPParser", providers: [.apt(["libhttp-parser-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CSpeexDSP", providers: [.apt(["libspeexdsp-dev"])]),
+        // pocketsphinx's headers live under /usr/include/{pocketsphinx,sphinxbase}: pkg-config says where.
+        .systemLibrary(name: "CPocketSphinx", pkgConfig: "pocketsphinx", providers: [.apt(["libpocketsphinx-dev", "pocketsphinx-en-us"])]),
+        .systemLibrary(name: "CFlite", providers: [.apt(["flite1-dev"])]),
+        .systemLibrary(name: "CEspeakNG", providers: [.apt(["libespeak-ng-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         // No pkgConfig: hiredis.pc adds -D_FILE_OFFSET_BITS=64, which SwiftPM refuses (and x86_64 does not need).
         .systemLibrary(name: "CHiredis", providers: [.apt(["libhiredis-dev"])]),
@@ -53,6 +58,10 @@ let package = Package(
         // Typed C shims for what Swift cannot call directly (variadic curl functions, macros).
         .target(name: "CHostShims", dependencies: ["CCurl"]),
         .target(name: "HostNet", dependencies: ["CLibUV", "CHTTPParser", "CCurl", "CHostShims", "COpenSSL"], swiftSettings: swift6),
+
+        // ---- voice: audio DSP (resampling, mu-law, framing, VAD) and speech engines ----
+        .target(name: "HostAudio", dependencies: ["CSpeexDSP"], swiftSettings: swift6),
+        .target(name: "HostSpeech", dependencies: ["HostAudio", "CPocketSphinx", "CFlite", "CEspeakNG"], swiftSettings: swift6),
 
         // ---- the reference company backend the seed's tools call ----
         .target(name: "ReferenceBackend", dependencies: ["HostNet", "CSQLite"], swiftSettings: swift6),
@@ -111,6 +120,8 @@ let package = Package(
         ),
         .testTarget(name: "HostNetTests", dependencies: ["HostNet"], swiftSettings: swift6),
         .testTarget(name: "ReferenceBackendTests", dependencies: ["ReferenceBackend", "HostNet"], swiftSettings: swift6),
+        .testTarget(name: "HostAudioTests", dependencies: ["HostAudio", "TestSupport"], swiftSettings: swift6),
+        .testTarget(name: "HostSpeechTests", dependencies: ["HostSpeech", "HostAudio", "TestSupport"], swiftSettings: swift6),
         .testTarget(name: "SessionTests", dependencies: ["Host", "HostNet", "TestSupport"], swiftSettings: swift6),
         .testTarget(name: "TenancyTests", dependencies: ["Host", "TestSupport"], swiftSettings: swift6),
         .testTarget(name: "ServerTests", dependencies: ["Host", "HostNet", "TestSupport"], swiftSettings: swift6),
