@@ -1,0 +1,205 @@
+import Foundation
+
+/// A recognised word and where it was in the utterance.
+public struct RecognizedWord: Sendable, Equatable {
+    public var word: String
+    /// Seconds from the start of the utterance.
+    public var start: Double
+    public var end: Double
+
+    public init(word: String, start: Double, end: Double) {
+        self.word = word
+        self.start = start
+        self.end = end
+    }
+}
+
+/// The result of one utterance.
+public struct Transcript: Sendable, Equatable {
+    /// Recognised words, lower case, separated by single spaces ("" when nothing was heard).
+    public var text: String
+    /// Words with timings (fillers and silences removed); may be empty for engines without timings.
+    public var words: [RecognizedWord]
+    /// The search that produced it: `RecognitionGrammar.languageModelSearch` or a grammar's name.
+    public var search: String
+    /// Audio the utterance contained, in seconds.
+    public var audioSeconds: Double
+    /// Engine time spent on the utterance (processing while audio arrived, plus finishing).
+    public var processingSeconds: Double
+    /// Time from `finish` reaching the engine to the transcript (ps_end_utt and result
+    /// extraction): the recognizer's share of end-of-turn latency.
+    public var finalizeSeconds: Double
+
+    public init(text: String, words: [RecognizedWord] = [], search: String, audioSeconds: Double,
+                processingSeconds: Double, finalizeSeconds: Double) {
+        self.text = text
+        self.words = words
+        self.search = search
+        self.audioSeconds = audioSeconds
+        self.processingSeconds = processingSeconds
+        self.finalizeSeconds = finalizeSeconds
+    }
+
+    public var isEmpty: Bool { text.isEmpty }
+    /// Processing cost as a fraction of real time (0.04 = 4% of one core).
+    public var realTimeFactor: Double { audioSeconds > 0 ? processingSeconds / audioSeconds : 0 }
+}
+
+/// Speech to text for calls.
+///
+/// Threading contract: a recognizer is immutable and shareable; `makeSession` returns at once
+/// and never loads models on the caller's thread (the engine does that on the session's queue,
+/// before any audio it is given). Each session owns a serial queue: every engine call for that
+/// session runs there, in the order the caller made them. Sessions are independent and may run
+/// in parallel (one per call). Callbacks (`onPartial`, `ready`, `finish`) run on the session's
+/// queue; they must return quickly and hand results back to the caller's loop.
+public protocol SpeechRecognizer: AnyObject, Sendable {
+    /// Engine name for logs.
+    var name: String { get }
+    /// The rate `accept(samples:)` expects (16000 for pocketsphinx's en-us model; resample 8 kHz
+    /// phone audio up first).
+    var sampleRate: Int { get }
+    /// Starts a session (one per call: the decoder adapts to the caller's voice and channel).
+    /// `onPartial`, when given, receives the hypothesis so far during an utterance whenever it
+    /// changes (throttled).
+    func makeSession(onPartial: (@Sendable (String) -> Void)?) -> RecognitionSession
+}
+
+/// One call's recognizer: a sequence of utterances (turns).
+///
+/// Threading contract: every method returns immediately and may be called from any thread (in
+/// practice, the call's loop); the work runs on the session's own serial queue in call order.
+/// An utterance starts with the first `accept` after creation or after `finish`, and ends with
+/// `finish` (or `cancelUtterance`).
+public protocol RecognitionSession: AnyObject, Sendable {
+    /// Adds audio to the current utterance: mono PCM16 at the recognizer's `sampleRate`, any
+    /// chunk size (20 ms frames from the audio loop are fine).
+    func accept(samples: [Int16])
+    /// Ends the utterance; `completion` gets its transcript. The session is ready for the next
+    /// utterance at once.
+    func finish(_ completion: @escaping @Sendable (Result<Transcript, SpeechError>) -> Void)
+    /// Drops the current utterance without a transcript (barge-in handled elsewhere, hang-up).
+    func cancelUtterance()
+    /// Restricts recognition to a grammar (closed prompts: digits, yes/no, order ids) from the
+    /// next utterance on; throws at once, on the caller's thread, when the grammar uses words
+    /// the session has no pronunciation for. Call it between turns (before the prompt's answer
+    /// starts); if an utterance is in progress it applies when that one ends.
+    func useGrammar(_ grammar: RecognitionGrammar) throws(SpeechError)
+    /// Back to open recognition with the language model (from the next utterance, as above).
+    func useLanguageModel()
+    /// Reports when the engine is ready (decoder created) and how long setup took, in seconds.
+    func ready(_ completion: @escaping @Sendable (Result<Double, SpeechError>) -> Void)
+    /// Releases the engine's resources; later calls fail with `.sessionClosed`.
+    func close()
+}
+
+extension SpeechRecognizer {
+    /// A session without partial hypotheses.
+    public func makeSession() -> RecognitionSession { makeSession(onPartial: nil) }
+}
+
+extension RecognitionSession {
+    public func finish() async throws(SpeechError) -> Transcript {
+        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<Transcript, SpeechError>, Never>) in
+            finish { continuation.resume(returning: $0) }
+        }
+        return try result.get()
+    }
+
+    public func ready() async throws(SpeechError) -> Double {
+        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<Double, SpeechError>, Never>) in
+            ready { continuation.resume(returning: $0) }
+        }
+        return try result.get()
+    }
+}
+
+/// A JSGF grammar for a closed prompt. Grammars are engine-neutral descriptions: pocketsphinx
+/// decodes with them; a cloud engine can turn `vocabulary` into phrase hints.
+public struct RecognitionGrammar: Sendable, Hashable {
+    /// The name the grammar is registered and reported under (`Transcript.search`).
+    public let name: String
+    /// JSGF 1.0 source with one public rule.
+    public let jsgf: String
+    /// Every word the grammar can produce (lower case).
+    public let vocabulary: Set<String>
+
+    /// The search name transcripts report for open (language-model) recognition.
+    public static let languageModelSearch = "lm"
+
+    /// A grammar from JSGF source; `vocabulary` is derived from the source when nil.
+    public init(name: String, jsgf: String, vocabulary: Set<String>? = nil) {
+        self.name = name
+        self.jsgf = jsgf
+        self.vocabulary = vocabulary ?? Self.words(inJSGF: jsgf)
+    }
+
+    /// A grammar whose public rule is `body` (JSGF expansion syntax), with `rules` as private
+    /// rules ("digit" → "zero | one | ...").
+    public init(name: String, rule body: String, rules: [(String, String)] = []) {
+        var source = "#JSGF V1.0;\ngrammar \(name);\npublic <\(name)> = \(body);\n"
+        for (rule, expansion) in rules { source += "<\(rule)> = \(expansion);\n" }
+        self.init(name: name, jsgf: source)
+    }
+
+    static let digitAlternatives = (SpokenText.digitWords + ["oh"]).joined(separator: " | ")
+
+    /// Digits read one by one: `count` of them, or 1...`maxCount` when `count` is nil.
+    public static func digits(count: Int? = nil, maxCount: Int = 12) -> RecognitionGrammar {
+        let body = count.map { Array(repeating: "<digit>", count: $0).joined(separator: " ") }
+            ?? "<digit>" + String(repeating: " [<digit>]", count: max(maxCount - 1, 0))
+        return RecognitionGrammar(name: count.map { "digits\($0)" } ?? "digits", rule: body,
+                                  rules: [("digit", digitAlternatives)])
+    }
+
+    /// Yes or no, with the common ways of saying them.
+    public static let yesNo = RecognitionGrammar(
+        name: "yesno",
+        rule: "[<lead>] (<yes> | <no>) [please | thanks | thank you]",
+        rules: [
+            ("lead", "oh | well | um | uh"),
+            ("yes", "yes | yeah | yep | yes please | sure | correct | right | that's right | that is right | okay | go ahead | please do"),
+            ("no", "no | nope | no thanks | not really | that's wrong | wrong | don't | no don't"),
+        ])
+
+    /// An order id read out: "order one two three four five", "o r d one two three four five",
+    /// "my order number is ...", or the digits alone (`digitCount` digits, 5 for ORD-12345).
+    public static func orderID(digitCount: Int = 5) -> RecognitionGrammar {
+        RecognitionGrammar(
+            name: "orderid",
+            rule: "[<intro>] [order [number] | o r d] [number] [is] " + Array(repeating: "<digit>", count: digitCount).joined(separator: " "),
+            rules: [("intro", "my | it's | it is | the"), ("digit", digitAlternatives)])
+    }
+
+    /// The grammars every recognizer is prepared for.
+    public static let standard: [RecognitionGrammar] = [digits(), yesNo, orderID()]
+
+    /// Words of the standard grammars plus the spelled alphabet (dictionaries include them so
+    /// any of these grammars can be switched to at run time).
+    public static let standardVocabulary: Set<String> = {
+        var words = Set(standard.flatMap(\.vocabulary))
+        words.formUnion("abcdefghijklmnopqrstuvwxyz".map(String.init))
+        return words
+    }()
+
+    /// Words of a JSGF source: tokens outside rule references, tags, weights and the header.
+    static func words(inJSGF source: String) -> Set<String> {
+        var words = Set<String>()
+        for statement in source.split(separator: ";") {
+            var text = statement.trimmingCharacters(in: .whitespacesAndNewlines)
+            if text.hasPrefix("#JSGF") || text.hasPrefix("grammar ") || text.hasPrefix("import ") || text.isEmpty { continue }
+            guard let equals = text.firstIndex(of: "=") else { continue }
+            text = String(text[text.index(after: equals)...])
+            // Drop <rule> references, {tags} and /weights/.
+            for (open, close) in [("<", ">"), ("{", "}"), ("/", "/")] {
+                while let start = text.range(of: open), let end = text.range(of: close, range: start.upperBound..<text.endIndex) {
+                    text.removeSubrange(start.lowerBound..<end.upperBound)
+                }
+            }
+            for token in text.split(whereSeparator: { " \t\n\r|()[]*+".contains($0) }) {
+                words.insert(token.lowercased())
+            }
+        }
+        return words
+    }
+}
