@@ -7,9 +7,9 @@ extension HostServer {
     /// the same status and sentence an HTTP request would get.
     func upgrade(_ request: HTTPRequest) -> WebSocketRoute {
         let parts = request.path.split(separator: "/", omittingEmptySubsequences: true)
-        guard parts.count == 3, parts[0] == "ws", parts[1] == "chat",
+        guard parts.count == 3, parts[0] == "ws", parts[1] == "chat" || parts[1] == "voice",
               let caller = String(parts[2]).removingPercentEncoding, !caller.isEmpty, caller.count <= 64
-        else { return .reject(ServerResponses.error(404, "no WebSocket endpoint at \(request.path): use /ws/chat/{caller}")) }
+        else { return .reject(ServerResponses.error(404, "no WebSocket endpoint at \(request.path): use /ws/chat/{caller} or /ws/voice/{caller}")) }
         let tenant: ServedTenant
         switch resolveTenant(request, bodyTenant: nil) {
         case .failure(let rejection): return .reject(rejection.response)
@@ -17,6 +17,12 @@ extension HostServer {
         }
         if let refusal = registry.admit(tenant: tenant, caller: caller) {
             return .reject(ServerResponses.error(refusal.status, refusal.message))
+        }
+        if parts[1] == "voice" {
+            guard let voice, let recognizer = voice.recognizers[tenant.id] else {
+                return .reject(ServerResponses.error(503, "voice is not enabled on this host for tenant '\(tenant.id)'"))
+            }
+            return .accept(voiceSocket(tenant: tenant, caller: caller, voice: voice, recognizer: recognizer))
         }
         return .accept(chatSocket(tenant: tenant, caller: caller))
     }

@@ -27,6 +27,8 @@ public final class HostServer: @unchecked Sendable {
     /// Extra facts for /health (e.g. the session store's state): returns (degraded reason?, fields).
     let healthProbe: @Sendable () -> (degraded: String?, fields: [String: String])
     let registry: SessionRegistry
+    /// Speech engines for `WS /ws/voice/{caller}`; nil: voice calls are refused with 503.
+    public var voice: VoiceServices?
     private var http: HTTPServer?
     private var drainFinished: (() -> Void)?
     private var drainTimer: LoopTimer?
