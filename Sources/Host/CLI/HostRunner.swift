@@ -64,6 +64,7 @@ public struct HostRunner {
                                 defaultTenant: configuration.defaultTenant, persistence: store,
                                 verifyKey: { tenant, key in APIKeys.verify(key, against: tenant.apiKeyHashes) },
                                 healthProbe: probe)
+        server.voice = Self.voiceServices(for: served.map(\.runtime))
         let port: Int
         do { port = try server.start() } catch {
             throw Failure(description: "cannot listen on \(configuration.server.host):\(configuration.server.port): \(error)", exitCode: 1)
@@ -75,6 +76,21 @@ public struct HostRunner {
         drained.wait()
         server.stop()
         services.shutdown()
+    }
+
+    /// Builds each tenant's recogniser (its language model from its plugins' phrases) and the
+    /// synthesiser, before serving. Without them voice calls are refused and the host still serves chat.
+    static func voiceServices(for tenants: [TenantRuntime]) -> VoiceServices? {
+        let built = VoiceBox()
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            do { built.value = try await VoiceServices.offline(tenants: tenants) } catch {
+                Logger.shared.log(.warning, "voice", "voice calls disabled: \(error)")
+            }
+            done.signal()
+        }
+        done.wait()
+        return built.value
     }
 
     /// Blocks until SIGTERM or SIGINT (watched on the loop with uv_signal_t).
@@ -98,4 +114,9 @@ public struct HostRunner {
         }
         received.wait()
     }
+}
+
+private final class VoiceBox: @unchecked Sendable {
+    // @unchecked: written once before the semaphore is signalled, read after.
+    var value: VoiceServices?
 }
