@@ -30,29 +30,15 @@ extension HostServer {
     /// The chat channel: client sends {"type":"text","text":...} and {"type":"end"}; every event
     /// goes back as a text frame; the socket closes (1000) after the session's `end`.
     private func chatSocket(tenant: ServedTenant, caller: String) -> WebSocketHandler {
-        let sessions = SocketSessions()
+        let sessions = SocketMap<ServerSession>()
         return WebSocketHandler(
             onOpen: { [self] socket in
-                openSession(tenant: tenant, caller: caller, forward: { event in
-                    socket.send(text: event.json)
-                    if event.type == "end" { socket.close(code: 1000, reason: "session ended") }
-                }) { result in
-                    switch result {
-                    case .failure(let rejection):
-                        // Admitted at the handshake but refused now (a race with another session).
-                        socket.send(text: ConversationEvent.error(code: "refused", message: String(decoding: rejection.response.body, as: UTF8.self)).json)
-                        socket.close(code: 1013, reason: "try again later")
-                    case .success(let session):
-                        sessions.set(socket, session)
-                    }
+                openSocketSession(socket, tenant: tenant, caller: caller, deliver: { socket.send(text: $0.json) }) { session in
+                    sessions.set(socket, session)
                 }
             },
             onText: { socket, text in
-                guard let session = sessions.get(socket) else { return }
-                guard let message = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
-                      let type = message["type"] as? String else {
-                    return socket.send(text: ConversationEvent.error(code: "bad_message", message: "expected {\"type\":\"text\",\"text\":\"...\"} or {\"type\":\"end\"}").json)
-                }
+                guard let session = sessions.get(socket), let (type, message) = Self.socketMessage(text, on: socket) else { return }
                 switch type {
                 case "text":
                     guard let words = message["text"] as? String, !words.trimmingCharacters(in: .whitespaces).isEmpty else {
@@ -73,14 +59,44 @@ extension HostServer {
                 sessions.remove(socket)?.end(reason: "caller_hangup")
             })
     }
+
+    /// Opens the session a socket drives (chat or voice): its events go to `deliver`, and the
+    /// socket closes (1000) after `end`. A session the handshake admitted but that is refused now
+    /// (a race with another session of the caller) gets an error event and close 1013.
+    func openSocketSession(_ socket: WebSocketConnection, tenant: ServedTenant, caller: String,
+                           deliver: @escaping @Sendable (ConversationEvent) -> Void,
+                           opened: @escaping @Sendable (ServerSession) -> Void) {
+        openSession(tenant: tenant, caller: caller, forward: { event in
+            deliver(event)
+            if event.type == "end" { socket.close(code: 1000, reason: "session ended") }
+        }) { result in
+            switch result {
+            case .failure(let rejection):
+                socket.send(text: ConversationEvent.error(code: "refused", message: String(decoding: rejection.response.body, as: UTF8.self)).json)
+                socket.close(code: 1013, reason: "try again later")
+            case .success(let session):
+                opened(session)
+            }
+        }
+    }
+
+    /// A client's JSON message and its "type"; anything else gets a `bad_message` error event.
+    static func socketMessage(_ text: String, on socket: WebSocketConnection) -> (String, [String: Any])? {
+        guard let message = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
+              let type = message["type"] as? String else {
+            socket.send(text: ConversationEvent.error(code: "bad_message", message: "expected a JSON object with a \"type\", e.g. {\"type\":\"text\",\"text\":\"...\"} or {\"type\":\"end\"}").json)
+            return nil
+        }
+        return (type, message)
+    }
 }
 
-/// Which session each chat socket drives (loop thread only).
-final class SocketSessions: @unchecked Sendable {
+/// What each socket drives (its session, its call), keyed by socket. Loop thread only.
+final class SocketMap<Value>: @unchecked Sendable {
     // @unchecked: used only on the server loop's thread.
-    private var sessions: [ObjectIdentifier: ServerSession] = [:]
+    private var values: [ObjectIdentifier: Value] = [:]
 
-    func set(_ socket: WebSocketConnection, _ session: ServerSession) { sessions[ObjectIdentifier(socket)] = session }
-    func get(_ socket: WebSocketConnection) -> ServerSession? { sessions[ObjectIdentifier(socket)] }
-    func remove(_ socket: WebSocketConnection) -> ServerSession? { sessions.removeValue(forKey: ObjectIdentifier(socket)) }
+    func set(_ socket: WebSocketConnection, _ value: Value) { values[ObjectIdentifier(socket)] = value }
+    func get(_ socket: WebSocketConnection) -> Value? { values[ObjectIdentifier(socket)] }
+    func remove(_ socket: WebSocketConnection) -> Value? { values.removeValue(forKey: ObjectIdentifier(socket)) }
 }
