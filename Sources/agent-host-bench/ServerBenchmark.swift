@@ -24,12 +24,7 @@ struct ServerBenchmark {
         let deployment: LocalDeployment
         do {
             deployment = try LocalDeployment(pluginDirectories: PluginLoader.defaultDirectories(), backend: .url("http://127.0.0.1:9"),
-                                             apiKey: "unused") { configuration in
-                configuration.plugins = configuration.plugins.filter { !$0.hasPrefix("com.agenthost.commerce.") } + [
-                    "com.agenthost.canned.lookup-order", "com.agenthost.canned.check-billing", "com.agenthost.canned.process-refund",
-                    "com.agenthost.canned.search-faq", "com.agenthost.canned.escalate",
-                ]
-            }
+                                             apiKey: "unused", configure: ReferenceDeployment.useCannedTools)
         } catch {
             throw Failure(description: error.description)
         }

@@ -25,14 +25,9 @@ struct TurnBenchmark {
     func run() throws {
         print("agent-host-bench turns: \"\(Self.utterance)\" as a fresh session's first turn, \(turns) turns per side, sequential")
         var rows: [Figures] = []
-        let canned = try measureHost(name: "agent-host, canned tools") { configuration in
-            configuration.plugins = configuration.plugins.filter { !$0.hasPrefix("com.agenthost.commerce.") } + [
-                "com.agenthost.canned.lookup-order", "com.agenthost.canned.check-billing", "com.agenthost.canned.process-refund",
-                "com.agenthost.canned.search-faq", "com.agenthost.canned.escalate",
-            ]
-        }
+        let canned = try measureHost(name: "agent-host, canned tools", configure: ReferenceDeployment.useCannedTools)
         rows.append(canned)
-        if includeRealTools { rows.append(try measureHost(name: "agent-host, real tools + backend") { _ in }) }
+        if includeRealTools { rows.append(try measureHost(name: "agent-host, real tools + backend", backend: .startReference) { _ in }) }
         var sdk: Figures?
         if includeSDK {
             sdk = try measureSDK()
@@ -49,12 +44,12 @@ struct TurnBenchmark {
         print("targets: turn rate >= 20x the SDK's, p99 < 2 ms with canned tools (issue #3)")
     }
 
-    func measureHost(name: String, configure: (inout TenantConfiguration) -> Void) throws -> Figures {
-        let needsBackend = name.contains("backend")
+    /// `backend`: where the tools' backend is; canned tools never call one.
+    func measureHost(name: String, backend: LocalDeployment.Backend = .url("http://127.0.0.1:9"),
+                     configure: (inout TenantConfiguration) -> Void) throws -> Figures {
         let deployment: LocalDeployment
         do {
-            deployment = try LocalDeployment(pluginDirectories: PluginLoader.defaultDirectories(),
-                                             backend: needsBackend ? .startReference : .url("http://127.0.0.1:9"),
+            deployment = try LocalDeployment(pluginDirectories: PluginLoader.defaultDirectories(), backend: backend,
                                              apiKey: "demo-key", configure: configure)
         } catch {
             throw Failure(description: error.description)

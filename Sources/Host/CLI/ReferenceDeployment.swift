@@ -8,6 +8,15 @@ public enum ReferenceDeployment {
     static let departmentPrefix = "com.agenthost.support."
     static let commercePrefix = "com.agenthost.commerce."
 
+    /// Swaps the commerce tools for CannedTools (same function names, fixed answers, no backend):
+    /// benchmarks measure the host and the plugins, not a backend.
+    public static func useCannedTools(_ configuration: inout TenantConfiguration) {
+        configuration.plugins = configuration.plugins.filter { !$0.hasPrefix(commercePrefix) } + [
+            "com.agenthost.canned.lookup-order", "com.agenthost.canned.check-billing", "com.agenthost.canned.process-refund",
+            "com.agenthost.canned.search-faq", "com.agenthost.canned.escalate",
+        ]
+    }
+
     /// Every reference department and commerce tool the catalog loaded, plus the store-hours tool.
     public static func tenant(catalog: PluginCatalog, backendURL: String, apiKey: String, id: String = tenantID) -> TenantConfiguration {
         let ids = catalog.components.map(\.id).filter {
