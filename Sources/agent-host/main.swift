@@ -25,6 +25,14 @@ Plugins are looked for in every --plugin-dir, else in $AGENT_HOST_PLUGIN_PATH (c
 else next to the agent-host executable (where `swift build` puts the reference plugins).
 """
 
+// Whoever started us may have had SIGINT/SIGTERM blocked (children inherit the mask, and
+// libdispatch threads block signals): unblock them before any thread exists, or drain never starts.
+var shutdownSignals = sigset_t()
+sigemptyset(&shutdownSignals)
+sigaddset(&shutdownSignals, SIGINT)
+sigaddset(&shutdownSignals, SIGTERM)
+pthread_sigmask(SIG_UNBLOCK, &shutdownSignals, nil)
+
 func fail(_ message: String, code: Int32 = 2) -> Never {
     FileHandle.standardError.write(Data("agent-host: \(message)\n".utf8))
     exit(code)

@@ -25,7 +25,7 @@ final class HostProcessTests: XCTestCase {
 
     /// Writes a configuration for the reference tenant and starts `agent-host serve` on a free port.
     func startHost(_ name: String, drainSeconds: Int = 30) throws -> String {
-        let port = freePort()
+        let port = try LoopbackPort.free()
         let commerce = ["lookup-order", "check-billing", "process-refund", "create-payment-plan", "search-faq", "escalate-to-human"]
         var yaml = """
         server:
@@ -56,11 +56,7 @@ final class HostProcessTests: XCTestCase {
         process.arguments = ["serve", "--config", path]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
-        var nothingBlocked = sigset_t(), previous = sigset_t()
-        sigemptyset(&nothingBlocked)
-        pthread_sigmask(SIG_SETMASK, &nothingBlocked, &previous)
         try process.run()
-        pthread_sigmask(SIG_SETMASK, &previous, nil)
         hosts.append(process)
         let base = "http://127.0.0.1:\(port)"
         for _ in 0..<200 {
@@ -135,17 +131,5 @@ final class HostProcessTests: XCTestCase {
     func redisGet(_ key: String) throws -> String {
         let port = redis.url.split(separator: ":").last.map(String.init) ?? "6379"
         return try ProcessRunner.run("redis-cli", ["-p", port, "GET", key]).stdout
-    }
-
-    func freePort() -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }

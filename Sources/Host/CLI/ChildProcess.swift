@@ -81,18 +81,28 @@ final class ChildProcess: @unchecked Sendable {
         }
         return String(cString: path)
     }
+}
 
-    /// A free TCP port on 127.0.0.1 (bound, read, released).
-    static func freePort() -> Int {
+/// Loopback ports for child processes and tests.
+public enum LoopbackPort {
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// A TCP port on 127.0.0.1 nobody listens on right now (bind to 0, read it back, close).
+    public static func free() throws(Failure) -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw Failure(description: "socket() failed: errno \(errno)") }
         defer { close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         address.sin_port = 0
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        let bound = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        guard bound == 0 else { throw Failure(description: "bind(127.0.0.1:0) failed: errno \(errno)") }
+        let named = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        guard named == 0 else { throw Failure(description: "getsockname failed: errno \(errno)") }
         return Int(UInt16(bigEndian: address.sin_port))
     }
 }
@@ -106,7 +116,7 @@ public final class RedisServerProcess: @unchecked Sendable {
     private let directory: String
 
     public init(timeout: TimeInterval = 10) throws {
-        let port = ChildProcess.freePort()
+        let port = try LoopbackPort.free()
         directory = try ChildProcess.temporaryDirectory(prefix: "agent-host-redis")
         let executable = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"].first { FileManager.default.isExecutableFile(atPath: $0) } ?? "redis-server"
         child = try ChildProcess(executable: executable,

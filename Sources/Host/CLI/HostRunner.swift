@@ -94,12 +94,8 @@ public struct HostRunner {
     }
 
     /// Blocks until SIGTERM or SIGINT (watched on the loop with uv_signal_t).
+    /// (main.swift unblocks SIGINT/SIGTERM before any thread exists: a parent may have had them blocked.)
     private func waitForShutdownSignal(loop: EventLoop) {
-        var shutdownSignals = sigset_t()
-        sigemptyset(&shutdownSignals)
-        sigaddset(&shutdownSignals, SIGINT)
-        sigaddset(&shutdownSignals, SIGTERM)
-        pthread_sigmask(SIG_UNBLOCK, &shutdownSignals, nil)
         let received = DispatchSemaphore(value: 0)
         loop.execute {
             for signal in [SIGINT, SIGTERM] {
