@@ -84,7 +84,7 @@ struct TurnBenchmark {
     /// One fresh session's first turn; latency from the caller's input to `turn_end`.
     func runTurn(_ deployment: LocalDeployment, caller: String) -> (milliseconds: Double, events: [ConversationEvent]) {
         let done = DispatchSemaphore(value: 0)
-        let collected = Collected()
+        let collected = EventList()
         let conversation = deployment.conversation(caller: caller) { event in
             collected.append(event)
             if event.type == "turn_end" { done.signal() }
@@ -95,7 +95,7 @@ struct TurnBenchmark {
         done.wait()
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - begin) / 1e6
         conversation.end(reason: "caller_hangup")
-        return (elapsed, collected.events)
+        return (elapsed, collected.all)
     }
 
     /// Runs bench/agents-sdk/run.sh (a throwaway virtualenv with openai-agents) and reads its JSON line.
@@ -150,12 +150,4 @@ final class TurnChain: @unchecked Sendable {
         began = DispatchTime.now().uptimeNanoseconds
         conversation.send(utterance)
     }
-}
-
-final class Collected: @unchecked Sendable {
-    // @unchecked: guarded by `lock`.
-    private let lock = NSLock()
-    private var list: [ConversationEvent] = []
-    func append(_ event: ConversationEvent) { lock.lock(); list.append(event); lock.unlock() }
-    var events: [ConversationEvent] { lock.lock(); defer { lock.unlock() }; return list }
 }

@@ -69,16 +69,18 @@ public struct RoutingEvaluation {
 }
 
 /// Events collected from another thread.
-final class EventList: @unchecked Sendable {
+public final class EventList: @unchecked Sendable {
     // @unchecked: guarded by `lock`.
     private let lock = NSLock()
     private var events: [ConversationEvent] = []
 
-    func append(_ event: ConversationEvent) {
+    public init() {}
+
+    public func append(_ event: ConversationEvent) {
         lock.lock(); events.append(event); lock.unlock()
     }
 
-    var all: [ConversationEvent] {
+    public var all: [ConversationEvent] {
         lock.lock(); defer { lock.unlock() }
         return events
     }

@@ -23,7 +23,10 @@ final class VoiceCall: @unchecked Sendable {
     private var detector: TurnDetector
     private var recognition: RecognitionSession
     private var outbound: Resampler?
+    /// Agent audio not yet sent; `played` counts what the pacer already sent from its front
+    /// (compacted once it passes the halfway mark, so each tick is O(frame), not O(reply)).
     private var playback: [Int16] = []
+    private var played = 0
     private var pacer: LoopTimer?
     private var synthesis: SynthesisJob?
     private var started = false
@@ -63,7 +66,7 @@ final class VoiceCall: @unchecked Sendable {
             switch event {
             case .speechStarted(let at):
                 send(.speechStarted(atMilliseconds: at))
-                if !playback.isEmpty || synthesis != nil { interrupt(at: at) }
+                if played < playback.count || synthesis != nil { interrupt(at: at) }
             case .speechStopped(let at, let utterance):
                 send(.speechStopped(atMilliseconds: at))
                 recognize(utterance)
@@ -111,14 +114,20 @@ final class VoiceCall: @unchecked Sendable {
         pacer = timer
         let frame = sampleRate / 50
         timer.start(after: 0, repeat: 20) { [self] in
-            guard !playback.isEmpty else {
+            guard played < playback.count else {
                 timer.close()
                 pacer = nil
+                playback.removeAll(keepingCapacity: true)
+                played = 0
                 return
             }
-            let count = min(frame, playback.count)
-            socket.send(binary: PCM16.littleEndianBytes(Array(playback.prefix(count))))
-            playback.removeFirst(count)
+            let end = min(played + frame, playback.count)
+            socket.send(binary: PCM16.littleEndianBytes(playback[played..<end]))
+            played = end
+            if played > playback.count / 2 {
+                playback.removeFirst(played)
+                played = 0
+            }
         }
     }
 
@@ -127,6 +136,7 @@ final class VoiceCall: @unchecked Sendable {
         synthesis?.cancel()
         synthesis = nil
         playback.removeAll()
+        played = 0
         pacer?.close()
         pacer = nil
         send(.interrupted(atMilliseconds: milliseconds))
