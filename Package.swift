@@ -63,6 +63,11 @@ let package = Package(
         .target(name: "HostAudio", dependencies: ["CSpeexDSP"], swiftSettings: swift6),
         .target(name: "HostSpeech", dependencies: ["HostAudio", "CPocketSphinx", "CFlite", "CEspeakNG"], swiftSettings: swift6),
 
+        // ---- cloud brains and voices: OpenAI-compatible wire formats (Chat Completions SSE, Realtime, audio) ----
+        .target(name: "HostModels", dependencies: ["HostNet", "HostAudio", "HostSpeech", "COpenSSL"], swiftSettings: swift6),
+        // A local stand-in that speaks those wire formats (tests and benchmarks only: no network here).
+        .target(name: "ModelStandIn", dependencies: ["HostNet", "COpenSSL"], swiftSettings: swift6),
+
         // ---- the reference company backend the seed's tools call ----
         .target(name: "ReferenceBackend", dependencies: ["HostNet", "CSQLite"], swiftSettings: swift6),
         .executableTarget(name: "support-backend", dependencies: ["ReferenceBackend"], swiftSettings: swift6),
@@ -76,6 +81,7 @@ let package = Package(
                 "HostNet",
                 "HostAudio",
                 "HostSpeech",
+                "HostModels",
                 "CLibUV",
                 "CHiredis",
                 "COpenSSL",
@@ -86,7 +92,7 @@ let package = Package(
         .executableTarget(name: "agent-host", dependencies: ["Host"], swiftSettings: swift6),
         .executableTarget(
             name: "agent-host-bench",
-            dependencies: ["Host", .product(name: "PluginABI", package: "SDK")],
+            dependencies: ["Host", "HostModels", "ModelStandIn", "HostAudio", "HostSpeech", .product(name: "PluginABI", package: "SDK")],
             swiftSettings: swift6
         ),
 
@@ -126,6 +132,8 @@ let package = Package(
         .testTarget(name: "HostSpeechTests", dependencies: ["HostSpeech", "HostAudio", "TestSupport"], swiftSettings: swift6),
         .testTarget(name: "SessionTests", dependencies: ["Host", "HostNet", "TestSupport"], swiftSettings: swift6),
         .testTarget(name: "TenancyTests", dependencies: ["Host", "TestSupport"], swiftSettings: swift6),
+        .testTarget(name: "ModelTests", dependencies: ["Host", "HostModels", "ModelStandIn", "HostNet", "TestSupport"], swiftSettings: swift6),
+        .testTarget(name: "RealtimeTests", dependencies: ["HostModels", "ModelStandIn", "HostNet", "HostAudio", "TestSupport"], swiftSettings: swift6),
         .testTarget(name: "ServerTests", dependencies: ["Host", "HostNet", "HostAudio", "HostSpeech", "TestSupport"], swiftSettings: swift6),
         .testTarget(name: "ConversationTests", dependencies: ["Host", "TestSupport"], exclude: ["Fixtures"], swiftSettings: swift6),
         .testTarget(name: "SupportKitTests", dependencies: ["SupportKit", "TestSupport"], swiftSettings: swift6),
