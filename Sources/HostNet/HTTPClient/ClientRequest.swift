@@ -8,6 +8,16 @@ public struct ClientRequest: Sendable {
     public var timeoutMilliseconds: Int
     /// Responses larger than this fail with `.other` rather than exhausting memory.
     public var maxResponseBytes: Int
+    /// Connecting (DNS, TCP, TLS handshake) must finish within this (CURLOPT_CONNECTTIMEOUT_MS); nil = curl's default.
+    public var connectTimeoutMilliseconds: Int?
+    /// A PEM bundle of CAs to trust instead of the system's (CURLOPT_CAINFO), e.g. a private
+    /// vLLM behind an internal CA. Peer and host verification stay on either way.
+    public var caFile: String?
+    /// When set, the response body is not buffered: each piece goes here as curl receives it
+    /// (loop thread; the bytes are valid only during the call), with the status and headers.
+    /// Returning false aborts the transfer, which then completes with `.cancelled`. The
+    /// completion still comes exactly once, with an empty body.
+    public var onData: ClientDataHandler?
 
     public init(method: String = "GET", url: String, headers: HTTPHeaders = [:], body: [UInt8] = [],
                 timeoutMilliseconds: Int = 10_000, maxResponseBytes: Int = 64 << 20) {
@@ -30,6 +40,9 @@ public struct ClientRequest: Sendable {
         return ClientRequest(method: "POST", url: url, headers: headers, body: Array(json.utf8))
     }
 }
+
+/// Receives a streamed response body piece by piece (see `ClientRequest.onData`).
+public typealias ClientDataHandler = @Sendable (_ status: Int, _ headers: HTTPHeaders, _ bytes: UnsafeRawBufferPointer) -> Bool
 
 /// A complete HTTP response, whatever its status (a 500 is a response, not an error).
 public struct ClientResponse: Sendable {
