@@ -17,6 +17,9 @@ commands:
                                                 (unless $REDIS_URL), the reference backend and plugins
   chat [--url URL] [--json] [--caller N] [--tenant T] [--api-key K]
                                                 a conversation with a running host (POST /v1/chat)
+  call (--wav FILE | --say TEXT) [--url URL] [--out reply.wav] [--json] [--caller N] [--tenant T] [--token KEY]
+                                                a voice call with a running host (WS /ws/voice): streams the
+                                                caller's audio in real time, prints events, saves the agent's audio
   hash-key KEY                                  the hash to put in a tenant's api_keys
   eval routing FILE                             routing accuracy on a labelled TSV (label<TAB>utterance)
   version                                       host version, plugin ABI and toolchain
@@ -117,6 +120,29 @@ case "chat":
         remote.apiKey = chatKey
         do { try remote.run() } catch { fail(error.description, code: error.exitCode) }
     }
+case "call":
+    var call = VoiceCallClient()
+    var index = 0
+    func value(_ option: String) -> String {
+        guard index + 1 < arguments.count else { fail("\(option) needs a value") }
+        index += 1
+        return arguments[index]
+    }
+    while index < arguments.count {
+        switch arguments[index] {
+        case "--wav": call.wavPath = value("--wav")
+        case "--say": call.sayText = value("--say")
+        case "--out": call.outPath = value("--out")
+        case "--url": call.url = value("--url")
+        case "--caller": call.caller = value("--caller")
+        case "--tenant": call.tenant = value("--tenant")
+        case "--token", "--api-key": call.token = value(arguments[index])
+        case "--json": call.json = true
+        case let other: fail("unknown option \(other) for call (usage: agent-host call --wav FILE [--url URL] [--out reply.wav])")
+        }
+        index += 1
+    }
+    do { try call.run() } catch { fail(error.description, code: error.exitCode) }
 case "eval":
     guard arguments.count == 2, arguments[0] == "routing" else { fail("usage: agent-host eval routing FILE") }
     let cases: [RoutingEvaluation.Case]

@@ -1,0 +1,64 @@
+import Foundation
+import Host
+import HostAudio
+import TestSupport
+import XCTest
+
+/// `agent-host call` as a person runs it: the built executable against a served host with voice.
+final class CallCommandTests: ServerTestCase {
+    override func setUp() async throws {
+        try startServer()
+        server.voice = try await VoiceServices.offline(tenants: [deployment.tenant])
+    }
+
+    func testASpokenRefundRequestIsHeardHandedToRefundAndItsAnswerSaved() throws {
+        let directory = TemporaryDirectory(prefix: "call-command")
+        let reply = directory.file("reply.wav")
+        let result = try ProcessRunner.run(BuildProducts.path("agent-host"), [
+            "call", "--say", "I need a refund for order one two three four five", "--url", base, "--out", reply, "--json",
+        ])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let events = result.stdout.split(separator: "\n").compactMap {
+            (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any]
+        }
+        let types = events.compactMap { $0["type"] as? String }
+        XCTAssertEqual(types.first, "session", "events print one JSON object per line as received: \(result.stdout)")
+        XCTAssertTrue(types.contains("speech_started") && types.contains("speech_stopped"), "\(types)")
+        let heard = events.first { $0["type"] as? String == "user" }?["text"] as? String ?? ""
+        XCTAssertTrue(heard.contains("refund"), "recognised: \(heard)")
+        XCTAssertTrue(events.contains { $0["type"] as? String == "handoff" && $0["to"] as? String == "Refund Agent" }, "\(types)")
+        XCTAssertTrue(events.contains { $0["type"] as? String == "end" && $0["reason"] as? String == "caller_hangup" }, "\(types)")
+
+        let audio = try WAVFile.read(path: reply)
+        XCTAssertEqual(audio.sampleRate, 16_000)
+        XCTAssertGreaterThan(audio.seconds, 2, "the agent's spoken answer was saved")
+        XCTAssertGreaterThan(audio.samples.lazy.map { abs(Int($0)) }.max() ?? 0, 1_000, "it is speech, not silence")
+        XCTAssertTrue(result.stderr.contains("saved to \(reply)"), result.stderr)
+    }
+
+    func testAMissingFileIsBadUsageWithTheReason() throws {
+        let result = try ProcessRunner.run(BuildProducts.path("agent-host"), ["call", "--wav", "/nonexistent/caller.wav", "--url", base])
+        XCTAssertEqual(result.status, 2)
+        XCTAssertEqual(result.stderr, "agent-host: cannot access /nonexistent/caller.wav: no such file\n")
+        XCTAssertEqual(result.stdout, "")
+    }
+
+    func testANonWAVFileIsRefusedBeforeConnecting() throws {
+        let directory = TemporaryDirectory(prefix: "call-command")
+        let path = directory.file("notes.wav")
+        try "these are not audio samples".write(toFile: path, atomically: true, encoding: .utf8)
+        let result = try ProcessRunner.run(BuildProducts.path("agent-host"), ["call", "--wav", path, "--url", "http://127.0.0.1:1"])
+        XCTAssertEqual(result.status, 2)
+        XCTAssertTrue(result.stderr.contains("is not a WAV file"), result.stderr)
+    }
+
+    func testAHostThatIsNotThereIsARuntimeFailure() throws {
+        let directory = TemporaryDirectory(prefix: "call-command")
+        let path = directory.file("hello.wav")
+        try WAVFile.write(WAVAudio(samples: [Int16](repeating: 0, count: 8_000), sampleRate: 8_000), to: path)
+        let port = try LoopbackPort.free()
+        let result = try ProcessRunner.run(BuildProducts.path("agent-host"), ["call", "--wav", path, "--url", "http://127.0.0.1:\(port)"])
+        XCTAssertEqual(result.status, 1)
+        XCTAssertTrue(result.stderr.contains("cannot start a call") && result.stderr.contains("connection refused"), result.stderr)
+    }
+}
