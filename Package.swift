@@ -66,7 +66,7 @@ let package = Package(
         // ---- cloud brains and voices: OpenAI-compatible wire formats (Chat Completions SSE, Realtime, audio) ----
         .target(name: "HostModels", dependencies: ["HostNet", "HostAudio", "HostSpeech", "COpenSSL"], swiftSettings: swift6),
         // A local stand-in that speaks those wire formats (tests and benchmarks only: no network here).
-        .target(name: "ModelStandIn", dependencies: ["HostNet", "COpenSSL"], swiftSettings: swift6),
+        .target(name: "ModelStandIn", dependencies: ["HostNet", "COpenSSL", "CLibUV"], swiftSettings: swift6),
 
         // ---- the reference company backend the seed's tools call ----
         .target(name: "ReferenceBackend", dependencies: ["HostNet", "CSQLite"], swiftSettings: swift6),

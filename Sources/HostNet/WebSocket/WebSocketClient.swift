@@ -6,7 +6,7 @@ import Synchronization
 /// Why a client connection never opened.
 public struct WebSocketClientError: Error, Sendable, CustomStringConvertible {
     public enum Kind: Sendable {
-        /// Not a `ws://host[:port][/path][?query]` URL (`wss://` is not supported).
+        /// Not a `ws://` or `wss://host[:port][/path][?query]` URL.
         case invalidURL
         /// The host name did not resolve.
         case resolve
@@ -20,60 +20,83 @@ public struct WebSocketClientError: Error, Sendable, CustomStringConvertible {
         case badHandshake
         /// The event loop is not running.
         case loopStopped
+        /// `wss://`: TLS refused the server (certificate verification: see `tlsError`) or failed.
+        case tls
     }
 
     public let kind: Kind
     /// The server's HTTP status for `rejected`, else nil.
     public let status: Int?
     public let message: String
+    /// For `tls`: the typed reason (e.g. `.verification`).
+    public var tlsError: TLSError? = nil
 
     public var description: String {
         if let status { return "WebSocket handshake rejected with \(status): \(message)" }
+        if let tlsError { return "WebSocket connection failed (tls): \(tlsError.message)" }
         return "WebSocket connection failed (\(kind)): \(message)"
     }
 }
 
-/// The client side over libuv TCP, for `ws://` URLs (no TLS): the opening handshake, then a
-/// `WebSocketConnection` whose frames are masked, with the same callbacks as the server side.
+/// The client side over libuv TCP, for `ws://` and `wss://` URLs (TLS through `TLSEngine`,
+/// certificates always verified): the opening handshake, then a `WebSocketConnection` whose
+/// frames are masked, with the same callbacks as the server side.
 public enum WebSocketClient {
-    /// [thread-safe] Connects to `url` (`ws://host[:port]/path?query`) on `loop`, sending
-    /// `headers` (e.g. `Authorization`) with the handshake. Then either `handler.onOpen` runs (and
+    /// [thread-safe] Connects to `url` (`ws://` or `wss://host[:port]/path?query`) on `loop`,
+    /// sending `headers` (e.g. `Authorization`) with the handshake. `tls` says how a `wss://`
+    /// server is verified (system CA store by default). Then either `handler.onOpen` runs (and
     /// later `onClose`), or `onFailure` runs once; both on the loop thread (`onFailure` on the
-    /// caller's when the loop is not running).
+    /// caller's when the loop is not running or the TLS configuration is unusable).
     public static func connect(_ url: String, headers: HTTPHeaders = [:], loop: EventLoop,
                                configuration: WebSocketConfiguration = WebSocketConfiguration(),
+                               tls: TLSClientConfiguration = TLSClientConfiguration(),
                                handler: WebSocketHandler,
                                onFailure: @escaping @Sendable (WebSocketClientError) -> Void) {
         guard let target = WebSocketURL(url) else {
-            let reason = url.lowercased().hasPrefix("wss://") ? "wss:// (TLS) is not supported" : "not a ws:// URL: \(url)"
-            return onFailure(WebSocketClientError(kind: .invalidURL, status: nil, message: reason))
+            return onFailure(WebSocketClientError(kind: .invalidURL, status: nil, message: "not a ws:// or wss:// URL: \(url)"))
         }
+        let context: TLSContext?
+        do {
+            context = target.secure ? try TLSContext.client(caFile: tls.caFile) : nil   // cached: loads the CA bundle once
+        } catch {
+            return onFailure(WebSocketClientError(kind: .tls, status: nil, message: error.message, tlsError: error))
+        }
+        let serverName = tls.serverName ?? target.host
         let started = loop.execute {
             ClientHandshake(loop: loop, url: target, headers: headers, configuration: configuration,
-                            handler: handler, onFailure: onFailure).begin()
+                            handler: handler, onFailure: onFailure).begin(tls: context.map { ($0, serverName) })
         }
         if !started { onFailure(WebSocketClientError(kind: .loopStopped, status: nil, message: "event loop \(loop.name) is not running")) }
     }
 }
 
-/// `ws://host[:port][/path][?query]`, split for connecting and for the request line.
+/// `ws://` or `wss://host[:port][/path][?query]`, split for connecting and for the request line.
 struct WebSocketURL: Sendable, Equatable {
+    /// `wss://`: TLS over the TCP connection.
+    var secure = false
     var host: String
     var port: Int
     /// Path and query as sent in the request line; "/" at least.
     var target: String
 
-    /// The `Host` header: the port only when it is not 80, brackets around IPv6.
+    /// The `Host` header: the port only when it is not the scheme's default, brackets around IPv6.
     var hostHeader: String {
         let name = host.contains(":") ? "[\(host)]" : host
-        return port == 80 ? name : "\(name):\(port)"
+        return port == (secure ? 443 : 80) ? name : "\(name):\(port)"
     }
 }
 
 extension WebSocketURL {
     init?(_ url: String) {
-        guard url.count > 5, url.prefix(5).lowercased() == "ws://" else { return nil }
-        var rest = url.dropFirst(5)
+        let scheme = url.prefix(6).lowercased()
+        if scheme.hasPrefix("ws://") {
+            secure = false
+        } else if scheme == "wss://" {
+            secure = true
+        } else {
+            return nil
+        }
+        var rest = url.dropFirst(secure ? 6 : 5)
         if let hash = rest.firstIndex(of: "#") { rest = rest[..<hash] }
         let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" } ?? rest.endIndex
         let authority = rest[..<authorityEnd]
@@ -99,14 +122,15 @@ extension WebSocketURL {
             guard let value = Int(portText), (1...65535).contains(value) else { return nil }
             port = value
         } else {
-            port = 80
+            port = secure ? 443 : 80
         }
         guard !host.isEmpty else { return nil }
     }
 }
 
-/// Resolve, connect, send the upgrade request, check the 101, then hand the socket to a
-/// `WebSocketConnection`. Loop-thread only. Every pending libuv request holds a retain on it.
+/// Resolve, connect, (`wss://`: the TLS handshake,) send the upgrade request, check the 101, then
+/// hand the socket (and the TLS engine) to a `WebSocketConnection`. Loop-thread only. Every
+/// pending libuv request holds a retain on it.
 private final class ClientHandshake {
     private static let maxHeadBytes = 16 * 1024
     private static let maxRejectionBody = 64 * 1024
@@ -123,6 +147,9 @@ private final class ClientHandshake {
     private var tcp: UnsafeMutablePointer<uv_tcp_t>?
     private let readBuffer = UnsafeMutableRawPointer.allocate(byteCount: readBufferSize, alignment: 16)
     private var received: [UInt8] = []
+    /// `wss://`: the TLS connection; the upgrade request goes out once its handshake is done.
+    private var tls: TLSEngine?
+    private var headSent = false
     /// A non-101 answer whose body is still arriving: (status, body offset, body length).
     private var rejection: (status: Int, bodyStart: Int, length: Int)?
     private var finished = false
@@ -147,7 +174,14 @@ private final class ClientHandshake {
     /// Whoever retains this object last is done with the socket, so the buffer can go.
     deinit { readBuffer.deallocate() }
 
-    func begin() {
+    func begin(tls: (context: TLSContext, serverName: String)?) {
+        if let tls {
+            do {
+                self.tls = try TLSEngine(context: tls.context, host: tls.serverName)
+            } catch {
+                return failTLS(error)
+            }
+        }
         timer.start(after: configuration.handshakeTimeoutMilliseconds) { [self] in
             fail(.timeout, "no WebSocket handshake within \(configuration.handshakeTimeoutMilliseconds) ms")
         }
@@ -215,16 +249,43 @@ private final class ClientHandshake {
         guard let tcp else { return }
         guard status == 0 else { return fail(.connect, "cannot connect to \(url.hostHeader): \(uvError(status))") }
         uv_tcp_nodelay(tcp, 1)
-        var head = "GET \(request.target) HTTP/1.1\r\n"
-        for (name, value) in request.headers { head += "\(name): \(value)\r\n" }
-        head += "\r\n"
-        guard uvWrite(uvStream(tcp), Array(head.utf8)) >= 0 else { return fail(.connect, "cannot send the handshake") }
+        if let tls {
+            do {
+                try tls.handshake()   // the ClientHello
+            } catch {
+                return failTLS(error)
+            }
+            guard uvWritePending(uvStream(tcp), tls) >= 0 else { return fail(.connect, "cannot send the TLS handshake") }
+        } else {
+            sendHead()
+        }
         uv_read_start(uvStream(tcp), { handle, _, buffer in
             let handshake = Unmanaged<ClientHandshake>.fromOpaque(handle!.pointee.data).takeUnretainedValue()
             buffer?.pointee = uv_buf_init(handshake.readBuffer.assumingMemoryBound(to: CChar.self), UInt32(ClientHandshake.readBufferSize))
         }, { stream, count, _ in
             Unmanaged<ClientHandshake>.fromOpaque(stream!.pointee.data).takeUnretainedValue().didRead(count)
         })
+    }
+
+    private func sendHead() {
+        guard let tcp, !headSent else { return }
+        headSent = true
+        var head = "GET \(request.target) HTTP/1.1\r\n"
+        for (name, value) in request.headers { head += "\(name): \(value)\r\n" }
+        head += "\r\n"
+        let bytes = Array(head.utf8)
+        let status: Int32
+        if let tls {
+            do {
+                try Self.encrypt(bytes, with: tls)
+            } catch {
+                return failTLS(error)
+            }
+            status = uvWritePending(uvStream(tcp), tls)
+        } else {
+            status = uvWrite(uvStream(tcp), bytes)
+        }
+        if status < 0 { fail(.connect, "cannot send the handshake") }
     }
 
     // MARK: the answer
@@ -235,9 +296,27 @@ private final class ClientHandshake {
             if let rejection {   // a body without Content-Length ends at EOF
                 return reject(rejection.status, Array(received[rejection.bodyStart...]))
             }
-            return fail(.connect, "connection closed during the handshake: \(uvError(Int32(count)))")
+            let during = tls?.isHandshakeComplete == false ? "the TLS handshake" : "the handshake"
+            return fail(.connect, "connection closed during \(during): \(uvError(Int32(count)))")
         }
-        received += UnsafeRawBufferPointer(start: readBuffer, count: count)
+        let bytes = UnsafeRawBufferPointer(start: readBuffer, count: count)
+        if let tls, let tcp {
+            do {
+                try tls.receive(bytes, into: &received)
+            } catch {
+                return failTLS(error)
+            }
+            guard uvWritePending(uvStream(tcp), tls) >= 0 else { return fail(.connect, "cannot send the TLS handshake") }
+            guard tls.isHandshakeComplete else { return }
+            if !headSent { sendHead() }
+        } else {
+            received += bytes
+        }
+        examine()
+    }
+
+    private func examine() {
+        guard !finished else { return }
         if let rejection {
             if received.count - rejection.bodyStart >= rejection.length {
                 reject(rejection.status, Array(received[rejection.bodyStart..<(rejection.bodyStart + rejection.length)]))
@@ -255,7 +334,7 @@ private final class ClientHandshake {
         guard status == 101 else {
             let length = min(Int(headers["Content-Length"] ?? "") ?? Self.maxRejectionBody, Self.maxRejectionBody)
             rejection = (status, bodyStart, length)
-            return didRead(0)   // the body may already be here
+            return examine()   // the body may already be here
         }
         guard WebSocketHandshake.hasToken(headers.values("Upgrade"), "websocket"),
               WebSocketHandshake.hasToken(headers.values("Connection"), "upgrade") else {
@@ -279,8 +358,23 @@ private final class ClientHandshake {
         tcp.pointee.data = nil
         self.tcp = nil
         let connection = WebSocketConnection(tcp: tcp, loop: loop, role: .client, request: request,
-                                             configuration: configuration, handler: handler)
+                                             configuration: configuration, handler: handler, tls: tls)
         connection.start(greeting: [], leftover: leftover)
+    }
+
+    private static func encrypt(_ bytes: [UInt8], with tls: TLSEngine) throws(TLSError) {
+        var failure: TLSError?
+        bytes.withUnsafeBytes { raw in
+            do throws(TLSError) { try tls.send(raw) } catch { failure = error }
+        }
+        if let failure { throw failure }
+    }
+
+    private func failTLS(_ error: TLSError) {
+        // OpenSSL queued an alert telling the server why (e.g. "unknown CA"); libuv writes it
+        // at once (its queue is empty during the handshake), before the close below.
+        if let tcp, let tls { _ = uvWritePending(uvStream(tcp), tls) }
+        fail(.tls, error.message, tlsError: error)
     }
 
     private func reject(_ status: Int, _ body: [UInt8]) {
@@ -288,7 +382,7 @@ private final class ClientHandshake {
         fail(.rejected, text, status: status)
     }
 
-    private func fail(_ kind: WebSocketClientError.Kind, _ message: String, status: Int? = nil) {
+    private func fail(_ kind: WebSocketClientError.Kind, _ message: String, status: Int? = nil, tlsError: TLSError? = nil) {
         guard !finished else { return }
         finish()
         if let tcp {
@@ -300,7 +394,7 @@ private final class ClientHandshake {
                 handle.deallocate()
             }
         }
-        onFailure(WebSocketClientError(kind: kind, status: status, message: message))
+        onFailure(WebSocketClientError(kind: kind, status: status, message: message, tlsError: tlsError))
     }
 
     private func finish() {
@@ -356,7 +450,8 @@ public final class BlockingWebSocket: Sendable {
 
     /// Connects and waits for the handshake; throws `WebSocketClientError` on failure.
     public init(url: String, headers: HTTPHeaders = [:],
-                configuration: WebSocketConfiguration = WebSocketConfiguration()) throws(WebSocketClientError) {
+                configuration: WebSocketConfiguration = WebSocketConfiguration(),
+                tls: TLSClientConfiguration = TLSClientConfiguration()) throws(WebSocketClientError) {
         let loop = EventLoop(name: "websocket-client")
         loop.start()
         let inbox = Inbox()
@@ -366,7 +461,7 @@ public final class BlockingWebSocket: Sendable {
             onText: { _, text in inbox.push(.text(text)) },
             onBinary: { _, bytes in inbox.push(.binary(bytes)) },
             onClose: { _, code, reason in inbox.push(.closed(code: code, reason: reason)) })
-        WebSocketClient.connect(url, headers: headers, loop: loop, configuration: configuration, handler: handler) { error in
+        WebSocketClient.connect(url, headers: headers, loop: loop, configuration: configuration, tls: tls, handler: handler) { error in
             outcome.settle(.failure(error))
         }
         switch outcome.wait() {   // the handshake has its own timeout, so this returns

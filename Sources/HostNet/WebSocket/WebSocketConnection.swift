@@ -1,8 +1,9 @@
 import CLibUV
 import Glibc
 
-/// One open WebSocket, server or client side, on a libuv TCP handle: frame I/O, automatic pong,
-/// the close handshake, idle and keep-alive timers, and a cap on what a slow peer can make us queue.
+/// One open WebSocket, server or client side, on a libuv TCP handle (through a `TLSEngine` for
+/// `wss://`): frame I/O, automatic pong, the close handshake, idle and keep-alive timers, and a
+/// cap on what a slow peer can make us queue.
 ///
 /// Loop-confined: its state and callbacks live on `loop`'s thread. `send` and `close` are
 /// [thread-safe]: called elsewhere they hop to the loop with `execute`; on the loop thread they
@@ -28,6 +29,10 @@ public final class WebSocketConnection: @unchecked Sendable {
     private let configuration: WebSocketConfiguration
     private let handler: WebSocketHandler
     private var decoder: WebSocketDecoder
+    /// `wss://`: every byte read is decrypted here and every frame encrypted before libuv writes it.
+    private let tls: TLSEngine?
+    /// Decrypted bytes of one read (reused: the decoder copies what it keeps).
+    private var plaintext: [UInt8] = []
     /// Idle timeout while open; then the deadline for the close handshake and TCP close.
     private let timer: LoopTimer
     private var pingTimer: LoopTimer?
@@ -42,8 +47,10 @@ public final class WebSocketConnection: @unchecked Sendable {
     /// Takes ownership of a connected `tcp` handle whose handshake is done. Loop thread.
     /// `readBuffer` may be shared by connections of the same loop (`ReadBuffer`).
     init(tcp: UnsafeMutablePointer<uv_tcp_t>, loop: EventLoop, role: Role, request: HTTPRequest,
-         configuration: WebSocketConfiguration, handler: WebSocketHandler, readBuffer: ReadBuffer = ReadBuffer()) {
+         configuration: WebSocketConfiguration, handler: WebSocketHandler, readBuffer: ReadBuffer = ReadBuffer(),
+         tls: TLSEngine? = nil) {
         self.tcp = tcp
+        self.tls = tls
         self.readBuffer = readBuffer
         self.loop = loop
         self.role = role
@@ -116,6 +123,10 @@ public final class WebSocketConnection: @unchecked Sendable {
         if state == .open {
             var frame = WebSocketFrame.encode(.close, payload: WebSocketFrame.closePayload(code: code, reason: reason),
                                               maskKey: role == .client ? WebSocketHandshake.randomMask() : nil)
+            if let tls {
+                frame.withUnsafeBytes { try? tls.send($0) }
+                frame = tls.takeOutgoing()
+            }
             frame.withUnsafeMutableBytes { raw in
                 var buffer = uv_buf_init(raw.baseAddress!.assumingMemoryBound(to: CChar.self), UInt32(raw.count))
                 _ = uv_try_write(uvStream(tcp), &buffer, 1)
@@ -138,7 +149,19 @@ public final class WebSocketConnection: @unchecked Sendable {
         if count < 0 { return terminate() }   // EOF or error; in .open/.closeSent that is 1006 / our code
         guard count > 0, state == .open || state == .closeSent else { return }
         if state == .open { armIdleTimer() }
-        process(decoder.feed(UnsafeMutableRawBufferPointer(start: readBuffer.memory, count: count)))
+        guard let tls else {
+            return process(decoder.feed(UnsafeMutableRawBufferPointer(start: readBuffer.memory, count: count)))
+        }
+        plaintext.removeAll(keepingCapacity: true)
+        do {
+            try tls.receive(UnsafeRawBufferPointer(start: readBuffer.memory, count: count), into: &plaintext)
+        } catch {
+            configuration.log("\(peer): \(error.message); dropping the connection")
+            return terminate()
+        }
+        if uvWritePending(uvStream(tcp), tls) < 0 { return terminate() }   // e.g. a TLS 1.3 key update reply
+        guard !plaintext.isEmpty else { return }
+        plaintext.withUnsafeMutableBytes { process(decoder.feed($0)) }
     }
 
     private func process(_ events: [WebSocketDecoder.Event]) {
@@ -218,6 +241,10 @@ public final class WebSocketConnection: @unchecked Sendable {
         guard state == .open || state == .closeSent else { return }
         state = .draining
         stopPinging()
+        if let tls {   // close_notify goes out after our close frame, before the TCP FIN
+            tls.close()
+            _ = uvWritePending(uvStream(tcp), tls)
+        }
         let request = UnsafeMutablePointer<uv_shutdown_t>.allocate(capacity: 1)
         request.pointee.data = closeWhenFlushed ? Unmanaged.passRetained(self).toOpaque() : nil
         let status = uv_shutdown(request, uvStream(tcp)) { request, status in
@@ -281,6 +308,7 @@ public final class WebSocketConnection: @unchecked Sendable {
         let memory = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 16)
         WebSocketFrame.encode(opcode, payload: payload, fin: true, maskKey: maskKey,
                               into: UnsafeMutableRawBufferPointer(start: memory, count: size))
+        if let tls { return writeEncrypted(memory, size: size, through: tls) }
         let request = UnsafeMutablePointer<uv_write_t>.allocate(capacity: 1)
         request.pointee.data = memory
         var buffer = uv_buf_init(memory.assumingMemoryBound(to: CChar.self), UInt32(size))
@@ -291,6 +319,25 @@ public final class WebSocketConnection: @unchecked Sendable {
         guard status >= 0 else {
             memory.deallocate()
             request.deallocate()
+            if state == .open || state == .closeSent { state = .draining }
+            loop.execute { [self] in terminate() }
+            return false
+        }
+        return true
+    }
+
+    /// Encrypts a frame (then frees its clear copy) and writes the records libuv-owned.
+    private func writeEncrypted(_ frame: UnsafeMutableRawPointer, size: Int, through tls: TLSEngine) -> Bool {
+        defer { frame.deallocate() }
+        do {
+            try tls.send(UnsafeRawBufferPointer(start: frame, count: size))
+        } catch {
+            configuration.log("\(peer): \(error.message); dropping the connection")
+            if state == .open || state == .closeSent { state = .draining }
+            loop.execute { [self] in terminate() }
+            return false
+        }
+        guard uvWritePending(uvStream(tcp), tls) >= 0 else {
             if state == .open || state == .closeSent { state = .draining }
             loop.execute { [self] in terminate() }
             return false
