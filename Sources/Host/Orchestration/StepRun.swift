@@ -20,6 +20,8 @@ final class StepRun: StepSink, @unchecked Sendable {
     /// Loop-thread only: set when the step finished or was abandoned.
     var closed = false
     var timeout: LoopTimer?
+    /// Loop-thread only: the model driving this step (Sources/Host/Brains); nil = the plugin drives it.
+    var driver: ModelStep?
 
     init(stepID: UInt64, agent: TenantRuntime.Agent, turn: TurnRun) {
         self.stepID = stepID

@@ -1,3 +1,5 @@
+import HostModels
+
 /// What an operator decides for one tenant (issue #4 reads it from the configuration file).
 public struct TenantConfiguration: Sendable {
     public var id: String
@@ -10,6 +12,8 @@ public struct TenantConfiguration: Sendable {
     /// Extensions this tenant's plugins may use; nil = every extension the host provides.
     public var grantedExtensions: Set<String>?
     public var limits: TurnLimits
+    /// The tenant's model (docs/models.md); nil = the agent plugins' own logic drives every step.
+    public var model: ChatCompletionsEndpoint?
 
     public init(id: String, plugins: [String], entryAgent: String, settings: [String: String] = [:],
                 grantedExtensions: Set<String>? = nil, limits: TurnLimits = TurnLimits()) {

@@ -26,6 +26,8 @@ public final class TenantRuntime: Sendable {
     public var entryAgent: Agent { agents[configuration.entryAgent]! }
     /// Components that could not be created for this tenant, with why (the rest still serve).
     public let problems: [String]
+    /// The tenant's model-backed brain when it configured `model:`; nil = offline brain only.
+    public let brain: ModelBrain?
 
     /// Creates the tenant's instances from loaded plugins. Throws when the entry agent cannot
     /// serve; other failures are collected in `problems` and logged.
@@ -88,6 +90,7 @@ public final class TenantRuntime: Sendable {
         }
         self.agents = agents
         _ = entry
+        brain = ModelBrain.make(configuration: configuration, agents: agents, tools: tools, services: services)
     }
 
     /// FNV-1a of the catalog text: changes whenever targets, examples or tools change.

@@ -35,18 +35,38 @@ final class TurnRun: @unchecked Sendable {
         let router = conversation.services.router
         let run = StepRun(stepID: router.makeID(), agent: agent, turn: self)
         currentStep = run
-        let context = conversation.contextJSON(for: agent, input: input, handedOffFrom: handedOffFrom)
-        let timer = LoopTimer(loop: conversation.loop)
-        run.timeout = timer
-        timer.start(after: limits.stepTimeoutMilliseconds) { [weak self, weak run] in
+        run.timeout = LoopTimer(loop: conversation.loop)
+        armStepTimer(run)
+        // The seam for a model-backed brain (Sources/Host/Brains): it acts through the same StepRun.
+        if let brain = conversation.tenant.brain, !input.isEmpty {
+            let driver = ModelStep(brain: brain, run: run, handedOffFrom: handedOffFrom)
+            run.driver = driver
+            driver.start()
+            return
+        }
+        startPluginStep(run, handedOffFrom: handedOffFrom)
+    }
+
+    /// (Re)starts the step's deadline. A model-driven step that runs out of time falls back to
+    /// the plugin (with a fresh deadline) instead of being abandoned.
+    func armStepTimer(_ run: StepRun) {
+        let agent = run.agent
+        run.timeout?.start(after: limits.stepTimeoutMilliseconds) { [weak self, weak run] in
             guard let self, let run else { return }
+            if let driver = run.driver { return driver.deadlinePassed(afterMilliseconds: self.limits.stepTimeoutMilliseconds) }
             self.abandon(run, code: "agent_timeout", message: "\(agent.name) did not finish its step within \(self.limits.stepTimeoutMilliseconds) ms")
         }
+    }
+
+    /// The agent plugin's own step logic (the offline brain) drives `run`.
+    func startPluginStep(_ run: StepRun, handedOffFrom: (TenantRuntime.Agent, String?)?) {
+        let agent = run.agent
+        let context = conversation.contextJSON(for: agent, input: input, handedOffFrom: handedOffFrom)
         do {
             try agent.instance.step(stepID: run.stepID, sessionID: conversation.id, input: input, contextJSON: context, sink: run)
         } catch {
             run.closed = true
-            timer.close()
+            run.timeout?.close()
             fail(agent: agent, code: "agent_refused_step", message: error.message)
         }
     }
@@ -69,6 +89,7 @@ final class TurnRun: @unchecked Sendable {
                 guard !self.cancelled else { return }
                 self.conversation.emit(.toolResult(tool: name, callID: callLabel, ok: status == AH_OK, output: output))
                 guard !step.closed else { return }
+                if let driver = step.driver { return driver.toolResult(callID: callID, status: status, output: output) }
                 step.agent.instance.deliverToolResult(stepID: step.stepID, callID: callID, status: status, output: output)
             }
         }
@@ -153,12 +174,13 @@ final class TurnRun: @unchecked Sendable {
         guard !step.closed, !cancelled else { return }
         step.closed = true
         step.timeout?.close()
+        step.driver?.cancel()
         _ = conversation.services.router.closeStep(step.stepID)
         step.agent.instance.cancelStep(step.stepID)
         fail(agent: step.agent, code: code, message: message)
     }
 
-    private func fail(agent: TenantRuntime.Agent, code: String, message: String) {
+    func fail(agent: TenantRuntime.Agent, code: String, message: String) {
         conversation.emit(.error(code: code, message: message))
         conversation.services.metrics.increment("agent_host_errors_total", labels: ["kind": code])
         apologise(as: agent)
@@ -181,6 +203,7 @@ final class TurnRun: @unchecked Sendable {
         guard let step = currentStep, !step.closed else { return }
         step.closed = true
         step.timeout?.close()
+        step.driver?.cancel()
         _ = conversation.services.router.closeStep(step.stepID)
         step.agent.instance.cancelStep(step.stepID)
     }

@@ -7,7 +7,7 @@ extension HostConfiguration {
     static let serverLimitKeys = ["max_header_bytes", "max_body_bytes", "max_ws_message_bytes", "idle_timeout_ms", "session_idle_timeout_ms"]
     static let redisKeys = ["url", "command_timeout_ms", "journal_path"]
     static let pluginKeys = ["directories", "extensions"]
-    static let tenantKeys = ["id", "api_keys", "plugins", "entry_agent", "settings", "limits", "turn_detection", "extensions"]
+    static let tenantKeys = ["id", "api_keys", "plugins", "entry_agent", "settings", "limits", "turn_detection", "extensions", "model"]
     static let tenantLimitKeys = ["max_concurrent_sessions", "max_sessions_per_caller", "max_handoffs_per_turn",
                                   "max_tool_calls_per_turn", "step_timeout_ms"]
     static let turnDetectionKeys = ["threshold", "prefix_padding_ms", "silence_ms"]
@@ -59,7 +59,7 @@ extension HostConfiguration {
         var tenants: [Tenant] = []
         var firstLine: [String: Int] = [:]
         for (index, node) in tenantNodes.enumerated() {
-            let (tenant, idNode) = try parseTenant(node, index: index, reader: reader)
+            let (tenant, idNode) = try parseTenant(node, index: index, reader: reader, baseDirectory: baseDirectory)
             if let line = firstLine[tenant.id] {
                 throw reader.error(idNode, "duplicate tenant id \"\(tenant.id)\" (first at line \(line))")
             }
@@ -160,7 +160,7 @@ extension HostConfiguration {
     // MARK: - tenants
 
     /// One tenant and the node of its id (to locate a duplicate).
-    private static func parseTenant(_ node: Node, index: Int, reader: ConfigurationReader) throws(ConfigurationError) -> (Tenant, Node) {
+    private static func parseTenant(_ node: Node, index: Int, reader: ConfigurationReader, baseDirectory: String?) throws(ConfigurationError) -> (Tenant, Node) {
         // The tenant's id names it in every later message, so read it before checking the keys.
         var owner = "tenants[\(index)]"
         if case .mapping(let raw) = node, let idNode = raw["id"], case .scalar(let scalar) = idNode, isTenantID(scalar.string) {
@@ -245,9 +245,10 @@ extension HostConfiguration {
             if let ms = try section.int("silence_ms", in: 100...10_000) { turnDetection.silenceMilliseconds = ms }
         }
 
-        let tenant = Tenant(id: id, apiKeyHashes: hashes, plugins: plugins, entryAgent: entryAgent, settings: settings,
+        var tenant = Tenant(id: id, apiKeyHashes: hashes, plugins: plugins, entryAgent: entryAgent, settings: settings,
                             limits: limits, turnDetection: turnDetection, extensions: try extensionSet(entry),
                             pluginLocations: locations, location: ConfigurationReader.location(of: node))
+        tenant.model = try parseModel(entry.mapping("model", allowed: modelKeys), baseDirectory: baseDirectory)
         return (tenant, entry.value("id") ?? node)
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import HostModels
 import HostNet
 
 /// The operator's configuration file (`agent-host serve --config FILE`; docs/operations.md):
@@ -99,6 +100,8 @@ public struct HostConfiguration: Sendable {
         public var pluginLocations: [String: SourceLocation]
         /// Where the tenant's entry starts in the file.
         public var location: SourceLocation?
+        /// `model:` — the tenant's OpenAI-compatible model (docs/models.md); nil = offline brain.
+        public var model: ChatCompletionsEndpoint?
 
         public init(id: String, apiKeyHashes: [String] = [], plugins: [String], entryAgent: String,
                     settings: [String: String] = [:], limits: Limits = Limits(), turnDetection: TurnDetection = TurnDetection(),
@@ -145,8 +148,10 @@ public struct HostConfiguration: Sendable {
 
     /// The orchestration's view of one tenant: its extensions are its own list, else the default.
     public func tenantConfiguration(_ tenant: Tenant) -> TenantConfiguration {
-        TenantConfiguration(id: tenant.id, plugins: tenant.plugins, entryAgent: tenant.entryAgent, settings: tenant.settings,
-                            grantedExtensions: tenant.extensions ?? plugins.extensions, limits: tenant.limits.turnLimits)
+        var configuration = TenantConfiguration(id: tenant.id, plugins: tenant.plugins, entryAgent: tenant.entryAgent, settings: tenant.settings,
+                                                grantedExtensions: tenant.extensions ?? plugins.extensions, limits: tenant.limits.turnLimits)
+        configuration.model = tenant.model
+        return configuration
     }
 
     /// Every tenant as the orchestration takes it, in file order.

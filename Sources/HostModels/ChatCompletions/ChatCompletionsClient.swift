@@ -155,7 +155,8 @@ public final class ChatStreamCall: @unchecked Sendable {
             switch result {
             case .failure(let error):
                 let reason: ModelFailure.Reason = error.kind == .timeout ? .timeout : .connection
-                failure = ModelFailure(reason: reason, message: "\(provider): \(error.message)", attempts: attempts)
+                let broke = receivedAny && reason == .connection ? "the stream broke off: " : ""
+                failure = ModelFailure(reason: reason, message: "\(provider): \(broke)\(error.message)", attempts: attempts)
             case .success(let response):
                 if status == 0 { status = response.status }
                 if status == 200 {
