@@ -86,6 +86,12 @@ public final class WebSocketConnection: @unchecked Sendable {
         onLoop { $0.startClosing(code: code, reason: reason) }
     }
 
+    /// [thread-safe] Drops the TCP connection at once, without a close frame, as a crashed peer
+    /// would (the other side sees 1006). For test stand-ins of failing servers.
+    public func drop() {
+        onLoop { $0.terminate() }
+    }
+
     // MARK: loop thread
 
     /// Writes `greeting` (the server's 101), starts reading, calls `onOpen`, then decodes `leftover`
