@@ -5,7 +5,7 @@ public struct ChatCompletionsEndpoint: Sendable, Equatable {
         /// DNS + TCP + TLS handshake.
         public var connectMilliseconds = 5_000
         /// From sending the request to the first byte of the answer (the model's thinking time).
-        public var firstByteMilliseconds = 20_000
+        public var firstByteMilliseconds = 10_000
         /// Longest silence between two pieces of a streamed answer.
         public var idleMilliseconds = 10_000
         /// One request from start to end, retries not included.
