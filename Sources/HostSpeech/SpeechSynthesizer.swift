@@ -29,6 +29,15 @@ public struct SynthesisSummary: Sendable {
     /// queue): the latency a caller hears.
     public var firstAudioSeconds: Double?
 
+    /// For synthesizers outside this module (cloud engines in HostModels).
+    public init(sentences: Int, samples: Int, sampleRate: Int, synthesisSeconds: Double, firstAudioSeconds: Double?) {
+        self.sentences = sentences
+        self.samples = samples
+        self.sampleRate = sampleRate
+        self.synthesisSeconds = synthesisSeconds
+        self.firstAudioSeconds = firstAudioSeconds
+    }
+
     public var audioSeconds: Double { Double(samples) / Double(sampleRate) }
     /// Seconds of audio per second of rendering ("x real time"); 0 when nothing was rendered.
     public var realTimeFactor: Double { synthesisSeconds > 0 ? audioSeconds / synthesisSeconds : 0 }

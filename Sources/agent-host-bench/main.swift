@@ -1,6 +1,7 @@
 // agent-host-bench: benchmarks that print figures (docs/benchmarks.md says how to read them).
 //   agent-host-bench abi [--iterations N]   cost of a tool call through the plugin ABI vs a direct Swift call
 //   agent-host-bench turns [--turns N] [--no-sdk] [--canned-only] | server [--turns N]   a full text turn in-process vs the OpenAI Agents SDK
+//   agent-host-bench model [--turns N]     the host's own cost per model-driven turn (Chat Completions stand-in)
 import Foundation
 import Host
 
@@ -46,6 +47,14 @@ case "server":
         benchmark.redisURL = store.url
         try benchmark.run()
     } catch {
+        FileHandle.standardError.write(Data("agent-host-bench: \(error)\n".utf8))
+        exit(1)
+    }
+case "model":
+    // agent-host-bench model [--turns N]: the host's own cost per model-driven turn (docs/benchmarks.md)
+    var turns = 2000
+    if let index = arguments.firstIndex(of: "--turns"), index + 1 < arguments.count, let n = Int(arguments[index + 1]) { turns = n }
+    do { try ModelBenchmark(turns: turns).run() } catch {
         FileHandle.standardError.write(Data("agent-host-bench: \(error)\n".utf8))
         exit(1)
     }
