@@ -2,6 +2,7 @@
 //   agent-host-bench abi [--iterations N]   cost of a tool call through the plugin ABI vs a direct Swift call
 //   agent-host-bench turns [--turns N] [--no-sdk] [--canned-only] | server [--turns N]   a full text turn in-process vs the OpenAI Agents SDK
 //   agent-host-bench model [--turns N]     the host's own cost per model-driven turn (Chat Completions stand-in)
+//   agent-host-bench voice [latency] [calls] [media] [--steps N,N] [--media-steps N,N] [--seconds S] [--cached]   real-time voice calls
 import Foundation
 import Host
 
@@ -58,7 +59,32 @@ case "model":
         FileHandle.standardError.write(Data("agent-host-bench: \(error)\n".utf8))
         exit(1)
     }
+case "voice":
+    // agent-host-bench voice [latency] [calls] [media] [--steps 25,50] [--media-steps 500,1000] [--seconds S] [--cached]
+    func counts(_ option: String) -> [Int]? {
+        arguments.firstIndex(of: option).flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1].split(separator: ",").compactMap { Int($0) } : nil }
+    }
+    let parts = arguments.filter { ["latency", "calls", "media"].contains($0) }
+    var benchmark = VoiceBenchmark(parts: parts.isEmpty ? ["latency", "calls", "media"] : parts)
+    benchmark.callSteps = counts("--steps") ?? benchmark.callSteps
+    benchmark.mediaSteps = counts("--media-steps") ?? benchmark.mediaSteps
+    if let index = arguments.firstIndex(of: "--seconds"), index + 1 < arguments.count, let s = Double(arguments[index + 1]) { benchmark.measureSeconds = s }
+    if arguments.contains("--cached") { benchmark.callMode = .fullCached }
+    do { try benchmark.run() } catch {
+        FileHandle.standardError.write(Data("agent-host-bench: \(error)\n".utf8))
+        exit(1)
+    }
+case "voice-host":
+    // The host half of `voice`, started by it as a child process (see VoiceBenchHost).
+    guard arguments.count > 1, let mode = VoiceBenchHost.Mode(rawValue: arguments[1]) else {
+        FileHandle.standardError.write(Data("usage: agent-host-bench voice-host full|full-cached|media\n".utf8))
+        exit(2)
+    }
+    do { try VoiceBenchHost(mode: mode).run() } catch {
+        FileHandle.standardError.write(Data("agent-host-bench voice-host: \(error)\n".utf8))
+        exit(1)
+    }
 default:
-    FileHandle.standardError.write(Data("usage: agent-host-bench abi [--iterations N] | turns [--turns N] [--no-sdk] [--canned-only] | server [--turns N]\n".utf8))
+    FileHandle.standardError.write(Data("usage: agent-host-bench abi [--iterations N] | turns [--turns N] [--no-sdk] [--canned-only] | server [--turns N] | voice [latency] [calls] [media]\n".utf8))
     exit(2)
 }

@@ -1,0 +1,81 @@
+import Foundation
+import Host
+import HostNet
+import HostSpeech
+
+/// The host side of `agent-host-bench voice`, run as its own process (`agent-host-bench
+/// voice-host MODE`) so its CPU and memory are read from /proc apart from the simulated callers'.
+/// A HostServer on a free loopback port with the reference departments and canned tools (so the
+/// figures are the host's, not a backend's), sessions kept in memory. Prints `port N`, then
+/// answers `stall` on stdin with the longest loop stall since the last `stall` (ms).
+struct VoiceBenchHost {
+    enum Mode: String {
+        /// pocketsphinx with the tenant's language model and flite for every reply.
+        case full
+        /// The same, with replies rendered by flite once per distinct text and replayed.
+        case fullCached = "full-cached"
+        /// No recognition or synthesis per call: VAD, turn detection, orchestration, paced audio.
+        case media
+    }
+
+    let mode: Mode
+
+    func run() throws {
+        let deployment: LocalDeployment
+        do {
+            deployment = try LocalDeployment(pluginDirectories: PluginLoader.defaultDirectories(), backend: .url("http://127.0.0.1:9"),
+                                             apiKey: "unused", configure: ReferenceDeployment.useCannedTools)
+        } catch {
+            throw ServerBenchmark.Failure(description: error.description)
+        }
+        var settings = HostServer.Settings()
+        settings.http.port = 0
+        settings.http.backlog = 4096
+        settings.maxSessions = 10_000
+        let server = HostServer(settings: settings, loop: deployment.loop, services: deployment.services,
+                                tenants: [ServedTenant(runtime: deployment.tenant, maxConcurrentSessions: 10_000, maxSessionsPerCaller: 10)],
+                                defaultTenant: deployment.tenant.id, persistence: InMemorySessionPersistence(), verifyKey: { _, _ in false })
+        server.voice = try voiceServices(tenant: deployment.tenant)
+        guard let started = deployment.loop.submitAndWait({ Result { try server.start() } }) else {
+            throw ServerBenchmark.Failure(description: "loop not running")
+        }
+        let port = try started.get()
+        let stalls = StallProbe(loop: deployment.loop)
+        print("port \(port)")
+        fflush(nil)
+        while let line = readLine() {
+            if line == "stall" {
+                print(String(format: "stall %.3f", stalls.longestMilliseconds))
+                fflush(nil)
+                stalls.reset()
+            }
+        }
+        stalls.stop()
+        server.stop()
+        deployment.shutdown()
+    }
+
+    private func voiceServices(tenant: TenantRuntime) throws -> VoiceServices {
+        switch mode {
+        case .media:
+            return VoiceServices(recognizers: [tenant.id: FixedTranscriptRecognizer(text: VoiceBenchmark.mediaTranscript)],
+                                 synthesizer: CachedSynthesizer(engine: FliteSynthesizer()))
+        case .full, .fullCached:
+            let box = ServicesBox()
+            let done = DispatchSemaphore(value: 0)
+            Task {
+                do { box.result = .success(try await VoiceServices.offline(tenants: [tenant])) } catch { box.result = .failure(error) }
+                done.signal()
+            }
+            done.wait()
+            let offline = try box.result!.get()
+            guard mode == .fullCached else { return offline }
+            return VoiceServices(recognizers: offline.recognizers, synthesizer: CachedSynthesizer(engine: offline.synthesizer))
+        }
+    }
+}
+
+private final class ServicesBox: @unchecked Sendable {
+    // @unchecked: written once before the semaphore is signalled, read after.
+    var result: Result<VoiceServices, any Error>?
+}

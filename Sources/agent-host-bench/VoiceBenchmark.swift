@@ -1,0 +1,206 @@
+import Foundation
+import HostAudio
+import HostNet
+import HostSpeech
+
+/// `agent-host-bench voice [latency] [calls] [media]`: real-time voice calls against a host in its
+/// own process (`BenchHostProcess`), callers simulated on one client loop in this process.
+///   latency: end of the caller's speech → first byte of agent audio, and where the time goes.
+///   calls:   concurrent calls with the full offline stack; outbound gaps, host CPU and memory.
+///   media:   media-only streams (no recognition or synthesis per call) to find the loop's ceiling.
+struct VoiceBenchmark {
+    /// What the media-only host "hears" in every utterance (an FAQ answer comes back).
+    static let mediaTranscript = "what is your shipping policy"
+    /// What the callers say (synthesised once with flite): questions for every department, none
+    /// asking for a person (that ends the call).
+    static let sentences = [
+        "I need a refund for order one two three four five",
+        "what is your shipping policy",
+        "I have a question about a charge on my account",
+        "the package arrived damaged",
+        "how long does shipping take",
+    ]
+    static let silenceWindowMilliseconds = TurnDetectionSettings().silenceMilliseconds
+
+    var parts: [String]
+    var callSteps = [25, 50, 100, 150]
+    var mediaSteps = [500, 1_000, 2_000]
+    var measureSeconds = 40.0
+    var callMode = VoiceBenchHost.Mode.full
+
+    func run() throws {
+        let utterances = try Self.utterances()
+        print("agent-host-bench voice: callers on one client loop in this process, the host in its own (pid in each header)")
+        print(String(format: "utterances: %d flite sentences, %.1f-%.1f s of speech; frames of 20 ms, PCM16 16 kHz",
+                     utterances.count, Double(utterances.map(\.count).min() ?? 0) / 50, Double(utterances.map(\.count).max() ?? 0) / 50))
+        if parts.contains("latency") {
+            let result = try step(mode: .full, callers: 4, ramp: 4, measure: measureSeconds * 2, utterances: utterances)
+            printLatency(result)
+        }
+        if parts.contains("calls") {
+            print("")
+            print("concurrent calls, mode \(callMode.rawValue): each caller speaks, waits for the whole answer, pauses 0.5-1.5 s, speaks again")
+            printHeader()
+            for callers in callSteps {
+                printRow(try step(mode: callMode, callers: callers, ramp: max(5, Double(callers) * 0.15), measure: measureSeconds, utterances: utterances))
+            }
+        }
+        if parts.contains("media") {
+            print("")
+            print("media-only streams: VAD, turn detection, orchestration and paced answers; no recognition, replies replayed from a prompt cache")
+            printHeader()
+            for callers in mediaSteps {
+                printRow(try step(mode: .media, callers: callers, ramp: max(5, Double(callers) / 150), measure: measureSeconds * 0.75, utterances: utterances))
+            }
+        }
+    }
+
+    /// Each sentence rendered by flite, silence trimmed off both ends (so "end of speech" is the
+    /// last audible sample), cut into pre-encoded 20 ms frames.
+    static func utterances() throws -> [[[UInt8]]] {
+        try sentences.map { sentence in
+            let speech = try CallerAudioSynthesis.render(sentence)
+            let loud = speech.indices.filter { abs(Int(speech[$0])) > 300 }
+            guard let first = loud.first, let last = loud.last else { throw ServerBenchmark.Failure(description: "flite rendered silence for \(sentence)") }
+            let trimmed = Array(speech[first...last])
+            return stride(from: 0, to: trimmed.count, by: 320).map { start in
+                var frame = Array(trimmed[start..<min(start + 320, trimmed.count)])
+                frame += repeatElement(0, count: 320 - frame.count)
+                return PCM16.littleEndianBytes(frame)
+            }
+        }
+    }
+
+    struct StepResult {
+        let mode: VoiceBenchHost.Mode
+        let callers: Int
+        let live: Int
+        let turns: [CallerStats.Turn]
+        let stats: CallerStats
+        let cpuPercent: Double
+        let residentMiB: Double
+        let idleResidentMiB: Double
+        let hostStall: Double
+        let clientStall: Double
+    }
+
+    /// A fresh host process, `callers` arriving over `ramp` s, then `measure` s of figures.
+    func step(mode: VoiceBenchHost.Mode, callers: Int, ramp: Double, measure: Double, utterances: [[[UInt8]]]) throws -> StepResult {
+        let host = try BenchHostProcess(mode: mode)
+        defer { host.stop() }
+        let idle = host.residentMiB()
+        let loop = EventLoop(name: "voice-callers")
+        loop.start()
+        defer { loop.stop() }
+        let stats = CallerStats()
+        let silence = [UInt8](repeating: 0, count: 640)
+        let all = (0..<callers).map { SimulatedCaller(id: $0, utterances: utterances, silence: silence, stats: stats) }
+        let clientStalls = StallProbe(loop: loop)
+        let port = host.port
+        let driver = DriverBox()
+        loop.execute {
+            // One timer drives every caller: 2,000 callers cost one wakeup per 10 ms, not 2,000.
+            driver.timer = LoopTimer(loop: loop)
+            driver.timer?.start(after: 10, repeat: 10) {
+                let now = DispatchTime.now().uptimeNanoseconds
+                for caller in all { caller.tick(now) }
+            }
+            for caller in all {
+                let arrival = UInt64(ramp * 1000 * Double(caller.id) / Double(max(callers, 1)))
+                LoopTimer.once(on: loop, after: arrival) { caller.connect("ws://127.0.0.1:\(port)/ws/voice/bench\(caller.id)", loop: loop) }
+            }
+        }
+        Thread.sleep(forTimeInterval: ramp + 3)
+        _ = loop.submitAndWait { stats.measureFrom = DispatchTime.now().uptimeNanoseconds }
+        _ = host.stall()
+        clientStalls.reset()
+        let cpuStart = host.cpuSeconds()
+        let wallStart = DispatchTime.now().uptimeNanoseconds
+        Thread.sleep(forTimeInterval: measure)
+        let cpu = host.cpuSeconds() - cpuStart
+        let wall = Double(DispatchTime.now().uptimeNanoseconds - wallStart) / 1e9
+        let resident = host.residentMiB()
+        let hostStall = host.stall()
+        let clientStall = clientStalls.longestMilliseconds
+        let (turns, live) = loop.submitAndWait { (stats.turns, all.filter { !$0.closed }.count) } ?? ([], 0)
+        _ = loop.submitAndWait { stats.measureFrom = .max; for caller in all { caller.hangUp() }; driver.timer?.close() }
+        clientStalls.stop()
+        Thread.sleep(forTimeInterval: 0.5)
+        return StepResult(mode: mode, callers: callers, live: live, turns: turns, stats: stats, cpuPercent: cpu / wall * 100,
+                          residentMiB: resident, idleResidentMiB: idle, hostStall: hostStall, clientStall: clientStall)
+    }
+
+    func printHeader() {
+        print("callers  live  turns  first-audio p50/p95 ms  gap p99/max ms  underruns  unanswered  host CPU %  RSS MiB (per call)  host/client stall ms")
+    }
+
+    func printRow(_ r: StepResult) {
+        let latencies = r.turns.map { Double($0.firstAudio - $0.speechEnd) / 1e6 }.sorted()
+        let perCall = (r.residentMiB - r.idleResidentMiB) / Double(max(r.callers, 1)) * 1024
+        print(String(format: "%7d %5d %6d %11.0f / %-8.0f %6d / %-6.0f %9d %11d %11.0f %8.0f (%5.0f KiB) %9.1f / %.1f",
+                     r.callers, r.live, r.turns.count, quantile(latencies, 0.5), quantile(latencies, 0.95),
+                     r.stats.gapQuantile(0.99), Double(r.stats.maxGapNanoseconds) / 1e6, r.stats.underruns,
+                     r.stats.unanswered, r.cpuPercent, r.residentMiB, perCall, r.hostStall, r.clientStall)
+              + (r.stats.connectFailures + r.stats.dropped > 0 ? "  (\(r.stats.connectFailures) failed to connect, \(r.stats.dropped) dropped)" : ""))
+    }
+
+    func printLatency(_ r: StepResult) {
+        let silence = Double(Self.silenceWindowMilliseconds)
+        func ms(_ from: KeyPath<CallerStats.Turn, UInt64>, _ to: KeyPath<CallerStats.Turn, UInt64>) -> [Double] {
+            r.turns.filter { $0[keyPath: from] > 0 && $0[keyPath: to] >= $0[keyPath: from] }
+                .map { Double($0[keyPath: to] - $0[keyPath: from]) / 1e6 }.sorted()
+        }
+        let total = ms(\.speechEnd, \.firstAudio)
+        print("")
+        print("latency: end of the caller's speech (last audible frame sent, real-time paced) -> first agent audio frame received")
+        print("         \(r.callers) concurrent callers, full offline stack, \(total.count) turns; silence window \(Int(silence)) ms (server VAD default)")
+        let rows: [(String, [Double])] = [
+            ("end of speech -> first agent audio (total)", total),
+            ("  minus the silence window: the host's share", total.map { $0 - silence }),
+            ("breakdown, from event arrival times at the client:", []),
+            ("  end of speech -> speech_stopped (VAD: silence window)", ms(\.speechEnd, \.stopped)),
+            ("  speech_stopped -> user (recognition finalize)", ms(\.stopped, \.heard)),
+            ("  user -> first agent event (orchestration, canned tools)", ms(\.heard, \.answered)),
+            ("  agent event -> first audio frame (synthesis first chunk)", ms(\.answered, \.firstAudio)),
+        ]
+        for (label, values) in rows {
+            guard !values.isEmpty else { print(label); continue }
+            print(label.padding(toLength: 62, withPad: " ", startingAt: 0)
+                  + String(format: "p50 %7.1f ms   p95 %7.1f ms", quantile(values, 0.5), quantile(values, 0.95)))
+        }
+        print(String(format: "target: silence window + at most 150 ms at p95 (%.0f ms); gaps p99 %d ms, max %.0f ms, %d underruns; host CPU %.0f%%",
+                     silence + 150, r.stats.gapQuantile(0.99), Double(r.stats.maxGapNanoseconds) / 1e6, r.stats.underruns, r.cpuPercent))
+    }
+
+    func quantile(_ sorted: [Double], _ q: Double) -> Double {
+        sorted.isEmpty ? .nan : sorted[min(sorted.count - 1, Int(Double(sorted.count) * q))]
+    }
+}
+
+/// The callers' shared timer (created, used and closed on the client loop).
+private final class DriverBox: @unchecked Sendable {
+    // @unchecked: touched only on the client loop's thread.
+    var timer: LoopTimer?
+}
+
+/// flite from the benchmark's main thread.
+enum CallerAudioSynthesis {
+    static func render(_ text: String) throws -> [Int16] {
+        let done = DispatchSemaphore(value: 0)
+        let box = RenderBox()
+        let synthesizer = FliteSynthesizer()
+        Task {
+            do { box.samples = try await synthesizer.synthesizeAll(text: text).samples } catch { box.error = error }
+            done.signal()
+        }
+        done.wait()
+        if let error = box.error { throw error }
+        return box.samples
+    }
+}
+
+private final class RenderBox: @unchecked Sendable {
+    // @unchecked: written before the semaphore is signalled, read after.
+    var samples: [Int16] = []
+    var error: (any Error)?
+}
