@@ -45,6 +45,14 @@ public struct TurnDetector: Sendable {
 
     public var streamMilliseconds: Int { milliseconds(streamSamples) }
 
+    /// A speech run has begun but is not yet long enough to start a turn. A call holds agent
+    /// playback meanwhile, so a barge-in silences the agent within a frame of the caller's onset.
+    public var hasCandidateSpeech: Bool { !isSpeaking && runStart != nil }
+
+    /// The turn so far (prefix padding included) while speaking: what a streaming recogniser is
+    /// fed at `.speechStarted`, before the frames that follow.
+    public var utteranceSoFar: [Int16] { isSpeaking ? utterance : [] }
+
     /// Start of a new stream: clock back to zero, noise floor and any turn in progress forgotten.
     public mutating func reset() {
         self = TurnDetector(settings: settings, sampleRate: sampleRate, vad: vad.configuration)

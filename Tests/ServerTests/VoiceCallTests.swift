@@ -42,7 +42,7 @@ final class VoiceCallTests: ServerTestCase {
         }
         let types = events.compactMap { $0["type"] as? String }
         XCTAssertTrue(types.contains("speech_started") && types.contains("speech_stopped"), "\(types)")
-        let heard = events.first { $0["type"] as? String == "user" }?["text"] as? String ?? ""
+        let heard = events.first { $0["type"] as? String == "user" && $0["final"] as? Bool == true }?["text"] as? String ?? ""
         XCTAssertTrue(heard.contains("refund"), "recognised: \(heard)")
         XCTAssertTrue(events.contains { $0["type"] as? String == "handoff" && $0["to"] as? String == "Refund Agent" }, "\(types)")
         XCTAssertGreaterThan(audioBytes, 16_000, "the agent's answer came back as audio frames")

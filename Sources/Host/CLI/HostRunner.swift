@@ -46,7 +46,8 @@ public struct HostRunner {
                 let runtime = try TenantRuntime(configuration: configuration.tenantConfiguration(tenant), catalog: catalog, services: services)
                 served.append(ServedTenant(runtime: runtime, apiKeyHashes: tenant.apiKeyHashes,
                                            maxConcurrentSessions: tenant.limits.maxConcurrentSessions,
-                                           maxSessionsPerCaller: tenant.limits.maxSessionsPerCaller))
+                                           maxSessionsPerCaller: tenant.limits.maxSessionsPerCaller,
+                                           voice: TenantVoice(configured: tenant)))
             } catch {
                 throw Failure(description: "\(configuration.file): \(error)", exitCode: 2)
             }

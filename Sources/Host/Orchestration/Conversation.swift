@@ -77,6 +77,36 @@ public final class Conversation: @unchecked Sendable {
         }
     }
 
+    /// The entry agent speaks first (a phone call): a step on empty input, once, before any turn.
+    public func greet() {
+        loop.execute { [self] in
+            guard ended == nil, turnNumber == 0, currentTurn == nil else { return }
+            beginTurn(input: "", announceUser: false)
+        }
+    }
+
+    /// A voice caller barged in: the agent's `said` was cut after `heard` (possibly nothing).
+    /// The history, and so the session record and later steps, keep only what was heard.
+    public func recordHeard(_ heard: String, of said: String) {
+        loop.execute { [self] in
+            guard let index = history.lastIndex(where: { $0.role == "agent" && $0.text == said }) else { return }
+            if heard.isEmpty {
+                history.remove(at: index)
+            } else {
+                history[index] = Message(role: "agent", agent: history[index].agent, text: heard)
+            }
+        }
+    }
+
+    /// What the current agent expects the caller's next words to be, from the optional `"expect"`
+    /// member of its state (docs/abi.md: "order_id", "yes_no", "digits"); voice calls use it to
+    /// pick a recognition grammar for closed prompts. Loop thread.
+    var expectation: String? {
+        guard let state = agentStates[currentAgentID], state.contains("\"expect\""),
+              let object = try? JSONSerialization.jsonObject(with: Data(state.utf8)) as? [String: Any] else { return nil }
+        return object["expect"] as? String
+    }
+
     /// Ends the session (caller hung up, shutdown, timeout); an open turn is cancelled.
     public func end(reason: String) {
         loop.execute { [self] in finish(reason: reason) }

@@ -10,9 +10,10 @@ extension HostServer {
         let calls = SocketMap<VoiceCall>()
         return WebSocketHandler(
             onOpen: { [self] socket in
-                let call = VoiceCall(socket: socket, loop: loop, voice: voice, recognizer: recognizer, turnDetection: TurnDetectionSettings())
+                let call = VoiceCall(transport: VoiceSocketTransport(socket: socket), loop: loop, recognizer: recognizer,
+                                     synthesizer: voice.synthesizer(engine: tenant.voice.engine), settings: tenant.voice)
                 calls.set(socket, call)
-                openSocketSession(socket, tenant: tenant, caller: caller, deliver: { call.conversationEvent($0) }) { session in
+                openSocketSession(socket, tenant: tenant, caller: caller, closeOnEnd: false, deliver: { call.conversationEvent($0) }) { session in
                     call.session = session
                 }
             },
@@ -20,23 +21,22 @@ extension HostServer {
                 guard let call = calls.get(socket), let (type, message) = Self.socketMessage(text, on: socket) else { return }
                 switch type {
                 case "start":
-                    if let problem = call.configure(sampleRate: message["sample_rate"] as? Int ?? 16_000,
-                                                    encoding: message["encoding"] as? String ?? "pcm16") {
-                        socket.send(text: ConversationEvent.error(code: "bad_start", message: problem).json)
+                    do throws(VoiceCallError) {
+                        try call.configure(sampleRate: message["sample_rate"] as? Int ?? 16_000,
+                                           encoding: message["encoding"] as? String ?? "pcm16")
+                        if message["greet"] as? Bool == true { call.session?.conversation?.greet() }
+                    } catch {
+                        socket.send(text: ConversationEvent.error(code: "bad_start", message: error.description).json)
                     }
                 case "text":
                     if let words = message["text"] as? String, !words.isEmpty { call.session?.send(words) }
                 case "end":
-                    call.session?.end(reason: "caller_hangup")
+                    call.hangUp()
                 default:
                     socket.send(text: ConversationEvent.error(code: "bad_message", message: "unknown message type '\(type)'").json)
                 }
             },
             onBinary: { socket, bytes in calls.get(socket)?.audio(bytes) },
-            onClose: { socket, _, _ in
-                guard let call = calls.remove(socket) else { return }
-                call.close()
-                call.session?.end(reason: "caller_hangup")
-            })
+            onClose: { socket, _, _ in calls.remove(socket)?.hangUp() })
     }
 }

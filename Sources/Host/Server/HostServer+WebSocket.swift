@@ -6,10 +6,15 @@ extension HostServer {
     /// tenant's key is accepted when the limits admit a session; anything else is refused with
     /// the same status and sentence an HTTP request would get.
     func upgrade(_ request: HTTPRequest) -> WebSocketRoute {
+        if request.path == "/twilio/media" {
+            // Tenant, key and caller come with Twilio's `start` message (it cannot set headers).
+            guard voice != nil else { return .reject(ServerResponses.error(503, "voice is not enabled on this host")) }
+            return .accept(twilioSocket(request))
+        }
         let parts = request.path.split(separator: "/", omittingEmptySubsequences: true)
         guard parts.count == 3, parts[0] == "ws", parts[1] == "chat" || parts[1] == "voice",
               let caller = String(parts[2]).removingPercentEncoding, !caller.isEmpty, caller.count <= 64
-        else { return .reject(ServerResponses.error(404, "no WebSocket endpoint at \(request.path): use /ws/chat/{caller} or /ws/voice/{caller}")) }
+        else { return .reject(ServerResponses.error(404, "no WebSocket endpoint at \(request.path): use /ws/chat/{caller}, /ws/voice/{caller} or /twilio/media")) }
         let tenant: ServedTenant
         switch resolveTenant(request, bodyTenant: nil) {
         case .failure(let rejection): return .reject(rejection.response)
@@ -61,14 +66,14 @@ extension HostServer {
     }
 
     /// Opens the session a socket drives (chat or voice): its events go to `deliver`, and the
-    /// socket closes (1000) after `end`. A session the handshake admitted but that is refused now
+    /// socket closes (1000) after `end` (voice calls close it themselves, after the last words play). A session the handshake admitted but that is refused now
     /// (a race with another session of the caller) gets an error event and close 1013.
-    func openSocketSession(_ socket: WebSocketConnection, tenant: ServedTenant, caller: String,
+    func openSocketSession(_ socket: WebSocketConnection, tenant: ServedTenant, caller: String, closeOnEnd: Bool = true,
                            deliver: @escaping @Sendable (ConversationEvent) -> Void,
                            opened: @escaping @Sendable (ServerSession) -> Void) {
         openSession(tenant: tenant, caller: caller, forward: { event in
             deliver(event)
-            if event.type == "end" { socket.close(code: 1000, reason: "session ended") }
+            if closeOnEnd, event.type == "end" { socket.close(code: 1000, reason: "session ended") }
         }) { result in
             switch result {
             case .failure(let rejection):

@@ -1,3 +1,5 @@
+import HostAudio
+
 /// A tenant as the server serves it: its plugins (the orchestration's runtime) and its policy.
 public struct ServedTenant: Sendable {
     public let runtime: TenantRuntime
@@ -5,13 +7,43 @@ public struct ServedTenant: Sendable {
     public let apiKeyHashes: [String]
     public let maxConcurrentSessions: Int
     public let maxSessionsPerCaller: Int
+    /// How its voice calls detect turns and sound.
+    public let voice: TenantVoice
 
-    public init(runtime: TenantRuntime, apiKeyHashes: [String] = [], maxConcurrentSessions: Int = 1000, maxSessionsPerCaller: Int = 2) {
+    public init(runtime: TenantRuntime, apiKeyHashes: [String] = [], maxConcurrentSessions: Int = 1000, maxSessionsPerCaller: Int = 2,
+                voice: TenantVoice = TenantVoice()) {
         self.runtime = runtime
         self.apiKeyHashes = apiKeyHashes
         self.maxConcurrentSessions = maxConcurrentSessions
         self.maxSessionsPerCaller = maxSessionsPerCaller
+        self.voice = voice
     }
 
     public var id: String { runtime.id }
+}
+
+/// A tenant's voice calls: server-VAD turn detection and the synthesiser voice.
+public struct TenantVoice: Sendable, Equatable {
+    public var turnDetection: TurnDetectionSettings
+    /// Synthesis engine: "flite" (default) or "espeak-ng".
+    public var engine: String
+    /// The engine's voice name (nil: its default; espeak-ng takes e.g. "en-us", "en-gb").
+    public var name: String?
+
+    public init(turnDetection: TurnDetectionSettings = TurnDetectionSettings(), engine: String = "flite", name: String? = nil) {
+        self.turnDetection = turnDetection
+        self.engine = engine
+        self.name = name
+    }
+}
+
+extension TenantVoice {
+    /// A configured tenant's `turn_detection:` and `voice:` sections.
+    public init(configured tenant: HostConfiguration.Tenant) {
+        let detection = tenant.turnDetection
+        self.init(turnDetection: TurnDetectionSettings(threshold: detection.threshold,
+                                                       prefixPaddingMilliseconds: detection.prefixPaddingMilliseconds,
+                                                       silenceMilliseconds: detection.silenceMilliseconds),
+                  engine: tenant.voice.engine, name: tenant.voice.name)
+    }
 }

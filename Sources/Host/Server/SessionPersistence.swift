@@ -63,6 +63,11 @@ public final class InMemorySessionPersistence: SessionPersistence {
 
     public var count: Int { records.withLock { $0.values.reduce(0) { $0 + $1.count } } }
 
+    /// The saved sessions of one caller, oldest first.
+    public func sessions(tenant: String, caller: String) -> [CompletedSession] {
+        records.withLock { $0["\(tenant)\u{1F}\(caller)"] ?? [] }
+    }
+
     static func summary(_ session: CompletedSession) -> String {
         let q = JSONText.quote
         let lines = session.transcript.suffix(4).map { line in

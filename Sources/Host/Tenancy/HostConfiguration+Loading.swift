@@ -7,10 +7,11 @@ extension HostConfiguration {
     static let serverLimitKeys = ["max_header_bytes", "max_body_bytes", "max_ws_message_bytes", "idle_timeout_ms", "session_idle_timeout_ms"]
     static let redisKeys = ["url", "command_timeout_ms", "journal_path"]
     static let pluginKeys = ["directories", "extensions"]
-    static let tenantKeys = ["id", "api_keys", "plugins", "entry_agent", "settings", "limits", "turn_detection", "extensions", "model"]
+    static let tenantKeys = ["id", "api_keys", "plugins", "entry_agent", "settings", "limits", "turn_detection", "voice", "extensions", "model"]
     static let tenantLimitKeys = ["max_concurrent_sessions", "max_sessions_per_caller", "max_handoffs_per_turn",
                                   "max_tool_calls_per_turn", "step_timeout_ms"]
     static let turnDetectionKeys = ["threshold", "prefix_padding_ms", "silence_ms"]
+    static let voiceKeys = ["engine", "name"]
 
     /// Reads and validates the YAML file at `path`. Relative paths written in the file
     /// (plugin directories, journal path) are taken from the file's directory.
@@ -245,9 +246,21 @@ extension HostConfiguration {
             if let ms = try section.int("silence_ms", in: 100...10_000) { turnDetection.silenceMilliseconds = ms }
         }
 
+        var voice = SpeechVoice()
+        if let section = try entry.mapping("voice", allowed: voiceKeys) {
+            if let engine = try section.string("engine") {
+                guard SpeechVoice.engines.contains(engine) else {
+                    throw entry.fail(at: section.value("engine") ?? node, "voice", "engine \"\(engine)\" is not one of \(SpeechVoice.engines.joined(separator: ", "))")
+                }
+                voice.engine = engine
+            }
+            voice.name = try section.string("name")
+        }
+
         var tenant = Tenant(id: id, apiKeyHashes: hashes, plugins: plugins, entryAgent: entryAgent, settings: settings,
                             limits: limits, turnDetection: turnDetection, extensions: try extensionSet(entry),
                             pluginLocations: locations, location: ConfigurationReader.location(of: node))
+        tenant.voice = voice
         tenant.model = try parseModel(entry.mapping("model", allowed: modelKeys), baseDirectory: baseDirectory)
         return (tenant, entry.value("id") ?? node)
     }

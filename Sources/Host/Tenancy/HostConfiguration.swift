@@ -93,6 +93,8 @@ public struct HostConfiguration: Sendable {
         public var settings: [String: String]
         public var limits: Limits
         public var turnDetection: TurnDetection
+        /// The synthesiser engine and voice its calls speak with.
+        public var voice = SpeechVoice()
         /// The tenant's own `extensions:` list; nil = the `plugins.extensions` default.
         public var extensions: Set<String>?
         /// Where each plugin id is written in the file, for errors the host finds later
@@ -184,6 +186,19 @@ public struct TurnDetection: Sendable, Equatable {
         self.threshold = threshold
         self.prefixPaddingMilliseconds = prefixPaddingMilliseconds
         self.silenceMilliseconds = silenceMilliseconds
+    }
+}
+
+/// The speech synthesiser a tenant's calls use: `flite` (default, natural) or `espeak-ng` (many
+/// languages and accents; `name` e.g. "en-gb").
+public struct SpeechVoice: Sendable, Equatable {
+    public static let engines = ["flite", "espeak-ng"]
+    public var engine = "flite"
+    public var name: String?
+
+    public init(engine: String = "flite", name: String? = nil) {
+        self.engine = engine
+        self.name = name
     }
 }
 

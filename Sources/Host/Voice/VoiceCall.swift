@@ -3,153 +3,225 @@ import HostAudio
 import HostNet
 import HostSpeech
 
-/// One call on `WS /ws/voice/{caller}`: caller audio in (PCM16 or mu-law at 8/16/24 kHz, frames of
-/// any size), server VAD on 20 ms frames, the utterance recognised on the recogniser's own queue,
-/// the text into the same orchestration as chat, the agent's replies synthesised off the loop and
-/// sent back in 20 ms frames paced by a loop timer; caller speech during playback interrupts it.
+/// One voice call, whatever the channel (`WS /ws/voice/{caller}` or Twilio Media Streams): caller
+/// audio in (PCM16 or mu-law at 8/16/24 kHz, chunks of any size) -> 16 kHz -> 20 ms frames -> the
+/// tenant's server VAD; speech is streamed to the recogniser on its own queue while the caller
+/// talks, so only the decoder's finish remains at the end of the turn; the text enters the same
+/// orchestration as chat; the agent's replies are synthesised off the loop and played by
+/// `AgentPlayback`. Caller speech during playback holds it at once and, when it is confirmed as
+/// speech, interrupts it (barge-in) and the conversation keeps only what the caller heard.
 /// Loop-confined: every method runs on the server loop's thread.
 final class VoiceCall: @unchecked Sendable {
     // @unchecked: touched only on the server loop's thread (engine callbacks hop back via execute).
-    let socket: WebSocketConnection
     let loop: EventLoop
-    let voice: VoiceServices
-    let recognizer: any SpeechRecognizer
-    var session: ServerSession?
-    private var sampleRate = 16_000
+    let transport: CallTransport
+    private let recognizer: any SpeechRecognizer
+    private let synthesizer: any SpeechSynthesizer
+    private let settings: TenantVoice
+    var session: ServerSession? {
+        didSet { session.map(attach) }
+    }
     private var mulaw = false
     private var decoder = PCM16Decoder()
     private var inbound: Resampler?
     private var reframer = Reframer(sampleRate: 16_000)
     private var detector: TurnDetector
-    private var recognition: RecognitionSession
-    private var outbound: Resampler?
-    /// Agent audio not yet sent; `played` counts what the pacer already sent from its front
-    /// (compacted once it passes the halfway mark, so each tick is O(frame), not O(reply)).
-    private var playback: [Int16] = []
-    private var played = 0
-    private var pacer: LoopTimer?
-    private var synthesis: SynthesisJob?
+    private var recognition: RecognitionSession?
+    private var playback: AgentPlayback?
     private var started = false
+    /// The grammar in force for the caller's next utterance (nil: open recognition).
+    private var grammar: RecognitionGrammar?
+    private var closed = false
+    /// Turns the recogniser is still finishing; the call ends only after they are delivered.
+    private var pendingRecognitions = 0
 
-    init(socket: WebSocketConnection, loop: EventLoop, voice: VoiceServices, recognizer: any SpeechRecognizer, turnDetection: TurnDetectionSettings) {
-        self.socket = socket
+    init(transport: CallTransport, loop: EventLoop, recognizer: any SpeechRecognizer,
+         synthesizer: any SpeechSynthesizer, settings: TenantVoice) {
+        self.transport = transport
         self.loop = loop
-        self.voice = voice
         self.recognizer = recognizer
-        detector = TurnDetector(settings: turnDetection, sampleRate: 16_000)
-        recognition = recognizer.makeSession()
+        self.synthesizer = synthesizer
+        self.settings = settings
+        detector = TurnDetector(settings: settings.turnDetection, sampleRate: 16_000)
     }
 
-    /// `{"type":"start","sample_rate":8000|16000|24000,"encoding":"pcm16"|"mulaw"}` before any audio.
-    func configure(sampleRate: Int, encoding: String) -> String? {
-        guard !started else { return "start must come before any audio" }
-        guard [8_000, 16_000, 24_000].contains(sampleRate) else { return "sample_rate must be 8000, 16000 or 24000" }
-        guard encoding == "pcm16" || encoding == "mulaw" else { return "encoding must be pcm16 or mulaw" }
-        self.sampleRate = sampleRate
+    /// The caller's audio format, before any audio: 8000/16000/24000 Hz, PCM16 or mu-law.
+    func configure(sampleRate: Int, encoding: String) throws(VoiceCallError) {
+        guard !started else { throw .badStart("start must come before any audio") }
+        guard [8_000, 16_000, 24_000].contains(sampleRate) else { throw .badStart("sample_rate must be 8000, 16000 or 24000 (got \(sampleRate))") }
+        guard encoding == "pcm16" || encoding == "mulaw" else { throw .badStart("encoding must be pcm16 or mulaw (got \(encoding))") }
+        guard let socketTransport = transport as? VoiceSocketTransport else { return }
+        socketTransport.sampleRate = sampleRate
         mulaw = encoding == "mulaw"
-        return nil
     }
+
+    /// Mu-law from the first byte (Twilio).
+    func useMuLaw() { mulaw = true }
+
+    private func attach(_ session: ServerSession) {
+        // The caller hung up while the session was opening: it ends (and is persisted) at once.
+        guard !closed else { return session.end(reason: "caller_hangup") }
+        let playback = AgentPlayback(loop: loop, transport: transport, synthesizer: synthesizer, voice: settings.name)
+        playback.isHeld = { [unowned self] in detector.hasCandidateSpeech }
+        playback.onSynthesisFailed = { [transport] message in
+            transport.send(event: .error(code: "synthesis_failed", message: message))
+        }
+        self.playback = playback
+        let transport = self.transport
+        recognition = recognizer.makeSession(onPartial: { [loop] partial in
+            loop.execute { transport.send(event: .user(text: partial, final: false)) }
+        })
+    }
+
+    // MARK: caller audio
 
     /// Caller audio: decode, bring to 16 kHz, cut into 20 ms frames, run the turn detector.
     func audio(_ bytes: [UInt8]) {
+        guard !closed else { return }
         if !started {
             started = true
-            if sampleRate != 16_000 {
-                inbound = try? Resampler(inputRate: sampleRate, outputRate: 16_000)
-                outbound = try? Resampler(inputRate: 16_000, outputRate: sampleRate)
+            if transport.sampleRate != 16_000 {
+                inbound = try? Resampler(inputRate: transport.sampleRate, outputRate: 16_000)
             }
         }
         let samples = mulaw ? MuLaw.decode(bytes) : decoder.decode(bytes)
         let at16k = inbound?.process(samples) ?? samples
         for frame in reframer.frames(appending: at16k) {
-            guard let event = detector.process(frame) else { continue }
+            let wasSpeaking = detector.isSpeaking
+            let event = detector.process(frame)
+            if wasSpeaking, detector.isSpeaking { recognition?.accept(samples: frame) }
+            guard let event else { continue }
             switch event {
             case .speechStarted(let at):
-                send(.speechStarted(atMilliseconds: at))
-                if played < playback.count || synthesis != nil { interrupt(at: at) }
+                transport.send(event: .speechStarted(atMilliseconds: at))
+                recognition?.accept(samples: detector.utteranceSoFar)
+                if playback?.isActive == true { bargeIn(at: at) }
             case .speechStopped(let at, let utterance):
-                send(.speechStopped(atMilliseconds: at))
-                recognize(utterance)
+                recognition?.accept(samples: frame)
+                transport.send(event: .speechStopped(atMilliseconds: at))
+                finishUtterance(utterance)
             }
         }
     }
 
-    private func recognize(_ utterance: [Int16]) {
-        recognition.accept(samples: utterance)
-        recognition.finish { [self] result in
+    /// The turn ended: the decoder finishes (its audio already streamed in) and the words go to
+    /// the conversation. A grammar that heard nothing falls back to open recognition.
+    private func finishUtterance(_ utterance: [Int16]) {
+        guard let recognition else { return }
+        pendingRecognitions += 1
+        let usedGrammar = grammar != nil
+        recognition.finish { [loop] result in
             loop.execute { [self] in
-                guard case .success(let transcript) = result, !transcript.isEmpty else { return }
-                session?.send(transcript.text)
-            }
-        }
-    }
-
-    /// An event of the conversation: to the caller as text, and agent words as speech.
-    func conversationEvent(_ event: ConversationEvent) {
-        socket.send(text: event.json)
-        if case .agent(_, let text) = event { speak(text) }
-    }
-
-    private func speak(_ text: String) {
-        let job = voice.synthesizer.synthesize(text: text, voice: nil) { [self] event in
-            loop.execute { [self] in
-                switch event {
-                case .audio(let chunk):
-                    playback.append(contentsOf: outbound?.process(chunk.samples) ?? chunk.samples)
-                    startPacing()
-                case .finished, .cancelled, .failed:
-                    synthesis = nil
-                case .sentenceFinished:
-                    break
+                if usedGrammar, case .success(let transcript) = result, transcript.isEmpty, !closed {
+                    recognition.useLanguageModel()
+                    recognition.accept(samples: utterance)
+                    recognition.finish { [loop] retry in loop.execute { self.heard(retry) } }
+                    grammar = nil
+                    return
                 }
-            }
-        }
-        synthesis = job
-    }
-
-    /// Sends one 20 ms frame per tick, in real time, while there is audio to play.
-    private func startPacing() {
-        guard pacer == nil else { return }
-        let timer = LoopTimer(loop: loop)
-        pacer = timer
-        let frame = sampleRate / 50
-        timer.start(after: 0, repeat: 20) { [self] in
-            guard played < playback.count else {
-                timer.close()
-                pacer = nil
-                playback.removeAll(keepingCapacity: true)
-                played = 0
-                return
-            }
-            let end = min(played + frame, playback.count)
-            socket.send(binary: PCM16.littleEndianBytes(playback[played..<end]))
-            played = end
-            if played > playback.count / 2 {
-                playback.removeFirst(played)
-                played = 0
+                heard(result)
             }
         }
     }
 
-    /// Barge-in: stop synthesis, drop queued audio, tell the client.
-    private func interrupt(at milliseconds: Int) {
-        synthesis?.cancel()
-        synthesis = nil
-        playback.removeAll()
-        played = 0
-        pacer?.close()
-        pacer = nil
-        send(.interrupted(atMilliseconds: milliseconds))
+    private func heard(_ result: Result<Transcript, SpeechError>) {
+        pendingRecognitions -= 1
+        switch result {
+        case .success(let transcript) where !transcript.isEmpty:
+            session?.send(transcript.text)
+        case .success:
+            break  // noise the VAD took for speech: no turn
+        case .failure(let error):
+            transport.send(event: .error(code: "recognition_failed", message: "speech recognition failed: \(error)"))
+        }
+        if closed, pendingRecognitions == 0 { endSession() }
     }
 
-    private func send(_ event: ConversationEvent) {
-        socket.send(text: event.json)
+    // MARK: agent output
+
+    /// An event of the conversation: to the client, agent words as speech too; after each turn the
+    /// recogniser is set up for what the agent now expects (a grammar for closed prompts).
+    func conversationEvent(_ event: ConversationEvent) {
+        transport.send(event: event)
+        switch event {
+        case .agent(_, let text):
+            playback?.speak(text)
+        case .turnEnd:
+            chooseGrammar()
+        case .end:
+            sessionEnded()
+        default:
+            break
+        }
     }
 
-    func close() {
-        synthesis?.cancel()
-        pacer?.close()
-        pacer = nil
-        recognition.close()
+    private func chooseGrammar() {
+        let next = ClosedPrompt.grammar(for: session?.conversation?.expectation)
+        guard next != grammar, let recognition else { return }
+        do {
+            if let next { try recognition.useGrammar(next) } else { recognition.useLanguageModel() }
+            grammar = next
+        } catch {
+            Logger.shared.log(.warning, "voice", "grammar \(next?.name ?? "lm") unavailable: \(error)")
+        }
+    }
+
+    /// Barge-in: playback stops, queued audio is dropped, the client is told, and the history
+    /// keeps only the words the caller heard of each cut reply.
+    private func bargeIn(at milliseconds: Int) {
+        guard let cut = playback?.interrupt() else { return }
+        transport.send(event: .interrupted(atMilliseconds: milliseconds))
+        for (reply, heard) in cut {
+            session?.conversation?.recordHeard(heard, of: reply.text)
+        }
+    }
+
+    // MARK: ending
+
+    /// The session ended (the agent said goodbye, escalated, shutdown, hang-up): the call hangs up
+    /// once the last words were played, or after 15 s at most.
+    private func sessionEnded() {
+        closed = true
+        guard let playback, playback.isActive else { return transport.close() }
+        playback.onIdle = { [transport] in transport.close() }
+        let deadline = LoopTimer(loop: loop)
+        deadline.start(after: 15_000) { [transport] in
+            deadline.close()
+            transport.close()
+        }
+    }
+
+    /// The caller hung up (or the socket went away). A turn the caller had finished speaking is
+    /// still recognised and run before the session ends, so nothing they said is lost.
+    func hangUp() {
+        guard !closed else { return }
+        closed = true
+        playback?.close()
+        if detector.isSpeaking {
+            // Mid-utterance: the words so far are finished like a turn end.
+            let utterance = detector.utteranceSoFar
+            detector.reset()
+            finishUtterance(utterance)
+        }
+        if pendingRecognitions == 0 { endSession() }
+    }
+
+    private func endSession() {
+        session?.end(reason: "caller_hangup")
+        let recognition = self.recognition
+        self.recognition = nil
+        // After the last finish: the session's queue runs close after it.
+        recognition?.close()
+    }
+}
+
+/// Why a call's setup was refused.
+enum VoiceCallError: Error, CustomStringConvertible {
+    case badStart(String)
+
+    var description: String {
+        switch self {
+        case .badStart(let problem): problem
+        }
     }
 }

@@ -3,14 +3,27 @@ import HostSpeech
 
 /// The speech engines a host's voice calls use: one recogniser per tenant (its language model is
 /// built from what that tenant's plugins ship, so enabling a department teaches it the words) and
-/// a synthesiser. Built once at start-up, off the loop.
+/// synthesisers by engine name. Built once at start-up, off the loop.
+///
+/// Speech is a capability: any `SpeechRecognizer` / `SpeechSynthesizer` (HostSpeech's protocols)
+/// can be put here — a cloud provider plugs in by implementing them; the audio loop does not change.
 public final class VoiceServices: Sendable {
     public let recognizers: [String: any SpeechRecognizer]
+    /// The default synthesiser (tenants that choose no engine).
     public let synthesizer: any SpeechSynthesizer
+    /// Other engines by name ("espeak-ng"); a tenant's `voice.engine` picks one.
+    public let synthesizers: [String: any SpeechSynthesizer]
 
-    public init(recognizers: [String: any SpeechRecognizer], synthesizer: any SpeechSynthesizer) {
+    public init(recognizers: [String: any SpeechRecognizer], synthesizer: any SpeechSynthesizer,
+                synthesizers: [String: any SpeechSynthesizer] = [:]) {
         self.recognizers = recognizers
         self.synthesizer = synthesizer
+        self.synthesizers = synthesizers
+    }
+
+    /// The synthesiser for an engine name; unknown names get the default.
+    public func synthesizer(engine: String) -> any SpeechSynthesizer {
+        synthesizers[engine] ?? synthesizer
     }
 
     /// The phrases a tenant's agents ship: routing examples and handoff descriptions.
@@ -20,13 +33,14 @@ public final class VoiceServices: Sendable {
         }.filter { !$0.isEmpty }
     }
 
-    /// Builds a pocketsphinx recogniser per tenant and the flite synthesiser.
+    /// Builds a pocketsphinx recogniser per tenant, flite (default) and espeak-ng.
     public static func offline(tenants: [TenantRuntime]) async throws -> VoiceServices {
         var recognizers: [String: any SpeechRecognizer] = [:]
         for tenant in tenants {
             let model = try DomainLanguageModel.build(phrases: phrases(for: tenant))
             recognizers[tenant.id] = try await PocketSphinxRecognizer.make(languageModel: model)
         }
-        return VoiceServices(recognizers: recognizers, synthesizer: FliteSynthesizer())
+        return VoiceServices(recognizers: recognizers, synthesizer: FliteSynthesizer(),
+                             synthesizers: ["espeak-ng": EspeakSynthesizer(outputSampleRate: 16_000)])
     }
 }
