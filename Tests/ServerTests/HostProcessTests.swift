@@ -104,6 +104,30 @@ final class HostProcessTests: XCTestCase {
         XCTAssertTrue(record.contains("what's my balance"), record)
     }
 
+    /// A voice call to a served host: spoken words recognised, routed, answered in audio, and the
+    /// session record in Redis carries the transcript of the call.
+    func testAVoiceCallToAServedHostIsRecordedInRedis() async throws {
+        let host = try startHost("voice")
+        let caller = "+15554445555"
+        let speech = try await VoiceTestCaller.speech("What is my balance?")
+        let call = try VoiceTestCaller(url: host.replacingOccurrences(of: "http://", with: "ws://") + "/ws/voice/%2B15554445555")
+        try await call.stream(VoiceTestCaller.pcmFrames(VoiceTestCaller.silence(milliseconds: 300) + speech + VoiceTestCaller.silence(milliseconds: 1_200)))
+        let answered = try await call.wait { received in
+            received.compactMap(\.json).contains { $0["type"] as? String == "turn_end" } && received.filter(\.isAudio).count > 25
+        }
+        XCTAssertTrue(answered, "answered in audio: \(call.eventTypes)")
+        call.socket.send(text: #"{"type":"end"}"#)
+        var record = ""
+        for _ in 0..<100 where !record.contains("caller_hangup") {
+            try await Task.sleep(for: .milliseconds(50))
+            record = try redisGet("support:session:demo:\(caller)")
+        }
+        call.close()
+        XCTAssertTrue(record.contains(#""outcome":"caller_hangup""#), record)
+        XCTAssertTrue(record.contains("Billing Agent"), record)
+        XCTAssertTrue(record.contains("balance"), "the recognised words are in the record: \(record)")
+    }
+
     func testABadConfigurationExitsWith2AndTheLine() throws {
         let path = directory.file("bad.yaml")
         try "server:\n  port: 99999\n".write(toFile: path, atomically: true, encoding: .utf8)
