@@ -168,3 +168,14 @@ struct BillingConversation: DepartmentConversation {
         return nil
     }
 }
+
+extension BillingConversation {
+    /// The last four digits and the plan's confirmation are closed answers (a grammar in voice calls).
+    static func speechExpectation(_ awaiting: Awaiting) -> String? {
+        switch awaiting {
+        case .lastFour: "digits"
+        case .planConfirm: "yes_no"
+        default: nil
+        }
+    }
+}

@@ -132,3 +132,14 @@ struct RefundConversation: DepartmentConversation {
         return RefundReason(rawValue: best.label)
     }
 }
+
+extension RefundConversation {
+    /// Order numbers and the go-ahead are closed answers: a voice call decodes them with a grammar.
+    static func speechExpectation(_ awaiting: Awaiting) -> String? {
+        switch awaiting {
+        case .orderID: "order_id"
+        case .confirm: "yes_no"
+        default: nil
+        }
+    }
+}

@@ -5,6 +5,9 @@ import Foundation
 /// question the agent was waiting on an answer to (kept in state under "awaiting").
 public protocol DepartmentConversation {
     associatedtype Awaiting: RawRepresentable where Awaiting.RawValue == String
+    /// What a question awaiting `awaiting` expects the caller to say, for the host's recogniser
+    /// (the state's `"expect"`: "order_id", "yes_no", "digits"; nil for open answers).
+    static func speechExpectation(_ awaiting: Awaiting) -> String?
     var actions: AgentActions { get }
     var text: String { get }
     var state: ConversationState { get set }
@@ -17,8 +20,11 @@ extension DepartmentConversation {
         var state = ConversationState(turn.state)
         let awaiting = state.string("awaiting").flatMap(Awaiting.init(rawValue:))
         state.remove("awaiting")
+        state.remove("expect")
         return (turn.input.trimmingCharacters(in: .whitespacesAndNewlines), state, awaiting)
     }
+
+    public static func speechExpectation(_ awaiting: Awaiting) -> String? { nil }
 
     public var wordCount: Int { TextNormalizer.words(text).count }
 
@@ -26,5 +32,6 @@ extension DepartmentConversation {
     public mutating func ask(_ reply: String, awaiting next: Awaiting?) {
         actions.say(reply)
         state.set("awaiting", next?.rawValue)
+        state.set("expect", next.flatMap(Self.speechExpectation))
     }
 }

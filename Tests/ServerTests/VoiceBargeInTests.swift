@@ -99,3 +99,40 @@ final class VoiceBargeInTests: ServerTestCase {
         return onset
     }
 }
+
+/// Closed prompts: after the Refund Agent asks for the order number, the caller's digits are
+/// decoded with the order-id grammar (counted under its search name in /metrics) and the refund
+/// goes on with the right order.
+final class VoiceClosedPromptTests: ServerTestCase {
+    override func setUp() async throws {
+        try startServer()
+        server.voice = try await VoiceServices.offline(tenants: [deployment.tenant])
+    }
+
+    func testTheOrderNumberAnswerIsDecodedWithTheOrderIdGrammar() async throws {
+        let caller = VoiceTestCaller.self
+        let call = try VoiceTestCaller(url: base.replacingOccurrences(of: "http://", with: "ws://") + "/ws/voice/caller-grammar")
+        func turnEnds(_ received: [VoiceTestCaller.Received]) -> Int {
+            received.compactMap(\.json).filter { $0["type"] as? String == "turn_end" }.count
+        }
+        try await call.stream(caller.pcmFrames(caller.silence(milliseconds: 300) + (try await caller.speech("I need a refund please.")) + caller.silence(milliseconds: 1_000)))
+        _ = try await call.wait { turnEnds($0) >= 1 }
+        let question = call.events.last { $0["type"] as? String == "agent" }?["text"] as? String ?? ""
+        XCTAssertTrue(question.lowercased().contains("order number"), "the Refund Agent asks for the order: \(question)")
+        // Wait for the question's audio to finish, then answer with the digits.
+        _ = try await call.wait(seconds: 15) { received in
+            guard let last = received.last(where: \.isAudio) else { return false }
+            return ContinuousClock.now - last.at > .milliseconds(300)
+        }
+        try await call.stream(caller.pcmFrames(caller.silence(milliseconds: 300) + (try await caller.speech("one two three four five")) + caller.silence(milliseconds: 1_000)))
+        _ = try await call.wait { turnEnds($0) >= 2 }
+        let answers = call.events.filter { $0["type"] as? String == "user" && $0["final"] as? Bool == true }.compactMap { $0["text"] as? String }
+        XCTAssertEqual(answers.last, "one two three four five", "\(answers)")
+        let lookup = call.events.first { $0["type"] as? String == "tool_call" && $0["tool"] as? String == "lookup_order" }
+        XCTAssertEqual((lookup?["arguments"] as? [String: Any])?["order_id"] as? String, "ORD-12345", "\(call.events)")
+        let metrics = try await request("GET", "/metrics")
+        XCTAssertTrue(metrics.body.contains(#"agent_host_voice_utterances_total{search="orderid"} 1"#), metrics.body.split(separator: "\n").filter { $0.contains("utterances") }.joined(separator: "\n"))
+        call.socket.send(text: #"{"type":"end"}"#)
+        call.close()
+    }
+}

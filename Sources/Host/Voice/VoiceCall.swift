@@ -128,6 +128,8 @@ final class VoiceCall: @unchecked Sendable {
         pendingRecognitions -= 1
         switch result {
         case .success(let transcript) where !transcript.isEmpty:
+            // By search: "lm" (open recognition) or the closed prompt's grammar.
+            session?.conversation?.services.metrics.increment("agent_host_voice_utterances_total", labels: ["search": transcript.search])
             session?.send(transcript.text)
         case .success:
             break  // noise the VAD took for speech: no turn
