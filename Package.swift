@@ -134,7 +134,7 @@ let package = Package(
         .testTarget(name: "TenancyTests", dependencies: ["Host", "TestSupport"], swiftSettings: swift6),
         .testTarget(name: "ModelTests", dependencies: ["Host", "HostModels", "ModelStandIn", "HostNet", "TestSupport"], swiftSettings: swift6),
         .testTarget(name: "RealtimeTests", dependencies: ["HostModels", "ModelStandIn", "HostNet", "HostAudio", "TestSupport", "Host"], swiftSettings: swift6),
-        .testTarget(name: "ServerTests", dependencies: ["Host", "HostNet", "HostAudio", "HostSpeech", "TestSupport"], swiftSettings: swift6),
+        .testTarget(name: "ServerTests", dependencies: ["Host", "HostNet", "HostAudio", "HostSpeech", "HostModels", "ModelStandIn", "TestSupport"], swiftSettings: swift6),
         .testTarget(name: "ConversationTests", dependencies: ["Host", "TestSupport"], exclude: ["Fixtures"], swiftSettings: swift6),
         .testTarget(name: "SupportKitTests", dependencies: ["SupportKit", "TestSupport"], swiftSettings: swift6),
         .testTarget(name: "DepartmentTests", dependencies: ["SupportKit", "TestSupport", .product(name: "AgentHostPluginTesting", package: "SDK")], swiftSettings: swift6),

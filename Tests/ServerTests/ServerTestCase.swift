@@ -15,7 +15,8 @@ class ServerTestCase: XCTestCase {
     var base = ""
 
     /// Tenants: "demo" (no key), "secure" (key "s3cret"); global cap and per-caller limit from `settings`.
-    func startServer(maxSessions: Int = 100, perCaller: Int = 2, drainSeconds: Double = 30) throws {
+    /// `demoVoice`: the demo tenant's voice calls (mode, engines).
+    func startServer(maxSessions: Int = 100, perCaller: Int = 2, drainSeconds: Double = 30, demoVoice: TenantVoice = TenantVoice()) throws {
         deployment = try LocalDeployment(pluginDirectories: [BuildProducts.directory])
         var settings = HostServer.Settings()
         settings.http.port = 0
@@ -26,7 +27,7 @@ class ServerTestCase: XCTestCase {
             configuration: ReferenceDeployment.tenant(catalog: deployment.catalog, backendURL: deployment.backendURL, apiKey: "demo-key", id: "secure"),
             catalog: deployment.catalog, services: deployment.services)
         server = HostServer(settings: settings, loop: deployment.loop, services: deployment.services,
-                            tenants: [ServedTenant(runtime: deployment.tenant, maxSessionsPerCaller: perCaller),
+                            tenants: [ServedTenant(runtime: deployment.tenant, maxSessionsPerCaller: perCaller, voice: demoVoice),
                                       ServedTenant(runtime: secure, apiKeyHashes: ["s3cret"], maxSessionsPerCaller: perCaller)],
                             defaultTenant: "demo", persistence: persistence,
                             verifyKey: { tenant, key in tenant.apiKeyHashes.contains(key) })

@@ -65,7 +65,9 @@ public struct HostRunner {
                                 defaultTenant: configuration.defaultTenant, persistence: store,
                                 verifyKey: { tenant, key in APIKeys.verify(key, against: tenant.apiKeyHashes) },
                                 healthProbe: probe)
-        server.voice = Self.voiceServices(for: served.map(\.runtime))
+        var voice = Self.voiceServices(for: served.map(\.runtime))
+        if let http = services.http { voice = voice?.addingCloudSpeech(for: served, http: http) }
+        server.voice = voice
         let port: Int
         do { port = try server.start() } catch {
             throw Failure(description: "cannot listen on \(configuration.server.host):\(configuration.server.port): \(error)", exitCode: 1)

@@ -98,6 +98,30 @@ public final class Conversation: @unchecked Sendable {
         }
     }
 
+    /// An event that happened outside the orchestration (a Realtime voice brain ran the turn): it
+    /// is emitted like the session's own and kept where the session record looks — caller and
+    /// agent lines in the history, a handoff as the current agent, tool calls — so the record is
+    /// as complete as a cascaded call's and an offline pipeline taking over goes on from here.
+    public func record(external event: ConversationEvent) {
+        loop.execute { [self] in
+            guard ended == nil else { return }
+            switch event {
+            case .user(let text, true):
+                turnNumber += 1
+                history.append(Message(role: "user", agent: nil, text: text))
+            case .agent(let name, let text):
+                history.append(Message(role: "agent", agent: name, text: text))
+            case .handoff(_, let to, _):
+                if let agent = tenant.agents.values.first(where: { $0.name == to }) { switchAgent(to: agent) }
+            case .toolCall(_, let tool, _, _):
+                noteToolCall(tool)
+            default:
+                break
+            }
+            emit(event)
+        }
+    }
+
     /// What the current agent expects the caller's next words to be, from the optional `"expect"`
     /// member of its state (docs/abi.md: "order_id", "yes_no", "digits"); voice calls use it to
     /// pick a recognition grammar for closed prompts. Loop thread.

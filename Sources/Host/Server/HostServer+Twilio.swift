@@ -7,7 +7,7 @@ extension HostServer {
     /// `tenant`, `token`, `caller`; the caller defaults to the call's sid), because Twilio cannot
     /// set headers. The agent greets first, as on a phone line.
     func twilioSocket(_ request: HTTPRequest) -> WebSocketHandler {
-        let calls = SocketMap<VoiceCall>()
+        let calls = SocketMap<any VoiceChannelCall>()
         return WebSocketHandler(
             onOpen: { _ in },
             onText: { [self] socket, text in
@@ -38,7 +38,7 @@ extension HostServer {
             onClose: { socket, _, _ in calls.remove(socket)?.hangUp() })
     }
 
-    private func startTwilioCall(_ start: TwilioInbound.Start, request: HTTPRequest, socket: WebSocketConnection, calls: SocketMap<VoiceCall>) {
+    private func startTwilioCall(_ start: TwilioInbound.Start, request: HTTPRequest, socket: WebSocketConnection, calls: SocketMap<any VoiceChannelCall>) {
         let refuse: @Sendable (String) -> Void = { problem in
             Logger.shared.log(.warning, "twilio", "stream \(start.streamSid) refused: \(problem)")
             socket.close(code: WebSocketCloseCode.policyViolation, reason: String(problem.prefix(120)))
@@ -57,8 +57,8 @@ extension HostServer {
             return refuse("voice is not enabled on this host for tenant '\(tenant.id)'")
         }
         let caller = start.customParameters["caller"] ?? start.customParameters["from"] ?? (start.callSid.isEmpty ? start.streamSid : start.callSid)
-        let call = VoiceCall(transport: TwilioTransport(socket: socket, streamSid: start.streamSid), loop: loop, recognizer: recognizer,
-                             synthesizer: voice.synthesizer(engine: tenant.voice.engine), settings: tenant.voice)
+        let call = makeCall(transport: TwilioTransport(socket: socket, streamSid: start.streamSid), tenant: tenant, voice: voice,
+                            offlineRecognizer: recognizer, realtimeFormat: .pcmu)
         call.useMuLaw()
         calls.set(socket, call)
         openSession(tenant: tenant, caller: caller, forward: { call.conversationEvent($0) }) { result in
@@ -67,7 +67,7 @@ extension HostServer {
                 refuse(String(decoding: rejection.response.body, as: UTF8.self))
             case .success(let session):
                 call.session = session
-                session.conversation?.greet()
+                call.greet()
             }
         }
     }

@@ -7,11 +7,11 @@ extension HostServer {
     /// The voice channel: binary frames are caller audio; text frames are `start`, `text` and `end`
     /// messages; events go back as text frames and the agent's speech as binary PCM16 frames.
     func voiceSocket(tenant: ServedTenant, caller: String, voice: VoiceServices, recognizer: any SpeechRecognizer) -> WebSocketHandler {
-        let calls = SocketMap<VoiceCall>()
+        let calls = SocketMap<any VoiceChannelCall>()
         return WebSocketHandler(
             onOpen: { [self] socket in
-                let call = VoiceCall(transport: VoiceSocketTransport(socket: socket), loop: loop, recognizer: recognizer,
-                                     synthesizer: voice.synthesizer(engine: tenant.voice.engine), settings: tenant.voice)
+                let call = makeCall(transport: VoiceSocketTransport(socket: socket), tenant: tenant, voice: voice,
+                                    offlineRecognizer: recognizer, realtimeFormat: .pcm16)
                 calls.set(socket, call)
                 openSocketSession(socket, tenant: tenant, caller: caller, closeOnEnd: false, deliver: { call.conversationEvent($0) }) { session in
                     call.session = session
@@ -24,7 +24,7 @@ extension HostServer {
                     do throws(VoiceCallError) {
                         try call.configure(sampleRate: message["sample_rate"] as? Int ?? 16_000,
                                            encoding: message["encoding"] as? String ?? "pcm16")
-                        if message["greet"] as? Bool == true { call.session?.conversation?.greet() }
+                        if message["greet"] as? Bool == true { call.greet() }
                     } catch {
                         socket.send(text: ConversationEvent.error(code: "bad_start", message: error.description).json)
                     }

@@ -1,4 +1,6 @@
 import HostAudio
+import HostModels
+import HostNet
 
 /// A tenant as the server serves it: its plugins (the orchestration's runtime) and its policy.
 public struct ServedTenant: Sendable {
@@ -29,11 +31,36 @@ public struct TenantVoice: Sendable, Equatable {
     public var engine: String
     /// The engine's voice name (nil: its default; espeak-ng takes e.g. "en-us", "en-gb").
     public var name: String?
+    /// Realtime calls (`realtime` set) or the cascaded pipeline.
+    public var mode: VoiceMode
+    public var realtime: RealtimeVoice?
+    /// Cloud speech endpoints (`stt: openai`, `tts: openai`); nil = offline engines.
+    public var transcription: AudioEndpoint?
+    public var speech: AudioEndpoint?
 
-    public init(turnDetection: TurnDetectionSettings = TurnDetectionSettings(), engine: String = "flite", name: String? = nil) {
+    public init(turnDetection: TurnDetectionSettings = TurnDetectionSettings(), engine: String = "flite", name: String? = nil,
+                mode: VoiceMode = .cascaded, realtime: RealtimeVoice? = nil, transcription: AudioEndpoint? = nil, speech: AudioEndpoint? = nil) {
         self.turnDetection = turnDetection
         self.engine = engine
         self.name = name
+        self.mode = mode
+        self.realtime = realtime
+        self.transcription = transcription
+        self.speech = speech
+    }
+
+    /// What a Realtime call of this tenant connects with (nil in cascaded mode): the tenant's
+    /// turn detection becomes the service's server VAD; `format` is the call's wire audio.
+    func realtimeConfiguration(format: RealtimeAudioFormat) -> RealtimeConfiguration? {
+        guard mode == .realtime, let realtime else { return nil }
+        return RealtimeConfiguration(url: realtime.url, model: realtime.model, apiKey: realtime.apiKey.reveal(), voice: realtime.voice,
+                                     audioFormat: format,
+                                     turnDetection: RealtimeTurnDetection(threshold: turnDetection.threshold,
+                                                                          prefixPaddingMilliseconds: turnDetection.prefixPaddingMilliseconds,
+                                                                          silenceDurationMilliseconds: turnDetection.silenceMilliseconds),
+                                     tls: TLSClientConfiguration(caFile: realtime.caFile),
+                                     connectTimeoutMilliseconds: realtime.connectTimeoutMilliseconds,
+                                     stallTimeoutMilliseconds: realtime.stallTimeoutMilliseconds)
     }
 }
 
@@ -44,6 +71,7 @@ extension TenantVoice {
         self.init(turnDetection: TurnDetectionSettings(threshold: detection.threshold,
                                                        prefixPaddingMilliseconds: detection.prefixPaddingMilliseconds,
                                                        silenceMilliseconds: detection.silenceMilliseconds),
-                  engine: tenant.voice.engine, name: tenant.voice.name)
+                  engine: tenant.voice.engine, name: tenant.voice.name, mode: tenant.voice.mode, realtime: tenant.voice.realtime,
+                  transcription: tenant.voice.transcription, speech: tenant.voice.speech)
     }
 }

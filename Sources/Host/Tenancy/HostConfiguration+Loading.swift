@@ -11,7 +11,6 @@ extension HostConfiguration {
     static let tenantLimitKeys = ["max_concurrent_sessions", "max_sessions_per_caller", "max_handoffs_per_turn",
                                   "max_tool_calls_per_turn", "step_timeout_ms"]
     static let turnDetectionKeys = ["threshold", "prefix_padding_ms", "silence_ms"]
-    static let voiceKeys = ["engine", "name"]
 
     /// Reads and validates the YAML file at `path`. Relative paths written in the file
     /// (plugin directories, journal path) are taken from the file's directory.
@@ -246,16 +245,7 @@ extension HostConfiguration {
             if let ms = try section.int("silence_ms", in: 100...10_000) { turnDetection.silenceMilliseconds = ms }
         }
 
-        var voice = SpeechVoice()
-        if let section = try entry.mapping("voice", allowed: voiceKeys) {
-            if let engine = try section.string("engine") {
-                guard SpeechVoice.engines.contains(engine) else {
-                    throw entry.fail(at: section.value("engine") ?? node, "voice", "engine \"\(engine)\" is not one of \(SpeechVoice.engines.joined(separator: ", "))")
-                }
-                voice.engine = engine
-            }
-            voice.name = try section.string("name")
-        }
+        let voice = try parseVoice(entry.mapping("voice", allowed: voiceKeys), baseDirectory: baseDirectory)
 
         var tenant = Tenant(id: id, apiKeyHashes: hashes, plugins: plugins, entryAgent: entryAgent, settings: settings,
                             limits: limits, turnDetection: turnDetection, extensions: try extensionSet(entry),

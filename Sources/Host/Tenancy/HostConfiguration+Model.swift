@@ -26,13 +26,7 @@ extension HostConfiguration {
         if endpoint.apiKey != nil, baseURL.hasPrefix("http://"), !isLoopback(host) {
             throw section.fail("base_url", "the API key would travel unencrypted to \(host): use https:// (or no key for a server on this machine)")
         }
-        if let caFile = try section.string("ca_file") {
-            let path = resolve(caFile, baseDirectory)
-            guard FileManager.default.isReadableFile(atPath: path) else {
-                throw section.fail("ca_file", "cannot read \(path) (a PEM file of the CA certificates to trust)")
-            }
-            endpoint.caFile = path
-        }
+        endpoint.caFile = try caFile(section, baseDirectory: baseDirectory)
         endpoint.temperature = try section.double("temperature", in: 0...2)
         endpoint.maxTokens = try section.int("max_tokens", in: 1...1_000_000)
         if let retries = try section.int("max_retries", in: 0...10) { endpoint.maxRetries = retries }
@@ -47,7 +41,8 @@ extension HostConfiguration {
         return endpoint
     }
 
-    private static func apiKey(_ section: ConfigurationMapping, baseDirectory: String?) throws(ConfigurationError) -> Secret? {
+    /// `api_key_env` or `api_key_file` of a section (`model:`, `voice.realtime:`, `voice.openai:`).
+    static func apiKey(_ section: ConfigurationMapping, baseDirectory: String?) throws(ConfigurationError) -> Secret? {
         let variable = try section.string("api_key_env")
         let file = try section.string("api_key_file")
         if variable != nil, file != nil {
@@ -74,15 +69,25 @@ extension HostConfiguration {
         return Secret(value)
     }
 
+    /// A section's `ca_file`, resolved from the configuration's directory and checked readable.
+    static func caFile(_ section: ConfigurationMapping, baseDirectory: String?) throws(ConfigurationError) -> String? {
+        guard let caFile = try section.string("ca_file") else { return nil }
+        let path = resolve(caFile, baseDirectory)
+        guard FileManager.default.isReadableFile(atPath: path) else {
+            throw section.fail("ca_file", "cannot read \(path) (a PEM file of the CA certificates to trust)")
+        }
+        return path
+    }
+
     private static func resolve(_ path: String, _ baseDirectory: String?) -> String {
         guard let baseDirectory, !path.hasPrefix("/"), baseDirectory != "." else { return path }
         return (baseDirectory as NSString).appendingPathComponent(path)
     }
 
-    /// The host of an http(s) URL; nil for anything else.
-    static func urlHost(_ url: String) -> String? {
+    /// The host of an http(s) URL (or of `schemes`); nil for anything else.
+    static func urlHost(_ url: String, schemes: Set<String> = ["http", "https"]) -> String? {
         guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
-              scheme == "http" || scheme == "https", let host = components.host, !host.isEmpty else { return nil }
+              schemes.contains(scheme), let host = components.host, !host.isEmpty else { return nil }
         return host
     }
 

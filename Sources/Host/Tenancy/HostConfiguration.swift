@@ -189,12 +189,19 @@ public struct TurnDetection: Sendable, Equatable {
     }
 }
 
-/// The speech synthesiser a tenant's calls use: `flite` (default, natural) or `espeak-ng` (many
-/// languages and accents; `name` e.g. "en-gb").
+/// How a tenant's calls hear and speak: the offline synthesiser `flite` (default, natural) or
+/// `espeak-ng` (many languages and accents; `name` e.g. "en-gb"), or cloud speech, or Realtime
+/// speech-to-speech (docs/models.md).
 public struct SpeechVoice: Sendable, Equatable {
     public static let engines = ["flite", "espeak-ng"]
     public var engine = "flite"
     public var name: String?
+    /// `mode:` cascaded (recognise, orchestrate, synthesise) or realtime (`realtime` is set then).
+    public var mode = VoiceMode.cascaded
+    public var realtime: RealtimeVoice?
+    /// `stt: openai` / `tts: openai`: the cloud endpoints; nil = the offline engines.
+    public var transcription: AudioEndpoint?
+    public var speech: AudioEndpoint?
 
     public init(engine: String = "flite", name: String? = nil) {
         self.engine = engine

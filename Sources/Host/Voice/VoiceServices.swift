@@ -1,4 +1,6 @@
 import Foundation
+import HostModels
+import HostNet
 import HostSpeech
 
 /// The speech engines a host's voice calls use: one recogniser per tenant (its language model is
@@ -14,16 +16,45 @@ public final class VoiceServices: Sendable {
     /// Other engines by name ("espeak-ng"); a tenant's `voice.engine` picks one.
     public let synthesizers: [String: any SpeechSynthesizer]
 
+    /// Per-tenant cloud engines (`stt: openai`, `tts: openai`) used instead of the offline ones;
+    /// the offline ones stay for Realtime calls that fall back.
+    public let tenantRecognizers: [String: any SpeechRecognizer]
+    public let tenantSynthesizers: [String: any SpeechSynthesizer]
+
     public init(recognizers: [String: any SpeechRecognizer], synthesizer: any SpeechSynthesizer,
-                synthesizers: [String: any SpeechSynthesizer] = [:]) {
+                synthesizers: [String: any SpeechSynthesizer] = [:],
+                tenantRecognizers: [String: any SpeechRecognizer] = [:], tenantSynthesizers: [String: any SpeechSynthesizer] = [:]) {
         self.recognizers = recognizers
         self.synthesizer = synthesizer
         self.synthesizers = synthesizers
+        self.tenantRecognizers = tenantRecognizers
+        self.tenantSynthesizers = tenantSynthesizers
     }
 
     /// The synthesiser for an engine name; unknown names get the default.
     public func synthesizer(engine: String) -> any SpeechSynthesizer {
         synthesizers[engine] ?? synthesizer
+    }
+
+    /// A tenant's cascaded calls: its cloud engines where it chose them, else the offline ones.
+    public func recognizer(for tenant: ServedTenant) -> (any SpeechRecognizer)? {
+        tenantRecognizers[tenant.id] ?? recognizers[tenant.id]
+    }
+
+    public func synthesizer(for tenant: ServedTenant) -> any SpeechSynthesizer {
+        tenantSynthesizers[tenant.id] ?? synthesizer(engine: tenant.voice.engine)
+    }
+
+    /// These services plus CloudRecognizer / CloudSynthesizer for the tenants whose `voice:`
+    /// chose OpenAI-compatible speech; uploads and streams run on `http` (the host's curl multi).
+    public func addingCloudSpeech(for tenants: [ServedTenant], http: HTTPClient) -> VoiceServices {
+        var stt = tenantRecognizers, tts = tenantSynthesizers
+        for tenant in tenants {
+            if let endpoint = tenant.voice.transcription { stt[tenant.id] = CloudRecognizer(endpoint: endpoint, http: http) }
+            if let endpoint = tenant.voice.speech { tts[tenant.id] = CloudSynthesizer(endpoint: endpoint, http: http) }
+        }
+        return VoiceServices(recognizers: recognizers, synthesizer: synthesizer, synthesizers: synthesizers,
+                             tenantRecognizers: stt, tenantSynthesizers: tts)
     }
 
     /// The phrases a tenant's agents ship: routing examples and handoff descriptions.

@@ -1,0 +1,155 @@
+import Foundation
+import Host
+import HostModels
+import HostNet
+import HostSpeech
+import ModelStandIn
+import XCTest
+
+/// Issue #6 on real calls: a tenant in Realtime mode talks to the Realtime stand-in (a local
+/// double of the OpenAI service, not the real API) over `/ws/voice`, with flite speech streamed
+/// in real time, the real department plugins and commerce tools against support-backend.
+final class RealtimeVoiceTests: ServerTestCase {
+    var voiceURL: String { base.replacingOccurrences(of: "http://", with: "ws://") + "/ws/voice/" }
+
+    private func startRealtime(_ standIn: RealtimeStandIn) async throws {
+        var realtime = RealtimeVoice(apiKey: Secret("sk-standin"))
+        realtime.url = standIn.url
+        realtime.connectTimeoutMilliseconds = 1_000
+        realtime.stallTimeoutMilliseconds = 2_000
+        try startServer(demoVoice: TenantVoice(mode: .realtime, realtime: realtime))
+        server.voice = try await VoiceServices.offline(tenants: [deployment.tenant])
+    }
+
+    private func say(_ call: VoiceTestCaller, _ text: String) async throws {
+        let caller = VoiceTestCaller.self
+        try await call.stream(caller.pcmFrames(caller.silence(milliseconds: 200) + (try await caller.speech(text)) + caller.silence(milliseconds: 1_000)))
+    }
+
+    private func expect(_ call: VoiceTestCaller, seconds: Double, _ what: String, until condition: ([VoiceTestCaller.Received]) -> Bool,
+                        file: StaticString = #filePath, line: UInt = #line) async throws {
+        let held = try await call.wait(seconds: seconds, until: condition)
+        XCTAssertTrue(held, "\(what): \(call.eventTypes)", file: file, line: line)
+    }
+
+    private func count(_ type: String, in call: VoiceTestCaller) -> Int { call.eventTypes.filter { $0 == type }.count }
+
+    /// Two turns: a transfer to the Refund Agent, then a lookup_order call run by the real
+    /// commerce plugin; agent audio is paced back; the session record holds the transcript, the
+    /// agents and the tool as a cascaded call's would.
+    func testARealtimeCallRunsARealToolAndIsRecordedLikeACascadedOne() async throws {
+        let standIn = try RealtimeStandIn(script: RealtimeScript(turns: [
+            .init(heard: "I want a refund", steps: [.call(name: "transfer_to_refund_agent", arguments: #"{"reason":"refund"}"#)]),
+            .init(heard: "order ORD-12345", steps: [.call(name: "lookup_order", arguments: #"{"order_id":"ORD-12345"}"#),
+                                                   .say("Your order ORD-12345 was delivered ten days ago.", milliseconds: 600)]),
+        ], unscriptedReply: .say("Refunds here, what is the order number?", milliseconds: 400)))
+        try await startRealtime(standIn)
+        let call = try VoiceTestCaller(url: voiceURL + "caller-realtime")
+        try await say(call, "I want a refund please.")
+        try await expect(call, seconds: 10, "the first turn ends") { _ in self.count("turn_end", in: call) >= 1 }
+        try await say(call, "Order one two three four five.")
+        try await expect(call, seconds: 10, "the second turn ends") { _ in self.count("turn_end", in: call) >= 2 }
+        _ = try await call.wait(seconds: 5) { received in   // the last reply's audio has played out
+            guard let last = received.last(where: \.isAudio) else { return false }
+            return ContinuousClock.now - last.at > .milliseconds(300)
+        }
+        call.socket.send(text: #"{"type":"end"}"#)
+        _ = try await call.wait(seconds: 5) { $0.contains { if case .closed = $0.message { true } else { false } } }
+        call.close()
+
+        let events = call.events
+        XCTAssertTrue(events.contains { $0["type"] as? String == "handoff" && $0["to"] as? String == "Refund Agent" }, "\(call.eventTypes)")
+        let result = try XCTUnwrap(events.first { $0["type"] as? String == "tool_result" }, "\(call.eventTypes)")
+        XCTAssertEqual(result["ok"] as? Bool, true)
+        XCTAssertTrue((result["output"] as? String ?? "").contains("delivered"), "support-backend's answer: \(result)")
+        let sentBack = standIn.received("conversation.item.create").compactMap { ($0.object["item"] as? [String: Any])?["output"] as? String }
+        XCTAssertTrue(sentBack.contains { $0.contains("ORD-12345") }, "the tool's output went back to the model: \(sentBack)")
+        // 24 kHz from the model, 16 kHz to this caller, in 20 ms frames (640 bytes).
+        let frames = call.received.compactMap { if case .binary(let bytes) = $0.message { bytes.count } else { nil } }
+        XCTAssertGreaterThan(frames.count, 25, "about 1 s of agent speech arrives")
+        XCTAssertTrue(frames.allSatisfy { $0 <= 640 })
+        XCTAssertLessThanOrEqual(frames.filter { $0 != 640 }.count, 2, "only each reply's last frame is short")
+        XCTAssertEqual(standIn.received("input_audio_buffer.append").isEmpty, false)
+
+        let stored = persistence.sessions(tenant: "demo", caller: "caller-realtime").last
+        let record = try XCTUnwrap(stored, "the session was persisted")
+        XCTAssertEqual(record.transcript.map(\.role), ["user", "agent", "user", "agent"], "\(record.transcript.map(\.text))")
+        XCTAssertEqual(record.transcript.first?.text, "I want a refund")
+        XCTAssertEqual(record.transcript.last?.text, "Your order ORD-12345 was delivered ten days ago.")
+        XCTAssertEqual(record.transcript.last?.agent, "Refund Agent")
+        XCTAssertEqual(record.agents, ["Triage Agent", "Refund Agent"])
+        XCTAssertEqual(record.tools, ["lookup_order"])
+        XCTAssertEqual(record.outcome, "caller_hangup")
+    }
+
+    /// The service refuses the connection: the caller is told, and the same session is answered by
+    /// the offline pipeline (pocketsphinx hears flite's speech; Triage hands off to Billing).
+    func testARefusedRealtimeServiceFallsBackToTheOfflinePipeline() async throws {
+        let standIn = try RealtimeStandIn(script: RealtimeScript(turns: []), failure: .reject(status: 503))
+        try await startRealtime(standIn)
+        let call = try VoiceTestCaller(url: voiceURL + "caller-fallback")
+        try await expect(call, seconds: 5, "realtime_unavailable") { _ in call.events.contains { $0["code"] as? String == "realtime_unavailable" } }
+        try await assertOfflineAnswers(call, caller: "caller-fallback")
+        let metrics = try await request("GET", "/metrics").body
+        XCTAssertTrue(metrics.contains(#"agent_host_realtime_fallbacks_total{kind="rejected"} 1"#))
+    }
+
+    /// The connection drops in the middle of the model's first reply: the next utterance is
+    /// answered offline, and the record keeps both parts of the call.
+    func testADroppedRealtimeConnectionMidCallFallsBackToTheOfflinePipeline() async throws {
+        let standIn = try RealtimeStandIn(script: RealtimeScript(turns: [.init(heard: "hello", steps: [.say("Hello, how can I help?", milliseconds: 800)])]),
+                                          failure: .dropMidStream)
+        try await startRealtime(standIn)
+        let call = try VoiceTestCaller(url: voiceURL + "caller-dropped")
+        try await say(call, "Hello.")
+        try await expect(call, seconds: 5, "realtime_unavailable") { _ in call.events.contains { $0["code"] as? String == "realtime_unavailable" } }
+        try await assertOfflineAnswers(call, caller: "caller-dropped", earlierUser: "hello")
+    }
+
+    private func assertOfflineAnswers(_ call: VoiceTestCaller, caller: String, earlierUser: String? = nil) async throws {
+        try await say(call, "I want to ask about my bill.")
+        try await expect(call, seconds: 20, "a handoff to Billing") { _ in
+            call.events.contains { $0["type"] as? String == "handoff" && $0["to"] as? String == "Billing Agent" }
+        }
+        try await expect(call, seconds: 10, "the offline agent speaks") { $0.contains(where: \.isAudio) }
+        call.socket.send(text: #"{"type":"end"}"#)
+        _ = try await call.wait(seconds: 5) { $0.contains { if case .closed = $0.message { true } else { false } } }
+        call.close()
+        let stored = persistence.sessions(tenant: "demo", caller: caller).last
+        let record = try XCTUnwrap(stored, "the session was persisted")
+        let users = record.transcript.filter { $0.role == "user" }.map(\.text)
+        XCTAssertTrue(users.contains { $0.contains("bill") }, "\(users)")
+        if let earlierUser { XCTAssertEqual(users.first, earlierUser, "the Realtime part of the call is kept too") }
+        XCTAssertEqual(record.agents.suffix(1), ["Billing Agent"])
+    }
+}
+
+/// `tts: openai` on a cascaded call: the greeting is synthesised by CloudSynthesizer against the
+/// audio stand-in and reaches the caller as paced PCM frames.
+final class CloudSpeechCallTests: ServerTestCase {
+    func testACascadedCallSpeaksWithCloudSynthesis() async throws {
+        let standIn = ChatCompletionsStandIn(apiKey: "sk-audio")
+        _ = try standIn.start()
+        defer { standIn.stop() }
+        var endpoint = AudioEndpoint(baseURL: standIn.baseURL, model: "gpt-4o-mini-tts", apiKey: Secret("sk-audio"))
+        endpoint.voice = "coral"
+        let voice = TenantVoice(speech: endpoint)
+        try startServer(demoVoice: voice)
+        let http = try XCTUnwrap(deployment.services.http)
+        server.voice = try await VoiceServices.offline(tenants: [deployment.tenant])
+            .addingCloudSpeech(for: [ServedTenant(runtime: deployment.tenant, voice: voice)], http: http)
+
+        let call = try VoiceTestCaller(url: base.replacingOccurrences(of: "http://", with: "ws://") + "/ws/voice/caller-cloud-tts")
+        call.socket.send(text: #"{"type":"start","sample_rate":16000,"encoding":"pcm16","greet":true}"#)
+        let greeting = try await call.wait(seconds: 10) { $0.filter(\.isAudio).count > 10 }
+        XCTAssertTrue(greeting, "the greeting's audio arrives: \(call.eventTypes)")
+        call.socket.send(text: #"{"type":"end"}"#)
+        call.close()
+        let speech = standIn.audio.requests.filter { $0.path == "/v1/audio/speech" }
+        let first = try XCTUnwrap(speech.first.flatMap { try JSONSerialization.jsonObject(with: Data($0.body)) as? [String: Any] })
+        XCTAssertEqual(first["model"] as? String, "gpt-4o-mini-tts")
+        XCTAssertEqual(first["voice"] as? String, "coral")
+        let said = try XCTUnwrap(call.events.first { $0["type"] as? String == "agent" }?["text"] as? String)
+        XCTAssertTrue(said.hasPrefix(first["input"] as? String ?? "-"), "the first sentence of '\(said)' was synthesised")
+    }
+}
