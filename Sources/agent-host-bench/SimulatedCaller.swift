@@ -108,7 +108,7 @@ final class SimulatedCaller: @unchecked Sendable {
         guard case .awaiting = phase else { return }
         if text.contains(#""type":"speech_stopped""#) {
             if stopped == 0 { stopped = now }
-        } else if text.contains(#""type":"user""#) {
+        } else if text.contains(#""type":"user""#) && text.contains(#""final":true"#) {   // not a partial
             if heard == 0 { heard = now }
         } else if text.contains(#""type":"agent""#) {
             if answered == 0 { answered = now }

@@ -142,6 +142,7 @@ struct VoiceBenchmark {
                      r.stats.gapQuantile(0.99), Double(r.stats.maxGapNanoseconds) / 1e6, r.stats.underruns,
                      r.stats.unanswered, r.cpuPercent, r.residentMiB, perCall, r.hostStall, r.clientStall)
               + (r.stats.connectFailures + r.stats.dropped > 0 ? "  (\(r.stats.connectFailures) failed to connect, \(r.stats.dropped) dropped)" : ""))
+        fflush(nil)   // each row as soon as its step ends, also when stdout is a file
     }
 
     func printLatency(_ r: StepResult) {
@@ -153,7 +154,7 @@ struct VoiceBenchmark {
         let total = ms(\.speechEnd, \.firstAudio)
         print("")
         print("latency: end of the caller's speech (last audible frame sent, real-time paced) -> first agent audio frame received")
-        print("         \(r.callers) concurrent callers, full offline stack, \(total.count) turns; silence window \(Int(silence)) ms (server VAD default)")
+        print("         \(r.callers) concurrent callers, full offline stack, \(total.count) turns (\(r.stats.unanswered) unanswered); silence window \(Int(silence)) ms (server VAD default)")
         let rows: [(String, [Double])] = [
             ("end of speech -> first agent audio (total)", total),
             ("  minus the silence window: the host's share", total.map { $0 - silence }),
