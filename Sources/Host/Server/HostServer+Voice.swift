@@ -8,6 +8,9 @@ extension HostServer {
     /// messages; events go back as text frames and the agent's speech as binary PCM16 frames.
     func voiceSocket(tenant: ServedTenant, caller: String, voice: VoiceServices, recognizer: any SpeechRecognizer) -> WebSocketHandler {
         let calls = SocketMap<any VoiceChannelCall>()
+        // A `start` asking for a greeting can arrive before the session has opened (its earlier
+        // sessions are still being read): the greeting waits for it.
+        let greetings = SocketMap<Bool>()
         return WebSocketHandler(
             onOpen: { [self] socket in
                 let call = makeCall(transport: VoiceSocketTransport(socket: socket), tenant: tenant, voice: voice,
@@ -15,6 +18,7 @@ extension HostServer {
                 calls.set(socket, call)
                 openSocketSession(socket, tenant: tenant, caller: caller, closeOnEnd: false, deliver: { call.conversationEvent($0) }) { session in
                     call.session = session
+                    if greetings.remove(socket) == true { call.greet() }
                 }
             },
             onText: { socket, text in
@@ -24,7 +28,9 @@ extension HostServer {
                     do throws(VoiceCallError) {
                         try call.configure(sampleRate: message["sample_rate"] as? Int ?? 16_000,
                                            encoding: message["encoding"] as? String ?? "pcm16")
-                        if message["greet"] as? Bool == true { call.greet() }
+                        if message["greet"] as? Bool == true {
+                            if call.session == nil { greetings.set(socket, true) } else { call.greet() }
+                        }
                     } catch {
                         socket.send(text: ConversationEvent.error(code: "bad_start", message: error.description).json)
                     }
@@ -37,6 +43,9 @@ extension HostServer {
                 }
             },
             onBinary: { socket, bytes in calls.get(socket)?.audio(bytes) },
-            onClose: { socket, _, _ in calls.remove(socket)?.hangUp() })
+            onClose: { socket, _, _ in
+                _ = greetings.remove(socket)
+                calls.remove(socket)?.hangUp()
+            })
     }
 }
