@@ -24,7 +24,8 @@ final class CallCommandTests: ServerTestCase {
         let types = events.compactMap { $0["type"] as? String }
         XCTAssertEqual(types.first, "session", "events print one JSON object per line as received: \(result.stdout)")
         XCTAssertTrue(types.contains("speech_started") && types.contains("speech_stopped"), "\(types)")
-        let heard = events.first { $0["type"] as? String == "user" }?["text"] as? String ?? ""
+        // The final transcript (partial ones, `final: false`, may come first while the caller talks).
+        let heard = events.first { $0["type"] as? String == "user" && $0["final"] as? Bool == true }?["text"] as? String ?? ""
         XCTAssertTrue(heard.contains("refund"), "recognised: \(heard)")
         XCTAssertTrue(events.contains { $0["type"] as? String == "handoff" && $0["to"] as? String == "Refund Agent" }, "\(types)")
         XCTAssertTrue(events.contains { $0["type"] as? String == "end" && $0["reason"] as? String == "caller_hangup" }, "\(types)")
