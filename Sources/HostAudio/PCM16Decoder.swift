@@ -9,6 +9,22 @@ public struct PCM16Decoder: Sendable {
 
     public init() {}
 
+    /// The common case, whole samples in a byte array with nothing held: one copy on
+    /// little-endian machines (the voice loop decodes 50 frames a second per call).
+    public mutating func decode(_ bytes: [UInt8]) -> [Int16] {
+        #if _endian(little)
+        if pendingByte == nil, bytes.count % 2 == 0 {
+            return [Int16](unsafeUninitializedCapacity: bytes.count / 2) { buffer, count in
+                bytes.withUnsafeBytes { raw in
+                    UnsafeMutableRawBufferPointer(buffer).copyMemory(from: raw)
+                }
+                count = bytes.count / 2
+            }
+        }
+        #endif
+        return decode(bytes[...])
+    }
+
     /// Decodes every complete sample in `pendingByte + bytes`, keeping a new odd byte if any.
     public mutating func decode(_ bytes: some Collection<UInt8>) -> [Int16] {
         var out: [Int16] = []

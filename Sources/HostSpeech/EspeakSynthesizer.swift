@@ -41,6 +41,7 @@ public final class EspeakSynthesizer: SpeechSynthesizer {
         let voice = voice ?? defaultVoice
         let (rate, sampleRate, maxCharacters) = (wordsPerMinute, self.sampleRate, maxSentenceCharacters)
         EspeakEngine.queue.async {
+            SpeechThreads.lowerPriority()
             let runner = SentenceRunner(sampleRate: sampleRate, job: job, requestedAt: requestedAt, onEvent: onEvent)
             let native: Int
             do throws(SpeechError) {
@@ -56,7 +57,7 @@ public final class EspeakSynthesizer: SpeechSynthesizer {
                 onEvent(.failed(.engineFailure("cannot resample \(native) Hz to \(sampleRate) Hz: \(error)")))
                 return
             }
-            let sentences = SentenceSplitter.split(text, maxCharacters: maxCharacters)
+            let sentences = SentenceSplitter.split(text, maxCharacters: maxCharacters, firstMaxCharacters: 40)
             runner.run(sentences: sentences) { (sentence, _, emit) throws(SpeechError) in
                 guard let resampler else {
                     try EspeakEngine.render(sentence, emit)

@@ -30,12 +30,13 @@ public final class FliteSynthesizer: SpeechSynthesizer {
         let sampleRate = self.sampleRate
         let maxCharacters = maxSentenceCharacters
         FliteEngine.queue.async {
+            SpeechThreads.lowerPriority()
             let runner = SentenceRunner(sampleRate: sampleRate, job: job, requestedAt: requestedAt, onEvent: onEvent)
             if let voice, !FliteSynthesizer.voices.contains(voice.lowercased()) {
                 onEvent(.failed(.unsupportedVoice(voice)))
                 return
             }
-            let sentences = SentenceSplitter.split(text, maxCharacters: maxCharacters)
+            let sentences = SentenceSplitter.split(text, maxCharacters: maxCharacters, firstMaxCharacters: 40)
             runner.run(sentences: sentences) { (sentence, _, emit) throws(SpeechError) in
                 let samples = try FliteEngine.render(sentence)
                 guard samples.rate == sampleRate else {

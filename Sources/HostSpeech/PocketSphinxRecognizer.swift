@@ -155,8 +155,16 @@ final class PocketSphinxSession: RecognitionSession, @unchecked Sendable {
     /// Also keeps the recognizer's model files alive while this session may read them.
     private let recognizer: PocketSphinxRecognizer
     private let onPartial: (@Sendable (String) -> Void)?
-    private let queue = DispatchQueue(label: "hostspeech.pocketsphinx.session")
+    private let queue = DispatchQueue(label: "hostspeech.pocketsphinx.session", target: SpeechThreads.pool)
     private let closed = Atomic<Bool>(false)
+
+    /// Every engine call runs here, in call order, below the loop's priority (SpeechThreads).
+    private func onQueue(_ body: @escaping @Sendable () -> Void) {
+        queue.async {
+            SpeechThreads.lowerPriority()
+            body()
+        }
+    }
 
     // ---- queue-confined ----
     private var decoder: SphinxDecoder?
@@ -179,7 +187,7 @@ final class PocketSphinxSession: RecognitionSession, @unchecked Sendable {
     init(recognizer: PocketSphinxRecognizer, onPartial: (@Sendable (String) -> Void)?) {
         self.recognizer = recognizer
         self.onPartial = onPartial
-        queue.async { self.create() }
+        onQueue { self.create() }
     }
 
     private func create() {
@@ -193,12 +201,12 @@ final class PocketSphinxSession: RecognitionSession, @unchecked Sendable {
     }
 
     func ready(_ completion: @escaping @Sendable (Result<Double, SpeechError>) -> Void) {
-        queue.async { completion(self.closed.load(ordering: .relaxed) ? .failure(.sessionClosed) : self.setup) }
+        onQueue { completion(self.closed.load(ordering: .relaxed) ? .failure(.sessionClosed) : self.setup) }
     }
 
     func accept(samples: [Int16]) {
         guard !samples.isEmpty, !closed.load(ordering: .relaxed) else { return }
-        queue.async { self.process(samples) }
+        onQueue { self.process(samples) }
     }
 
     private func process(_ samples: [Int16]) {
@@ -237,7 +245,7 @@ final class PocketSphinxSession: RecognitionSession, @unchecked Sendable {
     }
 
     func finish(_ completion: @escaping @Sendable (Result<Transcript, SpeechError>) -> Void) {
-        queue.async {
+        onQueue {
             guard !self.closed.load(ordering: .relaxed) else { return completion(.failure(.sessionClosed)) }
             guard let decoder = self.decoder else {
                 if case .failure(let error) = self.setup { return completion(.failure(error)) }
@@ -274,7 +282,7 @@ final class PocketSphinxSession: RecognitionSession, @unchecked Sendable {
     }
 
     func cancelUtterance() {
-        queue.async {
+        onQueue {
             guard let decoder = self.decoder, self.inUtterance else { return }
             decoder.endUtterance()
             self.inUtterance = false
@@ -293,14 +301,14 @@ final class PocketSphinxSession: RecognitionSession, @unchecked Sendable {
             }
             throw .grammarRejected(name: grammar.name, reason: "not prepared: pass it in the recognizer's grammars")
         }
-        queue.async {
+        onQueue {
             self.wantedGrammar = grammar
             if !self.inUtterance { self.applyWantedSearch() }
         }
     }
 
     func useLanguageModel() {
-        queue.async {
+        onQueue {
             self.wantedGrammar = nil
             if !self.inUtterance { self.applyWantedSearch() }
         }
@@ -327,7 +335,7 @@ final class PocketSphinxSession: RecognitionSession, @unchecked Sendable {
 
     func close() {
         guard !closed.exchange(true, ordering: .relaxed) else { return }
-        queue.async {
+        onQueue {
             if self.inUtterance { self.decoder?.endUtterance() }
             self.inUtterance = false
             self.decoder = nil

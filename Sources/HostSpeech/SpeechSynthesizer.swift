@@ -133,8 +133,19 @@ public enum SentenceSplitter {
     ]
 
     /// Sentences of `text`, trimmed, none empty; a sentence longer than `maxCharacters` is cut
-    /// after a comma, semicolon or colon near its middle when it has one.
-    public static func split(_ text: String, maxCharacters: Int = 160) -> [String] {
+    /// after a comma, semicolon or colon near its middle when it has one. With
+    /// `firstMaxCharacters`, a longer first unit is cut at its first clause boundary, so the
+    /// caller's first audio waits for a short phrase ("Your balance is $120.50,") rather than a
+    /// whole sentence: a voice call's time to first audio is the render time of this unit.
+    public static func split(_ text: String, maxCharacters: Int = 160, firstMaxCharacters: Int? = nil) -> [String] {
+        var units = split(text, maxCharacters: maxCharacters)
+        if let limit = firstMaxCharacters, let first = units.first, first.count > limit {
+            units.replaceSubrange(0..<1, with: cutFirstClause(first))
+        }
+        return units
+    }
+
+    static func split(_ text: String, maxCharacters: Int) -> [String] {
         var sentences: [String] = []
         var current = ""
         let characters = Array(text)
@@ -178,6 +189,19 @@ public enum SentenceSplitter {
         if abbreviations.contains(bare) { return true }
         // A single initial ("J.") or a dotted acronym ("U.S.") rarely ends a reply sentence.
         return bare.count == 1 && bare.first!.isLetter && lastWord.first!.isUppercase
+    }
+
+    /// The sentence cut after its first comma, semicolon or colon that leaves at least 15
+    /// characters on each side; unchanged when it has none.
+    static func cutFirstClause(_ sentence: String) -> [String] {
+        let characters = Array(sentence)
+        for (offset, character) in characters.enumerated() where ",;:".contains(character) {
+            let next = offset + 1
+            guard next < characters.count, characters[next].isWhitespace, offset >= 15, characters.count - offset >= 15 else { continue }
+            return [String(characters[...offset]).trimmingCharacters(in: .whitespaces),
+                    String(characters[next...]).trimmingCharacters(in: .whitespaces)]
+        }
+        return [sentence]
     }
 
     static func cutLong(_ sentence: String, maxCharacters: Int) -> [String] {

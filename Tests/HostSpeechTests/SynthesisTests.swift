@@ -4,6 +4,15 @@ import TestSupport
 import XCTest
 
 final class SynthesisTests: XCTestCase {
+    /// A voice call's first audio waits for the first unit only: a long first sentence is cut at
+    /// its first clause boundary; later sentences and short first ones are left whole.
+    func testTheFirstUnitIsCutAtItsFirstClauseWhenLong() {
+        XCTAssertEqual(SentenceSplitter.split("Your balance is one hundred twenty dollars, due on the first of December, by card. Anything else?", firstMaxCharacters: 40),
+                       ["Your balance is one hundred twenty dollars,", "due on the first of December, by card.", "Anything else?"])
+        XCTAssertEqual(SentenceSplitter.split("Hello, thanks for calling. How can I help you today?", firstMaxCharacters: 40),
+                       ["Hello, thanks for calling.", "How can I help you today?"])
+    }
+
     func testSentenceSplitter() {
         XCTAssertEqual(SentenceSplitter.split("Hello there. How can I help? I'm listening!"),
                        ["Hello there.", "How can I help?", "I'm listening!"])

@@ -157,7 +157,7 @@ final class AgentPlayback: @unchecked Sendable {
         }
         // The sentence in progress has not finished rendering: its length so far is the estimate.
         let rendered = reply.sentences.count
-        let pieces = SentenceSplitter.split(reply.text)
+        let pieces = SentenceSplitter.split(reply.text, firstMaxCharacters: 40)
         if rendered < pieces.count {
             heard.append(partial(pieces[rendered], played: reply.played - sentenceStart, of: max(reply.audio.count - sentenceStart, 1)))
         }
