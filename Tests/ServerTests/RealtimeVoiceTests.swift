@@ -122,6 +122,30 @@ final class RealtimeVoiceTests: ServerTestCase {
         if let earlierUser { XCTAssertEqual(users.first, earlierUser, "the Realtime part of the call is kept too") }
         XCTAssertEqual(record.agents.suffix(1), ["Billing Agent"])
     }
+
+    /// A phone call (Twilio Media Streams) to a Realtime tenant: the model greets first, once its
+    /// session is configured; the greeting arrives as paced mu-law media and is recorded.
+    func testAPhoneCallToARealtimeTenantIsGreetedByTheModel() async throws {
+        let standIn = try RealtimeStandIn(script: RealtimeScript(turns: [],
+                                                                 unscriptedReply: .say("Hello, thanks for calling. How can I help?", milliseconds: 800)))
+        try await startRealtime(standIn)
+        let call = try VoiceTestCaller(url: base.replacingOccurrences(of: "http://", with: "ws://") + "/twilio/media")
+        call.socket.send(text: TwilioMediaTests.start(streamSid: "MZrt", parameters: ["tenant": "demo", "caller": "+15556667777"]))
+        let greeted = try await call.wait(seconds: 10) { received in
+            received.compactMap(\.json).filter { $0["event"] as? String == "media" }.count > 20
+        }
+        XCTAssertTrue(greeted, "the greeting plays before the caller says anything: \(call.events.prefix(3))")
+        XCTAssertFalse(standIn.received("response.create").isEmpty, "the host asked the model to speak first")
+        XCTAssertTrue(standIn.received("input_audio_buffer.append").isEmpty, "no caller audio was needed")
+        call.socket.send(text: #"{"event":"stop","streamSid":"MZrt"}"#)
+        var record: CompletedSession?
+        for _ in 0..<100 where record == nil {
+            record = persistence.sessions(tenant: "demo", caller: "+15556667777").last
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        call.close()
+        XCTAssertEqual(record?.transcript.first?.text, "Hello, thanks for calling. How can I help?", "\(record?.transcript.map(\.text) ?? [])")
+    }
 }
 
 /// `tts: openai` on a cascaded call: the greeting is synthesised by CloudSynthesizer against the

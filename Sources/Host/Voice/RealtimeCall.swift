@@ -61,6 +61,9 @@ final class RealtimeCall: VoiceChannelCall, @unchecked Sendable {
         self.fallback = fallback
     }
 
+    /// A greeting asked for before the session (and so the brain) existed.
+    private var greetOnAttach = false
+
     func configure(sampleRate: Int, encoding: String) throws(VoiceCallError) {
         guard !started else { throw .badStart("start must come before any audio") }
         try fallback.configure(sampleRate: sampleRate, encoding: encoding)   // checks it and sets the socket's rate
@@ -72,10 +75,10 @@ final class RealtimeCall: VoiceChannelCall, @unchecked Sendable {
         fallback.useMuLaw()
     }
 
-    /// The model answers once the caller speaks (it cannot be asked before its session is ready);
-    /// after a fallback the offline entry agent greets as usual.
+    /// The model greets once its session is ready; after a fallback the offline entry agent does.
     func greet() {
-        if fallenBack { fallback.greet() }
+        if fallenBack { return fallback.greet() }
+        if let brain { brain.greet() } else { greetOnAttach = true }
     }
 
     private func attach(_ session: ServerSession) {
@@ -86,6 +89,7 @@ final class RealtimeCall: VoiceChannelCall, @unchecked Sendable {
                               onAudio: { [weak self] samples in self?.playback?.enqueue(samples) },
                               onEvent: { [weak self] event in self?.brainEvent(event) },
                               onUnavailable: { [weak self] reason in self?.unavailable(reason) })
+        if greetOnAttach { brain?.greet() }
     }
 
     // MARK: caller audio

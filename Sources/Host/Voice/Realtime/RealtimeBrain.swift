@@ -27,6 +27,10 @@ public final class RealtimeBrain: @unchecked Sendable {
     /// The response in progress called a function (tool or transfer).
     private var responseMadeCalls = false
     private var closed = false
+    /// The service accepted the session's configuration (responses may be requested).
+    private var ready = false
+    /// The agent is to speak first once the session is ready.
+    private var greetWhenReady = false
 
     /// `configuration` comes from the tenant's voice settings (docs/realtime.md). Starts
     /// connecting at once. `onAudio` gets PCM16 at 24 kHz (pcm16) or 8 kHz (pcmu).
@@ -67,6 +71,11 @@ public final class RealtimeBrain: @unchecked Sendable {
             self?.emit(.error(code: "realtime_error", message: "\(code ?? "error"): \(message)"))
         }
         handlers.onFailure = { [weak self] failure in self?.unavailable(failure) }
+        handlers.onReady = { [weak self] in
+            guard let self else { return }
+            ready = true
+            if greetWhenReady { greetWhenReady = false; session.createResponse() }
+        }
         session = RealtimeSession(configuration: configuration, loop: loop, instructions: brief.instructions, tools: brief.tools, handlers: handlers)
         session.start()
     }
@@ -78,6 +87,13 @@ public final class RealtimeBrain: @unchecked Sendable {
 
     /// Caller audio: G.711 mu-law at 8 kHz, passed through (format pcmu).
     public func callerAudio(muLaw: [UInt8]) { if !closed { session.appendMuLaw(muLaw) } }
+
+    /// The agent speaks first (a phone line): a response is requested as soon as the service has
+    /// the session's instructions (it drops requests made before that).
+    public func greet() {
+        guard !closed else { return }
+        if ready { session.createResponse() } else { greetWhenReady = true }
+    }
 
     /// The caller spoke over the agent: `playedMilliseconds` of the current reply were heard.
     public func bargeIn(playedMilliseconds: Int) {
