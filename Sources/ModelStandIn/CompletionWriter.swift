@@ -1,4 +1,5 @@
 import Foundation
+import HostNet
 
 /// Renders the stand-in's replies as OpenAI's `chat.completion.chunk` / `chat.completion` JSON.
 struct CompletionWriter {
@@ -80,18 +81,4 @@ struct CompletionWriter {
     }
 }
 
-func quote(_ text: String) -> String {
-    var out = "\""
-    for scalar in text.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        case let s where s.value < 0x20: out += String(format: "\\u%04x", s.value)
-        default: out.unicodeScalars.append(scalar)
-        }
-    }
-    return out + "\""
-}
+func quote(_ text: String) -> String { JSONString.quote(text) }

@@ -1,4 +1,5 @@
 import Foundation
+import HostNet
 
 /// The client events of the GA Realtime API, written as JSON by hand: they go out for every
 /// 20 ms of caller audio, so no JSONSerialization and no intermediate dictionaries.
@@ -39,21 +40,5 @@ enum RealtimeClientEvents {
     }
 
     /// A JSON string literal: quotes, backslashes and control characters escaped.
-    static func quote(_ text: String) -> String {
-        var out = "\""
-        out.reserveCapacity(text.utf8.count + 2)
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
+    static func quote(_ text: String) -> String { JSONString.quote(text) }
 }
