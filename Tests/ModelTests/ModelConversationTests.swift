@@ -36,7 +36,10 @@ final class ModelConversationTests: XCTestCase {
         standIn?.stop()
     }
 
-    override func setUp() { Self.standIn.reset() }
+    override func setUp() {
+        Self.standIn.reset()
+        Self.deployment.tenant.brain?.circuit.succeeded()  // each test starts with the provider trusted
+    }
 
     var standIn: ChatCompletionsStandIn { Self.standIn }
     var deployment: LocalDeployment { Self.deployment }
@@ -158,6 +161,41 @@ final class ModelConversationTests: XCTestCase {
         XCTAssertTrue(turn.toolsCalled.contains("lookup_order"), turn.json, file: file, line: line)
         XCTAssertEqual(turn.endedOn, "Refund Agent", file: file, line: line)
         XCTAssertFalse(turn.replies.isEmpty, "the caller hears an answer", file: file, line: line)
+    }
+
+    /// A provider that keeps failing is rested: after three failed steps the next turn is answered
+    /// offline at once — no request, no timeouts for the caller — and says why.
+    func testAProviderThatKeepsFailingIsNotAskedUntilItsCooldownEnds() throws {
+        let circuit = try XCTUnwrap(deployment.tenant.brain?.circuit)
+        _ = fallbackTurn(.status(500, retryAfter: nil))  // two failed steps (Triage, then Refund)
+        _ = fallbackTurn(.status(500, retryAfter: nil))  // the third opens the circuit
+        let asked = standIn.requests.count
+        let metrics = deployment.services.metrics
+        let before = metrics.counter("agent_host_model_fallbacks_total", labels: ["tenant": "demo", "reason": "circuit_open"])
+        let turn = ModelCaller(deployment).say("I need a refund for order ORD-12345")
+        XCTAssertEqual(standIn.requests.count, asked, "the provider was not asked while its circuit is open")
+        XCTAssertEqual(turn.errors.map(\.code), ["model_fallback", "model_fallback"], turn.json)
+        XCTAssertTrue(turn.errors[0].message.contains("not asked again for"), turn.errors[0].message)
+        XCTAssertEqual(metrics.counter("agent_host_model_fallbacks_total", labels: ["tenant": "demo", "reason": "circuit_open"]) - before, 2)
+        XCTAssertEqual(turn.endedOn, "Refund Agent", "the offline brain answered: \(turn.json)")
+        XCTAssertNotNil(circuit.refusal(), "still resting")
+    }
+
+    /// The circuit's clock: open after the threshold, one trial step after the cooldown, closed by
+    /// a success, open again at once by a failed trial.
+    func testTheCircuitOpensRestsTriesOnceAndClosesOnSuccess() {
+        let circuit = ModelCircuit(failureThreshold: 2, cooldownSeconds: 10)
+        let second: UInt64 = 1_000_000_000
+        circuit.failed(now: 0)
+        XCTAssertNil(circuit.refusal(now: 1), "one failure is not an outage")
+        circuit.failed(now: 1)
+        XCTAssertEqual(circuit.refusal(now: 2 * second) ?? 0, 8, accuracy: 0.01, "open: 8 of the 10 s left")
+        XCTAssertNil(circuit.refusal(now: 11 * second), "after the cooldown one step may try")
+        XCTAssertNotNil(circuit.refusal(now: 11 * second + 1), "...but only one")
+        circuit.failed(now: 12 * second)
+        XCTAssertNotNil(circuit.refusal(now: 13 * second), "a failed trial opens it again")
+        circuit.succeeded()
+        XCTAssertNil(circuit.refusal(now: 13 * second), "a success closes it")
     }
 
     func testRateLimitingIsRetriedThenTheOfflineBrainAnswers() {

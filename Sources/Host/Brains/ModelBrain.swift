@@ -17,6 +17,8 @@ public final class ModelBrain: Sendable {
     static let escalationTool = "escalate_to_human"
 
     public let client: ChatCompletionsClient
+    /// Rests the provider after repeated failures (ModelCircuit).
+    public let circuit = ModelCircuit()
     let tenantID: String
     let briefs: [String: Brief]
 

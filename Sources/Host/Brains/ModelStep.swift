@@ -40,6 +40,10 @@ final class ModelStep: @unchecked Sendable {
         guard let brief else {
             return fallBack(ModelFailure(reason: .rejected, message: "\(run.agent.name) has no model brief", attempts: 0))
         }
+        if let wait = brain.circuit.refusal() {
+            let message = "\(provider) failed \(brain.circuit.failureThreshold) steps in a row; not asked again for \(Int(wait.rounded(.up))) s"
+            return fallBack(ModelFailure(reason: .circuitOpen, message: message, attempts: 0))
+        }
         messages.reserveCapacity(conversation.history.count + 4)
         messages.append(.system(brief.instructions))
         for message in conversation.history {
@@ -139,12 +143,15 @@ final class ModelStep: @unchecked Sendable {
 
     private func finish() {
         stopped = true
+        brain.circuit.succeeded()
         run.stepDone(status: AH_OK, message: nil)
     }
 
     private func fallBack(_ failure: ModelFailure) {
         guard !stopped, !run.closed else { return }
         stopped = true
+        // Only the provider's own failures count (not a missing brief, a cancel, the open circuit).
+        if rounds > 0, failure.reason != .circuitOpen, failure.reason != .cancelled { brain.circuit.failed() }
         call?.cancel()
         call = nil
         run.driver = nil

@@ -11,6 +11,8 @@ public struct ModelFailure: Error, Sendable, Equatable, CustomStringConvertible 
         /// Refused, reset or dropped connection; TLS failures.
         case connection
         case cancelled
+        /// Not asked: the provider failed repeatedly and is being rested (the host's circuit breaker).
+        case circuitOpen = "circuit_open"
     }
 
     public let reason: Reason
