@@ -123,6 +123,34 @@ final class RealtimeVoiceTests: ServerTestCase {
         XCTAssertEqual(record.agents.suffix(1), ["Billing Agent"])
     }
 
+    /// Asking for a person in Realtime mode works as in a cascaded call: the real
+    /// escalate_to_human tool queues the caller, `escalated` is sent, and the session ends with
+    /// `escalated` after the model has told them.
+    func testARealtimeEscalationQueuesTheCallerAndEndsTheSession() async throws {
+        let standIn = try RealtimeStandIn(script: RealtimeScript(turns: [
+            .init(heard: "I want to talk to a person", steps: [
+                .call(name: "escalate_to_human", arguments: #"{"department":"billing","reason":"caller asked for a person"}"#),
+                .say("You're in line for a person on our billing team.", milliseconds: 500)]),
+        ]))
+        try await startRealtime(standIn)
+        let call = try VoiceTestCaller(url: voiceURL + "caller-realtime-person")
+        try await say(call, "I want to talk to a person.")
+        try await expect(call, seconds: 15, "the session ends") { _ in self.count("end", in: call) >= 1 }
+        call.close()
+        let escalated = try XCTUnwrap(call.events.first { $0["type"] as? String == "escalated" }, "\(call.eventTypes)")
+        XCTAssertEqual(escalated["department"] as? String, "billing")
+        XCTAssertEqual(call.events.last { $0["type"] as? String == "end" }?["reason"] as? String, "escalated")
+        let types = call.eventTypes
+        XCTAssertLessThan(types.firstIndex(of: "turn_end") ?? .max, types.firstIndex(of: "end") ?? -1, "the reply's turn ends before the session does: \(types)")
+        var record: CompletedSession?
+        for _ in 0..<100 where record == nil {
+            record = persistence.sessions(tenant: "demo", caller: "caller-realtime-person").last
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        XCTAssertEqual(record?.outcome, "escalated")
+        XCTAssertEqual(record?.tools, ["escalate_to_human"])
+    }
+
     /// A phone call (Twilio Media Streams) to a Realtime tenant: the model greets first, once its
     /// session is configured; the greeting arrives as paced mu-law media and is recorded.
     func testAPhoneCallToARealtimeTenantIsGreetedByTheModel() async throws {

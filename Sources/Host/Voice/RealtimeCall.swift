@@ -61,6 +61,8 @@ final class RealtimeCall: VoiceChannelCall, @unchecked Sendable {
         self.fallback = fallback
     }
 
+    /// The caller was queued for a person: the session ends after the model's reply.
+    private var escalatedPending = false
     /// A greeting asked for before the session (and so the brain) existed.
     private var greetOnAttach = false
 
@@ -114,8 +116,27 @@ final class RealtimeCall: VoiceChannelCall, @unchecked Sendable {
     private func brainEvent(_ event: ConversationEvent) {
         guard let conversation = session?.conversation else { return }
         conversation.record(external: event)
-        if case .speechStarted = event, let playback, playback.isActive {
-            brain?.bargeIn(playedMilliseconds: playback.interrupt())
+        switch event {
+        case .speechStarted:
+            if let playback, playback.isActive { brain?.bargeIn(playedMilliseconds: playback.interrupt()) }
+        case .escalated:
+            escalatedPending = true
+        case .turnEnd where escalatedPending:
+            endWhenPlayed(reason: "escalated")
+        default:
+            break
+        }
+    }
+
+    /// Ends the session once the agent's last words have played (15 s at most).
+    private func endWhenPlayed(reason: String) {
+        let timer = LoopTimer(loop: loop)
+        var waited = 0
+        timer.start(after: 100, repeat: 100) { [weak self] in
+            waited += 100
+            guard let self, !(playback?.isActive ?? false) || waited >= 15_000 else { return }
+            timer.close()
+            session?.end(reason: reason)
         }
     }
 

@@ -27,6 +27,9 @@ public final class RealtimeBrain: @unchecked Sendable {
     /// The response in progress called a function (tool or transfer).
     private var responseMadeCalls = false
     private var closed = false
+    /// Tool calls and handoffs since the caller last spoke, against the tenant's per-turn limits.
+    private var toolCallsThisTurn = 0
+    private var handoffsThisTurn = 0
     /// The service accepted the session's configuration (responses may be requested).
     private var ready = false
     /// The agent is to speak first once the session is ready.
@@ -52,7 +55,11 @@ public final class RealtimeBrain: @unchecked Sendable {
         var handlers = RealtimeHandlers()
         handlers.onAudio = { samples, _ in onAudio(samples) }
         // Weak: the session (kept alive by its socket) may outlive the brain; the call owns the brain.
-        handlers.onUserTranscript = { [weak self] text in self?.emit(.user(text: text, final: true)) }
+        handlers.onUserTranscript = { [weak self] text in
+            guard let self else { return }
+            (toolCallsThisTurn, handoffsThisTurn) = (0, 0)
+            emit(.user(text: text, final: true))
+        }
         handlers.onAgentTranscript = { [weak self] text in
             guard let self else { return }
             emit(.agent(agent: currentAgent.name, text: text))
@@ -115,10 +122,21 @@ public final class RealtimeBrain: @unchecked Sendable {
         guard !closed else { return }
         responseMadeCalls = true
         let brief = briefs[currentAgent.id]!
+        let limits = tenant.configuration.limits
         if let targetID = brief.transfers[call.name], let target = tenant.agents[targetID] {
+            handoffsThisTurn += 1
+            guard handoffsThisTurn <= limits.maxHandoffsPerTurn else {
+                return session.sendFunctionOutput(callID: call.callID, output: #"{"error":"no more transfers this turn: answer the caller yourself"}"#)
+            }
             return handoff(to: target, call: call)
         }
         emit(.toolCall(agent: currentAgent.name, tool: call.name, callID: call.callID, argumentsJSON: call.argumentsJSON))
+        toolCallsThisTurn += 1
+        guard toolCallsThisTurn <= limits.maxToolCallsPerTurn else {
+            let output = #"{"error":"the tool-call limit for this turn is reached; answer the caller with what you have"}"#
+            emit(.toolResult(tool: call.name, callID: call.callID, ok: false, output: output))
+            return session.sendFunctionOutput(callID: call.callID, output: output)
+        }
         guard brief.runnable.contains(call.name), let tool = tenant.tools[call.name] else {
             let output = #"{"error":"\#(call.name) is not available to \#(currentAgent.name)"}"#
             emit(.toolResult(tool: call.name, callID: call.callID, ok: false, output: output))
@@ -134,6 +152,7 @@ public final class RealtimeBrain: @unchecked Sendable {
                 runningCalls -= 1
                 guard !closed else { return }
                 emit(.toolResult(tool: call.name, callID: call.callID, ok: status == AH_OK, output: output))
+                if status == AH_OK, call.name == "escalate_to_human" { escalated(output) }
                 session.sendFunctionOutput(callID: call.callID, output: output)
             }
         }
@@ -155,6 +174,15 @@ public final class RealtimeBrain: @unchecked Sendable {
         let brief = briefs[target.id]!
         session.update(instructions: brief.instructions, tools: brief.tools)
         session.sendFunctionOutput(callID: call.callID, output: #"{"assistant":\#(JSONText.quote(target.name))}"#)
+    }
+
+    /// The caller is queued for a person: `escalated` as in a cascaded call; the call ends after
+    /// the model has told them (RealtimeCall waits for the reply to play).
+    private func escalated(_ ticketJSON: String) {
+        let ticket = (try? JSONSerialization.jsonObject(with: Data(ticketJSON.utf8))) as? [String: Any] ?? [:]
+        emit(.escalated(agent: currentAgent.name, department: ticket["department"] as? String ?? "support",
+                        position: (ticket["position"] as? NSNumber)?.intValue ?? 0,
+                        waitMinutes: (ticket["wait_minutes"] as? NSNumber)?.intValue ?? 0))
     }
 
     private func unavailable(_ failure: RealtimeFailure) {
