@@ -70,7 +70,10 @@ public struct VoiceCallClient {
             print(text)
         } else if let event = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] {
             switch event["type"] as? String {
-            case "user": print("caller (heard): \(event["text"] as? String ?? "")")
+            case "user":
+                // Partial transcripts (final: false) come while the caller talks; --json shows them.
+                guard event["final"] as? Bool != false else { break }
+                print("caller (heard): \(event["text"] as? String ?? "")")
             case "interrupted": print("[caller interrupted the agent]")
             default: if let line = printer.readable(raw: event) { print(line) }
             }
