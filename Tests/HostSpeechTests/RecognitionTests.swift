@@ -165,12 +165,12 @@ final class RecognitionTests: XCTestCase {
     func testSessionsRunInParallelAndSurviveClose() async throws {
         let recognizer = try await SpeechFixtures.domainRecognizer.value
         let texts = ["how long does shipping take", "let me talk to a person", "what's my account balance"]
-        let audio = try await withThrowingTaskGroup(of: (Int, [Int16]).self) { group in
-            for (index, text) in texts.enumerated() { group.addTask { (index, try await SpeechFixtures.speech(text)) } }
-            var result = [[Int16]](repeating: [], count: texts.count)
-            for try await (index, samples) in group { result[index] = samples }
-            return result
-        }
+        // Synthesised one after another. flite's samples for a sentence depend slightly on what the
+        // process rendered before (measured: other checksums when the order or the earlier tests
+        // change), so the words recognised can differ by a word between runs; the test therefore
+        // compares parallel decoding with each audio decoded alone, and bounds the error rate.
+        var audio: [[Int16]] = []
+        for text in texts { audio.append(try await SpeechFixtures.speech(text)) }
         let memoryBefore = residentMegabytes()
         let started = Date()
         let sessions = texts.map { _ in recognizer.makeSession(onPartial: nil) }
@@ -189,7 +189,15 @@ final class RecognitionTests: XCTestCase {
         print("[speech] \(texts.count) sessions in parallel: creation \(creations.map { format($0 * 1000) }) ms, "
               + "~\(format((memoryAfter - memoryBefore) / Double(texts.count))) MB resident per decoder, "
               + "all decoded in \(format(Date().timeIntervalSince(started), 2)) s")
-        XCTAssertEqual(transcripts, texts)
+        var alone: [String] = []
+        for samples in audio {
+            let session = recognizer.makeSession(onPartial: nil)
+            alone.append(try await recognize(samples, with: session).text)
+            session.close()
+        }
+        XCTAssertEqual(transcripts, alone, "decoding in parallel gives what each decoder gives alone")
+        let errors = zip(texts, transcripts).map { WordErrorRate(reference: $0, hypothesis: $1) }.reduce(WordErrorRate(), +)
+        XCTAssertLessThanOrEqual(errors.rate, 0.15, "\(transcripts) for \(texts)")
         // Closing: later calls fail cleanly, nothing crashes.
         sessions[0].close()
         do {
