@@ -163,6 +163,20 @@ final class ModelConversationTests: XCTestCase {
         XCTAssertFalse(turn.replies.isEmpty, "the caller hears an answer", file: file, line: line)
     }
 
+    /// A model that fails after it already ran a tool is not replaced by the plugin on the same
+    /// input: that would run the tool again (think process_refund). The step ends as failed.
+    func testAModelThatFailsAfterRunningAToolDoesNotHaveTheStepRunAgain() {
+        standIn.enqueue(.toolCalls([StandInToolCall("transfer_to_refund_agent", #"{"reason":"refund"}"#)]),
+                        .toolCalls([StandInToolCall("lookup_order", #"{"order_id":"ORD-12345"}"#)]))
+        standIn.setRule { _ in .failure(.status(500, retryAfter: nil)) }
+        let turn = ModelCaller(deployment).say("I need a refund for order ORD-12345")
+        XCTAssertEqual(turn.toolsCalled, ["lookup_order"], "the tool ran once: \(turn.json)")
+        XCTAssertEqual(turn.errors.map(\.code), ["agent_failed"], turn.json)
+        XCTAssertTrue(turn.errors[0].message.contains("mid-answer"), turn.errors[0].message)
+        XCTAssertEqual(turn.endedOn, "Refund Agent")
+        XCTAssertFalse(turn.replies.isEmpty, "the caller hears an apology")
+    }
+
     /// A provider that keeps failing is rested: after three failed steps the next turn is answered
     /// offline at once — no request, no timeouts for the caller — and says why.
     func testAProviderThatKeepsFailingIsNotAskedUntilItsCooldownEnds() throws {

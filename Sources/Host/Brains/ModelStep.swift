@@ -19,6 +19,8 @@ final class ModelStep: @unchecked Sendable {
     private var call: ChatStreamCall?
     private var chunker = SentenceChunker()
     private var said = false
+    /// A tool call was started: running the step again offline could repeat it (a refund twice).
+    private var toolsStarted = false
     private var rounds = 0
     private var stopped = false
     /// The tool calls of the current round, their results by position, and the host call ids still out.
@@ -118,7 +120,7 @@ final class ModelStep: @unchecked Sendable {
                 return finish()
             } else {
                 let (status, callID) = run.callTool(toolCall.name, argumentsJSON: toolCall.arguments.isEmpty ? "{}" : toolCall.arguments)
-                if status == AH_OK { outstanding[callID] = index } else { results[index] = "error: " + Self.refusal(status) }
+                if status == AH_OK { outstanding[callID] = index; toolsStarted = true } else { results[index] = "error: " + Self.refusal(status) }
             }
         }
         continueWhenAnswered()
@@ -150,11 +152,18 @@ final class ModelStep: @unchecked Sendable {
     private func fallBack(_ failure: ModelFailure) {
         guard !stopped, !run.closed else { return }
         stopped = true
-        // Only the provider's own failures count (not a missing brief, a cancel, the open circuit).
-        if rounds > 0, failure.reason != .circuitOpen, failure.reason != .cancelled { brain.circuit.failed() }
+        // Only signs the provider is down count (timeouts, drops, 5xx, 429) — not one conversation's
+        // rejected or malformed request, a cancel, a missing brief or the open circuit itself.
+        if rounds > 0, [.timeout, .connection, .serverError, .rateLimited].contains(failure.reason) { brain.circuit.failed() }
         call?.cancel()
         call = nil
         run.driver = nil
+        guard !said, !toolsStarted else {
+            // The model already spoke or ran tools in this step: the plugin answering the same input
+            // again would repeat words and could repeat a tool (a second refund). The step ends as
+            // failed instead (`error` event; an apology only if the caller heard nothing).
+            return run.stepDone(status: AH_ERR_UNAVAILABLE, message: "the model failed mid-answer: \(failure.message)")
+        }
         run.turn.modelFailed(run, failure: failure, handedOffFrom: handedOffFrom)
     }
 

@@ -161,6 +161,7 @@ public final class ChatStreamCall: @unchecked Sendable {
                 if status == 0 { status = response.status }
                 if status == 200 {
                     if decoder.sawDone || decoder.completion.finishReason != nil {
+                        if !decoder.sawDone { decoder.finishToolCalls() }
                         finish(.completed(decoder.completion))
                         return
                     }

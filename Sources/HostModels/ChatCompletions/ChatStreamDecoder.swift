@@ -21,11 +21,17 @@ public struct ChatStreamDecoder: Sendable {
 
     public init() {}
 
+    /// Puts the accumulated tool calls into `completion`, in index order. Runs at `[DONE]`, and
+    /// for servers that end the stream after a `finish_reason` without `[DONE]`.
+    public mutating func finishToolCalls() {
+        completion.toolCalls = calls.keys.sorted().compactMap { calls[$0] }
+    }
+
     /// Decodes one event's data.
     public mutating func decode(_ data: String) throws(Malformed) -> Step {
         if data == "[DONE]" {
             sawDone = true
-            completion.toolCalls = calls.keys.sorted().compactMap { calls[$0] }
+            finishToolCalls()
             return .done
         }
         let chunk: JSONValue
