@@ -14,6 +14,17 @@ public enum MuLaw {
         decodeTable.withUnsafeBufferPointer { $0[Int(byte)] }
     }
 
+    /// The per-frame case (50 a second per phone call), concrete so it is not run through generic
+    /// witnesses across the module boundary (see PCM16).
+    public static func decode(_ bytes: [UInt8]) -> [Int16] {
+        decodeTable.withUnsafeBufferPointer { table in
+            [Int16](unsafeUninitializedCapacity: bytes.count) { out, count in
+                for (index, byte) in bytes.enumerated() { out[index] = table[Int(byte)] }
+                count = bytes.count
+            }
+        }
+    }
+
     /// µ-law bytes to PCM16 samples; one sample per byte, so chunks of any size decode independently.
     public static func decode(_ bytes: some Collection<UInt8>) -> [Int16] {
         decodeTable.withUnsafeBufferPointer { table in bytes.map { table[Int($0)] } }
@@ -31,6 +42,16 @@ public enum MuLaw {
         let code = UInt8(((8 - segment) << 4) | (0x0F - mantissa))
         return negative ? code : code | 0x80
     }
+
+    /// The per-frame case, concrete (see `decode(_: [UInt8])`).
+    public static func encode(_ samples: ArraySlice<Int16>) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: samples.count) { out, count in
+            for (index, sample) in samples.enumerated() { out[index] = encode(sample) }
+            count = samples.count
+        }
+    }
+
+    public static func encode(_ samples: [Int16]) -> [UInt8] { encode(samples[...]) }
 
     /// PCM16 samples to µ-law bytes.
     public static func encode(_ samples: some Collection<Int16>) -> [UInt8] {

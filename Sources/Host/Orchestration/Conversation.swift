@@ -181,6 +181,8 @@ public final class Conversation: @unchecked Sendable {
         ended = reason
         currentTurn?.cancel()
         currentTurn = nil
+        // What the caller said that no turn got to (a hang-up mid-turn) is still their words: kept.
+        for input in pendingInputs { history.append(Message(role: "user", agent: nil, text: input)) }
         pendingInputs.removeAll()
         services.sessionValues.drop(session: id)
         emit(.end(reason: reason))

@@ -69,6 +69,8 @@ final class ServerSession: @unchecked Sendable {
             // An `end` may follow in the same loop pass (escalation, agent ended): deliver after it.
             loop.execute { [weak self] in self?.deliver() }
         case "end":
+            // The channel (a voice call holds this session) is released: no cycle outlives the session.
+            forward = nil
             deliver()
             idleTimer?.close()
             idleTimer = nil

@@ -38,10 +38,6 @@ final class AgentPlayback: @unchecked Sendable {
     private var pacer: LoopTimer?
     /// Frames are held (not dropped) while this says so: the caller may be starting to speak.
     var isHeld: () -> Bool = { false }
-    /// A reply was played to its end.
-    var onReplyPlayed: (Reply) -> Void = { _ in }
-    /// The first frame of a reply left for the caller (latency probes).
-    var onFirstFrame: (Reply) -> Void = { _ in }
     /// Everything queued was played.
     var onIdle: () -> Void = {}
     /// Synthesis failed: the call reports it (the caller still sees the text event).
@@ -103,14 +99,12 @@ final class AgentPlayback: @unchecked Sendable {
         while let front = replies.first, front.finished {
             replies.removeFirst()
             transport.replyFinished(front.number)
-            onReplyPlayed(front)
         }
         guard let front = replies.first else {
             stopPacing()
             return onIdle()
         }
         guard !isHeld(), front.played < front.audio.count else { return }  // held, or synthesis is behind
-        if front.played == 0 { onFirstFrame(front) }
         let end = min(front.played + transport.sampleRate / 50, front.audio.count)
         transport.send(audio: front.audio[front.played..<end])
         front.played = end

@@ -134,7 +134,8 @@ final class RealtimeCall: VoiceChannelCall, @unchecked Sendable {
         var waited = 0
         timer.start(after: 100, repeat: 100) { [weak self] in
             waited += 100
-            guard let self, !(playback?.isActive ?? false) || waited >= 15_000 else { return }
+            guard let self else { return timer.close() }
+            guard !(playback?.isActive ?? false) || waited >= 15_000 else { return }
             timer.close()
             session?.end(reason: reason)
         }

@@ -50,9 +50,8 @@ final class VoiceCall: @unchecked Sendable {
         guard !started else { throw .badStart("start must come before any audio") }
         guard [8_000, 16_000, 24_000].contains(sampleRate) else { throw .badStart("sample_rate must be 8000, 16000 or 24000 (got \(sampleRate))") }
         guard encoding == "pcm16" || encoding == "mulaw" else { throw .badStart("encoding must be pcm16 or mulaw (got \(encoding))") }
-        guard let socketTransport = transport as? VoiceSocketTransport else { return }
-        socketTransport.sampleRate = sampleRate
         mulaw = encoding == "mulaw"
+        (transport as? VoiceSocketTransport)?.sampleRate = sampleRate
     }
 
     /// Mu-law from the first byte (Twilio).
@@ -112,7 +111,10 @@ final class VoiceCall: @unchecked Sendable {
         let usedGrammar = grammar != nil
         recognition.finish { [loop] result in
             loop.execute { [self] in
-                if usedGrammar, case .success(let transcript) = result, transcript.isEmpty, !closed {
+                // Retried with open recognition only between utterances: once the caller speaks again
+                // their new words are already in the decoder and must not be mixed with the old ones.
+                if usedGrammar, case .success(let transcript) = result, transcript.isEmpty, !closed,
+                   !detector.isSpeaking, !detector.hasCandidateSpeech {
                     recognition.useLanguageModel()
                     recognition.accept(samples: utterance)
                     recognition.finish { [loop] retry in loop.execute { self.heard(retry) } }
@@ -184,13 +186,30 @@ final class VoiceCall: @unchecked Sendable {
     /// once the last words were played, or after 15 s at most.
     private func sessionEnded() {
         closed = true
-        guard let playback, playback.isActive else { return transport.close() }
-        playback.onIdle = { [transport] in transport.close() }
+        if pendingRecognitions == 0 { releaseRecognizer() }  // else the last `heard` does
+        guard let playback, playback.isActive else { return hangUpLine() }
+        playback.isHeld = { false }  // the caller is no longer listened to
         let deadline = LoopTimer(loop: loop)
-        deadline.start(after: 15_000) { [transport] in
+        playback.onIdle = { [weak self] in
             deadline.close()
-            transport.close()
+            self?.hangUpLine()
         }
+        deadline.start(after: 15_000) { [weak self] in
+            deadline.close()
+            self?.hangUpLine()
+        }
+    }
+
+    /// Playback released and the channel closed (after the session's end).
+    private func hangUpLine() {
+        playback?.close()
+        playback = nil
+        transport.close()
+    }
+
+    private func releaseRecognizer() {
+        recognition?.close()
+        recognition = nil
     }
 
     /// The caller hung up (or the socket went away). A turn the caller had finished speaking is
@@ -210,10 +229,8 @@ final class VoiceCall: @unchecked Sendable {
 
     private func endSession() {
         session?.end(reason: "caller_hangup")
-        let recognition = self.recognition
-        self.recognition = nil
         // After the last finish: the session's queue runs close after it.
-        recognition?.close()
+        releaseRecognizer()
     }
 }
 

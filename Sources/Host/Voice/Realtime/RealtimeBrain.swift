@@ -152,7 +152,7 @@ public final class RealtimeBrain: @unchecked Sendable {
                 runningCalls -= 1
                 guard !closed else { return }
                 emit(.toolResult(tool: call.name, callID: call.callID, ok: status == AH_OK, output: output))
-                if status == AH_OK, call.name == "escalate_to_human" { escalated(output) }
+                if status == AH_OK, call.name == ModelBrain.escalationTool { escalated(output) }
                 session.sendFunctionOutput(callID: call.callID, output: output)
             }
         }
