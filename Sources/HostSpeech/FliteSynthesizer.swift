@@ -6,7 +6,7 @@ import Dispatch
 ///
 /// Threading: flite keeps global state (its voice and language registries, feature tables) and
 /// is not documented as thread-safe, so every flite call in the process runs on one serial
-/// queue shared by all `FliteSynthesizer` instances; requests run one after another. See
+/// thread (SpeechThreads) shared by all `FliteSynthesizer` instances; requests run one after another. See
 /// `SpeechSynthesizer` for the callback contract. Cancellation takes effect between sentences
 /// (flite renders a sentence in one call; a 3 s sentence takes ~35 ms).
 public final class FliteSynthesizer: SpeechSynthesizer {
@@ -29,8 +29,7 @@ public final class FliteSynthesizer: SpeechSynthesizer {
         let requestedAt = monotonicSeconds()
         let sampleRate = self.sampleRate
         let maxCharacters = maxSentenceCharacters
-        FliteEngine.queue.async {
-            SpeechThreads.lowerPriority()
+        FliteEngine.worker.async {
             let runner = SentenceRunner(sampleRate: sampleRate, job: job, requestedAt: requestedAt, onEvent: onEvent)
             if let voice, !FliteSynthesizer.voices.contains(voice.lowercased()) {
                 onEvent(.failed(.unsupportedVoice(voice)))
@@ -49,16 +48,16 @@ public final class FliteSynthesizer: SpeechSynthesizer {
     }
 }
 
-/// The process's one flite: its queue and the registered voice (touched only on `queue`).
+/// The process's one flite: its thread and the registered voice (touched only on `worker`).
 enum FliteEngine {
-    static let queue = DispatchQueue(label: "hostspeech.flite")
+    static let worker = SpeechThreads.flite
 
-    /// Registered once, on `queue`; flite_init and register_cmu_us_slt must not race.
+    /// Registered once, on `worker`; flite_init and register_cmu_us_slt must not race.
     nonisolated(unsafe) private static var voice: UnsafeMutablePointer<cst_voice>?
 
-    /// Renders one sentence. Call on `queue` only.
+    /// Renders one sentence. Call on `worker` only.
     static func render(_ text: String) throws(SpeechError) -> (pcm: [Int16], rate: Int) {
-        dispatchPrecondition(condition: .onQueue(queue))
+        precondition(worker.isCurrent, "flite runs on its own thread only")
         if voice == nil {
             flite_init()
             voice = register_cmu_us_slt(nil)
