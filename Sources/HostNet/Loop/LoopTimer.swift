@@ -34,6 +34,10 @@ public final class LoopTimer {
         closed = true
         callback = nil
         handle.withMemoryRebound(to: uv_handle_t.self, capacity: 1) {
+            // Already closing: the loop stopped and closed every handle it still had (EventLoop's
+            // final walk, with no callback), and has finished with it. A timer released after that
+            // (a call's objects freed after the host stopped) only frees its memory.
+            guard uv_is_closing($0) == 0 else { return handle.deallocate() }
             uv_close($0) { handle in handle?.deallocate() }
         }
     }
