@@ -6,7 +6,7 @@ import HostAudio
 /// `espeak_SetSynthCallback`): ~1000x real time, 22050 Hz, many languages, robotic.
 ///
 /// Threading: espeak-ng is one global instance per process (its voice, parameters and callback
-/// are process-wide), so every espeak call in the process runs on one thread (SpeechThreads) shared by all
+/// are process-wide), so every espeak call in the process runs on one serial queue shared by all
 /// `EspeakSynthesizer` instances; each instance only remembers the voice and rate it asks for,
 /// and the engine switches when a request needs another. See `SpeechSynthesizer` for the
 /// callback contract. Audio arrives in buffers of `bufferMilliseconds`; cancellation stops the
@@ -40,7 +40,8 @@ public final class EspeakSynthesizer: SpeechSynthesizer {
         let requestedAt = monotonicSeconds()
         let voice = voice ?? defaultVoice
         let (rate, sampleRate, maxCharacters) = (wordsPerMinute, self.sampleRate, maxSentenceCharacters)
-        EspeakEngine.worker.async {
+        EspeakEngine.queue.async {
+            SpeechThreads.lowerPriority()
             let runner = SentenceRunner(sampleRate: sampleRate, job: job, requestedAt: requestedAt, onEvent: onEvent)
             let native: Int
             do throws(SpeechError) {
@@ -70,9 +71,9 @@ public final class EspeakSynthesizer: SpeechSynthesizer {
     }
 }
 
-/// The process's one espeak-ng: its thread and its state (touched only on `worker`).
+/// The process's one espeak-ng: its queue and its state (touched only on `queue`).
 enum EspeakEngine {
-    static let worker = SpeechThreads.espeak
+    static let queue = DispatchQueue(label: "hostspeech.espeak")
     static let bufferMilliseconds: Int32 = 100
 
     nonisolated(unsafe) private static var nativeRate: Int?
@@ -83,7 +84,7 @@ enum EspeakEngine {
 
     /// Initialises espeak once and selects the voice and rate. Returns the native sample rate.
     static func prepare(voice: String, wordsPerMinute: Int) throws(SpeechError) -> Int {
-        precondition(worker.isCurrent, "espeak-ng runs on its own thread only")
+        dispatchPrecondition(condition: .onQueue(queue))
         if nativeRate == nil {
             let rate = espeak_Initialize(AUDIO_OUTPUT_SYNCHRONOUS, bufferMilliseconds, nil, 0)
             guard rate > 0 else { throw .engineUnavailable("espeak_Initialize failed (espeak-ng-data missing?)") }
@@ -106,7 +107,7 @@ enum EspeakEngine {
 
     /// Renders one sentence synchronously; `emit` gets each buffer and returns false to abort.
     static func render(_ text: String, _ emit: ([Int16]) -> Bool) throws(SpeechError) {
-        precondition(worker.isCurrent, "espeak-ng runs on its own thread only")
+        dispatchPrecondition(condition: .onQueue(queue))
         try withoutActuallyEscaping(emit) { (emit) throws(SpeechError) in
             let sink = EspeakSink(emit: emit)
             let context = Unmanaged.passUnretained(sink).toOpaque()
@@ -135,7 +136,7 @@ private final class EspeakSink {
     init(emit: @escaping ([Int16]) -> Bool) { self.emit = emit }
 }
 
-/// espeak's synth callback (runs inside `espeak_Synth`, on `EspeakEngine.worker`). Returns 1 to
+/// espeak's synth callback (runs inside `espeak_Synth`, on `EspeakEngine.queue`). Returns 1 to
 /// abort synthesis. Every call's event list (at least its terminator) carries our `user_data`.
 private let espeakSynthCallback: @convention(c) (UnsafeMutablePointer<Int16>?, Int32, UnsafeMutablePointer<espeak_EVENT>?) -> Int32 = { wav, count, events in
     guard let context = events?.pointee.user_data else {

@@ -6,7 +6,7 @@ import Dispatch
 ///
 /// Threading: flite keeps global state (its voice and language registries, feature tables) and
 /// is not documented as thread-safe, so every flite call in the process runs on one serial
-/// thread (SpeechThreads) shared by all `FliteSynthesizer` instances; requests run one after another. See
+/// queue shared by all `FliteSynthesizer` instances; requests run one after another. See
 /// `SpeechSynthesizer` for the callback contract. Cancellation takes effect between sentences
 /// (flite renders a sentence in one call; a 3 s sentence takes ~35 ms).
 public final class FliteSynthesizer: SpeechSynthesizer {
@@ -29,7 +29,8 @@ public final class FliteSynthesizer: SpeechSynthesizer {
         let requestedAt = monotonicSeconds()
         let sampleRate = self.sampleRate
         let maxCharacters = maxSentenceCharacters
-        FliteEngine.worker.async {
+        FliteEngine.queue.async {
+            SpeechThreads.lowerPriority()
             let runner = SentenceRunner(sampleRate: sampleRate, job: job, requestedAt: requestedAt, onEvent: onEvent)
             if let voice, !FliteSynthesizer.voices.contains(voice.lowercased()) {
                 onEvent(.failed(.unsupportedVoice(voice)))
@@ -48,16 +49,16 @@ public final class FliteSynthesizer: SpeechSynthesizer {
     }
 }
 
-/// The process's one flite: its thread and the registered voice (touched only on `worker`).
+/// The process's one flite: its queue and the registered voice (touched only on `queue`).
 enum FliteEngine {
-    static let worker = SpeechThreads.flite
+    static let queue = DispatchQueue(label: "hostspeech.flite")
 
-    /// Registered once, on `worker`; flite_init and register_cmu_us_slt must not race.
+    /// Registered once, on `queue`; flite_init and register_cmu_us_slt must not race.
     nonisolated(unsafe) private static var voice: UnsafeMutablePointer<cst_voice>?
 
-    /// Renders one sentence. Call on `worker` only.
+    /// Renders one sentence. Call on `queue` only.
     static func render(_ text: String) throws(SpeechError) -> (pcm: [Int16], rate: Int) {
-        precondition(worker.isCurrent, "flite runs on its own thread only")
+        dispatchPrecondition(condition: .onQueue(queue))
         if voice == nil {
             flite_init()
             voice = register_cmu_us_slt(nil)

@@ -140,7 +140,7 @@ public final class PocketSphinxRecognizer: SpeechRecognizer {
     }
 }
 
-/// One call's decoder. All mutable state is confined to its `worker` thread (hence `@unchecked Sendable`);
+/// One call's decoder. All mutable state is confined to `queue` (hence `@unchecked Sendable`);
 /// the only state touched elsewhere is the atomic `closed` flag.
 ///
 /// Channel adaptation: pocketsphinx normalises features with a live cepstral mean that starts
@@ -155,12 +155,15 @@ final class PocketSphinxSession: RecognitionSession, @unchecked Sendable {
     /// Also keeps the recognizer's model files alive while this session may read them.
     private let recognizer: PocketSphinxRecognizer
     private let onPartial: (@Sendable (String) -> Void)?
-    private let worker = SpeechThreads.decoderWorker()
+    private let queue = DispatchQueue(label: "hostspeech.pocketsphinx.session", target: SpeechThreads.pool)
     private let closed = Atomic<Bool>(false)
 
     /// Every engine call runs here, in call order, below the loop's priority (SpeechThreads).
     private func onQueue(_ body: @escaping @Sendable () -> Void) {
-        worker.async(body)
+        queue.async {
+            SpeechThreads.lowerPriority()
+            body()
+        }
     }
 
     // ---- queue-confined ----
