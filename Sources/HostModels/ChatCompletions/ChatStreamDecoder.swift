@@ -67,17 +67,4 @@ public struct ChatStreamDecoder: Sendable {
         }
         return .none
     }
-
-    /// A non-streamed `chat.completion` object (stream: false).
-    public static func decodeWhole(_ body: String) throws(Malformed) -> ChatCompletion {
-        let object: JSONValue
-        do { object = try JSONValue.parse(body) } catch { throw Malformed(description: "the completion is not JSON (\(error))") }
-        guard let message = object["choices"]?[0]?["message"] else { throw Malformed(description: "the completion has no choices[0].message") }
-        var completion = ChatCompletion(text: message["content"]?.string ?? "", finishReason: object["choices"]?[0]?["finish_reason"]?.string)
-        for call in message["tool_calls"]?.array ?? [] {
-            completion.toolCalls.append(ChatToolCall(id: call["id"]?.string ?? "", name: call["function"]?["name"]?.string ?? "",
-                                                     arguments: call["function"]?["arguments"]?.string ?? "{}"))
-        }
-        return completion
-    }
 }

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import HostAudio
 import HostNet
 import HostSpeech
 
@@ -91,7 +92,7 @@ final class CloudRecognitionSession: RecognitionSession, @unchecked Sendable {
         form.field("response_format", "json")
         if let language = endpoint.language { form.field("language", language) }
         if let prompt { form.field("prompt", prompt) }
-        form.file("file", filename: "utterance.wav", contentType: "audio/wav", data: Self.wav(audio, sampleRate: 16_000))
+        form.file("file", filename: "utterance.wav", contentType: "audio/wav", data: WAVFile.encode(WAVAudio(samples: audio, sampleRate: 16_000)))
         let parts = endpoint.request("audio/transcriptions", contentType: "multipart/form-data; boundary=\(boundary)", body: form.finished())
         var request = ClientRequest(method: "POST", url: parts.url, headers: HTTPHeaders(parts.headers), body: parts.body,
                                     timeoutMilliseconds: endpoint.timeoutMilliseconds)
@@ -128,19 +129,6 @@ final class CloudRecognitionSession: RecognitionSession, @unchecked Sendable {
             return " "
         }
         return String(kept).split(separator: " ").joined(separator: " ")
-    }
-
-    /// A RIFF/WAVE file of mono PCM16.
-    static func wav(_ samples: [Int16], sampleRate: Int) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(44 + samples.count * 2)
-        func u32(_ v: Int) { withUnsafeBytes(of: UInt32(v).littleEndian) { out.append(contentsOf: $0) } }
-        func u16(_ v: Int) { withUnsafeBytes(of: UInt16(v).littleEndian) { out.append(contentsOf: $0) } }
-        out.append(contentsOf: Array("RIFF".utf8)); u32(36 + samples.count * 2); out.append(contentsOf: Array("WAVE".utf8))
-        out.append(contentsOf: Array("fmt ".utf8)); u32(16); u16(1); u16(1); u32(sampleRate); u32(sampleRate * 2); u16(2); u16(16)
-        out.append(contentsOf: Array("data".utf8)); u32(samples.count * 2)
-        for sample in samples { withUnsafeBytes(of: sample.littleEndian) { out.append(contentsOf: $0) } }
-        return out
     }
 }
 
