@@ -48,7 +48,9 @@ public final class ChatStreamCall: @unchecked Sendable {
     private let handler: @Sendable (ChatStreamEvent) -> Void
     private var attempts = 0
     private var requestID: UInt64?
-    private var timer: LoopTimer?
+    private var deadline: LoopDeadline?
+    /// Waits out the backoff before a retry.
+    private var backoff: LoopTimer?
     private var finished = false
     // Per attempt:
     private var parser = SSEParser()
@@ -101,10 +103,11 @@ public final class ChatStreamCall: @unchecked Sendable {
     }
 
     /// A first-byte or idle deadline: when it passes, the request is stopped and counts as a timeout.
+    /// Chunks only `touch` it (no timer work per chunk).
     private func arm(_ milliseconds: Int, _ why: String) {
-        let timer = self.timer ?? LoopTimer(loop: client.loop)
-        self.timer = timer
-        timer.start(after: UInt64(milliseconds)) { [self] in
+        let deadline = self.deadline ?? LoopDeadline(loop: client.loop)
+        self.deadline = deadline
+        deadline.start(milliseconds: UInt64(milliseconds)) { [self] in
             guard !finished, stopReason == nil else { return }
             stopReason = ModelFailure(reason: .timeout, message: "\(provider): \(why)", attempts: attempts)
             if let requestID { client.http.cancel(requestID) }
@@ -112,8 +115,10 @@ public final class ChatStreamCall: @unchecked Sendable {
     }
 
     private func closeTimer() {
-        timer?.close()
-        timer = nil
+        deadline?.close()
+        deadline = nil
+        backoff?.close()
+        backoff = nil
     }
 
     private func receive(_ status: Int, _ headers: HTTPHeaders, _ bytes: UnsafeRawBufferPointer) -> Bool {
@@ -122,8 +127,10 @@ public final class ChatStreamCall: @unchecked Sendable {
             receivedAny = true
             self.status = status
             retryAfter = headers["Retry-After"]
+            arm(endpoint.timeouts.idleMilliseconds, "the stream stalled for \(endpoint.timeouts.idleMilliseconds) ms")
+        } else {
+            deadline?.touch()
         }
-        arm(endpoint.timeouts.idleMilliseconds, "the stream stalled for \(endpoint.timeouts.idleMilliseconds) ms")
         guard status == 200 else {
             if errorBody.count < 4096 { errorBody.append(contentsOf: bytes.prefix(4096 - errorBody.count)) }
             return true
@@ -147,7 +154,8 @@ public final class ChatStreamCall: @unchecked Sendable {
     private func complete(_ result: ClientResult) {
         requestID = nil
         guard !finished else { return }
-        timer?.stop()
+        deadline?.close()
+        deadline = nil
         let failure: ModelFailure
         if let stopReason {
             failure = stopReason
@@ -200,8 +208,8 @@ public final class ChatStreamCall: @unchecked Sendable {
             let asked = ModelFailure(reason: failure.reason, message: failure.message + " (Retry-After \(retryAfter ?? "?") is longer than the \(endpoint.maxBackoffMilliseconds) ms backoff cap)", attempts: attempts)
             return finish(.failed(asked))
         }
-        let timer = self.timer ?? LoopTimer(loop: client.loop)
-        self.timer = timer
+        let timer = backoff ?? LoopTimer(loop: client.loop)
+        backoff = timer
         timer.start(after: UInt64(delay)) { [self] in attempt() }
     }
 

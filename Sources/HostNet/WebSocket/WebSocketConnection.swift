@@ -33,12 +33,10 @@ public final class WebSocketConnection: @unchecked Sendable {
     private let tls: TLSEngine?
     /// Decrypted bytes of one read (reused: the decoder copies what it keeps).
     private var plaintext: [UInt8] = []
-    /// Idle timeout while open; then the deadline for the close handshake and TCP close.
+    /// The deadline for the close handshake and TCP close.
     private let timer: LoopTimer
-    /// When the peer last sent anything (loop time). The idle timer is armed once and, when it
-    /// fires early, re-armed for the rest: re-arming it on every read was a timer stop + start
-    /// and a closure allocation per frame, 50 a second per voice call.
-    private var lastHeardAt: UInt64 = 0
+    /// Idle timeout while open: pushed back by every read.
+    private let idle: LoopDeadline
     private var pingTimer: LoopTimer?
     private var state = State.open
     /// What `onClose` reports.
@@ -63,6 +61,7 @@ public final class WebSocketConnection: @unchecked Sendable {
         self.handler = handler
         decoder = WebSocketDecoder(role: role == .server ? .server : .client, maxMessageBytes: configuration.maxMessageBytes)
         timer = LoopTimer(loop: loop)
+        idle = LoopDeadline(loop: loop)
         peer = "\(Self.peerAddress(tcp)) \(request.path)"
         tcp.pointee.data = Unmanaged.passRetained(self).toOpaque()   // released in the close callback
     }
@@ -110,7 +109,12 @@ public final class WebSocketConnection: @unchecked Sendable {
         }, { stream, count, _ in
             Unmanaged<WebSocketConnection>.fromOpaque(stream!.pointee.data).takeUnretainedValue().didRead(count)
         })
-        armIdleTimer()
+        if configuration.idleTimeoutMilliseconds > 0 {
+            idle.start(milliseconds: configuration.idleTimeoutMilliseconds) { [unowned self] in
+                guard state == .open else { return }
+                startClosing(code: WebSocketCloseCode.goingAway, reason: "idle timeout")
+            }
+        }
         if configuration.pingIntervalMilliseconds > 0 {
             let ping = LoopTimer(loop: loop)
             pingTimer = ping
@@ -158,7 +162,7 @@ public final class WebSocketConnection: @unchecked Sendable {
     private func didRead(_ count: Int) {
         if count < 0 { return terminate() }   // EOF or error; in .open/.closeSent that is 1006 / our code
         guard count > 0, state == .open || state == .closeSent else { return }
-        lastHeardAt = loop.nowMilliseconds
+        idle.touch()
         guard let tls else {
             return process(decoder.feed(UnsafeMutableRawBufferPointer(start: readBuffer.memory, count: count)))
         }
@@ -282,6 +286,7 @@ public final class WebSocketConnection: @unchecked Sendable {
         }
         state = .closed
         timer.close()
+        idle.close()
         stopPinging()
         uv_read_stop(uvStream(tcp))
         onTerminate?(self)
@@ -297,18 +302,6 @@ public final class WebSocketConnection: @unchecked Sendable {
     private func stopPinging() {
         pingTimer?.close()
         pingTimer = nil
-    }
-
-    private func armIdleTimer(after milliseconds: UInt64? = nil) {
-        let idle = configuration.idleTimeoutMilliseconds
-        guard idle > 0 else { return }
-        if milliseconds == nil { lastHeardAt = loop.nowMilliseconds }
-        timer.start(after: milliseconds ?? idle) { [unowned self] in
-            guard state == .open else { return }
-            let quiet = loop.nowMilliseconds &- lastHeardAt
-            if quiet < idle { return armIdleTimer(after: idle - quiet) }
-            startClosing(code: WebSocketCloseCode.goingAway, reason: "idle timeout")
-        }
     }
 
     /// Encodes one frame straight into the buffer libuv writes from (freed by the write callback).
