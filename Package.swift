@@ -120,6 +120,8 @@ let package = Package(
 
         // ---- tests ----
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swift6),
+        // Test helpers that need the host (an in-process caller); kept apart so pure tests stay light.
+        .target(name: "HostTestSupport", dependencies: ["Host", "TestSupport"], path: "Tests/HostTestSupport", swiftSettings: swift6),
         .testTarget(
             name: "PluginABITests",
             dependencies: ["Host", "TestSupport", .product(name: "PluginABI", package: "SDK")],
@@ -132,10 +134,10 @@ let package = Package(
         .testTarget(name: "HostSpeechTests", dependencies: ["HostSpeech", "HostAudio", "TestSupport"], swiftSettings: swift6),
         .testTarget(name: "SessionTests", dependencies: ["Host", "HostNet", "TestSupport"], swiftSettings: swift6),
         .testTarget(name: "TenancyTests", dependencies: ["Host", "TestSupport"], swiftSettings: swift6),
-        .testTarget(name: "ModelTests", dependencies: ["Host", "HostModels", "ModelStandIn", "HostNet", "TestSupport"], swiftSettings: swift6),
+        .testTarget(name: "ModelTests", dependencies: ["Host", "HostModels", "ModelStandIn", "HostNet", "TestSupport", "HostTestSupport"], swiftSettings: swift6),
         .testTarget(name: "RealtimeTests", dependencies: ["HostModels", "ModelStandIn", "HostNet", "HostAudio", "TestSupport", "Host"], swiftSettings: swift6),
         .testTarget(name: "ServerTests", dependencies: ["Host", "HostNet", "HostAudio", "HostSpeech", "HostModels", "ModelStandIn", "TestSupport"], swiftSettings: swift6),
-        .testTarget(name: "ConversationTests", dependencies: ["Host", "TestSupport"], exclude: ["Fixtures"], swiftSettings: swift6),
+        .testTarget(name: "ConversationTests", dependencies: ["Host", "TestSupport", "HostTestSupport"], exclude: ["Fixtures"], swiftSettings: swift6),
         .testTarget(name: "SupportKitTests", dependencies: ["SupportKit", "TestSupport"], swiftSettings: swift6),
         .testTarget(name: "DepartmentTests", dependencies: ["SupportKit", "TestSupport", .product(name: "AgentHostPluginTesting", package: "SDK")], swiftSettings: swift6),
         .testTarget(name: "CommerceToolsTests", dependencies: ["Host", "HostNet", "ReferenceBackend", "TestSupport", .product(name: "AgentHostPluginTesting", package: "SDK")], swiftSettings: swift6),

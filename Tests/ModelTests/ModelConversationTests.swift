@@ -1,5 +1,6 @@
 import Foundation
 import Host
+import HostTestSupport
 import HostModels
 import ModelStandIn
 import TestSupport
@@ -63,7 +64,7 @@ final class ModelConversationTests: XCTestCase {
             .toolCalls([StandInToolCall("transfer_to_refund_agent", #"{"reason":"refund request"}"#)]),
             .toolCalls([StandInToolCall("lookup_order", #"{"order_id":"ORD-12345"}"#)]),
             .text("I found order ORD-12345. It qualifies for a refund, shall I go ahead?"))
-        let turn = ModelCaller(deployment).say("I need a refund for order ORD-12345")
+        let turn = Caller(deployment).say("I need a refund for order ORD-12345")
 
         XCTAssertEqual(turn.shape, ["user", "handoff:Triage Agent->Refund Agent", "tool_call:Refund Agent:lookup_order", "tool_result:lookup_order:true",
                                     "agent:Refund Agent", "agent:Refund Agent", "turn_end:Refund Agent"], turn.json)
@@ -72,8 +73,8 @@ final class ModelConversationTests: XCTestCase {
         XCTAssertEqual(turn.replies, ["I found order ORD-12345.", "It qualifies for a refund, shall I go ahead?"], "one agent event per sentence")
 
         // The offline brain, same input: the same route, tool and final agent.
-        let reference = ModelCaller(Self.offline).say("I need a refund for order ORD-12345")
-        XCTAssertEqual(turn.handoffs, reference.handoffs, reference.json)
+        let reference = Caller(Self.offline).say("I need a refund for order ORD-12345")
+        XCTAssertEqual(turn.handoffRoutes, reference.handoffRoutes, reference.json)
         XCTAssertEqual(turn.toolsCalled, reference.toolsCalled, reference.json)
         XCTAssertEqual(turn.endedOn, reference.endedOn)
         XCTAssertEqual(turn.toolArguments("lookup_order"), reference.toolArguments("lookup_order"))
@@ -84,7 +85,7 @@ final class ModelConversationTests: XCTestCase {
             .toolCalls([StandInToolCall("transfer_to_refund_agent", "{}")]),
             .toolCalls([StandInToolCall("lookup_order", #"{"order_id":"ORD-12345"}"#)]),
             .text("Found it."))
-        _ = ModelCaller(deployment).say("I need a refund for order ORD-12345")
+        _ = Caller(deployment).say("I need a refund for order ORD-12345")
         XCTAssertEqual(standIn.requests.count, 3)
         XCTAssertTrue(standIn.requests.allSatisfy { $0.headers["authorization"] == "Bearer \(Self.key)" })
 
@@ -117,14 +118,14 @@ final class ModelConversationTests: XCTestCase {
 
     func testEscalateToHumanQueuesTheCallerAndEndsTheSession() {
         standIn.enqueue(.toolCalls([StandInToolCall("escalate_to_human", #"{"department":"billing","reason":"caller asks for a person"}"#)]))
-        let turn = ModelCaller(deployment).say("let me talk to a real person please")
+        let turn = Caller(deployment).say("let me talk to a real person please")
         XCTAssertTrue(turn.shape.contains("escalated"), turn.json)
         XCTAssertEqual(turn.ended, "escalated", turn.json)
     }
 
     func testAToolTheAgentMayNotUseIsRefusedToTheModelNotRun() throws {
         standIn.enqueue(.toolCalls([StandInToolCall("process_refund", #"{"order_id":"ORD-12345","reason":"x"}"#)]), .text("I can't do that here."))
-        let turn = ModelCaller(deployment).say("refund ORD-12345 now")
+        let turn = Caller(deployment).say("refund ORD-12345 now")
         XCTAssertTrue(turn.toolsCalled.isEmpty, turn.json)
         let messages = requestJSON(1)["messages"] as? [[String: Any]] ?? []
         XCTAssertTrue((messages.last?["content"] as? String)?.hasPrefix("error: this agent may not use") ?? false, "\(messages.last ?? [:])")
@@ -133,11 +134,11 @@ final class ModelConversationTests: XCTestCase {
 
     // MARK: provider failures → offline answer
 
-    private func fallbackTurn(_ failure: StandInFailure) -> (ModelTurn, Double) {
+    private func fallbackTurn(_ failure: StandInFailure) -> (Turn, Double) {
         let metrics = deployment.services.metrics
         let before = metrics.counter("agent_host_model_fallbacks_total", labels: ["tenant": "demo", "reason": reason(failure).rawValue])
         standIn.setRule { _ in .failure(failure) }
-        let turn = ModelCaller(deployment).say("I need a refund for order ORD-12345")
+        let turn = Caller(deployment).say("I need a refund for order ORD-12345")
         let after = metrics.counter("agent_host_model_fallbacks_total", labels: ["tenant": "demo", "reason": reason(failure).rawValue])
         return (turn, after - before)
     }
@@ -152,12 +153,12 @@ final class ModelConversationTests: XCTestCase {
     }
 
     /// Both steps (Triage, then Refund after the offline handoff) try the model and fall back.
-    private func assertOfflineAnswer(_ turn: ModelTurn, fallbacks: Double, requestsPerStep: Int, file: StaticString = #filePath, line: UInt = #line) {
+    private func assertOfflineAnswer(_ turn: Turn, fallbacks: Double, requestsPerStep: Int, file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertEqual(turn.errors.map(\.code), ["model_fallback", "model_fallback"], turn.json, file: file, line: line)
         XCTAssertTrue(turn.errors.allSatisfy { $0.message.contains(standIn.baseURL.replacingOccurrences(of: "/v1", with: "")) }, turn.json, file: file, line: line)
         XCTAssertEqual(fallbacks, 2, "metric", file: file, line: line)
         XCTAssertEqual(standIn.requests.count, 2 * requestsPerStep, "requests at the stand-in", file: file, line: line)
-        XCTAssertEqual(turn.handoffs, ["Triage Agent -> Refund Agent"], turn.json, file: file, line: line)
+        XCTAssertEqual(turn.handoffRoutes, ["Triage Agent -> Refund Agent"], turn.json, file: file, line: line)
         XCTAssertTrue(turn.toolsCalled.contains("lookup_order"), turn.json, file: file, line: line)
         XCTAssertEqual(turn.endedOn, "Refund Agent", file: file, line: line)
         XCTAssertFalse(turn.replies.isEmpty, "the caller hears an answer", file: file, line: line)
@@ -169,7 +170,7 @@ final class ModelConversationTests: XCTestCase {
         standIn.enqueue(.toolCalls([StandInToolCall("transfer_to_refund_agent", #"{"reason":"refund"}"#)]),
                         .toolCalls([StandInToolCall("lookup_order", #"{"order_id":"ORD-12345"}"#)]))
         standIn.setRule { _ in .failure(.status(500, retryAfter: nil)) }
-        let turn = ModelCaller(deployment).say("I need a refund for order ORD-12345")
+        let turn = Caller(deployment).say("I need a refund for order ORD-12345")
         XCTAssertEqual(turn.toolsCalled, ["lookup_order"], "the tool ran once: \(turn.json)")
         XCTAssertEqual(turn.errors.map(\.code), ["agent_failed"], turn.json)
         XCTAssertTrue(turn.errors[0].message.contains("mid-answer"), turn.errors[0].message)
@@ -186,7 +187,7 @@ final class ModelConversationTests: XCTestCase {
         let asked = standIn.requests.count
         let metrics = deployment.services.metrics
         let before = metrics.counter("agent_host_model_fallbacks_total", labels: ["tenant": "demo", "reason": "circuit_open"])
-        let turn = ModelCaller(deployment).say("I need a refund for order ORD-12345")
+        let turn = Caller(deployment).say("I need a refund for order ORD-12345")
         XCTAssertEqual(standIn.requests.count, asked, "the provider was not asked while its circuit is open")
         XCTAssertEqual(turn.errors.map(\.code), ["model_fallback", "model_fallback"], turn.json)
         XCTAssertTrue(turn.errors[0].message.contains("not asked again for"), turn.errors[0].message)
@@ -248,7 +249,7 @@ final class ModelConversationTests: XCTestCase {
         defer { Logger.shared.configure(minimum: .info, sink: { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }) }
         standIn.enqueue(.failure(.status(401, retryAfter: nil)))
         standIn.setRule { _ in .text("Sure. How can I help?") }
-        let caller = ModelCaller(deployment)
+        let caller = Caller(deployment)
         _ = caller.say("I need a refund for order ORD-12345")
         _ = caller.say("thanks")
         let conversation = caller.conversation!
