@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import HostAudio
 import HostNet
 import HostSpeech
 import Synchronization
@@ -61,7 +62,8 @@ public final class CloudSynthesizer: SpeechSynthesizer, @unchecked Sendable {
         let request: Request
         var samples = 0
         var firstAudio: Double?
-        var carry: UInt8?
+        /// Holds a sample split across response chunks.
+        var decoder = PCM16Decoder()
         var started: UInt64 = 0
         var busySeconds = 0.0
 
@@ -109,11 +111,9 @@ public final class CloudSynthesizer: SpeechSynthesizer, @unchecked Sendable {
 
         private func audio(_ bytes: [UInt8], sentence index: Int) {
             guard !request.job.isCancelled else { return }
-            var data = bytes
-            if let carry { data.insert(carry, at: 0) }
-            carry = data.count % 2 == 1 ? data.removeLast() : nil
-            guard !data.isEmpty else { return }
-            let pcm = stride(from: 0, to: data.count, by: 2).map { Int16(bitPattern: UInt16(data[$0]) | UInt16(data[$0 + 1]) << 8) }
+            // A chunk may split a sample: the decoder holds the odd byte for the next one.
+            let pcm = decoder.decode(bytes)
+            guard !pcm.isEmpty else { return }
             if firstAudio == nil { firstAudio = Double(DispatchTime.now().uptimeNanoseconds - request.submitted) / 1e9 }
             samples += pcm.count
             request.onEvent(.audio(SpeechAudioChunk(samples: pcm, sampleRate: 24_000, sentenceIndex: index)))
@@ -121,7 +121,7 @@ public final class CloudSynthesizer: SpeechSynthesizer, @unchecked Sendable {
 
         private func sentenceDone(_ index: Int, _ result: ClientResult, _ detail: String) {
             busySeconds += Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
-            carry = nil
+            decoder.reset()
             if request.job.isCancelled { return end(.cancelled) }
             switch result {
             case .failure(let error):
