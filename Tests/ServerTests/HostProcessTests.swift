@@ -5,71 +5,10 @@ import TestSupport
 import XCTest
 
 /// `agent-host serve` as operators run it: real processes, a real redis-server, real sockets.
-final class HostProcessTests: XCTestCase {
-    var redis: RedisServerProcess!
-    var backend: ReferenceBackendProcess!
-    var directory: TemporaryDirectory!
-    var hosts: [Process] = []
-
-    override func setUpWithError() throws {
-        redis = try RedisServerProcess()
-        backend = try ReferenceBackendProcess()
-        directory = TemporaryDirectory(prefix: "host-process")
-    }
-
-    override func tearDown() {
-        for host in hosts where host.isRunning { kill(host.processIdentifier, SIGKILL) }
-        backend?.stop()
-        redis?.stop()
-    }
-
-    /// Writes a configuration for the reference tenant and starts `agent-host serve` on a free port.
-    func startHost(_ name: String, drainSeconds: Int = 30) throws -> String {
-        let port = try LoopbackPort.free()
-        let commerce = ["lookup-order", "check-billing", "process-refund", "create-payment-plan", "search-faq", "escalate-to-human"]
-        var yaml = """
-        server:
-          host: 127.0.0.1
-          port: \(port)
-          drain_deadline_seconds: \(drainSeconds)
-        redis:
-          url: "\(redis.url)"
-          journal_path: "\(directory.file("\(name)-journal.log"))"
-        plugins:
-          directories: ["\(BuildProducts.directory)"]
-        default_tenant: demo
-        tenants:
-          - id: demo
-            entry_agent: com.agenthost.support.triage
-            plugins: [com.agenthost.support.triage, com.agenthost.support.billing, com.agenthost.support.refund, com.agenthost.support.faq,
-                      \(commerce.map { "com.agenthost.commerce.\($0)" }.joined(separator: ", "))]
-            settings:
-
-        """
-        for tool in commerce {
-            yaml += "      com.agenthost.commerce.\(tool): {backend_url: \"\(backend.url)\", api_key: \"\(backend.apiKey)\"}\n"
-        }
-        let path = directory.file("\(name).yaml")
-        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: BuildProducts.path("agent-host"))
-        process.arguments = ["serve", "--config", path]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        hosts.append(process)
-        let base = "http://127.0.0.1:\(port)"
-        for _ in 0..<200 {
-            if (try? get(base + "/ready"))?.status == 200 { return base }
-            usleep(50_000)
-        }
-        XCTFail("\(name) did not become ready")
-        return base
-    }
-
+final class HostProcessTests: HostProcessTestCase {
     func testACallerWhoCallsBackOnAnotherHostIsRecognised() throws {
-        let first = try startHost("first")
-        let second = try startHost("second")
+        let first = try startHost("first").url
+        let second = try startHost("second").url
         let caller = "+15554443333"
         let escalated = try post(first + "/v1/chat", #"{"caller":"\#(caller)","text":"let me talk to a person"}"#)
         XCTAssertTrue(escalated.body.contains(#""type":"end""#), escalated.body)
@@ -81,8 +20,7 @@ final class HostProcessTests: XCTestCase {
             if !returning { usleep(50_000) }
         }
         XCTAssertTrue(returning, "the second host found the first host's record in Redis")
-        let port = redis.url.split(separator: ":").last.map(String.init) ?? ""
-        let keys = try ProcessRunner.run("redis-cli", ["-p", port, "KEYS", "support:session:*"]).stdout
+        let keys = try redis.cli("KEYS", "support:session:*")
         XCTAssertEqual(keys.split(separator: "\n").map(String.init), ["support:session:demo:\(caller)"], "records are keyed by tenant and caller")
         let health = try get(second + "/health")
         XCTAssertTrue(health.body.contains(#""session_store":"redis""#), health.body)
@@ -90,7 +28,7 @@ final class HostProcessTests: XCTestCase {
     }
 
     func testSIGTERMDrainsAndPersistsALiveSession() throws {
-        let host = try startHost("draining", drainSeconds: 1)
+        let host = try startHost("draining", drainSeconds: 1).url
         let caller = "+15552221111"
         let live = try post(host + "/v1/chat", #"{"caller":"\#(caller)","text":"what's my balance"}"#)
         XCTAssertEqual(live.status, 200)
@@ -107,7 +45,7 @@ final class HostProcessTests: XCTestCase {
     /// A voice call to a served host: spoken words recognised, routed, answered in audio, and the
     /// session record in Redis carries the transcript of the call.
     func testAVoiceCallToAServedHostIsRecordedInRedis() async throws {
-        let host = try startHost("voice")
+        let host = try startHost("voice").url
         let caller = "+15554445555"
         let speech = try await VoiceTestCaller.speech("What is my balance?")
         let call = try VoiceTestCaller(url: host.replacingOccurrences(of: "http://", with: "ws://") + "/ws/voice/%2B15554445555")
@@ -136,24 +74,7 @@ final class HostProcessTests: XCTestCase {
         XCTAssertTrue(result.stderr.contains("bad.yaml:2:"), result.stderr)
     }
 
-    // MARK: helpers
-
-    struct Reply {
-        let status: Int
-        let body: String
-    }
-
-    func get(_ url: String) throws -> Reply { try curl(["-s", "-w", "\n%{http_code}", url]) }
-    func post(_ url: String, _ body: String) throws -> Reply { try curl(["-s", "-w", "\n%{http_code}", "-d", body, url]) }
-
-    func curl(_ arguments: [String]) throws -> Reply {
-        let result = try ProcessRunner.run("curl", ["--max-time", "10"] + arguments)
-        let lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false)
-        return Reply(status: Int(lines.last ?? "") ?? 0, body: lines.dropLast().joined(separator: "\n"))
-    }
-
     func redisGet(_ key: String) throws -> String {
-        let port = redis.url.split(separator: ":").last.map(String.init) ?? "6379"
-        return try ProcessRunner.run("redis-cli", ["-p", port, "GET", key]).stdout
+        try redis.cli("GET", key)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import HostNet
+import Synchronization
 
 /// Runs the host an operator configured (`agent-host serve`) or the embedded demo (`agent-host
 /// demo`): plugins, tenants, session store, server, and signal-driven drain. `run` blocks until
@@ -59,6 +60,7 @@ public struct HostRunner {
         var settings = HostServer.Settings()
         settings.http = configuration.server.http
         settings.maxSessions = configuration.server.maxSessions
+        settings.maxTurnTextBytes = configuration.server.maxTurnTextBytes
         settings.sessionIdleMilliseconds = configuration.server.sessionIdleTimeoutMilliseconds
         settings.drainDeadlineSeconds = Double(configuration.server.drainDeadlineSeconds)
         let server = HostServer(settings: settings, loop: loop, services: services, tenants: served,
@@ -78,7 +80,26 @@ public struct HostRunner {
         server.drain { drained.signal() }
         drained.wait()
         server.stop()
+        let report = Self.close(store)
         services.shutdown()
+        // Loss must never hide behind exit code 0: a supervisor sees it, and the line says how many.
+        guard let report, report.placed else {
+            throw Failure(description: report.map { "drained, but \($0)" }
+                            ?? "drained, but the session store did not confirm its records within 30 s", exitCode: 1)
+        }
+        Logger.shared.log(.info, "server", "stopped: \(report)")
+    }
+
+    /// Flushes the session store; nil when it did not answer in time.
+    static func close(_ store: SessionPersistence) -> SessionJournal.CloseReport? {
+        let box = LockedValue<SessionJournal.CloseReport?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        store.close { report in
+            box.set(report)
+            done.signal()
+        }
+        guard done.wait(timeout: .now() + 30) == .success else { return nil }
+        return box.get()
     }
 
     /// Builds each tenant's recogniser (its language model from its plugins' phrases) and the
@@ -118,4 +139,12 @@ public struct HostRunner {
 private final class VoiceBox: @unchecked Sendable {
     // @unchecked: written once before the semaphore is signalled, read after.
     var value: VoiceServices?
+}
+
+/// A value handed from one thread to another.
+final class LockedValue<Value: Sendable>: Sendable {
+    private let value: Mutex<Value>
+    init(_ initial: Value) { value = Mutex(initial) }
+    func set(_ new: Value) { value.withLock { $0 = new } }
+    func get() -> Value { value.withLock { $0 } }
 }

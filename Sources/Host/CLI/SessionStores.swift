@@ -16,7 +16,6 @@ public enum SessionStores {
                                                options: options, metrics: services.metrics, logger: services.logger)
             records.start()
             let store = RedisSessionPersistence(records)
-            services.onShutdown { done in records.close { done() } }
             return (store, {
                 let health = records.health
                 return (health.reason, ["session_store": "\"redis\"", "redis": JSONText.quote("\(health.redis)"),
@@ -39,11 +38,15 @@ final class RedisSessionPersistence: SessionPersistence {
         records.previousSessions(tenant: tenant, caller: caller, completion: completion)
     }
 
-    func save(_ session: CompletedSession) {
+    func close(report: @escaping @Sendable (SessionJournal.CloseReport) -> Void) {
+        records.close(report: report)
+    }
+
+    func save(_ session: CompletedSession, durable: @escaping @Sendable () -> Void) {
         records.save(SessionRecord.Interaction(
             sessionID: session.sessionID, startedAt: session.startedAt, endedAt: session.endedAt,
             agents: session.agents, tools: session.tools, outcome: session.outcome,
             transcript: session.transcript.map { SessionRecord.Line(role: $0.role, agent: $0.agent, text: $0.text) }),
-            tenant: session.tenant, caller: session.caller)
+            tenant: session.tenant, caller: session.caller, durable: { _ in durable() })
     }
 }

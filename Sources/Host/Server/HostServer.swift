@@ -13,6 +13,8 @@ public final class HostServer: @unchecked Sendable {
         /// An HTTP chat session with no turn for this long ends with `timeout`.
         public var sessionIdleMilliseconds: UInt64 = 300_000
         public var drainDeadlineSeconds: Double = 30
+        /// A turn's text larger than this is refused (413; 1009 on a socket).
+        public var maxTurnTextBytes = 4096
 
         public init() {}
     }
@@ -103,25 +105,33 @@ public final class HostServer: @unchecked Sendable {
             let bearer = request.headers["Authorization"].flatMap { header -> String? in
                 header.lowercased().hasPrefix("bearer ") ? String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces) : nil
             }
-            guard let key = bearer ?? request.query("token"), verifyKey(tenant, key) else {
-                return .failure(Rejection(ServerResponses.error(401, "missing or invalid API key for tenant '\(id)'")))
+            // `?token=` is for WebSocket handshakes only (browsers cannot set headers there); on
+            // plain HTTP a key in the URL would end up in proxies' and servers' logs.
+            let queryToken = request.headers["Upgrade"]?.lowercased() == "websocket" ? request.query("token") : nil
+            guard let key = bearer ?? queryToken, verifyKey(tenant, key) else {
+                let hint = queryToken == nil && request.query("token") != nil
+                    ? ": ?token= is for WebSocket handshakes only; send Authorization: Bearer KEY" : ""
+                return .failure(Rejection(ServerResponses.error(401, "missing or invalid API key for tenant '\(id)'" + hint)))
             }
         }
         return .success(tenant)
     }
 
     /// Admits and starts a session; `ready` runs once its conversation exists.
-    func openSession(tenant: ServedTenant, caller: String, forward: (@Sendable (ConversationEvent) -> Void)? = nil,
+    /// `idleMilliseconds`: a session with no turn for this long ends with `timeout` (nil: the
+    /// HTTP setting; 0: never, for voice calls, whose line has its own liveness).
+    func openSession(tenant: ServedTenant, caller: String, idleMilliseconds: UInt64? = nil,
+                     forward: (@Sendable (ConversationEvent) -> Void)? = nil,
                      ready: @escaping @Sendable (Result<ServerSession, Rejection>) -> Void) {
         if let refusal = registry.admit(tenant: tenant, caller: caller) {
             services.metrics.increment("agent_host_errors_total", labels: ["kind": "session_refused"])
             return ready(.failure(Rejection(ServerResponses.error(refusal.status, refusal.message))))
         }
         let session = ServerSession(tenantID: tenant.id, caller: caller, loop: loop,
-                                    idleMilliseconds: forward == nil ? settings.sessionIdleMilliseconds : 0)
+                                    idleMilliseconds: idleMilliseconds ?? settings.sessionIdleMilliseconds)
         session.forward = forward
         registry.add(session)
-        session.onEnd = { [self] session, reason in sessionEnded(session, reason: reason) }
+        session.onEnd = { [self] session, reason, release in sessionEnded(session, reason: reason, release: release) }
         services.metrics.set("agent_host_active_sessions", Double(registry.count))
         services.metrics.increment("agent_host_sessions_started_total", labels: ["tenant": tenant.id])
         persistence.previousSessions(tenant: tenant.id, caller: caller) { [self] previous in
@@ -132,23 +142,29 @@ public final class HostServer: @unchecked Sendable {
         }
     }
 
-    private func sessionEnded(_ session: ServerSession, reason: String) {
-        if let conversation = session.conversation {
-            let record = CompletedSession(conversation, outcome: reason)
-            persistence.save(record)
-            services.metrics.observe("agent_host_session_duration_seconds", record.endedAt.timeIntervalSince(record.startedAt),
-                                     labels: ["tenant": session.tenantID])
+    /// Persists an ended session; the session leaves the registry (and its `end` goes out) once
+    /// the record is durable, so a drain finishes only when every record is.
+    private func sessionEnded(_ session: ServerSession, reason: String, release: @escaping @Sendable () -> Void) {
+        let finished: @Sendable () -> Void = { [self] in
+            loop.execute { [self] in
+                release()
+                registry.remove(session)
+                services.metrics.set("agent_host_active_sessions", Double(registry.count))
+                checkDrained()
+            }
         }
-        registry.remove(session)
-        services.metrics.set("agent_host_active_sessions", Double(registry.count))
-        checkDrained()
+        guard let conversation = session.conversation else { return finished() }
+        let record = CompletedSession(conversation, outcome: reason)
+        services.metrics.observe("agent_host_session_duration_seconds", record.endedAt.timeIntervalSince(record.startedAt),
+                                 labels: ["tenant": session.tenantID])
+        persistence.save(record, durable: finished)
     }
 
     private func checkDrained() {
         guard registry.draining, registry.count == 0, let finished = drainFinished else { return }
         drainFinished = nil
         drainTimer?.close()
-        services.logger.log(.info, "server", "drained: every session ended and was handed to the session store")
+        services.logger.log(.info, "server", "drained: every session ended and its record is durable")
         finished()
     }
 

@@ -17,7 +17,11 @@ final class ServerSession: @unchecked Sendable {
     private var idleTimer: LoopTimer?
     private let idleMilliseconds: UInt64
     private let loop: EventLoop
-    var onEnd: ((ServerSession, String) -> Void)?
+    /// The conversation ended: the server persists it and calls `release` once the record is
+    /// durable; only then does the `end` event leave the host.
+    var onEnd: ((_ session: ServerSession, _ reason: String, _ release: @escaping @Sendable () -> Void) -> Void)?
+    /// `end` is held until the session record is durable.
+    private var endPending = false
 
     init(id: String = UUID().uuidString.lowercased(), tenantID: String, caller: String, loop: EventLoop, idleMilliseconds: UInt64) {
         self.id = id
@@ -49,6 +53,14 @@ final class ServerSession: @unchecked Sendable {
         touch()
     }
 
+    /// The caller ends the session (HTTP `"end": true`): `completion` gets the `end` event once
+    /// the record is durable.
+    func hangUp(completion: @escaping ([ConversationEvent]) -> Void) {
+        guard let conversation, !ended else { return completion([]) }
+        waiting = completion
+        conversation.end(reason: "caller_hangup")
+    }
+
     func send(_ text: String) {
         conversation?.send(text)
         touch()
@@ -59,38 +71,51 @@ final class ServerSession: @unchecked Sendable {
     }
 
     private func received(_ event: ConversationEvent) {
+        if case .end(let reason) = event {
+            // Write-ahead: the record is durable before the caller hears `end`, so a crash after
+            // it loses nothing (SessionJournal).
+            endPending = true
+            idleTimer?.close()
+            idleTimer = nil
+            guard let onEnd else { return release(event) }
+            onEnd(self, reason) { [self] in loop.execute { self.release(event) } }
+            return
+        }
         if let forward {
             forward(event)
         } else {
             buffer.append(event)
         }
-        switch event.type {
-        case "turn_end":
-            // An `end` may follow in the same loop pass (escalation, agent ended): deliver after it.
+        if event.type == "turn_end" {
+            // An `end` may follow in the same loop pass (escalation, agent ended): deliver with it.
             loop.execute { [weak self] in self?.deliver() }
-        case "end":
-            // The channel (a voice call holds this session) is released: no cycle outlives the session.
-            forward = nil
-            deliver()
-            idleTimer?.close()
-            idleTimer = nil
-            if case .end(let reason) = event { onEnd?(self, reason) }
-        default:
-            break
         }
     }
 
+    /// Sends the held `end`; the channel (a voice call holds this session) is released, so no
+    /// cycle outlives the session.
+    private func release(_ end: ConversationEvent) {
+        if let forward {
+            forward(end)
+        } else {
+            buffer.append(end)
+        }
+        forward = nil
+        endPending = false
+        deliver()
+    }
+
     private func deliver() {
-        guard let waiting else { return }
+        guard !endPending, let waiting else { return }
         self.waiting = nil
         let events = buffer
         buffer.removeAll()
         waiting(events)
     }
 
-    /// HTTP sessions end after `idleMilliseconds` without a turn (WebSocket ones when the socket closes).
+    /// A session ends after `idleMilliseconds` without a turn (0: never; voice calls).
     private func touch() {
-        guard forward == nil, idleMilliseconds > 0 else { return }
+        guard idleMilliseconds > 0, !endPending, conversation?.ended == nil else { return }
         if idleTimer == nil { idleTimer = LoopTimer(loop: loop) }
         idleTimer?.start(after: idleMilliseconds) { [weak self] in self?.end(reason: "timeout") }
     }

@@ -39,7 +39,12 @@ public struct CompletedSession: Sendable {
 public protocol SessionPersistence: Sendable {
     /// The caller's earlier sessions as JSON summaries for the agents (`previous_sessions`), oldest first.
     func previousSessions(tenant: String, caller: String, completion: @escaping @Sendable ([String]) -> Void)
-    func save(_ session: CompletedSession)
+    /// Accepts a finished session. `durable` runs (on any thread) once the record survives a
+    /// crash of this process — or, rarely, once it is known lost (then logged and counted): the
+    /// server sends the session's `end` event only after it.
+    func save(_ session: CompletedSession, durable: @escaping @Sendable () -> Void)
+    /// At shutdown, after the last save: flushes and reports what did not reach the shared store.
+    func close(report: @escaping @Sendable (SessionJournal.CloseReport) -> Void)
 }
 
 /// Keeps records in memory: for `chat --local`, tests, and a host run without Redis.
@@ -53,12 +58,18 @@ public final class InMemorySessionPersistence: SessionPersistence {
         completion(sessions.map(Self.summary))
     }
 
-    public func save(_ session: CompletedSession) {
+    public func save(_ session: CompletedSession, durable: @escaping @Sendable () -> Void = {}) {
         records.withLock { all in
             var list = all["\(session.tenant)\u{1F}\(session.caller)", default: []]
             list.append(session)
             all["\(session.tenant)\u{1F}\(session.caller)"] = Array(list.suffix(10))
         }
+        durable()
+    }
+
+    /// Memory is all there is: nothing was meant to outlive the process (the host warns at start).
+    public func close(report: @escaping @Sendable (SessionJournal.CloseReport) -> Void) {
+        report(SessionJournal.CloseReport(waiting: 0, lost: 0, path: "(memory)"))
     }
 
     public var count: Int { records.withLock { $0.values.reduce(0) { $0 + $1.count } } }

@@ -61,8 +61,9 @@ public final class SessionRecordService: Sendable {
 
     /// [thread-safe] Saves a finished session durably (see `SessionJournal.save`).
     public func save(_ interaction: SessionRecord.Interaction, tenant: String, caller: String,
+                     durable: (@Sendable (SessionJournal.SaveOutcome) -> Void)? = nil,
                      completion: (@Sendable (SessionJournal.SaveOutcome) -> Void)? = nil) {
-        journal.save(interaction, tenant: tenant, caller: caller, completion: completion)
+        journal.save(interaction, tenant: tenant, caller: caller, durable: durable, completion: completion)
     }
 
     /// [thread-safe] ok / degraded with a reason, for `/health`.
@@ -71,8 +72,13 @@ public final class SessionRecordService: Sendable {
     /// [thread-safe] Waits for saves in flight (bounded by the command timeout), then closes the
     /// journal and the connection. Call before stopping the loop.
     public func close(completion: (@Sendable () -> Void)? = nil) {
-        journal.close { [connection] in
-            connection.close(completion: completion)
-        }
+        close { _ in completion?() }
+    }
+
+    /// [thread-safe] `close`, reporting the records left outside Redis.
+    public func close(report: @escaping @Sendable (SessionJournal.CloseReport) -> Void) {
+        journal.close(report: { [connection] result in
+            connection.close { report(result) }
+        })
     }
 }

@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import Host
 import HostNet
+import HostTestSupport
 import Synchronization
 import XCTest
 

@@ -1,0 +1,150 @@
+import Foundation
+import Host
+import HostTestSupport
+import TestSupport
+import XCTest
+
+/// `agent-host serve` as operators run it: the real executable in its own process, a real
+/// redis-server the test can stop, freeze and restart (same port), the real support-backend, and
+/// curl as the client. Fault tests go through exactly the path a caller's request takes.
+class HostProcessTestCase: XCTestCase {
+    var redis: RedisTestServer!
+    var backend: ReferenceBackendProcess!
+    var directory: TemporaryDirectory!
+    var hosts: [Process] = []
+
+    override func setUpWithError() throws {
+        redis = try RedisTestServer()
+        try redis.start()
+        backend = try ReferenceBackendProcess()
+        directory = TemporaryDirectory(prefix: "host-process")
+    }
+
+    override func tearDown() {
+        for host in hosts where host.isRunning { kill(host.processIdentifier, SIGKILL) }
+        for host in hosts { host.waitUntilExit() }
+        backend?.stop()
+        redis?.kill()
+    }
+
+    /// A started host: its URL, process and log file (stdout and stderr).
+    struct Host: Sendable {
+        let url: String
+        let process: Process
+        let log: String
+
+        var pid: Int32 { process.processIdentifier }
+        var logText: String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
+    }
+
+    /// Writes a configuration for the reference tenant and starts `agent-host serve` on a free
+    /// port. The journal is `<journal>-journal.log` in the test's directory, so a second host
+    /// started with the same `journal` name finds what the first left. `server` adds keys to the
+    /// `server:` section (indented two spaces).
+    func startHost(_ name: String, journal: String? = nil, drainSeconds: Int = 30, server: String = "",
+                   tenantLimits: String = "", waitReady: Bool = true) throws -> Host {
+        let port = try LoopbackPort.free()
+        let commerce = ["lookup-order", "check-billing", "process-refund", "create-payment-plan", "search-faq", "escalate-to-human"]
+        var yaml = """
+        server:
+          host: 127.0.0.1
+          port: \(port)
+          drain_deadline_seconds: \(drainSeconds)
+        \(server)
+        redis:
+          url: "\(redis.url)"
+          journal_path: "\(directory.file("\(journal ?? name)-journal.log"))"
+        plugins:
+          directories: ["\(BuildProducts.directory)"]
+        default_tenant: demo
+        tenants:
+          - id: demo
+            entry_agent: com.agenthost.support.triage
+            plugins: [com.agenthost.support.triage, com.agenthost.support.billing, com.agenthost.support.refund, com.agenthost.support.faq,
+                      \(commerce.map { "com.agenthost.commerce.\($0)" }.joined(separator: ", "))]
+        \(tenantLimits)
+            settings:
+
+        """
+        for tool in commerce {
+            yaml += "      com.agenthost.commerce.\(tool): {backend_url: \"\(backend.url)\", api_key: \"\(backend.apiKey)\"}\n"
+        }
+        let path = directory.file("\(name).yaml")
+        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        let log = directory.file("\(name)-\(hosts.count).log")
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: BuildProducts.path("agent-host"))
+        process.arguments = ["serve", "--config", path]
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        hosts.append(process)
+        let host = Host(url: "http://127.0.0.1:\(port)", process: process, log: log)
+        guard waitReady else { return host }
+        for _ in 0..<400 {
+            if (try? get(host.url + "/ready"))?.status == 200 { return host }
+            guard process.isRunning else { break }
+            usleep(25_000)
+        }
+        XCTFail("\(name) did not become ready:\n\(host.logText.suffix(3000))")
+        return host
+    }
+
+    /// Waits for `host` to exit (SIGTERM drain, or after SIGKILL); its exit status, nil on timeout.
+    func waitForExit(_ host: Host, timeout: Double = 20) -> Int32? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while host.process.isRunning, Date() < deadline { usleep(20_000) }
+        return host.process.isRunning ? nil : host.process.terminationStatus
+    }
+
+    func eventually(_ timeout: Double = 10, _ condition: () throws -> Bool) rethrows -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        repeat {
+            if try condition() { return true }
+            usleep(25_000)
+        } while Date() < deadline
+        return try condition()
+    }
+
+    // MARK: HTTP with curl
+
+    struct Reply: Sendable {
+        let status: Int
+        let body: String
+        var json: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any] ?? [:] }
+        var events: [[String: Any]] { json["events"] as? [[String: Any]] ?? [] }
+        var types: [String] { events.compactMap { $0["type"] as? String } }
+        var sessionID: String { json["session_id"] as? String ?? "" }
+    }
+
+    func get(_ url: String) throws -> Reply { try curl(["-s", "-w", "\n%{http_code}", url]) }
+    func post(_ url: String, _ body: String, headers: [String] = []) throws -> Reply {
+        try curl(["-s", "-w", "\n%{http_code}"] + headers.flatMap { ["-H", $0] } + ["--data-binary", body, url])
+    }
+    /// A body too large for an argument list goes through a file.
+    func post(_ url: String, file: String) throws -> Reply { try curl(["-s", "-w", "\n%{http_code}", "--data-binary", "@" + file, url]) }
+
+    func curl(_ arguments: [String]) throws -> Reply {
+        let result = try ProcessRunner.run("curl", ["--max-time", "20"] + arguments)
+        let lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+        return Reply(status: Int(lines.last ?? "") ?? 0, body: lines.dropLast().joined(separator: "\n"))
+    }
+
+    /// The session ids stored in Redis for one caller of the demo tenant.
+    func storedSessionIDs(caller: String) throws -> [String] {
+        let json = try redis.cli("GET", "support:session:demo:\(caller)")
+        guard !json.isEmpty, let record = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any],
+              let interactions = record["interactions"] as? [[String: Any]] else { return [] }
+        return interactions.compactMap { $0["session_id"] as? String }
+    }
+
+    func metric(_ host: Host, _ line: String) throws -> Double? {
+        let text = try get(host.url + "/metrics").body
+        for row in text.split(separator: "\n") where row.hasPrefix(line + " ") {
+            return Double(row.dropFirst(line.count + 1))
+        }
+        return nil
+    }
+}
