@@ -8,6 +8,7 @@ extension HostServer {
     /// set headers. The agent greets first, as on a phone line.
     func twilioSocket(_ request: HTTPRequest) -> WebSocketHandler {
         let calls = SocketMap<any VoiceChannelCall>()
+        let state = SocketSession()
         return WebSocketHandler(
             onOpen: { _ in },
             onText: { [self] socket, text in
@@ -20,7 +21,7 @@ extension HostServer {
                 switch message {
                 case .start(let start):
                     guard calls.get(socket) == nil else { return }
-                    startTwilioCall(start, request: request, socket: socket, calls: calls)
+                    startTwilioCall(start, request: request, socket: socket, calls: calls, state: state)
                 case .media(let payload):
                     calls.get(socket)?.audio(payload)
                 case .dtmf(let digit):
@@ -28,6 +29,7 @@ extension HostServer {
                     if !digit.isEmpty { calls.get(socket)?.session?.send(digit) }
                 case .stop:
                     calls.get(socket)?.hangUp()
+                    state.hangUp(endingOpenSession: false)
                 case .connected, .mark, .other:
                     break
                 }
@@ -35,10 +37,14 @@ extension HostServer {
             onBinary: { socket, _ in
                 Logger.shared.log(.warning, "twilio", "binary frame on /twilio/media ignored: Twilio sends JSON text frames")
             },
-            onClose: { socket, _, _ in calls.remove(socket)?.hangUp() })
+            onClose: { socket, _, _ in
+                calls.remove(socket)?.hangUp()
+                state.hangUp(endingOpenSession: false)
+            })
     }
 
-    private func startTwilioCall(_ start: TwilioInbound.Start, request: HTTPRequest, socket: WebSocketConnection, calls: SocketMap<any VoiceChannelCall>) {
+    private func startTwilioCall(_ start: TwilioInbound.Start, request: HTTPRequest, socket: WebSocketConnection,
+                                 calls: SocketMap<any VoiceChannelCall>, state: SocketSession) {
         let refuse: @Sendable (String) -> Void = { problem in
             Logger.shared.log(.warning, "twilio", "stream \(start.streamSid) refused: \(problem)")
             socket.close(code: WebSocketCloseCode.policyViolation, reason: String(problem.prefix(120)))
@@ -57,17 +63,19 @@ extension HostServer {
             return refuse("voice is not enabled on this host for tenant '\(tenant.id)'")
         }
         let caller = start.customParameters["caller"] ?? start.customParameters["from"] ?? (start.callSid.isEmpty ? start.streamSid : start.callSid)
+        if let problem = CallerInput.callerProblem(caller) { return refuse("<Parameter name=\"caller\">: \(problem)") }
         let call = makeCall(transport: TwilioTransport(socket: socket, streamSid: start.streamSid), tenant: tenant, voice: voice,
                             offlineRecognizer: recognizer, realtimeFormat: .pcmu)
         call.useMuLaw()
         calls.set(socket, call)
-        openSession(tenant: tenant, caller: caller, forward: { call.conversationEvent($0) }) { result in
+        openSession(tenant: tenant, caller: caller, idleMilliseconds: 0, forward: { call.conversationEvent($0) }) { result in
             switch result {
             case .failure(let rejection):
                 refuse(String(decoding: rejection.response.body, as: UTF8.self))
             case .success(let session):
                 call.session = session
-                call.greet()
+                state.opened(session)
+                if !state.gone { call.greet() }
             }
         }
     }

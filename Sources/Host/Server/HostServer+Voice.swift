@@ -11,6 +11,8 @@ extension HostServer {
         // A `start` asking for a greeting can arrive before the session has opened (its earlier
         // sessions are still being read): the greeting waits for it.
         let greetings = SocketMap<Bool>()
+        // Typed words before the session opened wait for it; a caller gone before it opened ends it.
+        let state = SocketSession()
         return WebSocketHandler(
             onOpen: { [self] socket in
                 let call = makeCall(transport: VoiceSocketTransport(socket: socket), tenant: tenant, voice: voice,
@@ -18,10 +20,11 @@ extension HostServer {
                 calls.set(socket, call)
                 openSocketSession(socket, tenant: tenant, caller: caller, closeOnEnd: false, deliver: { call.conversationEvent($0) }) { session in
                     call.session = session
-                    if greetings.remove(socket) == true { call.greet() }
+                    state.opened(session)
+                    if !state.gone, greetings.remove(socket) == true { call.greet() }
                 }
             },
-            onText: { socket, text in
+            onText: { [self] socket, text in
                 guard let call = calls.get(socket), let (type, message) = Self.socketMessage(text, on: socket) else { return }
                 switch type {
                 case "start":
@@ -35,8 +38,11 @@ extension HostServer {
                         socket.send(text: ConversationEvent.error(code: "bad_start", message: error.description).json)
                     }
                 case "text":
-                    if let words = message["text"] as? String, !words.isEmpty { call.session?.send(words) }
+                    guard let words = message["text"] as? String, !words.isEmpty else { return }
+                    guard refuseOversized(words, on: socket) == false else { return }
+                    _ = state.send(words)
                 case "end":
+                    state.hangUp(endingOpenSession: false)
                     call.hangUp()
                 default:
                     socket.send(text: ConversationEvent.error(code: "bad_message", message: "unknown message type '\(type)'").json)
@@ -45,7 +51,9 @@ extension HostServer {
             onBinary: { socket, bytes in calls.get(socket)?.audio(bytes) },
             onClose: { socket, _, _ in
                 _ = greetings.remove(socket)
+                // The call first: it finishes an utterance the caller had spoken before the session ends.
                 calls.remove(socket)?.hangUp()
+                state.hangUp(endingOpenSession: false)
             })
     }
 }

@@ -13,8 +13,9 @@ extension HostServer {
         }
         let parts = request.path.split(separator: "/", omittingEmptySubsequences: true)
         guard parts.count == 3, parts[0] == "ws", parts[1] == "chat" || parts[1] == "voice",
-              let caller = String(parts[2]).removingPercentEncoding, !caller.isEmpty, caller.count <= 64
+              let caller = String(parts[2]).removingPercentEncoding
         else { return .reject(ServerResponses.error(404, "no WebSocket endpoint at \(request.path): use /ws/chat/{caller}, /ws/voice/{caller} or /twilio/media")) }
+        if let problem = CallerInput.callerProblem(caller) { return .reject(ServerResponses.error(400, "the {caller} in \(parts[0])/\(parts[1])/{caller}: \(problem)")) }
         let tenant: ServedTenant
         switch resolveTenant(request, bodyTenant: nil) {
         case .failure(let rejection): return .reject(rejection.response)
@@ -33,25 +34,31 @@ extension HostServer {
     }
 
     /// The chat channel: client sends {"type":"text","text":...} and {"type":"end"}; every event
-    /// goes back as a text frame; the socket closes (1000) after the session's `end`.
+    /// goes back as a text frame; the socket closes (1000) after the session's `end`. Words typed
+    /// before the session has opened wait for it; a socket that goes away at any point of opening
+    /// ends its session as soon as it exists; an idle session ends with `timeout` as over HTTP.
     private func chatSocket(tenant: ServedTenant, caller: String) -> WebSocketHandler {
-        let sessions = SocketMap<ServerSession>()
+        let state = SocketSession()
         return WebSocketHandler(
             onOpen: { [self] socket in
-                openSocketSession(socket, tenant: tenant, caller: caller, deliver: { socket.send(text: $0.json) }) { session in
-                    sessions.set(socket, session)
+                openSocketSession(socket, tenant: tenant, caller: caller, idleMilliseconds: settings.sessionIdleMilliseconds,
+                                  deliver: { socket.send(text: $0.json) }) { session in
+                    state.opened(session)
                 }
             },
-            onText: { socket, text in
-                guard let session = sessions.get(socket), let (type, message) = Self.socketMessage(text, on: socket) else { return }
+            onText: { [self] socket, text in
+                guard let (type, message) = Self.socketMessage(text, on: socket) else { return }
                 switch type {
                 case "text":
                     guard let words = message["text"] as? String, !words.trimmingCharacters(in: .whitespaces).isEmpty else {
                         return socket.send(text: ConversationEvent.error(code: "bad_message", message: "a text message needs a non-empty \"text\"").json)
                     }
-                    session.send(words)
+                    guard refuseOversized(words, on: socket) == false else { return state.hangUp() }
+                    if !state.send(words) {
+                        socket.send(text: ConversationEvent.error(code: "busy", message: "too many messages before the session opened; send again in a moment").json)
+                    }
                 case "end":
-                    session.end(reason: "caller_hangup")
+                    state.hangUp()
                 default:
                     socket.send(text: ConversationEvent.error(code: "bad_message", message: "unknown message type '\(type)'").json)
                 }
@@ -59,19 +66,29 @@ extension HostServer {
             onBinary: { socket, _ in
                 socket.send(text: ConversationEvent.error(code: "bad_message", message: "the chat channel takes JSON text frames; audio goes to /ws/voice").json)
             },
-            onClose: { socket, _, _ in
-                // The caller went away: the session ends and is persisted like any other.
-                sessions.remove(socket)?.end(reason: "caller_hangup")
+            onClose: { _, _, _ in
+                // The caller went away: the session ends (now, or as soon as it has opened) and is persisted like any other.
+                state.hangUp()
             })
+    }
+
+    /// Typed text over the byte limit: an error event, then close 1009 (message too big).
+    func refuseOversized(_ text: String, on socket: WebSocketConnection) -> Bool {
+        guard let problem = CallerInput.textProblem(text, limit: settings.maxTurnTextBytes) else { return false }
+        services.metrics.increment("agent_host_errors_total", labels: ["kind": "input_too_large"])
+        socket.send(text: ConversationEvent.error(code: "too_large", message: problem).json)
+        socket.close(code: WebSocketCloseCode.messageTooBig, reason: "turn text too large")
+        return true
     }
 
     /// Opens the session a socket drives (chat or voice): its events go to `deliver`, and the
     /// socket closes (1000) after `end` (voice calls close it themselves, after the last words play). A session the handshake admitted but that is refused now
     /// (a race with another session of the caller) gets an error event and close 1013.
     func openSocketSession(_ socket: WebSocketConnection, tenant: ServedTenant, caller: String, closeOnEnd: Bool = true,
+                           idleMilliseconds: UInt64 = 0,
                            deliver: @escaping @Sendable (ConversationEvent) -> Void,
                            opened: @escaping @Sendable (ServerSession) -> Void) {
-        openSession(tenant: tenant, caller: caller, forward: { event in
+        openSession(tenant: tenant, caller: caller, idleMilliseconds: idleMilliseconds, forward: { event in
             deliver(event)
             if closeOnEnd, event.type == "end" { socket.close(code: 1000, reason: "session ended") }
         }) { result in
@@ -104,4 +121,48 @@ final class SocketMap<Value>: @unchecked Sendable {
     func set(_ socket: WebSocketConnection, _ value: Value) { values[ObjectIdentifier(socket)] = value }
     func get(_ socket: WebSocketConnection) -> Value? { values[ObjectIdentifier(socket)] }
     func remove(_ socket: WebSocketConnection) -> Value? { values.removeValue(forKey: ObjectIdentifier(socket)) }
+}
+
+/// One socket's session while it opens and after (loop thread only): the session once open, what
+/// the caller sent before that, and whether the caller already left. The session is registered
+/// (and counts against the caller's limit) from the handshake on, but exists only once the
+/// caller's earlier sessions are read: a socket that goes away in between must still end it, or
+/// it would live forever.
+final class SocketSession: @unchecked Sendable {
+    // @unchecked: used only on the server loop's thread.
+    /// Messages kept for a session still opening (the read of earlier sessions takes ≤ 500 ms).
+    static let maxEarlyMessages = 32
+
+    private(set) var session: ServerSession?
+    private var early: [String] = []
+    private(set) var gone = false
+
+    /// The session exists: the early words go in, in order — or it ends at once if the caller left.
+    func opened(_ session: ServerSession) {
+        self.session = session
+        if gone { return session.end(reason: "caller_hangup") }
+        for text in early { session.send(text) }
+        early.removeAll()
+    }
+
+    /// The caller's words: to the session, or kept until it opens; false when too many are waiting.
+    func send(_ text: String) -> Bool {
+        guard !gone else { return true }
+        if let session {
+            session.send(text)
+            return true
+        }
+        guard early.count < Self.maxEarlyMessages else { return false }
+        early.append(text)
+        return true
+    }
+
+    /// The caller hung up or the socket went away. `endingOpenSession: false` when something
+    /// else ends an open session (a voice call first finishes the utterance in progress).
+    func hangUp(endingOpenSession: Bool = true) {
+        guard !gone else { return }
+        gone = true
+        early.removeAll()
+        if endingOpenSession { session?.end(reason: "caller_hangup") }
+    }
 }
