@@ -98,8 +98,21 @@ final class EndpointTests: ServerTestCase {
         let right = try await chat("hello", tenant: "secure", headers: [("Authorization", "Bearer s3cret")])
         XCTAssertEqual(right.status, 200, right.body)
         XCTAssertEqual(right.events.first?["tenant"] as? String, "secure")
+        // `?token=` is for WebSocket handshakes only: over plain HTTP the key stays out of URLs (and logs).
         let viaQuery = try await request("POST", "/v1/chat?tenant=secure&token=s3cret", body: #"{"caller":"+1","text":"hello"}"#)
-        XCTAssertEqual(viaQuery.status, 200)
+        XCTAssertEqual(viaQuery.status, 401)
+        XCTAssertTrue(viaQuery.body.contains("Authorization: Bearer"), viaQuery.body)
+    }
+
+    /// A session belongs to its caller: another caller who learns its id cannot speak in it.
+    func testASessionCannotBeContinuedByAnotherCaller() async throws {
+        let first = try await chat("I have a question about a charge", caller: "+15550004444")
+        let session = try XCTUnwrap(first.json["session_id"] as? String)
+        let stolen = try await chat("what's my balance", caller: "+15550005555", session: session)
+        XCTAssertEqual(stolen.status, 403, stolen.body)
+        XCTAssertTrue(stolen.json["error"] as? String ?? "" != "", stolen.body)
+        let owner = try await chat("what's my balance", caller: "+15550004444", session: session)
+        XCTAssertEqual(owner.status, 200, "the owner carries on: \(owner.body)")
     }
 
     func testASessionOfOneTenantCannotBeContinuedUnderAnother() async throws {

@@ -4,7 +4,7 @@ import Yams
 extension HostConfiguration {
     static let topKeys = ["server", "redis", "plugins", "default_tenant", "tenants"]
     static let serverKeys = ["host", "port", "max_sessions", "drain_deadline_seconds", "limits"]
-    static let serverLimitKeys = ["max_header_bytes", "max_body_bytes", "max_ws_message_bytes", "idle_timeout_ms", "session_idle_timeout_ms"]
+    static let serverLimitKeys = ["max_header_bytes", "max_body_bytes", "max_ws_message_bytes", "max_turn_text_bytes", "idle_timeout_ms", "session_idle_timeout_ms"]
     static let redisKeys = ["url", "command_timeout_ms", "journal_path"]
     static let pluginKeys = ["directories", "extensions"]
     static let tenantKeys = ["id", "api_keys", "plugins", "entry_agent", "settings", "limits", "turn_detection", "voice", "extensions", "model"]
@@ -102,6 +102,7 @@ extension HostConfiguration {
             if let bytes = try limits.int("max_header_bytes", in: 1_024...1_048_576) { server.maxHeaderBytes = bytes }
             if let bytes = try limits.int("max_body_bytes", in: 1_024...67_108_864) { server.maxBodyBytes = bytes }
             if let bytes = try limits.int("max_ws_message_bytes", in: 1_024...67_108_864) { server.maxWebSocketMessageBytes = bytes }
+            if let bytes = try limits.int("max_turn_text_bytes", in: 64...1_048_576) { server.maxTurnTextBytes = bytes }
             if let ms = try limits.int("idle_timeout_ms", in: 100...3_600_000) { server.idleTimeoutMilliseconds = UInt64(ms) }
             if let ms = try limits.int("session_idle_timeout_ms", in: 1_000...86_400_000) { server.sessionIdleTimeoutMilliseconds = UInt64(ms) }
         }

@@ -17,6 +17,8 @@ public struct HostConfiguration: Sendable {
         public var maxBodyBytes = 1 << 20
         /// WebSocket messages (reassembled frames) larger than this close the socket (1009).
         public var maxWebSocketMessageBytes = 1 << 20
+        /// A turn's text (chat or typed) larger than this is refused: 413, or 1009 on a socket.
+        public var maxTurnTextBytes = 4096
         /// A keep-alive connection with no request for this long is closed.
         public var idleTimeoutMilliseconds: UInt64 = 30_000
         /// An HTTP chat session (`POST /v1/chat`) with no turn for this long ends with `timeout`.
