@@ -22,6 +22,8 @@ final class StepRun: StepSink, @unchecked Sendable {
     var timeout: LoopTimer?
     /// Loop-thread only: the model driving this step (Sources/Host/Brains); nil = the plugin drives it.
     var driver: ModelStep?
+    /// Loop-thread only: tool calls started for this step and not completed, with the tool that runs each.
+    var pendingTools: [UInt64: PluginInstance] = [:]
 
     init(stepID: UInt64, agent: TenantRuntime.Agent, turn: TurnRun) {
         self.stepID = stepID

@@ -86,6 +86,7 @@ final class TurnRun: @unchecked Sendable {
             metrics.increment("agent_host_tool_calls_total", labels: ["tool": name, "ok": status == AH_OK ? "true" : "false"])
             metrics.observe("agent_host_tool_call_seconds", seconds, labels: ["tool": name])
             loop.execute {
+                step.pendingTools[callID] = nil
                 guard !self.cancelled else { return }
                 self.conversation.emit(.toolResult(tool: name, callID: callLabel, ok: status == AH_OK, output: output))
                 guard !step.closed else { return }
@@ -93,6 +94,7 @@ final class TurnRun: @unchecked Sendable {
                 step.agent.instance.deliverToolResult(stepID: step.stepID, callID: callID, status: status, output: output)
             }
         }
+        step.pendingTools[callID] = tool
         do {
             try tool.invokeTool(callID: callID, sessionID: conversation.id, callerID: conversation.caller,
                                 argumentsJSON: argumentsJSON, completion: deliver)
@@ -172,12 +174,25 @@ final class TurnRun: @unchecked Sendable {
     /// The step ran out of time: the plugin is told to stop and its late actions are ignored.
     private func abandon(_ step: StepRun, code: String, message: String) {
         guard !step.closed, !cancelled else { return }
+        tearDown(step)
+        fail(agent: step.agent, code: code, message: message)
+    }
+
+    /// Stops a step the host gives up on (deadline, session ended): the plugin's `cancel` for the
+    /// step and for every tool call it is still waiting for, whose completions will not come back
+    /// (a late one is dropped and logged by the host table).
+    private func tearDown(_ step: StepRun) {
         step.closed = true
         step.timeout?.close()
         step.driver?.cancel()
-        _ = conversation.services.router.closeStep(step.stepID)
+        let router = conversation.services.router
+        _ = router.closeStep(step.stepID)
         step.agent.instance.cancelStep(step.stepID)
-        fail(agent: step.agent, code: code, message: message)
+        for (callID, tool) in step.pendingTools.sorted(by: { $0.key < $1.key }) {
+            router.cancel(callID: callID)
+            tool.cancelTool(callID: callID)
+        }
+        step.pendingTools.removeAll()
     }
 
     func fail(agent: TenantRuntime.Agent, code: String, message: String) {
@@ -201,10 +216,6 @@ final class TurnRun: @unchecked Sendable {
     func cancel() {
         cancelled = true
         guard let step = currentStep, !step.closed else { return }
-        step.closed = true
-        step.timeout?.close()
-        step.driver?.cancel()
-        _ = conversation.services.router.closeStep(step.stepID)
-        step.agent.instance.cancelStep(step.stepID)
+        tearDown(step)
     }
 }

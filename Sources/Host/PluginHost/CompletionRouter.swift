@@ -22,6 +22,10 @@ public typealias ToolCompletion = @Sendable (_ status: ah_status_t, _ output: St
 /// ignored (a plugin completing twice cannot confuse anyone).
 public final class CompletionRouter: Sendable {
     private let calls = Mutex<[UInt64: ToolCompletion]>([:])
+    /// Calls the host gave up on (their step's deadline passed), newest last: a late completion
+    /// for one of these is expected and said so in the log, not mistaken for a forged id.
+    private let cancelled = Mutex<[UInt64]>([])
+    private static let cancelledMemory = 1024
     private let steps = Mutex<[UInt64: any StepSink]>([:])
     private let nextID = Atomic<UInt64>(1)
 
@@ -39,6 +43,21 @@ public final class CompletionRouter: Sendable {
     /// Forgets a call whose invoke was refused (no completion will come).
     public func abandon(callID: UInt64) {
         calls.withLock { _ = $0.removeValue(forKey: callID) }
+    }
+
+    /// Gives up on a pending call (its step timed out): its completion will never run, and a late
+    /// one is recognised by `wasCancelled`.
+    public func cancel(callID: UInt64) {
+        calls.withLock { _ = $0.removeValue(forKey: callID) }
+        cancelled.withLock { ids in
+            ids.append(callID)
+            if ids.count > Self.cancelledMemory { ids.removeFirst(ids.count - Self.cancelledMemory) }
+        }
+    }
+
+    /// Whether `callID` was cancelled recently (for the log line of a late completion).
+    public func wasCancelled(_ callID: UInt64) -> Bool {
+        cancelled.withLock { $0.contains(callID) }
     }
 
     /// Delivers a completion; false when the id is unknown or already completed.

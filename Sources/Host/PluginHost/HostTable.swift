@@ -64,8 +64,15 @@ private let hostGetExtension: @convention(c) (UnsafePointer<ah_host_t>?, UnsafeP
 
 private let hostToolComplete: @convention(c) (UnsafePointer<ah_host_t>?, UInt64, ah_status_t, UnsafePointer<CChar>?, Int) -> Void = { host, callID, status, output, length in
     guard let context = InstanceContext.from(host) else { return }
-    if !context.services.router.complete(callID: callID, status: status, output: text(output, length)) {
-        context.log(.warning, "tool_complete for unknown or already completed call \(callID) ignored")
+    let router = context.services.router
+    if !router.complete(callID: callID, status: status, output: text(output, length)) {
+        if router.wasCancelled(callID) {
+            context.services.metrics.increment("agent_host_late_tool_completions_total", labels: ["plugin": context.pluginID])
+            context.log(status == AH_ERR_CANCELLED ? .info : .warning,
+                        "tool_complete for call \(callID) dropped: the host cancelled that call (its step timed out or its session ended)")
+        } else {
+            context.log(.warning, "tool_complete for unknown or already completed call \(callID) ignored")
+        }
     }
 }
 
