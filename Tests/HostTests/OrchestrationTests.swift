@@ -146,6 +146,31 @@ final class OrchestrationTests: XCTestCase {
         XCTAssertEqual(services.router.openSteps, 0)
     }
 
+    /// At the step's deadline the host cancels the tool call it waits for (the SDK's delay tool
+    /// stops sleeping at once, so its completion comes back long before the 3 s it asked for), the
+    /// call leaves the completion router, and the late completion is dropped and counted — never
+    /// a stray `tool_result` at the start of the next turn.
+    func testAToolCallOutlivingItsStepIsCancelledAndItsLateCompletionDropped() throws {
+        let probe = ConversationProbe()
+        let slow = try tenant("slow-tool", limits: TurnLimits(stepTimeoutMilliseconds: 150))
+        let conversation = Conversation(tenant: slow, caller: "c", loop: loop, services: services, onEvent: probe.record)
+        conversation.start()
+        conversation.send(#"tool delay {"milliseconds":3000}"#)
+        let first = try probe.waitForTurnEnds(1)
+        XCTAssertTrue(first.contains { if case .error("agent_timeout", _) = $0 { return true } else { return false } }, "\(first)")
+        XCTAssertEqual(services.router.pendingCalls, 0, "the cancelled call left the completion router")
+        let late = ["plugin": "com.agenthost.samples.delay"]
+        let deadline = Date().addingTimeInterval(1.5)
+        while services.metrics.counter("agent_host_late_tool_completions_total", labels: late) < 1, Date() < deadline { usleep(10_000) }
+        XCTAssertEqual(services.metrics.counter("agent_host_late_tool_completions_total", labels: late), 1,
+                       "the tool was cancelled (its completion came well before its 3 s) and the completion dropped")
+        conversation.send("hello again")
+        let all = try probe.waitForTurnEnds(2)
+        let secondTurn = all.drop { $0 != .user(text: "hello again", final: true) }
+        XCTAssertFalse(secondTurn.contains { $0.type == "tool_result" }, "no stray tool_result: \(secondTurn)")
+        XCTAssertFalse(all.contains { $0.type == "tool_result" }, "\(all)")
+    }
+
     func testTheAgentCanEndTheSession() throws {
         let probe = ConversationProbe()
         let conversation = Conversation(tenant: try tenant(), caller: "c", loop: loop, services: services, onEvent: probe.record)
