@@ -188,6 +188,22 @@ public final class Conversation: @unchecked Sendable {
         emit(.end(reason: reason))
     }
 
+    /// The step context carries the newest messages whose text fits this many bytes (at least
+    /// the last one): a long session costs every step the same bounded work on the loop.
+    static let contextHistoryBytes = 32 * 1024
+
+    /// Where the context's history window starts.
+    static func historyWindow(_ history: [Message]) -> Int {
+        var bytes = 0
+        var start = history.endIndex
+        while start > history.startIndex {
+            bytes += history[start - 1].text.utf8.count
+            if bytes > contextHistoryBytes, start < history.endIndex { break }
+            start -= 1
+        }
+        return start
+    }
+
     /// The step context JSON (docs/abi.md): keys are only ever added. The tenant's static part
     /// is pre-rendered; the rest is written directly (this runs for every step).
     func contextJSON(for agent: TenantRuntime.Agent, input: String, handedOffFrom: (TenantRuntime.Agent, String?)?) -> String {
@@ -199,7 +215,7 @@ public final class Conversation: @unchecked Sendable {
         out += ",\"turn\":" + String(turnNumber)
         out += ",\"input\":" + q(input)
         out += ",\"history\":["
-        for (index, message) in history.enumerated() {
+        for (index, message) in history[Self.historyWindow(history)...].enumerated() {
             if index > 0 { out += "," }
             out += "{\"role\":" + q(message.role)
             if let agent = message.agent { out += ",\"agent\":" + q(agent) }
