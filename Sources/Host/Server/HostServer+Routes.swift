@@ -21,6 +21,12 @@ extension HostServer {
     /// (docs/protocol.md, "POST /v1/chat"). `"end": true` with a `session_id` ends that session
     /// (after `text`'s turn when there is one): the reply carries the `end` event.
     func chat(_ request: HTTPRequest, _ respond: @escaping HTTPResponder) {
+        // A body that cannot hold an acceptable turn is refused before it is parsed: parsing a
+        // megabyte of JSON on the loop is itself a stall. (JSON escapes take at most 6 bytes a byte.)
+        guard request.body.count <= 6 * settings.maxTurnTextBytes + 8 * 1024 else {
+            services.metrics.increment("agent_host_errors_total", labels: ["kind": "input_too_large"])
+            return respond(ServerResponses.error(413, "the body is \(request.body.count) bytes; a turn's text is at most \(settings.maxTurnTextBytes) bytes (server.limits.max_turn_text_bytes)"))
+        }
         guard let body = try? JSONSerialization.jsonObject(with: Data(request.body)) as? [String: Any] else {
             return respond(ServerResponses.error(400, "the body must be a JSON object: {\"caller\":\"+15551234567\",\"text\":\"...\"}"))
         }
