@@ -116,7 +116,7 @@ final class HTTPConnection: @unchecked Sendable {
             case .request(let request):
                 dispatch(request)
             case .failure(let status, let reason):
-                finish(with: HTTPResponse(status: status, text: reason + "\n"), closing: true)
+                finish(with: HTTPResponse.error(status, reason), closing: true)
             }
         }
     }
