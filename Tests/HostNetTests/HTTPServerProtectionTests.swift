@@ -5,7 +5,8 @@ import HostNet
 import Synchronization
 import XCTest
 
-/// The listener's defences over real sockets: JSON bodies on every error it sends itself.
+/// The listener's defences over real sockets: the header deadline (slowloris) and JSON bodies on
+/// every error it sends itself.
 final class HTTPServerProtectionTests: LoopTestCase {
     private let ok: HTTPHandler = { request, respond in respond(HTTPResponse(status: 200, text: "ok \(request.path)")) }
 
@@ -69,5 +70,63 @@ final class HTTPServerProtectionTests: LoopTestCase {
             let message = jsonError(response)
             XCTAssertTrue(message?.contains(item.says) == true, "\(item.status): \(message ?? "-")")
         }
+    }
+
+    // MARK: the header deadline
+
+    /// Slowloris: one header byte every 50 ms keeps resetting the idle timer, never the deadline.
+    func testATrickledRequestHeadGets408AtTheDeadlineAndIsClosed() throws {
+        let server = try serve(configuration { $0.headerTimeoutMilliseconds = 400 }, ok)
+        let socket = try RawSocket(port: server.port)
+        let stop = Atomic<Bool>(false)
+        nonisolated(unsafe) let writer = socket   // this thread only sends; the test only reads
+        let trickle = Thread {
+            let head = Array("GET / HTTP/1.1\r\nHost: x\r\nX-Padding: \(String(repeating: "a", count: 200))".utf8)
+            for byte in head where !stop.load(ordering: .relaxed) {
+                writer.send([byte])
+                usleep(50_000)
+            }
+        }
+        trickle.start()
+        defer { stop.store(true, ordering: .relaxed) }
+        let response = socket.readResponse()   // at most 3 s: the head alone would take 11 s to arrive
+        XCTAssertEqual(response?.status, 408)
+        XCTAssertEqual(response?.headers["connection"], "close")
+        XCTAssertTrue(jsonError(response)?.contains("did not arrive within 0.4 s") == true, "\(String(describing: response))")
+        XCTAssertTrue(socket.waitForClose(), "the server closed its side after the 408")
+    }
+
+    func testAConnectionThatSendsNothingGets408AtTheDeadline() throws {
+        let server = try serve(configuration { $0.headerTimeoutMilliseconds = 200 }, ok)
+        let socket = try RawSocket(port: server.port)
+        XCTAssertEqual(socket.readResponse()?.status, 408)
+        XCTAssertTrue(socket.waitForClose())
+    }
+
+    func testOnAKeptAliveConnectionTheDeadlineStartsWithTheNextRequestsFirstByte() throws {
+        let server = try serve(configuration { $0.headerTimeoutMilliseconds = 200 }, ok)
+        let socket = try RawSocket(port: server.port)
+        socket.send("GET /a HTTP/1.1\r\nHost: x\r\n\r\n")
+        XCTAssertEqual(socket.readResponse()?.status, 200)
+        usleep(350_000)   // idle between requests: only the idle timeout (30 s) applies
+        socket.send("GET /b HTTP/1.1\r\nHost: x\r\n\r\n")
+        XCTAssertEqual(socket.readResponse()?.body, "ok /b")
+        socket.send("GET /c HTTP/1.1\r\n")   // then a head that never completes
+        XCTAssertEqual(socket.readResponse()?.status, 408)
+    }
+
+    func testASlowBodyAfterATimelyHeadIsNotCutByTheHeaderDeadline() throws {
+        let server = try serve(configuration { $0.headerTimeoutMilliseconds = 200 }, { request, respond in
+            respond(HTTPResponse(status: 200, text: request.bodyText))
+        })
+        let socket = try RawSocket(port: server.port)
+        socket.send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\n\r\n")
+        for byte in "abcdef".utf8 {
+            usleep(80_000)
+            socket.send([byte])
+        }
+        let response = socket.readResponse()
+        XCTAssertEqual(response?.status, 200)
+        XCTAssertEqual(response?.body, "abcdef")
     }
 }

@@ -3,6 +3,12 @@ import CLibUV
 /// One accepted TCP connection: socket I/O, timers and the one-request-at-a-time state machine.
 /// Parsing lives in `HTTPRequestParser`; this type only moves bytes and decides when to close.
 /// Loop-thread only. The uv handle retains this object until its close callback.
+///
+/// Two clocks run while it reads a request: the idle timeout (no byte for that long closes the
+/// connection) and the header deadline, absolute from the accept or from the first byte of a later
+/// request (headers not complete by then: 408 and close), so a client that trickles bytes cannot
+/// hold the connection. One timer serves both: reads only note the time, and the timer re-arms
+/// itself for whichever comes first.
 final class HTTPConnection: @unchecked Sendable {
     // @unchecked: every member is touched on the loop thread only; `respond` closures hop there.
     private enum State: Equatable {
@@ -31,6 +37,11 @@ final class HTTPConnection: @unchecked Sendable {
     private var headOnly = false     // the request in flight is HEAD: no body in its response
     private var http10 = false       // the request in flight is HTTP/1.0
     private var isReading = false
+    /// Loop time of the last byte read (the idle clock).
+    private var lastRead: UInt64 = 0
+    /// Loop time the current request began (accept, or its first byte); nil between requests and
+    /// once its headers are complete (the header deadline is off).
+    private var requestStarted: UInt64?
 
     /// Takes ownership of an accepted, initialised `tcp` handle.
     init(tcp: UnsafeMutablePointer<uv_tcp_t>, loop: EventLoop, configuration: HTTPServer.Configuration,
@@ -47,8 +58,10 @@ final class HTTPConnection: @unchecked Sendable {
     }
 
     func begin() {
+        lastRead = loop.nowMilliseconds
+        requestStarted = lastRead
         startReading()
-        armIdleTimer()
+        armReadingTimer()
     }
 
     /// Closes now; a response still being produced is dropped.
@@ -92,7 +105,12 @@ final class HTTPConnection: @unchecked Sendable {
         case .closed, .draining:
             return                          // lingering: input is discarded
         case .reading:
-            armIdleTimer()
+            lastRead = loop.nowMilliseconds
+            if requestStarted == nil {
+                // The first byte of a request: its header deadline starts now.
+                requestStarted = lastRead
+                armReadingTimer()
+            }
         case .handling:
             break                           // the idle clock is stopped while a handler works
         }
@@ -107,6 +125,7 @@ final class HTTPConnection: @unchecked Sendable {
         while state == .reading, !inbox.isEmpty {
             let (consumed, event) = inbox.withUnsafeBytes { parser.feed($0) }
             inbox.removeFirst(consumed)
+            if parser.phase == .body { requestStarted = nil }   // headers complete: deadline met
             switch event {
             case nil:
                 return
@@ -149,7 +168,11 @@ final class HTTPConnection: @unchecked Sendable {
         guard !closing, state == .handling(number) else { return }   // closing, or the write failed
         state = .reading
         parser.resume()
-        armIdleTimer()
+        lastRead = loop.nowMilliseconds
+        // A pipelined request already waiting is on the header clock from now; otherwise the
+        // next request's first byte starts it.
+        requestStarted = inbox.isEmpty ? nil : lastRead
+        armReadingTimer()
         startReading()
         parseInbox()
     }
@@ -200,7 +223,30 @@ final class HTTPConnection: @unchecked Sendable {
         timer.start(after: Self.lingerMilliseconds) { [unowned self] in self.close() }
     }
 
-    private func armIdleTimer() {
-        timer.start(after: configuration.idleTimeoutMilliseconds) { [unowned self] in self.close() }
+    /// Arms the one timer for the earlier of the idle timeout and the header deadline.
+    private func armReadingTimer() {
+        let now = loop.nowMilliseconds
+        var due = lastRead &+ configuration.idleTimeoutMilliseconds
+        if let started = requestStarted { due = min(due, started &+ configuration.headerTimeoutMilliseconds) }
+        timer.start(after: due > now ? due - now : 0) { [unowned self] in self.readingTimerFired() }
+    }
+
+    private func readingTimerFired() {
+        guard state == .reading else { return }
+        let now = loop.nowMilliseconds
+        if let started = requestStarted, now &- started >= configuration.headerTimeoutMilliseconds {
+            let seconds = Double(configuration.headerTimeoutMilliseconds) / 1000
+            return finish(with: HTTPResponse.error(408, "the request line and headers did not arrive within \(seconds.secondsText) s: "
+                                                    + "send the whole request head at once, on a new connection"), closing: true)
+        }
+        if now &- lastRead >= configuration.idleTimeoutMilliseconds { return close() }
+        armReadingTimer()   // fired for a deadline that activity or a finished head pushed back
+    }
+}
+
+extension Double {
+    /// 10 -> "10", 0.25 -> "0.25": seconds in messages.
+    fileprivate var secondsText: String {
+        self == rounded() ? String(Int(self)) : String(self)
     }
 }

@@ -17,6 +17,13 @@ final class HTTPRequestParser {
         case failure(status: Int, reason: String)
     }
 
+    /// Where the message being parsed is; the connection's header deadline runs until `.body`.
+    enum Phase {
+        case between   // no byte of a message yet (leading CRLFs are skipped here)
+        case head      // request line and headers
+        case body      // headers complete: the body, if any
+    }
+
     private let maxHeaderBytes: Int
     private let maxBodyBytes: Int
     // Allocated, not stored inline: C keeps these addresses across calls.
@@ -31,6 +38,7 @@ final class HTTPRequestParser {
     private var body: [UInt8] = []
     private var head: HTTPRequest?
     private var event: Event?
+    private(set) var phase = Phase.between
 
     init(maxHeaderBytes: Int, maxBodyBytes: Int) {
         self.maxHeaderBytes = maxHeaderBytes
@@ -90,6 +98,7 @@ final class HTTPRequestParser {
         headerBytes = 0
         lastWasValue = false
         head = nil
+        phase = .head
         return 0
     }
 
@@ -120,6 +129,7 @@ final class HTTPRequestParser {
     }
 
     fileprivate func headersComplete() -> Int32 {
+        phase = .body
         // HTTP/1.0 and 1.1 only (0.9, 2.0, 9.9: 505). A later 1.x minor version is served as 1.1, as
         // RFC 9110 §2.5 asks of a recipient that implements the major version.
         let (major, minor) = (parser.pointee.http_major, parser.pointee.http_minor)
@@ -151,6 +161,7 @@ final class HTTPRequestParser {
     }
 
     fileprivate func messageComplete() -> Int32 {
+        phase = .between
         guard var request = head else { return fail(400, "malformed HTTP request (a message without headers): send a valid HTTP/1.1 request") }
         request.body = body
         request.keepAlive = http_should_keep_alive(parser) != 0

@@ -15,7 +15,8 @@ public struct HTTPServerError: Error, CustomStringConvertible, Sendable {
 }
 
 /// An HTTP/1.1 server on an `EventLoop`: keep-alive, one request at a time per connection
-/// (pipelining-safe), header/body limits (431/413), idle timeout, 400-and-close on malformed input;
+/// (pipelining-safe), header/body limits (431/413), idle timeout and an absolute header deadline
+/// (408), 400-and-close on malformed input;
 /// WebSocket upgrades when given a router (`init(…upgrade:)`, Sources/HostNet/WebSocket/).
 public final class HTTPServer: @unchecked Sendable {
     // @unchecked: `listener` and `connections` are loop-thread state; `boundPort` is atomic.
@@ -26,6 +27,10 @@ public final class HTTPServer: @unchecked Sendable {
         public var maxHeaderBytes: Int
         public var maxBodyBytes: Int
         public var idleTimeoutMilliseconds: UInt64
+        /// A request's line and headers must be complete this long after the connection opened
+        /// (or after the first byte of a later request on it), however steadily bytes arrive;
+        /// otherwise 408 and close.
+        public var headerTimeoutMilliseconds: UInt64 = 10_000
         public var backlog: Int32
         /// Limits and timers of upgraded WebSocket connections (see `init(…upgrade:)`).
         public var webSocket = WebSocketConfiguration()
