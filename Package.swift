@@ -55,7 +55,7 @@ let package = Package(
         .systemLibrary(name: "CHiredis", providers: [.apt(["libhiredis-dev"])]),
 
         // ---- networking: libuv loop, HTTP server and client ----
-        // Typed C shims for what Swift cannot call directly (variadic curl functions, macros).
+        // Typed C shims for what Swift cannot call directly (variadic curl functions, macros, accept4).
         .target(name: "CHostShims", dependencies: ["CCurl"]),
         .target(name: "HostNet", dependencies: ["CLibUV", "CHTTPParser", "CCurl", "CHostShims", "COpenSSL"], swiftSettings: swift6),
 

@@ -1,3 +1,5 @@
+/* accept4 is declared only with _GNU_SOURCE. */
+#define _GNU_SOURCE
 #include "host_shims.h"
 
 /* CURL_GLOBAL_DEFAULT is a composite macro, which Swift does not import. */
@@ -56,4 +58,9 @@ CURLcode host_curl_easy_getinfo_string(CURL *easy, CURLINFO info, const char **v
 /* Variadic curl_easy_getinfo, for pointer results (CURLINFO_PRIVATE). */
 CURLcode host_curl_easy_getinfo_pointer(CURL *easy, CURLINFO info, void **value) {
     return curl_easy_getinfo(easy, info, value);
+}
+
+/* accept4 with SOCK_NONBLOCK | SOCK_CLOEXEC (see the header). */
+int host_accept4_nonblocking(int fd, struct sockaddr *address, socklen_t *length) {
+    return accept4(fd, address, length, SOCK_NONBLOCK | SOCK_CLOEXEC);
 }

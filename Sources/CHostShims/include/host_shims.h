@@ -3,6 +3,7 @@
 /* Typed wrappers for C APIs Swift cannot call directly (variadic functions, function-like macros).
  * Each function says which API it wraps and why it exists. */
 #include <curl/curl.h>
+#include <sys/socket.h>
 
 /* The signature curl uses for CURLOPT_WRITEFUNCTION, CURLOPT_HEADERFUNCTION and CURLOPT_READFUNCTION. */
 typedef size_t (*host_curl_data_callback)(char *buffer, size_t size, size_t count, void *userdata);
@@ -26,5 +27,11 @@ CURLMcode host_curl_multi_setopt_timer_callback(CURLM *multi, curl_multi_timer_c
 CURLcode host_curl_easy_getinfo_long(CURL *easy, CURLINFO info, long *value);
 CURLcode host_curl_easy_getinfo_string(CURL *easy, CURLINFO info, const char **value);
 CURLcode host_curl_easy_getinfo_pointer(CURL *easy, CURLINFO info, void **value);
+
+/* accept4(fd, address, length, SOCK_NONBLOCK | SOCK_CLOEXEC): a GNU extension Swift's Glibc module does
+ * not export. The HTTP server accepts its own connections (it must see EMFILE to pause accepting; libuv's
+ * accept hides it), and the flags must be atomic with the accept: a plain accept + fcntl leaves a window
+ * in which a child process forked by another thread inherits the socket. Returns the fd, or -1 and errno. */
+int host_accept4_nonblocking(int fd, struct sockaddr *address, socklen_t *length);
 
 #endif

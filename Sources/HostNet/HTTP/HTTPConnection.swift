@@ -30,6 +30,9 @@ final class HTTPConnection: @unchecked Sendable {
     private let upgrader: WebSocketUpgrader?
     private let parser: HTTPRequestParser
     private let timer: LoopTimer
+    /// This connection's place under the server's connection caps; freed when the socket closes
+    /// (handed to the WebSocket on an upgrade).
+    private let slot: ConnectionSlot
     private let onClose: (HTTPConnection) -> Void
     private var state = State.reading
     private var inbox: [UInt8] = []   // received, not yet parsed (pipelined requests wait here)
@@ -45,8 +48,10 @@ final class HTTPConnection: @unchecked Sendable {
 
     /// Takes ownership of an accepted, initialised `tcp` handle.
     init(tcp: UnsafeMutablePointer<uv_tcp_t>, loop: EventLoop, configuration: HTTPServer.Configuration,
-         handler: @escaping HTTPHandler, upgrader: WebSocketUpgrader? = nil, onClose: @escaping (HTTPConnection) -> Void) {
+         handler: @escaping HTTPHandler, upgrader: WebSocketUpgrader? = nil, slot: ConnectionSlot,
+         onClose: @escaping (HTTPConnection) -> Void) {
         self.tcp = tcp
+        self.slot = slot
         self.loop = loop
         self.configuration = configuration
         self.handler = handler
@@ -71,6 +76,7 @@ final class HTTPConnection: @unchecked Sendable {
         timer.close()
         uv_read_stop(uvStream(tcp))
         onClose(self)
+        slot.free()
         uv_close(uvHandle(tcp)) { handle in
             guard let handle, let data = handle.pointee.data else { return }
             let connection = Unmanaged<HTTPConnection>.fromOpaque(data).takeRetainedValue()
@@ -195,7 +201,7 @@ final class HTTPConnection: @unchecked Sendable {
             if let data = tcp.pointee.data { Unmanaged<HTTPConnection>.fromOpaque(data).release() }
             tcp.pointee.data = nil
             readBuffer.deallocate()   // not in use: libuv reads into it only while reading
-            open(tcp, leftover)
+            open(tcp, leftover, slot)   // the WebSocket frees the slot when it closes
         }
     }
 
