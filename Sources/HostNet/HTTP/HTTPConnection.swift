@@ -162,7 +162,8 @@ final class HTTPConnection: @unchecked Sendable {
             // never re-enters `parseInbox`.
             loop.execute { self.complete(number, response, keepAlive: request.keepAlive && !request.isUpgrade) }
         }
-        handler(request, respond)
+        // The route names a stall of the loop while the handler runs (LoopWatchdog).
+        loop.during(LoopActivity(request.method, request.path)) { handler(request, respond) }
     }
 
     private func complete(_ number: UInt64, _ response: HTTPResponse, keepAlive: Bool) {
@@ -188,7 +189,7 @@ final class HTTPConnection: @unchecked Sendable {
     /// then lets go of the handle without closing it, so no close callback will free `readBuffer`.
     private func upgrade(_ request: HTTPRequest, _ upgrader: WebSocketUpgrader) {
         timer.stop()
-        switch upgrader.decide(request) {
+        switch loop.during(LoopActivity(request.method, request.path), { upgrader.decide(request) }) {
         case .reject(let response):
             finish(with: response, closing: true)
         case .accept(let open):
