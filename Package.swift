@@ -144,6 +144,7 @@ let package = Package(
         .testTarget(
             name: "HostTests",
             dependencies: ["Host", "HostNet", "TestSupport", .product(name: "AgentHostPluginTesting", package: "SDK")],
+            exclude: ["Fixtures"],
             swiftSettings: swift6
         ),
     ]
