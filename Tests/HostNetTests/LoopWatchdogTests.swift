@@ -34,6 +34,17 @@ final class LoopWatchdogTests: LoopTestCase {
     /// Blocks the loop thread, as a plugin that breaks the no-blocking rule would.
     private static func block(milliseconds: Int) { usleep(useconds_t(milliseconds * 1000)) }
 
+    /// Computes until this thread has used `cpuMilliseconds` of CPU time (however busy the machine).
+    private static func spin(cpuMilliseconds: Int) {
+        func used() -> Int {
+            var now = timespec()
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now)
+            return now.tv_sec * 1000 + now.tv_nsec / 1_000_000
+        }
+        let until = used() + cpuMilliseconds
+        while used() < until {}
+    }
+
     func testABlockedLabelledActivityIsReportedOnceWithItsNameAndDuration() {
         watch()
         let loop = self.loop!
@@ -160,14 +171,11 @@ final class LoopWatchdogTests: LoopTestCase {
         watch()
         let loop = self.loop!
         loop.execute {
-            loop.during(LoopActivity("com.example.spinning", "step")) {
-                let until = DispatchTime.now().uptimeNanoseconds + 120_000_000
-                while DispatchTime.now().uptimeNanoseconds < until {}
-            }
+            loop.during(LoopActivity("com.example.spinning", "step")) { Self.spin(cpuMilliseconds: 100) }
         }
         let spun = ended(1)
         XCTAssertEqual(spun.count, 1)
-        XCTAssertGreaterThan(spun.first?.cpuSeconds ?? 0, 0.06, "the thread computed through most of it")
+        XCTAssertGreaterThan(spun.first?.cpuSeconds ?? 0, 0.09, "the thread computed 100 ms in it")
         loop.execute { loop.during(LoopActivity("com.example.sleeping", "step")) { Self.block(milliseconds: 120) } }
         let slept = ended(2).last
         XCTAssertEqual(slept?.activity, LoopActivity("com.example.sleeping", "step"))

@@ -37,13 +37,16 @@ final class LoopStallTests: XCTestCase {
 
         let deadline = Date().addingTimeInterval(5)
         while services.metrics.counter("agent_host_loop_stalls_total") < 1, Date() < deadline { usleep(10_000) }
+        // (A busy test machine may add stalls of its own; this one must be there, once.)
         let logged = lines.withLock { $0 }.filter { $0.contains("[loop]") }
-        XCTAssertEqual(logged.count, 1, "\(logged)")
-        XCTAssertTrue(logged.first?.contains("warning [loop] the event loop stalled") == true, "\(logged)")
-        XCTAssertTrue(logged.first?.contains("in \(Self.stallingAgent) step") == true, "\(logged)")
+        let named = logged.filter { $0.contains("warning [loop] the event loop stalled") && $0.contains("in \(Self.stallingAgent) step") }
+        XCTAssertEqual(named.count, 1, "\(logged)")
         let metrics = try ProcessRunner.run("curl", ["-s", "--max-time", "10", base + "/metrics"]).stdout
-        XCTAssertTrue(metrics.contains("agent_host_loop_stalls_total 1\n"), metrics)
-        XCTAssertTrue(metrics.contains("agent_host_loop_stall_seconds_count 1\n"), metrics)
+        func value(_ name: String) -> Double? {
+            metrics.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ").last ?? "") }
+        }
+        XCTAssertEqual(value("agent_host_loop_stalls_total"), Double(logged.count), metrics)
+        XCTAssertEqual(value("agent_host_loop_stall_seconds_count"), Double(logged.count), metrics)
         XCTAssertTrue(metrics.contains(#"agent_host_loop_stall_seconds_bucket{le="0.05"} 0"#), metrics)
     }
 }

@@ -39,6 +39,9 @@ public final class LoopWatchdog: @unchecked Sendable {
     @discardableResult
     public func start() -> Bool {
         guard thread == nil, loop.monitor.attach(thresholdNanoseconds: thresholdMilliseconds * 1_000_000) else { return false }
+        // A first reading of the loop's CPU time, so a stall starting before the thread's first
+        // tick is still measured (the thread starts after this write).
+        if let cpu = loopCPU(loop.monitor) { cpuReadings.append((uv_hrtime(), cpu)) }
         let box = Unmanaged.passRetained(self).toOpaque()
         var tid = pthread_t()
         let created = pthread_create(&tid, nil, { raw in
