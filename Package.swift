@@ -55,8 +55,8 @@ let package = Package(
         .systemLibrary(name: "CHiredis", providers: [.apt(["libhiredis-dev"])]),
 
         // ---- networking: libuv loop, HTTP server and client ----
-        // Typed C shims for what Swift cannot call directly (variadic curl functions, macros).
-        .target(name: "CHostShims", dependencies: ["CCurl"]),
+        // Typed C shims for what Swift cannot call directly (variadic curl and libuv functions, macros, accept4).
+        .target(name: "CHostShims", dependencies: ["CCurl", "CLibUV"]),
         .target(name: "HostNet", dependencies: ["CLibUV", "CHTTPParser", "CCurl", "CHostShims", "COpenSSL"], swiftSettings: swift6),
 
         // ---- voice: audio DSP (resampling, mu-law, framing, VAD) and speech engines ----
@@ -144,6 +144,7 @@ let package = Package(
         .testTarget(
             name: "HostTests",
             dependencies: ["Host", "HostNet", "TestSupport", .product(name: "AgentHostPluginTesting", package: "SDK")],
+            exclude: ["Fixtures"],
             swiftSettings: swift6
         ),
     ]

@@ -1,4 +1,7 @@
+/* accept4 is declared only with _GNU_SOURCE. */
+#define _GNU_SOURCE
 #include "host_shims.h"
+#include <uv.h>
 
 /* CURL_GLOBAL_DEFAULT is a composite macro, which Swift does not import. */
 CURLcode host_curl_global_init_default(void) { return curl_global_init(CURL_GLOBAL_DEFAULT); }
@@ -57,3 +60,11 @@ CURLcode host_curl_easy_getinfo_string(CURL *easy, CURLINFO info, const char **v
 CURLcode host_curl_easy_getinfo_pointer(CURL *easy, CURLINFO info, void **value) {
     return curl_easy_getinfo(easy, info, value);
 }
+
+/* accept4 with SOCK_NONBLOCK | SOCK_CLOEXEC (see the header). */
+int host_accept4_nonblocking(int fd, struct sockaddr *address, socklen_t *length) {
+    return accept4(fd, address, length, SOCK_NONBLOCK | SOCK_CLOEXEC);
+}
+
+/* Variadic uv_loop_configure with the one option that takes no argument the watchdog needs. */
+int host_uv_loop_enable_idle_time(struct uv_loop_s *loop) { return uv_loop_configure(loop, UV_METRICS_IDLE_TIME); }

@@ -678,4 +678,50 @@ final class HostConfigurationListenerTests: XCTestCase {
         """, file: "limits.yaml")
         XCTAssertEqual(configuration.server.http.webSocket.maxMessageBytes, 4096)
     }
+
+    static let tenant = "tenants: [{id: demo, plugins: [com.x.a], entry_agent: com.x.a}]\n"
+
+    /// The header deadline and the connection caps reach the listener; their defaults.
+    func testTheHeaderDeadlineAndConnectionCapsReachTheListener() throws {
+        let set = try HostConfiguration.parse("""
+        server:
+          limits:
+            header_timeout_ms: 2500
+            max_connections: 500
+            max_connections_per_client: 20
+
+        """ + Self.tenant, file: "limits.yaml")
+        XCTAssertEqual(set.server.http.headerTimeoutMilliseconds, 2500)
+        XCTAssertEqual(set.server.http.maxConnections, 500)
+        XCTAssertEqual(set.server.http.maxConnectionsPerClient, 20)
+
+        let defaults = try HostConfiguration.parse(Self.tenant, file: "limits.yaml").server.http
+        XCTAssertEqual(defaults.headerTimeoutMilliseconds, 10_000)
+        XCTAssertEqual(defaults.maxConnections, 10_000)
+        XCTAssertEqual(defaults.maxConnectionsPerClient, 256)
+
+        let small = try HostConfiguration.parse("server:\n  limits: {max_connections: 100}\n" + Self.tenant, file: "limits.yaml")
+        XCTAssertEqual(small.server.http.maxConnectionsPerClient, 100, "an unset per-client cap never exceeds max_connections")
+    }
+
+    func testConnectionLimitErrorsNameTheirLine() {
+        func error(_ yaml: String) -> String {
+            do {
+                _ = try HostConfiguration.parse(yaml + Self.tenant, file: "limits.yaml")
+                return "no error"
+            } catch {
+                return error.description
+            }
+        }
+        XCTAssertEqual(error("server:\n  limits:\n    header_timeout_ms: 50\n"),
+                       "limits.yaml:3:24: server.limits.header_timeout_ms: must be between 100 and 600000, got 50")
+        XCTAssertEqual(error("server:\n  limits:\n    max_connections: 0\n"),
+                       "limits.yaml:3:22: server.limits.max_connections: must be between 1 and 1000000, got 0")
+        XCTAssertEqual(error("server:\n  limits:\n    max_connections_per_client: lots\n"),
+                       #"limits.yaml:3:33: server.limits.max_connections_per_client: must be an integer, got "lots""#)
+        XCTAssertEqual(error("server:\n  limits:\n    max_connections: 10\n    max_connections_per_client: 20\n"),
+                       "limits.yaml:4:33: server.limits.max_connections_per_client: 20 is above max_connections (10): lower it, or raise max_connections")
+        XCTAssertEqual(error("server:\n  limits:\n    max_conections: 10\n"),
+                       #"limits.yaml:3:5: server.limits: unknown key "max_conections" (did you mean "max_connections"?)"#)
+    }
 }

@@ -3,6 +3,11 @@
 /* Typed wrappers for C APIs Swift cannot call directly (variadic functions, function-like macros).
  * Each function says which API it wraps and why it exists. */
 #include <curl/curl.h>
+#include <sys/socket.h>
+
+/* libuv's loop, declared only: including <uv.h> here would make this module a second owner of
+ * libuv's declarations beside CLibUV (Swift then finds neither). Swift matches it with CLibUV's complete type. */
+struct uv_loop_s;
 
 /* The signature curl uses for CURLOPT_WRITEFUNCTION, CURLOPT_HEADERFUNCTION and CURLOPT_READFUNCTION. */
 typedef size_t (*host_curl_data_callback)(char *buffer, size_t size, size_t count, void *userdata);
@@ -26,5 +31,15 @@ CURLMcode host_curl_multi_setopt_timer_callback(CURLM *multi, curl_multi_timer_c
 CURLcode host_curl_easy_getinfo_long(CURL *easy, CURLINFO info, long *value);
 CURLcode host_curl_easy_getinfo_string(CURL *easy, CURLINFO info, const char **value);
 CURLcode host_curl_easy_getinfo_pointer(CURL *easy, CURLINFO info, void **value);
+
+/* accept4(fd, address, length, SOCK_NONBLOCK | SOCK_CLOEXEC): a GNU extension Swift's Glibc module does
+ * not export. The HTTP server accepts its own connections (it must see EMFILE to pause accepting; libuv's
+ * accept hides it), and the flags must be atomic with the accept: a plain accept + fcntl leaves a window
+ * in which a child process forked by another thread inherits the socket. Returns the fd, or -1 and errno. */
+int host_accept4_nonblocking(int fd, struct sockaddr *address, socklen_t *length);
+
+/* uv_loop_configure(loop, UV_METRICS_IDLE_TIME) is variadic. The loop-stall watchdog needs libuv's
+ * count of time spent waiting in epoll to tell waiting from running callbacks. Returns libuv's status. */
+int host_uv_loop_enable_idle_time(struct uv_loop_s *loop);
 
 #endif

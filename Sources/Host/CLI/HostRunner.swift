@@ -27,6 +27,7 @@ public struct HostRunner {
     }
 
     public func run() throws(Failure) {
+        OpenFileLimit.raise(forConnections: configuration.server.maxConnections)
         let catalog = PluginLoader(directories: configuration.plugins.directories).loadAll()
         for refusal in catalog.refused { Logger.shared.log(.warning, "plugins", "refused \(refusal)") }
         // A tenant naming a plugin nobody loaded is a configuration error, reported at its line.

@@ -1,3 +1,4 @@
+import HostNet
 import PluginABI
 
 /// One plugin component instantiated for one tenant: the host's handle on an `ah_plugin_t`.
@@ -36,9 +37,11 @@ public final class PluginInstance: @unchecked Sendable {
         var error = ah_error_t()
         var created: UnsafePointer<ah_plugin_t>?
         var settings = settingsJSON
-        let status = settings.withUTF8 { bytes in
-            bytes.withMemoryRebound(to: CChar.self) { chars in
-                plugin.factory.pointee.create_plugin(plugin.factory, table.pointer, componentID, chars.baseAddress, chars.count, &created, &error)
+        let status = during(services.loop, componentID, "create") {
+            settings.withUTF8 { bytes in
+                bytes.withMemoryRebound(to: CChar.self) { chars in
+                    plugin.factory.pointee.create_plugin(plugin.factory, table.pointer, componentID, chars.baseAddress, chars.count, &created, &error)
+                }
             }
         }
         guard status == AH_OK, let created else {
@@ -70,7 +73,15 @@ public final class PluginInstance: @unchecked Sendable {
     }
 
     deinit {
-        plugin.pointee.destroy(plugin)
+        let plugin = self.plugin
+        call("destroy") { plugin.pointee.destroy(plugin) }
+    }
+
+    /// Runs `body` (a call into the plugin) labelled "<plugin id> <call>" for the loop's stall
+    /// watchdog, so a plugin that blocks the loop is named in the log (docs/operations.md).
+    @inline(__always)
+    private func call<T>(_ name: String, _ body: () -> T) -> T {
+        during(services.loop, descriptor.id, name, body)
     }
 
     // MARK: tools
@@ -91,7 +102,7 @@ public final class PluginInstance: @unchecked Sendable {
                         var call = ah_tool_call_t(
                             struct_size: UInt32(MemoryLayout<ah_tool_call_t>.size), call_id: callID,
                             session_id: session, caller_id: caller, arguments_json: chars.baseAddress, arguments_len: chars.count)
-                        return tool.pointee.invoke(plugin, &call, &error)
+                        return self.call("invoke") { tool.pointee.invoke(plugin, &call, &error) }
                     }
                 }
             }
@@ -103,7 +114,8 @@ public final class PluginInstance: @unchecked Sendable {
     }
 
     public func cancelTool(callID: UInt64) {
-        tool?.pointee.cancel(plugin, callID)
+        guard let tool else { return }
+        call("cancel") { tool.pointee.cancel(plugin, callID) }
     }
 
     // MARK: agents
@@ -124,7 +136,7 @@ public final class PluginInstance: @unchecked Sendable {
                             var step = ah_agent_step_t(
                                 struct_size: UInt32(MemoryLayout<ah_agent_step_t>.size), step_id: stepID, session_id: session,
                                 input: i.baseAddress, input_len: i.count, context_json: c.baseAddress, context_len: c.count)
-                            return agent.pointee.step(plugin, &step, &error)
+                            return call("step") { agent.pointee.step(plugin, &step, &error) }
                         }
                     }
                 }
@@ -138,14 +150,23 @@ public final class PluginInstance: @unchecked Sendable {
 
     public func deliverToolResult(stepID: UInt64, callID: UInt64, status: ah_status_t, output: String) {
         var output = output
+        guard let agent else { return }
         output.withUTF8 { bytes in
-            bytes.withMemoryRebound(to: CChar.self) {
-                agent?.pointee.on_tool_result(plugin, stepID, callID, status, $0.baseAddress, $0.count)
+            bytes.withMemoryRebound(to: CChar.self) { chars in
+                call("on_tool_result") { agent.pointee.on_tool_result(plugin, stepID, callID, status, chars.baseAddress, chars.count) }
             }
         }
     }
 
     public func cancelStep(_ stepID: UInt64) {
-        agent?.pointee.cancel(plugin, stepID)
+        guard let agent else { return }
+        call("cancel") { agent.pointee.cancel(plugin, stepID) }
     }
+}
+
+/// `body` as the activity "<plugin id> <call>" on `loop` (only when run on that loop's thread).
+@inline(__always)
+private func during<T>(_ loop: EventLoop?, _ pluginID: String, _ call: String, _ body: () -> T) -> T {
+    guard let loop else { return body() }
+    return loop.during(LoopActivity(pluginID, call), body)
 }

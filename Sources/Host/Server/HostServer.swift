@@ -15,6 +15,8 @@ public final class HostServer: @unchecked Sendable {
         public var drainDeadlineSeconds: Double = 30
         /// A turn's text larger than this is refused (413; 1009 on a socket).
         public var maxTurnTextBytes = 4096
+        /// The event loop busy longer than this is a stall: logged with what ran, and counted.
+        public var loopStallThresholdMilliseconds: UInt64 = 50
 
         public init() {}
     }
@@ -32,6 +34,7 @@ public final class HostServer: @unchecked Sendable {
     /// Speech engines for `WS /ws/voice/{caller}`; nil: voice calls are refused with 503.
     public var voice: VoiceServices?
     private var http: HTTPServer?
+    private var watchdog: LoopWatchdog?
     private var drainFinished: (() -> Void)?
     private var drainTimer: LoopTimer?
 
@@ -61,11 +64,12 @@ public final class HostServer: @unchecked Sendable {
     /// Binds and starts serving; returns the port. Call with the loop running.
     @discardableResult
     public func start() throws -> Int {
-        let server = HTTPServer(loop: loop, configuration: settings.http, handler: { [self] request, respond in
+        let server = HTTPServer(loop: loop, configuration: protectedHTTPConfiguration(), handler: { [self] request, respond in
             route(request, respond)
         }, upgrade: { [self] request in upgrade(request) })
         let port = try server.start()
         http = server
+        watchdog = startLoopWatchdog()
         services.logger.log(.info, "server", "listening on http://\(settings.http.host):\(port)")
         return port
     }
@@ -92,6 +96,7 @@ public final class HostServer: @unchecked Sendable {
 
     public func stop() {
         http?.stop()
+        watchdog?.stop()
     }
 
     // MARK: sessions (loop thread)

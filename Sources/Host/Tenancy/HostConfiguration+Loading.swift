@@ -4,7 +4,8 @@ import Yams
 extension HostConfiguration {
     static let topKeys = ["server", "redis", "plugins", "default_tenant", "tenants"]
     static let serverKeys = ["host", "port", "max_sessions", "drain_deadline_seconds", "limits"]
-    static let serverLimitKeys = ["max_header_bytes", "max_body_bytes", "max_ws_message_bytes", "max_turn_text_bytes", "idle_timeout_ms", "session_idle_timeout_ms"]
+    static let serverLimitKeys = ["max_header_bytes", "max_body_bytes", "max_ws_message_bytes", "max_turn_text_bytes", "idle_timeout_ms",
+                                  "session_idle_timeout_ms", "header_timeout_ms", "max_connections", "max_connections_per_client"]
     static let redisKeys = ["url", "command_timeout_ms", "journal_path"]
     static let pluginKeys = ["directories", "extensions"]
     static let tenantKeys = ["id", "api_keys", "plugins", "entry_agent", "settings", "limits", "turn_detection", "voice", "extensions", "model"]
@@ -105,6 +106,18 @@ extension HostConfiguration {
             if let bytes = try limits.int("max_turn_text_bytes", in: 64...1_048_576) { server.maxTurnTextBytes = bytes }
             if let ms = try limits.int("idle_timeout_ms", in: 100...3_600_000) { server.idleTimeoutMilliseconds = UInt64(ms) }
             if let ms = try limits.int("session_idle_timeout_ms", in: 1_000...86_400_000) { server.sessionIdleTimeoutMilliseconds = UInt64(ms) }
+            if let ms = try limits.int("header_timeout_ms", in: 100...600_000) { server.headerTimeoutMilliseconds = UInt64(ms) }
+            if let cap = try limits.int("max_connections", in: 1...1_000_000) { server.maxConnections = cap }
+            if let cap = try limits.int("max_connections_per_client", in: 1...1_000_000) {
+                guard cap <= server.maxConnections else {
+                    throw limits.fail("max_connections_per_client", "\(cap) is above max_connections (\(server.maxConnections)): "
+                                      + "lower it, or raise max_connections")
+                }
+                server.maxConnectionsPerClient = cap
+            } else {
+                // Unset: the default, but never above a lower max_connections.
+                server.maxConnectionsPerClient = min(server.maxConnectionsPerClient, server.maxConnections)
+            }
         }
         return server
     }

@@ -21,6 +21,13 @@ public struct HostConfiguration: Sendable {
         public var maxTurnTextBytes = 4096
         /// A keep-alive connection with no request for this long is closed.
         public var idleTimeoutMilliseconds: UInt64 = 30_000
+        /// A request's line and headers not complete this long after the connection opened (or
+        /// after the request's first byte, on a kept-alive connection): 408 and closed.
+        public var headerTimeoutMilliseconds: UInt64 = 10_000
+        /// Open connections (HTTP and WebSocket) across all clients; beyond: 503 and closed.
+        public var maxConnections = 10_000
+        /// Open connections from one client IP address; beyond: 503 and closed.
+        public var maxConnectionsPerClient = 256
         /// An HTTP chat session (`POST /v1/chat`) with no turn for this long ends with `timeout`.
         public var sessionIdleTimeoutMilliseconds: UInt64 = 300_000
         /// Live sessions across all tenants; at the cap new sessions are refused and /ready is 503.
@@ -34,6 +41,9 @@ public struct HostConfiguration: Sendable {
         public var http: HTTPServer.Configuration {
             var configuration = HTTPServer.Configuration(host: host, port: port, maxHeaderBytes: maxHeaderBytes,
                                                          maxBodyBytes: maxBodyBytes, idleTimeoutMilliseconds: idleTimeoutMilliseconds)
+            configuration.headerTimeoutMilliseconds = headerTimeoutMilliseconds
+            configuration.maxConnections = maxConnections
+            configuration.maxConnectionsPerClient = maxConnectionsPerClient
             configuration.webSocket.maxMessageBytes = maxWebSocketMessageBytes
             return configuration
         }

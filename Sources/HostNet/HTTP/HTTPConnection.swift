@@ -3,6 +3,12 @@ import CLibUV
 /// One accepted TCP connection: socket I/O, timers and the one-request-at-a-time state machine.
 /// Parsing lives in `HTTPRequestParser`; this type only moves bytes and decides when to close.
 /// Loop-thread only. The uv handle retains this object until its close callback.
+///
+/// Two clocks run while it reads a request: the idle timeout (no byte for that long closes the
+/// connection) and the header deadline, absolute from the accept or from the first byte of a later
+/// request (headers not complete by then: 408 and close), so a client that trickles bytes cannot
+/// hold the connection. One timer serves both: reads only note the time, and the timer re-arms
+/// itself for whichever comes first.
 final class HTTPConnection: @unchecked Sendable {
     // @unchecked: every member is touched on the loop thread only; `respond` closures hop there.
     private enum State: Equatable {
@@ -24,6 +30,9 @@ final class HTTPConnection: @unchecked Sendable {
     private let upgrader: WebSocketUpgrader?
     private let parser: HTTPRequestParser
     private let timer: LoopTimer
+    /// This connection's place under the server's connection caps; freed when the socket closes
+    /// (handed to the WebSocket on an upgrade).
+    private let slot: ConnectionSlot
     private let onClose: (HTTPConnection) -> Void
     private var state = State.reading
     private var inbox: [UInt8] = []   // received, not yet parsed (pipelined requests wait here)
@@ -31,11 +40,18 @@ final class HTTPConnection: @unchecked Sendable {
     private var headOnly = false     // the request in flight is HEAD: no body in its response
     private var http10 = false       // the request in flight is HTTP/1.0
     private var isReading = false
+    /// Loop time of the last byte read (the idle clock).
+    private var lastRead: UInt64 = 0
+    /// Loop time the current request began (accept, or its first byte); nil between requests and
+    /// once its headers are complete (the header deadline is off).
+    private var requestStarted: UInt64?
 
     /// Takes ownership of an accepted, initialised `tcp` handle.
     init(tcp: UnsafeMutablePointer<uv_tcp_t>, loop: EventLoop, configuration: HTTPServer.Configuration,
-         handler: @escaping HTTPHandler, upgrader: WebSocketUpgrader? = nil, onClose: @escaping (HTTPConnection) -> Void) {
+         handler: @escaping HTTPHandler, upgrader: WebSocketUpgrader? = nil, slot: ConnectionSlot,
+         onClose: @escaping (HTTPConnection) -> Void) {
         self.tcp = tcp
+        self.slot = slot
         self.loop = loop
         self.configuration = configuration
         self.handler = handler
@@ -47,8 +63,10 @@ final class HTTPConnection: @unchecked Sendable {
     }
 
     func begin() {
+        lastRead = loop.nowMilliseconds
+        requestStarted = lastRead
         startReading()
-        armIdleTimer()
+        armReadingTimer()
     }
 
     /// Closes now; a response still being produced is dropped.
@@ -58,6 +76,7 @@ final class HTTPConnection: @unchecked Sendable {
         timer.close()
         uv_read_stop(uvStream(tcp))
         onClose(self)
+        slot.free()
         uv_close(uvHandle(tcp)) { handle in
             guard let handle, let data = handle.pointee.data else { return }
             let connection = Unmanaged<HTTPConnection>.fromOpaque(data).takeRetainedValue()
@@ -92,7 +111,12 @@ final class HTTPConnection: @unchecked Sendable {
         case .closed, .draining:
             return                          // lingering: input is discarded
         case .reading:
-            armIdleTimer()
+            lastRead = loop.nowMilliseconds
+            if requestStarted == nil {
+                // The first byte of a request: its header deadline starts now.
+                requestStarted = lastRead
+                armReadingTimer()
+            }
         case .handling:
             break                           // the idle clock is stopped while a handler works
         }
@@ -107,6 +131,7 @@ final class HTTPConnection: @unchecked Sendable {
         while state == .reading, !inbox.isEmpty {
             let (consumed, event) = inbox.withUnsafeBytes { parser.feed($0) }
             inbox.removeFirst(consumed)
+            if parser.phase == .body { requestStarted = nil }   // headers complete: deadline met
             switch event {
             case nil:
                 return
@@ -116,7 +141,7 @@ final class HTTPConnection: @unchecked Sendable {
             case .request(let request):
                 dispatch(request)
             case .failure(let status, let reason):
-                finish(with: HTTPResponse(status: status, text: reason + "\n"), closing: true)
+                finish(with: HTTPResponse.error(status, reason), closing: true)
             }
         }
     }
@@ -137,7 +162,8 @@ final class HTTPConnection: @unchecked Sendable {
             // never re-enters `parseInbox`.
             loop.execute { self.complete(number, response, keepAlive: request.keepAlive && !request.isUpgrade) }
         }
-        handler(request, respond)
+        // The route names a stall of the loop while the handler runs (LoopWatchdog).
+        loop.during(LoopActivity(request.method, request.path)) { handler(request, respond) }
     }
 
     private func complete(_ number: UInt64, _ response: HTTPResponse, keepAlive: Bool) {
@@ -149,7 +175,11 @@ final class HTTPConnection: @unchecked Sendable {
         guard !closing, state == .handling(number) else { return }   // closing, or the write failed
         state = .reading
         parser.resume()
-        armIdleTimer()
+        lastRead = loop.nowMilliseconds
+        // A pipelined request already waiting is on the header clock from now; otherwise the
+        // next request's first byte starts it.
+        requestStarted = inbox.isEmpty ? nil : lastRead
+        armReadingTimer()
         startReading()
         parseInbox()
     }
@@ -159,7 +189,7 @@ final class HTTPConnection: @unchecked Sendable {
     /// then lets go of the handle without closing it, so no close callback will free `readBuffer`.
     private func upgrade(_ request: HTTPRequest, _ upgrader: WebSocketUpgrader) {
         timer.stop()
-        switch upgrader.decide(request) {
+        switch loop.during(LoopActivity(request.method, request.path), { upgrader.decide(request) }) {
         case .reject(let response):
             finish(with: response, closing: true)
         case .accept(let open):
@@ -172,7 +202,7 @@ final class HTTPConnection: @unchecked Sendable {
             if let data = tcp.pointee.data { Unmanaged<HTTPConnection>.fromOpaque(data).release() }
             tcp.pointee.data = nil
             readBuffer.deallocate()   // not in use: libuv reads into it only while reading
-            open(tcp, leftover)
+            open(tcp, leftover, slot)   // the WebSocket frees the slot when it closes
         }
     }
 
@@ -200,7 +230,30 @@ final class HTTPConnection: @unchecked Sendable {
         timer.start(after: Self.lingerMilliseconds) { [unowned self] in self.close() }
     }
 
-    private func armIdleTimer() {
-        timer.start(after: configuration.idleTimeoutMilliseconds) { [unowned self] in self.close() }
+    /// Arms the one timer for the earlier of the idle timeout and the header deadline.
+    private func armReadingTimer() {
+        let now = loop.nowMilliseconds
+        var due = lastRead &+ configuration.idleTimeoutMilliseconds
+        if let started = requestStarted { due = min(due, started &+ configuration.headerTimeoutMilliseconds) }
+        timer.start(after: due > now ? due - now : 0) { [unowned self] in self.readingTimerFired() }
+    }
+
+    private func readingTimerFired() {
+        guard state == .reading else { return }
+        let now = loop.nowMilliseconds
+        if let started = requestStarted, now &- started >= configuration.headerTimeoutMilliseconds {
+            let seconds = Double(configuration.headerTimeoutMilliseconds) / 1000
+            return finish(with: HTTPResponse.error(408, "the request line and headers did not arrive within \(seconds.secondsText) s: "
+                                                    + "send the whole request head at once, on a new connection"), closing: true)
+        }
+        if now &- lastRead >= configuration.idleTimeoutMilliseconds { return close() }
+        armReadingTimer()   // fired for a deadline that activity or a finished head pushed back
+    }
+}
+
+extension Double {
+    /// 10 -> "10", 0.25 -> "0.25": seconds in messages.
+    fileprivate var secondsText: String {
+        self == rounded() ? String(Int(self)) : String(self)
     }
 }

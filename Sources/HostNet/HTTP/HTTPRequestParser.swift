@@ -12,8 +12,16 @@ final class HTTPRequestParser {
         case expectContinue
         /// A complete request; `resume()` once it has been answered.
         case request(HTTPRequest)
-        /// Malformed or over a limit: answer `status` and close (the stream is out of sync).
+        /// Malformed, over a limit or an unsupported version: answer `status` with `reason` (a
+        /// sentence saying what is wrong and what to do) and close (the stream is out of sync).
         case failure(status: Int, reason: String)
+    }
+
+    /// Where the message being parsed is; the connection's header deadline runs until `.body`.
+    enum Phase {
+        case between   // no byte of a message yet (leading CRLFs are skipped here)
+        case head      // request line and headers
+        case body      // headers complete: the body, if any
     }
 
     private let maxHeaderBytes: Int
@@ -30,6 +38,7 @@ final class HTTPRequestParser {
     private var body: [UInt8] = []
     private var head: HTTPRequest?
     private var event: Event?
+    private(set) var phase = Phase.between
 
     init(maxHeaderBytes: Int, maxBodyBytes: Int) {
         self.maxHeaderBytes = maxHeaderBytes
@@ -54,8 +63,17 @@ final class HTTPRequestParser {
         let errno = http_errno(parser.pointee.http_errno)
         if let event { return (consumed, event) }
         if errno == HPE_OK { return (consumed, nil) }
-        if errno == HPE_HEADER_OVERFLOW { return (consumed, .failure(status: 431, reason: "request headers too large")) }
-        return (consumed, .failure(status: 400, reason: String(cString: http_errno_description(errno))))
+        if errno == HPE_HEADER_OVERFLOW { return (consumed, .failure(status: 431, reason: headersTooLarge)) }
+        let problem = String(cString: http_errno_description(errno))
+        return (consumed, .failure(status: 400, reason: "malformed HTTP request (\(problem)): send a valid HTTP/1.1 request"))
+    }
+
+    private var headersTooLarge: String {
+        "the request line and headers are larger than \(maxHeaderBytes) bytes: send fewer or shorter headers"
+    }
+
+    private var bodyTooLarge: String {
+        "the request body is larger than \(maxBodyBytes) bytes: send a smaller body"
     }
 
     /// Continues after `.expectContinue` or `.request`.
@@ -80,19 +98,20 @@ final class HTTPRequestParser {
         headerBytes = 0
         lastWasValue = false
         head = nil
+        phase = .head
         return 0
     }
 
     fileprivate func url(_ chunk: UnsafeRawBufferPointer) -> Int32 {
         headerBytes += chunk.count
-        guard headerBytes <= maxHeaderBytes else { return fail(431, "request headers too large") }
+        guard headerBytes <= maxHeaderBytes else { return fail(431, headersTooLarge) }
         url += chunk
         return 0
     }
 
     fileprivate func headerField(_ chunk: UnsafeRawBufferPointer) -> Int32 {
         headerBytes += chunk.count
-        guard headerBytes <= maxHeaderBytes else { return fail(431, "request headers too large") }
+        guard headerBytes <= maxHeaderBytes else { return fail(431, headersTooLarge) }
         // A field name may arrive in pieces; a new one starts after a value.
         if lastWasValue || fields.isEmpty { fields.append(([], [])) }
         fields[fields.count - 1].name += chunk
@@ -102,22 +121,29 @@ final class HTTPRequestParser {
 
     fileprivate func headerValue(_ chunk: UnsafeRawBufferPointer) -> Int32 {
         headerBytes += chunk.count
-        guard headerBytes <= maxHeaderBytes else { return fail(431, "request headers too large") }
-        guard !fields.isEmpty else { return fail(400, "header value without a name") }
+        guard headerBytes <= maxHeaderBytes else { return fail(431, headersTooLarge) }
+        guard !fields.isEmpty else { return fail(400, "malformed HTTP request (a header value without a name): send a valid HTTP/1.1 request") }
         fields[fields.count - 1].value += chunk
         lastWasValue = true
         return 0
     }
 
     fileprivate func headersComplete() -> Int32 {
+        phase = .body
+        // HTTP/1.0 and 1.1 only (0.9, 2.0, 9.9: 505). A later 1.x minor version is served as 1.1, as
+        // RFC 9110 §2.5 asks of a recipient that implements the major version.
+        let (major, minor) = (parser.pointee.http_major, parser.pointee.http_minor)
+        guard major == 1 else {
+            return fail(505, "HTTP/\(major).\(minor) is not supported: send the request as HTTP/1.1 (or HTTP/1.0)")
+        }
         let length = parser.pointee.content_length  // ULLONG_MAX when absent
-        if length != UInt64.max, length > UInt64(maxBodyBytes) { return fail(413, "request body too large") }
+        if length != UInt64.max, length > UInt64(maxBodyBytes) { return fail(413, bodyTooLarge) }
         var headers = HTTPHeaders()
         for field in fields {
             headers.add(String(decoding: field.name, as: UTF8.self), Self.trimmed(field.value))
         }
         let method = String(cString: http_method_str(http_method(UInt32(parser.pointee.method))))
-        let version = "\(parser.pointee.http_major).\(parser.pointee.http_minor)"
+        let version = minor == 0 ? "1.0" : "1.1"
         head = HTTPRequest(method: method, target: String(decoding: url, as: UTF8.self), headers: headers,
                            version: version, isUpgrade: parser.pointee.upgrade == 1)
         let chunked = parser.pointee.flags & UInt32(F_CHUNKED.rawValue) != 0
@@ -129,13 +155,14 @@ final class HTTPRequestParser {
     }
 
     fileprivate func body(_ chunk: UnsafeRawBufferPointer) -> Int32 {
-        guard body.count + chunk.count <= maxBodyBytes else { return fail(413, "request body too large") }
+        guard body.count + chunk.count <= maxBodyBytes else { return fail(413, bodyTooLarge) }
         body += chunk
         return 0
     }
 
     fileprivate func messageComplete() -> Int32 {
-        guard var request = head else { return fail(400, "message without headers") }
+        phase = .between
+        guard var request = head else { return fail(400, "malformed HTTP request (a message without headers): send a valid HTTP/1.1 request") }
         request.body = body
         request.keepAlive = http_should_keep_alive(parser) != 0
         request.isUpgrade = parser.pointee.upgrade == 1

@@ -17,6 +17,13 @@ public struct HTTPResponse: Sendable {
         self.init(status: status, headers: headers, body: Array(text.utf8))
     }
 
+    /// `{"error":"<message>"}` as `application/json`: the shape of every error the host sends.
+    /// `message` says what is wrong and what to do about it.
+    public static func error(_ status: Int, _ message: String) -> HTTPResponse {
+        HTTPResponse(status: status, headers: ["Content-Type": "application/json"],
+                     body: Array("{\"error\":\(JSONString.quote(message))}".utf8))
+    }
+
     /// The wire form: status line, headers, the framing headers the server owns, body (omitted
     /// for HEAD). HTTP/1.0 clients only keep a connection open when told so explicitly.
     func serialized(closing: Bool, includeBody: Bool, http10: Bool = false) -> [UInt8] {
@@ -73,6 +80,7 @@ public enum HTTPStatus {
         case 502: "Bad Gateway"
         case 503: "Service Unavailable"
         case 504: "Gateway Timeout"
+        case 505: "HTTP Version Not Supported"
         default: status < 400 ? "OK" : "Error"
         }
     }

@@ -1,3 +1,4 @@
+import CHostShims
 import CLibUV
 import Dispatch
 import Glibc
@@ -12,6 +13,11 @@ public final class EventLoop: @unchecked Sendable {
     // (`inbox`, `threadID`) is behind a Mutex or atomic.
     public let uv: UnsafeMutablePointer<uv_loop_t>
     private let wakeup: UnsafeMutablePointer<uv_async_t>
+    /// Batch boundaries for the stall watchdog (`LoopMonitor`): after the poll, before the next wait.
+    private let afterPoll: UnsafeMutablePointer<uv_check_t>
+    private let beforeWait: UnsafeMutablePointer<uv_prepare_t>
+    /// What the loop is busy with, for a `LoopWatchdog`.
+    let monitor = LoopMonitor()
     /// Work waiting for the loop thread. `closed` flips once the loop has finished: from then on
     /// `uv_async_send` would write to a closed descriptor (libuv aborts), so work is refused.
     private let inbox = Mutex<(work: [@Sendable () -> Void], closed: Bool)>(([], false))
@@ -27,15 +33,39 @@ public final class EventLoop: @unchecked Sendable {
         self.name = name
         uv = .allocate(capacity: 1)
         uv_loop_init(uv)
+        afterPoll = .allocate(capacity: 1)
+        beforeWait = .allocate(capacity: 1)
         wakeup = .allocate(capacity: 1)
         uv_async_init(uv, wakeup) { handle in
             guard let handle, let data = handle.pointee.data else { return }
-            Unmanaged<EventLoop>.fromOpaque(data).takeUnretainedValue().drainPending()
+            let loop = Unmanaged<EventLoop>.fromOpaque(data).takeUnretainedValue()
+            // Work from other threads starts a busy batch: a watchdog sees it stall while it runs.
+            if loop.monitor.threshold.load(ordering: .relaxed) != 0 { loop.monitor.markBusy(uv_hrtime()) }
+            loop.drainPending()
         }
         wakeup.pointee.data = Unmanaged.passUnretained(self).toOpaque()
+        // The watchdog tells time blocked in epoll from time in callbacks with libuv's idle counter.
+        _ = host_uv_loop_enable_idle_time(uv)
+        uv_check_init(uv, afterPoll)
+        afterPoll.pointee.data = Unmanaged.passUnretained(monitor).toOpaque()
+        uv_check_start(afterPoll) { handle in
+            guard let handle, let data = handle.pointee.data else { return }
+            Unmanaged<LoopMonitor>.fromOpaque(data).takeUnretainedValue().pollDidReturn(handle.pointee.loop)
+        }
+        uv_prepare_init(uv, beforeWait)
+        beforeWait.pointee.data = Unmanaged.passUnretained(monitor).toOpaque()
+        uv_prepare_start(beforeWait) { handle in
+            guard let handle, let data = handle.pointee.data else { return }
+            Unmanaged<LoopMonitor>.fromOpaque(data).takeUnretainedValue().loopWillWait(handle.pointee.loop)
+        }
+        // Neither keeps the loop alive (the wake-up handle does, until stop()).
+        uv_unref(uvHandle(afterPoll))
+        uv_unref(uvHandle(beforeWait))
     }
 
     deinit {
+        afterPoll.deallocate()
+        beforeWait.deallocate()
         wakeup.deallocate()
         uv.deallocate()
     }
@@ -75,7 +105,11 @@ public final class EventLoop: @unchecked Sendable {
     /// Runs the loop on the calling thread until `stop()`.
     public func run() {
         loopThread.store(UInt(bitPattern: Int(bitPattern: pthread_self())), ordering: .releasing)
+        var clock = clockid_t()
+        if pthread_getcpuclockid(pthread_self(), &clock) == 0 { monitor.threadClock.store(Int64(clock), ordering: .releasing) }
         uv_run(uv, UV_RUN_DEFAULT)
+        monitor.threadClock.store(LoopMonitor.noClock, ordering: .releasing)
+        monitor.loopStopped()
         // Work queued before this point still runs; later `execute` calls are refused.
         inbox.withLock { $0.closed = true }
         drainPending()
@@ -106,6 +140,16 @@ public final class EventLoop: @unchecked Sendable {
             pthread_join(thread, nil)
             self.thread = nil
         }
+    }
+
+    /// Runs `body` labelled as `activity` for the loop's stall watchdog: a stall while it runs
+    /// names it (`LoopWatchdog`). Nested calls name the innermost. Loop thread; called elsewhere,
+    /// or with no watchdog attached, it only runs `body` (one atomic load; `activity` is not built).
+    @inline(__always)
+    public func during<T, E: Error>(_ activity: @autoclosure () -> LoopActivity, _ body: () throws(E) -> T) throws(E) -> T {
+        let threshold = monitor.threshold.load(ordering: .relaxed)
+        guard threshold != 0, inLoopThread else { return try body() }
+        return try monitor.during(activity(), threshold: threshold, body)
     }
 
     private func drainPending() {

@@ -44,11 +44,13 @@ public enum WebSocketHandshake {
         return .success(acceptValue(forKey: key))
     }
 
-    /// A refused handshake, answered as plain HTTP before the connection closes.
+    /// A refused handshake, answered as plain HTTP (a JSON error) before the connection closes.
     struct Refusal: Error {
         let response: HTTPResponse
         init(_ status: Int, _ reason: String, headers: HTTPHeaders = [:]) {
-            response = HTTPResponse(status: status, headers: headers, text: reason + "\n")
+            var response = HTTPResponse.error(status, reason)
+            for (name, value) in headers { response.headers[name] = value }
+            self.response = response
         }
     }
 

@@ -6,8 +6,8 @@ final class WebSocketUpgrader {
     enum Decision {
         /// Answer this (400, 426, or the router's rejection) and close.
         case reject(HTTPResponse)
-        /// Take the socket: `open` adopts it.
-        case accept(open: (_ tcp: UnsafeMutablePointer<uv_tcp_t>, _ leftover: [UInt8]) -> Void)
+        /// Take the socket: `open` adopts it, and frees `slot` when the WebSocket closes.
+        case accept(open: (_ tcp: UnsafeMutablePointer<uv_tcp_t>, _ leftover: [UInt8], _ slot: ConnectionSlot) -> Void)
     }
 
     private let loop: EventLoop
@@ -37,11 +37,14 @@ final class WebSocketUpgrader {
         case .reject(let response):
             return .reject(response)
         case .accept(let handler):
-            return .accept { [self] tcp, leftover in
+            return .accept { [self] tcp, leftover, slot in
                 let connection = WebSocketConnection(tcp: tcp, loop: loop, role: .server, request: request,
                                                      configuration: configuration, handler: handler, readBuffer: readBuffer)
                 connections[ObjectIdentifier(connection)] = connection
-                connection.onTerminate = { [weak self] closed in self?.connections[ObjectIdentifier(closed)] = nil }
+                connection.onTerminate = { [weak self] closed in
+                    self?.connections[ObjectIdentifier(closed)] = nil
+                    slot.free()
+                }
                 connection.start(greeting: WebSocketHandshake.switchingProtocols(accept: accept), leftover: leftover)
             }
         }

@@ -8,24 +8,54 @@ final class RawSocket {
     private let fd: Int32
     private var buffered: [UInt8] = []
 
-    init(port: Int) throws {
+    convenience init(port: Int, from source: String? = nil) throws {
+        try self.init(unconnectedFrom: source)
+        try connect(port: port)
+    }
+
+    /// A socket not yet connected (it already holds its descriptor), bound to `source` (another
+    /// loopback address, e.g. 127.0.0.2, to look like a second client) when given.
+    init(unconnectedFrom source: String? = nil) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw SocketError(code: errno) }
+        if let source {
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr(source)
+            let bound = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            guard bound == 0 else {
+                let code = errno
+                Glibc.close(fd)
+                throw SocketError(code: code)
+            }
+        }
+        setReceiveTimeout(milliseconds: 3_000)
+    }
+
+    /// Connects to 127.0.0.1:`port` (no new descriptor is needed for it).
+    func connect(port: Int) throws {
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard connected == 0 else {
-            let code = errno
-            Glibc.close(fd)
-            throw SocketError(code: code)
-        }
-        setReceiveTimeout(milliseconds: 3_000)
+        guard connected == 0 else { throw SocketError(code: errno) }
     }
 
-    deinit { Glibc.close(fd) }
+    deinit { close() }
+
+    private var closed = false
+
+    /// Closes the socket now (the peer sees EOF).
+    func close() {
+        guard !closed else { return }
+        closed = true
+        Glibc.close(fd)
+    }
 
     func setReceiveTimeout(milliseconds: Int) {
         var timeout = timeval(tv_sec: milliseconds / 1000, tv_usec: (milliseconds % 1000) * 1000)
