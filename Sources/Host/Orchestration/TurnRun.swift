@@ -127,6 +127,19 @@ final class TurnRun: @unchecked Sendable {
         }
     }
 
+    /// The isolated plugin running the step died: `error` plugin_crashed, an apology, `turn_end`.
+    func stepCrashed(_ step: StepRun, message: String) {
+        guard !step.closed, !cancelled else { return }
+        step.closed = true
+        step.timeout?.close()
+        for (callID, tool) in step.pendingTools.sorted(by: { $0.key < $1.key }) {
+            conversation.services.router.cancel(callID: callID)
+            tool.cancelTool(callID: callID)
+        }
+        step.pendingTools.removeAll()
+        fail(agent: step.agent, code: "plugin_crashed", message: message)
+    }
+
     /// Queues the caller for a human through the tenant's `escalate_to_human` tool, then ends
     /// the session with `escalated`. Without that tool the caller is told and the session goes on.
     private func escalate(from agent: TenantRuntime.Agent, department: String, reason: String?) {

@@ -171,8 +171,16 @@ public final class HostServer: @unchecked Sendable {
     // MARK: health
 
     func health() -> HTTPResponse {
-        let probe = healthProbe()
+        var probe = healthProbe()
+        let failedPlugins = services.runners.failedPlugins
+        if !failedPlugins.isEmpty {
+            let named = failedPlugins.map { "plugin \($0.plugin) failed for tenant \($0.tenant)" }.joined(separator: "; ")
+            probe.degraded = [probe.degraded, named].compactMap { $0 }.joined(separator: "; ")
+        }
         var fields = probe.fields
+        if !failedPlugins.isEmpty {
+            fields["failed_plugins"] = JSONText.render(failedPlugins.map { ["tenant": $0.tenant, "plugin": $0.plugin, "reason": $0.reason] })
+        }
         fields["active_sessions"] = String(registry.count)
         fields["version"] = JSONText.quote(HostInfo.version)
         fields["status"] = JSONText.quote(probe.degraded == nil ? (registry.draining ? "draining" : "ok") : "degraded")
