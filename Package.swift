@@ -121,7 +121,7 @@ let package = Package(
         // ---- tests ----
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swift6),
         // Test helpers that need the host (an in-process caller); kept apart so pure tests stay light.
-        .target(name: "HostTestSupport", dependencies: ["Host", "TestSupport"], path: "Tests/HostTestSupport", swiftSettings: swift6),
+        .target(name: "HostTestSupport", dependencies: ["Host", "HostNet", "TestSupport"], path: "Tests/HostTestSupport", swiftSettings: swift6),
         .testTarget(
             name: "PluginABITests",
             dependencies: ["Host", "TestSupport", .product(name: "PluginABI", package: "SDK")],

@@ -1,0 +1,104 @@
+/*
+ * The tool `risky` for the isolation tests: misbehaves on request, the ways real plugins do.
+ * Arguments {"mode": M}: "ok" completes with "fine"; "segv" dereferences NULL; "spin" busy-loops
+ * in invoke forever (ignoring cancel); "leak" allocates and touches 32 MiB blocks until malloc
+ * fails and then writes through the NULL it got; "garbage" writes bytes that are not a frame to
+ * the runner's socket (fd 3), as a plugin scribbling on a descriptor it does not own would.
+ */
+#include "agent_host.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+AH_EXPORT const ah_plugin_entry_t *agent_host_plugin_entry(void);
+
+static const ah_tool_profile_t profile = {
+    .struct_size = sizeof(ah_tool_profile_t),
+    .name = "risky",
+    .parameters_schema = "{\"type\":\"object\",\"properties\":{\"mode\":{\"type\":\"string\"}}}",
+};
+
+static const ah_plugin_descriptor_t descriptor = {
+    .struct_size = sizeof(ah_plugin_descriptor_t),
+    .kind = AH_PLUGIN_KIND_TOOL,
+    .id = "com.example.isolation.risky",
+    .display_name = "Risky Tool",
+    .version = "1.0.0",
+    .description = "Misbehaves on request.",
+    .tool = &profile,
+};
+
+typedef struct {
+    ah_plugin_t plugin;
+    const ah_host_t *host;
+} instance_t;
+
+static int has(const ah_tool_call_t *call, const char *mode) {
+    char needle[64];
+    snprintf(needle, sizeof needle, "\"%s\"", mode);
+    return strstr(call->arguments_json, needle) != NULL;
+}
+
+static ah_status_t invoke(const ah_plugin_t *plugin, const ah_tool_call_t *call, ah_error_t *error) {
+    (void)error;
+    const ah_host_t *host = ((const instance_t *)plugin->plugin_data)->host;
+    if (has(call, "segv")) {
+        volatile int *nowhere = NULL;
+        *nowhere = 1;
+    } else if (has(call, "spin")) {
+        for (volatile unsigned long i = 0;; i++) {}
+    } else if (has(call, "leak")) {
+        for (;;) {
+            char *block = malloc(32u << 20);
+            memset(block, 1, 32u << 20);  /* no NULL check: the leak ends in a crash at the cap */
+        }
+    } else if (has(call, "garbage")) {
+        static const char junk[] = "\xff\xff\xff\x7fnot a frame";
+        if (write(3, junk, sizeof junk) < 0) return AH_ERR_FAILED;
+        sleep(5);
+    }
+    host->tool_complete(host, call->call_id, AH_OK, "fine", 4);
+    return AH_OK;
+}
+
+static void cancel(const ah_plugin_t *plugin, uint64_t call_id) { (void)plugin, (void)call_id; }
+
+static const ah_tool_t tool = {sizeof(ah_tool_t), invoke, cancel};
+
+static const void *get_interface(const ah_plugin_t *plugin, const char *id) {
+    (void)plugin;
+    return strcmp(id, AH_TOOL_INTERFACE_ID) == 0 ? &tool : NULL;
+}
+
+static void destroy(const ah_plugin_t *plugin) { free(plugin->plugin_data); }
+static uint32_t count(const ah_plugin_factory_t *f) { (void)f; return 1; }
+static const ah_plugin_descriptor_t *describe(const ah_plugin_factory_t *f, uint32_t i) { (void)f; return i == 0 ? &descriptor : NULL; }
+
+static ah_status_t create(const ah_plugin_factory_t *f, const ah_host_t *host, const char *id,
+                          const char *settings, size_t settings_len, const ah_plugin_t **out, ah_error_t *error) {
+    (void)f, (void)settings, (void)settings_len;
+    if (strcmp(id, descriptor.id) != 0) {
+        snprintf(error->message, sizeof error->message, "unknown plugin %s", id);
+        return AH_ERR_NOT_FOUND;
+    }
+    instance_t *instance = calloc(1, sizeof *instance);
+    if (instance == NULL) return AH_ERR_FAILED;
+    instance->host = host;
+    instance->plugin = (ah_plugin_t){sizeof(ah_plugin_t), &descriptor, instance, destroy, get_interface};
+    *out = &instance->plugin;
+    return AH_OK;
+}
+
+static const ah_plugin_factory_t factory = {sizeof(ah_plugin_factory_t), count, describe, create};
+static ah_status_t init(const char *path, ah_error_t *error) { (void)path, (void)error; return AH_OK; }
+static void shutdown(void) {}
+static const void *get_factory(const char *id) { return strcmp(id, AH_PLUGIN_FACTORY_ID) == 0 ? &factory : NULL; }
+
+AH_EXPORT const ah_plugin_entry_t *agent_host_plugin_entry(void) {
+    static const ah_plugin_entry_t entry = {
+        sizeof(ah_plugin_entry_t), AH_ABI_VERSION_MAJOR, AH_ABI_VERSION_MINOR, AH_TOOLCHAIN_NONE, init, shutdown, get_factory,
+    };
+    return &entry;
+}
