@@ -548,9 +548,68 @@ static void dispatch(const frame_t *f) {
     }
 }
 
+/* ---------- --describe: the descriptors as JSON, for a host that must not load the plugin ---------- */
+
+static void json_string(const char *s) {
+    if (!s) { fputs("null", stdout); return; }
+    putchar('"');
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\') printf("\\%c", *p);
+        else if (*p < 0x20) printf("\\u%04x", *p);
+        else putchar(*p);
+    }
+    putchar('"');
+}
+
+static void json_list(const char *const *list) {
+    putchar('[');
+    for (int i = 0; list && list[i] && i < 4096; i++) { if (i) putchar(','); json_string(list[i]); }
+    putchar(']');
+}
+
+static void describe(const ah_plugin_factory_t *f) {
+    uint32_t count = f->get_plugin_count ? f->get_plugin_count(f) : 0;
+    printf("{\"abi_major\":%u,\"abi_minor\":%u,\"toolchain\":", entry->abi_major, entry->abi_minor);
+    json_string(entry->toolchain);
+    fputs(",\"components\":[", stdout);
+    int first = 1;
+    for (uint32_t i = 0; i < count && i < 1024; i++) {
+        const ah_plugin_descriptor_t *d = f->get_plugin_descriptor(f, i);
+        if (!d || d->struct_size < sizeof *d) continue;
+        if (!first) putchar(',');
+        first = 0;
+        printf("{\"kind\":%u,\"id\":", d->kind);
+        json_string(d->id);
+        fputs(",\"display_name\":", stdout); json_string(d->display_name);
+        fputs(",\"version\":", stdout); json_string(d->version);
+        fputs(",\"description\":", stdout); json_string(d->description);
+        fputs(",\"required_extensions\":", stdout); json_list(d->required_extensions);
+        if (d->agent && d->agent->struct_size >= sizeof *d->agent) {
+            fputs(",\"agent\":{\"handoff_description\":", stdout); json_string(d->agent->handoff_description);
+            fputs(",\"examples\":", stdout); json_list(d->agent->example_utterances);
+            fputs(",\"instructions\":", stdout); json_string(d->agent->instructions);
+            fputs(",\"tool_names\":", stdout); json_list(d->agent->tool_names);
+            putchar('}');
+        }
+        if (d->tool && d->tool->struct_size >= sizeof *d->tool) {
+            fputs(",\"tool\":{\"name\":", stdout); json_string(d->tool->name);
+            fputs(",\"parameters_schema\":", stdout); json_string(d->tool->parameters_schema);
+            putchar('}');
+        }
+        putchar('}');
+    }
+    puts("]}");
+}
+
 /* ---------- start ---------- */
 
+static int describing;
+
 static void hello(ah_status_t status, const char *message) {
+    if (describing) {
+        if (status != AH_OK) { fprintf(stderr, "%s\n", message); exit(78); }
+        return;
+    }
     reply_status(W_HELLO, 0, 0, status, message);
     if (status != AH_OK) _exit(78);
 }
@@ -558,10 +617,13 @@ static void hello(ah_status_t status, const char *message) {
 int main(int argc, char **argv) {
     char message[512];
     signal(SIGPIPE, SIG_IGN);
-    if (argc != 4) {
-        fprintf(stderr, "usage: %s <plugin.so> <tenant_id> <max_memory_mb>   (started by agent-host, socket on fd 3)\n", argv[0]);
+    describing = argc == 3 && !strcmp(argv[1], "--describe");
+    if (argc != 4 && !describing) {
+        fprintf(stderr, "usage: %s <plugin.so> <tenant_id> <max_memory_mb>   (started by agent-host, socket on fd 3)\n"
+                        "       %s --describe <plugin.so>                      (its descriptors as JSON)\n", argv[0], argv[0]);
         return 64;
     }
+    if (describing) { argv[1] = argv[2]; argv[2] = "describe"; argv[3] = "512"; }
     /* Least privilege before any plugin code runs: no privilege gain through exec, no inherited
      * descriptors beyond stdio and the socket, and an address-space cap. */
     prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
@@ -588,6 +650,11 @@ int main(int argc, char **argv) {
     factory = entry->get_factory(AH_PLUGIN_FACTORY_ID);
     if (!factory || !factory->create_plugin) hello(AH_ERR_FAILED, "provides no " AH_PLUGIN_FACTORY_ID);
     hello(AH_OK, "");
+    if (describing) {
+        describe(factory);
+        if (entry->shutdown) entry->shutdown();
+        return fflush(stdout) == 0 ? 0 : 74;
+    }
 
     pthread_t thread;
     if (pthread_create(&thread, NULL, reader, NULL)) return 71;

@@ -11,6 +11,16 @@ public final class IsolatedInstance: ComponentInstance, @unchecked Sendable {
     let runner: RunnerProcess
     let slot: UInt32
 
+    /// Creates `componentID` for `tenantID` in that tenant's runner for the plugin's file (started
+    /// on first use), like `PluginInstance.create` does in-process.
+    public static func create(_ componentID: String, from plugin: LoadedPlugin, tenantID: String, settingsJSON: String = "{}",
+                              grantedExtensions: Set<String>? = nil, maxMemoryMB: Int = PluginIsolation.defaultMaxMemoryMB,
+                              services: HostServices) throws(PluginInstance.Failure) -> IsolatedInstance {
+        let runner = try services.runners.runner(tenant: tenantID, path: plugin.path, maxMemoryMB: maxMemoryMB, services: services)
+        return try create(componentID, from: plugin, runner: runner, settingsJSON: settingsJSON,
+                          grantedExtensions: grantedExtensions, services: services)
+    }
+
     /// Creates `componentID` in `runner` (started on first use) with the tenant's settings.
     static func create(_ componentID: String, from plugin: LoadedPlugin, runner: RunnerProcess, settingsJSON: String,
                        grantedExtensions: Set<String>?, services: HostServices) throws(PluginInstance.Failure) -> IsolatedInstance {

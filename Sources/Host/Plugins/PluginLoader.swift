@@ -69,6 +69,12 @@ public struct PluginLoader: Sendable {
         guard let entry = entryFunction() else { return refuse("\(AH_ENTRY_SYMBOL)() returned NULL") }
 
         if let problem = entryProblem(entry) { return refuse(problem) }
+        let toolchain = String(cString: entry.pointee.toolchain)
+        if toolchain != AH_TOOLCHAIN_NONE && toolchain != HostInfo.swiftToolchain {
+            // Not initialised here: another Swift runtime's code must not run in the host. A plugin
+            // runner (no Swift runtime of its own) reads its descriptors and can run it isolated.
+            return RunnerDescription.open(path: absolute, hostMismatch: toolchain, availableExtensions: availableExtensions)
+        }
 
         var error = ah_error_t()
         let status = entry.pointee.`init`(absolute, &error)
@@ -101,10 +107,7 @@ public struct PluginLoader: Sendable {
         guard let toolchainPointer = e.toolchain else {
             return "entry.toolchain is NULL: set it to AH_TOOLCHAIN_NONE for C plugins"
         }
-        let toolchain = String(cString: toolchainPointer)
-        if toolchain != AH_TOOLCHAIN_NONE && toolchain != HostInfo.swiftToolchain {
-            return "Swift toolchain mismatch: plugin built with '\(toolchain)', host built with '\(HostInfo.swiftToolchain)': rebuild the plugin with the host's toolchain (Swift has no stable runtime ABI on Linux)"
-        }
+        _ = toolchainPointer
         guard e.`init` != nil, e.shutdown != nil, e.get_factory != nil else {
             return "entry is missing init, shutdown or get_factory"
         }
