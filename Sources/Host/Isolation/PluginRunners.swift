@@ -42,6 +42,12 @@ public final class PluginRunners: Sendable {
         }
     }
 
+    /// Live runner processes (for operators and the benchmark's RSS figure). Asks the runners' loop.
+    public var processes: [(tenant: String, plugin: String, pid: Int32)] {
+        let runners = state.withLock { $0.runners.values.compactMap { $0.value } }
+        return Self.loop.submitAndWait { runners.compactMap { runner in runner.livePID.map { (runner.tenantID, runner.label, $0) } } } ?? []
+    }
+
     /// Plugins stopped after crashing too often, for /health.
     public var failedPlugins: [(tenant: String, plugin: String, reason: String)] {
         state.withLock { state in

@@ -65,6 +65,9 @@ final class RunnerProcess: @unchecked Sendable {
         self.loop = loop
     }
 
+    /// Loop thread only: the running process's id, nil while it is down.
+    var livePID: Int32? { running ? pid : nil }
+
     /// [thread-safe] Why this runner was stopped for good (crashed too often), or nil.
     var failedReason: String? { failure.withLock { $0 } }
 
