@@ -649,7 +649,7 @@ int main(int argc, char **argv) {
     if (status != AH_OK) { snprintf(message, sizeof message, "init failed (status %d): %s", status, error.message); hello(status, message); }
     factory = entry->get_factory(AH_PLUGIN_FACTORY_ID);
     if (!factory || !factory->create_plugin) hello(AH_ERR_FAILED, "provides no " AH_PLUGIN_FACTORY_ID);
-    hello(AH_OK, "");
+    hello(AH_OK, AH_WIRE_VERSION);
     if (describing) {
         describe(factory);
         if (entry->shutdown) entry->shutdown();

@@ -15,6 +15,9 @@
 #ifndef AGENT_HOST_RUNNER_WIRE_H
 #define AGENT_HOST_RUNNER_WIRE_H
 
+/* Sent in W_HELLO; the host refuses a runner speaking another revision (a stale build). */
+#define AH_WIRE_VERSION "agent-host-runner/1"
+
 #define AH_WIRE_HEADER 32u
 #define AH_WIRE_MAX_FRAME (16u * 1024u * 1024u)
 #define AH_WIRE_MAX_FIELDS 130u
@@ -32,7 +35,7 @@
 #define W_TIMER_FIRED  10   /* id=the runner's W_TIMER_START id; status=cancelled (0/1) */
 
 /* runner -> host */
-#define W_HELLO        20   /* status; fields: message (why the plugin could not be opened) */
+#define W_HELLO        20   /* status; fields: AH_WIRE_VERSION, or why the plugin could not be opened */
 #define W_CREATED      21   /* instance; id=request; status; fields: message */
 #define W_REFUSED      22   /* instance; id=call_id; status; fields: message (invoke refused) */
 #define W_STEP_REFUSED 23   /* instance; id=step_id; status; fields: message */

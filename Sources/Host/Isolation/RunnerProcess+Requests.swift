@@ -11,6 +11,8 @@ extension RunnerProcess {
         case Wire.created: return createAnswered(frame)
         default: break
         }
+        if frame.type == Wire.toolComplete || frame.type == Wire.refused { pendingCalls[frame.id] = nil }
+        if frame.type == Wire.stepDone || frame.type == Wire.stepRefused { openSteps[frame.id] = nil }
         guard let instance = instances[frame.instance]?.value else {
             // An instance destroyed meanwhile: answer synchronous requests so the plugin goes on.
             if frame.type >= Wire.say && frame.type <= Wire.timerStart { reply(to: frame, status: AH_ERR_NOT_FOUND) }

@@ -99,7 +99,8 @@ final class RunnerProcess: @unchecked Sendable {
             }
             var request = frame
             request.id = requestID
-            if !running && !stopped && restartTimer == nil && failedReason == nil { spawn() }
+            stopped = false  // a runner stopped when its last instance went serves again
+            if !running && restartTimer == nil && failedReason == nil { spawn() }
             enqueue(request)
         }
         guard done.wait(timeout: .now() + timeoutSeconds) == .success, let result = answer.withLock({ $0 }) else {
@@ -396,8 +397,13 @@ final class RunnerProcess: @unchecked Sendable {
     }
 
     func helloAnswered(_ frame: WireFrame) {
-        guard frame.status != AH_OK else { return }
-        killReason = "it could not open the plugin: \(frame.text(0))"
+        guard frame.status == AH_OK else {
+            killReason = "it could not open the plugin: \(frame.text(0))"
+            return
+        }
+        if frame.text(0) != Wire.version {
+            kill(because: "\(executable) speaks \"\(frame.text(0))\", this host \"\(Wire.version)\": rebuild it (./scripts/setup)")
+        }
     }
 }
 
