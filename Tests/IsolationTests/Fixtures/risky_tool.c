@@ -3,14 +3,33 @@
  * Arguments {"mode": M}: "ok" completes with "fine"; "segv" dereferences NULL; "spin" busy-loops
  * in invoke forever (ignoring cancel); "leak" allocates and touches 32 MiB blocks until malloc
  * fails and then writes through the NULL it got; "garbage" writes bytes that are not a frame to
- * the runner's socket (fd 3), as a plugin scribbling on a descriptor it does not own would.
+ * the runner's socket (fd 3), as a plugin scribbling on a descriptor it does not own would;
+ * "introspect" completes with what the process may do: {"env":N,"no_new_privs":N,"as_mb":N}.
  */
 #include "agent_host.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
+
+extern char **environ;
+
+/* The runner's privileges as the plugin sees them. */
+static int introspect(char *out, size_t size) {
+    int env = 0;
+    for (char **e = environ; e && *e; e++) env++;
+    int no_new_privs = -1;
+    char line[256];
+    FILE *status = fopen("/proc/self/status", "r");
+    while (status && fgets(line, sizeof line, status)) sscanf(line, "NoNewPrivs: %d", &no_new_privs);
+    if (status) fclose(status);
+    struct rlimit limit;
+    getrlimit(RLIMIT_AS, &limit);
+    long as_mb = limit.rlim_cur == RLIM_INFINITY ? -1 : (long)(limit.rlim_cur >> 20);
+    return snprintf(out, size, "{\"env\":%d,\"no_new_privs\":%d,\"as_mb\":%ld}", env, no_new_privs, as_mb);
+}
 
 AH_EXPORT const ah_plugin_entry_t *agent_host_plugin_entry(void);
 
@@ -54,6 +73,11 @@ static ah_status_t invoke(const ah_plugin_t *plugin, const ah_tool_call_t *call,
             char *block = malloc(32u << 20);
             memset(block, 1, 32u << 20);  /* no NULL check: the leak ends in a crash at the cap */
         }
+    } else if (has(call, "introspect")) {
+        char text[128];
+        int n = introspect(text, sizeof text);
+        host->tool_complete(host, call->call_id, AH_OK, text, (size_t)n);
+        return AH_OK;
     } else if (has(call, "garbage")) {
         static const char junk[] = "\xff\xff\xff\x7fnot a frame";
         if (write(3, junk, sizeof junk) < 0) return AH_ERR_FAILED;
