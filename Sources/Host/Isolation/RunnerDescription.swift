@@ -7,8 +7,20 @@ import PluginABI
 enum RunnerDescription {
     static let timeoutSeconds = 10.0
 
-    static func open(path: String, hostMismatch toolchain: String, availableExtensions: Set<String>) -> Result<LoadedPlugin, PluginRefusal> {
-        let mismatch = "built with Swift toolchain '\(toolchain)', not the host's '\(HostInfo.swiftToolchain)'"
+    /// A plugin whose entry names another Swift toolchain (read in-process before its init ran).
+    static func open(path: String, toolchain: String, availableExtensions: Set<String>) -> Result<LoadedPlugin, PluginRefusal> {
+        describe(path: path, availableExtensions: availableExtensions,
+                 mismatch: "built with Swift toolchain '\(toolchain)', not the host's '\(HostInfo.swiftToolchain)'")
+    }
+
+    /// A plugin that would load a Swift runtime other than the host's: never mapped in-process.
+    /// If its toolchain turns out to be the host's, the usual in-process loader opens it after all.
+    static func open(path: String, foreignRuntime: String, availableExtensions: Set<String>) -> Result<LoadedPlugin, PluginRefusal> {
+        describe(path: path, availableExtensions: availableExtensions,
+                 mismatch: "linked against the Swift runtime \(foreignRuntime), not the host's")
+    }
+
+    private static func describe(path: String, availableExtensions: Set<String>, mismatch: String) -> Result<LoadedPlugin, PluginRefusal> {
         func refuse(_ reason: String) -> Result<LoadedPlugin, PluginRefusal> {
             .failure(PluginRefusal(path: path, reason: "\(mismatch), and the plugin runner could not describe it: \(reason)"))
         }
@@ -43,6 +55,7 @@ enum RunnerDescription {
             components.append(descriptor)
         }
         guard !components.isEmpty else { return refuse("its factory lists no plugins") }
+        let toolchain = object["toolchain"] as? String ?? "?"
         let note = "\(mismatch): runs only with isolation: process (described by the plugin runner, never loaded in-process)"
         return .success(LoadedPlugin(runnerOnlyPath: path, abiMajor: UInt16(object["abi_major"] as? Int ?? 1),
                                      abiMinor: UInt16(object["abi_minor"] as? Int ?? 0), toolchain: toolchain,

@@ -58,6 +58,13 @@ public struct PluginLoader: Sendable {
         }
         let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
         guard FileManager.default.fileExists(atPath: absolute) else { return refuse("no such file") }
+        if let runtime = SwiftRuntimeProbe.foreignRuntime(of: absolute) {
+            // Mapping it could register another toolchain's image with the host's Swift runtime:
+            // a plugin runner opens it first and says which toolchain built it. Only one built by
+            // the host's toolchain (with its own copy of the runtime) is then opened here too.
+            let described = RunnerDescription.open(path: absolute, foreignRuntime: runtime, availableExtensions: availableExtensions)
+            guard case .success(let plugin) = described, plugin.toolchain == HostInfo.swiftToolchain else { return described }
+        }
         guard let handle = dlopen(absolute, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE) else {
             let reason = dlerror().map { String(cString: $0) } ?? "unknown dlopen error"
             return refuse("cannot be loaded: \(reason)")
@@ -73,7 +80,7 @@ public struct PluginLoader: Sendable {
         if toolchain != AH_TOOLCHAIN_NONE && toolchain != HostInfo.swiftToolchain {
             // Not initialised here: another Swift runtime's code must not run in the host. A plugin
             // runner (no Swift runtime of its own) reads its descriptors and can run it isolated.
-            return RunnerDescription.open(path: absolute, hostMismatch: toolchain, availableExtensions: availableExtensions)
+            return RunnerDescription.open(path: absolute, toolchain: toolchain, availableExtensions: availableExtensions)
         }
 
         var error = ah_error_t()
