@@ -38,6 +38,17 @@ final class PluginFaultTests: XCTestCase {
         XCTAssertEqual(host.restarts("acme", "libdesk_agent.so"), 1)
     }
 
+    func testAnAgentRefusingAStepInItsRunnerIsReportedAsInProcess() throws {
+        let host = try IsolationFixture()
+        defer { host.shutdown() }
+        let acme = host.caller(host.acme)
+        let turn = acme.say("refuse")
+        XCTAssertEqual(turn.errors.map(\.code), ["agent_refused_step"], turn.json)
+        XCTAssertEqual(turn.errors.first?.message, "desk: closed for lunch")
+        XCTAssertEqual(turn.shape.last, "turn_end:Desk Agent")
+        XCTAssertEqual(host.restarts("acme", "libdesk_agent.so"), 0, "a refusal is not a crash")
+    }
+
     func testAToolSpinningPastTheDeadlineIsCancelledThenItsRunnerKilledWhileTheOtherTenantIsAnswered() throws {
         var policy = IsolationPolicy()
         policy.cancelGraceMilliseconds = 500

@@ -39,8 +39,8 @@ extension RunnerProcess {
         case Wire.stepRefused:
             openSteps[frame.id] = nil
             closeGrace(frame.id)
-            services.router.closeStep(frame.id)?.stepDone(status: frame.status,
-                                                          message: frame.optionalText(0) ?? "\(instance.descriptor.id) refused the step (status \(frame.status))")
+            services.router.closeStep(frame.id)?.refused(status: frame.status,
+                                                         message: frame.optionalText(0) ?? "\(instance.descriptor.id) refused the step (status \(frame.status))")
         case Wire.say:
             reply(to: frame, status: withBytes(frame, 0) { table.agent_say(host, frame.arg, $0, $1) })
         case Wire.callTool:

@@ -88,4 +88,8 @@ final class StepRun: StepSink, @unchecked Sendable {
     func crashed(message: String) {
         loop.execute { [self] in turn.stepCrashed(self, message: message) }
     }
+
+    func refused(status: ah_status_t, message: String) {
+        loop.execute { [self] in turn.stepRefused(self, message: message) }
+    }
 }

@@ -140,6 +140,14 @@ final class TurnRun: @unchecked Sendable {
         fail(agent: step.agent, code: "plugin_crashed", message: message)
     }
 
+    /// An isolated agent refused the step after `step` had returned: as a refusal in-process.
+    func stepRefused(_ step: StepRun, message: String) {
+        guard !step.closed, !cancelled else { return }
+        step.closed = true
+        step.timeout?.close()
+        fail(agent: step.agent, code: "agent_refused_step", message: message)
+    }
+
     /// Queues the caller for a human through the tenant's `escalate_to_human` tool, then ends
     /// the session with `escalated`. Without that tool the caller is told and the session goes on.
     private func escalate(from agent: TenantRuntime.Agent, department: String, reason: String?) {

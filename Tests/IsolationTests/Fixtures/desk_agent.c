@@ -1,7 +1,8 @@
 /*
  * "Desk Agent", a C department for the isolation tests. Input "run <mode>" calls the tool
  * `risky` with {"mode":"<mode>"} and says "ok: <output>" or "failed: <output>" with its result;
- * input "die" segfaults inside step (the whole runner dies); anything else is answered "hello".
+ * input "die" segfaults inside step (the whole runner dies); "refuse" makes step fail with a
+ * message; anything else is answered "hello".
  */
 #include "agent_host.h"
 
@@ -39,11 +40,14 @@ typedef struct {
 static const ah_host_t *host_of(const ah_plugin_t *plugin) { return ((const instance_t *)plugin->plugin_data)->host; }
 
 static ah_status_t step(const ah_plugin_t *plugin, const ah_agent_step_t *s, ah_error_t *error) {
-    (void)error;
     const ah_host_t *host = host_of(plugin);
     if (s->input_len == 3 && memcmp(s->input, "die", 3) == 0) {
         volatile int *nowhere = NULL;
         *nowhere = 1;
+    }
+    if (s->input_len == 6 && memcmp(s->input, "refuse", 6) == 0) {
+        snprintf(error->message, sizeof error->message, "desk: closed for lunch");
+        return AH_ERR_UNAVAILABLE;
     }
     if (s->input_len > 4 && memcmp(s->input, "run ", 4) == 0) {
         char arguments[128];
