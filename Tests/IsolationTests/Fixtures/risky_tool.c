@@ -4,9 +4,13 @@
  * in invoke forever (ignoring cancel); "leak" allocates and touches 32 MiB blocks until malloc
  * fails and then writes through the NULL it got; "garbage" writes bytes that are not a frame to
  * the runner's socket (fd 3), as a plugin scribbling on a descriptor it does not own would;
- * "introspect" completes with what the process may do: {"env":N,"no_new_privs":N,"as_mb":N}.
+ * "introspect" completes with what the process may do: {"env":N,"no_new_privs":N,"as_mb":N};
+ * "kv" stores the call count under the session's key "calls", reads it back, counts a metric
+ * `risky_calls{mode="kv"}` and completes with "calls=N" (extensions forwarded by the runner).
  */
 #include "agent_host.h"
+#include "agent_host/ext/metrics.h"
+#include "agent_host/ext/session_kv.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +64,27 @@ static int has(const ah_tool_call_t *call, const char *mode) {
     return strstr(call->arguments_json, needle) != NULL;
 }
 
+static void read_value(void *user_data, const char *value, size_t len) {
+    snprintf((char *)user_data, 32, "%.*s", (int)len, value);
+}
+
+/* The session's previous count (0 if none) + 1, stored back and read again through session-kv. */
+static ah_status_t session_count(const ah_host_t *host, const ah_tool_call_t *call, char *out, size_t size) {
+    const ah_host_session_kv_t *kv = host->get_extension(host, AH_EXT_SESSION_KV);
+    const ah_host_metrics_t *metrics = host->get_extension(host, AH_EXT_METRICS);
+    if (!kv || !metrics) return AH_ERR_NOT_PERMITTED;
+    char previous[32] = "0", next[32];
+    kv->get(host, call->session_id, "calls", read_value, previous);
+    int n = snprintf(next, sizeof next, "%d", atoi(previous) + 1);
+    if (kv->set(host, call->session_id, "calls", next, (size_t)n) != AH_OK) return AH_ERR_FAILED;
+    char stored[32] = "";
+    if (kv->get(host, call->session_id, "calls", read_value, stored) != AH_OK) return AH_ERR_NOT_FOUND;
+    const ah_metric_label_t label = {"mode", "kv"};
+    metrics->counter_add(host, "risky_calls", &label, 1, 1.0);
+    snprintf(out, size, "calls=%s", stored);
+    return AH_OK;
+}
+
 static ah_status_t invoke(const ah_plugin_t *plugin, const ah_tool_call_t *call, ah_error_t *error) {
     (void)error;
     const ah_host_t *host = ((const instance_t *)plugin->plugin_data)->host;
@@ -73,6 +98,12 @@ static ah_status_t invoke(const ah_plugin_t *plugin, const ah_tool_call_t *call,
             char *block = malloc(32u << 20);
             memset(block, 1, 32u << 20);  /* no NULL check: the leak ends in a crash at the cap */
         }
+    } else if (has(call, "kv")) {
+        char text[64];
+        ah_status_t status = session_count(host, call, text, sizeof text);
+        if (status != AH_OK) snprintf(text, sizeof text, "session-kv or metrics unavailable");
+        host->tool_complete(host, call->call_id, status, text, strlen(text));
+        return AH_OK;
     } else if (has(call, "introspect")) {
         char text[128];
         int n = introspect(text, sizeof text);
