@@ -121,7 +121,7 @@ let package = Package(
         // ---- tests ----
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swift6),
         // Test helpers that need the host (an in-process caller); kept apart so pure tests stay light.
-        .target(name: "HostTestSupport", dependencies: ["Host", "TestSupport"], path: "Tests/HostTestSupport", swiftSettings: swift6),
+        .target(name: "HostTestSupport", dependencies: ["Host", "HostNet", "TestSupport"], path: "Tests/HostTestSupport", swiftSettings: swift6),
         .testTarget(
             name: "PluginABITests",
             dependencies: ["Host", "TestSupport", .product(name: "PluginABI", package: "SDK")],
@@ -138,6 +138,7 @@ let package = Package(
         .testTarget(name: "RealtimeTests", dependencies: ["HostModels", "ModelStandIn", "HostNet", "HostAudio", "TestSupport", "Host"], swiftSettings: swift6),
         .testTarget(name: "ServerTests", dependencies: ["Host", "HostNet", "HostAudio", "HostSpeech", "HostModels", "ModelStandIn", "TestSupport", "HostTestSupport"], swiftSettings: swift6),
         .testTarget(name: "ConversationTests", dependencies: ["Host", "TestSupport", "HostTestSupport"], exclude: ["Fixtures"], swiftSettings: swift6),
+        .testTarget(name: "IsolationTests", dependencies: ["Host", "HostNet", "TestSupport", "HostTestSupport"], exclude: ["Fixtures"], swiftSettings: swift6),
         .testTarget(name: "SupportKitTests", dependencies: ["SupportKit", "TestSupport"], swiftSettings: swift6),
         .testTarget(name: "DepartmentTests", dependencies: ["SupportKit", "TestSupport", .product(name: "AgentHostPluginTesting", package: "SDK")], swiftSettings: swift6),
         .testTarget(name: "CommerceToolsTests", dependencies: ["Host", "HostNet", "ReferenceBackend", "TestSupport", .product(name: "AgentHostPluginTesting", package: "SDK")], swiftSettings: swift6),

@@ -1,5 +1,6 @@
 // agent-host-bench: benchmarks that print figures (docs/benchmarks.md says how to read them).
 //   agent-host-bench abi [--iterations N]   cost of a tool call through the plugin ABI vs a direct Swift call
+//   agent-host-bench isolation [--calls N]   a tool call across the plugin runner boundary vs in-process, calls/s, runner RSS
 //   agent-host-bench turns [--turns N] [--no-sdk] [--canned-only] | server [--turns N]   a full text turn in-process vs the OpenAI Agents SDK
 //   agent-host-bench model [--turns N]     the host's own cost per model-driven turn (Chat Completions stand-in)
 //   agent-host-bench voice [latency] [calls] [media] [--steps N,N] [--media-steps N,N] [--seconds S] [--cached]   real-time voice calls
@@ -18,6 +19,13 @@ case "abi":
     do {
         try ABIBenchmark(iterations: iterations).run()
     } catch {
+        FileHandle.standardError.write(Data("agent-host-bench: \(error)\n".utf8))
+        exit(1)
+    }
+case "isolation":
+    var calls = 20_000
+    if let index = arguments.firstIndex(of: "--calls"), index + 1 < arguments.count, let n = Int(arguments[index + 1]) { calls = n }
+    do { try IsolationBenchmark(calls: calls).run() } catch {
         FileHandle.standardError.write(Data("agent-host-bench: \(error)\n".utf8))
         exit(1)
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Host
+import HostNet
 import XCTest
 
 /// Plays a caller in one in-process conversation (a `LocalDeployment`): says something and returns
@@ -10,8 +11,13 @@ public final class Caller: @unchecked Sendable {
     private var events: [ConversationEvent] = []
     public private(set) var conversation: Conversation!
 
-    public init(_ deployment: LocalDeployment, number: String = "+1555\(Int.random(in: 1_000_000...9_999_999))") {
-        conversation = deployment.conversation(caller: number) { [self] event in
+    public convenience init(_ deployment: LocalDeployment, number: String = "+1555\(Int.random(in: 1_000_000...9_999_999))") {
+        self.init(tenant: deployment.tenant, loop: deployment.loop, services: deployment.services, number: number)
+    }
+
+    /// A caller of `tenant`, for tests that serve several tenants from one loop and services.
+    public init(tenant: TenantRuntime, loop: EventLoop, services: HostServices, number: String = "+1555\(Int.random(in: 1_000_000...9_999_999))") {
+        conversation = Conversation(tenant: tenant, caller: number, loop: loop, services: services) { [self] event in
             condition.lock()
             events.append(event)
             condition.broadcast()

@@ -70,12 +70,17 @@ final class FrozenFixtureTests: XCTestCase {
         let catalog = PluginLoader(directories: [dir.path]).loadAll()
         XCTAssertEqual(Set(catalog.loaded.flatMap { $0.components.map(\.id) }), [
             "com.agenthost.fixtures.frozen-echo", "com.agenthost.fixtures.future-ok", "com.agenthost.fixtures.echo-agent",
+            "com.agenthost.fixtures.foreign-toolchain",
         ])
-        XCTAssertEqual(catalog.refused.count, 6)
+        XCTAssertEqual(catalog.refused.count, 5)
         XCTAssertEqual(refusal(catalog, "libabi_v2.so"),
                        "built for ABI 2.0; this host speaks ABI 1.x: use a build of the plugin for ABI 1.x")
-        XCTAssertTrue(refusal(catalog, "libforeign_toolchain.so")?.hasPrefix(
-            "Swift toolchain mismatch: plugin built with 'swift (clang 0.0.0 foreign-toolchain)'") ?? false)
+        // Another toolchain's plugin is never initialised in the host: the plugin runner describes
+        // it and it may run only isolated (IsolationTests.ToolchainIndependenceTests runs it).
+        let foreign = try XCTUnwrap(catalog.loaded.first { $0.path.hasSuffix("libforeign_toolchain.so") })
+        XCTAssertFalse(foreign.runsInProcess)
+        XCTAssertTrue(foreign.notes.first?.hasPrefix("built with Swift toolchain 'swift (clang 0.0.0 foreign-toolchain)', not the host's") ?? false, "\(foreign.notes)")
+        XCTAssertTrue(foreign.notes.first?.contains("runs only with isolation: process") ?? false)
         XCTAssertEqual(refusal(catalog, "libno_entry.so"),
                        "no entry point: agent_host_plugin_entry is not exported (not an agent-host plugin?)")
         XCTAssertTrue(refusal(catalog, "libinvalid_descriptor.so")?.contains("is not a reverse-DNS id") ?? false)

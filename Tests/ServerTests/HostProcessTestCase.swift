@@ -40,9 +40,9 @@ class HostProcessTestCase: XCTestCase {
     /// Writes a configuration for the reference tenant and starts `agent-host serve` on a free
     /// port. The journal is `<journal>-journal.log` in the test's directory, so a second host
     /// started with the same `journal` name finds what the first left. `server` adds keys to the
-    /// `server:` section (indented two spaces).
+    /// `server:` section (indented two spaces), `plugins` to the `plugins:` section.
     func startHost(_ name: String, journal: String? = nil, drainSeconds: Int = 30, server: String = "",
-                   tenantLimits: String = "", waitReady: Bool = true) throws -> Host {
+                   tenantLimits: String = "", plugins: String = "", waitReady: Bool = true) throws -> Host {
         let port = try LoopbackPort.free()
         let commerce = ["lookup-order", "check-billing", "process-refund", "create-payment-plan", "search-faq", "escalate-to-human"]
         var yaml = """
@@ -56,6 +56,7 @@ class HostProcessTestCase: XCTestCase {
           journal_path: "\(directory.file("\(journal ?? name)-journal.log"))"
         plugins:
           directories: ["\(BuildProducts.directory)"]
+        \(plugins)
         default_tenant: demo
         tenants:
           - id: demo

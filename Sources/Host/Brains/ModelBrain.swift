@@ -23,7 +23,7 @@ public final class ModelBrain: Sendable {
     let briefs: [String: Brief]
 
     init(endpoint: ChatCompletionsEndpoint, http: HTTPClient, tenantID: String,
-         agents: [String: TenantRuntime.Agent], tools: [String: PluginInstance]) {
+         agents: [String: TenantRuntime.Agent], tools: [String: any ComponentInstance]) {
         client = ChatCompletionsClient(endpoint: endpoint, http: http)
         self.tenantID = tenantID
         var briefs: [String: Brief] = [:]
@@ -64,7 +64,7 @@ public final class ModelBrain: Sendable {
         return String(("transfer_to_" + out).prefix(64))
     }
 
-    private static func chatTool(_ instance: PluginInstance?) -> ChatTool? {
+    private static func chatTool(_ instance: (any ComponentInstance)?) -> ChatTool? {
         guard let instance, let tool = instance.descriptor.tool else { return nil }
         return ChatTool(name: tool.name, description: instance.descriptor.description ?? tool.name, parametersJSON: tool.parametersSchema)
     }
@@ -73,7 +73,7 @@ public final class ModelBrain: Sendable {
 extension ModelBrain {
     /// The tenant's brain when it configured a model and the host has an HTTP client (a loop).
     static func make(configuration: TenantConfiguration, agents: [String: TenantRuntime.Agent],
-                     tools: [String: PluginInstance], services: HostServices) -> ModelBrain? {
+                     tools: [String: any ComponentInstance], services: HostServices) -> ModelBrain? {
         guard let endpoint = configuration.model else { return nil }
         guard let http = services.http else {
             services.logger.log(.warning, "tenant \(configuration.id)", "model \(endpoint.model) at \(endpoint.providerName) not used: this host runs no event loop for HTTP; the offline brain answers")

@@ -23,7 +23,7 @@ final class StepRun: StepSink, @unchecked Sendable {
     /// Loop-thread only: the model driving this step (Sources/Host/Brains); nil = the plugin drives it.
     var driver: ModelStep?
     /// Loop-thread only: tool calls started for this step and not completed, with the tool that runs each.
-    var pendingTools: [UInt64: PluginInstance] = [:]
+    var pendingTools: [UInt64: any ComponentInstance] = [:]
 
     init(stepID: UInt64, agent: TenantRuntime.Agent, turn: TurnRun) {
         self.stepID = stepID
@@ -83,5 +83,13 @@ final class StepRun: StepSink, @unchecked Sendable {
 
     func stepDone(status: ah_status_t, message: String?) {
         loop.execute { [self] in turn.stepFinished(self, status: status, message: message) }
+    }
+
+    func crashed(message: String) {
+        loop.execute { [self] in turn.stepCrashed(self, message: message) }
+    }
+
+    func refused(status: ah_status_t, message: String) {
+        loop.execute { [self] in turn.stepRefused(self, message: message) }
     }
 }

@@ -14,6 +14,14 @@ public struct TenantConfiguration: Sendable {
     public var limits: TurnLimits
     /// The tenant's model (docs/models.md); nil = the agent plugins' own logic drives every step.
     public var model: ChatCompletionsEndpoint?
+    /// How components run when `isolation` names nothing for them (`plugins: {isolation:}`).
+    public var defaultIsolation = PluginIsolation()
+    /// Per-component isolation (a tenant's plugin entry written as a mapping).
+    public var isolation: [String: PluginIsolation] = [:]
+
+    public func isolation(for componentID: String) -> PluginIsolation {
+        isolation[componentID] ?? defaultIsolation
+    }
 
     public init(id: String, plugins: [String], entryAgent: String, settings: [String: String] = [:],
                 grantedExtensions: Set<String>? = nil, limits: TurnLimits = TurnLimits()) {
@@ -37,5 +45,25 @@ public struct TurnLimits: Sendable {
         self.maxHandoffsPerTurn = maxHandoffsPerTurn
         self.maxToolCallsPerTurn = maxToolCallsPerTurn
         self.stepTimeoutMilliseconds = stepTimeoutMilliseconds
+    }
+}
+
+/// Where a component runs: inside the host, or in a plugin runner process of its own
+/// (docs/operations.md, "Isolated plugins").
+public struct PluginIsolation: Sendable, Equatable {
+    public enum Mode: String, Sendable, CaseIterable {
+        case inProcess = "in_process"
+        case process
+    }
+
+    public static let defaultMaxMemoryMB = 512
+
+    public var mode: Mode
+    /// The runner's address-space cap (RLIMIT_AS), in MiB; process mode only.
+    public var maxMemoryMB: Int
+
+    public init(mode: Mode = .inProcess, maxMemoryMB: Int = PluginIsolation.defaultMaxMemoryMB) {
+        self.mode = mode
+        self.maxMemoryMB = maxMemoryMB
     }
 }

@@ -5,7 +5,7 @@ import Foundation
 /// any loop may read it.
 public final class TenantRuntime: Sendable {
     public struct Agent: Sendable {
-        public let instance: PluginInstance
+        public let instance: any ComponentInstance
         public var id: String { instance.descriptor.id }
         public var name: String { instance.descriptor.name }
         /// Function names this agent may call (its profile's tools that the tenant enabled).
@@ -21,7 +21,7 @@ public final class TenantRuntime: Sendable {
 
     public let configuration: TenantConfiguration
     public let agents: [String: Agent]
-    public let tools: [String: PluginInstance]
+    public let tools: [String: any ComponentInstance]
     public var id: String { configuration.id }
     public var entryAgent: Agent { agents[configuration.entryAgent]! }
     /// Components that could not be created for this tenant, with why (the rest still serve).
@@ -34,17 +34,15 @@ public final class TenantRuntime: Sendable {
     public init(configuration: TenantConfiguration, catalog: PluginCatalog, services: HostServices) throws(Problem) {
         self.configuration = configuration
         var problems: [String] = []
-        var agentInstances: [PluginInstance] = []
-        var tools: [String: PluginInstance] = [:]
+        var agentInstances: [any ComponentInstance] = []
+        var tools: [String: any ComponentInstance] = [:]
         for componentID in configuration.plugins {
             guard let plugin = catalog.plugin(providing: componentID) else {
                 problems.append("\(componentID): no loaded plugin provides it")
                 continue
             }
             do {
-                let instance = try PluginInstance.create(componentID, from: plugin, tenantID: configuration.id,
-                                                         settingsJSON: configuration.settings[componentID] ?? "{}",
-                                                         grantedExtensions: configuration.grantedExtensions, services: services)
+                let instance = try Self.instantiate(componentID, from: plugin, configuration: configuration, services: services)
                 switch instance.descriptor.kind {
                 case .agent?: agentInstances.append(instance)
                 case .tool?:

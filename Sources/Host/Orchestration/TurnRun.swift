@@ -127,6 +127,21 @@ final class TurnRun: @unchecked Sendable {
         }
     }
 
+    /// The isolated plugin running the step died: `error` plugin_crashed, an apology, `turn_end`.
+    func stepCrashed(_ step: StepRun, message: String) {
+        guard !step.closed, !cancelled else { return }
+        tearDown(step, agentAlive: false)
+        fail(agent: step.agent, code: "plugin_crashed", message: message)
+    }
+
+    /// An isolated agent refused the step after `step` had returned: as a refusal in-process.
+    func stepRefused(_ step: StepRun, message: String) {
+        guard !step.closed, !cancelled else { return }
+        step.closed = true
+        step.timeout?.close()
+        fail(agent: step.agent, code: "agent_refused_step", message: message)
+    }
+
     /// Queues the caller for a human through the tenant's `escalate_to_human` tool, then ends
     /// the session with `escalated`. Without that tool the caller is told and the session goes on.
     private func escalate(from agent: TenantRuntime.Agent, department: String, reason: String?) {
@@ -178,16 +193,17 @@ final class TurnRun: @unchecked Sendable {
         fail(agent: step.agent, code: code, message: message)
     }
 
-    /// Stops a step the host gives up on (deadline, session ended): the plugin's `cancel` for the
-    /// step and for every tool call it is still waiting for, whose completions will not come back
-    /// (a late one is dropped and logged by the host table).
-    private func tearDown(_ step: StepRun) {
+    /// Stops a step the host gives up on (deadline, session ended, its plugin crashed): the
+    /// plugin's `cancel` for the step (unless its process is gone) and for every tool call it is
+    /// still waiting for, whose completions will not come back (a late one is dropped and logged
+    /// by the host table). The one place a step is torn down.
+    private func tearDown(_ step: StepRun, agentAlive: Bool = true) {
         step.closed = true
         step.timeout?.close()
         step.driver?.cancel()
         let router = conversation.services.router
         _ = router.closeStep(step.stepID)
-        step.agent.instance.cancelStep(step.stepID)
+        if agentAlive { step.agent.instance.cancelStep(step.stepID) }
         for (callID, tool) in step.pendingTools.sorted(by: { $0.key < $1.key }) {
             router.cancel(callID: callID)
             tool.cancelTool(callID: callID)

@@ -12,6 +12,15 @@ public protocol StepSink: AnyObject, Sendable {
     func endSession(reason: String?) -> ah_status_t
     func setState(_ json: String) -> ah_status_t
     func stepDone(status: ah_status_t, message: String?)
+    /// The process running the step's plugin died (isolated plugins): the step is over.
+    func crashed(message: String)
+    /// The plugin refused to start the step, reported after `step` returned (isolated plugins).
+    func refused(status: ah_status_t, message: String)
+}
+
+extension StepSink {
+    public func crashed(message: String) { stepDone(status: AH_ERR_INTERNAL, message: message) }
+    public func refused(status: ah_status_t, message: String) { stepDone(status: status, message: message) }
 }
 
 /// Receives one tool completion.

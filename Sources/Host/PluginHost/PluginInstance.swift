@@ -24,9 +24,11 @@ public final class PluginInstance: @unchecked Sendable {
     public static func create(_ componentID: String, from plugin: LoadedPlugin, tenantID: String,
                               settingsJSON: String = "{}", grantedExtensions: Set<String>? = nil,
                               services: HostServices) throws(Failure) -> PluginInstance {
-        guard plugin.descriptorPointers[componentID] != nil,
-              let descriptor = plugin.components.first(where: { $0.id == componentID })
+        guard let descriptor = plugin.components.first(where: { $0.id == componentID })
         else { throw Failure(status: AH_ERR_NOT_FOUND, message: "\(plugin.path) does not provide \(componentID)") }
+        guard let factory = plugin.factory else {
+            throw Failure(status: AH_ERR_UNSUPPORTED, message: "\(componentID) for tenant \(tenantID): \(plugin.path) was built with Swift toolchain '\(plugin.toolchain)', not this host's '\(HostInfo.swiftToolchain)', so it cannot run in-process: set isolation: process for it (docs/operations.md, \"Isolated plugins\") or rebuild it with the host's toolchain")
+        }
         let granted = grantedExtensions ?? services.providedExtensions
         let missing = descriptor.requiredExtensions.filter { !granted.contains($0) }
         guard missing.isEmpty else {
@@ -40,7 +42,7 @@ public final class PluginInstance: @unchecked Sendable {
         let status = during(services.loop, componentID, "create") {
             settings.withUTF8 { bytes in
                 bytes.withMemoryRebound(to: CChar.self) { chars in
-                    plugin.factory.pointee.create_plugin(plugin.factory, table.pointer, componentID, chars.baseAddress, chars.count, &created, &error)
+                    factory.pointee.create_plugin(factory, table.pointer, componentID, chars.baseAddress, chars.count, &created, &error)
                 }
             }
         }

@@ -11,9 +11,15 @@ public final class LoadedPlugin: @unchecked Sendable {
     public let components: [ComponentDescriptor]
     /// Remarks an operator may want to know (e.g. built for a newer minor ABI).
     public let notes: [String]
-    let entry: UnsafePointer<ah_plugin_entry_t>
-    let factory: UnsafePointer<ah_plugin_factory_t>
+    /// nil for a plugin only a plugin runner may open (built by another Swift toolchain): its
+    /// descriptors were read by the runner and it has no in-process entry or factory.
+    let entry: UnsafePointer<ah_plugin_entry_t>?
+    let factory: UnsafePointer<ah_plugin_factory_t>?
     let descriptorPointers: [String: UnsafePointer<ah_plugin_descriptor_t>]
+    let componentIDs: Set<String>
+
+    /// Whether the host may instantiate it in-process (else only with `isolation: process`).
+    public var runsInProcess: Bool { factory != nil }
 
     init(path: String, entry: UnsafePointer<ah_plugin_entry_t>, factory: UnsafePointer<ah_plugin_factory_t>,
          components: [(ComponentDescriptor, UnsafePointer<ah_plugin_descriptor_t>)], notes: [String]) {
@@ -25,6 +31,22 @@ public final class LoadedPlugin: @unchecked Sendable {
         self.toolchain = String(cString: entry.pointee.toolchain)
         self.components = components.map(\.0)
         self.descriptorPointers = Dictionary(components.map { ($0.0.id, $0.1) }, uniquingKeysWith: { first, _ in first })
+        self.componentIDs = Set(components.map(\.0.id))
+        self.notes = notes
+    }
+
+    /// A plugin described by a plugin runner, for process isolation only.
+    init(runnerOnlyPath path: String, abiMajor: UInt16, abiMinor: UInt16, toolchain: String,
+         components: [ComponentDescriptor], notes: [String]) {
+        self.path = path
+        self.entry = nil
+        self.factory = nil
+        self.abiMajor = abiMajor
+        self.abiMinor = abiMinor
+        self.toolchain = toolchain
+        self.components = components
+        self.descriptorPointers = [:]
+        self.componentIDs = Set(components.map(\.id))
         self.notes = notes
     }
 
@@ -33,7 +55,7 @@ public final class LoadedPlugin: @unchecked Sendable {
 
     /// Calls the plugin's shutdown; the image stays mapped.
     func shutdown() {
-        entry.pointee.shutdown()
+        entry?.pointee.shutdown()
     }
 }
 
@@ -62,7 +84,7 @@ public struct PluginCatalog: Sendable {
 
     /// The plugin providing component `id`.
     public func plugin(providing id: String) -> LoadedPlugin? {
-        loaded.first { $0.descriptorPointers[id] != nil }
+        loaded.first { $0.componentIDs.contains(id) }
     }
 
     public func component(_ id: String) -> ComponentDescriptor? {

@@ -58,6 +58,13 @@ public struct PluginLoader: Sendable {
         }
         let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
         guard FileManager.default.fileExists(atPath: absolute) else { return refuse("no such file") }
+        if let runtime = SwiftRuntimeProbe.foreignRuntime(of: absolute) {
+            // Mapping it could register another toolchain's image with the host's Swift runtime:
+            // a plugin runner opens it first and says which toolchain built it. Only one built by
+            // the host's toolchain (with its own copy of the runtime) is then opened here too.
+            let described = RunnerDescription.open(path: absolute, foreignRuntime: runtime, availableExtensions: availableExtensions)
+            guard case .success(let plugin) = described, plugin.toolchain == HostInfo.swiftToolchain else { return described }
+        }
         guard let handle = dlopen(absolute, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE) else {
             let reason = dlerror().map { String(cString: $0) } ?? "unknown dlopen error"
             return refuse("cannot be loaded: \(reason)")
@@ -69,6 +76,12 @@ public struct PluginLoader: Sendable {
         guard let entry = entryFunction() else { return refuse("\(AH_ENTRY_SYMBOL)() returned NULL") }
 
         if let problem = entryProblem(entry) { return refuse(problem) }
+        let toolchain = String(cString: entry.pointee.toolchain)
+        if toolchain != AH_TOOLCHAIN_NONE && toolchain != HostInfo.swiftToolchain {
+            // Not initialised here: another Swift runtime's code must not run in the host. A plugin
+            // runner (no Swift runtime of its own) reads its descriptors and can run it isolated.
+            return RunnerDescription.open(path: absolute, toolchain: toolchain, availableExtensions: availableExtensions)
+        }
 
         var error = ah_error_t()
         let status = entry.pointee.`init`(absolute, &error)
@@ -101,10 +114,7 @@ public struct PluginLoader: Sendable {
         guard let toolchainPointer = e.toolchain else {
             return "entry.toolchain is NULL: set it to AH_TOOLCHAIN_NONE for C plugins"
         }
-        let toolchain = String(cString: toolchainPointer)
-        if toolchain != AH_TOOLCHAIN_NONE && toolchain != HostInfo.swiftToolchain {
-            return "Swift toolchain mismatch: plugin built with '\(toolchain)', host built with '\(HostInfo.swiftToolchain)': rebuild the plugin with the host's toolchain (Swift has no stable runtime ABI on Linux)"
-        }
+        _ = toolchainPointer
         guard e.`init` != nil, e.shutdown != nil, e.get_factory != nil else {
             return "entry is missing init, shutdown or get_factory"
         }

@@ -58,6 +58,7 @@ public final class HostServer: @unchecked Sendable {
         services.metrics.describe("agent_host_tool_calls_total", type: "counter", help: "Tool calls by tool and outcome.")
         services.metrics.describe("agent_host_tool_call_seconds", type: "histogram", help: "Tool call latency by tool.")
         services.metrics.describe("agent_host_errors_total", type: "counter", help: "Errors by kind.")
+        services.metrics.describe("agent_host_plugin_restarts_total", type: "counter", help: "Isolated plugin runners restarted after a crash, by tenant and plugin file.")
         services.metrics.set("agent_host_active_sessions", 0)
     }
 
@@ -176,8 +177,16 @@ public final class HostServer: @unchecked Sendable {
     // MARK: health
 
     func health() -> HTTPResponse {
-        let probe = healthProbe()
+        var probe = healthProbe()
+        let failedPlugins = services.runners.failedPlugins
+        if !failedPlugins.isEmpty {
+            let named = failedPlugins.map { "plugin \($0.plugin) failed for tenant \($0.tenant)" }.joined(separator: "; ")
+            probe.degraded = [probe.degraded, named].compactMap { $0 }.joined(separator: "; ")
+        }
         var fields = probe.fields
+        if !failedPlugins.isEmpty {
+            fields["failed_plugins"] = JSONText.render(failedPlugins.map { ["tenant": $0.tenant, "plugin": $0.plugin, "reason": $0.reason] })
+        }
         fields["active_sessions"] = String(registry.count)
         fields["version"] = JSONText.quote(HostInfo.version)
         fields["status"] = JSONText.quote(probe.degraded == nil ? (registry.draining ? "draining" : "ok") : "degraded")

@@ -7,7 +7,7 @@ extension HostConfiguration {
     static let serverLimitKeys = ["max_header_bytes", "max_body_bytes", "max_ws_message_bytes", "max_turn_text_bytes", "idle_timeout_ms",
                                   "session_idle_timeout_ms", "header_timeout_ms", "max_connections", "max_connections_per_client"]
     static let redisKeys = ["url", "command_timeout_ms", "journal_path"]
-    static let pluginKeys = ["directories", "extensions"]
+    static let pluginKeys = ["directories", "extensions", "isolation", "max_memory_mb"]
     static let tenantKeys = ["id", "api_keys", "plugins", "entry_agent", "settings", "limits", "turn_detection", "voice", "extensions", "model"]
     static let tenantLimitKeys = ["max_concurrent_sessions", "max_sessions_per_caller", "max_handoffs_per_turn",
                                   "max_tool_calls_per_turn", "step_timeout_ms"]
@@ -60,7 +60,7 @@ extension HostConfiguration {
         var tenants: [Tenant] = []
         var firstLine: [String: Int] = [:]
         for (index, node) in tenantNodes.enumerated() {
-            let (tenant, idNode) = try parseTenant(node, index: index, reader: reader, baseDirectory: baseDirectory)
+            let (tenant, idNode) = try parseTenant(node, index: index, reader: reader, baseDirectory: baseDirectory, isolation: plugins.isolation)
             if let line = firstLine[tenant.id] {
                 throw reader.error(idNode, "duplicate tenant id \"\(tenant.id)\" (first at line \(line))")
             }
@@ -156,6 +156,7 @@ extension HostConfiguration {
             plugins.directories = resolved
         }
         plugins.extensions = try extensionSet(section)
+        plugins.isolation = try parseIsolation(section, default: plugins.isolation)
         return plugins
     }
 
@@ -174,7 +175,8 @@ extension HostConfiguration {
     // MARK: - tenants
 
     /// One tenant and the node of its id (to locate a duplicate).
-    private static func parseTenant(_ node: Node, index: Int, reader: ConfigurationReader, baseDirectory: String?) throws(ConfigurationError) -> (Tenant, Node) {
+    private static func parseTenant(_ node: Node, index: Int, reader: ConfigurationReader, baseDirectory: String?,
+                                    isolation: PluginIsolation) throws(ConfigurationError) -> (Tenant, Node) {
         // The tenant's id names it in every later message, so read it before checking the keys.
         var owner = "tenants[\(index)]"
         if case .mapping(let raw) = node, let idNode = raw["id"], case .scalar(let scalar) = idNode, isTenantID(scalar.string) {
@@ -198,21 +200,7 @@ extension HostConfiguration {
             if !hashes.contains(hash) { hashes.append(hash) }
         }
 
-        guard let pluginList = try entry.stringList("plugins"), !pluginList.isEmpty else {
-            throw entry.fail("plugins", "at least one plugin (component id) is required")
-        }
-        var plugins: [String] = []
-        var locations: [String: SourceLocation] = [:]
-        for plugin in pluginList {
-            guard DescriptorValidator.isReverseDNS(plugin.value) else {
-                throw entry.fail(at: plugin.node, "plugins", "\"\(plugin.value)\" is not a component id like com.example.support.billing")
-            }
-            guard locations[plugin.value] == nil else {
-                throw entry.fail(at: plugin.node, "plugins", "\"\(plugin.value)\" is listed twice")
-            }
-            plugins.append(plugin.value)
-            locations[plugin.value] = ConfigurationReader.location(of: plugin.node)
-        }
+        let (plugins, locations, isolations) = try parsePluginEntries(entry, default: isolation)
 
         let entryAgent = try entry.requiredString("entry_agent")
         guard plugins.contains(entryAgent) else {
@@ -264,6 +252,7 @@ extension HostConfiguration {
         var tenant = Tenant(id: id, apiKeyHashes: hashes, plugins: plugins, entryAgent: entryAgent, settings: settings,
                             limits: limits, turnDetection: turnDetection, extensions: try extensionSet(entry),
                             pluginLocations: locations, location: ConfigurationReader.location(of: node))
+        tenant.isolation = isolations
         tenant.voice = voice
         tenant.model = try parseModel(entry.mapping("model", allowed: modelKeys), baseDirectory: baseDirectory)
         return (tenant, entry.value("id") ?? node)

@@ -69,6 +69,8 @@ public struct HostConfiguration: Sendable {
         /// Extensions granted to every tenant's plugins unless a tenant lists its own;
         /// nil = every extension the host provides.
         public var extensions: Set<String>?
+        /// `isolation:` and `max_memory_mb:` — how components run unless a tenant's entry says.
+        public var isolation = PluginIsolation()
 
         public init(directories: [String], extensions: Set<String>? = nil) {
             self.directories = directories
@@ -116,6 +118,8 @@ public struct HostConfiguration: Sendable {
         public var location: SourceLocation?
         /// `model:` — the tenant's OpenAI-compatible model (docs/models.md); nil = offline brain.
         public var model: ChatCompletionsEndpoint?
+        /// Every component's isolation (the `plugins:` default, or the entry's own mapping).
+        public var isolation: [String: PluginIsolation] = [:]
 
         public init(id: String, apiKeyHashes: [String] = [], plugins: [String], entryAgent: String,
                     settings: [String: String] = [:], limits: Limits = Limits(), turnDetection: TurnDetection = TurnDetection(),
@@ -165,6 +169,8 @@ public struct HostConfiguration: Sendable {
         var configuration = TenantConfiguration(id: tenant.id, plugins: tenant.plugins, entryAgent: tenant.entryAgent, settings: tenant.settings,
                                                 grantedExtensions: tenant.extensions ?? plugins.extensions, limits: tenant.limits.turnLimits)
         configuration.model = tenant.model
+        configuration.defaultIsolation = plugins.isolation
+        configuration.isolation = tenant.isolation
         return configuration
     }
 

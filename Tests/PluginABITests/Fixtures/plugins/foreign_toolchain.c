@@ -2,10 +2,11 @@
  * foreign_toolchain — ABI 1.0, but the entry names a Swift toolchain that is not the host's:
  * "swift (clang 0.0.0 foreign-toolchain)". It simulates a Swift plugin built by another toolchain.
  *
- * The loader MUST refuse it before init, with an error quoting both toolchain strings (the
- * plugin's and the host's): Swift has no stable runtime ABI on Linux, so a Swift plugin from a
- * different toolchain could corrupt the host's Swift runtime. (Plugins that say
- * AH_TOOLCHAIN_NONE, like C ones, are never refused for this.)
+ * The loader MUST NOT init it in the host: Swift has no stable runtime ABI on Linux, so a Swift
+ * plugin from a different toolchain could corrupt the host's Swift runtime. The plugin runner
+ * (no Swift runtime of its own) describes it instead, and it runs only with `isolation: process`;
+ * creating it in-process fails quoting both toolchain strings. (Plugins that say
+ * AH_TOOLCHAIN_NONE, like C ones, are never restricted for this.)
  */
 #include "fixture_common.h"
 

@@ -1,0 +1,182 @@
+import CLibUV
+import Dispatch
+import Glibc
+import HostNet
+import PluginABI
+import Synchronization
+
+/// One plugin runner process for one (tenant, plugin file): starts it, talks to it over its
+/// socket on the runners' loop (never blocking), and supervises it. A runner that dies, sends
+/// garbage or outlives a cancel's grace period is killed, its pending calls and steps fail, and
+/// it restarts with exponential backoff until it crashes too often, when it is marked failed.
+final class RunnerProcess: @unchecked Sendable {
+    // @unchecked: the `var`s below are confined to `loop` (the runners' loop thread), except
+    // `failure` and `slots`, which are behind Mutexes. The process itself: +Lifecycle.
+    let pluginPath: String
+    let tenantID: String
+    /// The plugin's file name: how logs, metrics and /health name it.
+    let label: String
+    let maxMemoryMB: Int
+    let policy: IsolationPolicy
+    let services: HostServices
+    let loop: EventLoop
+    let executable: String
+
+    let failure = Mutex<String?>(nil)
+    let slots = Mutex<Set<UInt32>>([])
+
+    var pid: pid_t = 0
+    var socket: Int32 = -1
+    var poll: UnsafeMutablePointer<uv_poll_t>?
+    var decoder = WireDecoder()
+    var outbox: [UInt8] = []
+    var writing = false
+    var running = false
+    var stopped = false
+    var killReason: String?
+    /// Frames held while the runner restarts, sent once it is back.
+    var held: [WireFrame] = []
+    /// Bumped at each death: answers (HTTP, timers) for an earlier process are dropped.
+    var generation = 0
+    var crashes: [UInt64] = []
+    var restartTimer: LoopTimer?
+    var reapTimer: LoopTimer?
+    var graceTimers: [UInt64: LoopTimer] = [:]
+    var nextRequest: UInt64 = 1
+
+    var instances: [UInt32: WeakInstance] = [:]
+    var creations: [UInt32: WireFrame] = [:]
+    var createWaiters: [UInt64: @Sendable (Int32, String) -> Void] = [:]
+    /// Tool calls and steps the runner has been given and not finished, by id → instance.
+    var pendingCalls: [UInt64: UInt32] = [:]
+    var openSteps: [UInt64: UInt32] = [:]
+
+    struct WeakInstance { weak var value: IsolatedInstance? }
+
+    init(pluginPath: String, tenantID: String, maxMemoryMB: Int, policy: IsolationPolicy,
+         executable: String, services: HostServices, loop: EventLoop) {
+        self.pluginPath = pluginPath
+        self.tenantID = tenantID
+        self.label = String(pluginPath.split(separator: "/").last ?? Substring(pluginPath))
+        self.maxMemoryMB = maxMemoryMB
+        self.policy = policy
+        self.executable = executable
+        self.services = services
+        self.loop = loop
+    }
+
+    /// Loop thread only: the running process's id, nil while it is down.
+    var livePID: Int32? { running ? pid : nil }
+
+    /// [thread-safe] Why this runner was stopped for good (crashed too often), or nil.
+    var failedReason: String? { failure.withLock { $0 } }
+
+    /// [thread-safe] A free instance slot (the runner holds at most 256 instances).
+    func claimSlot() -> UInt32? {
+        slots.withLock { used in
+            guard let free = (0..<UInt32(256)).first(where: { !used.contains($0) }) else { return nil }
+            used.insert(free)
+            return free
+        }
+    }
+
+    // MARK: - requests from the host side ([thread-safe]; they hop to the loop)
+
+    /// Creates an instance in the runner (started on first use) and waits for the answer.
+    /// Never call it on the runners' loop.
+    func create(_ instance: IsolatedInstance, frame: WireFrame, timeoutSeconds: Double = 10) -> (Int32, String) {
+        let answer = Mutex<(Int32, String)?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        loop.execute { [self] in
+            instances[frame.instance] = WeakInstance(value: instance)
+            let requestID = nextRequest
+            nextRequest += 1
+            // Replayed after a restart only once the runner created it.
+            createWaiters[requestID] = { [self] status, message in
+                if status == AH_OK { creations[frame.instance] = frame }
+                answer.withLock { $0 = (status, message) }
+                done.signal()
+            }
+            var request = frame
+            request.id = requestID
+            stopped = false  // a runner stopped when its last instance went serves again
+            if !running && restartTimer == nil && failedReason == nil { spawn() }
+            enqueue(request)
+        }
+        guard done.wait(timeout: .now() + timeoutSeconds) == .success, let result = answer.withLock({ $0 }) else {
+            return (AH_ERR_TIMEOUT, "the plugin runner for \(label) did not answer within \(Int(timeoutSeconds)) s")
+        }
+        return result
+    }
+
+    func send(_ frame: WireFrame) {
+        loop.execute { [self] in enqueue(frame) }
+    }
+
+    func startCall(_ callID: UInt64, _ frame: WireFrame) {
+        loop.execute { [self] in
+            pendingCalls[callID] = frame.instance
+            enqueue(frame)
+        }
+    }
+
+    func startStep(_ stepID: UInt64, _ frame: WireFrame) {
+        loop.execute { [self] in
+            openSteps[stepID] = frame.instance
+            enqueue(frame)
+        }
+    }
+
+    /// Sends the plugin's cancel; a runner that has not finished the work `policy.cancelGrace`
+    /// later is killed (and restarted).
+    func cancel(_ id: UInt64, isStep: Bool, _ frame: WireFrame) {
+        loop.execute { [self] in
+            guard (isStep ? openSteps[id] : pendingCalls[id]) != nil else { return }
+            enqueue(frame)
+            let timer = LoopTimer(loop: loop)
+            graceTimers[id]?.close()
+            graceTimers[id] = timer
+            timer.start(after: policy.cancelGraceMilliseconds) { [weak self] in
+                guard let self else { return }
+                self.closeGrace(id)
+                guard (isStep ? self.openSteps[id] : self.pendingCalls[id]) != nil else { return }
+                self.kill(because: "\(isStep ? "step" : "tool call") \(id) was not finished \(self.policy.cancelGraceMilliseconds) ms after its cancel")
+            }
+        }
+    }
+
+    func destroy(slot: UInt32) {
+        loop.execute { [self] in
+            instances[slot] = nil
+            creations[slot] = nil
+            slots.withLock { _ = $0.remove(slot) }
+            if running { enqueue(WireFrame(type: Wire.destroy, instance: slot)) }
+            if instances.isEmpty { stop() }
+        }
+    }
+
+    func closeGrace(_ id: UInt64) {
+        graceTimers.removeValue(forKey: id)?.close()
+    }
+
+    func reply(to request: WireFrame, status: Int32, arg: UInt64 = 0, _ fields: [[UInt8]] = []) {
+        write(WireFrame(type: Wire.reply, instance: request.instance, id: request.id, arg: arg, status: status, fields: fields))
+    }
+
+    func createAnswered(_ frame: WireFrame) {
+        if let waiter = createWaiters.removeValue(forKey: frame.id) { return waiter(frame.status, frame.text(0)) }
+        if frame.status != AH_OK {
+            services.logger.log(.error, "plugin \(label) tenant \(tenantID)", "recreating instance \(frame.instance) after a restart failed: \(frame.text(0))")
+        }
+    }
+
+    func helloAnswered(_ frame: WireFrame) {
+        guard frame.status == AH_OK else {
+            killReason = "it could not open the plugin: \(frame.text(0))"
+            return
+        }
+        if frame.text(0) != Wire.version {
+            kill(because: "\(executable) speaks \"\(frame.text(0))\", this host \"\(Wire.version)\": rebuild it (./scripts/setup)")
+        }
+    }
+}

@@ -1,0 +1,59 @@
+import Yams
+
+/// `plugins: {isolation: in_process|process, max_memory_mb: N}` and a tenant's plugin entries,
+/// each a component id or a mapping `{id: com.example.x, isolation: process, max_memory_mb: 512}`.
+extension HostConfiguration {
+    static let pluginEntryKeys = ["id", "isolation", "max_memory_mb"]
+    static let maxMemoryRange = 16...1_048_576
+
+    static func parseIsolation(_ mapping: ConfigurationMapping, default base: PluginIsolation) throws(ConfigurationError) -> PluginIsolation {
+        var isolation = base
+        if let mode = try mapping.string("isolation") {
+            guard let parsed = PluginIsolation.Mode(rawValue: mode) else {
+                throw mapping.fail("isolation", "\"\(mode)\" is not one of \(PluginIsolation.Mode.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            isolation.mode = parsed
+        }
+        if let megabytes = try mapping.int("max_memory_mb", in: maxMemoryRange) { isolation.maxMemoryMB = megabytes }
+        return isolation
+    }
+
+    /// The tenant's component ids in file order, where each is written, and each one's isolation.
+    static func parsePluginEntries(_ entry: ConfigurationMapping, default base: PluginIsolation) throws(ConfigurationError)
+        -> ([String], [String: SourceLocation], [String: PluginIsolation])
+    {
+        guard let node = entry.value("plugins") else { throw entry.fail("plugins", "at least one plugin (component id) is required") }
+        guard case .sequence(let items) = node else {
+            throw entry.fail(at: node, "plugins", "must be a list, got \(ConfigurationReader.show(node))")
+        }
+        guard !items.isEmpty else { throw entry.fail(at: node, "plugins", "at least one plugin (component id) is required") }
+        var plugins: [String] = []
+        var locations: [String: SourceLocation] = [:]
+        var isolations: [String: PluginIsolation] = [:]
+        for item in items {
+            let id: String, idNode: Node
+            var isolation = base
+            switch item {
+            case .scalar(let scalar) where !ConfigurationReader.isNull(item):
+                (id, idNode) = (scalar.string, item)
+            case .mapping:
+                var scope = entry.scope.child("plugins")
+                scope.path[scope.path.count - 1] = "plugins[\(plugins.count)]"
+                let mapping = try ConfigurationMapping(item, scope: scope, allowed: pluginEntryKeys, reader: entry.reader)
+                id = try mapping.requiredString("id")
+                idNode = mapping.value("id") ?? item
+                isolation = try parseIsolation(mapping, default: base)
+            default:
+                throw entry.fail(at: item, "plugins", "list items must be component ids or {id:, isolation:, max_memory_mb:} mappings, got \(ConfigurationReader.isNull(item) ? "an empty item" : ConfigurationReader.show(item))")
+            }
+            guard DescriptorValidator.isReverseDNS(id) else {
+                throw entry.fail(at: idNode, "plugins", "\"\(id)\" is not a component id like com.example.support.billing")
+            }
+            guard locations[id] == nil else { throw entry.fail(at: idNode, "plugins", "\"\(id)\" is listed twice") }
+            plugins.append(id)
+            locations[id] = ConfigurationReader.location(of: idNode)
+            isolations[id] = isolation
+        }
+        return (plugins, locations, isolations)
+    }
+}
