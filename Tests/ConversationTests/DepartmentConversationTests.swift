@@ -106,6 +106,35 @@ final class DepartmentConversationTests: XCTestCase {
         XCTAssertEqual(account.endedOn, "Billing Agent")
     }
 
+    // MARK: a policy question is FAQ's; a refund request is Refund's
+
+    func testTheReturnPolicyQuestionIsAnsweredByFAQFromItsArticle() {
+        let turn = Caller(deployment).say("what is your return policy")
+        XCTAssertEqual(turn.handoffs, ["FAQ Agent"], turn.json)
+        XCTAssertEqual(turn.endedOn, "FAQ Agent", turn.json)
+        XCTAssertTrue(turn.toolsCalled.contains("search_faq"), turn.json)
+        XCTAssertFalse(turn.toolsCalled.contains("lookup_order"), turn.json)
+        XCTAssertTrue(turn.reply.contains("returns-policy") && turn.reply.contains("30 days"), "cites the policy article: \(turn.reply)")
+    }
+
+    func testThePolicyQuestionAskedInFAQStaysThere() {
+        let caller = Caller(deployment)
+        XCTAssertEqual(caller.say("do you ship to canada").endedOn, "FAQ Agent")
+        let policy = caller.say("what is your return policy")
+        XCTAssertEqual(policy.handoffs, [], "no bounce through Triage to Refund: \(policy.json)")
+        XCTAssertEqual(policy.endedOn, "FAQ Agent", policy.json)
+        XCTAssertTrue(policy.reply.contains("returns-policy"), policy.reply)
+    }
+
+    func testARefundRequestAfterThePolicyAnswerReachesRefund() {
+        let caller = Caller(deployment)
+        XCTAssertEqual(caller.say("what is your return policy").endedOn, "FAQ Agent")
+        let request = caller.say("I want a refund for order ORD-77310")
+        XCTAssertEqual(request.handoffs, ["Triage Agent", "Refund Agent"], request.json)
+        XCTAssertEqual(request.endedOn, "Refund Agent", request.json)
+        XCTAssertTrue(request.toolArguments("lookup_order")?.contains("ORD-77310") ?? false, request.json)
+    }
+
     func testAskingForAPersonEscalatesInTheSameTurn() {
         let turn = Caller(deployment).say("let me talk to a person")
         let escalation = turn.escalation
