@@ -11,6 +11,7 @@ sigaddset(&shutdownSignals, SIGINT)
 sigaddset(&shutdownSignals, SIGTERM)
 pthread_sigmask(SIG_UNBLOCK, &shutdownSignals, nil)
 
+StandardOutput.lineBuffered()
 
 func fail(_ message: String, code: Int32 = 2) -> Never {
     FileHandle.standardError.write(Data("agent-host: \(message)\n".utf8))

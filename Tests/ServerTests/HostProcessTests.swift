@@ -24,7 +24,7 @@ final class HostProcessTests: XCTestCase {
     }
 
     /// Writes a configuration for the reference tenant and starts `agent-host serve` on a free port.
-    func startHost(_ name: String, drainSeconds: Int = 30) throws -> String {
+    func startHost(_ name: String, drainSeconds: Int = 30, standardOutput: FileHandle = .nullDevice) throws -> String {
         let port = try LoopbackPort.free()
         let commerce = ["lookup-order", "check-billing", "process-refund", "create-payment-plan", "search-faq", "escalate-to-human"]
         var yaml = """
@@ -54,7 +54,7 @@ final class HostProcessTests: XCTestCase {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: BuildProducts.path("agent-host"))
         process.arguments = ["serve", "--config", path]
-        process.standardOutput = FileHandle.nullDevice
+        process.standardOutput = standardOutput
         process.standardError = FileHandle.nullDevice
         try process.run()
         hosts.append(process)
@@ -126,6 +126,28 @@ final class HostProcessTests: XCTestCase {
         XCTAssertTrue(record.contains(#""outcome":"caller_hangup""#), record)
         XCTAssertTrue(record.contains("Billing Agent"), record)
         XCTAssertTrue(record.contains("balance"), "the recognised words are in the record: \(record)")
+    }
+
+    /// Operators (systemd, a supervisor, `serve > host.log &` in a script) wait for the listening
+    /// line in a file: it must be there while the host runs, not when it exits.
+    func testTheListeningLineReachesAFileWhileTheHostRuns() throws {
+        let log = directory.file("serve.out")
+        XCTAssertTrue(FileManager.default.createFile(atPath: log, contents: nil))
+        let output = try XCTUnwrap(FileHandle(forWritingAtPath: log))
+        defer { try? output.close() }
+        let base = try startHost("banner", standardOutput: output)
+        let process = try XCTUnwrap(hosts.last)
+        var written = ""
+        let deadline = Date().addingTimeInterval(5)
+        while Date() < deadline, !written.contains("\n") {
+            written = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            usleep(20_000)
+        }
+        XCTAssertTrue(process.isRunning, "the host is still serving")
+        XCTAssertEqual(written, "agent-host listening on \(base)\n", "the line is in the file before the host exits")
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0)
     }
 
     func testABadConfigurationExitsWith2AndTheLine() throws {
