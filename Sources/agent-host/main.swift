@@ -1,4 +1,4 @@
-// agent-host: argument parsing and wiring only. Exit codes (CONTRACT §3): 0 success,
+// agent-host: argument parsing and wiring only. Exit codes (docs/protocol.md §3): 0 success,
 // 1 runtime failure, 2 bad usage or configuration (with a one-line reason).
 import Foundation
 import Host

@@ -2,7 +2,7 @@ import Foundation
 import HostAudio
 import HostNet
 
-/// `agent-host call`: one voice call over `WS /ws/voice/{caller}` (CONTRACT §2) from a WAV file or
+/// `agent-host call`: one voice call over `WS /ws/voice/{caller}` (docs/protocol.md §2) from a WAV file or
 /// `--say` text. The caller's audio is streamed in 20 ms frames in real time, then silence (a phone
 /// line stays open, and the server VAD needs it to see the turn end) until the agent has answered
 /// and its audio has stopped arriving; then `{"type":"end"}`. Events print as they arrive; the
