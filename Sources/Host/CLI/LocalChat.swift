@@ -63,7 +63,7 @@ struct EventPrinter: Sendable {
         } else if let line = readable(event) {
             Swift.print(line)
         }
-        fflush(nil)
+        StandardOutput.flush()
     }
 
     /// An event received as JSON from a host (same rendering as a local one).
@@ -74,7 +74,7 @@ struct EventPrinter: Sendable {
         } else if let line = readable(raw: event) {
             Swift.print(line)
         }
-        fflush(nil)
+        StandardOutput.flush()
     }
 
     func readable(raw e: [String: Any]) -> String? {
