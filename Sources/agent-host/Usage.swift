@@ -63,7 +63,8 @@ enum Usage {
     usage: agent-host chat [--url URL] [--json] [--caller N] [--tenant T] [--api-key K]
            agent-host chat --local [--json] [--caller N] [--tenant T] [--backend URL] [--api-key K] [--plugin-dir DIR]
 
-    A conversation: one line of stdin is one thing the caller says (works piped).
+    A conversation: one line of stdin is one thing the caller says (works piped). When stdin ends,
+    or on Ctrl-C, the session is ended on the host (it is recorded and the caller's slot freed).
 
     options:
       --url URL          the running host to talk to (POST /v1/chat); default http://127.0.0.1:8080
