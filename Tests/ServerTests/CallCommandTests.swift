@@ -37,6 +37,22 @@ final class CallCommandTests: ServerTestCase {
         XCTAssertTrue(result.stderr.contains("saved to \(reply)"), result.stderr)
     }
 
+    /// The host plays an escalation's last words after the session's `end` and closes the line
+    /// when they have played: the call keeps receiving until then (it saved 0.0 s before).
+    func testAnEscalationsLastWordsAreSaved() throws {
+        let directory = TemporaryDirectory(prefix: "call-command")
+        let reply = directory.file("reply.wav")
+        let result = try ProcessRunner.run(BuildProducts.path("agent-host"), [
+            "call", "--say", "I want to talk to a person", "--url", base, "--out", reply,
+        ])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.contains("[escalated to general"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("[session ended: escalated]"), result.stdout)
+        let audio = try WAVFile.read(path: reply)
+        XCTAssertGreaterThan(audio.seconds, 0.5, "the agent's last words were saved: \(result.stderr)")
+        XCTAssertGreaterThan(audio.samples.lazy.map { abs(Int($0)) }.max() ?? 0, 1_000, "speech, not silence")
+    }
+
     func testAMissingFileIsBadUsageWithTheReason() throws {
         let result = try ProcessRunner.run(BuildProducts.path("agent-host"), ["call", "--wav", "/nonexistent/caller.wav", "--url", base])
         XCTAssertEqual(result.status, 2)

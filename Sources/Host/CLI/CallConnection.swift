@@ -4,8 +4,9 @@ import HostNet
 
 /// The client side of one voice call, on the client's loop: sends `start`, streams the caller's
 /// audio in real time once the session exists, keeps the line open with silence until the agent
-/// is done, hangs up, and collects the agent's audio. `wait()` blocks the calling (main) thread
-/// until the call is over.
+/// is done, hangs up, and collects the agent's audio until the host closes the line (the last
+/// words of a session that ended play after its `end` event). `wait()` blocks the calling (main)
+/// thread until the call is over.
 final class CallConnection: @unchecked Sendable {
     // @unchecked: everything but `outcome`/`done` is touched only on the loop thread; `outcome` is
     // written there before `done` is signalled and read after.
@@ -22,6 +23,9 @@ final class CallConnection: @unchecked Sendable {
     static let quietMilliseconds: UInt64 = 1_200
     /// A `speech_stopped` with no `user` event after this long: the recogniser heard no words.
     static let recognitionMilliseconds: UInt64 = 5_000
+    /// After `end`: how long the host may go on playing the agent's last words before we close
+    /// the line ourselves (the host closes it when they have played, 15 s at most).
+    static let lastWordsMilliseconds: UInt64 = 20_000
 
     private let loop: EventLoop
     private let sampleRate: Int
@@ -97,9 +101,12 @@ final class CallConnection: @unchecked Sendable {
         case "user": recognizingSince = nil; awaitingTurnEnd = true
         case "turn_end": awaitingTurnEnd = false
         case "end":
-            // The session is over (agent ended it, escalation, or our hang-up): close the socket.
+            // The session is over (agent ended it, escalation, or our hang-up). The host closes the
+            // line once the agent's last words have played: keep receiving until then.
+            pacer?.close()
+            pacer = nil
             hungUp = true
-            socket?.close()
+            if let socket { LoopTimer.after(on: loop, milliseconds: Self.lastWordsMilliseconds) { socket.close() } }
         default: break
         }
     }
