@@ -84,7 +84,8 @@ enum Usage {
                            [--caller N] [--tenant T] [--token KEY]
 
     A voice call with a running host over WS /ws/voice/{caller}: the caller's audio is streamed in
-    real time, the events are printed as they arrive, and the agent's speech is saved.
+    real time, the events are printed as they arrive with each turn's latency (end of the caller's
+    speech to the agent's first audio), and the agent's speech is saved, up to its last words.
 
     options:
       --wav FILE         the caller's audio: a WAV file, PCM16 (any rate, stereo ok) or mu-law
