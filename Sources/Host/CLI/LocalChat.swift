@@ -39,7 +39,7 @@ public struct LocalChat {
         conversation.start()
         let interactive = isatty(STDIN_FILENO) == 1
         while conversation.ended == nil {
-            if interactive && !json { Swift.print("you> ", terminator: ""); fflush(nil) }
+            if interactive && !json { Swift.print("you> ", terminator: ""); StandardOutput.flush() }
             guard let line = readLine() else { break }
             let text = line.trimmingCharacters(in: .whitespaces)
             if text.isEmpty { continue }

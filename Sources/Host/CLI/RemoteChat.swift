@@ -22,11 +22,11 @@ public struct RemoteChat: Sendable {
         let client = HTTPClient(loop: loop)
         defer { client.close() }
         let printer = EventPrinter(json: json)
-        let session = HangUp()
+        let session = RemoteChatSession()
         watchInterrupt(loop: loop, session: session, client: client, printer: printer)
         let interactive = isatty(STDIN_FILENO) == 1
         while true {
-            if interactive && !json { print("you> ", terminator: ""); fflush(nil) }
+            if interactive && !json { print("you> ", terminator: ""); StandardOutput.flush() }
             guard let line = readLine() else { break }
             let text = line.trimmingCharacters(in: .whitespaces)
             if text.isEmpty { continue }
@@ -49,7 +49,7 @@ public struct RemoteChat: Sendable {
     /// Ctrl-C hangs up like the end of input. Between turns the main thread is blocked reading a
     /// line, so the session is ended from here and the process exits; mid-turn, the main thread
     /// ends it once the turn's reply is in.
-    private func watchInterrupt(loop: EventLoop, session: HangUp, client: HTTPClient, printer: EventPrinter) {
+    private func watchInterrupt(loop: EventLoop, session: RemoteChatSession, client: HTTPClient, printer: EventPrinter) {
         loop.execute { [self] in
             let watcher = LoopSignal(loop: loop)
             // The callback holds the watcher: a LoopSignal closes its handle when released.
@@ -119,7 +119,7 @@ public struct RemoteChat: Sendable {
 
 /// The session a remote chat opened, shared by the main thread and the Ctrl-C handler: its id,
 /// whether a turn is in flight, and that it is ended on the host at most once.
-final class HangUp: Sendable {
+final class RemoteChatSession: Sendable {
     private struct State {
         var id: String?
         var turnInFlight = false
