@@ -139,6 +139,8 @@ let package = Package(
         .testTarget(name: "ServerTests", dependencies: ["Host", "HostNet", "HostAudio", "HostSpeech", "HostModels", "ModelStandIn", "TestSupport", "HostTestSupport"], swiftSettings: swift6),
         .testTarget(name: "ConversationTests", dependencies: ["Host", "TestSupport", "HostTestSupport"], exclude: ["Fixtures"], swiftSettings: swift6),
         .testTarget(name: "IsolationTests", dependencies: ["Host", "HostNet", "TestSupport", "HostTestSupport"], exclude: ["Fixtures"], swiftSettings: swift6),
+        // The built agent-host executable run as a person would (usage, exit codes).
+        .testTarget(name: "CommandLineTests", dependencies: ["TestSupport"], swiftSettings: swift6),
         .testTarget(name: "SupportKitTests", dependencies: ["SupportKit", "TestSupport"], swiftSettings: swift6),
         .testTarget(name: "DepartmentTests", dependencies: ["SupportKit", "TestSupport", .product(name: "AgentHostPluginTesting", package: "SDK")], swiftSettings: swift6),
         .testTarget(name: "CommerceToolsTests", dependencies: ["Host", "HostNet", "ReferenceBackend", "TestSupport", .product(name: "AgentHostPluginTesting", package: "SDK")], swiftSettings: swift6),

@@ -2,7 +2,7 @@ import AgentHostSDK
 
 extension FAQAgent {
     static let profile = AgentProfile(
-        handoffDescription: "General questions answered from the help center: shipping and delivery, store hours and locations, products, warranties, promo codes, gift cards and account login.",
+        handoffDescription: "General questions answered from the help center: shipping and delivery, store hours and locations, products, warranties, the return and refund policy, promo codes, gift cards and account login.",
         examples: routingExamples,
         instructions: """
             You are the FAQ Agent. You answer general questions about the company from the help center with \
@@ -48,5 +48,11 @@ extension FAQAgent {
         "do gift cards expire", "how do I change my password", "my account is locked",
         "do you sell replacement parts", "how tall does the desk go", "is the office chair adjustable",
         "can I order by phone", "what is premium membership", "do you ship on weekends",
+        // Questions about the return and refund policy are answered from its article; a caller
+        // asking for a refund or return of their own order is Refund's.
+        "what's your returns policy", "can you explain your refund policy", "what does your return policy cover",
+        "what's the refund policy on opened items", "what are the terms and conditions for returns",
+        "how long is the return window", "is there a fee for returns", "do you have a money back guarantee",
+        "I'd like to know your return policy", "where can I read the refund policy", "what's the policy on returns",
     ]
 }

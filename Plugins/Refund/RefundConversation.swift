@@ -4,10 +4,13 @@ import SupportKit
 
 /// One refund step. State between steps: order_id, reason (a phrase for the confirmation),
 /// reason_detail (the caller's words), amount, partial, refused (the policy code of a refusal
-/// just given), awaiting (what the last reply asked for).
+/// just given), refusal + refusal_count (which refusal was given, "ORD-45045 outside_window", and
+/// how many times), awaiting (what the last reply asked for).
 struct RefundConversation: DepartmentConversation {
     enum Awaiting: String {
         case orderID = "order_id", reason, confirm, anythingElse = "anything_else", offerHuman = "offer_human"
+        /// After a repeated refusal: a person to review it?
+        case offerReview = "offer_review"
     }
 
     let turn: Turn
@@ -111,13 +114,15 @@ struct RefundConversation: DepartmentConversation {
         switch (awaiting, affirmation) {
         case (.offerHuman, .yes):
             escalate("Okay, I'll connect you with our refunds team.", reason: "refund system unavailable")
+        case (.offerReview, .yes):
+            escalate("Okay, I'll connect you with our refunds team so a person can review it.", reason: "caller asked for a review of a refused refund")
         case (.anythingElse, .no):
             actions.say("Thanks for calling. Goodbye.")
             actions.endSession(reason: "resolved")
         case (.anythingElse, .yes) where wordCount <= 4:
             state.remove("order_id")
             ask(Closing.acknowledgement(text), awaiting: .anythingElse)
-        case (.offerHuman, .no):
+        case (.offerHuman, .no), (.offerReview, .no):
             ask("Okay. Is there anything else I can help with?", awaiting: .anythingElse)
         default:
             return false

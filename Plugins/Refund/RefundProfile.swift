@@ -59,5 +59,7 @@ extension RefundAgent {
         "could I be refunded for the damaged item", "the wrong size came and I want to return it",
         "I'd like to be refunded for the bottle", "can you issue a refund to my card",
         "my return was received but no money yet", "the shoes hurt my feet, can I return them",
+        // "How do I return my …" asks for a return of the caller's own order (the policy itself is FAQ's).
+        "how do I return my purchase", "how do I send back the item I bought",
     ]
 }

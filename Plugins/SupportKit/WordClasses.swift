@@ -22,6 +22,7 @@ public enum WordClasses {
         "login": ["password", "login", "log", "sign", "signin", "locked", "username", "reset"],
         "product": ["product", "products", "size", "sizes", "color", "colour", "stock", "warranty", "guarantee", "material",
                     "materials", "dimensions", "model", "specs"],
+        "policy": ["policy", "policies", "rules", "terms", "conditions", "guidelines", "window"],
         "discount": ["promo", "coupon", "discount", "voucher", "code", "sale", "deal"],
     ]
     static let index: [String: String] = {

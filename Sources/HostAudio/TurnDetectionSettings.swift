@@ -1,4 +1,4 @@
-/// Server-VAD turn detection settings (CONTRACT.md §2 defaults; configurable per tenant).
+/// Server-VAD turn detection settings (docs/protocol.md §2 defaults; configurable per tenant).
 public struct TurnDetectionSettings: Sendable, Equatable, Hashable {
     /// A frame is speech when its probability is at least this (0...1); higher needs louder speech.
     public var threshold: Double

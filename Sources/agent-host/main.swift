@@ -1,32 +1,7 @@
-// agent-host: argument parsing and wiring only. Exit codes (CONTRACT §3): 0 success,
+// agent-host: argument parsing and wiring only. Exit codes (docs/protocol.md §3): 0 success,
 // 1 runtime failure, 2 bad usage or configuration (with a one-line reason).
 import Foundation
 import Host
-
-let usage = """
-usage: agent-host <command> [options]
-
-commands:
-  plugins list [--plugin-dir DIR]... [--json]   what the host would load, and why anything was refused
-  plugins inspect PATH                          one plugin file in detail, or why it is refused
-  chat --local [--json] [--caller N] [--tenant T] [--backend URL] [--api-key K]
-                                                a conversation with the reference plugins in-process;
-                                                starts the reference backend itself unless --backend
-  serve --config FILE [--port N]                the host with an operator's configuration (docs/operations.md)
-  demo [--port N]                               the whole system on embedded defaults: its own redis-server
-                                                (unless $REDIS_URL), the reference backend and plugins
-  chat [--url URL] [--json] [--caller N] [--tenant T] [--api-key K]
-                                                a conversation with a running host (POST /v1/chat)
-  call (--wav FILE | --say TEXT) [--url URL] [--out reply.wav] [--json] [--caller N] [--tenant T] [--token KEY]
-                                                a voice call with a running host (WS /ws/voice): streams the
-                                                caller's audio in real time, prints events, saves the agent's audio
-  hash-key KEY                                  the hash to put in a tenant's api_keys
-  eval routing FILE                             routing accuracy on a labelled TSV (label<TAB>utterance)
-  version                                       host version, plugin ABI and toolchain
-
-Plugins are looked for in every --plugin-dir, else in $AGENT_HOST_PLUGIN_PATH (colon-separated),
-else next to the agent-host executable (where `swift build` puts the reference plugins).
-"""
 
 // Whoever started us may have had SIGINT/SIGTERM blocked (children inherit the mask, and
 // libdispatch threads block signals): unblock them before any thread exists, or drain never starts.
@@ -36,6 +11,8 @@ sigaddset(&shutdownSignals, SIGINT)
 sigaddset(&shutdownSignals, SIGTERM)
 pthread_sigmask(SIG_UNBLOCK, &shutdownSignals, nil)
 
+StandardOutput.lineBuffered()
+
 func fail(_ message: String, code: Int32 = 2) -> Never {
     FileHandle.standardError.write(Data("agent-host: \(message)\n".utf8))
     exit(code)
@@ -43,14 +20,22 @@ func fail(_ message: String, code: Int32 = 2) -> Never {
 
 var arguments = Array(CommandLine.arguments.dropFirst())
 guard let command = arguments.first else {
-    print(usage)
+    print(Usage.overview)
     exit(2)
 }
 arguments.removeFirst()
 
+// `COMMAND --help` (or -h) anywhere before a "--": that command's usage on stdout, exit 0.
+if arguments.prefix(while: { $0 != "--" }).contains(where: { $0 == "--help" || $0 == "-h" }) {
+    let subcommand = arguments.first { !$0.hasPrefix("-") }
+    guard let text = Usage.of(command, subcommand: subcommand) else { fail("unknown command '\(command)' (agent-host --help lists the commands)") }
+    print(text)
+    exit(0)
+}
+
 switch command {
 case "plugins":
-    guard let sub = arguments.first else { fail("plugins needs list or inspect\n\n\(usage)") }
+    guard let sub = arguments.first else { fail("plugins needs list or inspect (agent-host plugins --help)") }
     arguments.removeFirst()
     var directories: [String] = []
     var json = false
@@ -144,6 +129,7 @@ case "call":
     }
     do { try call.run() } catch { fail(error.description, code: error.exitCode) }
 case "eval":
+    if let option = arguments.first(where: { $0.hasPrefix("-") }) { fail("unknown option \(option) for eval (usage: agent-host eval routing FILE)") }
     guard arguments.count == 2, arguments[0] == "routing" else { fail("usage: agent-host eval routing FILE") }
     let cases: [RoutingEvaluation.Case]
     do { cases = try RoutingEvaluation.load(arguments[1]) } catch { fail("cannot read \(arguments[1]): \(error)") }
@@ -153,6 +139,10 @@ case "eval":
     deployment.shutdown()
     print(RoutingEvaluation.report(outcomes), terminator: "")
 case "hash-key":
+    // A key that looks like an option goes after "--" (so a mistyped option is not hashed as a key).
+    if arguments.first == "--" { arguments.removeFirst() } else if let option = arguments.first, option.hasPrefix("-") {
+        fail("unknown option \(option) for hash-key (a KEY starting with - goes after --: agent-host hash-key -- KEY)")
+    }
     guard arguments.count == 1, !arguments[0].isEmpty else { fail("usage: agent-host hash-key KEY") }
     print(APIKeys.hash(arguments[0]))
 case "serve":
@@ -160,12 +150,17 @@ case "serve":
     var port: Int?
     var index = 0
     while index < arguments.count {
-        switch arguments[index] {
-        case "--config" where index + 1 < arguments.count: path = arguments[index + 1]; index += 1
-        case "--port" where index + 1 < arguments.count:
-            guard let value = Int(arguments[index + 1]), (0...65_535).contains(value) else { fail("--port must be 0-65535") }
-            port = value; index += 1
-        default: fail("unknown or incomplete option \(arguments[index]) for serve (usage: agent-host serve --config FILE [--port N])")
+        let option = arguments[index]
+        guard ["--config", "--port"].contains(option) else {
+            fail("unknown option \(option) for serve (usage: agent-host serve --config FILE [--port N])")
+        }
+        guard index + 1 < arguments.count else { fail("\(option) needs a value") }
+        index += 1
+        if option == "--config" {
+            path = arguments[index]
+        } else {
+            guard let value = Int(arguments[index]), (0...65_535).contains(value) else { fail("--port must be 0-65535") }
+            port = value
         }
         index += 1
     }
@@ -180,15 +175,26 @@ case "serve":
     }
 case "demo":
     var port = 8080
-    if let index = arguments.firstIndex(of: "--port") {
-        guard index + 1 < arguments.count, let value = Int(arguments[index + 1]), (0...65_535).contains(value) else { fail("--port must be 0-65535") }
-        port = value
+    var index = 0
+    while index < arguments.count {
+        switch arguments[index] {
+        case "--port":
+            guard index + 1 < arguments.count, let value = Int(arguments[index + 1]), (0...65_535).contains(value) else { fail("--port must be 0-65535") }
+            port = value
+            index += 1
+        case let other: fail("unknown option \(other) for demo (usage: agent-host demo [--port N])")
+        }
+        index += 1
     }
     do { try Demo(port: port).run() } catch { fail(error.description, code: error.exitCode) }
 case "version", "--version":
+    if let other = arguments.first { fail("unknown option \(other) for version (usage: agent-host version)") }
     print(PluginReport.header())
 case "help", "--help", "-h":
-    print(usage)
+    // `agent-host help chat` is `agent-host chat --help`.
+    guard let topic = arguments.first else { print(Usage.overview); break }
+    guard let text = Usage.of(topic, subcommand: arguments.dropFirst().first) else { fail("unknown command '\(topic)' (agent-host --help lists the commands)") }
+    print(text)
 default:
-    fail("unknown command '\(command)'\n\n\(usage)")
+    fail("unknown command '\(command)' (agent-host --help lists the commands)")
 }

@@ -77,6 +77,40 @@ final class DepartmentConversationTests: XCTestCase {
         XCTAssertEqual(dispute.ended, "escalated", dispute.json)
     }
 
+    func testARefusalAskedForAgainIsAcknowledgedNotRepeatedAndOffersAPerson() {
+        let caller = Caller(deployment)
+        let first = caller.say("I want a refund for order ORD-45045")
+        XCTAssertTrue(first.reply.contains("45 days"), first.reply)
+        let second = caller.say("I want a refund for order ORD-45045")
+        XCTAssertNotEqual(second.reply, first.reply, "the refusal is not read out again word for word")
+        XCTAssertTrue(second.reply.contains("still the same") && second.reply.contains("45 days"), "acknowledged, still says why: \(second.reply)")
+        XCTAssertTrue(second.reply.contains("person") && second.reply.contains("FAQ") && second.reply.hasSuffix("?"), "offers the next step: \(second.reply)")
+        XCTAssertNil(second.escalation, second.json)
+        let third = caller.say("can I get a refund for it")
+        XCTAssertFalse([first.reply, second.reply].contains(third.reply), third.reply)
+        XCTAssertTrue(third.reply.contains("person") && third.reply.hasSuffix("?"), third.reply)
+        let yes = caller.say("yes")
+        XCTAssertEqual(yes.escalation?.department, "refunds", yes.json)
+        XCTAssertEqual(yes.ended, "escalated", yes.json)
+    }
+
+    func testAfterARepeatedRefusalThePolicyQuestionReachesFAQAndAFourthAskReachesAPerson() {
+        let caller = Caller(deployment)
+        _ = caller.say("I want a refund for order ORD-45045")
+        _ = caller.say("refund order ORD-45045 please")
+        let policy = caller.say("what is your return policy")
+        XCTAssertEqual(policy.endedOn, "FAQ Agent", policy.json)
+        XCTAssertTrue(policy.reply.contains("returns-policy"), policy.reply)
+
+        let insistent = Caller(deployment)
+        var replies: [String] = []
+        for _ in 0..<3 { replies.append(insistent.say("I want a refund for order ORD-45045").reply) }
+        XCTAssertEqual(Set(replies).count, 3, "three different answers: \(replies)")
+        let fourth = insistent.say("I want a refund for order ORD-45045")
+        XCTAssertEqual(fourth.escalation?.department, "refunds", fourth.json)
+        XCTAssertEqual(fourth.ended, "escalated", fourth.json)
+    }
+
     func testASecondRefundOfTheSameOrderIsRefused() {
         let first = Caller(deployment)
         _ = first.say("I need a refund for order ORD-12345")
@@ -104,6 +138,35 @@ final class DepartmentConversationTests: XCTestCase {
         let account = caller.say("why was I charged twice on my card this month")
         XCTAssertEqual(account.handoffs, ["Triage Agent", "Billing Agent"], account.json)
         XCTAssertEqual(account.endedOn, "Billing Agent")
+    }
+
+    // MARK: a policy question is FAQ's; a refund request is Refund's
+
+    func testTheReturnPolicyQuestionIsAnsweredByFAQFromItsArticle() {
+        let turn = Caller(deployment).say("what is your return policy")
+        XCTAssertEqual(turn.handoffs, ["FAQ Agent"], turn.json)
+        XCTAssertEqual(turn.endedOn, "FAQ Agent", turn.json)
+        XCTAssertTrue(turn.toolsCalled.contains("search_faq"), turn.json)
+        XCTAssertFalse(turn.toolsCalled.contains("lookup_order"), turn.json)
+        XCTAssertTrue(turn.reply.contains("returns-policy") && turn.reply.contains("30 days"), "cites the policy article: \(turn.reply)")
+    }
+
+    func testThePolicyQuestionAskedInFAQStaysThere() {
+        let caller = Caller(deployment)
+        XCTAssertEqual(caller.say("do you ship to canada").endedOn, "FAQ Agent")
+        let policy = caller.say("what is your return policy")
+        XCTAssertEqual(policy.handoffs, [], "no bounce through Triage to Refund: \(policy.json)")
+        XCTAssertEqual(policy.endedOn, "FAQ Agent", policy.json)
+        XCTAssertTrue(policy.reply.contains("returns-policy"), policy.reply)
+    }
+
+    func testARefundRequestAfterThePolicyAnswerReachesRefund() {
+        let caller = Caller(deployment)
+        XCTAssertEqual(caller.say("what is your return policy").endedOn, "FAQ Agent")
+        let request = caller.say("I want a refund for order ORD-77310")
+        XCTAssertEqual(request.handoffs, ["Triage Agent", "Refund Agent"], request.json)
+        XCTAssertEqual(request.endedOn, "Refund Agent", request.json)
+        XCTAssertTrue(request.toolArguments("lookup_order")?.contains("ORD-77310") ?? false, request.json)
     }
 
     func testAskingForAPersonEscalatesInTheSameTurn() {

@@ -149,6 +149,9 @@ final class RealtimeVoiceTests: ServerTestCase {
         }
         XCTAssertEqual(record?.outcome, "escalated")
         XCTAssertEqual(record?.tools, ["escalate_to_human"])
+        let metrics = try await request("GET", "/metrics").body
+        XCTAssertTrue(metrics.contains(#"agent_host_escalations_total{department="billing",tenant="demo"} 1"#),
+                      "the Realtime brain's escalation is counted like a cascaded one")
     }
 
     /// A phone call (Twilio Media Streams) to a Realtime tenant: the model greets first, once its

@@ -15,9 +15,10 @@ class ServerTestCase: XCTestCase {
     var base = ""
 
     /// Tenants: "demo" (no key), "secure" (key "s3cret"); global cap and per-caller limit from `settings`.
-    /// `demoVoice`: the demo tenant's voice calls (mode, engines).
-    func startServer(maxSessions: Int = 100, perCaller: Int = 2, drainSeconds: Double = 30, demoVoice: TenantVoice = TenantVoice()) throws {
-        deployment = try LocalDeployment(pluginDirectories: [BuildProducts.directory])
+    /// `demoVoice`: the demo tenant's voice calls (mode, engines); `configureDemo`: the rest of its configuration (a model).
+    func startServer(maxSessions: Int = 100, perCaller: Int = 2, drainSeconds: Double = 30, demoVoice: TenantVoice = TenantVoice(),
+                     configureDemo: (inout TenantConfiguration) -> Void = { _ in }) throws {
+        deployment = try LocalDeployment(pluginDirectories: [BuildProducts.directory], configure: configureDemo)
         var settings = HostServer.Settings()
         settings.http.port = 0
         settings.maxSessions = maxSessions

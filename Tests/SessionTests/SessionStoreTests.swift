@@ -25,7 +25,7 @@ final class SessionStoreTests: SessionTestCase {
         let ttl = try XCTUnwrap(Int(redis.cli("TTL", "support:session:acme:+15551234567")))
         XCTAssertTrue((86_390...86_400).contains(ttl), "TTL \(ttl)")
 
-        // The JSON shape (CONTRACT §4).
+        // The JSON shape (docs/protocol.md §4).
         let record = try XCTUnwrap(storedRecord(tenant: "acme", caller: "+15551234567"))
         XCTAssertEqual(Set(record.keys), ["tenant", "caller", "updated_at", "interactions"])
         XCTAssertEqual(record["tenant"] as? String, "acme")

@@ -4,8 +4,10 @@ import HostNet
 
 /// The client side of one voice call, on the client's loop: sends `start`, streams the caller's
 /// audio in real time once the session exists, keeps the line open with silence until the agent
-/// is done, hangs up, and collects the agent's audio. `wait()` blocks the calling (main) thread
-/// until the call is over.
+/// is done, hangs up, and collects the agent's audio until the host closes the line (the last
+/// words of a session that ended play after its `end` event). Each turn's latency, from the end
+/// of the caller's speech to the agent's first audio, is reported as a `call_latency` line.
+/// `wait()` blocks the calling (main) thread until the call is over.
 final class CallConnection: @unchecked Sendable {
     // @unchecked: everything but `outcome`/`done` is touched only on the loop thread; `outcome` is
     // written there before `done` is signalled and read after.
@@ -22,10 +24,20 @@ final class CallConnection: @unchecked Sendable {
     static let quietMilliseconds: UInt64 = 1_200
     /// A `speech_stopped` with no `user` event after this long: the recogniser heard no words.
     static let recognitionMilliseconds: UInt64 = 5_000
+    /// After `end`: how long the host may go on playing the agent's last words before we close
+    /// the line ourselves (the host closes it when they have played, 15 s at most).
+    static let lastWordsMilliseconds: UInt64 = 20_000
 
     private let loop: EventLoop
     private let sampleRate: Int
     private let frames: [[UInt8]]
+    /// Which of `frames` hold the caller's voice (the server's VAD, run here on what we send).
+    private let voiced: [Bool]
+    /// When each frame (speech, then silence) was sent, by the loop's clock.
+    private var sentAt: [UInt64] = []
+    /// The end of the caller's speech in the turn the server just closed, until the agent's first audio.
+    private var unansweredSpeechEnd: UInt64?
+    private var turns = 0
     private let silence: [UInt8]
     private let answerTimeout: UInt64
     private let show: @Sendable (String) -> Void
@@ -48,9 +60,14 @@ final class CallConnection: @unchecked Sendable {
         self.loop = loop
         sampleRate = audio.sampleRate
         let frameSamples = audio.sampleRate / 50
-        frames = stride(from: 0, to: audio.samples.count, by: frameSamples).map {
-            PCM16.littleEndianBytes(audio.samples[$0..<min($0 + frameSamples, audio.samples.count)])
+        let chunks = stride(from: 0, to: audio.samples.count, by: frameSamples).map {
+            Array(audio.samples[$0..<min($0 + frameSamples, audio.samples.count)])
         }
+        frames = chunks.map { PCM16.littleEndianBytes($0[...]) }
+        var configuration = EnergyVAD.Configuration()
+        configuration.sampleRate = audio.sampleRate
+        var vad = EnergyVAD(configuration: configuration)
+        voiced = chunks.map { vad.probability($0) >= 0.5 }
         silence = [UInt8](repeating: 0, count: frameSamples * 2)
         answerTimeout = answerTimeoutMilliseconds
         self.show = show
@@ -67,6 +84,12 @@ final class CallConnection: @unchecked Sendable {
             onBinary: { [self] _, bytes in
                 lastActivity = loop.nowMilliseconds
                 outcome.agentAudio += decoder.decode(bytes)
+                if let end = unansweredSpeechEnd {
+                    unansweredSpeechEnd = nil
+                    turns += 1
+                    let milliseconds = lastActivity > end ? lastActivity - end : 0
+                    show(#"{"end_of_speech_to_first_audio_ms":\#(milliseconds),"turn":\#(turns),"type":"call_latency"}"#)
+                }
             },
             onClose: { [self] _, code, reason in
                 if !hungUp { outcome.problem = "the host closed the call (\(code)\(reason.isEmpty ? "" : " \(reason)"))" }
@@ -93,13 +116,19 @@ final class CallConnection: @unchecked Sendable {
         switch type {
         case "session": startStreaming()
         case "speech_started": speaking = true
-        case "speech_stopped": speaking = false; recognizingSince = lastActivity
+        case "speech_stopped":
+            speaking = false
+            recognizingSince = lastActivity
+            unansweredSpeechEnd = speechEnd(beforeStreamMilliseconds: Self.atMilliseconds(of: text))
         case "user": recognizingSince = nil; awaitingTurnEnd = true
         case "turn_end": awaitingTurnEnd = false
         case "end":
-            // The session is over (agent ended it, escalation, or our hang-up): close the socket.
+            // The session is over (agent ended it, escalation, or our hang-up). The host closes the
+            // line once the agent's last words have played: keep receiving until then.
+            pacer?.close()
+            pacer = nil
             hungUp = true
-            socket?.close()
+            if let socket { LoopTimer.after(on: loop, milliseconds: Self.lastWordsMilliseconds) { socket.close() } }
         default: break
         }
     }
@@ -119,6 +148,7 @@ final class CallConnection: @unchecked Sendable {
         let due = Int((now - streamStart) / 20) + 1
         while sent < due {
             socket?.send(binary: sent < frames.count ? frames[sent] : silence)
+            sentAt.append(now)
             sent += 1
             if sent == frames.count { speechSentAt = now; lastActivity = now }
         }
@@ -152,6 +182,20 @@ final class CallConnection: @unchecked Sendable {
         pacer?.close()
         pacer = nil
         done.signal()
+    }
+
+    /// When the caller stopped speaking before the server's `speech_stopped` at `streamMilliseconds`
+    /// (which comes after its silence window): the end of the last voiced frame sent before it, by
+    /// our clock; without one, the moment the server means.
+    private func speechEnd(beforeStreamMilliseconds at: Int?) -> UInt64? {
+        guard !sentAt.isEmpty else { return nil }
+        let stopped = min(max(0, (at ?? Int.max / 2) / 20), sentAt.count - 1)
+        let last = (0...min(stopped, voiced.count - 1)).last { voiced[$0] }
+        return last.map { sentAt[$0] + 20 } ?? sentAt[stopped]
+    }
+
+    static func atMilliseconds(of text: String) -> Int? {
+        ((try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any])?["at_ms"] as? Int
     }
 
     /// The event's `type` without decoding the whole object.

@@ -5,7 +5,7 @@ import HostSpeech
 /// What `agent-host call` says to the host: a WAV file or words synthesised with flite, at a rate
 /// the voice WebSocket takes (8, 16 or 24 kHz; anything else is resampled to 16 kHz).
 enum CallerAudio {
-    /// Rates CONTRACT §2 lets a client announce in its `start` message.
+    /// Rates docs/protocol.md §2 lets a client announce in its `start` message.
     static let wireRates = [8_000, 16_000, 24_000]
 
     /// The caller's audio from `--wav FILE` or `--say TEXT` (exit code 2 when the file is unusable).

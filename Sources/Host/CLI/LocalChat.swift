@@ -39,7 +39,7 @@ public struct LocalChat {
         conversation.start()
         let interactive = isatty(STDIN_FILENO) == 1
         while conversation.ended == nil {
-            if interactive && !json { Swift.print("you> ", terminator: ""); fflush(nil) }
+            if interactive && !json { Swift.print("you> ", terminator: ""); StandardOutput.flush() }
             guard let line = readLine() else { break }
             let text = line.trimmingCharacters(in: .whitespaces)
             if text.isEmpty { continue }
@@ -63,7 +63,7 @@ struct EventPrinter: Sendable {
         } else if let line = readable(event) {
             Swift.print(line)
         }
-        fflush(nil)
+        StandardOutput.flush()
     }
 
     /// An event received as JSON from a host (same rendering as a local one).
@@ -74,7 +74,7 @@ struct EventPrinter: Sendable {
         } else if let line = readable(raw: event) {
             Swift.print(line)
         }
-        fflush(nil)
+        StandardOutput.flush()
     }
 
     func readable(raw e: [String: Any]) -> String? {

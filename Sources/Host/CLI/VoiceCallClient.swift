@@ -2,11 +2,12 @@ import Foundation
 import HostAudio
 import HostNet
 
-/// `agent-host call`: one voice call over `WS /ws/voice/{caller}` (CONTRACT §2) from a WAV file or
+/// `agent-host call`: one voice call over `WS /ws/voice/{caller}` (docs/protocol.md §2) from a WAV file or
 /// `--say` text. The caller's audio is streamed in 20 ms frames in real time, then silence (a phone
 /// line stays open, and the server VAD needs it to see the turn end) until the agent has answered
-/// and its audio has stopped arriving; then `{"type":"end"}`. Events print as they arrive; the
-/// agent's audio is saved to `outPath` at the session rate.
+/// and its audio has stopped arriving; then `{"type":"end"}`. Events print as they arrive, with a
+/// latency line per turn (`call_latency`); the agent's audio, up to the host closing the line, is
+/// saved to `outPath` at the session rate.
 public struct VoiceCallClient {
     public var url = "http://127.0.0.1:8080"
     public var caller = "+15550001234"
@@ -75,6 +76,8 @@ public struct VoiceCallClient {
                 guard event["final"] as? Bool != false else { break }
                 print("caller (heard): \(event["text"] as? String ?? "")")
             case "interrupted": print("[caller interrupted the agent]")
+            case "call_latency":
+                print("[latency, turn \(event["turn"] ?? ""): \(event["end_of_speech_to_first_audio_ms"] ?? "") ms from the end of the caller's speech to the agent's first audio]")
             default: if let line = printer.readable(raw: event) { print(line) }
             }
         }

@@ -138,7 +138,13 @@ public final class Conversation: @unchecked Sendable {
 
     // MARK: loop-thread internals
 
+    /// Every event of the session leaves here, whoever produced it (a turn of the offline or model
+    /// brain, or a Realtime brain through `record(external:)`), so what is counted per event is
+    /// counted here once for every channel.
     func emit(_ event: ConversationEvent) {
+        if case .escalated(_, let department, _, _) = event {
+            services.metrics.increment("agent_host_escalations_total", labels: ["tenant": tenant.id, "department": department])
+        }
         onEvent(event)
     }
 

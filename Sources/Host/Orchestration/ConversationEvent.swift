@@ -1,4 +1,4 @@
-/// The events of CONTRACT §1, the same on every channel (WebSocket, POST /v1/chat, chat --json).
+/// The events of docs/protocol.md §1, the same on every channel (WebSocket, POST /v1/chat, chat --json).
 public enum ConversationEvent: Sendable, Equatable {
     case session(sessionID: String, tenant: String, caller: String, agent: String, returning: Bool)
     case user(text: String, final: Bool)

@@ -1,7 +1,7 @@
 import Foundation
 import Synchronization
 
-/// A finished session, as the session record keeps it (CONTRACT §4).
+/// A finished session, as the session record keeps it (docs/protocol.md §4).
 public struct CompletedSession: Sendable {
     public struct Line: Sendable {
         public let role: String

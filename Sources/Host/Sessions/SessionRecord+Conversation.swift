@@ -1,7 +1,7 @@
 import Foundation
 
 extension SessionRecord.Interaction {
-    /// What a conversation knew when it ended (CONTRACT §4). Call on the conversation's loop
+    /// What a conversation knew when it ended (docs/protocol.md §4). Call on the conversation's loop
     /// thread (its state is loop-confined); `outcome` defaults to its end reason.
     public init(_ conversation: Conversation, outcome: String? = nil, endedAt: Date = Date()) {
         self.init(sessionID: conversation.id,

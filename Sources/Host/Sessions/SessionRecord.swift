@@ -1,6 +1,6 @@
 import Foundation
 
-/// The session record of CONTRACT §4: the value under `support:session:{tenant}:{caller}`.
+/// The session record of docs/protocol.md §4: the value under `support:session:{tenant}:{caller}`.
 ///
 /// ```json
 /// {"tenant": "acme", "caller": "+15551234567", "updated_at": "2025-01-01T12:00:00.000Z",
@@ -26,7 +26,7 @@ public struct SessionRecord: Codable, Sendable, Equatable {
         self.interactions = interactions
     }
 
-    /// The Redis key (CONTRACT §4), ids used verbatim as the contract spells it.
+    /// The Redis key (docs/protocol.md §4), ids used verbatim as the protocol spells it.
     public static func key(tenant: String, caller: String) -> String {
         "support:session:\(tenant):\(caller)"
     }

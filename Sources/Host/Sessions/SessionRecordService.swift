@@ -1,6 +1,6 @@
 import HostNet
 
-/// The session records of CONTRACT §4, wired for the orchestration: one Redis connection, the
+/// The session records of docs/protocol.md §4, wired for the orchestration: one Redis connection, the
 /// store, the journal in front of its saves, health.
 ///
 /// - `previousSessions` when a session starts: never waits longer than the command timeout

@@ -34,7 +34,7 @@ public enum SessionStoreError: Error, Sendable, Equatable, CustomStringConvertib
     }
 }
 
-/// Reads and appends CONTRACT §4 session records in Redis. No retries and no journal here
+/// Reads and appends docs/protocol.md §4 session records in Redis. No retries and no journal here
 /// (`SessionJournal` adds those): each call is one command, bounded by the connection's command
 /// timeout, and fails at once while Redis is down, so no caller waits long.
 ///

@@ -190,7 +190,7 @@ public struct HostConfiguration: Sendable {
     }
 }
 
-/// Server-side VAD settings of a tenant's voice sessions (CONTRACT §2: threshold 0.5, prefix
+/// Server-side VAD settings of a tenant's voice sessions (docs/protocol.md §2: threshold 0.5, prefix
 /// padding 300 ms, silence 800 ms).
 public struct TurnDetection: Sendable, Equatable {
     /// Speech probability (0...1) above which a frame counts as speech.

@@ -19,7 +19,7 @@ protocol CallTransport: AnyObject, Sendable {
     func close()
 }
 
-/// `WS /ws/voice/{caller}` (CONTRACT §2): events as JSON text frames, audio as PCM16 LE binary
+/// `WS /ws/voice/{caller}` (docs/protocol.md §2): events as JSON text frames, audio as PCM16 LE binary
 /// frames at the rate the client's `start` asked for (16 kHz by default).
 final class VoiceSocketTransport: CallTransport, @unchecked Sendable {  // loop-confined
     let socket: WebSocketConnection

@@ -1,0 +1,163 @@
+/// What `agent-host --help` and `agent-host COMMAND --help` print (to stdout, exit 0): the
+/// overview, and each command's own usage with every option it takes.
+enum Usage {
+    static let overview = """
+    usage: agent-host <command> [options]        (agent-host <command> --help: that command's options)
+
+    commands:
+      plugins list [--plugin-dir DIR]... [--json]   what the host would load, and why anything was refused
+      plugins inspect PATH                          one plugin file in detail, or why it is refused
+      chat --local [--json] [--caller N] [--tenant T] [--backend URL] [--api-key K]
+                                                    a conversation with the reference plugins in-process;
+                                                    starts the reference backend itself unless --backend
+      serve --config FILE [--port N]                the host with an operator's configuration (docs/operations.md)
+      demo [--port N]                               the whole system on embedded defaults: its own redis-server
+                                                    (unless $REDIS_URL), the reference backend and plugins
+      chat [--url URL] [--json] [--caller N] [--tenant T] [--api-key K]
+                                                    a conversation with a running host (POST /v1/chat)
+      call (--wav FILE | --say TEXT) [--url URL] [--out reply.wav] [--json] [--caller N] [--tenant T] [--token KEY]
+                                                    a voice call with a running host (WS /ws/voice): streams the
+                                                    caller's audio in real time, prints events, saves the agent's audio
+      hash-key KEY                                  the hash to put in a tenant's api_keys
+      eval routing FILE                             routing accuracy on a labelled TSV (label<TAB>utterance)
+      version                                       host version, plugin ABI and toolchain
+
+    Plugins are looked for in every --plugin-dir, else in $AGENT_HOST_PLUGIN_PATH (colon-separated),
+    else next to the agent-host executable (where `swift build` puts the reference plugins).
+    Exit codes: 0 success, 1 runtime failure, 2 bad usage or configuration.
+    """
+
+    static let plugins = """
+    usage: agent-host plugins list [--plugin-dir DIR]... [--json]
+           agent-host plugins inspect PATH
+
+    list      every plugin the host would load from the plugin directories, and why any is refused
+    inspect   one plugin file in detail (descriptor, components, ABI, toolchain), or why it is refused;
+              exits 1 when it would be refused
+
+    options:
+      --plugin-dir DIR   look in DIR (repeatable); default: $AGENT_HOST_PLUGIN_PATH (colon-separated),
+                         else the directory of the agent-host executable
+      --json             list as JSON instead of a table
+    """
+
+    static let pluginsList = """
+    usage: agent-host plugins list [--plugin-dir DIR]... [--json]
+
+    Every plugin the host would load, with its components, and the reason for each one refused.
+
+    options:
+      --plugin-dir DIR   look in DIR (repeatable); default: $AGENT_HOST_PLUGIN_PATH (colon-separated),
+                         else the directory of the agent-host executable
+      --json             one JSON document instead of a table
+    """
+
+    static let pluginsInspect = """
+    usage: agent-host plugins inspect PATH
+
+    One plugin file in detail: descriptor, components, ABI version, toolchain, extensions; or why the
+    host would refuse it (then exit 1).
+    """
+
+    static let chat = """
+    usage: agent-host chat [--url URL] [--json] [--caller N] [--tenant T] [--api-key K]
+           agent-host chat --local [--json] [--caller N] [--tenant T] [--backend URL] [--api-key K] [--plugin-dir DIR]
+
+    A conversation: one line of stdin is one thing the caller says (works piped). When stdin ends,
+    or on Ctrl-C, the session is ended on the host (it is recorded and the caller's slot freed).
+
+    options:
+      --url URL          the running host to talk to (POST /v1/chat); default http://127.0.0.1:8080
+      --local            no server: the reference plugins in this process, with the reference backend
+                         started for the conversation unless --backend is given
+      --json             print the conversation's events, one JSON object per line (docs/protocol.md)
+      --caller N         the caller's number (default +15550001234)
+      --tenant T         the tenant to talk to (default: the host's default tenant)
+      --api-key K        the tenant's API key (sent as Authorization: Bearer K); with --local, the
+                         backend's key
+      --backend URL      with --local: the company backend the tools call
+      --plugin-dir DIR   with --local: where the plugins are
+    """
+
+    static let call = """
+    usage: agent-host call (--wav FILE | --say TEXT) [--url URL] [--out reply.wav] [--json]
+                           [--caller N] [--tenant T] [--token KEY]
+
+    A voice call with a running host over WS /ws/voice/{caller}: the caller's audio is streamed in
+    real time, the events are printed as they arrive with each turn's latency (end of the caller's
+    speech to the agent's first audio), and the agent's speech is saved, up to its last words.
+
+    options:
+      --wav FILE         the caller's audio: a WAV file, PCM16 (any rate, stereo ok) or mu-law
+      --say TEXT         the caller's words, synthesised with flite instead of a file
+      --url URL          the host (default http://127.0.0.1:8080)
+      --out FILE         save the agent's audio to this WAV file
+      --json             print the events one JSON object per line
+      --caller N         the caller's number (default +15550001234)
+      --tenant T         the tenant to call (default: the host's default tenant)
+      --token KEY        the tenant's API key (also --api-key)
+    """
+
+    static let serve = """
+    usage: agent-host serve --config FILE [--port N]
+
+    The host with an operator's configuration (docs/operations.md): plugins, tenants, Redis, limits.
+    Prints the address it listens on; SIGTERM or SIGINT drains live sessions and exits.
+
+    options:
+      --config FILE      the YAML configuration (required)
+      --port N           listen on port N instead of the configuration's server.port (0: any free port)
+    """
+
+    static let demo = """
+    usage: agent-host demo [--port N]
+
+    The whole system on embedded defaults: a redis-server of its own on a free loopback port (unless
+    $REDIS_URL is set), the reference backend, the reference plugins, and a demo tenant; prints the
+    URL and how to talk to it. Ctrl-C stops it and what it started.
+
+    options:
+      --port N           listen on port N (default 8080; 0: any free port)
+    """
+
+    static let eval = """
+    usage: agent-host eval routing FILE
+
+    Routing accuracy of the reference plugins on labelled utterances: FILE is a TSV with a header
+    line and label<TAB>utterance rows. Labels: billing, refund, faq (the first turn must hand off
+    there), human (it must escalate), triage (a clarifying question, no handoff). Each row is a fresh
+    session's first turn, in-process; prints the accuracy per label and every miss.
+    """
+
+    static let hashKey = """
+    usage: agent-host hash-key KEY
+
+    Prints the sha256 hash of KEY, the form a tenant's api_keys list holds (docs/operations.md).
+    A KEY that starts with "-" goes after "--": agent-host hash-key -- -KEY
+    """
+
+    static let version = """
+    usage: agent-host version
+
+    The host's version, the plugin ABI it implements, and the Swift toolchain it was built with
+    (Swift plugins must be built with the same one).
+    """
+
+    /// The usage of `command` (and its subcommand, for `plugins`), nil for an unknown command.
+    static func of(_ command: String, subcommand: String? = nil) -> String? {
+        switch (command, subcommand) {
+        case ("plugins", "list"): pluginsList
+        case ("plugins", "inspect"): pluginsInspect
+        case ("plugins", _): plugins
+        case ("chat", _): chat
+        case ("call", _): call
+        case ("serve", _): serve
+        case ("demo", _): demo
+        case ("eval", _): eval
+        case ("hash-key", _): hashKey
+        case ("version", _), ("--version", _): version
+        case ("help", _), ("--help", _), ("-h", _): overview
+        default: nil
+        }
+    }
+}
