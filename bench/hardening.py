@@ -349,8 +349,6 @@ def soak(build, minutes, chat_rate, calls):
     stack = Stack(build)
     try:
         host = stack.host()
-        wav = os.path.join(stack.workdir, "caller.wav")
-        subprocess.run(["flite", "-t", "What is my balance?", "-o", wav], check=True)
         stop = threading.Event()
         counts = {"chat": 0, "chat_failed": 0, "calls": 0, "calls_failed": 0}
         lock = threading.Lock()
@@ -375,7 +373,7 @@ def soak(build, minutes, chat_rate, calls):
         def caller_loop(worker):
             n = 0
             while not stop.is_set():
-                result = subprocess.run([os.path.join(build, "agent-host"), "call", "--wav", wav, "--url", host.url,
+                result = subprocess.run([os.path.join(build, "agent-host"), "call", "--say", "What is my balance?", "--url", host.url,
                                          "--caller", f"+1557{worker:02d}{n:05d}", "--json"],
                                         capture_output=True, text=True, timeout=120)
                 with lock:
