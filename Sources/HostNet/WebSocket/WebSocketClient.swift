@@ -1,3 +1,6 @@
+// CHostShims for SOCK_STREAM: once CHostShims includes <sys/socket.h> (for accept4), a whole-module
+// (release) build finds the socket constants through it, not through Glibc.
+import CHostShims
 import CLibUV
 import Dispatch
 import Glibc
