@@ -6,13 +6,13 @@ import HostNet
 /// In: `connected`, `start` (stream and call ids, media format, the TwiML `<Parameter>`s as
 /// `customParameters`), `media` (base64 mu-law 8 kHz, 20 ms per message), `mark` (a mark we sent
 /// was played), `dtmf`, `stop`. Out: `media`, `mark`, `clear`.
-enum TwilioInbound {
-    struct Start: Sendable {
-        var streamSid: String
-        var callSid: String
-        var customParameters: [String: String]
-        var encoding: String
-        var sampleRate: Int
+package enum TwilioInbound {
+    package struct Start: Sendable {
+        package var streamSid: String
+        package var callSid: String
+        package var customParameters: [String: String]
+        package var encoding: String
+        package var sampleRate: Int
     }
 
     case connected
@@ -24,7 +24,7 @@ enum TwilioInbound {
     case other(event: String)
 
     /// Parses one message; `media` (50 per second per call) takes a fast path without a JSON parser.
-    static func parse(_ text: String) throws(TwilioMessageError) -> TwilioInbound {
+    package static func parse(_ text: String) throws(TwilioMessageError) -> TwilioInbound {
         if let payload = fastMediaPayload(text) {
             guard let bytes = Data(base64Encoded: String(payload)) else { throw .malformed("media payload is not base64") }
             return .media(payload: [UInt8](bytes))
@@ -71,8 +71,8 @@ enum TwilioInbound {
     }
 }
 
-struct TwilioMessageError: Error, CustomStringConvertible {
-    let description: String
+package struct TwilioMessageError: Error, CustomStringConvertible {
+    package let description: String
     static func malformed(_ problem: String) -> TwilioMessageError { TwilioMessageError(description: problem) }
 }
 
