@@ -24,6 +24,7 @@ let package = Package(
         .executable(name: "agent-host", targets: ["agent-host"]),
         .executable(name: "agent-host-bench", targets: ["agent-host-bench"]),
         .executable(name: "support-backend", targets: ["support-backend"]),
+        .executable(name: "agent-host-fuzz", targets: ["agent-host-fuzz"]),
         // Plugins: each product is one shared object, lib<Name>.so, loaded by the host at run time.
         .library(name: "StoreHours", type: .dynamic, targets: ["StoreHours"]),
         .library(name: "SwiftSamples", type: .dynamic, targets: ["SwiftSamples"]),
@@ -117,6 +118,12 @@ let package = Package(
                 path: "Plugins/CannedTools", swiftSettings: swift6, linkerSettings: pluginLinkerSettings),
         .target(name: "SwiftSamples", dependencies: [.product(name: "AgentHostSDK", package: "SDK")],
                 path: "Plugins/SwiftSamples", swiftSettings: swift6, linkerSettings: pluginLinkerSettings),
+
+        // ---- fuzzing (docs/testing.md): harnesses for the code that reads untrusted bytes ----
+        .target(name: "FuzzKit", swiftSettings: swift6),
+        .target(name: "FuzzTargets", dependencies: ["FuzzKit", "HostNet", "HostModels", "Host", .product(name: "AgentHostSDK", package: "SDK")],
+                swiftSettings: swift6),
+        .executableTarget(name: "agent-host-fuzz", dependencies: ["FuzzKit", "FuzzTargets"], swiftSettings: swift6),
 
         // ---- tests ----
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swift6),
