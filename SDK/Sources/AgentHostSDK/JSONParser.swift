@@ -121,11 +121,18 @@ struct JSONParser {
                     var code = try hex4()
                     if (0xD800..<0xDC00).contains(code), index + 1 < bytes.count,
                        bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") {
+                        // A pair only when the next escape is a low surrogate; otherwise the high
+                        // one stands alone (U+FFFD) and the next escape is read on its own.
+                        let next = index
                         index += 2
                         let low = try hex4()
-                        code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+                        if (0xDC00..<0xE000).contains(low) {
+                            code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+                        } else {
+                            index = next
+                        }
                     }
-                    let scalar = Unicode.Scalar(code) ?? "\u{FFFD}"
+                    let scalar = Unicode.Scalar(code) ?? "\u{FFFD}"   // a lone surrogate
                     scalars.append(contentsOf: Array(String(Character(scalar)).utf8))
                 default:
                     throw Failure(message: "invalid escape in string", offset: index - 1)
