@@ -17,3 +17,19 @@ final class JSONValueParseTests: XCTestCase {
         XCTAssertThrowsError(try JSONValue.parse(#""\ud800\u12""#))
     }
 }
+
+extension JSONValueParseTests {
+    /// Found by agent-host-fuzz sdk-json: 1e999 parsed as infinity, which jsonString() wrote as
+    /// `inf` — text that is not JSON (settings and scratch state are written back that way).
+    func testNumbersBeyondDoubleAreRefusedNotInfinite() throws {
+        for text in ["1e999", "-1e400", "[1, 2e308]", #"{"amount": 1e309}"#] {
+            XCTAssertThrowsError(try JSONValue.parse(text), text) { error in
+                XCTAssertTrue("\(error)".contains("number out of range"), "\(text): \(error)")
+            }
+        }
+        XCTAssertEqual(try JSONValue.parse("1.7976931348623157e308"), .number(1.7976931348623157e308))
+        XCTAssertEqual(try JSONValue.parse("1e-400"), .number(0))   // underflow is just zero
+        let value = try JSONValue.parse(#"{"a": [1.5, -0.25, 1e300, 123456789012345678]}"#)
+        XCTAssertEqual(try JSONValue.parse(value.jsonString()), value)
+    }
+}

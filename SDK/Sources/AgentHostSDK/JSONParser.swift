@@ -171,6 +171,8 @@ struct JSONParser {
         guard let first = text.first, first == "-" || first.isNumber, let value = Double(text) else {
             throw Failure(message: "invalid value", offset: start)
         }
+        // 1e400 reads as infinity, which JSON cannot carry: jsonString() would write "inf".
+        guard value.isFinite else { throw Failure(message: "number out of range", offset: start) }
         return value
     }
 
