@@ -33,3 +33,17 @@ extension JSONValueParseTests {
         XCTAssertEqual(try JSONValue.parse(value.jsonString()), value)
     }
 }
+
+extension JSONValueParseTests {
+    /// The parser recurses per level: 20,000 nested arrays overflowed the stack and crashed the
+    /// process (reproduced with `agent-host-fuzz sdk-json --replay` on such an input).
+    func testDeepNestingIsRefusedNotAStackOverflow() throws {
+        for text in [String(repeating: "[", count: 1_000_000), String(repeating: #"{"a":"#, count: 100_000) + "1"] {
+            XCTAssertThrowsError(try JSONValue.parse(text)) { error in
+                XCTAssertTrue("\(error)".contains("nested deeper than 256 levels"), "\(error)")
+            }
+        }
+        let deepest = String(repeating: "[", count: 256) + String(repeating: "]", count: 256)
+        XCTAssertEqual(try JSONValue.parse(deepest).jsonString(), deepest)
+    }
+}

@@ -8,8 +8,13 @@ struct JSONParser {
         let offset: Int
     }
 
+    /// Objects and arrays nest at most this deep: the parser recurses once per level, and 20,000
+    /// levels overflowed an 8 MB stack (a crash of the process, i.e. of the host).
+    static let maxDepth = 256
+
     private let bytes: UnsafeBufferPointer<UInt8>
     private var index = 0
+    private var depth = 0
 
     /// Parses `bytes` (a complete JSON text). `skip` is asked for each top-level object member,
     /// with the members read so far; returning true skips that member's value without building it.
@@ -42,6 +47,8 @@ struct JSONParser {
     }
 
     private mutating func parseObject(topLevel: Bool, skip: (String, [String: JSONValue]) -> Bool) throws(Failure) -> JSONValue {
+        try enter()
+        defer { depth -= 1 }
         index += 1
         var members: [String: JSONValue] = [:]
         skipWhitespace()
@@ -68,6 +75,8 @@ struct JSONParser {
     }
 
     private mutating func parseArray() throws(Failure) -> JSONValue {
+        try enter()
+        defer { depth -= 1 }
         index += 1
         var elements: [JSONValue] = []
         skipWhitespace()
@@ -81,6 +90,11 @@ struct JSONParser {
             if bytes[index] == UInt8(ascii: "]") { index += 1; return .array(elements) }
             throw Failure(message: "expected ',' or ']' in array", offset: index)
         }
+    }
+
+    private mutating func enter() throws(Failure) {
+        depth += 1
+        guard depth <= Self.maxDepth else { throw Failure(message: "nested deeper than \(Self.maxDepth) levels", offset: index) }
     }
 
     private mutating func parseString() throws(Failure) -> String {
