@@ -7,8 +7,9 @@ func pieces(_ bytes: [UInt8], salt: UInt64 = 0) -> [[UInt8]] {
     var out: [[UInt8]] = []
     var start = 0
     while start < bytes.count {
-        // Mostly small pieces (1-8 bytes), sometimes larger ones.
-        let size = random.oneIn(4) ? 1 + random.below(256) : 1 + random.below(8)
+        // Mostly small pieces (1-8 bytes), sometimes larger ones; long inputs in fewer pieces.
+        let small = Swift.max(8, bytes.count / 512)
+        let size = random.oneIn(4) ? 1 + random.below(Swift.max(256, bytes.count / 16)) : 1 + random.below(small)
         let end = Swift.min(bytes.count, start + size)
         out.append(Array(bytes[start..<end]))
         start = end
@@ -39,6 +40,9 @@ struct ByteReader {
     }
 }
 
+/// 0, 1, 2, 3-4, 5-8, ...: counts as coarse buckets for signatures.
+func bucket(_ count: Int) -> String { count < 3 ? "\(count)" : "~\(Int.bitWidth - (count - 1).leadingZeroBitCount)" }
+
 /// Signature of a behaviour: the hash of the strings describing it, digits dropped so that
 /// "byte 17" and "byte 18" count as one behaviour.
 func signature(_ parts: [String]) -> UInt64 {
@@ -48,9 +52,4 @@ func signature(_ parts: [String]) -> UInt64 {
 }
 
 /// A short, printable rendering of bytes for failure messages.
-func shown(_ bytes: [UInt8], limit: Int = 120) -> String {
-    let text = bytes.prefix(limit).map { byte -> String in
-        (0x20..<0x7F).contains(byte) && byte != UInt8(ascii: "\\") ? String(UnicodeScalar(byte)) : "\\x" + String(byte, radix: 16)
-    }.joined()
-    return bytes.count > limit ? text + "…(\(bytes.count) bytes)" : text
-}
+func shown(_ bytes: [UInt8], limit: Int = 120) -> String { HTTPWire.shown(bytes, limit: limit) }
