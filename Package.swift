@@ -138,7 +138,8 @@ let package = Package(
         .testTarget(name: "HostNetTests", dependencies: ["HostNet"], swiftSettings: swift6),
         // The SDK's own code (its package has no test target of its own: CI runs this package's).
         .testTarget(name: "SDKTests", dependencies: [.product(name: "AgentHostSDK", package: "SDK")], swiftSettings: swift6),
-        .testTarget(name: "ReferenceBackendTests", dependencies: ["ReferenceBackend", "HostNet"], swiftSettings: swift6),
+        // The API fuzz test runs the support-backend executable through Host's ReferenceBackendProcess.
+        .testTarget(name: "ReferenceBackendTests", dependencies: ["ReferenceBackend", "HostNet", "Host", "FuzzKit"], swiftSettings: swift6),
         .testTarget(name: "HostAudioTests", dependencies: ["HostAudio", "TestSupport"], swiftSettings: swift6),
         .testTarget(name: "HostSpeechTests", dependencies: ["HostSpeech", "HostAudio", "TestSupport"], swiftSettings: swift6),
         .testTarget(name: "SessionTests", dependencies: ["Host", "HostNet", "TestSupport"], swiftSettings: swift6),
