@@ -137,6 +137,7 @@ let package = Package(
         ),
         .testTarget(name: "HostNetTests", dependencies: ["HostNet"], swiftSettings: swift6),
         // The SDK's own code (its package has no test target of its own: CI runs this package's).
+        .testTarget(name: "FuzzTests", dependencies: ["FuzzKit", "FuzzTargets"], swiftSettings: swift6),
         .testTarget(name: "SDKTests", dependencies: [.product(name: "AgentHostSDK", package: "SDK")], swiftSettings: swift6),
         // The API fuzz test runs the support-backend executable through Host's ReferenceBackendProcess.
         .testTarget(name: "ReferenceBackendTests", dependencies: ["ReferenceBackend", "HostNet", "Host", "FuzzKit"], swiftSettings: swift6),
