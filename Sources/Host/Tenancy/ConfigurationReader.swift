@@ -138,8 +138,24 @@ struct ConfigurationReader {
 
     // MARK: - settings: YAML → JSON
 
+    /// Settings nest at most this deep and expand to at most this many values: YAML aliases let a
+    /// few hundred bytes stand for billions of values (a 639-byte file never finished loading), and
+    /// the conversion recursed once per level (5,000 nested lists overflowed the stack).
+    static let maxSettingsDepth = 64
+    static let maxSettingsValues = 100_000
+
     /// A settings value as JSON; strings get `${VAR}` substitution.
     func json(_ node: Node, _ describe: (String) -> String) throws(ConfigurationError) -> SettingsJSON {
+        var budget = Self.maxSettingsValues
+        return try json(node, depth: 0, budget: &budget, describe)
+    }
+
+    private func json(_ node: Node, depth: Int, budget: inout Int, _ describe: (String) -> String) throws(ConfigurationError) -> SettingsJSON {
+        budget -= 1
+        guard budget >= 0 else {
+            throw error(node, describe("expands to more than \(Self.maxSettingsValues) values (aliases of aliases?)"))
+        }
+        guard depth <= Self.maxSettingsDepth else { throw error(node, describe("nests deeper than \(Self.maxSettingsDepth) levels")) }
         switch node {
         case .scalar(let scalar):
             switch Self.tagName(node) {
@@ -159,7 +175,7 @@ struct ConfigurationReader {
             return .string(try substitute(scalar.string, at: node, describe))
         case .sequence(let sequence):
             var items: [SettingsJSON] = []
-            for item in sequence { items.append(try json(item, describe)) }
+            for item in sequence { items.append(try json(item, depth: depth + 1, budget: &budget, describe)) }
             return .array(items)
         case .mapping(let mapping):
             var members: [(String, SettingsJSON)] = []
@@ -171,7 +187,7 @@ struct ConfigurationReader {
                 guard seen.insert(keyScalar.string).inserted else {
                     throw error(key, describe("duplicate key \"\(keyScalar.string)\""))
                 }
-                members.append((keyScalar.string, try json(value, describe)))
+                members.append((keyScalar.string, try json(value, depth: depth + 1, budget: &budget, describe)))
             }
             return .object(members)
         }
