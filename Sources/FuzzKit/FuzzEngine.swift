@@ -71,7 +71,8 @@ public enum FuzzEngine {
             if let runs = options.runs, executions >= runs { break }
             if let deadline, executions % 16 == 0, monotonicSeconds() >= deadline, next >= seeds.count { break }
             let input: [UInt8]
-            if next < seeds.count {
+            let isSeed = next < seeds.count
+            if isSeed {
                 input = seeds[next]
                 next += 1
             } else {
@@ -89,9 +90,12 @@ public enum FuzzEngine {
             executions += 1
             switch outcome {
             case .success(let signature):
-                if seen.insert(signature).inserted, next >= seeds.count || seeds.count == 0 {
-                    if pool.count >= options.maxPool { pool.remove(at: seeds.count + random.below(pool.count - seeds.count)) }
-                    pool.append(input)
+                if seen.insert(signature).inserted, !isSeed {
+                    // Full: a random find makes room (seeds stay).
+                    if pool.count >= options.maxPool, pool.count > seeds.count {
+                        pool.remove(at: seeds.count + random.below(pool.count - seeds.count))
+                    }
+                    if pool.count < options.maxPool { pool.append(input) }
                 }
             case .failure(let failure):
                 let path = save(input, directory: options.artifactDirectory, name: "failure-\(target.name)-\(hex(StableHash.of(input))).bin")
