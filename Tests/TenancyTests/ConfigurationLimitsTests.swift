@@ -32,12 +32,29 @@ final class ConfigurationLimitsTests: XCTestCase {
     }
 
     func testDeeplyNestedSettingsAreRefusedNotAStackOverflow() throws {
-        // 5,000 nested lists crashed the loader with a stack overflow.
-        let deep = "        a: " + String(repeating: "[", count: 5_000) + String(repeating: "]", count: 5_000)
+        // 5,000 nested lists overflowed the stack in the settings conversion.
+        let deep = "        a: " + String(repeating: "[", count: 100) + String(repeating: "]", count: 100)
         XCTAssertThrowsError(try HostConfiguration.parse(tenant(settings: deep), file: "t.yaml")) { error in
             XCTAssertTrue("\(error)".contains("nests deeper than 64 levels"), "\(error)")
         }
         let fine = "        a: " + String(repeating: "[", count: 60) + String(repeating: "]", count: 60)
         XCTAssertEqual(try HostConfiguration.parse(tenant(settings: fine), file: "t.yaml").tenants.count, 1)
+    }
+
+    /// Yams composes recursively: 20,000 nested lists (5,000 under AddressSanitizer) overflowed
+    /// the stack inside Yams, wherever they are in the file. They are refused before Yams sees them.
+    func testYAMLNestedDeeperThanYamsCanComposeIsRefusedWithItsPlace() throws {
+        let flow = "tenants: " + String(repeating: "[", count: 20_000) + String(repeating: "]", count: 20_000)
+        let block = "tenants:\n" + String(repeating: "- ", count: 20_000) + "x\n"
+        for (yaml, place) in [(flow, "t.yaml:1:"), (block, "t.yaml:2:")] {
+            XCTAssertThrowsError(try HostConfiguration.parse(yaml, file: "t.yaml")) { error in
+                XCTAssertTrue("\(error)".contains("the YAML nests deeper than 1000 levels"), "\(error)")
+                XCTAssertTrue("\(error)".hasPrefix(place), "\(error)")
+            }
+        }
+        // A syntax error is still Yams' to report, with its place.
+        XCTAssertThrowsError(try HostConfiguration.parse("tenants: [a, b\n", file: "t.yaml")) { error in
+            XCTAssertTrue("\(error)".contains("invalid YAML"), "\(error)")
+        }
     }
 }
