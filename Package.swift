@@ -24,6 +24,7 @@ let package = Package(
         .executable(name: "agent-host", targets: ["agent-host"]),
         .executable(name: "agent-host-bench", targets: ["agent-host-bench"]),
         .executable(name: "support-backend", targets: ["support-backend"]),
+        .executable(name: "agent-host-fuzz", targets: ["agent-host-fuzz"]),
         // Plugins: each product is one shared object, lib<Name>.so, loaded by the host at run time.
         .library(name: "StoreHours", type: .dynamic, targets: ["StoreHours"]),
         .library(name: "SwiftSamples", type: .dynamic, targets: ["SwiftSamples"]),
@@ -118,6 +119,12 @@ let package = Package(
         .target(name: "SwiftSamples", dependencies: [.product(name: "AgentHostSDK", package: "SDK")],
                 path: "Plugins/SwiftSamples", swiftSettings: swift6, linkerSettings: pluginLinkerSettings),
 
+        // ---- fuzzing (docs/testing.md): harnesses for the code that reads untrusted bytes ----
+        .target(name: "FuzzKit", swiftSettings: swift6),
+        .target(name: "FuzzTargets", dependencies: ["FuzzKit", "HostNet", "HostModels", "Host", .product(name: "AgentHostSDK", package: "SDK")],
+                swiftSettings: swift6),
+        .executableTarget(name: "agent-host-fuzz", dependencies: ["FuzzKit", "FuzzTargets"], swiftSettings: swift6),
+
         // ---- tests ----
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swift6),
         // Test helpers that need the host (an in-process caller); kept apart so pure tests stay light.
@@ -129,7 +136,11 @@ let package = Package(
             swiftSettings: swift6
         ),
         .testTarget(name: "HostNetTests", dependencies: ["HostNet"], swiftSettings: swift6),
-        .testTarget(name: "ReferenceBackendTests", dependencies: ["ReferenceBackend", "HostNet"], swiftSettings: swift6),
+        // The SDK's own code (its package has no test target of its own: CI runs this package's).
+        .testTarget(name: "FuzzTests", dependencies: ["FuzzKit", "FuzzTargets"], swiftSettings: swift6),
+        .testTarget(name: "SDKTests", dependencies: [.product(name: "AgentHostSDK", package: "SDK")], swiftSettings: swift6),
+        // The API fuzz test runs the support-backend executable through Host's ReferenceBackendProcess.
+        .testTarget(name: "ReferenceBackendTests", dependencies: ["ReferenceBackend", "HostNet", "Host", "FuzzKit"], swiftSettings: swift6),
         .testTarget(name: "HostAudioTests", dependencies: ["HostAudio", "TestSupport"], swiftSettings: swift6),
         .testTarget(name: "HostSpeechTests", dependencies: ["HostSpeech", "HostAudio", "TestSupport"], swiftSettings: swift6),
         .testTarget(name: "SessionTests", dependencies: ["Host", "HostNet", "TestSupport", "HostTestSupport"], swiftSettings: swift6),

@@ -58,11 +58,13 @@ do {
 // Signals are watched on the loop (uv_signal_t), not in a C signal handler.
 let terminated = DispatchSemaphore(value: 0)
 let loop = backend.eventLoop!
+// Either signal closes both watchers: each one's handler holds it, so the one left open was
+// never freed (LeakSanitizer reported it at every exit).
 loop.execute {
-    for signal in [SIGINT, SIGTERM] {
-        let watcher = LoopSignal(loop: loop)
+    let watchers = [SIGINT, SIGTERM].map { signal in (signal, LoopSignal(loop: loop)) }
+    for (signal, watcher) in watchers {
         watcher.start(signal: signal) { _ in
-            watcher.close()
+            for (_, watcher) in watchers { watcher.close() }
             terminated.signal()
         }
     }

@@ -184,7 +184,7 @@ final class CommerceToolsTests: XCTestCase {
 
         let badMonths = try call(plans, #"{"customer_id":"CUST-1003","months":24}"#)
         XCTAssertEqual(badMonths.status, AH_ERR_INVALID_ARGUMENT)
-        XCTAssertEqual(badMonths.output, "field 'months' must be between 2 and 12", "the backend's reason")
+        XCTAssertEqual(badMonths.output, "field 'months' must be between 2 and 12, got 24", "the backend's reason")
 
         let unknown = try call(plans, #"{"customer_id":"CUST-9","months":3}"#)
         XCTAssertEqual(unknown.status, AH_ERR_NOT_FOUND)

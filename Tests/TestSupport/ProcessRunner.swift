@@ -22,13 +22,21 @@ public enum ProcessRunner {
         try process.run()
         if let input { inputPipe.fileHandleForWriting.write(Data(input.utf8)) }
         try? inputPipe.fileHandleForWriting.close()
-        // Read both pipes before waiting so a chatty child cannot block on a full pipe.
+        // Read both pipes at once, before waiting: a child that fills one pipe (64 KiB) while we
+        // wait for EOF on the other would block forever (a sanitizer's report on stderr did).
+        let stderrData = LockedBox(Data())
+        let stderrDone = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            let data = err.fileHandleForReading.readDataToEndOfFile()
+            stderrData.value = data
+            stderrDone.signal()
+        }
         let stdoutData = out.fileHandleForReading.readDataToEndOfFile()
-        let stderrData = err.fileHandleForReading.readDataToEndOfFile()
+        stderrDone.wait()
         process.waitUntilExit()
         return ProcessResult(status: process.terminationStatus,
                              stdout: String(decoding: stdoutData, as: UTF8.self),
-                             stderr: String(decoding: stderrData, as: UTF8.self))
+                             stderr: String(decoding: stderrData.value, as: UTF8.self))
     }
 }
 

@@ -8,8 +8,13 @@ struct JSONParser {
         let offset: Int
     }
 
+    /// Objects and arrays nest at most this deep: the parser recurses once per level, and 20,000
+    /// levels overflowed an 8 MB stack (a crash of the process, i.e. of the host).
+    static let maxDepth = 256
+
     private let bytes: UnsafeBufferPointer<UInt8>
     private var index = 0
+    private var depth = 0
 
     /// Parses `bytes` (a complete JSON text). `skip` is asked for each top-level object member,
     /// with the members read so far; returning true skips that member's value without building it.
@@ -42,6 +47,8 @@ struct JSONParser {
     }
 
     private mutating func parseObject(topLevel: Bool, skip: (String, [String: JSONValue]) -> Bool) throws(Failure) -> JSONValue {
+        try enter()
+        defer { depth -= 1 }
         index += 1
         var members: [String: JSONValue] = [:]
         skipWhitespace()
@@ -68,6 +75,8 @@ struct JSONParser {
     }
 
     private mutating func parseArray() throws(Failure) -> JSONValue {
+        try enter()
+        defer { depth -= 1 }
         index += 1
         var elements: [JSONValue] = []
         skipWhitespace()
@@ -81,6 +90,11 @@ struct JSONParser {
             if bytes[index] == UInt8(ascii: "]") { index += 1; return .array(elements) }
             throw Failure(message: "expected ',' or ']' in array", offset: index)
         }
+    }
+
+    private mutating func enter() throws(Failure) {
+        depth += 1
+        guard depth <= Self.maxDepth else { throw Failure(message: "nested deeper than \(Self.maxDepth) levels", offset: index) }
     }
 
     private mutating func parseString() throws(Failure) -> String {
@@ -121,11 +135,18 @@ struct JSONParser {
                     var code = try hex4()
                     if (0xD800..<0xDC00).contains(code), index + 1 < bytes.count,
                        bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") {
+                        // A pair only when the next escape is a low surrogate; otherwise the high
+                        // one stands alone (U+FFFD) and the next escape is read on its own.
+                        let next = index
                         index += 2
                         let low = try hex4()
-                        code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+                        if (0xDC00..<0xE000).contains(low) {
+                            code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+                        } else {
+                            index = next
+                        }
                     }
-                    let scalar = Unicode.Scalar(code) ?? "\u{FFFD}"
+                    let scalar = Unicode.Scalar(code) ?? "\u{FFFD}"   // a lone surrogate
                     scalars.append(contentsOf: Array(String(Character(scalar)).utf8))
                 default:
                     throw Failure(message: "invalid escape in string", offset: index - 1)
@@ -164,6 +185,8 @@ struct JSONParser {
         guard let first = text.first, first == "-" || first.isNumber, let value = Double(text) else {
             throw Failure(message: "invalid value", offset: start)
         }
+        // 1e400 reads as infinity, which JSON cannot carry: jsonString() would write "inf".
+        guard value.isFinite else { throw Failure(message: "number out of range", offset: start) }
         return value
     }
 

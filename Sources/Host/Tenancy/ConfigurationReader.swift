@@ -1,3 +1,4 @@
+import CYaml
 import Foundation
 import Yams
 
@@ -24,12 +25,50 @@ struct ConfigurationReader {
 
     /// The document's root node; nil for an empty document. Syntax errors keep libyaml's place.
     func compose(_ text: String) throws(ConfigurationError) -> Node? {
+        if let (line, column) = Self.tooDeep(text) {
+            throw ConfigurationError(file: file, line: line, column: column,
+                                     message: "the YAML nests deeper than \(Self.maxYAMLDepth) levels")
+        }
         do {
             return try Yams.compose(yaml: text)
         } catch let error as YamlError {
             throw syntaxError(error, text: text)
         } catch {
             throw ConfigurationError(file: file, at: nil, "invalid YAML: \(error)")
+        }
+    }
+
+    /// Yams composes recursively, one call per level of nesting: 20,000 nested lists overflowed
+    /// the stack (5,000 under AddressSanitizer), which kills the host at start. Refused before Yams.
+    static let maxYAMLDepth = 1_000
+
+    /// Where the text first nests deeper than `maxYAMLDepth` collections, else nil. Counted on
+    /// libyaml's event stream (the parser Yams bundles), which keeps its own stack instead of
+    /// recursing; syntax errors are left to `Yams.compose`, which reports them with their place.
+    static func tooDeep(_ text: String) -> (line: Int, column: Int)? {
+        var parser = yaml_parser_t()
+        guard yaml_parser_initialize(&parser) == 1 else { return nil }
+        defer { yaml_parser_delete(&parser) }
+        let bytes = Array(text.utf8)
+        return bytes.withUnsafeBufferPointer { buffer -> (line: Int, column: Int)? in
+            yaml_parser_set_input_string(&parser, buffer.baseAddress, buffer.count)
+            var depth = 0
+            while true {
+                var event = yaml_event_t()
+                guard yaml_parser_parse(&parser, &event) == 1 else { return nil }
+                defer { yaml_event_delete(&event) }
+                switch event.type {
+                case YAML_SEQUENCE_START_EVENT, YAML_MAPPING_START_EVENT:
+                    depth += 1
+                    if depth > maxYAMLDepth { return (Int(event.start_mark.line) + 1, Int(event.start_mark.column) + 1) }
+                case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
+                    depth -= 1
+                case YAML_STREAM_END_EVENT:
+                    return nil
+                default:
+                    break
+                }
+            }
         }
     }
 
@@ -138,8 +177,24 @@ struct ConfigurationReader {
 
     // MARK: - settings: YAML → JSON
 
+    /// Settings nest at most this deep and expand to at most this many values: YAML aliases let a
+    /// few hundred bytes stand for billions of values (a 639-byte file never finished loading), and
+    /// the conversion recursed once per level (5,000 nested lists overflowed the stack).
+    static let maxSettingsDepth = 64
+    static let maxSettingsValues = 100_000
+
     /// A settings value as JSON; strings get `${VAR}` substitution.
     func json(_ node: Node, _ describe: (String) -> String) throws(ConfigurationError) -> SettingsJSON {
+        var budget = Self.maxSettingsValues
+        return try json(node, depth: 0, budget: &budget, describe)
+    }
+
+    private func json(_ node: Node, depth: Int, budget: inout Int, _ describe: (String) -> String) throws(ConfigurationError) -> SettingsJSON {
+        budget -= 1
+        guard budget >= 0 else {
+            throw error(node, describe("expands to more than \(Self.maxSettingsValues) values (aliases of aliases?)"))
+        }
+        guard depth <= Self.maxSettingsDepth else { throw error(node, describe("nests deeper than \(Self.maxSettingsDepth) levels")) }
         switch node {
         case .scalar(let scalar):
             switch Self.tagName(node) {
@@ -159,7 +214,7 @@ struct ConfigurationReader {
             return .string(try substitute(scalar.string, at: node, describe))
         case .sequence(let sequence):
             var items: [SettingsJSON] = []
-            for item in sequence { items.append(try json(item, describe)) }
+            for item in sequence { items.append(try json(item, depth: depth + 1, budget: &budget, describe)) }
             return .array(items)
         case .mapping(let mapping):
             var members: [(String, SettingsJSON)] = []
@@ -171,7 +226,7 @@ struct ConfigurationReader {
                 guard seen.insert(keyScalar.string).inserted else {
                     throw error(key, describe("duplicate key \"\(keyScalar.string)\""))
                 }
-                members.append((keyScalar.string, try json(value, describe)))
+                members.append((keyScalar.string, try json(value, depth: depth + 1, budget: &budget, describe)))
             }
             return .object(members)
         }

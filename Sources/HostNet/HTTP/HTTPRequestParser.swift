@@ -6,8 +6,9 @@ import CHTTPParser
 ///
 /// The parser pauses after each event, so exactly one request is in flight per connection:
 /// pipelined bytes stay unparsed until the connection calls `resume()`.
-final class HTTPRequestParser {
-    enum Event {
+/// `package`: the fuzz harnesses (Sources/FuzzTargets) drive it directly.
+package final class HTTPRequestParser {
+    package enum Event {
         /// The headers carried `Expect: 100-continue`; answer `100 Continue`, then `resume()`.
         case expectContinue
         /// A complete request; `resume()` once it has been answered.
@@ -40,7 +41,7 @@ final class HTTPRequestParser {
     private var event: Event?
     private(set) var phase = Phase.between
 
-    init(maxHeaderBytes: Int, maxBodyBytes: Int) {
+    package init(maxHeaderBytes: Int, maxBodyBytes: Int) {
         self.maxHeaderBytes = maxHeaderBytes
         self.maxBodyBytes = maxBodyBytes
         http_parser_init(parser, HTTP_REQUEST)
@@ -56,7 +57,7 @@ final class HTTPRequestParser {
 
     /// Parses as much of `bytes` as it can. Returns how many were consumed and the event, if one
     /// stopped parsing; after `.failure` the parser is unusable.
-    func feed(_ bytes: UnsafeRawBufferPointer) -> (consumed: Int, event: Event?) {
+    package func feed(_ bytes: UnsafeRawBufferPointer) -> (consumed: Int, event: Event?) {
         guard let base = bytes.baseAddress, !bytes.isEmpty else { return (0, nil) }
         event = nil
         let consumed = http_parser_execute(parser, settings, base.assumingMemoryBound(to: CChar.self), bytes.count)
@@ -77,7 +78,7 @@ final class HTTPRequestParser {
     }
 
     /// Continues after `.expectContinue` or `.request`.
-    func resume() { http_parser_pause(parser, 0) }
+    package func resume() { http_parser_pause(parser, 0) }
 
     private func fail(_ status: Int, _ reason: String) -> Int32 {
         event = .failure(status: status, reason: reason)

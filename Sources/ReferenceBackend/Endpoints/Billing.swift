@@ -59,6 +59,7 @@ extension SupportAPI {
     }
 
     func findCustomer(_ id: String) throws(APIError) -> Catalog.Customer {
+        try RequestFields.checkIdentifier(id, what: "customer id")
         guard let customer = catalog.customers[id.uppercased()] else { throw .notFound("customer \(id) not found") }
         return customer
     }

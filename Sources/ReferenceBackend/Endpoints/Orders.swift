@@ -40,6 +40,7 @@ extension SupportAPI {
     }
 
     func findOrder(_ id: String) throws(APIError) -> Catalog.Order {
+        try RequestFields.checkIdentifier(id, what: "order id")
         guard let order = catalog.orders[id.uppercased()] else { throw .notFound("order \(id) not found") }
         return order
     }

@@ -3,18 +3,10 @@ import HostNet
 
 /// POST /api/payment-plans {"customer_id", "months"} — billing agents spread a balance over 2-12 months.
 extension SupportAPI {
-    struct PaymentPlanRequest: Decodable {
-        let customerID: String
-        let months: Int
-        enum CodingKeys: String, CodingKey {
-            case customerID = "customer_id", months
-        }
-    }
-
     func createPaymentPlan(_ request: HTTPRequest) throws(APIError) -> HTTPResponse {
-        let body = try JSONBody.decode(PaymentPlanRequest.self, from: request)
-        guard (2...12).contains(body.months) else { throw .badRequest("field 'months' must be between 2 and 12") }
-        let customer = try findCustomer(try body.customerID.requiredText(field: "customer_id"))
+        let body = try RequestFields(request)
+        let months = try body.requiredInteger("months", in: 2...12)
+        let customer = try findCustomer(try body.identifier("customer_id"))
         let id = customer.fixture.id
         if let existing = try storeCall({ try store.paymentPlan(forCustomer: id) }) {
             throw planExists(existing)
@@ -23,7 +15,7 @@ extension SupportAPI {
         guard balance.cents > 0 else { throw .unprocessable("no_balance", "customer \(id) has no outstanding balance") }
         let now = clock()
         let outcome = try storeCall {
-            try store.createPaymentPlan(customerID: id, months: body.months, monthlyAmount: balance.dividedRoundingUp(body.months),
+            try store.createPaymentPlan(customerID: id, months: months, monthlyAmount: balance.dividedRoundingUp(months),
                                         firstPaymentDate: Timestamps.day(now.addingTimeInterval(30 * 86_400)), at: now)
         }
         switch outcome {

@@ -2,14 +2,8 @@ import HostNet
 
 /// POST /api/refunds {"order_id", "reason", "amount"?}
 extension SupportAPI {
-    struct RefundRequest: Decodable {
-        let orderID: String
-        let reason: String
-        let amount: Double?
-        enum CodingKeys: String, CodingKey {
-            case orderID = "order_id", reason, amount
-        }
-    }
+    /// No refund is larger than this, whatever the order (a partial refund is also capped by its total).
+    static let maxRefund = Money(cents: 100_000_000)
 
     struct RefundCreated: Encodable {
         let refundId, orderId, status, reason, currency, etaBusinessDays, createdAt: String
@@ -17,11 +11,13 @@ extension SupportAPI {
     }
 
     func createRefund(_ request: HTTPRequest) throws(APIError) -> HTTPResponse {
-        let body = try JSONBody.decode(RefundRequest.self, from: request)
-        let order = try findOrder(try body.orderID.requiredText(field: "order_id"))
-        let reason = try body.reason.requiredText(field: "reason")
-        let amount = body.amount.map(Money.init) ?? order.total
-        guard amount.cents > 0 else { throw .badRequest("field 'amount' must be greater than 0") }
+        let body = try RequestFields(request)
+        let orderID = try body.identifier("order_id")
+        let reason = try body.text("reason", maxLength: 1_000)
+        let requested = try body.money("amount", atMost: Self.maxRefund)
+        if let requested, requested.cents == 0 { throw .badRequest("field 'amount' must be greater than 0") }
+        let order = try findOrder(orderID)
+        let amount = requested ?? order.total
         guard amount <= order.total else {
             throw .unprocessable("amount_exceeds_total", "refund amount \(amount) exceeds the order total of \(order.total)")
         }
