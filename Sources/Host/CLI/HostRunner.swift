@@ -28,15 +28,12 @@ public struct HostRunner {
 
     public func run() throws(Failure) {
         OpenFileLimit.raise(forConnections: configuration.server.maxConnections)
-        let catalog = PluginLoader(directories: configuration.plugins.directories).loadAll()
+        let catalog = configuration.plugins.loader.loadAll()
         for refusal in catalog.refused { Logger.shared.log(.warning, "plugins", "refused \(refusal)") }
-        // A tenant naming a plugin nobody loaded is a configuration error, reported at its line.
-        for tenant in configuration.tenants {
-            for plugin in tenant.plugins where catalog.component(plugin) == nil {
-                throw Failure(description: configuration.error(tenant: tenant.id, plugin: plugin,
-                    "is unavailable: no loaded plugin provides it (plugin directories: \(configuration.plugins.directories.joined(separator: ", ")))").description,
-                    exitCode: 2)
-            }
+        // A tenant naming a plugin nobody loaded, or pinning other bytes, is a configuration error
+        // reported at its line.
+        do { try configuration.check(against: catalog) } catch {
+            throw Failure(description: error.description, exitCode: 2)
         }
         let loop = EventLoop(name: "host")
         loop.start()

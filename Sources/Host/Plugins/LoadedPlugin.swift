@@ -1,10 +1,17 @@
+import Foundation
 import PluginABI
 
 /// A shared object the loader accepted: its entry, factory and the components it provides.
 /// Never unloaded (opened with RTLD_NODELETE; we never dlclose: see docs/abi.md).
 public final class LoadedPlugin: @unchecked Sendable {
-    // @unchecked: immutable after loading; the C pointers target the plugin's static storage.
+    // @unchecked: immutable once the loader returns it (`record` runs before); the C pointers
+    // target the plugin's static storage.
+    /// The private copy that was opened (PluginFileCache): what dlopen and runners map.
     public let path: String
+    /// Where the file was deployed (what the operator manages; may since be overwritten or gone).
+    public private(set) var sourcePath: String
+    /// sha256 of the file's bytes, lowercase hex.
+    public private(set) var sha256 = ""
     public let abiMajor: UInt16
     public let abiMinor: UInt16
     public let toolchain: String
@@ -24,6 +31,7 @@ public final class LoadedPlugin: @unchecked Sendable {
     init(path: String, entry: UnsafePointer<ah_plugin_entry_t>, factory: UnsafePointer<ah_plugin_factory_t>,
          components: [(ComponentDescriptor, UnsafePointer<ah_plugin_descriptor_t>)], notes: [String]) {
         self.path = path
+        self.sourcePath = path
         self.entry = entry
         self.factory = factory
         self.abiMajor = entry.pointee.abi_major
@@ -39,6 +47,7 @@ public final class LoadedPlugin: @unchecked Sendable {
     init(runnerOnlyPath path: String, abiMajor: UInt16, abiMinor: UInt16, toolchain: String,
          components: [ComponentDescriptor], notes: [String]) {
         self.path = path
+        self.sourcePath = path
         self.entry = nil
         self.factory = nil
         self.abiMajor = abiMajor
@@ -52,6 +61,15 @@ public final class LoadedPlugin: @unchecked Sendable {
 
     /// "C" for plugins without a runtime constraint, else the toolchain string.
     public var language: String { toolchain == AH_TOOLCHAIN_NONE ? "no runtime constraint" : toolchain }
+
+    /// Set by the loader before anyone else sees the plugin.
+    func record(source: String, sha256: String) {
+        sourcePath = source
+        self.sha256 = sha256
+    }
+
+    /// The file name operators know it by.
+    public var fileName: String { (sourcePath as NSString).lastPathComponent }
 
     /// Calls the plugin's shutdown; the image stays mapped.
     func shutdown() {

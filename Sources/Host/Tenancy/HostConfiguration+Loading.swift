@@ -7,7 +7,7 @@ extension HostConfiguration {
     static let serverLimitKeys = ["max_header_bytes", "max_body_bytes", "max_ws_message_bytes", "max_turn_text_bytes", "idle_timeout_ms",
                                   "session_idle_timeout_ms", "header_timeout_ms", "max_connections", "max_connections_per_client"]
     static let redisKeys = ["url", "command_timeout_ms", "journal_path"]
-    static let pluginKeys = ["directories", "extensions", "isolation", "max_memory_mb"]
+    static let pluginKeys = ["directories", "extensions", "isolation", "max_memory_mb", "cache_directory", "allow_insecure_files"]
     static let tenantKeys = ["id", "api_keys", "plugins", "entry_agent", "settings", "limits", "turn_detection", "voice", "extensions", "model"]
     static let tenantLimitKeys = ["max_concurrent_sessions", "max_sessions_per_caller", "max_handoffs_per_turn",
                                   "max_tool_calls_per_turn", "step_timeout_ms"]
@@ -156,6 +156,11 @@ extension HostConfiguration {
             plugins.directories = resolved
         }
         plugins.extensions = try extensionSet(section)
+        if let cache = try section.string("cache_directory") {
+            guard !cache.isEmpty else { throw section.fail("cache_directory", "must not be empty (leave it out for the system temp directory)") }
+            plugins.cacheDirectory = path(cache)
+        }
+        if let allow = try section.bool("allow_insecure_files") { plugins.allowInsecureFiles = allow }
         plugins.isolation = try parseIsolation(section, default: plugins.isolation)
         return plugins
     }
@@ -200,7 +205,7 @@ extension HostConfiguration {
             if !hashes.contains(hash) { hashes.append(hash) }
         }
 
-        let (plugins, locations, isolations) = try parsePluginEntries(entry, default: isolation)
+        let (plugins, locations, isolations, pins) = try parsePluginEntries(entry, default: isolation)
 
         let entryAgent = try entry.requiredString("entry_agent")
         guard plugins.contains(entryAgent) else {
@@ -253,6 +258,7 @@ extension HostConfiguration {
                             limits: limits, turnDetection: turnDetection, extensions: try extensionSet(entry),
                             pluginLocations: locations, location: ConfigurationReader.location(of: node))
         tenant.isolation = isolations
+        tenant.pins = pins
         tenant.voice = voice
         tenant.model = try parseModel(entry.mapping("model", allowed: modelKeys), baseDirectory: baseDirectory)
         return (tenant, entry.value("id") ?? node)

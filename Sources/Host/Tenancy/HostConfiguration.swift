@@ -71,6 +71,17 @@ public struct HostConfiguration: Sendable {
         public var extensions: Set<String>?
         /// `isolation:` and `max_memory_mb:` — how components run unless a tenant's entry says.
         public var isolation = PluginIsolation()
+        /// `cache_directory:` where the host keeps its private copies of plugin files; nil = the
+        /// system temp directory's `agent-host-plugins-<uid>`.
+        public var cacheDirectory: String?
+        /// `allow_insecure_files:` accept plugin files (or directories) writable by group/others or
+        /// owned by another user.
+        public var allowInsecureFiles = false
+
+        /// The loader these settings describe.
+        public var loader: PluginLoader {
+            PluginLoader(directories: directories, cache: PluginFileCache(directory: cacheDirectory, allowInsecureFiles: allowInsecureFiles))
+        }
 
         public init(directories: [String], extensions: Set<String>? = nil) {
             self.directories = directories
@@ -120,6 +131,8 @@ public struct HostConfiguration: Sendable {
         public var model: ChatCompletionsEndpoint?
         /// Every component's isolation (the `plugins:` default, or the entry's own mapping).
         public var isolation: [String: PluginIsolation] = [:]
+        /// `sha256:` pins of its plugin entries, by component id.
+        public var pins: [String: PluginPin] = [:]
 
         public init(id: String, apiKeyHashes: [String] = [], plugins: [String], entryAgent: String,
                     settings: [String: String] = [:], limits: Limits = Limits(), turnDetection: TurnDetection = TurnDetection(),
@@ -174,6 +187,23 @@ public struct HostConfiguration: Sendable {
         return configuration
     }
 
+    /// Checks every tenant's plugins against what was loaded: each component is provided, and by a
+    /// file with the pinned sha256. The first problem, at its line.
+    public func check(against catalog: PluginCatalog) throws(ConfigurationError) {
+        for tenant in tenants {
+            for plugin in tenant.plugins {
+                guard let provider = catalog.plugin(providing: plugin) else {
+                    throw error(tenant: tenant.id, plugin: plugin,
+                                "is unavailable: no loaded plugin provides it (plugin directories: \(plugins.directories.joined(separator: ", ")))")
+                }
+                if let pin = tenant.pins[plugin], let sha = pin.sha256, sha != provider.sha256 {
+                    throw error(tenant: tenant.id, plugin: plugin, at: pin.location,
+                                "is pinned to sha256 \(sha), but \(provider.sourcePath) has sha256 \(provider.sha256): deploy the pinned build, or update the pin")
+                }
+            }
+        }
+    }
+
     /// Every tenant as the orchestration takes it, in file order.
     public var tenantConfigurations: [TenantConfiguration] { tenants.map(tenantConfiguration) }
 
@@ -183,9 +213,9 @@ public struct HostConfiguration: Sendable {
     /// An error at the place a tenant lists a plugin, for problems found after loading (the host
     /// checks plugin ids against what it loaded):
     /// `config.yaml:21:9: tenant "acme": plugin "com.x.y" is unavailable: no such component`.
-    public func error(tenant id: String, plugin componentID: String, _ problem: String) -> ConfigurationError {
+    public func error(tenant id: String, plugin componentID: String, at written: SourceLocation? = nil, _ problem: String) -> ConfigurationError {
         let entry = self.tenant(id)
-        let location = entry?.pluginLocations[componentID] ?? entry?.location
+        let location = written ?? entry?.pluginLocations[componentID] ?? entry?.location
         return ConfigurationError(file: file, at: location, "tenant \"\(id)\": plugin \"\(componentID)\" \(problem)")
     }
 }
