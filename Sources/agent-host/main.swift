@@ -34,6 +34,7 @@ var shutdownSignals = sigset_t()
 sigemptyset(&shutdownSignals)
 sigaddset(&shutdownSignals, SIGINT)
 sigaddset(&shutdownSignals, SIGTERM)
+sigaddset(&shutdownSignals, SIGHUP)
 pthread_sigmask(SIG_UNBLOCK, &shutdownSignals, nil)
 
 func fail(_ message: String, code: Int32 = 2) -> Never {
@@ -174,7 +175,9 @@ case "serve":
     do { configuration = try HostConfiguration.load(path: path) } catch { fail(error.description) }
     if let port { configuration.server.port = port }
     do {
-        try HostRunner(configuration: configuration, persistence: SessionStores.make(configuration.redis)).run()
+        var runner = HostRunner(configuration: configuration, persistence: SessionStores.make(configuration.redis))
+        runner.portOverride = port
+        try runner.run()
     } catch {
         fail(error.description, code: error.exitCode)
     }

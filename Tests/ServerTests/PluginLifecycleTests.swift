@@ -119,4 +119,145 @@ final class PluginLifecycleTests: HostProcessTestCase {
         XCTAssertTrue(host.logText.contains("tenant \"demo\": plugin \"com.agenthost.support.refund\" is pinned to sha256 \(sha), but \(deployed)/libRefund.so has sha256"),
                       host.logText)
     }
+
+    // MARK: reload (SIGHUP)
+
+    var betaTenant: String { """
+      - id: beta
+        entry_agent: com.agenthost.support.faq
+        plugins: [com.agenthost.support.faq, com.agenthost.commerce.search-faq]
+        settings:
+          com.agenthost.commerce.search-faq: {backend_url: "\(backend.url)", api_key: "\(backend.apiKey)"}
+
+    """ }
+
+    /// Sends SIGHUP and waits for the reload's log line (the `count`-th of either outcome).
+    func reload(_ host: Host, expecting count: Int) -> String {
+        kill(host.pid, SIGHUP)
+        let done = eventually(60) {
+            host.logText.components(separatedBy: "[reload] ").count - 1 >= count
+        }
+        XCTAssertTrue(done, "no reload line:\n\(host.logText.suffix(3000))")
+        return host.logText.components(separatedBy: "\n").filter { $0.contains("[reload] ") }.last ?? ""
+    }
+
+    func testSIGHUPWhileAChatSessionRunsLetsItFinishOnItsConfigurationAndNewSessionsGetTheNewOne() throws {
+        let port = try LoopbackPort.free()
+        let config = directory.file("reload.yaml")
+        try demoYAML(port: port, journal: "reload", plugins: cacheSection()).write(toFile: config, atomically: true, encoding: .utf8)
+        let host = try launchHost("reload", config: config, port: port)
+        let live = try post(host.url + "/v1/chat", Self.refund)
+        XCTAssertEqual(live.status, 200, live.body)
+        XCTAssertEqual(try post(host.url + "/v1/chat?tenant=beta", #"{"caller":"+15550140","text":"hello"}"#).status, 404)
+
+        // The new configuration points the demo tenant's tools at a backend that is not there, and adds a tenant.
+        try demoYAML(port: port, journal: "reload", plugins: cacheSection(), backendURL: "http://127.0.0.1:9", extraTenants: betaTenant)
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        let line = reload(host, expecting: 1)
+        XCTAssertTrue(line.contains("applied (requested by SIGHUP)"), line)
+        XCTAssertTrue(line.contains("tenant beta added"), line)
+        XCTAssertTrue(line.contains("tenant demo changed (settings)"), line)
+
+        // The live session's next turn still reaches the backend it started with.
+        let turn = try post(host.url + "/v1/chat", #"{"caller":"+15550131","session_id":"\#(live.sessionID)","text":"I need a refund for order ORD-12345"}"#)
+        XCTAssertEqual(turn.status, 200, turn.body)
+        XCTAssertTrue(turn.types.contains("tool_result"), turn.body)
+        XCTAssertFalse(turn.body.contains("127.0.0.1:9"), turn.body)
+        let ended = try post(host.url + "/v1/chat", #"{"caller":"+15550131","session_id":"\#(live.sessionID)","end":true}"#)
+        XCTAssertEqual(ended.status, 200, ended.body)
+        XCTAssertTrue(ended.types.contains("end"), ended.body)
+
+        // A new session runs on the new settings: its tool cannot reach the backend.
+        let fresh = try post(host.url + "/v1/chat", #"{"caller":"+15550133","text":"I need a refund for order ORD-12345"}"#)
+        XCTAssertEqual(fresh.status, 200, fresh.body)
+        XCTAssertEqual(toolOutcomes(turn), [true], turn.body)
+        XCTAssertEqual(toolOutcomes(fresh), [false], fresh.body)
+        XCTAssertTrue(host.logText.contains("HTTP GET http://127.0.0.1:9/api/orders/ORD-12345"), "the new session's tool used the new backend_url")
+        let beta = try post(host.url + "/v1/chat?tenant=beta", #"{"caller":"+15550140","text":"what are your opening hours?"}"#)
+        XCTAssertEqual(beta.status, 200, beta.body)
+        XCTAssertTrue(host.process.isRunning)
+    }
+
+    /// Each tool_result's `ok`.
+    func toolOutcomes(_ reply: Reply) -> [Bool] {
+        reply.events.filter { $0["type"] as? String == "tool_result" }.compactMap { $0["ok"] as? Bool }
+    }
+
+    func testABrokenConfigurationOnReloadIsRefusedWholeAndTheRunningOneStays() throws {
+        let port = try LoopbackPort.free()
+        let config = directory.file("broken.yaml")
+        let good = demoYAML(port: port, journal: "broken", plugins: cacheSection())
+        try good.write(toFile: config, atomically: true, encoding: .utf8)
+        let host = try launchHost("broken", config: config, port: port)
+
+        // A typo in a key, and a tenant added alongside it: nothing of it applies.
+        let broken = good.replacingOccurrences(of: "    entry_agent: com.agenthost.support.triage", with: "    entry_agnet: com.agenthost.support.triage")
+            + betaTenant
+        try broken.write(toFile: config, atomically: true, encoding: .utf8)
+        let line = reload(host, expecting: 1)
+        let typoLine = broken.components(separatedBy: "\n").firstIndex { $0.contains("entry_agnet") }! + 1
+        XCTAssertTrue(line.contains("refused, the running configuration stays (requested by SIGHUP): \(config):\(typoLine):"), line)
+        XCTAssertTrue(line.contains("entry_agnet"), line)
+
+        // A missing plugin is refused at its line, as at start.
+        let missing = good.replacingOccurrences(of: "com.agenthost.support.faq,", with: "com.agenthost.support.faq, com.example.nowhere,")
+        try missing.write(toFile: config, atomically: true, encoding: .utf8)
+        let second = reload(host, expecting: 2)
+        XCTAssertTrue(second.contains("tenant \"demo\": plugin \"com.example.nowhere\" is unavailable"), second)
+        XCTAssertTrue(second.contains("\(config):"), second)
+
+        XCTAssertTrue(host.process.isRunning)
+        let served = try post(host.url + "/v1/chat", Self.refund)
+        XCTAssertEqual(served.status, 200, served.body)
+        XCTAssertTrue(served.types.contains("tool_result"), served.body)
+        XCTAssertEqual(try post(host.url + "/v1/chat?tenant=beta", #"{"caller":"+15550140","text":"hello"}"#).status, 404, "beta was never applied")
+        XCTAssertEqual(try metric(host, #"agent_host_reloads_total{outcome="refused"}"#), 2)
+
+        // Fixed, it applies.
+        try (good + betaTenant).write(toFile: config, atomically: true, encoding: .utf8)
+        let third = reload(host, expecting: 3)
+        XCTAssertTrue(third.contains("applied") && third.contains("tenant beta added"), third)
+        XCTAssertEqual(try post(host.url + "/v1/chat?tenant=beta", #"{"caller":"+15550140","text":"hello"}"#).status, 200)
+    }
+
+    func testSIGHUPLoadsAChangedPluginFileBesideTheOldOneAndRollingBackReusesTheOldCopy() throws {
+        let deployed = try deploy()
+        let cache = directory.file("cache")
+        let port = try LoopbackPort.free()
+        let config = directory.file("upgrade.yaml")
+        try demoYAML(port: port, journal: "upgrade", plugins: cacheSection(), pluginDirectory: deployed)
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        let host = try launchHost("upgrade", config: config, port: port)
+        let live = try post(host.url + "/v1/chat", Self.refund)
+        XCTAssertEqual(live.status, 200, live.body)
+
+        // A new build of libRefund.so (other bytes), written over the deployed file.
+        let old = try XCTUnwrap(PluginFileCache.sha256(ofFile: deployed + "/libRefund.so"))
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: deployed + "/libRefund.so"))
+        bytes.append(Data("build 2".utf8))
+        try bytes.write(to: URL(fileURLWithPath: deployed + "/libRefund.so"))
+        let new = PluginFileCache.sha256(bytes)
+        let line = reload(host, expecting: 1)
+        XCTAssertTrue(line.contains("plugin file libRefund.so changed: new sessions use sha256 \(new.prefix(12)), live ones keep \(old.prefix(12))"), line)
+        XCTAssertTrue(line.contains("tenant demo changed (plugin file libRefund.so)"), line)
+        let maps = try String(contentsOfFile: "/proc/\(host.pid)/maps", encoding: .utf8)
+        XCTAssertTrue(maps.contains("\(cache)/\(old)/libRefund.so") && maps.contains("\(cache)/\(new)/libRefund.so"), "both builds mapped")
+
+        let turn = try post(host.url + "/v1/chat", #"{"caller":"+15550131","session_id":"\#(live.sessionID)","text":"I need a refund for order ORD-12345"}"#)
+        XCTAssertEqual(turn.status, 200, turn.body)
+        XCTAssertTrue(turn.types.contains("turn_end"), turn.body)
+        let fresh = try post(host.url + "/v1/chat", #"{"caller":"+15550134","text":"I need a refund for order ORD-12345"}"#)
+        XCTAssertEqual(fresh.status, 200, fresh.body)
+        XCTAssertEqual(toolOutcomes(fresh), [true], fresh.body)
+
+        // Rollback: the previous build back, reloaded; its copy is still mapped and is used again.
+        let cp = try ProcessRunner.run("cp", [BuildProducts.path("libRefund.so"), deployed + "/libRefund.so"])
+        XCTAssertEqual(cp.status, 0, cp.stderr)
+        let back = reload(host, expecting: 2)
+        XCTAssertTrue(back.contains("applied") && back.contains("tenant demo changed (plugin file libRefund.so)"), back)
+        XCTAssertFalse(back.contains("loaded (sha256"), "no new load: \(back)")
+        let after = try post(host.url + "/v1/chat", #"{"caller":"+15550135","text":"I need a refund for order ORD-12345"}"#)
+        XCTAssertEqual(toolOutcomes(after), [true], after.body)
+        XCTAssertTrue(host.process.isRunning)
+    }
 }

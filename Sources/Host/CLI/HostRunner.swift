@@ -16,6 +16,8 @@ public struct HostRunner {
 
     let configuration: HostConfiguration
     let persistence: PersistenceFactory
+    /// `serve --port N`: kept over the file's `server.port` on reloads too.
+    public var portOverride: Int?
     /// Printed once the server listens (the URL and how to talk to it).
     var banner: (String) -> Void = { url in print("agent-host listening on \(url)") }
 
@@ -73,7 +75,9 @@ public struct HostRunner {
             throw Failure(description: "cannot listen on \(configuration.server.host):\(configuration.server.port): \(error)", exitCode: 1)
         }
         banner("http://\(configuration.server.host):\(port)")
-        waitForShutdownSignal(loop: loop)
+        let reloader = HostReloader(configuration: configuration, catalog: catalog, served: served, server: server,
+                                    services: services, portOverride: portOverride)
+        waitForShutdownSignal(loop: loop, reloader: reloader)
         let drained = DispatchSemaphore(value: 0)
         server.drain { drained.signal() }
         drained.wait()
@@ -115,11 +119,19 @@ public struct HostRunner {
         return built.value
     }
 
-    /// Blocks until SIGTERM or SIGINT (watched on the loop with uv_signal_t).
-    /// (main.swift unblocks SIGINT/SIGTERM before any thread exists: a parent may have had them blocked.)
-    private func waitForShutdownSignal(loop: EventLoop) {
+    /// Blocks until SIGTERM or SIGINT (watched on the loop with uv_signal_t); SIGHUP reloads the
+    /// configuration (in the background, see HostReloader) and serving goes on.
+    /// (main.swift unblocks these signals before any thread exists: a parent may have had them blocked.)
+    private func waitForShutdownSignal(loop: EventLoop, reloader: HostReloader) {
         let received = DispatchSemaphore(value: 0)
+        let file = configuration.file
         loop.execute {
+            let hangUp = LoopSignal(loop: loop)
+            hangUp.start(signal: SIGHUP) { _ in
+                _ = hangUp  // held for as long as the loop runs
+                Logger.shared.log(.info, "server", "signal SIGHUP: reloading \(file)")
+                reloader.reload(requestedBy: "SIGHUP")
+            }
             for signal in [SIGINT, SIGTERM] {
                 let watcher = LoopSignal(loop: loop)
                 // The callback holds the watcher: a LoopSignal closes its handle when released.
