@@ -20,7 +20,9 @@ commands:
   call (--wav FILE | --say TEXT) [--url URL] [--out reply.wav] [--json] [--caller N] [--tenant T] [--token KEY]
                                                 a voice call with a running host (WS /ws/voice): streams the
                                                 caller's audio in real time, prints events, saves the agent's audio
-  hash-key KEY                                  the hash to put in a tenant's api_keys
+  reload --url ADMIN_URL --admin-key KEY        make a running host re-read its configuration (its admin
+                                                listener: POST /admin/v1/reload); prints what changed
+  hash-key KEY                                  the hash to put in a tenant's api_keys or admin.api_keys
   eval routing FILE                             routing accuracy on a labelled TSV (label<TAB>utterance)
   version                                       host version, plugin ABI and toolchain
 
@@ -153,6 +155,24 @@ case "eval":
     let outcomes = RoutingEvaluation.run(cases, on: deployment)
     deployment.shutdown()
     print(RoutingEvaluation.report(outcomes), terminator: "")
+case "reload":
+    if arguments.contains("--help") || arguments.contains("-h") {
+        print("usage: agent-host reload --url ADMIN_URL --admin-key KEY\n\nAsks a running host (its admin listener, admin: in the configuration) to re-read its\nconfiguration and plugin files, as SIGHUP does; prints what changed. Exit 0 applied, 2 refused\n(the running configuration stays), 1 unreachable or unauthorised. docs/operations.md")
+        exit(0)
+    }
+    var url: String?
+    var key: String?
+    var index = 0
+    while index < arguments.count {
+        switch arguments[index] {
+        case "--url" where index + 1 < arguments.count: url = arguments[index + 1]; index += 1
+        case "--admin-key" where index + 1 < arguments.count: key = arguments[index + 1]; index += 1
+        default: fail("unknown or incomplete option \(arguments[index]) for reload (usage: agent-host reload --url ADMIN_URL --admin-key KEY)")
+        }
+        index += 1
+    }
+    guard let url, let key else { fail("reload needs --url ADMIN_URL and --admin-key KEY (usage: agent-host reload --url http://127.0.0.1:9090 --admin-key KEY)") }
+    do { try AdminReload(url: url, adminKey: key).run() } catch { fail(error.description, code: error.exitCode) }
 case "hash-key":
     guard arguments.count == 1, !arguments[0].isEmpty else { fail("usage: agent-host hash-key KEY") }
     print(APIKeys.hash(arguments[0]))

@@ -260,4 +260,56 @@ final class PluginLifecycleTests: HostProcessTestCase {
         XCTAssertEqual(toolOutcomes(after), [true], after.body)
         XCTAssertTrue(host.process.isRunning)
     }
+
+    // MARK: admin listener
+
+    func testAdminListenerReloadsWithAKeyRefusesOthersAndLogsWhoDidIt() throws {
+        let port = try LoopbackPort.free(), adminPort = try LoopbackPort.free()
+        let admin = "http://127.0.0.1:\(adminPort)"
+        let adminSection = "admin:\n  host: 127.0.0.1\n  port: \(adminPort)\n  api_keys: [\"\(APIKeys.hash("admin-secret"))\"]\n"
+        let config = directory.file("admin.yaml")
+        let good = demoYAML(port: port, journal: "admin", plugins: cacheSection()) + adminSection
+        try good.write(toFile: config, atomically: true, encoding: .utf8)
+        let host = try launchHost("admin", config: config, port: port)
+
+        XCTAssertEqual(try get(admin + "/admin/v1/tenants").status, 401)
+        XCTAssertEqual(try curl(["-s", "-w", "\n%{http_code}", "-H", "Authorization: Bearer wrong", admin + "/admin/v1/tenants"]).status, 401)
+        XCTAssertEqual(try post(admin + "/admin/v1/reload", "", headers: ["Authorization: Bearer wrong"]).status, 401)
+        XCTAssertTrue(host.logText.contains("[admin] POST /admin/v1/reload refused: missing or invalid admin key"), host.logText)
+
+        let auth = "Authorization: Bearer admin-secret"
+        let tenants = try curl(["-s", "-w", "\n%{http_code}", "-H", auth, admin + "/admin/v1/tenants"])
+        XCTAssertEqual(tenants.status, 200, tenants.body)
+        let listed = try XCTUnwrap(tenants.json["tenants"] as? [[String: Any]])
+        XCTAssertEqual(listed.map { $0["id"] as? String }, ["demo"])
+        let refundSHA = try XCTUnwrap(PluginFileCache.sha256(ofFile: BuildProducts.path("libRefund.so")))
+        XCTAssertTrue(tenants.body.contains(refundSHA), tenants.body)
+        let plugins = try curl(["-s", "-w", "\n%{http_code}", "-H", auth, admin + "/admin/v1/plugins"])
+        XCTAssertEqual(plugins.status, 200, plugins.body)
+        XCTAssertTrue(plugins.body.contains("\"sha256\" : \"\(refundSHA)\""), plugins.body)
+
+        // `agent-host reload` applies a new tenant and prints what changed.
+        try (demoYAML(port: port, journal: "admin", plugins: cacheSection(), extraTenants: betaTenant) + adminSection)
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        let applied = try ProcessRunner.run(BuildProducts.path("agent-host"), ["reload", "--url", admin, "--admin-key", "admin-secret"])
+        XCTAssertEqual(applied.status, 0, applied.stderr)
+        XCTAssertTrue(applied.stdout.contains("tenant beta added"), applied.stdout)
+        XCTAssertEqual(try post(host.url + "/v1/chat?tenant=beta", #"{"caller":"+15550140","text":"hello"}"#).status, 200)
+        let hash = APIKeys.hash("admin-secret").prefix(19)
+        XCTAssertTrue(host.logText.contains("[admin] POST /admin/v1/reload by admin key \(hash)"), host.logText)
+        XCTAssertTrue(host.logText.contains("[reload] applied (requested by admin key \(hash)"), host.logText)
+
+        // A broken file: refused (exit 2, the file:line:column), and the host keeps serving beta.
+        try (good.replacingOccurrences(of: "default_tenant: demo", with: "default_tenant: nobody")).write(toFile: config, atomically: true, encoding: .utf8)
+        let refused = try ProcessRunner.run(BuildProducts.path("agent-host"), ["reload", "--url", admin, "--admin-key", "admin-secret"])
+        XCTAssertEqual(refused.status, 2, refused.stdout + refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("reload refused, the running configuration stays: \(config):"), refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("default_tenant"), refused.stderr)
+        XCTAssertEqual(try post(host.url + "/v1/chat?tenant=beta", #"{"caller":"+15550141","text":"hello"}"#).status, 200)
+
+        let unauthorised = try ProcessRunner.run(BuildProducts.path("agent-host"), ["reload", "--url", admin, "--admin-key", "nope"])
+        XCTAssertEqual(unauthorised.status, 1)
+        XCTAssertTrue(unauthorised.stderr.contains("401"), unauthorised.stderr)
+        XCTAssertEqual(try ProcessRunner.run(BuildProducts.path("agent-host"), ["reload", "--help"]).status, 0)
+    }
 }

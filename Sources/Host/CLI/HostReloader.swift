@@ -109,6 +109,7 @@ public final class HostReloader: @unchecked Sendable {
         var notApplied: [String] = []
         if next.server != current.server { notApplied.append("server") }
         if next.redis != current.redis { notApplied.append("redis") }
+        if next.admin != current.admin { notApplied.append("admin") }
         if !notApplied.isEmpty { lines.append("\(notApplied.joined(separator: " and ")) settings changed: they take effect at the next restart") }
 
         // Speech models are per tenant: rebuilt (off the loop) only when a tenant changed.

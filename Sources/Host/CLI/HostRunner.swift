@@ -77,7 +77,17 @@ public struct HostRunner {
         banner("http://\(configuration.server.host):\(port)")
         let reloader = HostReloader(configuration: configuration, catalog: catalog, served: served, server: server,
                                     services: services, portOverride: portOverride)
+        var admin: AdminServer?
+        if let settings = configuration.admin {
+            let listener = AdminServer(loop: loop, reloader: reloader, keyHashes: settings.apiKeyHashes, logger: services.logger)
+            do { _ = try listener.start(host: settings.host, port: settings.port) } catch {
+                server.stop()
+                throw Failure(description: "cannot listen for admin on \(settings.host):\(settings.port): \(error)", exitCode: 1)
+            }
+            admin = listener
+        }
         waitForShutdownSignal(loop: loop, reloader: reloader)
+        admin?.stop()
         let drained = DispatchSemaphore(value: 0)
         server.drain { drained.signal() }
         drained.wait()

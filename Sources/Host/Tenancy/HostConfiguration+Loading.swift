@@ -2,7 +2,8 @@ import Foundation
 import Yams
 
 extension HostConfiguration {
-    static let topKeys = ["server", "redis", "plugins", "default_tenant", "tenants"]
+    static let topKeys = ["server", "redis", "plugins", "default_tenant", "tenants", "admin"]
+    static let adminKeys = ["host", "port", "api_keys"]
     static let serverKeys = ["host", "port", "max_sessions", "drain_deadline_seconds", "limits"]
     static let serverLimitKeys = ["max_header_bytes", "max_body_bytes", "max_ws_message_bytes", "max_turn_text_bytes", "idle_timeout_ms",
                                   "session_idle_timeout_ms", "header_timeout_ms", "max_connections", "max_connections_per_client"]
@@ -81,8 +82,30 @@ extension HostConfiguration {
             throw reader.error(root, "default_tenant is required when there are several tenants")
         }
 
-        return HostConfiguration(file: file, server: server, redis: redis, plugins: plugins,
-                                 defaultTenant: defaultTenant, tenants: tenants)
+        var configuration = HostConfiguration(file: file, server: server, redis: redis, plugins: plugins,
+                                              defaultTenant: defaultTenant, tenants: tenants)
+        configuration.admin = try parseAdmin(top.mapping("admin", allowed: adminKeys), top: top)
+        return configuration
+    }
+
+    private static func parseAdmin(_ section: ConfigurationMapping?, top: ConfigurationMapping) throws(ConfigurationError) -> Admin? {
+        guard let section else { return nil }
+        var admin = Admin()
+        if let host = try section.string("host") {
+            guard isIPAddress(host) else { throw section.fail("host", "\"\(host)\" is not an IP address (e.g. 127.0.0.1; names are not resolved)") }
+            admin.host = host
+        }
+        if let port = try section.int("port", in: 0...65_535) { admin.port = port }
+        for key in try section.stringList("api_keys") ?? [] {
+            guard APIKeys.isValidHash(key.value) else {
+                throw section.fail(at: key.node, "api_keys", "not a key hash: store \"sha256:\" and 64 hex digits, as printed by `agent-host hash-key KEY`")
+            }
+            if !admin.apiKeyHashes.contains(key.value.lowercased()) { admin.apiKeyHashes.append(key.value.lowercased()) }
+        }
+        guard !admin.apiKeyHashes.isEmpty else {
+            throw top.fail("admin", "api_keys needs at least one key hash (`agent-host hash-key KEY`): the admin listener never runs without keys")
+        }
+        return admin
     }
 
     // MARK: - sections

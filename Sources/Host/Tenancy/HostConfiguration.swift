@@ -155,8 +155,19 @@ public struct HostConfiguration: Sendable {
         }
     }
 
+    /// `admin:` — the admin listener (reload, plugins, tenants); nil = none (the default).
+    public struct Admin: Sendable, Equatable {
+        public var host = "127.0.0.1"
+        public var port = 9090
+        /// "sha256:<64 lowercase hex>" each; at least one.
+        public var apiKeyHashes: [String] = []
+
+        public init() {}
+    }
+
     /// The file this was loaded from, as given (used in error messages).
     public var file: String
+    public var admin: Admin?
     public var server: Server
     public var redis: Redis
     public var plugins: Plugins
