@@ -62,6 +62,39 @@ final class PluginLifecycleTests: HostProcessTestCase {
         XCTAssertTrue(host.process.isRunning, host.logText.suffix(3000).description)
     }
 
+    func testIsolatedRunnersOpenTheCopyAndRestartFromItAfterTheDeployedFilesAreGone() throws {
+        let deployed = try deploy()
+        let port = try LoopbackPort.free()
+        let config = directory.file("isolated.yaml")
+        try demoYAML(port: port, journal: "isolated", plugins: cacheSection() + "\n  isolation: process", pluginDirectory: deployed)
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        let host = try launchHost("isolated", config: config, port: port)
+        XCTAssertEqual(toolOutcomes(try post(host.url + "/v1/chat", Self.refund)), [true])
+
+        func runners() throws -> [(pid: Int32, command: String)] {
+            try ProcessRunner.run("pgrep", ["-a", "-P", String(host.pid), "-f", "agent-host-plugin-runner"]).stdout
+                .split(separator: "\n").compactMap { line in
+                    let parts = line.split(separator: " ", maxSplits: 1)
+                    return Int32(parts[0]).map { ($0, parts.count > 1 ? String(parts[1]) : "") }
+                }
+        }
+        let before = try runners()
+        XCTAssertEqual(before.count, 5, "\(before)")
+        for runner in before {
+            XCTAssertTrue(runner.command.contains(directory.file("cache") + "/"), runner.command)
+            XCTAssertFalse(runner.command.contains(deployed), runner.command)
+        }
+
+        // The deployed files are gone; runners killed now restart from the private copies.
+        for file in Self.files { try FileManager.default.removeItem(atPath: deployed + "/" + file) }
+        for runner in before { kill(runner.pid, SIGKILL) }
+        XCTAssertTrue(eventually(10) { (try? runners().count) == 5 && Set((try? runners().map(\.pid)) ?? []).isDisjoint(with: before.map(\.pid)) },
+                      host.logText.suffix(2000).description)
+        let after = try post(host.url + "/v1/chat", #"{"caller":"+15550136","text":"I need a refund for order ORD-12345"}"#)
+        XCTAssertEqual(toolOutcomes(after), [true], after.body)
+        XCTAssertTrue(host.process.isRunning)
+    }
+
     func testPluginsListShowsSHA256AndInsecureFilesAreRefusedWithTheReason() throws {
         let deployed = try deploy()
         let sha = try XCTUnwrap(PluginFileCache.sha256(ofFile: deployed + "/libRefund.so"))

@@ -98,6 +98,11 @@ public final class HostReloader: @unchecked Sendable {
                                                maxSessionsPerCaller: tenant.limits.maxSessionsPerCaller,
                                                voice: TenantVoice(configured: tenant)))
             } catch {
+                // Instances are destroyed where plugins are called: the box is their last holder, emptied on the loop.
+                let garbage = LockedValue(built)
+                built.removeAll()
+                nextServed.removeAll()
+                server.loop.execute { garbage.set([]) }
                 return refused("\(next.file): \(error)")
             }
             lines.append(before == nil ? "tenant \(tenant.id) added" : "tenant \(tenant.id) changed (\(changes.joined(separator: ", "))): new sessions use it, live ones finish on the previous one")
@@ -120,19 +125,23 @@ public final class HostReloader: @unchecked Sendable {
             rebuiltVoice = .some(rebuilt)
         }
         let voice = rebuiltVoice
+        // The replaced tenants' instances are destroyed where plugins are called: on the loop,
+        // once the last session using them has ended (each session holds its runtime).
+        let retired = LockedValue(Array(served.values))
+        served = Dictionary(nextServed.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         let applied = DispatchSemaphore(value: 0)
         let defaultTenant = next.defaultTenant
         let tenants = nextServed
         server.loop.execute { [server] in
             server.replaceTenants(tenants, defaultTenant: defaultTenant)
             if case .some(let services) = voice { server.voice = services }
+            retired.set([])
             applied.signal()
         }
         applied.wait()
         for plugin in nextCatalog.loaded { everLoaded[plugin.sha256] = plugin }
         current = next
         catalog = nextCatalog
-        served = Dictionary(nextServed.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         return Outcome(applied: true, lines: lines.isEmpty ? ["nothing changed"] : lines)
     }
 
