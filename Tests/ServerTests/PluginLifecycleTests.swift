@@ -345,4 +345,77 @@ final class PluginLifecycleTests: HostProcessTestCase {
         XCTAssertTrue(unauthorised.stderr.contains("401"), unauthorised.stderr)
         XCTAssertEqual(try ProcessRunner.run(BuildProducts.path("agent-host"), ["reload", "--help"]).status, 0)
     }
+
+    // MARK: versions side by side
+
+    /// Builds the frozen echo tool fixture (a C plugin) as `lib<name>.so` with `version`.
+    func buildEcho(version: String, into deployed: String, name: String) throws {
+        let fixtures = BuildProducts.repositoryRoot + "/Tests/PluginABITests/Fixtures"
+        let sources = directory.file("echo-\(version)")
+        try FileManager.default.createDirectory(atPath: sources, withIntermediateDirectories: true)
+        try? FileManager.default.removeItem(atPath: sources + "/fixture_common.h")
+        try FileManager.default.copyItem(atPath: fixtures + "/plugins/fixture_common.h", toPath: sources + "/fixture_common.h")
+        let text = try String(contentsOfFile: fixtures + "/plugins/frozen_echo.c", encoding: .utf8)
+            .replacingOccurrences(of: ".version = \"1.0.0\"", with: ".version = \"\(version)\"")
+        try text.write(toFile: sources + "/echo.c", atomically: true, encoding: .utf8)
+        try CPluginBuilder.build(source: sources + "/echo.c", includeDirectory: fixtures + "/abi-1.0/include",
+                                 output: deployed + "/\(name).so")
+        chmod(deployed + "/\(name).so", 0o755)
+    }
+
+    func sessionPlugins(_ reply: Reply) -> [String: String] {
+        reply.events.first { $0["type"] as? String == "session" }?["plugins"] as? [String: String] ?? [:]
+    }
+
+    func testTwoVersionsOfAPluginServeSideBySideAndATenantPinsWhichOneItsSessionsRun() throws {
+        let deployed = try deploy()
+        try buildEcho(version: "1.0.0", into: deployed, name: "libecho_v1")
+        try buildEcho(version: "2.0.0", into: deployed, name: "libecho_v2")
+        let list = try ProcessRunner.run(BuildProducts.path("agent-host"), ["plugins", "list", "--plugin-dir", deployed])
+        XCTAssertTrue(list.stdout.contains("libecho_v1.so") && list.stdout.contains("libecho_v2.so"), list.stdout)
+        XCTAssertTrue(list.stdout.contains("refused: 0 file(s)"), list.stdout)
+
+        let echo = "com.agenthost.fixtures.frozen-echo"
+        func yaml(_ pin: String?) -> String {
+            let entries = ["triage", "billing", "refund", "faq"].map { "com.agenthost.support.\($0)" }
+                + ["lookup-order", "check-billing", "process-refund", "create-payment-plan", "search-faq", "escalate-to-human"].map { "com.agenthost.commerce.\($0)" }
+                + [pin.map { "{id: \(echo), version: \"\($0)\"}" } ?? echo]
+            return demoYAML(port: port, journal: "versions", plugins: cacheSection(), pluginDirectory: deployed, entries: entries)
+        }
+        let port = try LoopbackPort.free()
+        let config = directory.file("versions.yaml")
+        try yaml("1.0.0").write(toFile: config, atomically: true, encoding: .utf8)
+        let host = try launchHost("versions", config: config, port: port)
+        let first = try post(host.url + "/v1/chat", Self.refund)
+        XCTAssertEqual(first.status, 200, first.body)
+        let versions = sessionPlugins(first)
+        XCTAssertEqual(versions[echo], "1.0.0", first.body)
+        XCTAssertEqual(versions["com.agenthost.support.refund"], "1.0.0", first.body)
+        XCTAssertEqual(versions.count, 11, first.body)
+
+        // Pin 2.0.0 and reload: new sessions run it; the live one keeps 1.0.0's instance.
+        try yaml("2.0.0").write(toFile: config, atomically: true, encoding: .utf8)
+        let line = reload(host, expecting: 1)
+        XCTAssertTrue(line.contains("tenant demo changed (pins, plugin file libecho_v2.so)"), line)
+        XCTAssertEqual(sessionPlugins(try post(host.url + "/v1/chat", #"{"caller":"+15550137","text":"hello"}"#))[echo], "2.0.0")
+        XCTAssertEqual(try post(host.url + "/v1/chat", #"{"caller":"+15550131","session_id":"\#(first.sessionID)","text":"thanks"}"#).status, 200)
+
+        // No pin: the highest version loaded.
+        try yaml(nil).write(toFile: config, atomically: true, encoding: .utf8)
+        XCTAssertTrue(reload(host, expecting: 2).contains("applied"))
+        XCTAssertEqual(sessionPlugins(try post(host.url + "/v1/chat", #"{"caller":"+15550138","text":"hello"}"#))[echo], "2.0.0")
+
+        // A version nobody deployed is refused at its line; the running configuration stays.
+        try yaml("3.0.0").write(toFile: config, atomically: true, encoding: .utf8)
+        let refused = reload(host, expecting: 3)
+        let pinLine = try String(contentsOfFile: config, encoding: .utf8).components(separatedBy: "\n").firstIndex { $0.contains("3.0.0") }! + 1
+        XCTAssertTrue(refused.contains("\(config):\(pinLine):"), refused)
+        XCTAssertTrue(refused.contains("plugin \"\(echo)\" version 3.0.0 is unavailable: loaded versions are 2.0.0, 1.0.0"), refused)
+        XCTAssertEqual(sessionPlugins(try post(host.url + "/v1/chat", #"{"caller":"+15550139","text":"hello"}"#))[echo], "2.0.0")
+
+        // At start, the same pin is exit 2 with the same message.
+        let second = try launchHost("versions", config: config, port: try LoopbackPort.free(), waitReady: false)
+        XCTAssertEqual(waitForExit(second), 2)
+        XCTAssertTrue(second.logText.contains("version 3.0.0 is unavailable"), second.logText)
+    }
 }

@@ -151,6 +151,7 @@ public final class HostReloader: @unchecked Sendable {
                             _ oldCatalog: PluginCatalog, _ newCatalog: PluginCatalog) -> [String] {
         var changes: [String] = []
         if old.plugins != new.plugins { changes.append("plugins") }
+        if old.pins != new.pins { changes.append("pins") }
         if old.entryAgent != new.entryAgent { changes.append("entry_agent") }
         if old.settings != new.settings { changes.append("settings") }
         if old.apiKeyHashes != new.apiKeyHashes { changes.append("api_keys") }
@@ -164,7 +165,8 @@ public final class HostReloader: @unchecked Sendable {
             changes.append("extensions")
         }
         let files = new.plugins.compactMap { id -> String? in
-            guard let before = oldCatalog.plugin(providing: id), let after = newCatalog.plugin(providing: id),
+            guard let before = oldCatalog.plugin(providing: id, version: old.pins[id]?.version),
+                  let after = newCatalog.plugin(providing: id, version: new.pins[id]?.version),
                   before.sha256 != after.sha256 else { return nil }
             return after.fileName
         }

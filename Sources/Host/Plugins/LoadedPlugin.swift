@@ -100,13 +100,44 @@ public struct PluginCatalog: Sendable {
 
     public var components: [ComponentDescriptor] { loaded.flatMap(\.components) }
 
-    /// The plugin providing component `id`.
-    public func plugin(providing id: String) -> LoadedPlugin? {
-        loaded.first { $0.componentIDs.contains(id) }
+    /// The plugin providing component `id`: at `version` when given, else the highest version
+    /// loaded (numeric dot-separated comparison; the first loaded among equals).
+    public func plugin(providing id: String, version: String? = nil) -> LoadedPlugin? {
+        let providers = loaded.filter { $0.componentIDs.contains(id) }
+        if let version {
+            return providers.first { plugin in plugin.components.contains { $0.id == id && ($0.version ?? "") == version } }
+        }
+        var best: (LoadedPlugin, String)?
+        for plugin in providers {
+            let candidate = plugin.components.first { $0.id == id }?.version ?? ""
+            if let current = best, !Self.isNewer(candidate, than: current.1) { continue }
+            best = (plugin, candidate)
+        }
+        return best?.0
     }
 
-    public func component(_ id: String) -> ComponentDescriptor? {
-        components.first { $0.id == id }
+    /// Every version of component `id` loaded, highest first.
+    public func versions(of id: String) -> [String] {
+        loaded.flatMap(\.components).filter { $0.id == id }.map { $0.version ?? "" }
+            .sorted { Self.isNewer($0, than: $1) }
+    }
+
+    public func component(_ id: String, version: String? = nil) -> ComponentDescriptor? {
+        plugin(providing: id, version: version)?.components.first { $0.id == id }
+    }
+
+    /// "1.10.0" is newer than "1.9.2"; numeric parts compare as numbers, others as text.
+    static func isNewer(_ a: String, than b: String) -> Bool {
+        let x = a.split(separator: "."), y = b.split(separator: ".")
+        for index in 0..<max(x.count, y.count) {
+            let p = index < x.count ? String(x[index]) : "0", q = index < y.count ? String(y[index]) : "0"
+            if let m = Int(p), let n = Int(q) {
+                if m != n { return m > n }
+            } else if p != q {
+                return p > q
+            }
+        }
+        return false
     }
 
     /// Shuts every plugin down (after all instances were destroyed), in reverse load order.

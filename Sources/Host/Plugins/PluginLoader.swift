@@ -62,8 +62,10 @@ public struct PluginLoader: Sendable {
         case .failure(let refusal):
             catalog.refused.append(refusal)
         case .success(let plugin):
+            // Several versions of a component may be loaded side by side (a tenant picks one with
+            // `version:`); the same id at the same version twice is a mistake.
             for component in plugin.components {
-                if let owner = catalog.plugin(providing: component.id) {
+                if let owner = catalog.plugin(providing: component.id, version: component.version ?? "") {
                     if loadedBefore[plugin.sha256] == nil { plugin.shutdown() }
                     catalog.refused.append(PluginRefusal(
                         path: path, reason: "duplicate id \(component.id): already provided by \(owner.sourcePath)"))

@@ -63,8 +63,9 @@ final class AdminServer: Sendable {
                     ["id": tenant.id, "entry_agent": tenant.entryAgent, "default": tenant.id == configuration.defaultTenant,
                      "requires_key": !tenant.apiKeyHashes.isEmpty,
                      "plugins": tenant.plugins.map { id -> [String: Any] in
-                         let provider = catalog.plugin(providing: id)
-                         return ["id": id, "version": catalog.component(id)?.version ?? "", "file": provider?.fileName ?? "",
+                         let version = tenant.pins[id]?.version
+                         let provider = catalog.plugin(providing: id, version: version)
+                         return ["id": id, "version": catalog.component(id, version: version)?.version ?? "", "file": provider?.fileName ?? "",
                                  "sha256": provider?.sha256 ?? ""]
                      }]
                 }

@@ -195,6 +195,7 @@ public struct HostConfiguration: Sendable {
         configuration.model = tenant.model
         configuration.defaultIsolation = plugins.isolation
         configuration.isolation = tenant.isolation
+        configuration.versions = tenant.pins.compactMapValues(\.version)
         return configuration
     }
 
@@ -203,7 +204,12 @@ public struct HostConfiguration: Sendable {
     public func check(against catalog: PluginCatalog) throws(ConfigurationError) {
         for tenant in tenants {
             for plugin in tenant.plugins {
-                guard let provider = catalog.plugin(providing: plugin) else {
+                let version = tenant.pins[plugin]?.version
+                guard let provider = catalog.plugin(providing: plugin, version: version) else {
+                    if let version, catalog.plugin(providing: plugin) != nil {
+                        throw error(tenant: tenant.id, plugin: plugin, at: tenant.pins[plugin]?.versionLocation,
+                                    "version \(version) is unavailable: loaded versions are \(catalog.versions(of: plugin).joined(separator: ", ")); deploy that build, or change the pin")
+                    }
                     throw error(tenant: tenant.id, plugin: plugin,
                                 "is unavailable: no loaded plugin provides it (plugin directories: \(plugins.directories.joined(separator: ", ")))")
                 }
