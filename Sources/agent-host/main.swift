@@ -9,6 +9,8 @@ usage: agent-host <command> [options]
 commands:
   plugins list [--plugin-dir DIR]... [--json]   what the host would load, and why anything was refused
   plugins inspect PATH                          one plugin file in detail, or why it is refused
+  plugins sign --key KEY.pem FILE               write FILE.sig: a detached Ed25519 signature (plugins.trusted_keys)
+  plugins verify --key PUBLIC.pem FILE          whether FILE.sig verifies with that public key (exit 0 / 1)
   chat --local [--json] [--caller N] [--tenant T] [--backend URL] [--api-key K]
                                                 a conversation with the reference plugins in-process;
                                                 starts the reference backend itself unless --backend
@@ -53,14 +55,19 @@ arguments.removeFirst()
 
 switch command {
 case "plugins":
-    guard let sub = arguments.first else { fail("plugins needs list or inspect\n\n\(usage)") }
+    guard let sub = arguments.first else { fail("plugins needs list, inspect, sign or verify\n\n\(usage)") }
     arguments.removeFirst()
     var directories: [String] = []
     var json = false
     var paths: [String] = []
+    var key: String?
     var index = 0
     while index < arguments.count {
         switch arguments[index] {
+        case "--key":
+            guard index + 1 < arguments.count else { fail("--key needs a PEM file") }
+            key = arguments[index + 1]
+            index += 1
         case "--plugin-dir":
             guard index + 1 < arguments.count else { fail("--plugin-dir needs a directory") }
             directories.append(arguments[index + 1])
@@ -84,8 +91,17 @@ case "plugins":
             print(PluginReport.refusal(refusal), terminator: "")
             exit(1)
         }
+    case "sign":
+        guard let key, paths.count == 1 else { fail("usage: agent-host plugins sign --key KEY.pem FILE (an Ed25519 private key: openssl genpkey -algorithm ed25519 -out KEY.pem)") }
+        do { print("wrote \(try PluginSignature.sign(file: paths[0], keyPath: key))") } catch { fail(error.description, code: 1) }
+    case "verify":
+        guard let key, paths.count == 1 else { fail("usage: agent-host plugins verify --key PUBLIC.pem FILE (checks FILE.sig)") }
+        do {
+            if let problem = try PluginSignature.verify(file: paths[0], keyPath: key) { fail("\(paths[0]): \(problem)", code: 1) }
+            print("\(paths[0]): signature verifies with \(key)")
+        } catch { fail(error.description, code: 1) }
     default:
-        fail("unknown plugins command '\(sub)': use list or inspect")
+        fail("unknown plugins command '\(sub)': use list, inspect, sign or verify")
     }
 case "chat":
     var chat = LocalChat()

@@ -418,4 +418,53 @@ final class PluginLifecycleTests: HostProcessTestCase {
         XCTAssertEqual(waitForExit(second), 2)
         XCTAssertTrue(second.logText.contains("version 3.0.0 is unavailable"), second.logText)
     }
+
+    // MARK: signatures
+
+    func testSignedPluginsServeAndTamperedOrUnsignedOnesAreRefusedWhenSignaturesAreRequired() throws {
+        let deployed = try deploy()
+        let key = directory.file("key.pem"), publicKey = directory.file("public.pem"), otherPublic = directory.file("other.pem")
+        for (arguments, _) in [(["genpkey", "-algorithm", "ed25519", "-out", key], 0),
+                               (["pkey", "-in", key, "-pubout", "-out", publicKey], 0),
+                               (["genpkey", "-algorithm", "ed25519", "-out", directory.file("other-key.pem")], 0),
+                               (["pkey", "-in", directory.file("other-key.pem"), "-pubout", "-out", otherPublic], 0)] {
+            let result = try ProcessRunner.run("openssl", arguments)
+            XCTAssertEqual(result.status, 0, result.stderr)
+        }
+        let cli = BuildProducts.path("agent-host")
+        for file in Self.files {
+            let signed = try ProcessRunner.run(cli, ["plugins", "sign", "--key", key, deployed + "/" + file])
+            XCTAssertEqual(signed.status, 0, signed.stderr)
+            XCTAssertTrue(FileManager.default.fileExists(atPath: deployed + "/" + file + ".sig"))
+        }
+        XCTAssertEqual(try ProcessRunner.run(cli, ["plugins", "verify", "--key", publicKey, deployed + "/libRefund.so"]).status, 0)
+        let untrusted = try ProcessRunner.run(cli, ["plugins", "verify", "--key", otherPublic, deployed + "/libRefund.so"])
+        XCTAssertEqual(untrusted.status, 1)
+        XCTAssertTrue(untrusted.stderr.contains("does not verify"), untrusted.stderr)
+
+        let port = try LoopbackPort.free()
+        let config = directory.file("signed.yaml")
+        let section = cacheSection() + "\n  trusted_keys: [\"\(publicKey)\"]\n  require_signature: true"
+        try demoYAML(port: port, journal: "signed", plugins: section, pluginDirectory: deployed).write(toFile: config, atomically: true, encoding: .utf8)
+        let host = try launchHost("signed", config: config, port: port)
+        XCTAssertEqual(toolOutcomes(try post(host.url + "/v1/chat", Self.refund)), [true])
+
+        // Tampered after signing: the reload refuses the file, so the tenant cannot be built; nothing changes.
+        let handle = try XCTUnwrap(FileHandle(forWritingAtPath: deployed + "/libRefund.so"))
+        handle.seekToEndOfFile()
+        handle.write(Data("tampered".utf8))
+        handle.closeFile()
+        let line = reload(host, expecting: 1)
+        XCTAssertTrue(line.contains("refused") && line.contains("com.agenthost.support.refund\" is unavailable"), line)
+        XCTAssertTrue(host.logText.contains("libRefund.so: its signature \(deployed)/libRefund.so.sig does not verify with any key in plugins.trusted_keys"),
+                      host.logText)
+        XCTAssertEqual(toolOutcomes(try post(host.url + "/v1/chat", #"{"caller":"+15550142","text":"I need a refund for order ORD-12345"}"#)), [true])
+
+        // Unsigned, at start: exit 2, the refusal saying how to sign.
+        try FileManager.default.removeItem(atPath: deployed + "/libFAQ.so.sig")
+        let second = try launchHost("signed", config: config, port: try LoopbackPort.free(), waitReady: false)
+        XCTAssertEqual(waitForExit(second), 2)
+        XCTAssertTrue(second.logText.contains("libFAQ.so: unsigned, and plugins.require_signature is true: sign it (`agent-host plugins sign --key KEY.pem"),
+                      second.logText)
+    }
 }

@@ -22,6 +22,10 @@ public struct PluginFileCache: Sendable {
     /// Accept deployed files (and their directories) writable by group/others or owned by
     /// another non-root user (`plugins.allow_insecure_files: true`).
     public let allowInsecureFiles: Bool
+    /// `plugins.trusted_keys`: a file with a `.sig` beside it must verify with one of them.
+    public var trustedKeys: [PluginSignature.PublicKey] = []
+    /// `plugins.require_signature`: a file without a verifying signature is refused.
+    public var requireSignature = false
 
     /// `<system temp dir>/agent-host-plugins-<uid>` unless `plugins.cache_directory` says.
     public static var defaultDirectory: String {
@@ -42,6 +46,10 @@ public struct PluginFileCache: Sendable {
             if let problem = Self.insecurity(of: parent.isEmpty ? "." : parent, what: "directory") { return refuse(problem) }
         }
         guard let data = FileManager.default.contents(atPath: path) else { return refuse("cannot be read") }
+        // The bytes checked are the bytes copied and loaded.
+        if let problem = PluginSignature.problem(file: path, message: data, trustedKeys: trustedKeys, required: requireSignature) {
+            return refuse(problem)
+        }
         let sha = Self.sha256(data)
         if let problem = prepareDirectory() { return refuse(problem) }
         let folder = (directory as NSString).appendingPathComponent(sha)

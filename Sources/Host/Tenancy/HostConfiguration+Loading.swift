@@ -8,7 +8,7 @@ extension HostConfiguration {
     static let serverLimitKeys = ["max_header_bytes", "max_body_bytes", "max_ws_message_bytes", "max_turn_text_bytes", "idle_timeout_ms",
                                   "session_idle_timeout_ms", "header_timeout_ms", "max_connections", "max_connections_per_client"]
     static let redisKeys = ["url", "command_timeout_ms", "journal_path"]
-    static let pluginKeys = ["directories", "extensions", "isolation", "max_memory_mb", "cache_directory", "allow_insecure_files"]
+    static let pluginKeys = ["directories", "extensions", "isolation", "max_memory_mb", "cache_directory", "allow_insecure_files", "trusted_keys", "require_signature"]
     static let tenantKeys = ["id", "api_keys", "plugins", "entry_agent", "settings", "limits", "turn_detection", "voice", "extensions", "model"]
     static let tenantLimitKeys = ["max_concurrent_sessions", "max_sessions_per_caller", "max_handoffs_per_turn",
                                   "max_tool_calls_per_turn", "step_timeout_ms"]
@@ -184,6 +184,17 @@ extension HostConfiguration {
             plugins.cacheDirectory = path(cache)
         }
         if let allow = try section.bool("allow_insecure_files") { plugins.allowInsecureFiles = allow }
+        for key in try section.stringList("trusted_keys") ?? [] {
+            do { plugins.trustedKeys.append(try PluginSignature.PublicKey(path: path(key.value))) } catch {
+                throw section.fail(at: key.node, "trusted_keys", error.description)
+            }
+        }
+        if let required = try section.bool("require_signature") {
+            guard !required || !plugins.trustedKeys.isEmpty else {
+                throw section.fail("require_signature", "needs at least one key in trusted_keys (an Ed25519 public key PEM file)")
+            }
+            plugins.requireSignature = required
+        }
         plugins.isolation = try parseIsolation(section, default: plugins.isolation)
         return plugins
     }

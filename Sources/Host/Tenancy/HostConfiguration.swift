@@ -77,10 +77,17 @@ public struct HostConfiguration: Sendable {
         /// `allow_insecure_files:` accept plugin files (or directories) writable by group/others or
         /// owned by another user.
         public var allowInsecureFiles = false
+        /// `trusted_keys:` Ed25519 public keys (PEM) plugin signatures (`FILE.sig`) must verify with.
+        public var trustedKeys: [PluginSignature.PublicKey] = []
+        /// `require_signature:` refuse plugin files without a signature by a trusted key.
+        public var requireSignature = false
 
         /// The loader these settings describe.
         public var loader: PluginLoader {
-            PluginLoader(directories: directories, cache: PluginFileCache(directory: cacheDirectory, allowInsecureFiles: allowInsecureFiles))
+            var cache = PluginFileCache(directory: cacheDirectory, allowInsecureFiles: allowInsecureFiles)
+            cache.trustedKeys = trustedKeys
+            cache.requireSignature = requireSignature
+            return PluginLoader(directories: directories, cache: cache)
         }
 
         public init(directories: [String], extensions: Set<String>? = nil) {
