@@ -7,6 +7,8 @@ enum Usage {
     commands:
       plugins list [--plugin-dir DIR]... [--json]   what the host would load, and why anything was refused
       plugins inspect PATH                          one plugin file in detail, or why it is refused
+      plugins sign --key KEY.pem FILE               write FILE.sig: a detached Ed25519 signature (plugins.trusted_keys)
+      plugins verify --key PUBLIC.pem FILE          whether FILE.sig verifies with that public key (exit 0 / 1)
       chat --local [--json] [--caller N] [--tenant T] [--backend URL] [--api-key K]
                                                     a conversation with the reference plugins in-process;
                                                     starts the reference backend itself unless --backend
@@ -18,7 +20,9 @@ enum Usage {
       call (--wav FILE | --say TEXT) [--url URL] [--out reply.wav] [--json] [--caller N] [--tenant T] [--token KEY]
                                                     a voice call with a running host (WS /ws/voice): streams the
                                                     caller's audio in real time, prints events, saves the agent's audio
-      hash-key KEY                                  the hash to put in a tenant's api_keys
+      reload --url ADMIN_URL --admin-key KEY        make a running host re-read its configuration (its admin
+                                                    listener: POST /admin/v1/reload); prints what changed
+      hash-key KEY                                  the hash to put in a tenant's api_keys or admin.api_keys
       eval routing FILE                             routing accuracy on a labelled TSV (label<TAB>utterance)
       version                                       host version, plugin ABI and toolchain
 
@@ -30,6 +34,8 @@ enum Usage {
     static let plugins = """
     usage: agent-host plugins list [--plugin-dir DIR]... [--json]
            agent-host plugins inspect PATH
+           agent-host plugins sign --key KEY.pem FILE
+           agent-host plugins verify --key PUBLIC.pem FILE
 
     list      every plugin the host would load from the plugin directories, and why any is refused
     inspect   one plugin file in detail (descriptor, components, ABI, toolchain), or why it is refused;
@@ -143,11 +149,37 @@ enum Usage {
     (Swift plugins must be built with the same one).
     """
 
+    static let pluginsSign = """
+    usage: agent-host plugins sign --key KEY.pem FILE
+
+    Writes FILE.sig, a detached Ed25519 signature of FILE made with the private key in KEY.pem
+    (openssl genpkey -algorithm ed25519 -out KEY.pem). Hosts whose plugins.trusted_keys hold the
+    public key accept the file; with plugins.require_signature: true they refuse unsigned ones.
+    """
+
+    static let pluginsVerify = """
+    usage: agent-host plugins verify --key PUBLIC.pem FILE
+
+    Checks FILE.sig against FILE with the public key in PUBLIC.pem. Exit 0 when it verifies, 1 when not.
+    """
+
+    static let reload = """
+    usage: agent-host reload --url ADMIN_URL --admin-key KEY
+
+    Asks a running host (its admin listener, admin: in the configuration) to re-read its
+    configuration and plugin files, as SIGHUP does; prints what changed. Live sessions finish with
+    the configuration they started with. Exit 0 applied, 2 refused (the running configuration
+    stays), 1 unreachable or unauthorised. docs/operations.md, "Deploying and upgrading plugins".
+    """
+
     /// The usage of `command` (and its subcommand, for `plugins`), nil for an unknown command.
     static func of(_ command: String, subcommand: String? = nil) -> String? {
         switch (command, subcommand) {
         case ("plugins", "list"): pluginsList
         case ("plugins", "inspect"): pluginsInspect
+        case ("plugins", "sign"): pluginsSign
+        case ("plugins", "verify"): pluginsVerify
+        case ("reload", _): reload
         case ("plugins", _): plugins
         case ("chat", _): chat
         case ("call", _): call

@@ -9,6 +9,7 @@ var shutdownSignals = sigset_t()
 sigemptyset(&shutdownSignals)
 sigaddset(&shutdownSignals, SIGINT)
 sigaddset(&shutdownSignals, SIGTERM)
+sigaddset(&shutdownSignals, SIGHUP)
 pthread_sigmask(SIG_UNBLOCK, &shutdownSignals, nil)
 
 StandardOutput.lineBuffered()
@@ -35,14 +36,19 @@ if arguments.prefix(while: { $0 != "--" }).contains(where: { $0 == "--help" || $
 
 switch command {
 case "plugins":
-    guard let sub = arguments.first else { fail("plugins needs list or inspect (agent-host plugins --help)") }
+    guard let sub = arguments.first else { fail("plugins needs list, inspect, sign or verify (agent-host plugins --help)") }
     arguments.removeFirst()
     var directories: [String] = []
     var json = false
     var paths: [String] = []
+    var key: String?
     var index = 0
     while index < arguments.count {
         switch arguments[index] {
+        case "--key":
+            guard index + 1 < arguments.count else { fail("--key needs a PEM file") }
+            key = arguments[index + 1]
+            index += 1
         case "--plugin-dir":
             guard index + 1 < arguments.count else { fail("--plugin-dir needs a directory") }
             directories.append(arguments[index + 1])
@@ -66,8 +72,17 @@ case "plugins":
             print(PluginReport.refusal(refusal), terminator: "")
             exit(1)
         }
+    case "sign":
+        guard let key, paths.count == 1 else { fail("usage: agent-host plugins sign --key KEY.pem FILE (an Ed25519 private key: openssl genpkey -algorithm ed25519 -out KEY.pem)") }
+        do { print("wrote \(try PluginSignature.sign(file: paths[0], keyPath: key))") } catch { fail(error.description, code: 1) }
+    case "verify":
+        guard let key, paths.count == 1 else { fail("usage: agent-host plugins verify --key PUBLIC.pem FILE (checks FILE.sig)") }
+        do {
+            if let problem = try PluginSignature.verify(file: paths[0], keyPath: key) { fail("\(paths[0]): \(problem)", code: 1) }
+            print("\(paths[0]): signature verifies with \(key)")
+        } catch { fail(error.description, code: 1) }
     default:
-        fail("unknown plugins command '\(sub)': use list or inspect")
+        fail("unknown plugins command '\(sub)': use list, inspect, sign or verify")
     }
 case "chat":
     var chat = LocalChat()
@@ -138,6 +153,20 @@ case "eval":
     let outcomes = RoutingEvaluation.run(cases, on: deployment)
     deployment.shutdown()
     print(RoutingEvaluation.report(outcomes), terminator: "")
+case "reload":
+    var url: String?
+    var key: String?
+    var index = 0
+    while index < arguments.count {
+        switch arguments[index] {
+        case "--url" where index + 1 < arguments.count: url = arguments[index + 1]; index += 1
+        case "--admin-key" where index + 1 < arguments.count: key = arguments[index + 1]; index += 1
+        default: fail("unknown or incomplete option \(arguments[index]) for reload (usage: agent-host reload --url ADMIN_URL --admin-key KEY)")
+        }
+        index += 1
+    }
+    guard let url, let key else { fail("reload needs --url ADMIN_URL and --admin-key KEY (usage: agent-host reload --url http://127.0.0.1:9090 --admin-key KEY)") }
+    do { try AdminReload(url: url, adminKey: key).run() } catch { fail(error.description, code: error.exitCode) }
 case "hash-key":
     // A key that looks like an option goes after "--" (so a mistyped option is not hashed as a key).
     if arguments.first == "--" { arguments.removeFirst() } else if let option = arguments.first, option.hasPrefix("-") {
@@ -169,7 +198,9 @@ case "serve":
     do { configuration = try HostConfiguration.load(path: path) } catch { fail(error.description) }
     if let port { configuration.server.port = port }
     do {
-        try HostRunner(configuration: configuration, persistence: SessionStores.make(configuration.redis)).run()
+        var runner = HostRunner(configuration: configuration, persistence: SessionStores.make(configuration.redis))
+        runner.portOverride = port
+        try runner.run()
     } catch {
         fail(error.description, code: error.exitCode)
     }

@@ -24,6 +24,9 @@ final class CommandHelpTests: XCTestCase {
             (["eval", "routing"], "usage: agent-host eval routing FILE", []),
             (["hash-key"], "usage: agent-host hash-key KEY", []),
             (["version"], "usage: agent-host version", []),
+            (["reload"], "usage: agent-host reload", ["--url", "--admin-key"]),
+            (["plugins", "sign"], "usage: agent-host plugins sign", ["--key"]),
+            (["plugins", "verify"], "usage: agent-host plugins verify", ["--key"]),
             (["help"], "usage: agent-host <command>", ["serve --config FILE", "eval routing FILE"]),
         ]
         for (arguments, usage, mentions) in commands {

@@ -43,7 +43,11 @@ final class OrchestrationTests: XCTestCase {
         conversation.send("hello")
         let events = try probe.waitForTurnEnds(1)
         XCTAssertEqual(events.map(\.type), ["session", "user", "agent", "turn_end"])
-        XCTAssertEqual(events[0], .session(sessionID: conversation.id, tenant: "acme", caller: "+15551234567", agent: "Relay Agent", returning: false))
+        XCTAssertEqual(events[0], .session(sessionID: conversation.id, tenant: "acme", caller: "+15551234567", agent: "Relay Agent", returning: false,
+                                            plugins: ["com.agenthost.fixtures.echo-agent": "1.0.0", "com.agenthost.samples.quote": "1.0.0",
+                                                      "com.agenthost.samples.delay": "1.0.0", "com.agenthost.samples.relay": "1.0.0",
+                                                      "com.agenthost.samples.echo": "1.0.0"]),
+                       "the session event names every component's version (CONTRACT §5)")
         XCTAssertEqual(events[2], .agent(agent: "Relay Agent", text: "Turn 1: hello"))
         XCTAssertEqual(events[3], .turnEnd(agent: "Relay Agent"))
     }

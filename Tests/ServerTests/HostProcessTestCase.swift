@@ -44,7 +44,22 @@ class HostProcessTestCase: XCTestCase {
     func startHost(_ name: String, journal: String? = nil, drainSeconds: Int = 30, server: String = "",
                    tenantLimits: String = "", plugins: String = "", waitReady: Bool = true) throws -> Host {
         let port = try LoopbackPort.free()
+        let yaml = demoYAML(port: port, journal: journal ?? name, drainSeconds: drainSeconds, server: server,
+                            tenantLimits: tenantLimits, plugins: plugins)
+        let path = directory.file("\(name).yaml")
+        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        return try launchHost(name, config: path, port: port, waitReady: waitReady)
+    }
+
+    /// The reference tenant's configuration (see `startHost`). `pluginDirectory` replaces the build
+    /// directory; `entries` replaces the tenant's plugin list items (flow-list text);
+    /// `settings` adds to every commerce tool's settings; `extraTenants` is appended to `tenants:`.
+    func demoYAML(port: Int, journal: String, drainSeconds: Int = 30, server: String = "", tenantLimits: String = "",
+                  plugins: String = "", pluginDirectory: String? = nil, entries: [String]? = nil,
+                  backendURL: String? = nil, extraTenants: String = "") -> String {
         let commerce = ["lookup-order", "check-billing", "process-refund", "create-payment-plan", "search-faq", "escalate-to-human"]
+        let list = entries ?? (["triage", "billing", "refund", "faq"].map { "com.agenthost.support.\($0)" }
+                               + commerce.map { "com.agenthost.commerce.\($0)" })
         var yaml = """
         server:
           host: 127.0.0.1
@@ -53,25 +68,27 @@ class HostProcessTestCase: XCTestCase {
         \(server)
         redis:
           url: "\(redis.url)"
-          journal_path: "\(directory.file("\(journal ?? name)-journal.log"))"
+          journal_path: "\(directory.file("\(journal)-journal.log"))"
         plugins:
-          directories: ["\(BuildProducts.directory)"]
+          directories: ["\(pluginDirectory ?? BuildProducts.directory)"]
         \(plugins)
         default_tenant: demo
         tenants:
           - id: demo
             entry_agent: com.agenthost.support.triage
-            plugins: [com.agenthost.support.triage, com.agenthost.support.billing, com.agenthost.support.refund, com.agenthost.support.faq,
-                      \(commerce.map { "com.agenthost.commerce.\($0)" }.joined(separator: ", "))]
+            plugins: [\(list.joined(separator: ", "))]
         \(tenantLimits)
             settings:
 
         """
         for tool in commerce {
-            yaml += "      com.agenthost.commerce.\(tool): {backend_url: \"\(backend.url)\", api_key: \"\(backend.apiKey)\"}\n"
+            yaml += "      com.agenthost.commerce.\(tool): {backend_url: \"\(backendURL ?? backend.url)\", api_key: \"\(backend.apiKey)\"}\n"
         }
-        let path = directory.file("\(name).yaml")
-        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        return yaml + extraTenants
+    }
+
+    /// Starts `agent-host serve --config config` (listening on `port`), its output in a log file.
+    func launchHost(_ name: String, config path: String, port: Int, waitReady: Bool = true) throws -> Host {
         let log = directory.file("\(name)-\(hosts.count).log")
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         let output = try FileHandle(forWritingTo: URL(fileURLWithPath: log))

@@ -395,7 +395,7 @@ final class HostConfigurationTests: XCTestCase {
     func testEmptyAndMissingTenants() {
         assertError("", "t.yaml:1:1: the configuration is empty (it needs at least tenants:)")
         assertError("# only a comment\n", "t.yaml:1:1: the configuration is empty (it needs at least tenants:)")
-        assertError("- a\n- b\n", "t.yaml:1:1: must be a mapping (keys: server, redis, plugins, default_tenant, tenants), got a list")
+        assertError("- a\n- b\n", "t.yaml:1:1: must be a mapping (keys: server, redis, plugins, default_tenant, tenants, admin), got a list")
         assertError("server:\n  port: 8080\n", "t.yaml:1:1: tenants: at least one tenant is required (tenants: - id: ...)")
         assertError("server:\n  port: 8080\ntenants: []\n", "t.yaml:3:10: tenants: at least one tenant is required")
         assertError("tenants: acme\n", #"t.yaml:1:10: tenants: must be a list of tenants, got "acme""#)
@@ -723,5 +723,33 @@ final class HostConfigurationListenerTests: XCTestCase {
                        "limits.yaml:4:33: server.limits.max_connections_per_client: 20 is above max_connections (10): lower it, or raise max_connections")
         XCTAssertEqual(error("server:\n  limits:\n    max_conections: 10\n"),
                        #"limits.yaml:3:5: server.limits: unknown key "max_conections" (did you mean "max_connections"?)"#)
+    }
+
+}
+
+extension HostConfigurationTests {
+    func testPluginLifecycleKeysAndTheirErrors() throws {
+        let tenant = "tenants: [{id: t, plugins: [com.x.a], entry_agent: com.x.a}]\n"
+        let parsed = try parse("plugins:\n  cache_directory: /var/cache/agent-host\n  allow_insecure_files: true\n" + tenant)
+        XCTAssertEqual(parsed.plugins.cacheDirectory, "/var/cache/agent-host")
+        XCTAssertTrue(parsed.plugins.allowInsecureFiles)
+        assertError("plugins:\n  allow_insecure_files: maybe\n" + tenant, "t.yaml:2:25: plugins.allow_insecure_files: must be true or false, got \"maybe\"")
+        assertError("plugins:\n  require_signature: true\n" + tenant,
+                    "t.yaml:2:22: plugins.require_signature: needs at least one key in trusted_keys (an Ed25519 public key PEM file)")
+        assertError("plugins:\n  trusted_keys: [/nonexistent/public.pem]\n" + tenant,
+                    "t.yaml:2:18: plugins.trusted_keys: cannot read the public key /nonexistent/public.pem")
+
+        let pinned = try parse("tenants: [{id: t, entry_agent: com.x.a, plugins: [{id: com.x.a, version: \"2.0.0\", sha256: \"\(String(repeating: "ab", count: 32))\"}]}]\n")
+        XCTAssertEqual(pinned.tenants[0].pins["com.x.a"]?.version, "2.0.0")
+        XCTAssertEqual(pinned.tenants[0].pins["com.x.a"]?.sha256, String(repeating: "ab", count: 32))
+        assertError("tenants: [{id: t, entry_agent: com.x.a, plugins: [{id: com.x.a, sha256: abc}]}]\n",
+                    "t.yaml:1:73: tenant \"t\": plugins[0].sha256: must be the file's sha256 as 64 hex digits (`sha256sum FILE`, or `agent-host plugins inspect FILE`)")
+
+        let admin = try parse("admin:\n  port: 9191\n  api_keys: [\"\(APIKeys.hash("k"))\"]\n" + tenant)
+        XCTAssertEqual(admin.admin?.port, 9191)
+        XCTAssertEqual(admin.admin?.host, "127.0.0.1")
+        XCTAssertNil(try parse(tenant).admin, "off by default")
+        assertError("admin:\n  port: 9191\n" + tenant,
+                    "t.yaml:2:3: admin: api_keys needs at least one key hash (`agent-host hash-key KEY`): the admin listener never runs without keys")
     }
 }

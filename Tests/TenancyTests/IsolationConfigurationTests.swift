@@ -95,6 +95,6 @@ final class IsolationConfigurationTests: XCTestCase {
                 plugins:
                   - [com.x.a]
                 entry_agent: com.x.a
-            """, #"t.yaml:4:9: tenant "acme": plugins: list items must be component ids or {id:, isolation:, max_memory_mb:} mappings, got a list"#)
+            """, #"t.yaml:4:9: tenant "acme": plugins: list items must be component ids or {id:, isolation:, max_memory_mb:, sha256:, version:} mappings, got a list"#)
     }
 }

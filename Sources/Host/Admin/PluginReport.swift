@@ -13,7 +13,7 @@ public enum PluginReport {
         let componentCount = catalog.loaded.reduce(0) { $0 + $1.components.count }
         out += "loaded: \(catalog.loaded.count) file(s), \(componentCount) component(s)\n"
         for plugin in catalog.loaded {
-            out += "  \((plugin.path as NSString).lastPathComponent)  [ABI \(plugin.abiMajor).\(plugin.abiMinor), \(runtime(plugin))]\n"
+            out += "  \(plugin.fileName)  [ABI \(plugin.abiMajor).\(plugin.abiMinor), \(runtime(plugin))]  sha256:\(plugin.sha256)\n"
             for c in plugin.components { out += "    " + line(c) + "\n" }
             for note in plugin.notes { out += "    note: \(note)\n" }
         }
@@ -23,8 +23,10 @@ public enum PluginReport {
     }
 
     public static func inspect(_ plugin: LoadedPlugin) -> String {
-        var out = "file: \(plugin.path)\n"
+        var out = "file: \(plugin.sourcePath)\n"
         out += "status: loaded\n"
+        out += "sha256: \(plugin.sha256)\n"
+        out += "loaded from: \(plugin.path) (the host's private copy)\n"
         out += "ABI: \(plugin.abiMajor).\(plugin.abiMinor) (host \(HostInfo.abiMajor).\(HostInfo.abiMinor))\n"
         out += "toolchain: \(plugin.toolchain)\n"
         for note in plugin.notes { out += "note: \(note)\n" }
@@ -52,7 +54,7 @@ public enum PluginReport {
     /// Machine-readable form of the catalog.
     public static func json(_ catalog: PluginCatalog) -> String {
         let loaded: [[String: Any]] = catalog.loaded.map { plugin in
-            ["path": plugin.path, "abi": "\(plugin.abiMajor).\(plugin.abiMinor)", "toolchain": plugin.toolchain,
+            ["path": plugin.sourcePath, "sha256": plugin.sha256, "loaded_copy": plugin.path, "abi": "\(plugin.abiMajor).\(plugin.abiMinor)", "toolchain": plugin.toolchain,
              "notes": plugin.notes,
              "components": plugin.components.map { c -> [String: Any] in
                  var entry: [String: Any] = ["id": c.id, "kind": c.kind?.rawValue ?? "", "name": c.name,

@@ -16,6 +16,8 @@ public struct HostRunner {
 
     let configuration: HostConfiguration
     let persistence: PersistenceFactory
+    /// `serve --port N`: kept over the file's `server.port` on reloads too.
+    public var portOverride: Int?
     /// Printed once the server listens (the URL and how to talk to it).
     var banner: (String) -> Void = { url in print("agent-host listening on \(url)") }
 
@@ -28,15 +30,12 @@ public struct HostRunner {
 
     public func run() throws(Failure) {
         OpenFileLimit.raise(forConnections: configuration.server.maxConnections)
-        let catalog = PluginLoader(directories: configuration.plugins.directories).loadAll()
+        let catalog = configuration.plugins.loader.loadAll()
         for refusal in catalog.refused { Logger.shared.log(.warning, "plugins", "refused \(refusal)") }
-        // A tenant naming a plugin nobody loaded is a configuration error, reported at its line.
-        for tenant in configuration.tenants {
-            for plugin in tenant.plugins where catalog.component(plugin) == nil {
-                throw Failure(description: configuration.error(tenant: tenant.id, plugin: plugin,
-                    "is unavailable: no loaded plugin provides it (plugin directories: \(configuration.plugins.directories.joined(separator: ", ")))").description,
-                    exitCode: 2)
-            }
+        // A tenant naming a plugin nobody loaded, or pinning other bytes, is a configuration error
+        // reported at its line.
+        do { try configuration.check(against: catalog) } catch {
+            throw Failure(description: error.description, exitCode: 2)
         }
         let loop = EventLoop(name: "host")
         loop.start()
@@ -76,7 +75,19 @@ public struct HostRunner {
             throw Failure(description: "cannot listen on \(configuration.server.host):\(configuration.server.port): \(error)", exitCode: 1)
         }
         banner("http://\(configuration.server.host):\(port)")
-        waitForShutdownSignal(loop: loop)
+        let reloader = HostReloader(configuration: configuration, catalog: catalog, served: served, server: server,
+                                    services: services, portOverride: portOverride)
+        var admin: AdminServer?
+        if let settings = configuration.admin {
+            let listener = AdminServer(loop: loop, reloader: reloader, keyHashes: settings.apiKeyHashes, logger: services.logger)
+            do { _ = try listener.start(host: settings.host, port: settings.port) } catch {
+                server.stop()
+                throw Failure(description: "cannot listen for admin on \(settings.host):\(settings.port): \(error)", exitCode: 1)
+            }
+            admin = listener
+        }
+        waitForShutdownSignal(loop: loop, reloader: reloader)
+        admin?.stop()
         let drained = DispatchSemaphore(value: 0)
         server.drain { drained.signal() }
         drained.wait()
@@ -118,11 +129,19 @@ public struct HostRunner {
         return built.value
     }
 
-    /// Blocks until SIGTERM or SIGINT (watched on the loop with uv_signal_t).
-    /// (main.swift unblocks SIGINT/SIGTERM before any thread exists: a parent may have had them blocked.)
-    private func waitForShutdownSignal(loop: EventLoop) {
+    /// Blocks until SIGTERM or SIGINT (watched on the loop with uv_signal_t); SIGHUP reloads the
+    /// configuration (in the background, see HostReloader) and serving goes on.
+    /// (main.swift unblocks these signals before any thread exists: a parent may have had them blocked.)
+    private func waitForShutdownSignal(loop: EventLoop, reloader: HostReloader) {
         let received = DispatchSemaphore(value: 0)
+        let file = configuration.file
         loop.execute {
+            let hangUp = LoopSignal(loop: loop)
+            hangUp.start(signal: SIGHUP) { _ in
+                _ = hangUp  // held for as long as the loop runs
+                Logger.shared.log(.info, "server", "signal SIGHUP: reloading \(file)")
+                reloader.reload(requestedBy: "SIGHUP")
+            }
             for signal in [SIGINT, SIGTERM] {
                 let watcher = LoopSignal(loop: loop)
                 // The callback holds the watcher: a LoopSignal closes its handle when released.

@@ -59,7 +59,8 @@ public final class Conversation: @unchecked Sendable {
     /// (voice calls: the agent speaks first).
     public func start(greet: Bool = false) {
         loop.execute { [self] in
-            emit(.session(sessionID: id, tenant: tenant.id, caller: caller, agent: currentAgent.name, returning: returning))
+            emit(.session(sessionID: id, tenant: tenant.id, caller: caller, agent: currentAgent.name, returning: returning,
+                          plugins: tenant.pluginVersions))
             agentsVisited.append(currentAgent.name)
             if greet { beginTurn(input: "", announceUser: false) }
         }

@@ -1,6 +1,7 @@
 /// The events of docs/protocol.md §1, the same on every channel (WebSocket, POST /v1/chat, chat --json).
 public enum ConversationEvent: Sendable, Equatable {
-    case session(sessionID: String, tenant: String, caller: String, agent: String, returning: Bool)
+    /// `plugins`: component id → version of every component this session runs (CONTRACT §5).
+    case session(sessionID: String, tenant: String, caller: String, agent: String, returning: Bool, plugins: [String: String] = [:])
     case user(text: String, final: Bool)
     case agent(agent: String, text: String)
     case handoff(from: String, to: String, reason: String?)
@@ -39,8 +40,10 @@ public enum ConversationEvent: Sendable, Equatable {
         let q = JSONText.quote
         var m: [(String, String)]
         switch self {
-        case let .session(sessionID, tenant, caller, agent, returning):
-            m = [("agent", q(agent)), ("caller", q(caller)), ("returning", returning ? "true" : "false"), ("session_id", q(sessionID)), ("tenant", q(tenant))]
+        case let .session(sessionID, tenant, caller, agent, returning, plugins):
+            m = [("agent", q(agent)), ("caller", q(caller))]
+            if !plugins.isEmpty { m.append(("plugins", JSONText.object(plugins.sorted { $0.key < $1.key }.map { ($0.key, q($0.value)) }))) }
+            m += [("returning", returning ? "true" : "false"), ("session_id", q(sessionID)), ("tenant", q(tenant))]
         case let .user(text, final):
             m = [("final", final ? "true" : "false"), ("text", q(text))]
         case let .agent(agent, text):

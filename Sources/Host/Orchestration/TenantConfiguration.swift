@@ -18,6 +18,8 @@ public struct TenantConfiguration: Sendable {
     public var defaultIsolation = PluginIsolation()
     /// Per-component isolation (a tenant's plugin entry written as a mapping).
     public var isolation: [String: PluginIsolation] = [:]
+    /// Component id → the version a tenant pinned (`version:`); absent = the highest loaded.
+    public var versions: [String: String] = [:]
 
     public func isolation(for componentID: String) -> PluginIsolation {
         isolation[componentID] ?? defaultIsolation

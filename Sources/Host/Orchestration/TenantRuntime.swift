@@ -26,6 +26,8 @@ public final class TenantRuntime: Sendable {
     public var entryAgent: Agent { agents[configuration.entryAgent]! }
     /// Components that could not be created for this tenant, with why (the rest still serve).
     public let problems: [String]
+    /// Component id → version of every component instantiated (the `session` event's `plugins`).
+    public let pluginVersions: [String: String]
     /// The tenant's model-backed brain when it configured `model:`; nil = offline brain only.
     public let brain: ModelBrain?
 
@@ -37,7 +39,7 @@ public final class TenantRuntime: Sendable {
         var agentInstances: [any ComponentInstance] = []
         var tools: [String: any ComponentInstance] = [:]
         for componentID in configuration.plugins {
-            guard let plugin = catalog.plugin(providing: componentID) else {
+            guard let plugin = catalog.plugin(providing: componentID, version: configuration.versions[componentID]) else {
                 problems.append("\(componentID): no loaded plugin provides it")
                 continue
             }
@@ -63,6 +65,8 @@ public final class TenantRuntime: Sendable {
         }
         self.problems = problems
         self.tools = tools
+        self.pluginVersions = Dictionary((agentInstances + Array(tools.values)).map { ($0.descriptor.id, $0.descriptor.version ?? "") },
+                                         uniquingKeysWith: { first, _ in first })
         let toolEntries: [String: [String: Any]] = tools.mapValues { instance in
             let schema = (try? JSONSerialization.jsonObject(with: Data((instance.descriptor.tool?.parametersSchema ?? "{}").utf8))) ?? [:]
             return ["name": instance.descriptor.tool?.name ?? "", "description": instance.descriptor.description ?? "", "parameters": schema]

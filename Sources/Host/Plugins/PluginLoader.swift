@@ -4,17 +4,25 @@ import PluginABI
 
 /// Finds and loads plugins: every `*.so` in the configured directories, in name order.
 ///
-/// Each file is opened with RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE and never dlclose'd (the Swift
-/// runtime keeps pointers into every image it has seen). A file that cannot be used is refused
-/// with one line saying why, and loading goes on with the rest.
+/// Each file is first copied into the host's private content-addressed cache (PluginFileCache) and
+/// the copy is opened with RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE and never dlclose'd (the Swift
+/// runtime keeps pointers into every image it has seen); the deployed file may then be overwritten
+/// or deleted. A file that cannot be used is refused with one line saying why, and loading goes on
+/// with the rest. Reads, hashes and copies files: call it off the event loop.
 public struct PluginLoader: Sendable {
     public var directories: [String]
     /// Extension ids this host provides, for plugins' `required_extensions`.
     public var availableExtensions: Set<String>
+    /// Where private copies go, and whether loosely protected files are accepted.
+    public var cache: PluginFileCache
+    /// Plugins already loaded, by sha256 (a reload): a file with the same content is not opened again.
+    public var loadedBefore: [String: LoadedPlugin] = [:]
 
-    public init(directories: [String], availableExtensions: Set<String> = Set(HostInfo.extensions)) {
+    public init(directories: [String], availableExtensions: Set<String> = Set(HostInfo.extensions),
+                cache: PluginFileCache = PluginFileCache()) {
         self.directories = directories
         self.availableExtensions = availableExtensions
+        self.cache = cache
     }
 
     /// Loads every plugin in `directories`.
@@ -35,15 +43,32 @@ public struct PluginLoader: Sendable {
 
     /// Loads one file into `catalog`: accepted, or refused with the reason.
     public func load(path: String, into catalog: inout PluginCatalog) {
-        switch open(path: path) {
+        let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+        guard FileManager.default.fileExists(atPath: absolute) else {
+            return catalog.refused.append(PluginRefusal(path: absolute, reason: "no such file"))
+        }
+        let staged: PluginFileCache.Staged
+        switch cache.stage(absolute) {
+        case .failure(let refusal): return catalog.refused.append(refusal)
+        case .success(let copy): staged = copy
+        }
+        let opened: Result<LoadedPlugin, PluginRefusal>
+        if let known = loadedBefore[staged.sha256] {
+            opened = .success(known)
+        } else {
+            opened = open(copy: staged, deployedAt: absolute)
+        }
+        switch opened {
         case .failure(let refusal):
             catalog.refused.append(refusal)
         case .success(let plugin):
+            // Several versions of a component may be loaded side by side (a tenant picks one with
+            // `version:`); the same id at the same version twice is a mistake.
             for component in plugin.components {
-                if let owner = catalog.plugin(providing: component.id) {
-                    plugin.shutdown()
+                if let owner = catalog.plugin(providing: component.id, version: component.version ?? "") {
+                    if loadedBefore[plugin.sha256] == nil { plugin.shutdown() }
                     catalog.refused.append(PluginRefusal(
-                        path: path, reason: "duplicate id \(component.id): already provided by \(owner.path)"))
+                        path: path, reason: "duplicate id \(component.id): already provided by \(owner.sourcePath)"))
                     return
                 }
             }
@@ -51,13 +76,25 @@ public struct PluginLoader: Sendable {
         }
     }
 
-    /// Opens and validates one file on its own (what `agent-host plugins inspect` shows).
+    /// Opens and validates one file on its own (what `agent-host plugins inspect` shows), through
+    /// its private copy.
     public func open(path: String) -> Result<LoadedPlugin, PluginRefusal> {
-        func refuse(_ reason: String) -> Result<LoadedPlugin, PluginRefusal> {
-            .failure(PluginRefusal(path: path, reason: reason))
-        }
         let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
-        guard FileManager.default.fileExists(atPath: absolute) else { return refuse("no such file") }
+        guard FileManager.default.fileExists(atPath: absolute) else { return .failure(PluginRefusal(path: absolute, reason: "no such file")) }
+        return cache.stage(absolute).flatMap { open(copy: $0, deployedAt: absolute) }
+    }
+
+    /// Opens the private copy of a file deployed at `deployed`; refusals name the deployed file.
+    private func open(copy staged: PluginFileCache.Staged, deployedAt deployed: String) -> Result<LoadedPlugin, PluginRefusal> {
+        let result = open(loading: staged.path).mapError { PluginRefusal(path: deployed, reason: $0.reason) }
+        if case .success(let plugin) = result { plugin.record(source: deployed, sha256: staged.sha256) }
+        return result
+    }
+
+    private func open(loading absolute: String) -> Result<LoadedPlugin, PluginRefusal> {
+        func refuse(_ reason: String) -> Result<LoadedPlugin, PluginRefusal> {
+            .failure(PluginRefusal(path: absolute, reason: reason))
+        }
         if let runtime = SwiftRuntimeProbe.foreignRuntime(of: absolute) {
             // Mapping it could register another toolchain's image with the host's Swift runtime:
             // a plugin runner opens it first and says which toolchain built it. Only one built by

@@ -24,8 +24,9 @@ public final class HostServer: @unchecked Sendable {
     public let loop: EventLoop
     public let services: HostServices
     let settings: Settings
-    let tenants: [String: ServedTenant]
-    let defaultTenant: String
+    /// Replaced whole by a reload (on the loop); a session holds the runtime it started with.
+    private(set) var tenants: [String: ServedTenant]
+    private(set) var defaultTenant: String
     let persistence: SessionPersistence
     let verifyKey: @Sendable (ServedTenant, String) -> Bool
     /// Extra facts for /health (e.g. the session store's state): returns (degraded reason?, fields).
@@ -94,6 +95,13 @@ public final class HostServer: @unchecked Sendable {
             }
             checkDrained()
         }
+    }
+
+    /// A reload's new tenants (loop thread): new sessions resolve against them; live sessions keep
+    /// the runtime they began with, and a removed tenant's live sessions finish.
+    func replaceTenants(_ new: [ServedTenant], defaultTenant: String) {
+        tenants = Dictionary(new.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        self.defaultTenant = defaultTenant
     }
 
     public func stop() {

@@ -307,6 +307,14 @@ struct ConfigurationMapping {
         return scalar.string
     }
 
+    func bool(_ name: String) throws(ConfigurationError) -> Bool? {
+        guard let node = value(name) else { return nil }
+        guard case .scalar = node, let value = node.bool else {
+            throw fail(at: node, name, "must be true or false, got \(ConfigurationReader.show(node))")
+        }
+        return value
+    }
+
     func requiredString(_ name: String) throws(ConfigurationError) -> String {
         guard let value = try string(name) else { throw reader.error(node, scope.message(nil, "\(name) is required")) }
         return value

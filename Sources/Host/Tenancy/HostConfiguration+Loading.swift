@@ -2,12 +2,13 @@ import Foundation
 import Yams
 
 extension HostConfiguration {
-    static let topKeys = ["server", "redis", "plugins", "default_tenant", "tenants"]
+    static let topKeys = ["server", "redis", "plugins", "default_tenant", "tenants", "admin"]
+    static let adminKeys = ["host", "port", "api_keys"]
     static let serverKeys = ["host", "port", "max_sessions", "drain_deadline_seconds", "limits"]
     static let serverLimitKeys = ["max_header_bytes", "max_body_bytes", "max_ws_message_bytes", "max_turn_text_bytes", "idle_timeout_ms",
                                   "session_idle_timeout_ms", "header_timeout_ms", "max_connections", "max_connections_per_client"]
     static let redisKeys = ["url", "command_timeout_ms", "journal_path"]
-    static let pluginKeys = ["directories", "extensions", "isolation", "max_memory_mb"]
+    static let pluginKeys = ["directories", "extensions", "isolation", "max_memory_mb", "cache_directory", "allow_insecure_files", "trusted_keys", "require_signature"]
     static let tenantKeys = ["id", "api_keys", "plugins", "entry_agent", "settings", "limits", "turn_detection", "voice", "extensions", "model"]
     static let tenantLimitKeys = ["max_concurrent_sessions", "max_sessions_per_caller", "max_handoffs_per_turn",
                                   "max_tool_calls_per_turn", "step_timeout_ms"]
@@ -81,8 +82,30 @@ extension HostConfiguration {
             throw reader.error(root, "default_tenant is required when there are several tenants")
         }
 
-        return HostConfiguration(file: file, server: server, redis: redis, plugins: plugins,
-                                 defaultTenant: defaultTenant, tenants: tenants)
+        var configuration = HostConfiguration(file: file, server: server, redis: redis, plugins: plugins,
+                                              defaultTenant: defaultTenant, tenants: tenants)
+        configuration.admin = try parseAdmin(top.mapping("admin", allowed: adminKeys), top: top)
+        return configuration
+    }
+
+    private static func parseAdmin(_ section: ConfigurationMapping?, top: ConfigurationMapping) throws(ConfigurationError) -> Admin? {
+        guard let section else { return nil }
+        var admin = Admin()
+        if let host = try section.string("host") {
+            guard isIPAddress(host) else { throw section.fail("host", "\"\(host)\" is not an IP address (e.g. 127.0.0.1; names are not resolved)") }
+            admin.host = host
+        }
+        if let port = try section.int("port", in: 0...65_535) { admin.port = port }
+        for key in try section.stringList("api_keys") ?? [] {
+            guard APIKeys.isValidHash(key.value) else {
+                throw section.fail(at: key.node, "api_keys", "not a key hash: store \"sha256:\" and 64 hex digits, as printed by `agent-host hash-key KEY`")
+            }
+            if !admin.apiKeyHashes.contains(key.value.lowercased()) { admin.apiKeyHashes.append(key.value.lowercased()) }
+        }
+        guard !admin.apiKeyHashes.isEmpty else {
+            throw top.fail("admin", "api_keys needs at least one key hash (`agent-host hash-key KEY`): the admin listener never runs without keys")
+        }
+        return admin
     }
 
     // MARK: - sections
@@ -156,6 +179,22 @@ extension HostConfiguration {
             plugins.directories = resolved
         }
         plugins.extensions = try extensionSet(section)
+        if let cache = try section.string("cache_directory") {
+            guard !cache.isEmpty else { throw section.fail("cache_directory", "must not be empty (leave it out for the system temp directory)") }
+            plugins.cacheDirectory = path(cache)
+        }
+        if let allow = try section.bool("allow_insecure_files") { plugins.allowInsecureFiles = allow }
+        for key in try section.stringList("trusted_keys") ?? [] {
+            do { plugins.trustedKeys.append(try PluginSignature.PublicKey(path: path(key.value))) } catch {
+                throw section.fail(at: key.node, "trusted_keys", error.description)
+            }
+        }
+        if let required = try section.bool("require_signature") {
+            guard !required || !plugins.trustedKeys.isEmpty else {
+                throw section.fail("require_signature", "needs at least one key in trusted_keys (an Ed25519 public key PEM file)")
+            }
+            plugins.requireSignature = required
+        }
         plugins.isolation = try parseIsolation(section, default: plugins.isolation)
         return plugins
     }
@@ -200,7 +239,7 @@ extension HostConfiguration {
             if !hashes.contains(hash) { hashes.append(hash) }
         }
 
-        let (plugins, locations, isolations) = try parsePluginEntries(entry, default: isolation)
+        let (plugins, locations, isolations, pins) = try parsePluginEntries(entry, default: isolation)
 
         let entryAgent = try entry.requiredString("entry_agent")
         guard plugins.contains(entryAgent) else {
@@ -253,6 +292,7 @@ extension HostConfiguration {
                             limits: limits, turnDetection: turnDetection, extensions: try extensionSet(entry),
                             pluginLocations: locations, location: ConfigurationReader.location(of: node))
         tenant.isolation = isolations
+        tenant.pins = pins
         tenant.voice = voice
         tenant.model = try parseModel(entry.mapping("model", allowed: modelKeys), baseDirectory: baseDirectory)
         return (tenant, entry.value("id") ?? node)

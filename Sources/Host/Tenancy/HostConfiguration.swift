@@ -71,6 +71,24 @@ public struct HostConfiguration: Sendable {
         public var extensions: Set<String>?
         /// `isolation:` and `max_memory_mb:` — how components run unless a tenant's entry says.
         public var isolation = PluginIsolation()
+        /// `cache_directory:` where the host keeps its private copies of plugin files; nil = the
+        /// system temp directory's `agent-host-plugins-<uid>`.
+        public var cacheDirectory: String?
+        /// `allow_insecure_files:` accept plugin files (or directories) writable by group/others or
+        /// owned by another user.
+        public var allowInsecureFiles = false
+        /// `trusted_keys:` Ed25519 public keys (PEM) plugin signatures (`FILE.sig`) must verify with.
+        public var trustedKeys: [PluginSignature.PublicKey] = []
+        /// `require_signature:` refuse plugin files without a signature by a trusted key.
+        public var requireSignature = false
+
+        /// The loader these settings describe.
+        public var loader: PluginLoader {
+            var cache = PluginFileCache(directory: cacheDirectory, allowInsecureFiles: allowInsecureFiles)
+            cache.trustedKeys = trustedKeys
+            cache.requireSignature = requireSignature
+            return PluginLoader(directories: directories, cache: cache)
+        }
 
         public init(directories: [String], extensions: Set<String>? = nil) {
             self.directories = directories
@@ -120,6 +138,8 @@ public struct HostConfiguration: Sendable {
         public var model: ChatCompletionsEndpoint?
         /// Every component's isolation (the `plugins:` default, or the entry's own mapping).
         public var isolation: [String: PluginIsolation] = [:]
+        /// `sha256:` pins of its plugin entries, by component id.
+        public var pins: [String: PluginPin] = [:]
 
         public init(id: String, apiKeyHashes: [String] = [], plugins: [String], entryAgent: String,
                     settings: [String: String] = [:], limits: Limits = Limits(), turnDetection: TurnDetection = TurnDetection(),
@@ -142,8 +162,19 @@ public struct HostConfiguration: Sendable {
         }
     }
 
+    /// `admin:` — the admin listener (reload, plugins, tenants); nil = none (the default).
+    public struct Admin: Sendable, Equatable {
+        public var host = "127.0.0.1"
+        public var port = 9090
+        /// "sha256:<64 lowercase hex>" each; at least one.
+        public var apiKeyHashes: [String] = []
+
+        public init() {}
+    }
+
     /// The file this was loaded from, as given (used in error messages).
     public var file: String
+    public var admin: Admin?
     public var server: Server
     public var redis: Redis
     public var plugins: Plugins
@@ -171,7 +202,30 @@ public struct HostConfiguration: Sendable {
         configuration.model = tenant.model
         configuration.defaultIsolation = plugins.isolation
         configuration.isolation = tenant.isolation
+        configuration.versions = tenant.pins.compactMapValues(\.version)
         return configuration
+    }
+
+    /// Checks every tenant's plugins against what was loaded: each component is provided, and by a
+    /// file with the pinned sha256. The first problem, at its line.
+    public func check(against catalog: PluginCatalog) throws(ConfigurationError) {
+        for tenant in tenants {
+            for plugin in tenant.plugins {
+                let version = tenant.pins[plugin]?.version
+                guard let provider = catalog.plugin(providing: plugin, version: version) else {
+                    if let version, catalog.plugin(providing: plugin) != nil {
+                        throw error(tenant: tenant.id, plugin: plugin, at: tenant.pins[plugin]?.versionLocation,
+                                    "version \(version) is unavailable: loaded versions are \(catalog.versions(of: plugin).joined(separator: ", ")); deploy that build, or change the pin")
+                    }
+                    throw error(tenant: tenant.id, plugin: plugin,
+                                "is unavailable: no loaded plugin provides it (plugin directories: \(plugins.directories.joined(separator: ", ")))")
+                }
+                if let pin = tenant.pins[plugin], let sha = pin.sha256, sha != provider.sha256 {
+                    throw error(tenant: tenant.id, plugin: plugin, at: pin.location,
+                                "is pinned to sha256 \(sha), but \(provider.sourcePath) has sha256 \(provider.sha256): deploy the pinned build, or update the pin")
+                }
+            }
+        }
     }
 
     /// Every tenant as the orchestration takes it, in file order.
@@ -183,9 +237,9 @@ public struct HostConfiguration: Sendable {
     /// An error at the place a tenant lists a plugin, for problems found after loading (the host
     /// checks plugin ids against what it loaded):
     /// `config.yaml:21:9: tenant "acme": plugin "com.x.y" is unavailable: no such component`.
-    public func error(tenant id: String, plugin componentID: String, _ problem: String) -> ConfigurationError {
+    public func error(tenant id: String, plugin componentID: String, at written: SourceLocation? = nil, _ problem: String) -> ConfigurationError {
         let entry = self.tenant(id)
-        let location = entry?.pluginLocations[componentID] ?? entry?.location
+        let location = written ?? entry?.pluginLocations[componentID] ?? entry?.location
         return ConfigurationError(file: file, at: location, "tenant \"\(id)\": plugin \"\(componentID)\" \(problem)")
     }
 }
