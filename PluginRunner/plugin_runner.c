@@ -235,12 +235,21 @@ static uint32_t index_of(const ah_host_t *host) { return ((instance_t *)host->ho
 
 static void host_log(const ah_host_t *host, int32_t level, const char *message) {
     buf_t b = {0};
+    size_t len = message ? strlen(message) : 0;
     buf_header(&b, W_LOG, index_of(host), 0, 0, level);
-    buf_str(&b, message);
+    buf_field(&b, message ? message : "", len > AH_WIRE_MAX_PAYLOAD ? AH_WIRE_MAX_PAYLOAD : len);
     send_frame(&b);
 }
 
 static void host_tool_complete(const ah_host_t *host, uint64_t call_id, ah_status_t status, const char *output, size_t len) {
+    char refused[200];
+    if (output && len > AH_WIRE_MAX_PAYLOAD) {
+        int n = snprintf(refused, sizeof refused, "the tool's output (%zu bytes) is larger than an isolated plugin's result may be (%u bytes)",
+                         len, AH_WIRE_MAX_PAYLOAD);
+        status = AH_ERR_LIMIT_EXCEEDED;
+        output = refused;
+        len = (size_t)n;
+    }
     buf_t b = {0};
     buf_header(&b, W_TOOL_COMPLETE, index_of(host), call_id, 0, status);
     buf_field(&b, output ? output : "", output ? len : 0);
@@ -256,6 +265,7 @@ static ah_status_t simple_call(buf_t *b, uint64_t *out_arg) {
 }
 
 static ah_status_t agent_say(const ah_host_t *host, uint64_t step, const char *text, size_t len) {
+    if (len > AH_WIRE_MAX_PAYLOAD) return AH_ERR_LIMIT_EXCEEDED;
     buf_t b = {0};
     buf_header(&b, W_SAY, index_of(host), 0, step, 0);
     buf_field(&b, text ? text : "", text ? len : 0);
@@ -264,6 +274,7 @@ static ah_status_t agent_say(const ah_host_t *host, uint64_t step, const char *t
 
 static ah_status_t agent_call_tool(const ah_host_t *host, uint64_t step, const char *name, const char *args, size_t len, uint64_t *out) {
     if (!name) return AH_ERR_INVALID_ARGUMENT;
+    if (len > AH_WIRE_MAX_PAYLOAD) return AH_ERR_LIMIT_EXCEEDED;
     buf_t b = {0};
     uint64_t id = 0;
     buf_header(&b, W_CALL_TOOL, index_of(host), 0, step, 0);
@@ -292,6 +303,7 @@ static ah_status_t agent_end_session(const ah_host_t *h, uint64_t s, const char 
     return agent_two(W_END_SESSION, h, s, reason, NULL);
 }
 static ah_status_t agent_set_state(const ah_host_t *host, uint64_t step, const char *state, size_t len) {
+    if (len > AH_WIRE_MAX_PAYLOAD) return AH_ERR_LIMIT_EXCEEDED;
     buf_t b = {0};
     buf_header(&b, W_SET_STATE, index_of(host), 0, step, 0);
     buf_field(&b, state ? state : "", state ? len : 0);
@@ -322,6 +334,7 @@ static ah_status_t kv_get(const ah_host_t *host, const char *session, const char
 
 static ah_status_t kv_set(const ah_host_t *host, const char *session, const char *key, const char *value, size_t len) {
     if (!session || !key) return AH_ERR_INVALID_ARGUMENT;
+    if (len > AH_WIRE_MAX_PAYLOAD) return AH_ERR_LIMIT_EXCEEDED;
     buf_t b = {0};
     buf_header(&b, W_KV_SET, index_of(host), 0, 0, 0);
     buf_str(&b, session);
@@ -398,6 +411,7 @@ static void copy_error(ah_error_t *error, const frame_t *r) {
 
 static ah_status_t http_request(const ah_host_t *host, const ah_http_request_t *req, ah_http_callback_t cb, void *ud, uint64_t *out, ah_error_t *error) {
     if (!req || !cb || !req->method || !req->url || req->header_count > (AH_WIRE_MAX_FIELDS - 4) / 2) return AH_ERR_INVALID_ARGUMENT;
+    if (req->body && req->body_len > AH_WIRE_MAX_PAYLOAD) return AH_ERR_LIMIT_EXCEEDED;
     buf_t b = {0};
     buf_header(&b, W_HTTP_REQUEST, index_of(host), 0, req->timeout_ms, 0);
     buf_str(&b, req->method);
