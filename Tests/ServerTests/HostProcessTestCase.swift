@@ -41,8 +41,11 @@ class HostProcessTestCase: XCTestCase {
     /// port. The journal is `<journal>-journal.log` in the test's directory, so a second host
     /// started with the same `journal` name finds what the first left. `server` adds keys to the
     /// `server:` section (indented two spaces), `plugins` to the `plugins:` section.
+    /// `pluginDirectories` are searched after the build's; `tenants` adds tenant entries
+    /// (`  - id: …`, indented as the list) after the reference tenant.
     func startHost(_ name: String, journal: String? = nil, drainSeconds: Int = 30, server: String = "",
-                   tenantLimits: String = "", plugins: String = "", waitReady: Bool = true) throws -> Host {
+                   tenantLimits: String = "", plugins: String = "", pluginDirectories: [String] = [], tenants: String = "",
+                   waitReady: Bool = true) throws -> Host {
         let port = try LoopbackPort.free()
         let commerce = ["lookup-order", "check-billing", "process-refund", "create-payment-plan", "search-faq", "escalate-to-human"]
         var yaml = """
@@ -55,7 +58,7 @@ class HostProcessTestCase: XCTestCase {
           url: "\(redis.url)"
           journal_path: "\(directory.file("\(journal ?? name)-journal.log"))"
         plugins:
-          directories: ["\(BuildProducts.directory)"]
+          directories: [\(([BuildProducts.directory] + pluginDirectories).map { "\"\($0)\"" }.joined(separator: ", "))]
         \(plugins)
         default_tenant: demo
         tenants:
@@ -70,6 +73,7 @@ class HostProcessTestCase: XCTestCase {
         for tool in commerce {
             yaml += "      com.agenthost.commerce.\(tool): {backend_url: \"\(backend.url)\", api_key: \"\(backend.apiKey)\"}\n"
         }
+        yaml += tenants
         let path = directory.file("\(name).yaml")
         try yaml.write(toFile: path, atomically: true, encoding: .utf8)
         let log = directory.file("\(name)-\(hosts.count).log")
