@@ -1,3 +1,4 @@
+import CHostShims
 import CLibUV
 import Dispatch
 import Glibc
