@@ -28,6 +28,8 @@ let package = Package(
         // Plugins: each product is one shared object, lib<Name>.so, loaded by the host at run time.
         .library(name: "StoreHours", type: .dynamic, targets: ["StoreHours"]),
         .library(name: "SwiftSamples", type: .dynamic, targets: ["SwiftSamples"]),
+        // A test fixture (a Swift plugin that traps), built as a product so tests can run it isolated.
+        .library(name: "SwiftFaults", type: .dynamic, targets: ["SwiftFaults"]),
         .library(name: "Triage", type: .dynamic, targets: ["Triage"]),
         .library(name: "Billing", type: .dynamic, targets: ["Billing"]),
         .library(name: "Refund", type: .dynamic, targets: ["Refund"]),
@@ -118,6 +120,8 @@ let package = Package(
                 path: "Plugins/CannedTools", swiftSettings: swift6, linkerSettings: pluginLinkerSettings),
         .target(name: "SwiftSamples", dependencies: [.product(name: "AgentHostSDK", package: "SDK")],
                 path: "Plugins/SwiftSamples", swiftSettings: swift6, linkerSettings: pluginLinkerSettings),
+        .target(name: "SwiftFaults", dependencies: [.product(name: "AgentHostSDK", package: "SDK")],
+                path: "Tests/Fixtures/SwiftFaults", swiftSettings: swift6, linkerSettings: pluginLinkerSettings),
 
         // ---- fuzzing (docs/testing.md): harnesses for the code that reads untrusted bytes ----
         .target(name: "FuzzKit", swiftSettings: swift6),

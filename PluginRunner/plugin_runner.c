@@ -4,6 +4,9 @@
  *
  *   agent-host-plugin-runner <plugin.so> <tenant_id> <max_memory_mb>      (host socket on fd 3)
  *
+ * Built with: cc -std=c11 -O2 -pthread -I Sources/PluginABI/include -I PluginRunner
+ *             -o agent-host-plugin-runner PluginRunner/plugin_runner.c -ldl -lseccomp
+ *
  * Plain C with no language runtime of its own: a Swift plugin brings the runtime its RUNPATH
  * names, so a plugin built by another Swift toolchain than the host's runs here.
  * Threads: the reader (reads frames; hands replies to waiters, queues everything else) and the
@@ -15,6 +18,8 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
+#include <seccomp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -235,12 +240,21 @@ static uint32_t index_of(const ah_host_t *host) { return ((instance_t *)host->ho
 
 static void host_log(const ah_host_t *host, int32_t level, const char *message) {
     buf_t b = {0};
+    size_t len = message ? strlen(message) : 0;
     buf_header(&b, W_LOG, index_of(host), 0, 0, level);
-    buf_str(&b, message);
+    buf_field(&b, message ? message : "", len > AH_WIRE_MAX_PAYLOAD ? AH_WIRE_MAX_PAYLOAD : len);
     send_frame(&b);
 }
 
 static void host_tool_complete(const ah_host_t *host, uint64_t call_id, ah_status_t status, const char *output, size_t len) {
+    char refused[200];
+    if (output && len > AH_WIRE_MAX_PAYLOAD) {
+        int n = snprintf(refused, sizeof refused, "the tool's output (%zu bytes) is larger than an isolated plugin's result may be (%u bytes)",
+                         len, AH_WIRE_MAX_PAYLOAD);
+        status = AH_ERR_LIMIT_EXCEEDED;
+        output = refused;
+        len = (size_t)n;
+    }
     buf_t b = {0};
     buf_header(&b, W_TOOL_COMPLETE, index_of(host), call_id, 0, status);
     buf_field(&b, output ? output : "", output ? len : 0);
@@ -256,6 +270,7 @@ static ah_status_t simple_call(buf_t *b, uint64_t *out_arg) {
 }
 
 static ah_status_t agent_say(const ah_host_t *host, uint64_t step, const char *text, size_t len) {
+    if (len > AH_WIRE_MAX_PAYLOAD) return AH_ERR_LIMIT_EXCEEDED;
     buf_t b = {0};
     buf_header(&b, W_SAY, index_of(host), 0, step, 0);
     buf_field(&b, text ? text : "", text ? len : 0);
@@ -264,6 +279,7 @@ static ah_status_t agent_say(const ah_host_t *host, uint64_t step, const char *t
 
 static ah_status_t agent_call_tool(const ah_host_t *host, uint64_t step, const char *name, const char *args, size_t len, uint64_t *out) {
     if (!name) return AH_ERR_INVALID_ARGUMENT;
+    if (len > AH_WIRE_MAX_PAYLOAD) return AH_ERR_LIMIT_EXCEEDED;
     buf_t b = {0};
     uint64_t id = 0;
     buf_header(&b, W_CALL_TOOL, index_of(host), 0, step, 0);
@@ -292,6 +308,7 @@ static ah_status_t agent_end_session(const ah_host_t *h, uint64_t s, const char 
     return agent_two(W_END_SESSION, h, s, reason, NULL);
 }
 static ah_status_t agent_set_state(const ah_host_t *host, uint64_t step, const char *state, size_t len) {
+    if (len > AH_WIRE_MAX_PAYLOAD) return AH_ERR_LIMIT_EXCEEDED;
     buf_t b = {0};
     buf_header(&b, W_SET_STATE, index_of(host), 0, step, 0);
     buf_field(&b, state ? state : "", state ? len : 0);
@@ -322,6 +339,7 @@ static ah_status_t kv_get(const ah_host_t *host, const char *session, const char
 
 static ah_status_t kv_set(const ah_host_t *host, const char *session, const char *key, const char *value, size_t len) {
     if (!session || !key) return AH_ERR_INVALID_ARGUMENT;
+    if (len > AH_WIRE_MAX_PAYLOAD) return AH_ERR_LIMIT_EXCEEDED;
     buf_t b = {0};
     buf_header(&b, W_KV_SET, index_of(host), 0, 0, 0);
     buf_str(&b, session);
@@ -398,6 +416,7 @@ static void copy_error(ah_error_t *error, const frame_t *r) {
 
 static ah_status_t http_request(const ah_host_t *host, const ah_http_request_t *req, ah_http_callback_t cb, void *ud, uint64_t *out, ah_error_t *error) {
     if (!req || !cb || !req->method || !req->url || req->header_count > (AH_WIRE_MAX_FIELDS - 4) / 2) return AH_ERR_INVALID_ARGUMENT;
+    if (req->body && req->body_len > AH_WIRE_MAX_PAYLOAD) return AH_ERR_LIMIT_EXCEEDED;
     buf_t b = {0};
     buf_header(&b, W_HTTP_REQUEST, index_of(host), 0, req->timeout_ms, 0);
     buf_str(&b, req->method);
@@ -601,6 +620,60 @@ static void describe(const ah_plugin_factory_t *f) {
     puts("]}");
 }
 
+/* ---------- confinement: a seccomp filter ---------- */
+
+/* System calls a plugin has no business making, denied with EPERM (the call fails and the plugin
+ * can say so; the runner lives). Default-allow otherwise: plugins legitimately open files and
+ * sockets, map memory, start threads and so on. docs/abi.md ("What a runner may not do") is the
+ * reference for this list and why each entry is on it. */
+static const char *const denied_calls[] = {
+    /* running another program: a plugin is code in this process, never a launcher */
+    "execve", "execveat",
+    /* reading or writing other processes (same uid: the host, other tenants' runners) */
+    "ptrace", "process_vm_readv", "process_vm_writev", "kcmp", "pidfd_getfd",
+    /* new namespaces: the way to regain privileges (user namespaces) or escape confinement */
+    "unshare", "setns",
+    /* the machine's state: filesystems, kernel, modules, clock, identity, power */
+    "mount", "umount2", "pivot_root", "chroot", "move_mount", "open_tree", "fsopen", "fsconfig",
+    "fsmount", "fspick", "mount_setattr", "swapon", "swapoff", "reboot", "kexec_load",
+    "kexec_file_load", "init_module", "finit_module", "delete_module", "settimeofday",
+    "clock_settime", "clock_adjtime", "adjtimex", "sethostname", "setdomainname", "acct",
+    "quotactl", "iopl", "ioperm", "syslog",
+    /* kernel attack surface no plugin needs */
+    "bpf", "perf_event_open", "userfaultfd", "keyctl", "add_key", "request_key",
+    "open_by_handle_at", "name_to_handle_at", "fanotify_init", "lookup_dcookie",
+    NULL,
+};
+
+/* Namespace flags refused in clone(2); clone3 passes its flags in memory a filter cannot read, so
+ * it answers ENOSYS and glibc falls back to clone, where they are checked. */
+static const unsigned long clone_namespace_flags[] = {
+    CLONE_NEWUSER, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWCGROUP, 0,
+};
+
+/* Installs the filter for this process and every thread it starts; a description of what went
+ * wrong, or NULL. */
+static const char *confine(void) {
+    static char why[160];
+    scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+    if (!ctx) return "seccomp_init failed";
+    int rc = 0;
+    for (int i = 0; denied_calls[i] && rc == 0; i++) {
+        int nr = seccomp_syscall_resolve_name(denied_calls[i]);
+        if (nr != __NR_SCMP_ERROR) rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 0);
+    }
+    for (int i = 0; clone_namespace_flags[i] && rc == 0; i++)
+        rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
+                              SCMP_A0(SCMP_CMP_MASKED_EQ, clone_namespace_flags[i], clone_namespace_flags[i]));
+    int clone3 = seccomp_syscall_resolve_name("clone3");
+    if (rc == 0 && clone3 != __NR_SCMP_ERROR) rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), clone3, 0);
+    if (rc == 0) rc = seccomp_load(ctx);
+    seccomp_release(ctx);
+    if (rc == 0) return NULL;
+    snprintf(why, sizeof why, "cannot install the seccomp filter: %s", strerror(-rc));
+    return why;
+}
+
 /* ---------- start ---------- */
 
 static int describing;
@@ -637,6 +710,10 @@ int main(int argc, char **argv) {
         setrlimit(RLIMIT_AS, &limit);
     }
     snprintf(tenant, sizeof tenant, "%s", argv[2]);
+    /* Before the plugin is mapped (its constructors run at dlopen). Fail closed: a runner that
+     * cannot confine its plugin does not run it. */
+    const char *unconfined = confine();
+    if (unconfined) hello(AH_ERR_FAILED, unconfined);
 
     void *handle = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
     if (!handle) { snprintf(message, sizeof message, "cannot be loaded: %s", dlerror()); hello(AH_ERR_FAILED, message); }

@@ -16,11 +16,17 @@
 #define AGENT_HOST_RUNNER_WIRE_H
 
 /* Sent in W_HELLO; the host refuses a runner speaking another revision (a stale build). */
-#define AH_WIRE_VERSION "agent-host-runner/1"
+#define AH_WIRE_VERSION "agent-host-runner/2"
 
 #define AH_WIRE_HEADER 32u
 #define AH_WIRE_MAX_FRAME (16u * 1024u * 1024u)
 #define AH_WIRE_MAX_FIELDS 130u
+/* The largest payload (a tool's output, a tool result handed to an agent, said text, a state, a
+ * session-kv value) one frame carries: what fits in AH_WIRE_MAX_FRAME with room for the header
+ * and the frame's other fields. A tool output beyond it is replaced, by whichever side would have
+ * sent it, by a failed result (AH_ERR_LIMIT_EXCEEDED) saying so; a larger say/state/kv value is
+ * refused with AH_ERR_LIMIT_EXCEEDED. Nothing beyond it is ever sent, so nobody is killed for it. */
+#define AH_WIRE_MAX_PAYLOAD (15u * 1024u * 1024u)
 
 /* host -> runner (requests; id = the call/step id, or a request id for CREATE) */
 #define W_CREATE        1   /* instance; id=request; fields: component_id, settings_json, granted extension ids (one field each) */

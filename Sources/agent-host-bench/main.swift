@@ -1,6 +1,7 @@
 // agent-host-bench: benchmarks that print figures (docs/benchmarks.md says how to read them).
 //   agent-host-bench abi [--iterations N]   cost of a tool call through the plugin ABI vs a direct Swift call
-//   agent-host-bench isolation [--calls N]   a tool call across the plugin runner boundary vs in-process, calls/s, runner RSS
+//   agent-host-bench isolation [--calls N] [--turns N]   a tool call across the plugin runner boundary vs in-process, calls/s,
+//                                            runner RSS; then a full refund turn isolated vs in-process, host and runner CPU per turn
 //   agent-host-bench turns [--turns N] [--no-sdk] [--canned-only] | server [--turns N]   a full text turn in-process vs the OpenAI Agents SDK
 //   agent-host-bench model [--turns N]     the host's own cost per model-driven turn (Chat Completions stand-in)
 //   agent-host-bench voice [latency] [calls] [media] [--steps N,N] [--media-steps N,N] [--seconds S] [--cached]   real-time voice calls
@@ -25,7 +26,13 @@ case "abi":
 case "isolation":
     var calls = 20_000
     if let index = arguments.firstIndex(of: "--calls"), index + 1 < arguments.count, let n = Int(arguments[index + 1]) { calls = n }
-    do { try IsolationBenchmark(calls: calls).run() } catch {
+    var turns = 1000
+    if let index = arguments.firstIndex(of: "--turns"), index + 1 < arguments.count, let n = Int(arguments[index + 1]) { turns = n }
+    do {
+        try IsolationBenchmark(calls: calls).run()
+        print("")
+        try IsolationTurnBenchmark(turns: turns).run()
+    } catch {
         FileHandle.standardError.write(Data("agent-host-bench: \(error)\n".utf8))
         exit(1)
     }

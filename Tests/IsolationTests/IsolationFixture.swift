@@ -2,6 +2,7 @@ import Foundation
 import Host
 import HostNet
 import HostTestSupport
+import Synchronization
 import TestSupport
 import XCTest
 
@@ -31,12 +32,19 @@ final class IsolationFixture {
     let services: HostServices
     let acme: TenantRuntime
     let globex: TenantRuntime
+    final class LogLines: Sendable { let lines = Mutex<[String]>([]) }
+    /// Every line the host logged (also written to stderr).
+    let logLines = LogLines()
 
     init(policy: IsolationPolicy = IsolationPolicy(), riskyMemoryMB: Int = 512, stepTimeoutMilliseconds: UInt64 = 5_000) throws {
         let catalog = PluginLoader(directories: [try Self.plugins()]).loadAll()
         XCTAssertEqual(catalog.refused, [])
         loop.start()
-        let services = HostServices(loop: loop)
+        let lines = logLines
+        let services = HostServices(logger: Logger(minimum: .info, sink: { line in
+            lines.lines.withLock { $0.append(line) }
+            FileHandle.standardError.write(Data((line + "\n").utf8))
+        }), loop: loop)
         services.runners.policy = policy
         self.services = services
         func tenant(_ id: String) throws -> TenantRuntime {
@@ -66,6 +74,10 @@ final class IsolationFixture {
             usleep(10_000)
         }
         return condition()
+    }
+
+    func logged(_ text: String) -> Bool {
+        logLines.lines.withLock { $0.contains { $0.contains(text) } }
     }
 
     func shutdown() {

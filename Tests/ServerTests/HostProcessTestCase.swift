@@ -41,22 +41,25 @@ class HostProcessTestCase: XCTestCase {
     /// port. The journal is `<journal>-journal.log` in the test's directory, so a second host
     /// started with the same `journal` name finds what the first left. `server` adds keys to the
     /// `server:` section (indented two spaces), `plugins` to the `plugins:` section.
+    /// `pluginDirectories` are searched after the build's; `tenants` adds tenant entries
+    /// (`  - id: …`, indented as the list) after the reference tenant.
     func startHost(_ name: String, journal: String? = nil, drainSeconds: Int = 30, server: String = "",
-                   tenantLimits: String = "", plugins: String = "", waitReady: Bool = true) throws -> Host {
+                   tenantLimits: String = "", plugins: String = "", pluginDirectories: [String] = [], tenants: String = "",
+                   waitReady: Bool = true) throws -> Host {
         let port = try LoopbackPort.free()
         let yaml = demoYAML(port: port, journal: journal ?? name, drainSeconds: drainSeconds, server: server,
-                            tenantLimits: tenantLimits, plugins: plugins)
+                            tenantLimits: tenantLimits, plugins: plugins, pluginDirectories: pluginDirectories, extraTenants: tenants)
         let path = directory.file("\(name).yaml")
         try yaml.write(toFile: path, atomically: true, encoding: .utf8)
         return try launchHost(name, config: path, port: port, waitReady: waitReady)
     }
 
     /// The reference tenant's configuration (see `startHost`). `pluginDirectory` replaces the build
-    /// directory; `entries` replaces the tenant's plugin list items (flow-list text);
+    /// directory, `pluginDirectories` are searched after it; `entries` replaces the tenant's plugin list items (flow-list text);
     /// `settings` adds to every commerce tool's settings; `extraTenants` is appended to `tenants:`.
     func demoYAML(port: Int, journal: String, drainSeconds: Int = 30, server: String = "", tenantLimits: String = "",
                   plugins: String = "", pluginDirectory: String? = nil, entries: [String]? = nil,
-                  backendURL: String? = nil, extraTenants: String = "") -> String {
+                  pluginDirectories: [String] = [], backendURL: String? = nil, extraTenants: String = "") -> String {
         let commerce = ["lookup-order", "check-billing", "process-refund", "create-payment-plan", "search-faq", "escalate-to-human"]
         let list = entries ?? (["triage", "billing", "refund", "faq"].map { "com.agenthost.support.\($0)" }
                                + commerce.map { "com.agenthost.commerce.\($0)" })
@@ -70,7 +73,7 @@ class HostProcessTestCase: XCTestCase {
           url: "\(redis.url)"
           journal_path: "\(directory.file("\(journal)-journal.log"))"
         plugins:
-          directories: ["\(pluginDirectory ?? BuildProducts.directory)"]
+          directories: [\(([pluginDirectory ?? BuildProducts.directory] + pluginDirectories).map { "\"\($0)\"" }.joined(separator: ", "))]
         \(plugins)
         default_tenant: demo
         tenants:

@@ -86,6 +86,12 @@ public final class IsolatedInstance: ComponentInstance, @unchecked Sendable {
     }
 
     public func deliverToolResult(stepID: UInt64, callID: UInt64, status: ah_status_t, output: String) {
+        // A result no frame can carry (from an in-process tool) reaches the agent as a failure
+        // saying so, never as a frame the runner would reject (PluginRunner/wire.h).
+        if output.utf8.count > Wire.maxPayload {
+            let refused = "the tool's output (\(output.utf8.count) bytes) is larger than an isolated plugin's result may be (\(Wire.maxPayload) bytes)"
+            return runner.send(WireFrame(Wire.toolResult, instance: slot, id: stepID, arg: callID, status: AH_ERR_LIMIT_EXCEEDED, [refused]))
+        }
         runner.send(WireFrame(Wire.toolResult, instance: slot, id: stepID, arg: callID, status: status, [output]))
     }
 

@@ -57,7 +57,7 @@ enum RunnerExecutable {
         let cc = Process()
         cc.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         cc.arguments = ["cc", "-std=c11", "-O2", "-Wall", "-pthread", "-I", root + "/Sources/PluginABI/include", "-I", root + "/PluginRunner",
-                        "-o", partial, source, "-ldl"]
+                        "-o", partial, source, "-ldl", "-lseccomp"]
         let errors = Pipe()
         cc.standardError = errors
         do { try cc.run() } catch { throw Missing(description: "cannot run cc to build \(name): \(error)") }

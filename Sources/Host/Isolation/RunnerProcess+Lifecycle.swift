@@ -92,13 +92,12 @@ extension RunnerProcess {
     }
 
     func readAvailable() {
-        var chunk = [UInt8](repeating: 0, count: 65536)
         while running {
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(socket, $0.baseAddress!, $0.count) }
+            let n = Glibc.read(socket, readBuffer.baseAddress!, readBuffer.count)
             if n < 0 && errno == EINTR { continue }
             if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { return }
             if n <= 0 { return died(nil) }
-            chunk.withUnsafeBytes { decoder.append(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+            decoder.append(UnsafeRawBufferPointer(rebasing: readBuffer[0..<n]))
             do {
                 while running, let frame = try decoder.next() { handle(frame) }
             } catch {

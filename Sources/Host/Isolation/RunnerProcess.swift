@@ -43,6 +43,9 @@ final class RunnerProcess: @unchecked Sendable {
     var reapTimer: LoopTimer?
     var graceTimers: [UInt64: LoopTimer] = [:]
     var nextRequest: UInt64 = 1
+    /// Where reads from the socket land: one buffer for the runner's life, not 64 KiB allocated
+    /// and zeroed per readable event.
+    let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 16)
 
     var instances: [UInt32: WeakInstance] = [:]
     var creations: [UInt32: WireFrame] = [:]
@@ -64,6 +67,8 @@ final class RunnerProcess: @unchecked Sendable {
         self.services = services
         self.loop = loop
     }
+
+    deinit { readBuffer.deallocate() }
 
     /// Loop thread only: the running process's id, nil while it is down.
     var livePID: Int32? { running ? pid : nil }

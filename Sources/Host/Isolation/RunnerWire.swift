@@ -1,10 +1,12 @@
 /// The host's side of the plugin runner's wire protocol (PluginRunner/wire.h is the other side
 /// and the reference for every number here; docs/abi.md explains the protocol).
 enum Wire {
-    static let version = "agent-host-runner/1"
+    static let version = "agent-host-runner/2"
     static let header = 32
     static let maxFrame = 16 << 20
     static let maxFields = 130
+    /// The largest payload one frame carries (AH_WIRE_MAX_PAYLOAD).
+    static let maxPayload = 15 << 20
 
     // host -> runner
     static let create: UInt8 = 1, invoke: UInt8 = 2, toolCancel: UInt8 = 3, step: UInt8 = 4

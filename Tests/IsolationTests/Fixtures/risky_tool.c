@@ -6,7 +6,12 @@
  * the runner's socket (fd 3), as a plugin scribbling on a descriptor it does not own would;
  * "introspect" completes with what the process may do: {"env":N,"no_new_privs":N,"as_mb":N};
  * "kv" stores the call count under the session's key "calls", reads it back, counts a metric
- * `risky_calls{mode="kv"}` and completes with "calls=N" (extensions forwarded by the runner).
+ * `risky_calls{mode="kv"}` and completes with "calls=N" (extensions forwarded by the runner);
+ * "sleep" blocks in invoke for a minute without using the CPU (ignoring cancel); "hang" returns
+ * from invoke and never completes (ignoring cancel); "twice" completes with "first", then again
+ * with "second"; "big" completes with 10 MiB of 'x'; "huge" with 20 MiB (more than a runner
+ * frame carries); "exec" tries execve("/bin/true") and "ptrace" PTRACE_TRACEME, completing with
+ * what the kernel answered ("execve: <strerror>" / "ptrace: <strerror>").
  */
 #include "agent_host.h"
 #include "agent_host/ext/metrics.h"
@@ -15,6 +20,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -108,6 +115,35 @@ static ah_status_t invoke(const ah_plugin_t *plugin, const ah_tool_call_t *call,
         char text[128];
         int n = introspect(text, sizeof text);
         host->tool_complete(host, call->call_id, AH_OK, text, (size_t)n);
+        return AH_OK;
+    } else if (has(call, "sleep")) {
+        sleep(60);
+    } else if (has(call, "hang")) {
+        return AH_OK;
+    } else if (has(call, "twice")) {
+        host->tool_complete(host, call->call_id, AH_OK, "first", 5);
+        host->tool_complete(host, call->call_id, AH_OK, "second", 6);
+        return AH_OK;
+    } else if (has(call, "big") || has(call, "huge")) {
+        size_t size = (has(call, "big") ? 10u : 20u) << 20;
+        char *text = malloc(size);
+        if (text == NULL) return AH_ERR_FAILED;
+        memset(text, 'x', size);
+        host->tool_complete(host, call->call_id, AH_OK, text, size);
+        free(text);
+        return AH_OK;
+    } else if (has(call, "exec") || has(call, "ptrace")) {
+        char text[128];
+        int failed;
+        if (has(call, "exec")) {
+            char *const argv[] = {"/bin/true", NULL}, *const envp[] = {NULL};
+            failed = execve("/bin/true", argv, envp);  /* only returns when denied */
+        } else {
+            failed = (int)ptrace(PTRACE_TRACEME, 0, NULL, NULL);
+        }
+        int n = snprintf(text, sizeof text, "%s: %s", has(call, "exec") ? "execve" : "ptrace",
+                         failed == 0 ? "allowed" : strerror(errno));
+        host->tool_complete(host, call->call_id, failed == 0 ? AH_OK : AH_ERR_NOT_PERMITTED, text, (size_t)n);
         return AH_OK;
     } else if (has(call, "garbage")) {
         static const char junk[] = "\xff\xff\xff\x7fnot a frame";
