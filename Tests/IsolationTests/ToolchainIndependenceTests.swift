@@ -88,5 +88,10 @@ final class ToolchainIndependenceTests: XCTestCase {
         XCTAssertEqual(done.wait(timeout: .now() + 5), .success)
         XCTAssertEqual(answer.withLock { $0 }?.0, AH_OK)
         XCTAssertTrue(answer.withLock { $0 }?.1.contains("runner") ?? false)
+        // The runner runs the plugin on the private copy of the runtime its RUNPATH names.
+        let runner = try XCTUnwrap(services.runners.processes.first { $0.tenant == "acme" })
+        let runnerMaps = String(decoding: FileHandle(forReadingAtPath: "/proc/\(runner.pid)/maps")?.readDataToEndOfFile() ?? Data(), as: UTF8.self)
+        XCTAssertTrue(runnerMaps.contains(runtime + "/libswiftCore.so"), "the runner mapped the plugin's own runtime")
+        XCTAssertFalse(runnerMaps.contains(hostCore), "and not the host's")
     }
 }
