@@ -64,7 +64,7 @@ final class SessionJournalTests: SessionTestCase {
             let expected = stride(from: index, to: total, by: 6).map { "fault-\($0)" }
             XCTAssertEqual(try storedSessionIDs(tenant: "acme", caller: caller), expected, "caller \(caller)")
         }
-        XCTAssertEqual(journalLines(journalPath), [], "journal compacted after replay")
+        XCTAssertTrue(eventually(2) { self.journalLines(journalPath).isEmpty }, "journal compacted after replay (50 ms after the last record landed)")
         XCTAssertEqual(metrics.gauge("agent_host_redis_up"), 1)
         XCTAssertEqual(metrics.gauge("agent_host_session_journal_depth"), 0)
         let journaled = metrics.counter("agent_host_session_saves_total", labels: ["result": "journaled"])
@@ -99,7 +99,7 @@ final class SessionJournalTests: SessionTestCase {
         // Wait for the records themselves: depth is 0 before the journal is even loaded.
         XCTAssertTrue(eventually(10) { (try? self.storedSessionIDs(tenant: "acme", caller: "+1777")) == ["old-1", "old-2", "old-3"] })
         XCTAssertTrue(eventually(10) { service.journal.depth == 0 && service.health.status == .ok }, "\(service.health)")
-        XCTAssertEqual(journalLines(journalPath), [])
+        XCTAssertTrue(eventually(2) { self.journalLines(journalPath).isEmpty }, "the journal forgets what Redis holds")
         let rejected = journalLines(journalPath + ".rejected")
         XCTAssertEqual(rejected.count, 1, "the torn line is set aside, not dropped")
         XCTAssertTrue(rejected.first?.contains("incomplete last line") == true)
