@@ -79,7 +79,7 @@ public struct HostRunner {
                                     services: services, portOverride: portOverride)
         var admin: AdminServer?
         if let settings = configuration.admin {
-            let listener = AdminServer(loop: loop, reloader: reloader, keyHashes: settings.apiKeyHashes, logger: services.logger)
+            let listener = AdminServer(loop: loop, reloader: reloader, server: server, keyHashes: settings.apiKeyHashes, logger: services.logger)
             do { _ = try listener.start(host: settings.host, port: settings.port) } catch {
                 server.stop()
                 throw Failure(description: "cannot listen for admin on \(settings.host):\(settings.port): \(error)", exitCode: 1)
