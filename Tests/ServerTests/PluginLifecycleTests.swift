@@ -459,6 +459,27 @@ final class PluginLifecycleTests: HostProcessTestCase {
         XCTAssertEqual(try post(admin + "/admin/v1/plugins", "", headers: [auth]).status, 405)
     }
 
+    // MARK: upgrade under load
+
+    /// bench/upgrade.py over this build: chat load and voice calls while v1 of an isolated C agent
+    /// is replaced by v2 and SIGHUP reloads, then a rollback (see the script for what it checks).
+    func testUpgradeUnderLoadKeepsLiveSessionsOnV1StartsNewOnesOnV2AndV1sRunnerExitsAfterItsLastSession() throws {
+        let script = BuildProducts.repositoryRoot + "/bench/upgrade.py"
+        let result = try ProcessRunner.run("python3", [script, "--build", BuildProducts.directory, "--json",
+                                                       "--workers", "4", "--before", "3", "--after", "5"])
+        let line = try XCTUnwrap(result.stdout.split(separator: "\n").last, result.stderr)
+        let summary = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], result.stdout)
+        for check in summary["checks"] as? [[String: Any]] ?? [] {
+            XCTAssertEqual(check["passed"] as? Bool, true, "\(check["check"] ?? ""): \(check["detail"] ?? "")")
+        }
+        XCTAssertEqual((summary["checks"] as? [Any])?.count, 9, line.description)
+        XCTAssertEqual((summary["failed"] as? [Any])?.count, 0, line.description)
+        let sessions = try XCTUnwrap(summary["sessions"] as? [String: Int])
+        XCTAssertGreaterThan(sessions["live_at_reload_finish"] ?? 0, 0, line.description)
+        XCTAssertGreaterThan(sessions["after"] ?? 0, 0, line.description)
+        XCTAssertEqual(result.status, 0, result.stderr)
+    }
+
     // MARK: versions side by side
 
     /// Builds the frozen echo tool fixture (a C plugin) as `lib<name>.so` with `version`.
