@@ -346,6 +346,140 @@ final class PluginLifecycleTests: HostProcessTestCase {
         XCTAssertEqual(try ProcessRunner.run(BuildProducts.path("agent-host"), ["reload", "--help"]).status, 0)
     }
 
+    // MARK: admin endpoints: disable/enable, drain, plugins with runners and live sessions
+
+    func adminHost(_ name: String, entries: [String]? = nil) throws -> (host: Host, admin: String, auth: String) {
+        let port = try LoopbackPort.free(), adminPort = try LoopbackPort.free()
+        let config = directory.file("\(name).yaml")
+        try (demoYAML(port: port, journal: name, plugins: cacheSection(), entries: entries)
+             + "admin:\n  host: 127.0.0.1\n  port: \(adminPort)\n  api_keys: [\"\(APIKeys.hash("admin-secret"))\"]\n")
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        return (try launchHost(name, config: config, port: port), "http://127.0.0.1:\(adminPort)", "Authorization: Bearer admin-secret")
+    }
+
+    func testAdminDisablesAndEnablesATenantsPluginForNewSessionsWhileLiveOnesFinish() throws {
+        let (host, admin, auth) = try adminHost("toggle")
+        let refundAgent = "com.agenthost.support.refund"
+        let live = try post(host.url + "/v1/chat", Self.refund)
+        XCTAssertEqual(toolOutcomes(live), [true], live.body)
+        let toggle = admin + "/admin/v1/tenants/demo/plugins/\(refundAgent)/"
+
+        XCTAssertEqual(try post(toggle + "disable", "").status, 401)
+        XCTAssertEqual(try post(toggle + "disable", "", headers: ["Authorization: Bearer wrong"]).status, 401)
+        let entry = try post(admin + "/admin/v1/tenants/demo/plugins/com.agenthost.support.triage/disable", "", headers: [auth])
+        XCTAssertEqual(entry.status, 409, entry.body)
+        XCTAssertTrue(entry.body.contains("entry agent and cannot be disabled: change entry_agent"), entry.body)
+        let absent = try post(admin + "/admin/v1/tenants/demo/plugins/com.example.nope/disable", "", headers: [auth])
+        XCTAssertEqual(absent.status, 404, absent.body)
+        XCTAssertTrue(absent.body.contains("tenant 'demo' does not have plugin 'com.example.nope'"), absent.body)
+        XCTAssertEqual(try post(admin + "/admin/v1/tenants/nobody/plugins/\(refundAgent)/disable", "", headers: [auth]).status, 404)
+        XCTAssertEqual(try get(toggle + "disable").status, 401, "GET still needs the key first")
+
+        let disabled = try post(toggle + "disable", "", headers: [auth])
+        XCTAssertEqual(disabled.status, 200, disabled.body)
+        XCTAssertEqual(disabled.json["disabled"] as? [String], [refundAgent], disabled.body)
+        let hash = APIKeys.hash("admin-secret").prefix(19)
+        XCTAssertTrue(host.logText.contains("disable \(refundAgent) for tenant demo (requested by admin key \(hash)"), host.logText)
+        let fresh = try post(host.url + "/v1/chat", #"{"caller":"+15550150","text":"I need a refund for order ORD-12345"}"#)
+        XCTAssertEqual(fresh.status, 200, fresh.body)
+        XCTAssertNil(sessionPlugins(fresh)[refundAgent], fresh.body)
+        XCTAssertNotNil(sessionPlugins(fresh)["com.agenthost.support.billing"], fresh.body)
+        // The live session keeps the refund agent it started with.
+        let turn = try post(host.url + "/v1/chat", #"{"caller":"+15550131","session_id":"\#(live.sessionID)","text":"I need a refund for order ORD-12345"}"#)
+        XCTAssertEqual(turn.status, 200, turn.body)
+        XCTAssertEqual(turn.json["agent"] as? String, "Refund Agent", turn.body)
+        XCTAssertEqual(try post(toggle + "disable", "", headers: [auth]).json["result"] as? String, "already disabled")
+
+        // A reload keeps the disable; enable brings the plugin back for new sessions.
+        kill(host.pid, SIGHUP)
+        XCTAssertTrue(eventually(30) { host.logText.contains("[reload] applied") })
+        XCTAssertNil(sessionPlugins(try post(host.url + "/v1/chat", #"{"caller":"+15550151","text":"hello"}"#))[refundAgent])
+        let enabled = try post(toggle + "enable", "", headers: [auth])
+        XCTAssertEqual(enabled.status, 200, enabled.body)
+        XCTAssertEqual(sessionPlugins(try post(host.url + "/v1/chat", #"{"caller":"+15550152","text":"hello"}"#))[refundAgent], "1.0.0")
+        XCTAssertTrue(host.logText.contains("enable \(refundAgent) for tenant demo (requested by admin key \(hash)"), host.logText)
+    }
+
+    func testAdminDrainStopsTakingSessionsWithoutExitingAndSIGTERMStillFinishes() throws {
+        let (host, admin, auth) = try adminHost("admindrain")
+        let live = try post(host.url + "/v1/chat", Self.refund)
+        XCTAssertEqual(live.status, 200, live.body)
+        XCTAssertEqual(try post(admin + "/admin/v1/drain", "").status, 401)
+        let drained = try post(admin + "/admin/v1/drain", "", headers: [auth])
+        XCTAssertEqual(drained.status, 200, drained.body)
+        XCTAssertEqual(drained.json["active_sessions"] as? Int, 1, drained.body)
+        let ready = try get(host.url + "/ready")
+        XCTAssertEqual(ready.status, 503)
+        XCTAssertTrue(ready.body.contains("draining"), ready.body)
+        XCTAssertEqual(try post(host.url + "/v1/chat", #"{"caller":"+15550160","text":"hello"}"#).status, 503)
+        // The live session goes on, and the host keeps running.
+        let turn = try post(host.url + "/v1/chat", #"{"caller":"+15550131","session_id":"\#(live.sessionID)","text":"thanks"}"#)
+        XCTAssertEqual(turn.status, 200, turn.body)
+        usleep(300_000)
+        XCTAssertTrue(host.process.isRunning)
+        XCTAssertEqual(try post(admin + "/admin/v1/drain", "", headers: [auth]).json["already"] as? Bool, true)
+        XCTAssertTrue(host.logText.contains("drain started by admin key \(APIKeys.hash("admin-secret").prefix(19))"), host.logText)
+        XCTAssertEqual(try post(host.url + "/v1/chat", #"{"session_id":"\#(live.sessionID)","end":true}"#).status, 200)
+        kill(host.pid, SIGTERM)
+        XCTAssertEqual(waitForExit(host), 0, host.logText.suffix(2000).description)
+    }
+
+    func testAdminPluginsShowsIsolationRunnerPidTenantsAndLiveSessionsPerFile() throws {
+        let refundAgent = "com.agenthost.support.refund"
+        let entries = ["triage", "billing", "faq"].map { "com.agenthost.support.\($0)" } + ["{id: \(refundAgent), isolation: process}"]
+            + ["lookup-order", "check-billing", "process-refund", "create-payment-plan", "search-faq", "escalate-to-human"].map { "com.agenthost.commerce.\($0)" }
+        let (host, admin, auth) = try adminHost("adminplugins", entries: entries)
+        let live = try post(host.url + "/v1/chat", Self.refund)
+        XCTAssertEqual(toolOutcomes(live), [true], live.body)
+
+        func files() throws -> [String: [String: Any]] {
+            let reply = try curl(["-s", "-w", "\n%{http_code}", "-H", auth, admin + "/admin/v1/plugins"])
+            XCTAssertEqual(reply.status, 200, reply.body)
+            let list = reply.json["files"] as? [[String: Any]] ?? []
+            return Dictionary(list.map { ($0["file"] as? String ?? "", $0) }, uniquingKeysWith: { first, _ in first })
+        }
+        let report = try files()
+        let refund = try XCTUnwrap(report["libRefund.so"], "\(report.keys)")
+        XCTAssertEqual(refund["isolation"] as? String, "process")
+        XCTAssertEqual(refund["tenants"] as? [String], ["demo"])
+        XCTAssertEqual(refund["live_sessions"] as? Int, 1)
+        XCTAssertEqual((refund["versions"] as? [String: String])?[refundAgent], "1.0.0")
+        let runner = try XCTUnwrap((refund["runners"] as? [[String: Any]])?.first)
+        XCTAssertEqual(runner["tenant"] as? String, "demo")
+        XCTAssertEqual(runner["restarts"] as? Int, 0)
+        let pid = try XCTUnwrap(runner["pid"] as? Int)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: "/proc/\(pid)"), "runner \(pid) is alive")
+        let triage = try XCTUnwrap(report["libTriage.so"])
+        XCTAssertEqual(triage["isolation"] as? String, "in-process")
+        XCTAssertEqual((triage["runners"] as? [[String: Any]])?.count, 0)
+
+        // The session ends: no live session on the file any more; the runner stays (the tenant's runtime holds it).
+        XCTAssertEqual(try post(host.url + "/v1/chat", #"{"session_id":"\#(live.sessionID)","end":true}"#).status, 200)
+        XCTAssertTrue(try eventually(10) { try files()["libRefund.so"]?["live_sessions"] as? Int == 0 })
+        XCTAssertEqual(try post(admin + "/admin/v1/plugins", "", headers: [auth]).status, 405)
+    }
+
+    // MARK: upgrade under load
+
+    /// bench/upgrade.py over this build: chat load and voice calls while v1 of an isolated C agent
+    /// is replaced by v2 and SIGHUP reloads, then a rollback (see the script for what it checks).
+    func testUpgradeUnderLoadKeepsLiveSessionsOnV1StartsNewOnesOnV2AndV1sRunnerExitsAfterItsLastSession() throws {
+        let script = BuildProducts.repositoryRoot + "/bench/upgrade.py"
+        let result = try ProcessRunner.run("python3", [script, "--build", BuildProducts.directory, "--json",
+                                                       "--workers", "4", "--before", "3", "--after", "5"])
+        let line = try XCTUnwrap(result.stdout.split(separator: "\n").last, result.stderr)
+        let summary = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], result.stdout)
+        for check in summary["checks"] as? [[String: Any]] ?? [] {
+            XCTAssertEqual(check["passed"] as? Bool, true, "\(check["check"] ?? ""): \(check["detail"] ?? "")")
+        }
+        XCTAssertEqual((summary["checks"] as? [Any])?.count, 9, line.description)
+        XCTAssertEqual((summary["failed"] as? [Any])?.count, 0, line.description)
+        let sessions = try XCTUnwrap(summary["sessions"] as? [String: Int])
+        XCTAssertGreaterThan(sessions["live_at_reload_finish"] ?? 0, 0, line.description)
+        XCTAssertGreaterThan(sessions["after"] ?? 0, 0, line.description)
+        XCTAssertEqual(result.status, 0, result.stderr)
+    }
+
     // MARK: versions side by side
 
     /// Builds the frozen echo tool fixture (a C plugin) as `lib<name>.so` with `version`.

@@ -52,7 +52,8 @@ public enum PluginReport {
     }
 
     /// Machine-readable form of the catalog.
-    public static func json(_ catalog: PluginCatalog) -> String {
+    /// `files`: per loaded file, what the running host knows (admin listener); nil for the CLI.
+    public static func json(_ catalog: PluginCatalog, files: [[String: Any]]? = nil) -> String {
         let loaded: [[String: Any]] = catalog.loaded.map { plugin in
             ["path": plugin.sourcePath, "sha256": plugin.sha256, "loaded_copy": plugin.path, "abi": "\(plugin.abiMajor).\(plugin.abiMinor)", "toolchain": plugin.toolchain,
              "notes": plugin.notes,
@@ -65,7 +66,8 @@ public enum PluginReport {
              }]
         }
         let refused = catalog.refused.map { ["path": $0.path, "reason": $0.reason] }
-        let object: [String: Any] = ["directories": catalog.directories, "loaded": loaded, "refused": refused]
+        var object: [String: Any] = ["directories": catalog.directories, "loaded": loaded, "refused": refused]
+        if let files { object["files"] = files }
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])) ?? Data("{}".utf8)
         return String(decoding: data, as: UTF8.self) + "\n"
     }

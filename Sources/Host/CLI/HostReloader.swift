@@ -33,6 +33,9 @@ public final class HostReloader: @unchecked Sendable {
     private var served: [String: ServedTenant]
     /// Every plugin ever loaded, by sha256: a file with the same bytes is never opened twice.
     private var everLoaded: [String: LoadedPlugin]
+    /// Plugins an operator disabled per tenant (`POST /admin/v1/tenants/{id}/plugins/{plugin}/disable`);
+    /// kept across reloads while the tenant still lists the plugin.
+    private var disabled: [String: Set<String>] = [:]
 
     init(configuration: HostConfiguration, catalog: PluginCatalog, served: [ServedTenant], server: HostServer,
          services: HostServices, portOverride: Int?) {
@@ -81,22 +84,26 @@ public final class HostReloader: @unchecked Sendable {
                          : "plugin file \(plugin.fileName) changed: new sessions use sha256 \(plugin.sha256.prefix(12)), live ones keep \(oldFiles[plugin.sourcePath]!.prefix(12))")
         }
 
+        // A disable outlives a reload while the tenant still lists the plugin and it is not its entry agent.
+        var nextDisabled: [String: Set<String>] = [:]
+        for tenant in next.tenants {
+            let kept = (disabled[tenant.id] ?? []).filter { tenant.plugins.contains($0) && $0 != tenant.entryAgent }
+            if !kept.isEmpty { nextDisabled[tenant.id] = kept }
+        }
         var nextServed: [ServedTenant] = []
         var built: [TenantRuntime] = []
         for tenant in next.tenants {
             let before = current.tenant(tenant.id)
-            let changes = before.map { Self.differences($0, tenant, current, next, catalog, nextCatalog) } ?? []
+            var changes = before.map { Self.differences($0, tenant, current, next, catalog, nextCatalog) } ?? []
+            if (nextDisabled[tenant.id] ?? []) != (disabled[tenant.id] ?? []) { changes.append("disabled plugins") }
             if let before, changes.isEmpty, let existing = served[before.id] {
                 nextServed.append(existing)
                 continue
             }
             do {
-                let runtime = try TenantRuntime(configuration: next.tenantConfiguration(tenant), catalog: nextCatalog, services: services)
-                built.append(runtime)
-                nextServed.append(ServedTenant(runtime: runtime, apiKeyHashes: tenant.apiKeyHashes,
-                                               maxConcurrentSessions: tenant.limits.maxConcurrentSessions,
-                                               maxSessionsPerCaller: tenant.limits.maxSessionsPerCaller,
-                                               voice: TenantVoice(configured: tenant)))
+                let servedTenant = try build(tenant, in: next, catalog: nextCatalog, disabled: nextDisabled[tenant.id] ?? [])
+                built.append(servedTenant.runtime)
+                nextServed.append(servedTenant)
             } catch {
                 // Instances are destroyed where plugins are called: the box is their last holder, emptied on the loop.
                 let garbage = LockedValue(built)
@@ -117,21 +124,41 @@ public final class HostReloader: @unchecked Sendable {
         if next.admin != current.admin { notApplied.append("admin") }
         if !notApplied.isEmpty { lines.append("\(notApplied.joined(separator: " and ")) settings changed: they take effect at the next restart") }
 
-        // Speech models are per tenant: rebuilt (off the loop) only when a tenant changed.
+        serve(nextServed, defaultTenant: next.defaultTenant, rebuildVoice: !built.isEmpty || next.tenants.count != current.tenants.count)
+        for plugin in nextCatalog.loaded { everLoaded[plugin.sha256] = plugin }
+        current = next
+        catalog = nextCatalog
+        disabled = nextDisabled
+        return Outcome(applied: true, lines: lines.isEmpty ? ["nothing changed"] : lines)
+    }
+
+    /// One tenant's runtime from `configuration`, without the plugins in `disabled`.
+    private func build(_ tenant: HostConfiguration.Tenant, in configuration: HostConfiguration, catalog: PluginCatalog,
+                       disabled: Set<String>) throws(TenantRuntime.Problem) -> ServedTenant {
+        var tenantConfiguration = configuration.tenantConfiguration(tenant)
+        tenantConfiguration.plugins.removeAll { disabled.contains($0) }
+        let runtime = try TenantRuntime(configuration: tenantConfiguration, catalog: catalog, services: services)
+        return ServedTenant(runtime: runtime, apiKeyHashes: tenant.apiKeyHashes,
+                            maxConcurrentSessions: tenant.limits.maxConcurrentSessions,
+                            maxSessionsPerCaller: tenant.limits.maxSessionsPerCaller,
+                            voice: TenantVoice(configured: tenant))
+    }
+
+    /// Hands `tenants` to the server (queue; waits for the loop to take them). Speech models are
+    /// per tenant: rebuilt here, off the loop, when `rebuildVoice`.
+    private func serve(_ tenants: [ServedTenant], defaultTenant: String, rebuildVoice: Bool) {
         var rebuiltVoice: VoiceServices?? = .none
-        if !built.isEmpty || next.tenants.count != current.tenants.count {
-            var rebuilt = HostRunner.voiceServices(for: nextServed.map(\.runtime))
-            if let http = services.http { rebuilt = rebuilt?.addingCloudSpeech(for: nextServed, http: http) }
+        if rebuildVoice {
+            var rebuilt = HostRunner.voiceServices(for: tenants.map(\.runtime))
+            if let http = services.http { rebuilt = rebuilt?.addingCloudSpeech(for: tenants, http: http) }
             rebuiltVoice = .some(rebuilt)
         }
         let voice = rebuiltVoice
         // The replaced tenants' instances are destroyed where plugins are called: on the loop,
         // once the last session using them has ended (each session holds its runtime).
         let retired = LockedValue(Array(served.values))
-        served = Dictionary(nextServed.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        served = Dictionary(tenants.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         let applied = DispatchSemaphore(value: 0)
-        let defaultTenant = next.defaultTenant
-        let tenants = nextServed
         server.loop.execute { [server] in
             server.replaceTenants(tenants, defaultTenant: defaultTenant)
             if case .some(let services) = voice { server.voice = services }
@@ -139,10 +166,87 @@ public final class HostReloader: @unchecked Sendable {
             applied.signal()
         }
         applied.wait()
-        for plugin in nextCatalog.loaded { everLoaded[plugin.sha256] = plugin }
-        current = next
-        catalog = nextCatalog
-        return Outcome(applied: true, lines: lines.isEmpty ? ["nothing changed"] : lines)
+    }
+
+    /// What an enable or disable did: the HTTP status and a JSON body saying so (or what to do).
+    public struct Toggle: Sendable {
+        public let status: Int
+        public let json: String
+    }
+
+    /// `POST /admin/v1/tenants/{tenant}/plugins/{plugin}/disable|enable`: rebuilds the tenant
+    /// without (or with) the plugin for new sessions; live sessions finish on the runtime they
+    /// have. 404 unknown tenant or a plugin the tenant does not list; 409 the entry agent.
+    public func setPlugin(_ plugin: String, of tenantID: String, enabled: Bool, requestedBy who: String,
+                          done: @escaping @Sendable (Toggle) -> Void) {
+        queue.async { [self] in
+            let action = enabled ? "enable" : "disable"
+            func answer(_ status: Int, _ fields: [String: Any]) {
+                let level: Logger.Level = status < 300 ? .info : .warning
+                services.logger.log(level, "admin", "\(action) \(plugin) for tenant \(tenantID) (requested by \(who)): \(status) \(fields["error"] ?? fields["result"] ?? "")")
+                done(Toggle(status: status, json: JSONText.render(fields)))
+            }
+            guard let tenant = current.tenant(tenantID) else {
+                return answer(404, ["error": "unknown tenant '\(tenantID)': GET /admin/v1/tenants lists them"])
+            }
+            guard tenant.plugins.contains(plugin) else {
+                return answer(404, ["error": "tenant '\(tenantID)' does not have plugin '\(plugin)': its plugins are \(tenant.plugins.joined(separator: ", "))"])
+            }
+            if !enabled, plugin == tenant.entryAgent {
+                return answer(409, ["error": "'\(plugin)' is tenant '\(tenantID)'s entry agent and cannot be disabled: change entry_agent in the configuration and reload first"])
+            }
+            var set = disabled[tenantID] ?? []
+            guard enabled ? set.contains(plugin) : !set.contains(plugin) else {
+                return answer(200, ["tenant": tenantID, "plugin": plugin, "enabled": enabled, "result": "already \(action)d", "disabled": set.sorted()])
+            }
+            if enabled { set.remove(plugin) } else { set.insert(plugin) }
+            let servedTenant: ServedTenant
+            do { servedTenant = try build(tenant, in: current, catalog: catalog, disabled: set) } catch {
+                return answer(409, ["error": "tenant '\(tenantID)' cannot serve with \(plugin) \(action)d: \(error); nothing changed"])
+            }
+            disabled[tenantID] = set.isEmpty ? nil : set
+            var tenants = Array(served.values.filter { $0.id != tenantID })
+            tenants.append(servedTenant)
+            serve(tenants, defaultTenant: current.defaultTenant, rebuildVoice: true)
+            answer(200, ["tenant": tenantID, "plugin": plugin, "enabled": enabled,
+                         "result": "\(action)d for new sessions; live sessions finish on the plugins they started with", "disabled": set.sorted()])
+        }
+    }
+
+    /// `GET /admin/v1/plugins`: every plugin file loaded since start (the current catalog and
+    /// older builds live sessions still run), with isolation, runners, tenants and live sessions.
+    public func pluginReport(_ done: @escaping @Sendable (String) -> Void) {
+        queue.async { [self] in
+            let runners = services.runners.states
+            let live = server.loop.submitAndWait { [server] in server.liveSessionsByPluginFile() } ?? [:]
+            let runtimes = served.values.map(\.runtime)
+            let files = Array(everLoaded.values).sorted { ($0.sourcePath, $0.sha256) < ($1.sourcePath, $1.sha256) }
+            done(PluginReport.json(catalog, files: files.compactMap { plugin -> [String: Any]? in
+                let using = runtimes.filter { $0.pluginFiles.values.contains(plugin.sha256) }
+                let fileRunners = runners.filter { $0.path == plugin.path }
+                let serving = catalog.loaded.contains { $0.sha256 == plugin.sha256 }
+                let liveCount = live[plugin.sha256] ?? 0
+                // Older builds with no session left are not worth a line.
+                guard serving || liveCount > 0 || !fileRunners.isEmpty else { return nil }
+                let isolatedTenants = using.filter { runtime in
+                    runtime.isolatedComponents.contains { runtime.pluginFiles[$0] == plugin.sha256 }
+                }.map(\.id)
+                return ["path": plugin.sourcePath, "file": plugin.fileName, "sha256": plugin.sha256, "loaded_copy": plugin.path,
+                        "serving_new_sessions": serving,
+                        "versions": Dictionary(plugin.components.map { ($0.id, $0.version ?? "") }, uniquingKeysWith: { first, _ in first }),
+                        "tenants": using.map(\.id).sorted(),
+                        "isolation": isolatedTenants.isEmpty ? (fileRunners.isEmpty ? "in-process" : "process")
+                                     : (isolatedTenants.count == using.count ? "process" : "mixed"),
+                        "isolated_tenants": isolatedTenants.sorted(),
+                        "runners": fileRunners.sorted { $0.tenant < $1.tenant }.map { runner -> [String: Any] in
+                            var entry: [String: Any] = ["tenant": runner.tenant, "restarts": runner.restarts]
+                            entry["pid"] = runner.pid.map { Int($0) } ?? NSNull()
+                            if let reason = runner.failedReason { entry["failed"] = reason }
+                            return entry
+                        },
+                        "live_sessions": liveCount]
+            }))
+        }
     }
 
     /// What differs between a tenant's old and new configuration, in words.

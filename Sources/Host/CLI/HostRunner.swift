@@ -77,9 +77,13 @@ public struct HostRunner {
         banner("http://\(configuration.server.host):\(port)")
         let reloader = HostReloader(configuration: configuration, catalog: catalog, served: served, server: server,
                                     services: services, portOverride: portOverride)
+        // The server and the reloader hold the tenants now. This frame lives until shutdown: kept
+        // here, the first configuration's instances (and isolated runners) would outlive a reload
+        // that replaced them.
+        served.removeAll()
         var admin: AdminServer?
         if let settings = configuration.admin {
-            let listener = AdminServer(loop: loop, reloader: reloader, keyHashes: settings.apiKeyHashes, logger: services.logger)
+            let listener = AdminServer(loop: loop, reloader: reloader, server: server, keyHashes: settings.apiKeyHashes, logger: services.logger)
             do { _ = try listener.start(host: settings.host, port: settings.port) } catch {
                 server.stop()
                 throw Failure(description: "cannot listen for admin on \(settings.host):\(settings.port): \(error)", exitCode: 1)

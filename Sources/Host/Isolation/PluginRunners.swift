@@ -48,6 +48,25 @@ public final class PluginRunners: Sendable {
         return Self.loop.submitAndWait { runners.compactMap { runner in runner.livePID.map { (runner.tenantID, runner.label, $0) } } } ?? []
     }
 
+    /// One runner as operators see it (`GET /admin/v1/plugins`).
+    public struct RunnerState: Sendable {
+        public let tenant: String
+        /// The private copy the runner opened (cache/<sha256>/<file>).
+        public let path: String
+        /// nil while it is down (restarting, failed or stopped).
+        public let pid: Int32?
+        public let restarts: Int
+        public let failedReason: String?
+    }
+
+    /// Every runner still held by an instance. Asks the runners' loop: never call it on a loop.
+    public var states: [RunnerState] {
+        let runners = state.withLock { $0.runners.values.compactMap { $0.value } }
+        return Self.loop.submitAndWait {
+            runners.map { RunnerState(tenant: $0.tenantID, path: $0.pluginPath, pid: $0.livePID, restarts: $0.restarts, failedReason: $0.failedReason) }
+        } ?? []
+    }
+
     /// Plugins stopped after crashing too often, for /health.
     public var failedPlugins: [(tenant: String, plugin: String, reason: String)] {
         state.withLock { state in

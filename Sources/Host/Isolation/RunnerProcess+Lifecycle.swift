@@ -182,6 +182,7 @@ extension RunnerProcess {
             waiting.forEach { refuse($0, reason) }
             return
         }
+        restarts += 1
         services.metrics.increment("agent_host_plugin_restarts_total", labels: ["tenant": tenantID, "plugin": label])
         let backoff = min(policy.restartBackoffMilliseconds << UInt64(crashes.count - 1), policy.maxBackoffMilliseconds)
         let timer = restartTimer ?? LoopTimer(loop: loop)

@@ -39,6 +39,8 @@ final class RunnerProcess: @unchecked Sendable {
     /// Bumped at each death: answers (HTTP, timers) for an earlier process are dropped.
     var generation = 0
     var crashes: [UInt64] = []
+    /// Times the runner was restarted after a crash (for `GET /admin/v1/plugins`).
+    var restarts = 0
     var restartTimer: LoopTimer?
     var reapTimer: LoopTimer?
     var graceTimers: [UInt64: LoopTimer] = [:]

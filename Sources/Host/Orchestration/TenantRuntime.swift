@@ -28,6 +28,10 @@ public final class TenantRuntime: Sendable {
     public let problems: [String]
     /// Component id → version of every component instantiated (the `session` event's `plugins`).
     public let pluginVersions: [String: String]
+    /// Component id → sha256 of the plugin file its instance came from.
+    public let pluginFiles: [String: String]
+    /// Components whose instance lives in a runner process.
+    public let isolatedComponents: Set<String>
     /// The tenant's model-backed brain when it configured `model:`; nil = offline brain only.
     public let brain: ModelBrain?
 
@@ -38,6 +42,8 @@ public final class TenantRuntime: Sendable {
         var problems: [String] = []
         var agentInstances: [any ComponentInstance] = []
         var tools: [String: any ComponentInstance] = [:]
+        var files: [String: String] = [:]
+        var isolated: Set<String> = []
         for componentID in configuration.plugins {
             guard let plugin = catalog.plugin(providing: componentID, version: configuration.versions[componentID]) else {
                 problems.append("\(componentID): no loaded plugin provides it")
@@ -45,6 +51,8 @@ public final class TenantRuntime: Sendable {
             }
             do {
                 let instance = try Self.instantiate(componentID, from: plugin, configuration: configuration, services: services)
+                files[componentID] = plugin.sha256
+                if instance is IsolatedInstance { isolated.insert(componentID) }
                 switch instance.descriptor.kind {
                 case .agent?: agentInstances.append(instance)
                 case .tool?:
@@ -65,6 +73,8 @@ public final class TenantRuntime: Sendable {
         }
         self.problems = problems
         self.tools = tools
+        self.pluginFiles = files
+        self.isolatedComponents = isolated
         self.pluginVersions = Dictionary((agentInstances + Array(tools.values)).map { ($0.descriptor.id, $0.descriptor.version ?? "") },
                                          uniquingKeysWith: { first, _ in first })
         let toolEntries: [String: [String: Any]] = tools.mapValues { instance in

@@ -5,19 +5,25 @@ import HostNet
 /// the host's loop, every request authenticated with `Authorization: Bearer KEY` against the
 /// sha256 hashes, every action logged with the key that did it.
 ///   POST /admin/v1/reload   re-read the configuration (as SIGHUP); 200 applied / 422 refused
-///   GET  /admin/v1/plugins  the plugin files serving new sessions (path, sha256, components)
+///   GET  /admin/v1/plugins  the plugin files (path, sha256, components) and, under `files`, every
+///                           file live sessions still run: isolation, runner pid and restarts,
+///                           tenants using it, live sessions
 ///   GET  /admin/v1/tenants  the tenants serving new sessions
+///   POST /admin/v1/tenants/{id}/plugins/{plugin}/disable|enable   for that tenant's new sessions
+///   POST /admin/v1/drain    stop taking sessions (/ready 503 draining) without exiting
 /// The work happens on the reloader's queue; replies go back through the loop.
 final class AdminServer: Sendable {
     private let loop: EventLoop
     private let reloader: HostReloader
+    private let server: HostServer
     private let keyHashes: [String]
     private let logger: Logger
-    private let server: LockedValue<HTTPServer?> = LockedValue(nil)
+    private let listener: LockedValue<HTTPServer?> = LockedValue(nil)
 
-    init(loop: EventLoop, reloader: HostReloader, keyHashes: [String], logger: Logger) {
+    init(loop: EventLoop, reloader: HostReloader, server: HostServer, keyHashes: [String], logger: Logger) {
         self.loop = loop
         self.reloader = reloader
+        self.server = server
         self.keyHashes = keyHashes
         self.logger = logger
     }
@@ -28,12 +34,12 @@ final class AdminServer: Sendable {
             handle(request, respond)
         })
         let bound = try http.start()
-        server.set(http)
+        listener.set(http)
         logger.log(.info, "admin", "admin listener on http://\(host):\(bound)")
         return bound
     }
 
-    func stop() { server.get()?.stop() }
+    func stop() { listener.get()?.stop() }
 
     /// Which configured key `request` presents, as "key sha256:<first 12 hex>"; nil = none matches.
     private func caller(_ request: HTTPRequest) -> String? {
@@ -56,7 +62,13 @@ final class AdminServer: Sendable {
         case ("POST", "/admin/v1/reload"):
             reloader.reload(requestedBy: who) { outcome in reply(outcome.applied ? 200 : 422, outcome.json) }
         case ("GET", "/admin/v1/plugins"):
-            reloader.snapshot { _, catalog in reply(200, PluginReport.json(catalog)) }
+            reloader.pluginReport { json in reply(200, json) }
+        case ("POST", "/admin/v1/drain"):
+            // Handlers run on the loop: the registry is the loop's.
+            let started = server.stopTakingSessions()
+            logger.log(.info, "admin", "drain \(started ? "started" : "requested again (already draining)") by \(who)")
+            respond(ServerResponses.json(200, JSONText.render(["draining": true, "already": !started,
+                                                               "active_sessions": server.registry.count] as [String: Any])))
         case ("GET", "/admin/v1/tenants"):
             reloader.snapshot { configuration, catalog in
                 let tenants: [[String: Any]] = configuration.tenants.map { tenant in
@@ -71,10 +83,24 @@ final class AdminServer: Sendable {
                 }
                 reply(200, JSONText.render(["tenants": tenants] as [String: Any]))
             }
-        case (_, "/admin/v1/reload"), (_, "/admin/v1/plugins"), (_, "/admin/v1/tenants"):
+        case (let method, let path) where Self.pluginToggle(path) != nil:
+            guard method == "POST", let (tenant, plugin, enable) = Self.pluginToggle(path) else {
+                return respond(ServerResponses.error(405, "\(method) is not allowed on \(path): use POST"))
+            }
+            reloader.setPlugin(plugin, of: tenant, enabled: enable, requestedBy: who) { toggle in reply(toggle.status, toggle.json) }
+        case (_, "/admin/v1/reload"), (_, "/admin/v1/plugins"), (_, "/admin/v1/tenants"), (_, "/admin/v1/drain"):
             respond(ServerResponses.error(405, "\(request.method) is not allowed on \(request.path)"))
         default:
-            respond(ServerResponses.error(404, "no such admin endpoint: \(request.path) (POST /admin/v1/reload, GET /admin/v1/plugins, GET /admin/v1/tenants)"))
+            respond(ServerResponses.error(404, "no such admin endpoint: \(request.path) (POST /admin/v1/reload, GET /admin/v1/plugins, GET /admin/v1/tenants, POST /admin/v1/tenants/{id}/plugins/{plugin}/disable|enable, POST /admin/v1/drain)"))
         }
+    }
+
+    /// `/admin/v1/tenants/{id}/plugins/{plugin}/disable|enable` → (tenant, plugin, enable).
+    static func pluginToggle(_ path: String) -> (String, String, Bool)? {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count == 8, parts[0].isEmpty, parts[1] == "admin", parts[2] == "v1", parts[3] == "tenants", parts[5] == "plugins",
+              !parts[4].isEmpty, !parts[6].isEmpty, parts[7] == "disable" || parts[7] == "enable" else { return nil }
+        let decode = { (text: String) in text.removingPercentEncoding ?? text }
+        return (decode(parts[4]), decode(parts[6]), parts[7] == "enable")
     }
 }

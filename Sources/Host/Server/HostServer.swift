@@ -84,7 +84,8 @@ public final class HostServer: @unchecked Sendable {
     /// thread once no session is left.
     public func drain(finished: @escaping @Sendable () -> Void) {
         loop.execute { [self] in
-            guard !registry.draining else { return }
+            // After `POST /admin/v1/drain` sessions are already refused; SIGTERM still finishes the drain.
+            guard drainFinished == nil, drainTimer == nil else { return }
             registry.draining = true
             drainFinished = finished
             services.logger.log(.info, "server", "draining: \(registry.count) session(s) live, deadline \(settings.drainDeadlineSeconds) s")
@@ -95,6 +96,26 @@ public final class HostServer: @unchecked Sendable {
             }
             checkDrained()
         }
+    }
+
+    /// `POST /admin/v1/drain` (loop thread): new sessions are refused and /ready answers 503
+    /// `draining`, as after SIGTERM, but the host does not exit; live sessions go on. False when
+    /// it was already draining.
+    func stopTakingSessions() -> Bool {
+        guard !registry.draining else { return false }
+        registry.draining = true
+        services.logger.log(.info, "server", "draining (admin): new sessions refused, \(registry.count) session(s) live go on; the host keeps running")
+        return true
+    }
+
+    /// Live sessions per plugin file (sha256) their conversation's instances came from (loop thread).
+    func liveSessionsByPluginFile() -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for session in registry.sessions.values {
+            guard let tenant = session.conversation?.tenant else { continue }
+            for sha in Set(tenant.pluginFiles.values) { counts[sha, default: 0] += 1 }
+        }
+        return counts
     }
 
     /// A reload's new tenants (loop thread): new sessions resolve against them; live sessions keep
