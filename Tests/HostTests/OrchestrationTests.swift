@@ -47,7 +47,7 @@ final class OrchestrationTests: XCTestCase {
                                             plugins: ["com.agenthost.fixtures.echo-agent": "1.0.0", "com.agenthost.samples.quote": "1.0.0",
                                                       "com.agenthost.samples.delay": "1.0.0", "com.agenthost.samples.relay": "1.0.0",
                                                       "com.agenthost.samples.echo": "1.0.0"]),
-                       "the session event names every component's version (CONTRACT §5)")
+                       "the session event names every component's version (docs/protocol.md §1)")
         XCTAssertEqual(events[2], .agent(agent: "Relay Agent", text: "Turn 1: hello"))
         XCTAssertEqual(events[3], .turnEnd(agent: "Relay Agent"))
     }

@@ -1,6 +1,6 @@
 /// The events of docs/protocol.md §1, the same on every channel (WebSocket, POST /v1/chat, chat --json).
 public enum ConversationEvent: Sendable, Equatable {
-    /// `plugins`: component id → version of every component this session runs (CONTRACT §5).
+    /// `plugins`: component id → version of every component this session runs (docs/protocol.md §1).
     case session(sessionID: String, tenant: String, caller: String, agent: String, returning: Bool, plugins: [String: String] = [:])
     case user(text: String, final: Bool)
     case agent(agent: String, text: String)
