@@ -227,6 +227,19 @@ final class HTTPServerProtectionTests: LoopTestCase {
 
     // MARK: out of descriptors
 
+    /// Lowers the soft descriptor limit to the next free descriptor number (the lowest free one),
+    /// so the process has none left; returns the limit to restore.
+    private func leaveNoFreeDescriptor() -> rlimit {
+        var saved = rlimit()
+        getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &saved)
+        let probe = dup(0)
+        close(probe)
+        var lowered = saved
+        lowered.rlim_cur = rlim_t(probe)
+        XCTAssertEqual(setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &lowered), 0)
+        return saved
+    }
+
     /// At the descriptor limit accept fails with EMFILE: the server stops watching the listening
     /// socket (logged once, counted), the client waits in the backlog, and it is served as soon
     /// as one of the server's connections closes. (libuv's own accept would reset it unlogged.)
@@ -237,15 +250,8 @@ final class HTTPServerProtectionTests: LoopTestCase {
         XCTAssertEqual(holder.readResponse()?.status, 200)
         let waiting = try RawSocket(unconnectedFrom: nil)   // its descriptor exists before the limit drops
 
-        var saved = rlimit()
-        getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &saved)
+        let saved = leaveNoFreeDescriptor()
         defer { var restore = saved; setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &restore) }
-        // The next descriptor number is the lowest free one: a limit equal to it leaves none.
-        let probe = dup(0)
-        close(probe)
-        var lowered = saved
-        lowered.rlim_cur = rlim_t(probe)
-        XCTAssertEqual(setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &lowered), 0)
 
         try waiting.connect(port: server.port)
         XCTAssertTrue(eventually { refusals.count >= 1 }, "accept ran out of descriptors")
@@ -263,14 +269,8 @@ final class HTTPServerProtectionTests: LoopTestCase {
     func testAfterTheDescriptorPauseAcceptingResumesByItself() throws {
         let server = try serve(configuration { $0.acceptPauseMilliseconds = 100 }, ok)
         let waiting = try RawSocket(unconnectedFrom: nil)
-        var saved = rlimit()
-        getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &saved)
+        let saved = leaveNoFreeDescriptor()
         defer { var restore = saved; setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &restore) }
-        let probe = dup(0)
-        close(probe)
-        var lowered = saved
-        lowered.rlim_cur = rlim_t(probe)
-        XCTAssertEqual(setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &lowered), 0)
         try waiting.connect(port: server.port)
         XCTAssertTrue(eventually { refusals.count >= 1 })
         var restore = saved
