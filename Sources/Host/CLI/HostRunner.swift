@@ -121,16 +121,16 @@ public struct HostRunner {
     /// Builds each tenant's recogniser (its language model from its plugins' phrases) and the
     /// synthesiser, before serving. Without them voice calls are refused and the host still serves chat.
     static func voiceServices(for tenants: [TenantRuntime]) -> VoiceServices? {
-        let built = VoiceBox()
+        let built = LockedValue<VoiceServices?>(nil)
         let done = DispatchSemaphore(value: 0)
         Task {
-            do { built.value = try await VoiceServices.offline(tenants: tenants) } catch {
+            do { built.set(try await VoiceServices.offline(tenants: tenants)) } catch {
                 Logger.shared.log(.warning, "voice", "voice calls disabled: \(error)")
             }
             done.signal()
         }
         done.wait()
-        return built.value
+        return built.get()
     }
 
     /// Blocks until SIGTERM or SIGINT (watched on the loop with uv_signal_t); SIGHUP reloads the
@@ -158,11 +158,6 @@ public struct HostRunner {
         }
         received.wait()
     }
-}
-
-private final class VoiceBox: @unchecked Sendable {
-    // @unchecked: written once before the semaphore is signalled, read after.
-    var value: VoiceServices?
 }
 
 /// A value handed from one thread to another.
