@@ -9,10 +9,13 @@
  *
  * Plain C with no language runtime of its own: a Swift plugin brings the runtime its RUNPATH
  * names, so a plugin built by another Swift toolchain than the host's runs here.
- * Threads: the reader (reads frames; hands replies to waiters, queues everything else) and the
- * main thread (dispatches queued frames into the plugin, one at a time, in order). A plugin's
- * synchronous host calls (agent_say, agent_call_tool, session-kv, http/timer start) send a request
- * and wait for its W_REPLY, which the reader delivers; requests arriving meanwhile stay queued.
+ * Threads: the main thread reads the host's frames and dispatches them into the plugin, one at a
+ * time, in order, on the thread that read them (no hand-off per call). Reading is a turn that one
+ * thread holds at a time: a plugin's synchronous host call (agent_say, agent_call_tool,
+ * session-kv, http/timer start) sends its request and waits for its W_REPLY, reading the socket
+ * itself when no other thread is (so a reply arrives even while the main thread is busy inside
+ * the plugin); requests read meanwhile are queued for the main thread. Answers to frames that
+ * arrived together are written together, in one write.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -95,43 +98,85 @@ static void buf_field(buf_t *b, const char *s, size_t n) {
 
 static void buf_str(buf_t *b, const char *s) { buf_field(b, s ? s : "", s ? strlen(s) : 0); }
 
+static void free_frame(frame_t *f) { if (f) { free(f->body); free(f); } }
+
+static const char *field(const frame_t *f, uint32_t i) { return i < f->count ? f->field[i] : ""; }
+static size_t field_len(const frame_t *f, uint32_t i) { return i < f->count ? f->len[i] : 0; }
+static const char *optional(const frame_t *f, uint32_t i) { return field_len(f, i) ? f->field[i] : NULL; }
+
+/* ---------- writing: one outgoing buffer, written by whichever thread sends ---------- */
+
 static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER;
+static buf_t out;                      /* frames not written yet; guarded by write_lock */
+/* Set on the main thread while it dispatches a frame that has more frames queued behind it:
+ * what the plugin sends meanwhile waits in `out` and leaves in one write after the batch. */
+static __thread int deferring;
+
+static void write_all(const char *p, size_t n) {
+    while (n) {
+        ssize_t w = write(SOCK, p, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) _exit(0);          /* the host went away: nothing left to serve */
+        p += w;
+        n -= (size_t)w;
+    }
+}
+
+static void flush_locked(void) {
+    write_all(out.data, out.len);
+    out.len = 0;
+    if (out.cap > (1u << 20)) { free(out.data); out = (buf_t){0}; }
+}
+
+static void flush_out(void) {
+    pthread_mutex_lock(&write_lock);
+    if (out.len) flush_locked();
+    pthread_mutex_unlock(&write_lock);
+}
 
 static void send_frame(buf_t *b) {
     uint32_t body = (uint32_t)(b->len - 4);
     memcpy(b->data, &body, 4);
     pthread_mutex_lock(&write_lock);
-    size_t off = 0;
-    while (off < b->len) {
-        ssize_t n = write(SOCK, b->data + off, b->len - off);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) _exit(0);          /* the host went away: nothing left to serve */
-        off += (size_t)n;
+    if (!deferring && !out.len) {
+        write_all(b->data, b->len);    /* nothing waiting: no copy */
+    } else {
+        buf_put(&out, b->data, b->len);
+        if (!deferring) flush_locked();
     }
     pthread_mutex_unlock(&write_lock);
     free(b->data);
 }
 
-static int read_all(char *p, size_t n) {
-    while (n) {
-        ssize_t r = read(SOCK, p, n);
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) return -1;
-        p += r;
-        n -= (size_t)r;
-    }
-    return 0;
-}
+/* ---------- reading: whichever thread needs a frame reads, one at a time ---------- */
 
-/* Reads one frame; NULL at end of stream. Garbage from the host ends the process (exit 65). */
-static frame_t *read_frame(void) {
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+/* Broadcast when requests were queued, replies filed, or the reading turn was given back. */
+static pthread_cond_t changed = PTHREAD_COND_INITIALIZER;
+static frame_t *head, *tail;           /* requests for the main thread, in order */
+static int reading;                    /* a thread holds the reading turn (at most one) */
+
+typedef struct waiter { uint64_t id; frame_t *reply; struct waiter *next; } waiter_t;
+static waiter_t *waiters;
+static uint64_t next_request = 1;
+
+/* Bytes read and not yet cut into frames: touched only by the thread holding the reading turn. */
+static char *rbuf;
+static size_t rlen, rcap;
+
+/* Cuts the frame at rbuf[*pos], or returns NULL when it is not complete yet. Garbage from the
+ * host ends the process (exit 65). */
+static frame_t *cut_frame(size_t *pos) {
+    size_t avail = rlen - *pos;
     uint32_t body;
-    if (read_all((char *)&body, 4)) return NULL;
+    if (avail < 4) return NULL;
+    memcpy(&body, rbuf + *pos, 4);
     if (body < AH_WIRE_HEADER || body > AH_WIRE_MAX_FRAME) _exit(65);
+    if (avail < 4 + (size_t)body) return NULL;
     frame_t *f = calloc(1, sizeof *f);
-    f->body = malloc(body);
-    if (!f || !f->body) _exit(70);
-    if (read_all(f->body, body)) return NULL;
+    if (!f || !(f->body = malloc(body))) _exit(70);
+    memcpy(f->body, rbuf + *pos + 4, body);
+    *pos += 4 + (size_t)body;
     const char *p = f->body;
     f->type = (uint8_t)p[0];
     memcpy(&f->instance, p + 4, 4);
@@ -154,41 +199,50 @@ static frame_t *read_frame(void) {
     return f;
 }
 
-static void free_frame(frame_t *f) { if (f) { free(f->body); free(f); } }
-
-static const char *field(const frame_t *f, uint32_t i) { return i < f->count ? f->field[i] : ""; }
-static size_t field_len(const frame_t *f, uint32_t i) { return i < f->count ? f->len[i] : 0; }
-static const char *optional(const frame_t *f, uint32_t i) { return field_len(f, i) ? f->field[i] : NULL; }
-
-/* ---------- the queue (reader -> main) and replies (reader -> waiting callers) ---------- */
-
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t queued = PTHREAD_COND_INITIALIZER;
-static pthread_cond_t replied = PTHREAD_COND_INITIALIZER;
-static frame_t *head, *tail;
-
-typedef struct waiter { uint64_t id; frame_t *reply; struct waiter *next; } waiter_t;
-static waiter_t *waiters;
-static uint64_t next_request = 1;
-
-static void *reader(void *unused) {
-    (void)unused;
-    for (;;) {
-        frame_t *f = read_frame();
-        if (!f) _exit(0);              /* the host closed the socket: stop */
-        pthread_mutex_lock(&lock);
+/* Called with `lock` held by the thread that just took the reading turn: reads (blocking) until
+ * at least one whole frame arrived, taking every whole frame one read returned, files replies
+ * with their waiters and queues the rest, then gives the turn back. End of stream: exit. */
+static void read_some(void) {
+    pthread_mutex_unlock(&lock);
+    frame_t *got = NULL, **last = &got;
+    while (!got) {
+        size_t need = rlen + 65536;
+        if (rlen >= 4) {               /* room for the whole frame that has begun */
+            uint32_t body;
+            memcpy(&body, rbuf, 4);
+            if (body <= AH_WIRE_MAX_FRAME && 4 + (size_t)body > need) need = 4 + (size_t)body;
+        }
+        if (need > rcap) {
+            if (!(rbuf = realloc(rbuf, need))) _exit(70);
+            rcap = need;
+        }
+        ssize_t r = read(SOCK, rbuf + rlen, rcap - rlen);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) _exit(0);          /* the host closed the socket: stop */
+        rlen += (size_t)r;
+        size_t pos = 0;
+        frame_t *f;
+        while ((f = cut_frame(&pos))) { *last = f; last = &f->next; }
+        memmove(rbuf, rbuf + pos, rlen - pos);
+        rlen -= pos;
+    }
+    if (rlen == 0 && rcap > (1u << 20)) { free(rbuf); rbuf = NULL; rcap = 0; }  /* after a huge frame */
+    pthread_mutex_lock(&lock);
+    while (got) {
+        frame_t *f = got;
+        got = f->next;
+        f->next = NULL;
         if (f->type == W_REPLY) {
             waiter_t *w = waiters;
             while (w && w->id != f->id) w = w->next;
-            if (w) { w->reply = f; pthread_cond_broadcast(&replied); } else free_frame(f);
+            if (w) w->reply = f; else free_frame(f);
         } else {
             if (tail) tail->next = f; else head = f;
             tail = f;
-            pthread_cond_signal(&queued);
         }
-        pthread_mutex_unlock(&lock);
     }
-    return NULL;
+    reading = 0;
+    pthread_cond_broadcast(&changed);
 }
 
 static uint64_t new_request_id(void) {
@@ -199,7 +253,7 @@ static uint64_t new_request_id(void) {
 }
 
 /* Sends a synchronous request built in `b` under request id `id` (0 = a new one) and waits for
- * its reply. */
+ * its reply, reading the socket itself when no other thread is. */
 static frame_t *call_host_id(buf_t *b, uint64_t id) {
     waiter_t w = {0};
     pthread_mutex_lock(&lock);
@@ -208,9 +262,15 @@ static frame_t *call_host_id(buf_t *b, uint64_t id) {
     waiters = &w;
     pthread_mutex_unlock(&lock);
     memcpy(b->data + 4 + 8, &w.id, 8);
+    int deferred = deferring;
+    deferring = 0;                     /* the request (and what waited before it) goes now */
     send_frame(b);
+    deferring = deferred;
     pthread_mutex_lock(&lock);
-    while (!w.reply) pthread_cond_wait(&replied, &lock);
+    while (!w.reply) {
+        if (!reading) { reading = 1; read_some(); }
+        else pthread_cond_wait(&changed, &lock);
+    }
     waiter_t **p = &waiters;
     while (*p != &w) p = &(*p)->next;
     *p = w.next;
@@ -219,6 +279,7 @@ static frame_t *call_host_id(buf_t *b, uint64_t id) {
 }
 
 static frame_t *call_host(buf_t *b) { return call_host_id(b, 0); }
+
 
 /* ---------- the plugin and its instances ---------- */
 
@@ -733,16 +794,23 @@ int main(int argc, char **argv) {
         return fflush(stdout) == 0 ? 0 : 74;
     }
 
-    pthread_t thread;
-    if (pthread_create(&thread, NULL, reader, NULL)) return 71;
+    /* The main thread reads the host's frames itself and dispatches them, one at a time, in order:
+     * a call costs no hand-off between threads. A plugin thread waiting for a reply while the
+     * main thread is inside the plugin reads for itself (call_host_id). */
     for (;;) {
         pthread_mutex_lock(&lock);
-        while (!head) pthread_cond_wait(&queued, &lock);
+        while (!head) {
+            if (!reading) { reading = 1; read_some(); }
+            else pthread_cond_wait(&changed, &lock);
+        }
         frame_t *f = head;
         head = f->next;
         if (!head) tail = NULL;
+        int more = head != NULL;
         pthread_mutex_unlock(&lock);
+        deferring = more;              /* answers to a batch leave together, after its last frame */
         dispatch(f);
         free_frame(f);
+        if (!more) flush_out();
     }
 }

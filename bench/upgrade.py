@@ -172,6 +172,11 @@ class Load:
             self.sessions.append(record)
 
     def worker(self, number):
+        # Staggered starts: workers started together with sessions of equal length stay in
+        # lockstep, so every session can end and the next begin inside one short reload window,
+        # leaving none live across it. Offsets of a fraction of a session keep some always live.
+        if self.stop.wait(number * self.turns * self.gap / self.workers):
+            return
         n = 0
         while not self.stop.is_set():
             self.one_session(f"+1558{number:02d}{n:05d}")

@@ -1,10 +1,11 @@
 import Foundation
 import Host
+import HostNet
 import PluginABI
 import Synchronization
 
-/// One tool call in-process vs across the plugin runner boundary (socket round trip, two context
-/// switches), calls/s through one runner with many calls in flight, and the runner's memory.
+/// One tool call in-process vs across the plugin runner boundary (a socket round trip from the
+/// calling loop), calls/s through one runner, host and runner CPU per call, and the runner's memory.
 /// Run in release: `swift build -c release && .build/release/agent-host-bench isolation`.
 struct IsolationBenchmark {
     let calls: Int
@@ -18,29 +19,44 @@ struct IsolationBenchmark {
         let catalog = PluginLoader(directories: [plugins] + PluginLoader.defaultDirectories()).loadAll()
         let echoID = "com.agenthost.fixtures.frozen-echo"
         guard let cPlugin = catalog.plugin(providing: echoID) else { throw Failure(description: "the C echo fixture did not load: \(catalog.refused)") }
-        let services = HostServices()
+        // Calls are made from a host loop, as a session makes them; the runner lives on that loop.
+        let loop = EventLoop(name: "bench-host")
+        loop.start()
+        defer { loop.stop() }
+        let services = HostServices(loop: loop)
+        defer { services.shutdown() }
         let inProcess = try PluginInstance.create(echoID, from: cPlugin, tenantID: "bench", services: services)
         let isolated = try IsolatedInstance.create(echoID, from: cPlugin, tenantID: "bench", services: services)
         let payload = ABIBenchmark.payload
+        let runnerPID = services.runners.processes.first { $0.tenant == "bench" }?.pid
 
-        print("agent-host-bench isolation: \(calls) sequential calls per case, then \(calls * 5) pipelined")
+        print("agent-host-bench isolation: \(calls) sequential calls per case, then \(calls * 5) per throughput case")
         print("plugin: C echo tool (Tests/PluginABITests/Fixtures/plugins/frozen_echo.c), \(payload.utf8.count) B JSON arguments echoed back")
+        print("calls are made on a host loop thread (as a session makes them), each started when the previous one's completion arrived")
         print("")
-        print("case                               p50 us     p99 us")
+        print("case                               p50 us     p99 us   host CPU us/call   runner CPU us/call")
         for (name, instance) in [("in-process", inProcess as any ComponentInstance), ("isolated (plugin runner)", isolated)] {
-            let samples = latencies(instance, services, payload)
-            print(name.padding(toLength: 32, withPad: " ", startingAt: 0) + String(format: "%9.1f  %9.1f", samples[samples.count / 2], samples[samples.count * 99 / 100]))
+            let hostBefore = IsolationTurnBenchmark.ownCPU(), runnerBefore = runnerPID.map(IsolationTurnBenchmark.cpu) ?? 0
+            let samples = CallChain.run(instance, services, payload, loop: loop, total: calls + calls / 10, window: 1).latencies
+            let hostCPU = (IsolationTurnBenchmark.ownCPU() - hostBefore) / Double(calls + calls / 10)
+            let runnerCPU = ((runnerPID.map(IsolationTurnBenchmark.cpu) ?? 0) - runnerBefore) / Double(calls + calls / 10)
+            let measured = Array(samples.dropFirst(calls / 10)).sorted()  // the first 10% warm up
+            print(name.padding(toLength: 32, withPad: " ", startingAt: 0)
+                  + String(format: "%9.1f  %9.1f  %17.1f  %19.1f", measured[measured.count / 2], measured[measured.count * 99 / 100], hostCPU,
+                           instance is IsolatedInstance ? runnerCPU : 0))
         }
         print("")
         for window in [1, 64] {
-            let rate = throughput(isolated, services, payload, window: window)
+            let start = DispatchTime.now().uptimeNanoseconds
+            _ = CallChain.run(isolated, services, payload, loop: loop, total: calls * 5, window: window)
+            let rate = Double(calls * 5) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
             print("isolated calls/s through one runner, \(window) in flight: " + String(format: "%.0f", rate))
         }
         print("")
         var swiftRunner: IsolatedInstance?
         if let samples = catalog.plugin(providing: "com.agenthost.samples.echo") {
             swiftRunner = try IsolatedInstance.create("com.agenthost.samples.echo", from: samples, tenantID: "bench-swift", services: services)
-            _ = latencies(swiftRunner!, services, payload, count: 100)
+            _ = CallChain.run(swiftRunner!, services, payload, loop: loop, total: 100, window: 1)
         }
         for process in services.runners.processes.sorted(by: { $0.plugin < $1.plugin }) {
             print("runner RSS, \(process.plugin): \(Self.rss(process.pid)) KiB (pid \(process.pid))")
@@ -48,41 +64,68 @@ struct IsolationBenchmark {
         _ = swiftRunner
     }
 
-    /// Microseconds per call, sorted.
-    func latencies(_ instance: any ComponentInstance, _ services: HostServices, _ payload: String, count: Int? = nil) -> [Double] {
-        let n = count ?? calls
-        var samples: [Double] = []
-        samples.reserveCapacity(n)
+    /// Tool calls made on `loop`'s thread, `window` at a time, each completion starting the next
+    /// one on that thread (a completion arriving on another thread hops there first, as a
+    /// session's does). Latencies are microseconds per call, in call order, until the completion
+    /// is on the loop's thread.
+    final class CallChain: @unchecked Sendable {
+        // @unchecked: used on the loop's thread only, except `done` (a semaphore).
+        let loop: EventLoop
+        let instance: any ComponentInstance
+        let services: HostServices
+        let payload: String
+        let total: Int
+        var issued = 0
+        var completed = 0
+        var latencies: [Double]
+        /// Set while `invokeTool` runs: a completion inside it must not start the next call
+        /// (that would recurse once per call); the issuing loop goes on instead.
+        var insideInvoke = false
+        var completedInside = 0
         let done = DispatchSemaphore(value: 0)
-        for i in 0..<(n + n / 10) {
-            let start = DispatchTime.now().uptimeNanoseconds
-            do {
-                try instance.invokeTool(callID: services.router.makeID(), sessionID: "bench", callerID: "+15550000000", argumentsJSON: payload) { _, _ in done.signal() }
-            } catch { fatalError("benchmark call refused: \(error)") }
-            done.wait()
-            if i >= n / 10 { samples.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1000) }  // first 10% warm up
-        }
-        return samples.sorted()
-    }
 
-    /// Completed calls per second with `window` calls in flight.
-    func throughput(_ instance: any ComponentInstance, _ services: HostServices, _ payload: String, window: Int) -> Double {
-        let total = calls * 5
-        let slots = DispatchSemaphore(value: window)
-        let finished = DispatchSemaphore(value: 0)
-        let completed = Atomic<Int>(0)
-        let start = DispatchTime.now().uptimeNanoseconds
-        for _ in 0..<total {
-            slots.wait()
-            do {
-                try instance.invokeTool(callID: services.router.makeID(), sessionID: "bench", callerID: "+15550000000", argumentsJSON: payload) { _, _ in
-                    slots.signal()
-                    if completed.wrappingAdd(1, ordering: .relaxed).newValue == total { finished.signal() }
-                }
-            } catch { fatalError("benchmark call refused: \(error)") }
+        init(_ instance: any ComponentInstance, _ services: HostServices, _ payload: String, loop: EventLoop, total: Int) {
+            self.loop = loop
+            self.instance = instance
+            self.services = services
+            self.payload = payload
+            self.total = total
+            latencies = [Double](repeating: 0, count: total)
         }
-        finished.wait()
-        return Double(total) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+
+        static func run(_ instance: any ComponentInstance, _ services: HostServices, _ payload: String, loop: EventLoop,
+                        total: Int, window: Int) -> CallChain {
+            let chain = CallChain(instance, services, payload, loop: loop, total: total)
+            loop.execute { chain.issue(window) }
+            chain.done.wait()
+            return chain
+        }
+
+        func issue(_ count: Int) {
+            var wanted = count
+            while wanted > 0 && issued < total {
+                wanted -= 1
+                let index = issued
+                issued += 1
+                let start = DispatchTime.now().uptimeNanoseconds
+                insideInvoke = true
+                do {
+                    try instance.invokeTool(callID: services.router.makeID(), sessionID: "bench", callerID: "+15550000000", argumentsJSON: payload) { [self] _, _ in
+                        if loop.inLoopThread { finished(index, start) } else { loop.execute { self.finished(index, start) } }
+                    }
+                } catch { fatalError("benchmark call refused: \(error)") }
+                insideInvoke = false
+                wanted += completedInside
+                completedInside = 0
+            }
+        }
+
+        private func finished(_ index: Int, _ start: UInt64) {
+            latencies[index] = Double(DispatchTime.now().uptimeNanoseconds - start) / 1000
+            completed += 1
+            if completed == total { done.signal(); return }
+            if insideInvoke { completedInside += 1 } else { issue(1) }
+        }
     }
 
     static func rss(_ pid: Int32) -> Int {

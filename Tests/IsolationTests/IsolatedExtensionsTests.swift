@@ -21,6 +21,18 @@ final class IsolatedExtensionsTests: XCTestCase {
         XCTAssertEqual(counted, 3)
     }
 
+    /// A plugin thread's synchronous host calls (session-kv) are answered while the runner's main
+    /// thread is inside the plugin waiting for that thread: the waiting thread reads the socket
+    /// itself when the main thread cannot.
+    func testAPluginThreadsHostCallsAreAnsweredWhileTheMainThreadIsInsideThePlugin() throws {
+        let host = try IsolationFixture()
+        defer { host.shutdown() }
+        let acme = host.caller(host.acme)
+        XCTAssertEqual(acme.say("run kv-thread").reply, "ok: calls=1")
+        XCTAssertEqual(acme.say("run kv-thread").reply, "ok: calls=2")
+        XCTAssertEqual(acme.say("run kv").reply, "ok: calls=3", "the main thread serves the runner as before")
+    }
+
     func testTimersGoThroughTheHost() throws {
         let catalog = PluginLoader(directories: [BuildProducts.directory]).loadAll()
         let plugin = try XCTUnwrap(catalog.plugin(providing: "com.agenthost.samples.delay"))

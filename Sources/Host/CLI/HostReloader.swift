@@ -122,6 +122,7 @@ public final class HostReloader: @unchecked Sendable {
         if next.server != current.server { notApplied.append("server") }
         if next.redis != current.redis { notApplied.append("redis") }
         if next.admin != current.admin { notApplied.append("admin") }
+        if next.plugins.supervision != current.plugins.supervision { notApplied.append("plugins.supervision") }
         if !notApplied.isEmpty { lines.append("\(notApplied.joined(separator: " and ")) settings changed: they take effect at the next restart") }
 
         serve(nextServed, defaultTenant: next.defaultTenant, rebuildVoice: !built.isEmpty || next.tenants.count != current.tenants.count)

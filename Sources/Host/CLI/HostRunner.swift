@@ -41,6 +41,7 @@ public struct HostRunner {
         loop.start()
         defer { loop.stop() }
         let services = HostServices(loop: loop)
+        services.runners.policy = configuration.plugins.supervision
         var served: [ServedTenant] = []
         for tenant in configuration.tenants {
             do {

@@ -1,5 +1,6 @@
-/// How isolated plugins are supervised (docs/operations.md, "Isolated plugins").
-public struct IsolationPolicy: Sendable {
+/// How isolated plugins are supervised (docs/operations.md, "Isolated plugins"): the defaults
+/// below, or the configuration's `plugins: supervision:` (HostConfiguration+Supervision.swift).
+public struct IsolationPolicy: Sendable, Equatable {
     /// How long a runner may take to finish a cancelled step or tool call before it is killed.
     public var cancelGraceMilliseconds: UInt64 = 2_000
     /// First restart delay; doubles with each recent crash up to `maxBackoffMilliseconds`.

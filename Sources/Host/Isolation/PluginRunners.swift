@@ -1,16 +1,19 @@
+import Glibc
 import HostNet
 import PluginABI
 import Synchronization
 
-/// The plugin runner processes of one host: one per (tenant, plugin file), all served by one
-/// event loop of their own ("plugin-runners") so a runner's traffic never waits on a session's.
+/// The plugin runner processes of one host: one per (tenant, plugin file). A runner's socket and
+/// timers live on the host's loop (`HostServices.loop`), the loop its sessions call it from, so a
+/// call is written and its answer read there with no hop to another thread; services without a
+/// loop (tools driven from plain threads) use a loop of their own, "plugin-runners".
 public final class PluginRunners: Sendable {
     private let state = Mutex<(policy: IsolationPolicy, runners: [RunnerKey: WeakRunner])>((IsolationPolicy(), [:]))
 
     private struct RunnerKey: Hashable { let tenant: String, path: String }
     private struct WeakRunner: @unchecked Sendable { weak var value: RunnerProcess? }
 
-    /// The loop every runner's socket and timers live on, started on first use.
+    /// The loop runners of services without a loop live on, started on first use.
     static let loop: EventLoop = {
         let loop = EventLoop(name: "plugin-runners")
         loop.start()
@@ -35,17 +38,36 @@ public final class PluginRunners: Sendable {
             let key = RunnerKey(tenant: tenant, path: path)
             if let existing = state.runners[key]?.value, existing.failedReason == nil { return existing }
             let runner = RunnerProcess(pluginPath: path, tenantID: tenant, maxMemoryMB: maxMemoryMB, policy: state.policy,
-                                       executable: executable, services: services, loop: Self.loop)
+                                       executable: executable, services: services, loop: services.loop ?? Self.loop)
             state.runners = state.runners.filter { $0.value.value != nil }
             state.runners[key] = WeakRunner(value: runner)
             return runner
         }
     }
 
-    /// Live runner processes (for operators and the benchmark's RSS figure). Asks the runners' loop.
+    /// Live runner processes (for operators and the benchmark's RSS figure). Asks each runner's loop.
     public var processes: [(tenant: String, plugin: String, pid: Int32)] {
+        onRunnersLoops { runners in runners.compactMap { runner in runner.livePID.map { (runner.tenantID, runner.label, $0) } } }
+    }
+
+    /// Runs `body` on each loop that holds runners, with that loop's runners, and joins the answers.
+    private func onRunnersLoops<T: Sendable>(_ body: @escaping @Sendable ([RunnerProcess]) -> [T]) -> [T] {
         let runners = state.withLock { $0.runners.values.compactMap { $0.value } }
-        return Self.loop.submitAndWait { runners.compactMap { runner in runner.livePID.map { (runner.tenantID, runner.label, $0) } } } ?? []
+        var byLoop: [ObjectIdentifier: (loop: EventLoop, runners: [RunnerProcess])] = [:]
+        for runner in runners { byLoop[ObjectIdentifier(runner.loop), default: (runner.loop, [])].runners.append(runner) }
+        return byLoop.values.flatMap { group in group.loop.submitAndWait { [group] in body(group.runners) } ?? [] }
+    }
+
+    /// Stops every runner living on `loop` (the host is shutting down and the loop stops next):
+    /// their processes are killed and reaped here, on the calling thread, not on the loop.
+    func shutDown(loop: EventLoop) {
+        let runners = state.withLock { $0.runners.values.compactMap { $0.value } }.filter { $0.loop === loop }
+        guard !runners.isEmpty else { return }
+        let children = loop.submitAndWait { runners.compactMap { $0.shutDown() } } ?? []
+        for child in children {
+            var status: Int32 = 0
+            while waitpid(child, &status, 0) < 0 && errno == EINTR {}
+        }
     }
 
     /// One runner as operators see it (`GET /admin/v1/plugins`).
@@ -59,12 +81,12 @@ public final class PluginRunners: Sendable {
         public let failedReason: String?
     }
 
-    /// Every runner still held by an instance. Asks the runners' loop: never call it on a loop.
+    /// Every runner still held by an instance. Asks each runner's loop (inline on that loop's
+    /// thread): never call it on a loop other than the runners'.
     public var states: [RunnerState] {
-        let runners = state.withLock { $0.runners.values.compactMap { $0.value } }
-        return Self.loop.submitAndWait {
+        onRunnersLoops { runners in
             runners.map { RunnerState(tenant: $0.tenantID, path: $0.pluginPath, pid: $0.livePID, restarts: $0.restarts, failedReason: $0.failedReason) }
-        } ?? []
+        }
     }
 
     /// Plugins stopped after crashing too often, for /health.

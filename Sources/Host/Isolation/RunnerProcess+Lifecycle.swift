@@ -3,7 +3,7 @@ import Glibc
 import HostNet
 import PluginABI
 
-/// A runner process's life on the runners' loop: spawn, non-blocking socket I/O, death (EOF,
+/// A runner process's life on its loop: spawn, non-blocking socket I/O, death (EOF,
 /// garbage, kill), reaping without blocking, failing what it had, restarting with backoff, and
 /// stopping for good after repeated crashes.
 extension RunnerProcess {
@@ -70,29 +70,41 @@ extension RunnerProcess {
         write(frame)
     }
 
+    /// Queues `frame` and writes it at once, or, while a batch read from the runner is being
+    /// handled, once after the batch together with every other answer (one write, one wake-up).
     func write(_ frame: WireFrame) {
-        outbox.append(contentsOf: frame.encoded())
-        flush()
+        frame.encode(into: &outbox)
+        if !batching { flush() }
     }
 
     func flush() {
         guard running else { return }
         var written = 0
         while written < outbox.count {
-            let n = outbox.withUnsafeBytes { Glibc.write(socket, $0.baseAddress! + written, $0.count - written) }
+            // MSG_NOSIGNAL: a runner that died is noticed as EPIPE here, not as SIGPIPE.
+            let n = outbox.withUnsafeBytes { Glibc.send(socket, $0.baseAddress! + written, $0.count - written, Int32(MSG_NOSIGNAL)) }
             if n > 0 { written += n; continue }
             if n < 0 && errno == EINTR { continue }
             if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { break }
             outbox.removeAll()
             return died(nil)
         }
-        outbox.removeFirst(written)
+        if written == outbox.count { outbox.removeAll(keepingCapacity: outbox.capacity <= 1 << 20) } else { outbox.removeFirst(written) }
         let needWritable = !outbox.isEmpty
         if needWritable != writing { writing = needWritable; watch(writable: needWritable) }
     }
 
+    /// Reads what the runner sent and handles every whole frame; the answers go out in one write
+    /// after the batch. At most `maxReadsPerWakeup` reads (1 MiB) per wake-up: a runner that never
+    /// stops sending cannot keep the loop from its other work (the poll fires again next round).
     func readAvailable() {
-        while running {
+        batching = true
+        defer {
+            batching = false
+            if running && !outbox.isEmpty && !writing { flush() }
+        }
+        for _ in 0..<Self.maxReadsPerWakeup {
+            guard running else { return }
             let n = Glibc.read(socket, readBuffer.baseAddress!, readBuffer.count)
             if n < 0 && errno == EINTR { continue }
             if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { return }
@@ -103,8 +115,11 @@ extension RunnerProcess {
             } catch {
                 return kill(because: "it sent bytes that are not a frame (\(error.description))")
             }
+            if n < readBuffer.count { return }  // drained: skip the read that would say EAGAIN
         }
     }
+
+    static let maxReadsPerWakeup = 16
 
     /// Kills the runner (SIGKILL) and handles it as a crash with `reason`.
     func kill(because reason: String) {
@@ -184,7 +199,11 @@ extension RunnerProcess {
         }
         restarts += 1
         services.metrics.increment("agent_host_plugin_restarts_total", labels: ["tenant": tenantID, "plugin": label])
-        let backoff = min(policy.restartBackoffMilliseconds << UInt64(crashes.count - 1), policy.maxBackoffMilliseconds)
+        // Doubled per recent crash up to the longest delay (a loop, not a shift: `max_crashes` may
+        // be large enough for a shift to overflow).
+        var backoff = policy.restartBackoffMilliseconds
+        for _ in 1..<crashes.count where backoff < policy.maxBackoffMilliseconds { backoff *= 2 }
+        backoff = min(backoff, policy.maxBackoffMilliseconds)
         let timer = restartTimer ?? LoopTimer(loop: loop)
         restartTimer = timer
         timer.start(after: backoff) { [weak self] in

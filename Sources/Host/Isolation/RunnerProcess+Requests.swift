@@ -1,7 +1,7 @@
 import Glibc
 import PluginABI
 
-/// What a runner asks of the host, answered on the runners' loop by calling the instance's own
+/// What a runner asks of the host, answered on the runner's loop by calling the instance's own
 /// host table (HostTable.swift): an isolated plugin's calls get exactly the checks, routing and
 /// extensions an in-process plugin's get.
 extension RunnerProcess {
@@ -131,7 +131,7 @@ extension RunnerProcess {
 
         func deliver(_ frame: WireFrame) {
             guard let runner else { return }
-            runner.loop.execute {
+            runner.onLoop {
                 guard runner.generation == self.generation else { return }  // for a runner that has since died
                 runner.enqueue(frame)
             }

@@ -6,11 +6,11 @@ import PluginABI
 import Synchronization
 
 /// One plugin runner process for one (tenant, plugin file): starts it, talks to it over its
-/// socket on the runners' loop (never blocking), and supervises it. A runner that dies, sends
+/// socket on its loop (the host's loop that calls it; never blocking), and supervises it. A runner that dies, sends
 /// garbage or outlives a cancel's grace period is killed, its pending calls and steps fail, and
 /// it restarts with exponential backoff until it crashes too often, when it is marked failed.
 final class RunnerProcess: @unchecked Sendable {
-    // @unchecked: the `var`s below are confined to `loop` (the runners' loop thread), except
+    // @unchecked: the `var`s below are confined to `loop` (the host's loop thread), except
     // `failure` and `slots`, which are behind Mutexes. The process itself: +Lifecycle.
     let pluginPath: String
     let tenantID: String
@@ -31,6 +31,9 @@ final class RunnerProcess: @unchecked Sendable {
     var decoder = WireDecoder()
     var outbox: [UInt8] = []
     var writing = false
+    /// True while frames read from the socket are being handled: what they answer is written
+    /// once, after the batch, instead of one write per reply.
+    var batching = false
     var running = false
     var stopped = false
     var killReason: String?
@@ -87,11 +90,20 @@ final class RunnerProcess: @unchecked Sendable {
         }
     }
 
-    // MARK: - requests from the host side ([thread-safe]; they hop to the loop)
+    // MARK: - requests from the host side ([thread-safe]; inline on the loop's thread, else they hop to it)
+
+    /// Runs `work` now when called on the loop's thread (a session calling its plugin: the frame
+    /// is written at once, no wake-up of another thread), else queues it to the loop.
+    func onLoop(_ work: @escaping @Sendable () -> Void) {
+        if loop.inLoopThread { work() } else { loop.execute(work) }
+    }
 
     /// Creates an instance in the runner (started on first use) and waits for the answer.
-    /// Never call it on the runners' loop.
+    /// Never call it on the runner's loop (it would wait for itself): that is refused.
     func create(_ instance: IsolatedInstance, frame: WireFrame, timeoutSeconds: Double = 10) -> (Int32, String) {
+        guard !loop.inLoopThread else {
+            return (AH_ERR_INTERNAL, "isolated instances are created off the loop \(loop.name) their runner lives on (this call would wait for itself)")
+        }
         let answer = Mutex<(Int32, String)?>(nil)
         let done = DispatchSemaphore(value: 0)
         loop.execute { [self] in
@@ -117,18 +129,18 @@ final class RunnerProcess: @unchecked Sendable {
     }
 
     func send(_ frame: WireFrame) {
-        loop.execute { [self] in enqueue(frame) }
+        onLoop { [self] in enqueue(frame) }
     }
 
     func startCall(_ callID: UInt64, _ frame: WireFrame) {
-        loop.execute { [self] in
+        onLoop { [self] in
             pendingCalls[callID] = frame.instance
             enqueue(frame)
         }
     }
 
     func startStep(_ stepID: UInt64, _ frame: WireFrame) {
-        loop.execute { [self] in
+        onLoop { [self] in
             openSteps[stepID] = frame.instance
             enqueue(frame)
         }
@@ -137,7 +149,7 @@ final class RunnerProcess: @unchecked Sendable {
     /// Sends the plugin's cancel; a runner that has not finished the work `policy.cancelGrace`
     /// later is killed (and restarted).
     func cancel(_ id: UInt64, isStep: Bool, _ frame: WireFrame) {
-        loop.execute { [self] in
+        onLoop { [self] in
             guard (isStep ? openSteps[id] : pendingCalls[id]) != nil else { return }
             enqueue(frame)
             let timer = LoopTimer(loop: loop)
@@ -153,13 +165,30 @@ final class RunnerProcess: @unchecked Sendable {
     }
 
     func destroy(slot: UInt32) {
-        loop.execute { [self] in
+        onLoop { [self] in
             instances[slot] = nil
             creations[slot] = nil
             slots.withLock { _ = $0.remove(slot) }
             if running { enqueue(WireFrame(type: Wire.destroy, instance: slot)) }
             if instances.isEmpty { stop() }
         }
+    }
+
+    /// The host is shutting down (loop thread): stop for good, kill the process and return its
+    /// id for the caller to reap off the loop (the loop stops next, so no reap timer would run).
+    func shutDown() -> pid_t? {
+        stopped = true
+        restartTimer?.close()
+        restartTimer = nil
+        reapTimer?.close()
+        reapTimer = nil
+        guard running else { return nil }
+        running = false
+        if let poll { uv_poll_stop(poll); Self.close(poll); self.poll = nil }
+        Glibc.close(socket)
+        socket = -1
+        _ = Glibc.kill(pid, SIGKILL)
+        return pid
     }
 
     func closeGrace(_ id: UInt64) {

@@ -41,9 +41,11 @@ struct WireFrame: Sendable {
         index < fields.count && !fields[index].isEmpty ? text(index) : nil
     }
 
-    func encoded() -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(4 + Wire.header + fields.reduce(0) { $0 + $1.count + 5 })
+    /// Appends the frame's bytes to `out` (a runner's outbox: no array per frame).
+    func encode(into out: inout [UInt8]) {
+        // Only into an empty outbox: reserving a little more each time would defeat the array's
+        // geometric growth and copy the outbox once per frame.
+        if out.isEmpty { out.reserveCapacity(4 + Wire.header + fields.reduce(0) { $0 + $1.count + 5 }) }
         func put<T: FixedWidthInteger>(_ value: T) { withUnsafeBytes(of: value.littleEndian) { out.append(contentsOf: $0) } }
         put(UInt32(Wire.header + fields.reduce(0) { $0 + $1.count + 5 }))
         out.append(contentsOf: [type, 0, 0, 0])
@@ -53,7 +55,6 @@ struct WireFrame: Sendable {
             out.append(contentsOf: field)
             out.append(0)
         }
-        return out
     }
 }
 

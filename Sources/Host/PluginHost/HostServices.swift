@@ -42,6 +42,8 @@ public final class HostServices: Sendable {
             step { done.signal() }
             _ = done.wait(timeout: .now() + 5)
         }
+        // Runners on this loop are killed now: the loop that would reap them stops next.
+        if let loop { runners.shutDown(loop: loop) }
         http?.close()
     }
 

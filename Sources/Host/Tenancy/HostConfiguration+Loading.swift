@@ -8,7 +8,7 @@ extension HostConfiguration {
     static let serverLimitKeys = ["max_header_bytes", "max_body_bytes", "max_ws_message_bytes", "max_turn_text_bytes", "idle_timeout_ms",
                                   "session_idle_timeout_ms", "header_timeout_ms", "max_connections", "max_connections_per_client"]
     static let redisKeys = ["url", "command_timeout_ms", "journal_path"]
-    static let pluginKeys = ["directories", "extensions", "isolation", "max_memory_mb", "cache_directory", "allow_insecure_files", "trusted_keys", "require_signature"]
+    static let pluginKeys = ["directories", "extensions", "isolation", "max_memory_mb", "supervision", "cache_directory", "allow_insecure_files", "trusted_keys", "require_signature"]
     static let tenantKeys = ["id", "api_keys", "plugins", "entry_agent", "settings", "limits", "turn_detection", "voice", "extensions", "model"]
     static let tenantLimitKeys = ["max_concurrent_sessions", "max_sessions_per_caller", "max_handoffs_per_turn",
                                   "max_tool_calls_per_turn", "step_timeout_ms"]
@@ -196,6 +196,7 @@ extension HostConfiguration {
             plugins.requireSignature = required
         }
         plugins.isolation = try parseIsolation(section, default: plugins.isolation)
+        plugins.supervision = try parseSupervision(section)
         return plugins
     }
 

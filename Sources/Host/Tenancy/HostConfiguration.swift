@@ -71,6 +71,8 @@ public struct HostConfiguration: Sendable {
         public var extensions: Set<String>?
         /// `isolation:` and `max_memory_mb:` — how components run unless a tenant's entry says.
         public var isolation = PluginIsolation()
+        /// `supervision:` cancel grace, restart backoff and crash limit of plugin runners.
+        public var supervision = IsolationPolicy()
         /// `cache_directory:` where the host keeps its private copies of plugin files; nil = the
         /// system temp directory's `agent-host-plugins-<uid>`.
         public var cacheDirectory: String?

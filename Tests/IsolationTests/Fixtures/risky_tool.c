@@ -11,7 +11,9 @@
  * from invoke and never completes (ignoring cancel); "twice" completes with "first", then again
  * with "second"; "big" completes with 10 MiB of 'x'; "huge" with 20 MiB (more than a runner
  * frame carries); "exec" tries execve("/bin/true") and "ptrace" PTRACE_TRACEME, completing with
- * what the kernel answered ("execve: <strerror>" / "ptrace: <strerror>").
+ * what the kernel answered ("execve: <strerror>" / "ptrace: <strerror>"); "kv-thread" does what
+ * "kv" does on a thread of its own while invoke waits for that thread (pthread_join): the thread's
+ * synchronous host calls must be answered while the runner's main thread is inside the plugin.
  */
 #include "agent_host.h"
 #include "agent_host/ext/metrics.h"
@@ -21,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
+#include <pthread.h>
 #include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -92,6 +95,17 @@ static ah_status_t session_count(const ah_host_t *host, const ah_tool_call_t *ca
     return AH_OK;
 }
 
+typedef struct { const ah_host_t *host; const ah_tool_call_t *call; } counting_t;
+
+static void *count_on_a_thread(void *data) {
+    const counting_t *job = data;
+    char text[64];
+    ah_status_t status = session_count(job->host, job->call, text, sizeof text);
+    if (status != AH_OK) snprintf(text, sizeof text, "session-kv or metrics unavailable");
+    job->host->tool_complete(job->host, job->call->call_id, status, text, strlen(text));
+    return NULL;
+}
+
 static ah_status_t invoke(const ah_plugin_t *plugin, const ah_tool_call_t *call, ah_error_t *error) {
     (void)error;
     const ah_host_t *host = ((const instance_t *)plugin->plugin_data)->host;
@@ -105,6 +119,12 @@ static ah_status_t invoke(const ah_plugin_t *plugin, const ah_tool_call_t *call,
             char *block = malloc(32u << 20);
             memset(block, 1, 32u << 20);  /* no NULL check: the leak ends in a crash at the cap */
         }
+    } else if (has(call, "kv-thread")) {
+        counting_t job = {host, call};
+        pthread_t thread;
+        if (pthread_create(&thread, NULL, count_on_a_thread, &job) != 0) return AH_ERR_INTERNAL;
+        pthread_join(thread, NULL);
+        return AH_OK;
     } else if (has(call, "kv")) {
         char text[64];
         ah_status_t status = session_count(host, call, text, sizeof text);
