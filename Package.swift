@@ -5,7 +5,7 @@
 //   Sources/PluginABI    the stable C ABI (headers); built through the SDK package (SDK/Sources/PluginABI links here)
 //   Sources/C*           one system-library module per C library
 //   Sources/HostNet      libuv event loop, HTTP server, HTTP client
-//   Sources/Host         plugin loading, the host table, orchestration, sessions
+//   Sources/Host*        the host, one module per layer (HostSupport … HostServer, Host = app wiring, HostClient)
 //   Sources/agent-host   the one executable: argument parsing and wiring only
 //   Plugins/             the reference plugins, each its own .so
 //   SDK/                 the package plugin authors depend on
@@ -75,24 +75,46 @@ let package = Package(
         .target(name: "ReferenceBackend", dependencies: ["HostNet", "CSQLite"], swiftSettings: swift6),
         .executableTarget(name: "support-backend", dependencies: ["ReferenceBackend"], swiftSettings: swift6),
 
-        // ---- the host ----
-        .target(
-            name: "Host",
-            dependencies: [
-                .product(name: "PluginABI", package: "SDK"),
-                .product(name: "AgentHostToolchain", package: "SDK"),
-                "HostNet",
-                "HostAudio",
-                "HostSpeech",
-                "HostModels",
-                "CLibUV",
-                "CHiredis",
-                "COpenSSL",
-                .product(name: "Yams", package: "Yams"),
-            ],
-            swiftSettings: swift6
-        ),
-        .executableTarget(name: "agent-host", dependencies: ["Host"], swiftSettings: swift6),
+        // ---- the host: one module per layer (docs/architecture.md has the diagram; ArchitectureTests enforces it) ----
+        // Bottom: the one Logger, the one MetricsRegistry, JSON text helpers, the host's identity.
+        .target(name: "HostSupport", dependencies: [
+            .product(name: "PluginABI", package: "SDK"), .product(name: "AgentHostToolchain", package: "SDK"), "HostNet",
+        ], swiftSettings: swift6),
+        // Plugin loading, the host table, instances, extensions, isolated runners.
+        .target(name: "HostPlugins", dependencies: [
+            "HostSupport", .product(name: "PluginABI", package: "SDK"), "HostNet", "CLibUV", "COpenSSL",
+        ], swiftSettings: swift6),
+        // Session records, the journal and the Redis store.
+        .target(name: "HostSessions", dependencies: ["HostSupport", "HostNet", "CLibUV", "CHiredis"], swiftSettings: swift6),
+        // Conversations, turns and steps; brains (plugin agents, cloud models) behind one step driver.
+        .target(name: "HostOrchestration", dependencies: [
+            "HostSupport", "HostPlugins", "HostNet", "HostModels", .product(name: "PluginABI", package: "SDK"),
+        ], swiftSettings: swift6),
+        // The tenant configuration file and the tenant as served.
+        .target(name: "HostTenancy", dependencies: [
+            "HostSupport", "HostPlugins", "HostOrchestration", "HostNet", "HostAudio", "HostModels", "COpenSSL",
+            .product(name: "Yams", package: "Yams"),
+        ], swiftSettings: swift6),
+        // Voice calls (cascaded and Realtime) over a CallSession, whatever serves them.
+        .target(name: "HostVoice", dependencies: [
+            "HostSupport", "HostPlugins", "HostOrchestration", "HostTenancy", "HostNet", "HostAudio", "HostSpeech", "HostModels",
+            .product(name: "PluginABI", package: "SDK"),
+        ], swiftSettings: swift6),
+        // Routes, sockets, tenants, limits, drain.
+        .target(name: "HostServer", dependencies: [
+            "HostSupport", "HostPlugins", "HostSessions", "HostOrchestration", "HostTenancy", "HostVoice",
+            "HostNet", "HostAudio", "HostSpeech", "HostModels",
+        ], swiftSettings: swift6),
+        // The app wiring: serve, the demo, deployments, the reloader and its admin API.
+        .target(name: "Host", dependencies: [
+            "HostSupport", "HostPlugins", "HostSessions", "HostOrchestration", "HostTenancy", "HostVoice", "HostServer",
+            "HostNet", "HostModels", "CLibUV", .product(name: "PluginABI", package: "SDK"),
+        ], swiftSettings: swift6),
+        // What the command line runs as a client: chat, call, reload, routing evaluation.
+        .target(name: "HostClient", dependencies: [
+            "Host", "HostSupport", "HostPlugins", "HostOrchestration", "HostNet", "HostAudio", "HostSpeech",
+        ], swiftSettings: swift6),
+        .executableTarget(name: "agent-host", dependencies: ["Host", "HostClient"], swiftSettings: swift6),
         .executableTarget(
             name: "agent-host-bench",
             dependencies: ["Host", "HostModels", "ModelStandIn", "HostAudio", "HostSpeech", .product(name: "PluginABI", package: "SDK")],
