@@ -117,7 +117,7 @@ let package = Package(
         .executableTarget(name: "agent-host", dependencies: ["Host", "HostClient"], swiftSettings: swift6),
         .executableTarget(
             name: "agent-host-bench",
-            dependencies: ["Host", "HostModels", "ModelStandIn", "HostAudio", "HostSpeech", .product(name: "PluginABI", package: "SDK")],
+            dependencies: ["HostSupport", "HostPlugins", "HostSessions", "HostOrchestration", "HostTenancy", "HostVoice", "HostServer", "Host", "HostClient", "HostModels", "ModelStandIn", "HostAudio", "HostSpeech", .product(name: "PluginABI", package: "SDK")],
             swiftSettings: swift6
         ),
 
@@ -147,17 +147,17 @@ let package = Package(
 
         // ---- fuzzing (docs/testing.md): harnesses for the code that reads untrusted bytes ----
         .target(name: "FuzzKit", swiftSettings: swift6),
-        .target(name: "FuzzTargets", dependencies: ["FuzzKit", "HostNet", "HostModels", "Host", .product(name: "AgentHostSDK", package: "SDK")],
+        .target(name: "FuzzTargets", dependencies: ["FuzzKit", "HostNet", "HostModels", "HostTenancy", "HostVoice", .product(name: "AgentHostSDK", package: "SDK")],
                 swiftSettings: swift6),
         .executableTarget(name: "agent-host-fuzz", dependencies: ["FuzzKit", "FuzzTargets"], swiftSettings: swift6),
 
         // ---- tests ----
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swift6),
         // Test helpers that need the host (an in-process caller); kept apart so pure tests stay light.
-        .target(name: "HostTestSupport", dependencies: ["Host", "HostNet", "TestSupport"], path: "Tests/HostTestSupport", swiftSettings: swift6),
+        .target(name: "HostTestSupport", dependencies: ["HostPlugins", "HostOrchestration", "Host", "HostNet", "TestSupport"], path: "Tests/HostTestSupport", swiftSettings: swift6),
         .testTarget(
             name: "PluginABITests",
-            dependencies: ["Host", "TestSupport", .product(name: "PluginABI", package: "SDK")],
+            dependencies: ["HostPlugins", "TestSupport", .product(name: "PluginABI", package: "SDK")],
             exclude: ["Fixtures"],
             swiftSettings: swift6
         ),
@@ -169,21 +169,21 @@ let package = Package(
         .testTarget(name: "ReferenceBackendTests", dependencies: ["ReferenceBackend", "HostNet", "Host", "FuzzKit"], swiftSettings: swift6),
         .testTarget(name: "HostAudioTests", dependencies: ["HostAudio", "TestSupport"], swiftSettings: swift6),
         .testTarget(name: "HostSpeechTests", dependencies: ["HostSpeech", "HostAudio", "TestSupport"], swiftSettings: swift6),
-        .testTarget(name: "SessionTests", dependencies: ["Host", "HostNet", "TestSupport", "HostTestSupport"], swiftSettings: swift6),
-        .testTarget(name: "TenancyTests", dependencies: ["Host", "TestSupport"], swiftSettings: swift6),
-        .testTarget(name: "ModelTests", dependencies: ["Host", "HostModels", "ModelStandIn", "HostNet", "TestSupport", "HostTestSupport"], swiftSettings: swift6),
-        .testTarget(name: "RealtimeTests", dependencies: ["HostModels", "ModelStandIn", "HostNet", "HostAudio", "TestSupport", "Host"], swiftSettings: swift6),
-        .testTarget(name: "ServerTests", dependencies: ["Host", "HostNet", "HostAudio", "HostSpeech", "HostModels", "ModelStandIn", "TestSupport", "HostTestSupport"], swiftSettings: swift6),
+        .testTarget(name: "SessionTests", dependencies: ["HostSupport", "HostSessions", "HostNet", "TestSupport", "HostTestSupport"], swiftSettings: swift6),
+        .testTarget(name: "TenancyTests", dependencies: ["HostPlugins", "HostOrchestration", "HostTenancy", "Host", "TestSupport"], swiftSettings: swift6),
+        .testTarget(name: "ModelTests", dependencies: ["HostSupport", "HostSessions", "HostOrchestration", "HostTenancy", "Host", "HostModels", "ModelStandIn", "HostNet", "TestSupport", "HostTestSupport"], swiftSettings: swift6),
+        .testTarget(name: "RealtimeTests", dependencies: ["HostModels", "ModelStandIn", "HostNet", "HostAudio", "TestSupport", "HostPlugins", "HostOrchestration", "HostVoice", "Host"], swiftSettings: swift6),
+        .testTarget(name: "ServerTests", dependencies: ["HostPlugins", "HostOrchestration", "HostTenancy", "HostVoice", "HostServer", "Host", "HostNet", "HostAudio", "HostSpeech", "HostModels", "ModelStandIn", "TestSupport", "HostTestSupport"], swiftSettings: swift6),
         .testTarget(name: "ConversationTests", dependencies: ["Host", "TestSupport", "HostTestSupport"], exclude: ["Fixtures"], swiftSettings: swift6),
-        .testTarget(name: "IsolationTests", dependencies: ["Host", "HostNet", "TestSupport", "HostTestSupport"], exclude: ["Fixtures"], swiftSettings: swift6),
+        .testTarget(name: "IsolationTests", dependencies: ["HostSupport", "HostPlugins", "HostOrchestration", "HostTenancy", "HostServer", "Host", "HostNet", "TestSupport", "HostTestSupport"], exclude: ["Fixtures"], swiftSettings: swift6),
         // The built agent-host executable run as a person would (usage, exit codes).
         .testTarget(name: "CommandLineTests", dependencies: ["TestSupport"], swiftSettings: swift6),
         .testTarget(name: "SupportKitTests", dependencies: ["SupportKit", "TestSupport"], swiftSettings: swift6),
         .testTarget(name: "DepartmentTests", dependencies: ["SupportKit", "TestSupport", .product(name: "AgentHostPluginTesting", package: "SDK")], swiftSettings: swift6),
-        .testTarget(name: "CommerceToolsTests", dependencies: ["Host", "HostNet", "ReferenceBackend", "TestSupport", .product(name: "AgentHostPluginTesting", package: "SDK")], swiftSettings: swift6),
+        .testTarget(name: "CommerceToolsTests", dependencies: ["HostSupport", "HostPlugins", "Host", "HostNet", "ReferenceBackend", "TestSupport", .product(name: "AgentHostPluginTesting", package: "SDK")], swiftSettings: swift6),
         .testTarget(
             name: "HostTests",
-            dependencies: ["Host", "HostNet", "TestSupport", .product(name: "AgentHostPluginTesting", package: "SDK")],
+            dependencies: ["HostSupport", "HostPlugins", "HostOrchestration", "HostTenancy", "HostServer", "Host", "HostNet", "TestSupport", .product(name: "AgentHostPluginTesting", package: "SDK")],
             exclude: ["Fixtures"],
             swiftSettings: swift6
         ),

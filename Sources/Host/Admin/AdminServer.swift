@@ -1,5 +1,8 @@
 import Foundation
 import HostNet
+import HostServer
+import HostSupport
+import HostTenancy
 
 /// The admin listener (`admin: {host, port, api_keys}`; off unless configured): its own port on
 /// the host's loop, every request authenticated with `Authorization: Bearer KEY` against the

@@ -1,4 +1,5 @@
 import Foundation
+import Host
 import HostNet
 
 /// `agent-host reload --url URL --admin-key KEY`: POST /admin/v1/reload on a running host's admin

@@ -1,5 +1,9 @@
 import Foundation
+import Host
 import HostNet
+import HostOrchestration
+import HostPlugins
+import HostSupport
 
 /// `agent-host chat --local`: the real plugins in-process, one conversation over stdin/stdout.
 /// With no backend configured it starts the reference backend itself and stops it on exit.

@@ -1,5 +1,6 @@
 import Foundation
 import HostNet
+import HostSupport
 import Synchronization
 
 /// `agent-host chat` against a running host: each line typed (or piped) is one POST /v1/chat turn

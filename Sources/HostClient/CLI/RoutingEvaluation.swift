@@ -1,4 +1,6 @@
 import Foundation
+import Host
+import HostOrchestration
 
 /// `agent-host eval routing FILE`: every line of a labelled TSV (label<TAB>utterance) as a fresh
 /// session's first turn through the real plugins; prints accuracy and every miss.

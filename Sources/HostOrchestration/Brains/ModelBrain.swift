@@ -1,5 +1,6 @@
 import HostModels
 import HostNet
+import HostPlugins
 
 /// A tenant's model-backed brain (docs/models.md): one OpenAI-compatible endpoint and, per
 /// agent, what the model is offered — the agent's instructions, its tools' JSON schemas, and
@@ -14,7 +15,7 @@ public final class ModelBrain: Sendable {
         let transfers: [String: String]
     }
 
-    static let escalationTool = "escalate_to_human"
+    package static let escalationTool = "escalate_to_human"
 
     public let client: ChatCompletionsClient
     /// Rests the provider after repeated failures (ModelCircuit).
@@ -47,11 +48,11 @@ public final class ModelBrain: Sendable {
     }
 
     /// The transfer functions take an optional reason (shown in the `handoff` event).
-    static let transferParameters =
+    package static let transferParameters =
         #"{"type":"object","properties":{"reason":{"type":"string","description":"Why the caller is transferred, in a few words"}},"additionalProperties":false}"#
 
     /// `Refund Agent` → `transfer_to_refund_agent` (lowercase, runs of other characters → `_`).
-    static func transferName(_ agentName: String) -> String {
+    package static func transferName(_ agentName: String) -> String {
         var out = ""
         for scalar in agentName.lowercased().unicodeScalars {
             if scalar.isASCII, scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) {

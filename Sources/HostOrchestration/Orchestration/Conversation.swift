@@ -1,5 +1,7 @@
 import Foundation
 import HostNet
+import HostPlugins
+import HostSupport
 import PluginABI
 
 /// One caller's session: the current agent, the conversation so far, each agent's scratch
@@ -19,7 +21,7 @@ public final class Conversation: @unchecked Sendable {
     public let tenant: TenantRuntime
     public let caller: String
     public let loop: EventLoop
-    let services: HostServices
+    package let services: HostServices
     let onEvent: EventHandler
 
     public private(set) var currentAgentID: String
@@ -126,7 +128,7 @@ public final class Conversation: @unchecked Sendable {
     /// What the current agent expects the caller's next words to be, from the optional `"expect"`
     /// member of its state (docs/abi.md: "order_id", "yes_no", "digits"); voice calls use it to
     /// pick a recognition grammar for closed prompts. Loop thread.
-    var expectation: String? {
+    package var expectation: String? {
         guard let state = agentStates[currentAgentID], state.contains("\"expect\""),
               let object = try? JSONSerialization.jsonObject(with: Data(state.utf8)) as? [String: Any] else { return nil }
         return object["expect"] as? String
@@ -197,10 +199,10 @@ public final class Conversation: @unchecked Sendable {
 
     /// The step context carries the newest messages whose text fits this many bytes (at least
     /// the last one): a long session costs every step the same bounded work on the loop.
-    static let contextHistoryBytes = 32 * 1024
+    package static let contextHistoryBytes = 32 * 1024
 
     /// Where the context's history window starts.
-    static func historyWindow(_ history: [Message]) -> Int {
+    package static func historyWindow(_ history: [Message]) -> Int {
         var bytes = 0
         var start = history.endIndex
         while start > history.startIndex {

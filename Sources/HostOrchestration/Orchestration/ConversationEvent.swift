@@ -1,3 +1,5 @@
+import HostSupport
+
 /// The events of docs/protocol.md §1, the same on every channel (WebSocket, POST /v1/chat, chat --json).
 public enum ConversationEvent: Sendable, Equatable {
     /// `plugins`: component id → version of every component this session runs (docs/protocol.md §1).

@@ -1,4 +1,6 @@
 import HostNet
+import HostPlugins
+import HostSupport
 import PluginABI
 import Synchronization
 

@@ -1,4 +1,7 @@
+import HostPlugins
+
 /// Chooses, per component, an in-process instance or one in the tenant's runner for its file.
+
 extension TenantRuntime {
     static func instantiate(_ componentID: String, from plugin: LoadedPlugin, configuration: TenantConfiguration,
                             services: HostServices) throws(PluginInstance.Failure) -> any ComponentInstance {

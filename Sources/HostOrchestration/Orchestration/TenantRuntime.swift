@@ -1,4 +1,6 @@
 import Foundation
+import HostPlugins
+import HostSupport
 
 /// One tenant's plugins, instantiated: its agents by id, its tools by function name, and the
 /// routing and tool material each agent's steps carry. Immutable after creation, so sessions on

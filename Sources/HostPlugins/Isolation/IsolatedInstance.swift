@@ -22,7 +22,7 @@ public final class IsolatedInstance: ComponentInstance, @unchecked Sendable {
     }
 
     /// Creates `componentID` in `runner` (started on first use) with the tenant's settings.
-    static func create(_ componentID: String, from plugin: LoadedPlugin, runner: RunnerProcess, settingsJSON: String,
+    package static func create(_ componentID: String, from plugin: LoadedPlugin, runner: RunnerProcess, settingsJSON: String,
                        grantedExtensions: Set<String>?, services: HostServices) throws(PluginInstance.Failure) -> IsolatedInstance {
         typealias Failure = PluginInstance.Failure
         let tenantID = runner.tenantID

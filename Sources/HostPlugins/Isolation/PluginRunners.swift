@@ -26,7 +26,7 @@ public final class PluginRunners: Sendable {
     }
 
     /// The runner for `tenant`'s copy of the plugin file at `path` (shared by the file's components).
-    func runner(tenant: String, path: String, maxMemoryMB: Int, services: HostServices) throws(PluginInstance.Failure) -> RunnerProcess {
+    package func runner(tenant: String, path: String, maxMemoryMB: Int, services: HostServices) throws(PluginInstance.Failure) -> RunnerProcess {
         let executable: String
         do { executable = try RunnerExecutable.path() } catch {
             throw PluginInstance.Failure(status: AH_ERR_UNAVAILABLE, message: error.description)

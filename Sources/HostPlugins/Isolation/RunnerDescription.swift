@@ -1,4 +1,5 @@
 import Foundation
+import HostSupport
 import PluginABI
 
 /// Reads a plugin's descriptors through the plugin runner (`--describe`), for a plugin the host

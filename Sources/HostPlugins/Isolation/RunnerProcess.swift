@@ -9,7 +9,7 @@ import Synchronization
 /// socket on the runners' loop (never blocking), and supervises it. A runner that dies, sends
 /// garbage or outlives a cancel's grace period is killed, its pending calls and steps fail, and
 /// it restarts with exponential backoff until it crashes too often, when it is marked failed.
-final class RunnerProcess: @unchecked Sendable {
+package final class RunnerProcess: @unchecked Sendable {
     // @unchecked: the `var`s below are confined to `loop` (the runners' loop thread), except
     // `failure` and `slots`, which are behind Mutexes. The process itself: +Lifecycle.
     let pluginPath: String

@@ -1,5 +1,6 @@
 import Dispatch
 import HostNet
+import HostSupport
 import Synchronization
 
 /// The shared services behind the host table's extensions, one set per host process.

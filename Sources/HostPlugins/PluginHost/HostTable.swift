@@ -1,4 +1,5 @@
 import Glibc
+import HostSupport
 import PluginABI
 
 /// One instance's `ah_host_t`: the C table a plugin calls back through. The functions are shared

@@ -1,3 +1,4 @@
+import HostSupport
 import PluginABI
 
 /// The host's side of one instance's host table: who the instance is, what it was granted, and

@@ -1,4 +1,5 @@
 import HostNet
+import HostSupport
 import PluginABI
 
 /// One plugin component instantiated for one tenant: the host's handle on an `ah_plugin_t`.

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Checks a descriptor before the host uses it. Each problem is a sentence an author can act on.
-enum DescriptorValidator {
+package enum DescriptorValidator {
     static func problems(in d: ComponentDescriptor) -> [String] {
         var problems: [String] = []
         if !isReverseDNS(d.id) {
@@ -48,7 +48,7 @@ enum DescriptorValidator {
         return problems
     }
 
-    static func isReverseDNS(_ id: String) -> Bool {
+    package static func isReverseDNS(_ id: String) -> Bool {
         let labels = id.split(separator: ".", omittingEmptySubsequences: false)
         guard labels.count >= 2, id.count <= 255 else { return false }
         return labels.allSatisfy { label in
@@ -62,7 +62,7 @@ enum DescriptorValidator {
         return parts.count == 3 && parts.allSatisfy { !$0.isEmpty && $0.allSatisfy(\.isNumber) }
     }
 
-    static func isExtensionID(_ id: String) -> Bool {
+    package static func isExtensionID(_ id: String) -> Bool {
         let parts = id.split(separator: "/")
         return parts.count == 2 && !parts[0].isEmpty && parts[1].allSatisfy(\.isNumber) && !parts[1].isEmpty
     }

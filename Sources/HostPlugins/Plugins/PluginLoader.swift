@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import HostSupport
 import PluginABI
 
 /// Finds and loads plugins: every `*.so` in the configured directories, in name order.

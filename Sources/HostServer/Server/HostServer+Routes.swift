@@ -1,5 +1,8 @@
 import Foundation
 import HostNet
+import HostOrchestration
+import HostSupport
+import HostTenancy
 
 extension HostServer {
     /// Routes one request (loop thread). Every error is a JSON body that says what is wrong.

@@ -1,5 +1,7 @@
 import Foundation
 import HostNet
+import HostSupport
+import HostVoice
 
 extension HostServer {
     /// `WS /twilio/media`: Twilio Media Streams. The handshake only checks that voice is on; the

@@ -1,7 +1,10 @@
 import Foundation
 import HostAudio
 import HostNet
+import HostOrchestration
 import HostSpeech
+import HostTenancy
+import HostVoice
 
 extension HostServer {
     /// The voice channel: binary frames are caller audio; text frames are `start`, `text` and `end`

@@ -1,5 +1,7 @@
 import Foundation
 import HostNet
+import HostOrchestration
+import HostTenancy
 
 extension HostServer {
     /// Decides a WebSocket handshake (loop thread, synchronous): `/ws/chat/{caller}` with the

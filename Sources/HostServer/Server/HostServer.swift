@@ -1,5 +1,10 @@
 import Foundation
 import HostNet
+import HostOrchestration
+import HostPlugins
+import HostSupport
+import HostTenancy
+import HostVoice
 
 /// The host operators run: one libuv loop serving HTTP and WebSocket clients, the sessions of
 /// every tenant, health/readiness/metrics, and graceful drain. Plugins, tool HTTP and sessions
@@ -31,7 +36,7 @@ public final class HostServer: @unchecked Sendable {
     let verifyKey: @Sendable (ServedTenant, String) -> Bool
     /// Extra facts for /health (e.g. the session store's state): returns (degraded reason?, fields).
     let healthProbe: @Sendable () -> (degraded: String?, fields: [String: String])
-    let registry: SessionRegistry
+    package let registry: SessionRegistry
     /// Speech engines for `WS /ws/voice/{caller}`; nil: voice calls are refused with 503.
     public var voice: VoiceServices?
     private var http: HTTPServer?
@@ -101,7 +106,7 @@ public final class HostServer: @unchecked Sendable {
     /// `POST /admin/v1/drain` (loop thread): new sessions are refused and /ready answers 503
     /// `draining`, as after SIGTERM, but the host does not exit; live sessions go on. False when
     /// it was already draining.
-    func stopTakingSessions() -> Bool {
+    package func stopTakingSessions() -> Bool {
         guard !registry.draining else { return false }
         registry.draining = true
         services.logger.log(.info, "server", "draining (admin): new sessions refused, \(registry.count) session(s) live go on; the host keeps running")
@@ -109,7 +114,7 @@ public final class HostServer: @unchecked Sendable {
     }
 
     /// Live sessions per plugin file (sha256) their conversation's instances came from (loop thread).
-    func liveSessionsByPluginFile() -> [String: Int] {
+    package func liveSessionsByPluginFile() -> [String: Int] {
         var counts: [String: Int] = [:]
         for session in registry.sessions.values {
             guard let tenant = session.conversation?.tenant else { continue }
@@ -120,7 +125,7 @@ public final class HostServer: @unchecked Sendable {
 
     /// A reload's new tenants (loop thread): new sessions resolve against them; live sessions keep
     /// the runtime they began with, and a removed tenant's live sessions finish.
-    func replaceTenants(_ new: [ServedTenant], defaultTenant: String) {
+    package func replaceTenants(_ new: [ServedTenant], defaultTenant: String) {
         tenants = Dictionary(new.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         self.defaultTenant = defaultTenant
     }

@@ -1,13 +1,15 @@
 import HostNet
+import HostOrchestration
+import HostSupport
 
 /// JSON responses with the headers every endpoint sends.
-enum ServerResponses {
-    static func json(_ status: Int, _ body: String) -> HTTPResponse {
+package enum ServerResponses {
+    package static func json(_ status: Int, _ body: String) -> HTTPResponse {
         HTTPResponse(status: status, headers: ["Content-Type": "application/json"], body: Array(body.utf8))
     }
 
     /// `{"error": message}`: what went wrong, in words that say what to do.
-    static func error(_ status: Int, _ message: String) -> HTTPResponse {
+    package static func error(_ status: Int, _ message: String) -> HTTPResponse {
         json(status, "{\"error\":\(JSONText.quote(message))}")
     }
 

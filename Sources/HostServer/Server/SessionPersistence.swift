@@ -1,4 +1,7 @@
 import Foundation
+import HostOrchestration
+import HostSessions
+import HostSupport
 import Synchronization
 
 /// A finished session, as the session record keeps it (docs/protocol.md §4).

@@ -1,4 +1,6 @@
 import Foundation
+import HostOrchestration
+import HostSessions
 
 extension SessionRecord.Interaction {
     /// What a conversation knew when it ended (docs/protocol.md §4). Call on the conversation's loop

@@ -1,9 +1,10 @@
 import Foundation
+import HostTenancy
 
 /// The sessions a host serves, with the limits that admit new ones: per caller (rate limiting of
 /// concurrent calls), per tenant, and the global cap after which /ready answers 503.
 /// Loop-confined: used only on the server's loop thread.
-final class SessionRegistry {
+package final class SessionRegistry {
     enum Refusal: Error {
         case draining
         case atCapacity
@@ -37,7 +38,7 @@ final class SessionRegistry {
         self.globalCap = globalCap
     }
 
-    var count: Int { sessions.count }
+    package var count: Int { sessions.count }
     var atCapacity: Bool { sessions.count >= globalCap }
 
     /// Checks the limits for a new session of `caller` on `tenant`.

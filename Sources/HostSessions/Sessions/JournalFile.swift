@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import HostSupport
 
 /// The append-only file under `SessionJournal`: one JSON line per pending save.
 ///

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import HostSupport
 import Synchronization
 
 /// Session store health, for `/health` and metrics.
@@ -65,6 +66,12 @@ public final class SessionJournal: @unchecked Sendable {
         /// Records neither Redis nor the journal took since this journal started.
         public let lost: Int
         public let path: String
+
+        package init(waiting: Int, lost: Int, path: String) {
+            self.waiting = waiting
+            self.lost = lost
+            self.path = path
+        }
 
         public var placed: Bool { waiting == 0 && lost == 0 }
 

@@ -1,4 +1,5 @@
 import HostNet
+import HostSupport
 
 /// The session records of docs/protocol.md §4, wired for the orchestration: one Redis connection, the
 /// store, the journal in front of its saves, health.

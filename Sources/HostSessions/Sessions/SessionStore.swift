@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import HostSupport
 
 /// Why a store operation did not happen.
 public enum SessionStoreError: Error, Sendable, Equatable, CustomStringConvertible {

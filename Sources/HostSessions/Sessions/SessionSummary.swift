@@ -1,3 +1,5 @@
+import HostSupport
+
 /// Turns stored interactions into what agents get as `previous_sessions` in the step context:
 /// compact JSON objects, not whole transcripts (the context is sent on every step).
 ///

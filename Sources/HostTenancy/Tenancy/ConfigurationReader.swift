@@ -1,5 +1,6 @@
 import CYaml
 import Foundation
+import HostSupport
 import Yams
 
 /// Reads Yams nodes into typed values; every failure becomes a located `ConfigurationError`.

@@ -1,3 +1,5 @@
+import HostOrchestration
+import HostPlugins
 import Yams
 
 /// `plugins: {isolation: in_process|process, max_memory_mb: N}` and a tenant's plugin entries,

@@ -1,4 +1,6 @@
 import Foundation
+import HostOrchestration
+import HostPlugins
 import Yams
 
 extension HostConfiguration {

@@ -1,6 +1,8 @@
 import Foundation
 import HostModels
 import HostNet
+import HostOrchestration
+import HostPlugins
 
 /// The operator's configuration file (`agent-host serve --config FILE`; docs/operations.md):
 /// the listener and its limits, Redis, where plugins come from, and the tenants.

@@ -1,6 +1,7 @@
 import HostAudio
 import HostModels
 import HostNet
+import HostOrchestration
 
 /// A tenant as the server serves it: its plugins (the orchestration's runtime) and its policy.
 public struct ServedTenant: Sendable {
@@ -51,7 +52,7 @@ public struct TenantVoice: Sendable, Equatable {
 
     /// What a Realtime call of this tenant connects with (nil in cascaded mode): the tenant's
     /// turn detection becomes the service's server VAD; `format` is the call's wire audio.
-    func realtimeConfiguration(format: RealtimeAudioFormat) -> RealtimeConfiguration? {
+    package func realtimeConfiguration(format: RealtimeAudioFormat) -> RealtimeConfiguration? {
         guard mode == .realtime, let realtime else { return nil }
         return RealtimeConfiguration(url: realtime.url, model: realtime.model, apiKey: realtime.apiKey.reveal(), voice: realtime.voice,
                                      audioFormat: format,

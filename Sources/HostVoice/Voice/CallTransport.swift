@@ -1,10 +1,11 @@
 import Foundation
 import HostAudio
 import HostNet
+import HostOrchestration
 
 /// Where one call's output goes. The audio loop (`VoiceCall`) is the same for every channel; a
 /// transport only knows its wire format. Loop thread only, like the call.
-protocol CallTransport: AnyObject, Sendable {
+package protocol CallTransport: AnyObject, Sendable {
     /// The rate the caller's audio arrives at and the agent's audio must leave at.
     var sampleRate: Int { get }
     /// A conversation event for the client (channels without an event stream log or drop them).
@@ -21,17 +22,17 @@ protocol CallTransport: AnyObject, Sendable {
 
 /// `WS /ws/voice/{caller}` (docs/protocol.md §2): events as JSON text frames, audio as PCM16 LE binary
 /// frames at the rate the client's `start` asked for (16 kHz by default).
-final class VoiceSocketTransport: CallTransport, @unchecked Sendable {  // loop-confined
+package final class VoiceSocketTransport: CallTransport, @unchecked Sendable {  // loop-confined
     let socket: WebSocketConnection
-    var sampleRate = 16_000
+    package var sampleRate = 16_000
 
-    init(socket: WebSocketConnection) {
+    package init(socket: WebSocketConnection) {
         self.socket = socket
     }
 
-    func send(event: ConversationEvent) { socket.send(text: event.json) }
-    func send(audio frame: ArraySlice<Int16>) { socket.send(binary: PCM16.littleEndianBytes(frame)) }
-    func clearAudio() {}  // frames are paced in real time: the client holds at most one
-    func replyFinished(_ reply: Int) {}
-    func close() { socket.close(code: WebSocketCloseCode.normal, reason: "session ended") }
+    package func send(event: ConversationEvent) { socket.send(text: event.json) }
+    package func send(audio frame: ArraySlice<Int16>) { socket.send(binary: PCM16.littleEndianBytes(frame)) }
+    package func clearAudio() {}  // frames are paced in real time: the client holds at most one
+    package func replyFinished(_ reply: Int) {}
+    package func close() { socket.close(code: WebSocketCloseCode.normal, reason: "session ended") }
 }

@@ -1,6 +1,8 @@
 import Foundation
 import HostAudio
 import HostNet
+import HostOrchestration
+import HostSupport
 
 /// Twilio Media Streams' wire format (bidirectional `<Connect><Stream>`): JSON text frames.
 /// In: `connected`, `start` (stream and call ids, media format, the TwiML `<Parameter>`s as
@@ -159,33 +161,33 @@ package struct TwilioMessageError: Error, CustomStringConvertible {
 /// the call in real time, so a barge-in has little to flush), a `mark` after each reply, and
 /// `clear` on barge-in so Twilio drops what it buffered. Twilio has no event stream: conversation
 /// events go to the log at debug level (the session record keeps the transcript).
-final class TwilioTransport: CallTransport, @unchecked Sendable {  // loop-confined
+package final class TwilioTransport: CallTransport, @unchecked Sendable {  // loop-confined
     let socket: WebSocketConnection
     let streamSid: String
-    let sampleRate = 8_000
+    package let sampleRate = 8_000
     private let prefix: String
 
-    init(socket: WebSocketConnection, streamSid: String) {
+    package init(socket: WebSocketConnection, streamSid: String) {
         self.socket = socket
         self.streamSid = streamSid
         prefix = "{\"event\":\"media\",\"streamSid\":" + JSONText.quote(streamSid) + ",\"media\":{\"payload\":\""
     }
 
-    func send(event: ConversationEvent) {
+    package func send(event: ConversationEvent) {
         Logger.shared.log(.debug, "twilio", "\(streamSid) \(event.json)")
     }
 
-    func send(audio frame: ArraySlice<Int16>) {
+    package func send(audio frame: ArraySlice<Int16>) {
         socket.send(text: prefix + Data(MuLaw.encode(frame)).base64EncodedString() + "\"}}")
     }
 
-    func clearAudio() {
+    package func clearAudio() {
         socket.send(text: "{\"event\":\"clear\",\"streamSid\":" + JSONText.quote(streamSid) + "}")
     }
 
-    func replyFinished(_ reply: Int) {
+    package func replyFinished(_ reply: Int) {
         socket.send(text: "{\"event\":\"mark\",\"streamSid\":" + JSONText.quote(streamSid) + ",\"mark\":{\"name\":\"reply-\(reply)\"}}")
     }
 
-    func close() { socket.close(code: WebSocketCloseCode.normal, reason: "session ended") }
+    package func close() { socket.close(code: WebSocketCloseCode.normal, reason: "session ended") }
 }

@@ -1,7 +1,9 @@
 import Foundation
 import HostModels
 import HostNet
+import HostOrchestration
 import HostSpeech
+import HostTenancy
 
 /// The speech engines a host's voice calls use: one recogniser per tenant (its language model is
 /// built from what that tenant's plugins ship, so enabling a department teaches it the words) and

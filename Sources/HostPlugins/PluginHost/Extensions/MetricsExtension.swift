@@ -1,3 +1,4 @@
+import HostSupport
 import PluginABI
 
 /// "agent_host.metrics/1": plugin metrics land in the host's one registry as

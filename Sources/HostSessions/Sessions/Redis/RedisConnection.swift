@@ -3,6 +3,7 @@ import CLibUV
 import Dispatch
 import Glibc
 import HostNet
+import HostSupport
 import Synchronization
 
 /// One hiredis async connection driven by an `EventLoop`'s libuv loop (`redisLibuvAttach`).

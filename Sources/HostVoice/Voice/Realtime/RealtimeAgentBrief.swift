@@ -1,4 +1,5 @@
 import HostModels
+import HostOrchestration
 
 /// What the Realtime model is told for one agent: its instructions, its allowed tools' schemas,
 /// the tenant's escalation tool, and a `transfer_to_<agent>` function per other agent (the same

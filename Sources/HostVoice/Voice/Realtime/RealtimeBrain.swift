@@ -1,6 +1,9 @@
 import Foundation
 import HostModels
 import HostNet
+import HostOrchestration
+import HostPlugins
+import HostSupport
 import PluginABI
 
 /// A voice call's brain in Realtime mode (speech-to-speech, issue #6): one `RealtimeSession` per
