@@ -1,4 +1,5 @@
 import HostModels
+import HostPlugins
 
 /// What an operator decides for one tenant (issue #4 reads it from the configuration file).
 public struct TenantConfiguration: Sendable {
@@ -47,25 +48,5 @@ public struct TurnLimits: Sendable {
         self.maxHandoffsPerTurn = maxHandoffsPerTurn
         self.maxToolCallsPerTurn = maxToolCallsPerTurn
         self.stepTimeoutMilliseconds = stepTimeoutMilliseconds
-    }
-}
-
-/// Where a component runs: inside the host, or in a plugin runner process of its own
-/// (docs/operations.md, "Isolated plugins").
-public struct PluginIsolation: Sendable, Equatable {
-    public enum Mode: String, Sendable, CaseIterable {
-        case inProcess = "in_process"
-        case process
-    }
-
-    public static let defaultMaxMemoryMB = 512
-
-    public var mode: Mode
-    /// The runner's address-space cap (RLIMIT_AS), in MiB; process mode only.
-    public var maxMemoryMB: Int
-
-    public init(mode: Mode = .inProcess, maxMemoryMB: Int = PluginIsolation.defaultMaxMemoryMB) {
-        self.mode = mode
-        self.maxMemoryMB = maxMemoryMB
     }
 }

@@ -1,5 +1,8 @@
 import Foundation
 import HostNet
+import HostOrchestration
+import HostPlugins
+import HostVoice
 
 /// One served conversation and how its events leave the host: buffered per turn for
 /// `POST /v1/chat`, or forwarded as they happen (WebSocket). Loop-confined.
@@ -120,3 +123,5 @@ final class ServerSession: @unchecked Sendable {
         idleTimer?.start(after: idleMilliseconds) { [weak self] in self?.end(reason: "timeout") }
     }
 }
+
+extension ServerSession: CallSession {}

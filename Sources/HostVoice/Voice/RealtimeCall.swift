@@ -2,11 +2,15 @@ import Foundation
 import HostAudio
 import HostModels
 import HostNet
+import HostOrchestration
+import HostPlugins
 import HostSpeech
+import HostSupport
+import HostTenancy
 
 /// What the voice handlers drive, whatever the tenant's voice mode.
-protocol VoiceChannelCall: AnyObject, Sendable {
-    var session: ServerSession? { get set }
+package protocol VoiceChannelCall: AnyObject, Sendable {
+    var session: (any CallSession)? { get set }
     func configure(sampleRate: Int, encoding: String) throws(VoiceCallError)
     func useMuLaw()
     func audio(_ bytes: [UInt8])
@@ -17,7 +21,7 @@ protocol VoiceChannelCall: AnyObject, Sendable {
 }
 
 extension VoiceCall: VoiceChannelCall {
-    func greet() { session?.conversation?.greet() }
+    package func greet() { session?.conversation?.greet() }
 }
 
 /// A voice call in Realtime mode (issue #6): caller audio goes to a `RealtimeBrain` (24 kHz
@@ -27,7 +31,7 @@ extension VoiceCall: VoiceChannelCall {
 /// unavailable — at connect or mid-call — the client gets a `realtime_unavailable` error and the
 /// same session goes on with the cascaded offline pipeline (`fallback`) from the next utterance.
 /// Loop-confined: every method runs on the server loop's thread.
-final class RealtimeCall: VoiceChannelCall, @unchecked Sendable {
+package final class RealtimeCall: VoiceChannelCall, @unchecked Sendable {
     // @unchecked: touched only on the server loop's thread (the brain's callbacks run there).
     let loop: EventLoop
     let transport: CallTransport
@@ -47,11 +51,11 @@ final class RealtimeCall: VoiceChannelCall, @unchecked Sendable {
     private var mulaw = false
     private var decoder = PCM16Decoder()
     private var inbound: Resampler?
-    var session: ServerSession? {
+    package var session: (any CallSession)? {
         didSet { session.map(attach) }
     }
 
-    init(transport: CallTransport, loop: EventLoop, tenant: ServedTenant, services: HostServices,
+    package init(transport: CallTransport, loop: EventLoop, tenant: ServedTenant, services: HostServices,
          configuration: RealtimeConfiguration, fallback: VoiceCall) {
         self.transport = transport
         self.loop = loop
@@ -66,24 +70,24 @@ final class RealtimeCall: VoiceChannelCall, @unchecked Sendable {
     /// A greeting asked for before the session (and so the brain) existed.
     private var greetOnAttach = false
 
-    func configure(sampleRate: Int, encoding: String) throws(VoiceCallError) {
+    package func configure(sampleRate: Int, encoding: String) throws(VoiceCallError) {
         guard !started else { throw .badStart("start must come before any audio") }
         try fallback.configure(sampleRate: sampleRate, encoding: encoding)   // checks it and sets the socket's rate
         mulaw = encoding == "mulaw"
     }
 
-    func useMuLaw() {
+    package func useMuLaw() {
         mulaw = true
         fallback.useMuLaw()
     }
 
     /// The model greets once its session is ready; after a fallback the offline entry agent does.
-    func greet() {
+    package func greet() {
         if fallenBack { return fallback.greet() }
         if let brain { brain.greet() } else { greetOnAttach = true }
     }
 
-    private func attach(_ session: ServerSession) {
+    private func attach(_ session: any CallSession) {
         guard !closed else { return session.end(reason: "caller_hangup") }
         playback = RealtimePlayback(loop: loop, transport: transport, inputRate: configuration.audioFormat.sampleRate)
         brain = RealtimeBrain(tenant: tenant.runtime, configuration: configuration, loop: loop, services: services,
@@ -96,7 +100,7 @@ final class RealtimeCall: VoiceChannelCall, @unchecked Sendable {
 
     // MARK: caller audio
 
-    func audio(_ bytes: [UInt8]) {
+    package func audio(_ bytes: [UInt8]) {
         guard !closed else { return }
         if fallenBack { return fallback.audio(bytes) }
         guard let brain else { return }  // the session is still opening
@@ -158,7 +162,7 @@ final class RealtimeCall: VoiceChannelCall, @unchecked Sendable {
 
     // MARK: the conversation's events
 
-    func conversationEvent(_ event: ConversationEvent) {
+    package func conversationEvent(_ event: ConversationEvent) {
         if eventsToFallback { return fallback.conversationEvent(event) }
         transport.send(event: event)
         if case .end = event { finish() }
@@ -171,7 +175,7 @@ final class RealtimeCall: VoiceChannelCall, @unchecked Sendable {
         transport.close()
     }
 
-    func hangUp() {
+    package func hangUp() {
         guard !closed else { return }
         if fallenBack {
             closed = true
@@ -181,21 +185,5 @@ final class RealtimeCall: VoiceChannelCall, @unchecked Sendable {
         brain?.close()
         playback?.stop()
         session?.end(reason: "caller_hangup")
-    }
-}
-
-extension HostServer {
-    /// The call a tenant's voice mode asks for: Realtime (with the offline pipeline ready to take
-    /// over) or the cascaded pipeline with the tenant's engines, cloud or offline.
-    func makeCall(transport: CallTransport, tenant: ServedTenant, voice: VoiceServices, offlineRecognizer: any SpeechRecognizer,
-                  realtimeFormat: RealtimeAudioFormat) -> any VoiceChannelCall {
-        guard let configuration = tenant.voice.realtimeConfiguration(format: realtimeFormat) else {
-            return VoiceCall(transport: transport, loop: loop, recognizer: voice.recognizer(for: tenant) ?? offlineRecognizer,
-                             synthesizer: voice.synthesizer(for: tenant), settings: tenant.voice)
-        }
-        let fallback = VoiceCall(transport: transport, loop: loop, recognizer: offlineRecognizer,
-                                 synthesizer: voice.synthesizer(engine: tenant.voice.engine), settings: tenant.voice)
-        return RealtimeCall(transport: transport, loop: loop, tenant: tenant, services: services,
-                            configuration: configuration, fallback: fallback)
     }
 }

@@ -1,7 +1,10 @@
 import Foundation
 import HostAudio
 import HostNet
+import HostOrchestration
 import HostSpeech
+import HostSupport
+import HostTenancy
 
 /// One voice call, whatever the channel (`WS /ws/voice/{caller}` or Twilio Media Streams): caller
 /// audio in (PCM16 or mu-law at 8/16/24 kHz, chunks of any size) -> 16 kHz -> 20 ms frames -> the
@@ -11,14 +14,14 @@ import HostSpeech
 /// `AgentPlayback`. Caller speech during playback holds it at once and, when it is confirmed as
 /// speech, interrupts it (barge-in) and the conversation keeps only what the caller heard.
 /// Loop-confined: every method runs on the server loop's thread.
-final class VoiceCall: @unchecked Sendable {
+package final class VoiceCall: @unchecked Sendable {
     // @unchecked: touched only on the server loop's thread (engine callbacks hop back via execute).
     let loop: EventLoop
     let transport: CallTransport
     private let recognizer: any SpeechRecognizer
     private let synthesizer: any SpeechSynthesizer
     private let settings: TenantVoice
-    var session: ServerSession? {
+    package var session: (any CallSession)? {
         didSet { session.map(attach) }
     }
     private var mulaw = false
@@ -35,7 +38,7 @@ final class VoiceCall: @unchecked Sendable {
     /// Turns the recogniser is still finishing; the call ends only after they are delivered.
     private var pendingRecognitions = 0
 
-    init(transport: CallTransport, loop: EventLoop, recognizer: any SpeechRecognizer,
+    package init(transport: CallTransport, loop: EventLoop, recognizer: any SpeechRecognizer,
          synthesizer: any SpeechSynthesizer, settings: TenantVoice) {
         self.transport = transport
         self.loop = loop
@@ -46,7 +49,7 @@ final class VoiceCall: @unchecked Sendable {
     }
 
     /// The caller's audio format, before any audio: 8000/16000/24000 Hz, PCM16 or mu-law.
-    func configure(sampleRate: Int, encoding: String) throws(VoiceCallError) {
+    package func configure(sampleRate: Int, encoding: String) throws(VoiceCallError) {
         guard !started else { throw .badStart("start must come before any audio") }
         guard [8_000, 16_000, 24_000].contains(sampleRate) else { throw .badStart("sample_rate must be 8000, 16000 or 24000 (got \(sampleRate))") }
         guard encoding == "pcm16" || encoding == "mulaw" else { throw .badStart("encoding must be pcm16 or mulaw (got \(encoding))") }
@@ -55,9 +58,9 @@ final class VoiceCall: @unchecked Sendable {
     }
 
     /// Mu-law from the first byte (Twilio).
-    func useMuLaw() { mulaw = true }
+    package func useMuLaw() { mulaw = true }
 
-    private func attach(_ session: ServerSession) {
+    private func attach(_ session: any CallSession) {
         // The caller hung up while the session was opening: it ends (and is persisted) at once.
         guard !closed else { return session.end(reason: "caller_hangup") }
         let playback = AgentPlayback(loop: loop, transport: transport, synthesizer: synthesizer, voice: settings.name)
@@ -75,7 +78,7 @@ final class VoiceCall: @unchecked Sendable {
     // MARK: caller audio
 
     /// Caller audio: decode, bring to 16 kHz, cut into 20 ms frames, run the turn detector.
-    func audio(_ bytes: [UInt8]) {
+    package func audio(_ bytes: [UInt8]) {
         guard !closed else { return }
         if !started {
             started = true
@@ -145,7 +148,7 @@ final class VoiceCall: @unchecked Sendable {
 
     /// An event of the conversation: to the client, agent words as speech too; after each turn the
     /// recogniser is set up for what the agent now expects (a grammar for closed prompts).
-    func conversationEvent(_ event: ConversationEvent) {
+    package func conversationEvent(_ event: ConversationEvent) {
         transport.send(event: event)
         switch event {
         case .agent(_, let text):
@@ -214,7 +217,7 @@ final class VoiceCall: @unchecked Sendable {
 
     /// The caller hung up (or the socket went away). A turn the caller had finished speaking is
     /// still recognised and run before the session ends, so nothing they said is lost.
-    func hangUp() {
+    package func hangUp() {
         guard !closed else { return }
         closed = true
         playback?.close()
@@ -235,10 +238,10 @@ final class VoiceCall: @unchecked Sendable {
 }
 
 /// Why a call's setup was refused.
-enum VoiceCallError: Error, CustomStringConvertible {
+package enum VoiceCallError: Error, CustomStringConvertible {
     case badStart(String)
 
-    var description: String {
+    package var description: String {
         switch self {
         case .badStart(let problem): problem
         }
