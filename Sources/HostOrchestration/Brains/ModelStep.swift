@@ -6,7 +6,7 @@ import PluginABI
 /// events and metrics stay in one place. Tool results go back to the model as `tool` messages
 /// until it answers in words or hands off. If the provider fails, the agent plugin's own logic
 /// takes the step over (`TurnRun.modelFailed`). Loop-confined (the conversation's loop).
-final class ModelStep: @unchecked Sendable {
+final class ModelStep: StepDriver, @unchecked Sendable {
     // @unchecked: every field is touched on the conversation's loop thread only; the stream's
     // handler hops there.
     static let maxRounds = 8
@@ -157,7 +157,9 @@ final class ModelStep: @unchecked Sendable {
         if rounds > 0, [.timeout, .connection, .serverError, .rateLimited].contains(failure.reason) { brain.circuit.failed() }
         call?.cancel()
         call = nil
-        run.driver = nil
+        // From here the plugin's rules hold for this step (deadline, late tool results).
+        let plugin = PluginStepDriver(run: run, handedOffFrom: handedOffFrom)
+        run.driver = plugin
         guard !said, !toolsStarted else {
             // The model already spoke or ran tools in this step: the plugin answering the same input
             // again would repeat words and could repeat a tool (a second refund). The step ends as
@@ -191,6 +193,6 @@ extension TurnRun {
         conversation.services.metrics.increment("agent_host_model_fallbacks_total", labels: ["tenant": tenant, "reason": failure.reason.rawValue])
         conversation.services.logger.log(.warning, "tenant \(tenant)", message)
         armStepTimer(run)
-        startPluginStep(run, handedOffFrom: handedOffFrom)
+        run.driver?.start()
     }
 }

@@ -22,8 +22,8 @@ final class StepRun: StepSink, @unchecked Sendable {
     /// Loop-thread only: set when the step finished or was abandoned.
     var closed = false
     var timeout: LoopTimer?
-    /// Loop-thread only: the model driving this step (Sources/Host/Brains); nil = the plugin drives it.
-    var driver: ModelStep?
+    /// Loop-thread only: who drives this step, the plugin or the tenant's model (StepDriver.swift).
+    var driver: (any StepDriver)?
     /// Loop-thread only: tool calls started for this step and not completed, with the tool that runs each.
     var pendingTools: [UInt64: any ComponentInstance] = [:]
 

@@ -37,24 +37,18 @@ final class TurnRun: @unchecked Sendable {
         currentStep = run
         run.timeout = LoopTimer(loop: conversation.loop)
         armStepTimer(run)
-        // The seam for a model-backed brain (Sources/Host/Brains): it acts through the same StepRun.
-        if let brain = conversation.tenant.brain, !input.isEmpty {
-            let driver = ModelStep(brain: brain, run: run, handedOffFrom: handedOffFrom)
-            run.driver = driver
-            driver.start()
-            return
-        }
-        startPluginStep(run, handedOffFrom: handedOffFrom)
+        // The plugin or the tenant's model (Brains/): either acts through the same StepRun.
+        let driver = conversation.tenant.makeStepDriver(run: run, input: input, handedOffFrom: handedOffFrom)
+        run.driver = driver
+        driver.start()
     }
 
     /// (Re)starts the step's deadline. A model-driven step that runs out of time falls back to
     /// the plugin (with a fresh deadline) instead of being abandoned.
     func armStepTimer(_ run: StepRun) {
-        let agent = run.agent
         run.timeout?.start(after: limits.stepTimeoutMilliseconds) { [weak self, weak run] in
             guard let self, let run else { return }
-            if let driver = run.driver { return driver.deadlinePassed(afterMilliseconds: self.limits.stepTimeoutMilliseconds) }
-            self.abandon(run, code: "agent_timeout", message: "\(agent.name) did not finish its step within \(self.limits.stepTimeoutMilliseconds) ms")
+            run.driver?.deadlinePassed(afterMilliseconds: self.limits.stepTimeoutMilliseconds)
         }
     }
 
@@ -90,8 +84,7 @@ final class TurnRun: @unchecked Sendable {
                 guard !self.cancelled else { return }
                 self.conversation.emit(.toolResult(tool: name, callID: callLabel, ok: status == AH_OK, output: output))
                 guard !step.closed else { return }
-                if let driver = step.driver { return driver.toolResult(callID: callID, status: status, output: output) }
-                step.agent.instance.deliverToolResult(stepID: step.stepID, callID: callID, status: status, output: output)
+                step.driver?.toolResult(callID: callID, status: status, output: output)
             }
         }
         step.pendingTools[callID] = tool
@@ -187,7 +180,7 @@ final class TurnRun: @unchecked Sendable {
     }
 
     /// The step ran out of time: the plugin is told to stop and its late actions are ignored.
-    private func abandon(_ step: StepRun, code: String, message: String) {
+    func abandon(_ step: StepRun, code: String, message: String) {
         guard !step.closed, !cancelled else { return }
         tearDown(step)
         fail(agent: step.agent, code: code, message: message)
