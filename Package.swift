@@ -161,6 +161,8 @@ let package = Package(
             exclude: ["Fixtures"],
             swiftSettings: swift6
         ),
+        // The layer diagram (docs/architecture.md) as a test: no module imports one above it.
+        .testTarget(name: "ArchitectureTests", swiftSettings: swift6),
         .testTarget(name: "HostNetTests", dependencies: ["HostNet"], swiftSettings: swift6),
         // The SDK's own code (its package has no test target of its own: CI runs this package's).
         .testTarget(name: "FuzzTests", dependencies: ["FuzzKit", "FuzzTargets"], swiftSettings: swift6),
