@@ -14,7 +14,7 @@ public final class HostServices: Sendable {
     public let loop: EventLoop?
     /// Runs plugins' "agent_host.http/1" requests on `loop` (curl multi); nil without a loop.
     public let http: HTTPClient?
-    /// Plugin runner processes for tenants' isolated plugins (Sources/Host/Isolation).
+    /// Plugin runner processes for tenants' isolated plugins (Isolation/).
     public let runners = PluginRunners()
 
     public init(router: CompletionRouter = CompletionRouter(), logger: Logger = .shared,
