@@ -145,6 +145,7 @@ public final class Conversation: @unchecked Sendable {
     /// brain, or a Realtime brain through `record(external:)`), so what is counted per event is
     /// counted here once for every channel.
     func emit(_ event: ConversationEvent) {
+        loop.preconditionInLoop()
         if case .escalated(_, let department, _, _) = event {
             services.metrics.increment("agent_host_escalations_total", labels: ["tenant": tenant.id, "department": department])
         }
@@ -152,6 +153,7 @@ public final class Conversation: @unchecked Sendable {
     }
 
     func beginTurn(input: String, announceUser: Bool) {
+        loop.preconditionInLoop()
         turnNumber += 1
         if announceUser {
             emit(.user(text: input, final: true))
@@ -164,6 +166,7 @@ public final class Conversation: @unchecked Sendable {
 
     /// Called by the turn when it reached `turn_end` (or the session ended in it).
     func turnFinished(_ turn: TurnRun) {
+        loop.preconditionInLoop()
         guard currentTurn === turn else { return }
         currentTurn = nil
         if ended == nil, !pendingInputs.isEmpty {
@@ -186,6 +189,7 @@ public final class Conversation: @unchecked Sendable {
     }
 
     func finish(reason: String) {
+        loop.preconditionInLoop()
         guard ended == nil else { return }
         ended = reason
         currentTurn?.cancel()

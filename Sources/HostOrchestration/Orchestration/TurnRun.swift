@@ -32,6 +32,7 @@ final class TurnRun: @unchecked Sendable {
     }
 
     func step(agent: TenantRuntime.Agent, handedOffFrom: (TenantRuntime.Agent, String?)?) {
+        conversation.loop.preconditionInLoop()
         let router = conversation.services.router
         let run = StepRun(stepID: router.makeID(), agent: agent, turn: self)
         currentStep = run
@@ -67,6 +68,7 @@ final class TurnRun: @unchecked Sendable {
 
     /// Runs a tool the agent called and feeds the result back into its open step.
     func runTool(_ name: String, argumentsJSON: String, callID: UInt64, for step: StepRun) {
+        conversation.loop.preconditionInLoop()
         guard !step.closed, let tool = conversation.tenant.tools[name] else { return }
         let callLabel = "call_\(callID)"
         conversation.emit(.toolCall(agent: step.agent.name, tool: name, callID: callLabel, argumentsJSON: argumentsJSON))
@@ -97,6 +99,7 @@ final class TurnRun: @unchecked Sendable {
     }
 
     func stepFinished(_ step: StepRun, status: ah_status_t, message: String?) {
+        conversation.loop.preconditionInLoop()
         guard !step.closed, !cancelled else { return }
         step.closed = true
         step.timeout?.close()
@@ -122,6 +125,7 @@ final class TurnRun: @unchecked Sendable {
 
     /// The isolated plugin running the step died: `error` plugin_crashed, an apology, `turn_end`.
     func stepCrashed(_ step: StepRun, message: String) {
+        conversation.loop.preconditionInLoop()
         guard !step.closed, !cancelled else { return }
         tearDown(step, agentAlive: false)
         fail(agent: step.agent, code: "plugin_crashed", message: message)
@@ -129,6 +133,7 @@ final class TurnRun: @unchecked Sendable {
 
     /// An isolated agent refused the step after `step` had returned: as a refusal in-process.
     func stepRefused(_ step: StepRun, message: String) {
+        conversation.loop.preconditionInLoop()
         guard !step.closed, !cancelled else { return }
         step.closed = true
         step.timeout?.close()
@@ -223,6 +228,7 @@ final class TurnRun: @unchecked Sendable {
 
     /// The session ended mid-turn: stop the open step; nothing more is emitted for this turn.
     func cancel() {
+        conversation.loop.preconditionInLoop()
         cancelled = true
         guard let step = currentStep, !step.closed else { return }
         tearDown(step)

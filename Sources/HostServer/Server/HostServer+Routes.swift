@@ -7,6 +7,7 @@ import HostTenancy
 extension HostServer {
     /// Routes one request (loop thread). Every error is a JSON body that says what is wrong.
     func route(_ request: HTTPRequest, _ respond: @escaping HTTPResponder) {
+        loop.preconditionInLoop()
         switch (request.method, request.path) {
         case ("GET", "/health"): respond(health())
         case ("GET", "/ready"): respond(readiness())

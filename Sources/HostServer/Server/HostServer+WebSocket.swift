@@ -8,6 +8,7 @@ extension HostServer {
     /// tenant's key is accepted when the limits admit a session; anything else is refused with
     /// the same status and sentence an HTTP request would get.
     func upgrade(_ request: HTTPRequest) -> WebSocketRoute {
+        loop.preconditionInLoop()
         if request.path == "/twilio/media" {
             // Tenant, key and caller come with Twilio's `start` message (it cannot set headers).
             guard voice != nil else { return .reject(ServerResponses.error(503, "voice is not enabled on this host")) }

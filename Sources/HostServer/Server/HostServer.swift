@@ -107,6 +107,7 @@ public final class HostServer: @unchecked Sendable {
     /// `draining`, as after SIGTERM, but the host does not exit; live sessions go on. False when
     /// it was already draining.
     package func stopTakingSessions() -> Bool {
+        loop.preconditionInLoop()
         guard !registry.draining else { return false }
         registry.draining = true
         services.logger.log(.info, "server", "draining (admin): new sessions refused, \(registry.count) session(s) live go on; the host keeps running")
@@ -115,6 +116,7 @@ public final class HostServer: @unchecked Sendable {
 
     /// Live sessions per plugin file (sha256) their conversation's instances came from (loop thread).
     package func liveSessionsByPluginFile() -> [String: Int] {
+        loop.preconditionInLoop()
         var counts: [String: Int] = [:]
         for session in registry.sessions.values {
             guard let tenant = session.conversation?.tenant else { continue }
@@ -126,6 +128,7 @@ public final class HostServer: @unchecked Sendable {
     /// A reload's new tenants (loop thread): new sessions resolve against them; live sessions keep
     /// the runtime they began with, and a removed tenant's live sessions finish.
     package func replaceTenants(_ new: [ServedTenant], defaultTenant: String) {
+        loop.preconditionInLoop()
         tenants = Dictionary(new.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         self.defaultTenant = defaultTenant
     }
@@ -164,6 +167,7 @@ public final class HostServer: @unchecked Sendable {
     func openSession(tenant: ServedTenant, caller: String, idleMilliseconds: UInt64? = nil,
                      forward: (@Sendable (ConversationEvent) -> Void)? = nil,
                      ready: @escaping @Sendable (Result<ServerSession, Rejection>) -> Void) {
+        loop.preconditionInLoop()
         if let refusal = registry.admit(tenant: tenant, caller: caller) {
             services.metrics.increment("agent_host_errors_total", labels: ["kind": "session_refused"])
             return ready(.failure(Rejection(ServerResponses.error(refusal.status, refusal.message))))
