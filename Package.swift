@@ -5,7 +5,7 @@
 //   Sources/PluginABI    the stable C ABI (headers); built through the SDK package (SDK/Sources/PluginABI links here)
 //   Sources/C*           one system-library module per C library
 //   Sources/HostNet      libuv event loop, HTTP server, HTTP client
-//   Sources/Host         plugin loading, the host table, orchestration, sessions
+//   Sources/Host*        the host, one module per layer (HostSupport … HostServer, Host = app wiring, HostClient)
 //   Sources/agent-host   the one executable: argument parsing and wiring only
 //   Plugins/             the reference plugins, each its own .so
 //   SDK/                 the package plugin authors depend on
@@ -75,27 +75,49 @@ let package = Package(
         .target(name: "ReferenceBackend", dependencies: ["HostNet", "CSQLite"], swiftSettings: swift6),
         .executableTarget(name: "support-backend", dependencies: ["ReferenceBackend"], swiftSettings: swift6),
 
-        // ---- the host ----
-        .target(
-            name: "Host",
-            dependencies: [
-                .product(name: "PluginABI", package: "SDK"),
-                .product(name: "AgentHostToolchain", package: "SDK"),
-                "HostNet",
-                "HostAudio",
-                "HostSpeech",
-                "HostModels",
-                "CLibUV",
-                "CHiredis",
-                "COpenSSL",
-                .product(name: "Yams", package: "Yams"),
-            ],
-            swiftSettings: swift6
-        ),
-        .executableTarget(name: "agent-host", dependencies: ["Host"], swiftSettings: swift6),
+        // ---- the host: one module per layer (docs/architecture.md has the diagram; ArchitectureTests enforces it) ----
+        // Bottom: the one Logger, the one MetricsRegistry, JSON text helpers, the host's identity.
+        .target(name: "HostSupport", dependencies: [
+            .product(name: "PluginABI", package: "SDK"), .product(name: "AgentHostToolchain", package: "SDK"), "HostNet",
+        ], swiftSettings: swift6),
+        // Plugin loading, the host table, instances, extensions, isolated runners.
+        .target(name: "HostPlugins", dependencies: [
+            "HostSupport", .product(name: "PluginABI", package: "SDK"), "HostNet", "CLibUV", "COpenSSL",
+        ], swiftSettings: swift6),
+        // Session records, the journal and the Redis store.
+        .target(name: "HostSessions", dependencies: ["HostSupport", "HostNet", "CLibUV", "CHiredis"], swiftSettings: swift6),
+        // Conversations, turns and steps; brains (plugin agents, cloud models) behind one step driver.
+        .target(name: "HostOrchestration", dependencies: [
+            "HostSupport", "HostPlugins", "HostNet", "HostModels", .product(name: "PluginABI", package: "SDK"),
+        ], swiftSettings: swift6),
+        // The tenant configuration file and the tenant as served.
+        .target(name: "HostTenancy", dependencies: [
+            "HostSupport", "HostPlugins", "HostOrchestration", "HostNet", "HostAudio", "HostModels", "COpenSSL",
+            .product(name: "Yams", package: "Yams"),
+        ], swiftSettings: swift6),
+        // Voice calls (cascaded and Realtime) over a CallSession, whatever serves them.
+        .target(name: "HostVoice", dependencies: [
+            "HostSupport", "HostPlugins", "HostOrchestration", "HostTenancy", "HostNet", "HostAudio", "HostSpeech", "HostModels",
+            .product(name: "PluginABI", package: "SDK"),
+        ], swiftSettings: swift6),
+        // Routes, sockets, tenants, limits, drain.
+        .target(name: "HostServer", dependencies: [
+            "HostSupport", "HostPlugins", "HostSessions", "HostOrchestration", "HostTenancy", "HostVoice",
+            "HostNet", "HostAudio", "HostSpeech", "HostModels",
+        ], swiftSettings: swift6),
+        // The app wiring: serve, the demo, deployments, the reloader and its admin API.
+        .target(name: "Host", dependencies: [
+            "HostSupport", "HostPlugins", "HostSessions", "HostOrchestration", "HostTenancy", "HostVoice", "HostServer",
+            "HostNet", "HostModels", "CLibUV", .product(name: "PluginABI", package: "SDK"),
+        ], swiftSettings: swift6),
+        // What the command line runs as a client: chat, call, reload, routing evaluation.
+        .target(name: "HostClient", dependencies: [
+            "Host", "HostSupport", "HostPlugins", "HostOrchestration", "HostNet", "HostAudio", "HostSpeech",
+        ], swiftSettings: swift6),
+        .executableTarget(name: "agent-host", dependencies: ["Host", "HostClient"], swiftSettings: swift6),
         .executableTarget(
             name: "agent-host-bench",
-            dependencies: ["Host", "HostModels", "ModelStandIn", "HostAudio", "HostSpeech", .product(name: "PluginABI", package: "SDK")],
+            dependencies: ["HostSupport", "HostPlugins", "HostSessions", "HostOrchestration", "HostTenancy", "HostVoice", "HostServer", "Host", "HostClient", "HostModels", "ModelStandIn", "HostAudio", "HostSpeech", .product(name: "PluginABI", package: "SDK")],
             swiftSettings: swift6
         ),
 
@@ -125,20 +147,22 @@ let package = Package(
 
         // ---- fuzzing (docs/testing.md): harnesses for the code that reads untrusted bytes ----
         .target(name: "FuzzKit", swiftSettings: swift6),
-        .target(name: "FuzzTargets", dependencies: ["FuzzKit", "HostNet", "HostModels", "Host", .product(name: "AgentHostSDK", package: "SDK")],
+        .target(name: "FuzzTargets", dependencies: ["FuzzKit", "HostNet", "HostModels", "HostTenancy", "HostVoice", .product(name: "AgentHostSDK", package: "SDK")],
                 swiftSettings: swift6),
         .executableTarget(name: "agent-host-fuzz", dependencies: ["FuzzKit", "FuzzTargets"], swiftSettings: swift6),
 
         // ---- tests ----
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swift6),
         // Test helpers that need the host (an in-process caller); kept apart so pure tests stay light.
-        .target(name: "HostTestSupport", dependencies: ["Host", "HostNet", "TestSupport"], path: "Tests/HostTestSupport", swiftSettings: swift6),
+        .target(name: "HostTestSupport", dependencies: ["HostPlugins", "HostOrchestration", "Host", "HostNet", "TestSupport"], path: "Tests/HostTestSupport", swiftSettings: swift6),
         .testTarget(
             name: "PluginABITests",
-            dependencies: ["Host", "TestSupport", .product(name: "PluginABI", package: "SDK")],
+            dependencies: ["HostPlugins", "TestSupport", .product(name: "PluginABI", package: "SDK")],
             exclude: ["Fixtures"],
             swiftSettings: swift6
         ),
+        // The layer diagram (docs/architecture.md) as a test: no module imports one above it.
+        .testTarget(name: "ArchitectureTests", swiftSettings: swift6),
         .testTarget(name: "HostNetTests", dependencies: ["HostNet"], swiftSettings: swift6),
         // The SDK's own code (its package has no test target of its own: CI runs this package's).
         .testTarget(name: "FuzzTests", dependencies: ["FuzzKit", "FuzzTargets"], swiftSettings: swift6),
@@ -147,21 +171,21 @@ let package = Package(
         .testTarget(name: "ReferenceBackendTests", dependencies: ["ReferenceBackend", "HostNet", "Host", "FuzzKit"], swiftSettings: swift6),
         .testTarget(name: "HostAudioTests", dependencies: ["HostAudio", "TestSupport"], swiftSettings: swift6),
         .testTarget(name: "HostSpeechTests", dependencies: ["HostSpeech", "HostAudio", "TestSupport"], swiftSettings: swift6),
-        .testTarget(name: "SessionTests", dependencies: ["Host", "HostNet", "TestSupport", "HostTestSupport"], swiftSettings: swift6),
-        .testTarget(name: "TenancyTests", dependencies: ["Host", "TestSupport"], swiftSettings: swift6),
-        .testTarget(name: "ModelTests", dependencies: ["Host", "HostModels", "ModelStandIn", "HostNet", "TestSupport", "HostTestSupport"], swiftSettings: swift6),
-        .testTarget(name: "RealtimeTests", dependencies: ["HostModels", "ModelStandIn", "HostNet", "HostAudio", "TestSupport", "Host"], swiftSettings: swift6),
-        .testTarget(name: "ServerTests", dependencies: ["Host", "HostNet", "HostAudio", "HostSpeech", "HostModels", "ModelStandIn", "TestSupport", "HostTestSupport"], swiftSettings: swift6),
+        .testTarget(name: "SessionTests", dependencies: ["HostSupport", "HostSessions", "HostNet", "TestSupport", "HostTestSupport"], swiftSettings: swift6),
+        .testTarget(name: "TenancyTests", dependencies: ["HostPlugins", "HostOrchestration", "HostTenancy", "Host", "TestSupport"], swiftSettings: swift6),
+        .testTarget(name: "ModelTests", dependencies: ["HostSupport", "HostSessions", "HostOrchestration", "HostTenancy", "Host", "HostModels", "ModelStandIn", "HostNet", "TestSupport", "HostTestSupport"], swiftSettings: swift6),
+        .testTarget(name: "RealtimeTests", dependencies: ["HostModels", "ModelStandIn", "HostNet", "HostAudio", "TestSupport", "HostPlugins", "HostOrchestration", "HostVoice", "Host"], swiftSettings: swift6),
+        .testTarget(name: "ServerTests", dependencies: ["HostPlugins", "HostOrchestration", "HostTenancy", "HostVoice", "HostServer", "Host", "HostNet", "HostAudio", "HostSpeech", "HostModels", "ModelStandIn", "TestSupport", "HostTestSupport"], swiftSettings: swift6),
         .testTarget(name: "ConversationTests", dependencies: ["Host", "TestSupport", "HostTestSupport"], exclude: ["Fixtures"], swiftSettings: swift6),
-        .testTarget(name: "IsolationTests", dependencies: ["Host", "HostNet", "TestSupport", "HostTestSupport"], exclude: ["Fixtures"], swiftSettings: swift6),
+        .testTarget(name: "IsolationTests", dependencies: ["HostSupport", "HostPlugins", "HostOrchestration", "HostTenancy", "HostServer", "Host", "HostNet", "TestSupport", "HostTestSupport"], exclude: ["Fixtures"], swiftSettings: swift6),
         // The built agent-host executable run as a person would (usage, exit codes).
         .testTarget(name: "CommandLineTests", dependencies: ["TestSupport"], swiftSettings: swift6),
         .testTarget(name: "SupportKitTests", dependencies: ["SupportKit", "TestSupport"], swiftSettings: swift6),
         .testTarget(name: "DepartmentTests", dependencies: ["SupportKit", "TestSupport", .product(name: "AgentHostPluginTesting", package: "SDK")], swiftSettings: swift6),
-        .testTarget(name: "CommerceToolsTests", dependencies: ["Host", "HostNet", "ReferenceBackend", "TestSupport", .product(name: "AgentHostPluginTesting", package: "SDK")], swiftSettings: swift6),
+        .testTarget(name: "CommerceToolsTests", dependencies: ["HostSupport", "HostPlugins", "Host", "HostNet", "ReferenceBackend", "TestSupport", .product(name: "AgentHostPluginTesting", package: "SDK")], swiftSettings: swift6),
         .testTarget(
             name: "HostTests",
-            dependencies: ["Host", "HostNet", "TestSupport", .product(name: "AgentHostPluginTesting", package: "SDK")],
+            dependencies: ["HostSupport", "HostPlugins", "HostOrchestration", "HostTenancy", "HostServer", "Host", "HostNet", "TestSupport", .product(name: "AgentHostPluginTesting", package: "SDK")],
             exclude: ["Fixtures"],
             swiftSettings: swift6
         ),

@@ -1,5 +1,5 @@
 import FuzzKit
-import Host
+import HostTenancy
 
 /// The operator's YAML configuration (`HostConfiguration.parse`, Yams + ConfigurationReader):
 /// any text gives a configuration or a `ConfigurationError` whose place, when it has one, is

@@ -1,6 +1,6 @@
 import Foundation
 import FuzzKit
-import Host
+import HostVoice
 
 /// Twilio Media Streams messages (`TwilioInbound.parse`): any text gives a message or a
 /// `TwilioMessageError`. `media` (50 a second per call) has a fast path that reads the payload

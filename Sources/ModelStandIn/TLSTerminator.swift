@@ -106,7 +106,7 @@ final class TerminatorListener: @unchecked Sendable {
         }
         guard status == 0 else {
             close()
-            return .failure(TLSTerminator.Failure(description: "cannot listen on 127.0.0.1: \(String(cString: uv_strerror(status)))"))
+            return .failure(TLSTerminator.Failure(description: "cannot listen on 127.0.0.1: \(UVError(status))"))
         }
         var bound = sockaddr_storage()
         var length = Int32(MemoryLayout<sockaddr_storage>.size)

@@ -1,5 +1,5 @@
 import Foundation
-import Host
+import HostPlugins
 import PluginABI
 
 /// Measures one tool call through the ABI — host invoke → C boundary → SDK → tool → host

@@ -1,6 +1,6 @@
 import Foundation
-import Host
 import HostNet
+import HostPlugins
 import PluginABI
 import Synchronization
 

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Host
+import HostPlugins
 
 /// A full refund conversation turn (Triage → Refund → lookup_order / process_refund against the
 /// reference support-backend, as `agent-host-bench turns` runs it) with every department and tool

@@ -1,6 +1,7 @@
 import Foundation
 import Host
 import HostModels
+import HostPlugins
 import ModelStandIn
 
 /// The host's own cost per model-driven turn — building requests, parsing the SSE streams,

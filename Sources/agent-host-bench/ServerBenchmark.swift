@@ -1,6 +1,11 @@
 import Foundation
 import Host
 import HostNet
+import HostPlugins
+import HostServer
+import HostSessions
+import HostSupport
+import HostTenancy
 import Synchronization
 
 /// Text turns through the real server over loopback: POST /v1/chat and the chat WebSocket with

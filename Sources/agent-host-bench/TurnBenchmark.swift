@@ -1,5 +1,8 @@
 import Foundation
 import Host
+import HostClient
+import HostOrchestration
+import HostPlugins
 
 /// A full text turn — route → handoff → tool → reply — through agent-host in-process, against the
 /// same conversation in the OpenAI Agents SDK driven by an offline scripted model

@@ -1,7 +1,12 @@
 import Foundation
 import Host
 import HostNet
+import HostOrchestration
+import HostPlugins
+import HostServer
 import HostSpeech
+import HostTenancy
+import HostVoice
 
 /// The host side of `agent-host-bench voice`, run as its own process (`agent-host-bench
 /// voice-host MODE`) so its CPU and memory are read from /proc apart from the simulated callers'.

@@ -7,6 +7,7 @@
 //   agent-host-bench voice [latency] [calls] [media] [--steps N,N] [--media-steps N,N] [--seconds S] [--cached]   real-time voice calls
 import Foundation
 import Host
+import HostTenancy
 
 var arguments = Array(CommandLine.arguments.dropFirst())
 let command = arguments.first ?? "abi"

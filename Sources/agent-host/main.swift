@@ -2,6 +2,10 @@
 // 1 runtime failure, 2 bad usage or configuration (with a one-line reason).
 import Foundation
 import Host
+import HostClient
+import HostPlugins
+import HostSupport
+import HostTenancy
 
 // Whoever started us may have had SIGINT/SIGTERM blocked (children inherit the mask, and
 // libdispatch threads block signals): unblock them before any thread exists, or drain never starts.

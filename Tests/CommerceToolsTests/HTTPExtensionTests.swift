@@ -1,6 +1,7 @@
 import Foundation
-@testable import Host
 import HostNet
+@testable import HostPlugins
+import HostSupport
 import PluginABI
 import TestSupport
 import XCTest

@@ -1,6 +1,8 @@
 import Foundation
 import Host
 import HostNet
+import HostOrchestration
+import HostPlugins
 import XCTest
 
 /// Plays a caller in one in-process conversation (a `LocalDeployment`): says something and returns

@@ -1,4 +1,4 @@
-@testable import Host
+@testable import HostOrchestration
 import XCTest
 
 /// The step context's history window: the newest messages within 32 KiB, never none.

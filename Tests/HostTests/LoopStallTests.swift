@@ -1,6 +1,10 @@
 import Foundation
-import Host
 import HostNet
+import HostOrchestration
+import HostPlugins
+import HostServer
+import HostSupport
+import HostTenancy
 import Synchronization
 import TestSupport
 import XCTest

@@ -1,6 +1,7 @@
 import Foundation
-import Host
 import HostNet
+import HostOrchestration
+import HostPlugins
 import PluginABI
 import TestSupport
 import XCTest

@@ -1,6 +1,7 @@
 import Foundation
-import Host
 import HostNet
+import HostPlugins
+import HostSupport
 import PluginABI
 import TestSupport
 import XCTest

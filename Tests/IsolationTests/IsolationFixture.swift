@@ -1,6 +1,8 @@
 import Foundation
-import Host
 import HostNet
+import HostOrchestration
+import HostPlugins
+import HostSupport
 import HostTestSupport
 import Synchronization
 import TestSupport

@@ -1,6 +1,8 @@
 import Foundation
-import Host
 import HostNet
+import HostPlugins
+import HostServer
+import HostTenancy
 import HostTestSupport
 import TestSupport
 import XCTest

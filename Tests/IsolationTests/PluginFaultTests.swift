@@ -1,5 +1,5 @@
 import Foundation
-import Host
+import HostPlugins
 import HostTestSupport
 import TestSupport
 import XCTest

@@ -1,6 +1,6 @@
 import Foundation
-import Host
 import HostModels
+import HostTenancy
 import TestSupport
 import XCTest
 

@@ -1,5 +1,8 @@
 import Foundation
 import Host
+import HostOrchestration
+import HostSessions
+import HostSupport
 import HostTestSupport
 import HostModels
 import ModelStandIn

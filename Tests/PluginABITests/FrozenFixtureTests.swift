@@ -1,5 +1,5 @@
 import Foundation
-import Host
+import HostPlugins
 import PluginABI
 import TestSupport
 import XCTest

@@ -2,6 +2,9 @@ import Foundation
 @testable import Host
 import HostModels
 import HostNet
+import HostOrchestration
+import HostPlugins
+import HostVoice
 import ModelStandIn
 import TestSupport
 import XCTest

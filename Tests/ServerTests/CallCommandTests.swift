@@ -1,6 +1,7 @@
 import Foundation
 import Host
 import HostAudio
+import HostVoice
 import TestSupport
 import XCTest
 

@@ -1,7 +1,7 @@
 import Foundation
-import Host
 import HostModels
 import HostSpeech
+import HostVoice
 import ModelStandIn
 import XCTest
 

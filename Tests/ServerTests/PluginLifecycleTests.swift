@@ -1,5 +1,7 @@
 import Foundation
 import Host
+import HostPlugins
+import HostTenancy
 import TestSupport
 import XCTest
 

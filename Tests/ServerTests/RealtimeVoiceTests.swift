@@ -1,8 +1,10 @@
 import Foundation
-import Host
 import HostModels
 import HostNet
+import HostServer
 import HostSpeech
+import HostTenancy
+import HostVoice
 import ModelStandIn
 import XCTest
 

@@ -1,6 +1,9 @@
 import Foundation
 import Host
 import HostNet
+import HostOrchestration
+import HostServer
+import HostTenancy
 import TestSupport
 import XCTest
 

@@ -1,5 +1,5 @@
 import Foundation
-import Host
+import HostVoice
 import XCTest
 
 /// `TwilioInbound.parse`: the media fast path reads exactly what the JSON path would.

@@ -1,8 +1,9 @@
 import Foundation
-import Host
 import HostAudio
 import HostNet
+import HostServer
 import HostSpeech
+import HostVoice
 import XCTest
 
 /// `WS /twilio/media` as Twilio's Media Streams drive it: JSON messages, base64 mu-law at 8 kHz,

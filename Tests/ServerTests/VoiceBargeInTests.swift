@@ -1,8 +1,9 @@
 import Foundation
-import Host
 import HostAudio
 import HostNet
+import HostServer
 import HostSpeech
+import HostVoice
 import XCTest
 
 /// Barge-in and the calls that go wrong, with real audio through the real pipeline (flite speech,

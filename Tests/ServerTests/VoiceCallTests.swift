@@ -1,8 +1,8 @@
 import Foundation
-import Host
 import HostAudio
 import HostNet
 import HostSpeech
+import HostVoice
 import XCTest
 
 /// Real audio through the real pipeline: a caller's sentence synthesised with flite, streamed in

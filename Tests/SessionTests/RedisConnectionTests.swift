@@ -1,7 +1,7 @@
 import Dispatch
 import Foundation
-import Host
 import HostNet
+import HostSessions
 import Synchronization
 import XCTest
 

@@ -1,7 +1,8 @@
 import Dispatch
 import Foundation
-import Host
 import HostNet
+import HostSessions
+import HostSupport
 import HostTestSupport
 import Synchronization
 import XCTest

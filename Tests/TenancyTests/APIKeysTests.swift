@@ -1,4 +1,4 @@
-import Host
+import HostTenancy
 import XCTest
 
 final class APIKeysTests: XCTestCase {

@@ -1,4 +1,4 @@
-import Host
+import HostTenancy
 import XCTest
 
 /// Settings are converted to JSON by walking the YAML; a small file must not be able to make

@@ -1,5 +1,6 @@
 import Foundation
-import Host
+import HostOrchestration
+import HostTenancy
 import TestSupport
 import XCTest
 

@@ -1,4 +1,5 @@
-import Host
+import HostPlugins
+import HostTenancy
 import XCTest
 
 /// `plugins: {isolation:, max_memory_mb:}` and tenants' plugin entries written as mappings.

@@ -1,5 +1,6 @@
 import Foundation
-import Host
+import HostPlugins
+import HostTenancy
 import TestSupport
 import XCTest
 

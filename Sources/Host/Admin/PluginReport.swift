@@ -1,4 +1,6 @@
 import Foundation
+import HostPlugins
+import HostSupport
 import PluginABI
 
 /// Renders what the loader found, for `agent-host plugins list` and `plugins inspect`.

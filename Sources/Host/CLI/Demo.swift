@@ -1,4 +1,6 @@
 import Foundation
+import HostPlugins
+import HostTenancy
 
 /// `agent-host demo`: the whole system on embedded defaults. Starts a redis-server on a free
 /// loopback port unless `REDIS_URL` is set, starts the reference backend, serves the reference

@@ -1,4 +1,6 @@
 import Foundation
+import HostPlugins
+import HostSupport
 
 /// `agent-host demo`: the same host as `serve`, configured from an embedded YAML document for one
 /// `demo` tenant with every reference department and commerce tool the plugin directories hold.

@@ -1,5 +1,11 @@
 import Foundation
 import HostNet
+import HostOrchestration
+import HostPlugins
+import HostServer
+import HostSupport
+import HostTenancy
+import HostVoice
 
 /// Re-reads the operator's configuration file and applies it to the running host (SIGHUP,
 /// `POST /admin/v1/reload`): tenants added, removed or changed; plugin files that are new or

@@ -1,5 +1,12 @@
 import Foundation
 import HostNet
+import HostOrchestration
+import HostPlugins
+import HostServer
+import HostSessions
+import HostSupport
+import HostTenancy
+import HostVoice
 import Synchronization
 
 /// Runs the host an operator configured (`agent-host serve`) or the embedded demo (`agent-host
@@ -162,9 +169,9 @@ public struct HostRunner {
 }
 
 /// A value handed from one thread to another.
-final class LockedValue<Value: Sendable>: Sendable {
+package final class LockedValue<Value: Sendable>: Sendable {
     private let value: Mutex<Value>
-    init(_ initial: Value) { value = Mutex(initial) }
-    func set(_ new: Value) { value.withLock { $0 = new } }
-    func get() -> Value { value.withLock { $0 } }
+    package init(_ initial: Value) { value = Mutex(initial) }
+    package func set(_ new: Value) { value.withLock { $0 = new } }
+    package func get() -> Value { value.withLock { $0 } }
 }

@@ -1,5 +1,8 @@
 import Foundation
 import HostNet
+import HostOrchestration
+import HostPlugins
+import HostSupport
 
 /// The reference system in one process: plugins loaded, a backend (started here unless one is
 /// given), an event loop and the demo tenant. Used by `chat --local`, `eval routing` and the

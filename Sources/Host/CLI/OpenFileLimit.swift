@@ -1,4 +1,5 @@
 import Foundation
+import HostSupport
 
 /// The process's limit on open file descriptors (RLIMIT_NOFILE): every client connection takes
 /// one. Under systemd the soft limit starts at 1,024, far below a host's `max_connections`, while

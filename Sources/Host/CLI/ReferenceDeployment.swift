@@ -1,4 +1,6 @@
 import Foundation
+import HostOrchestration
+import HostPlugins
 
 /// The embedded defaults: the reference plugins enabled for a demo tenant, pointed at a backend.
 public enum ReferenceDeployment {

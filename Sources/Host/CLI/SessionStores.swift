@@ -1,5 +1,9 @@
 import Foundation
 import HostNet
+import HostServer
+import HostSessions
+import HostSupport
+import HostTenancy
 
 /// Chooses the session store for a configuration: Redis (with its fsync'd journal) when a URL is
 /// configured, else memory (records live as long as the process).

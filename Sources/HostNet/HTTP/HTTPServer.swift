@@ -195,7 +195,7 @@ public final class HTTPServer: @unchecked Sendable {
         guard parsed == 0 else { return .failure(HTTPServerError(description: "invalid host \(configuration.host)")) }
 
         let fd = socket(v6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { return .failure(HTTPServerError(description: "cannot listen on \(endpoint): \(uvError(-errno))")) }
+        guard fd >= 0 else { return .failure(HTTPServerError(description: "cannot listen on \(endpoint): \(UVError(-errno))")) }
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))   // as uv_tcp_bind does
         let length = socklen_t(v6 ? MemoryLayout<sockaddr_in6>.size : MemoryLayout<sockaddr_in>.size)
@@ -204,14 +204,14 @@ public final class HTTPServer: @unchecked Sendable {
         if status != 0 {
             let code = errno
             Glibc.close(fd)
-            return .failure(HTTPServerError(description: "cannot listen on \(endpoint): \(uvError(-code))"))
+            return .failure(HTTPServerError(description: "cannot listen on \(endpoint): \(UVError(-code))"))
         }
         let poll = UnsafeMutablePointer<uv_poll_t>.allocate(capacity: 1)
         status = uv_poll_init_socket(loop.uv, poll, fd)
         guard status == 0 else {
             poll.deallocate()
             Glibc.close(fd)
-            return .failure(HTTPServerError(description: "cannot listen on \(endpoint): \(uvError(status))"))
+            return .failure(HTTPServerError(description: "cannot listen on \(endpoint): \(UVError(status))"))
         }
         poll.pointee.data = Unmanaged.passRetained(self).toOpaque()   // released in the close callback
         listener = poll
@@ -231,7 +231,7 @@ public final class HTTPServer: @unchecked Sendable {
             guard let poll, let data = poll.pointee.data else { return }
             let server = Unmanaged<HTTPServer>.fromOpaque(data).takeUnretainedValue()
             if status < 0 {
-                server.warnings?.note("listen", "the listening socket failed: \(uvError(status)); new connections cannot be accepted") { _ in nil }
+                server.warnings?.note("listen", "the listening socket failed: \(UVError(status)); new connections cannot be accepted") { _ in nil }
                 return
             }
             server.acceptReady()
@@ -271,7 +271,7 @@ public final class HTTPServer: @unchecked Sendable {
                 case EINTR, ECONNABORTED, EPROTO: continue           // that client is gone; next
                 case EMFILE, ENFILE, ENOBUFS, ENOMEM: return pauseAccepting(code)
                 default:
-                    warnings?.note("accept", "accept failed: \(uvError(-code))") { "accept failed \($0) more times in the last 10 s" }
+                    warnings?.note("accept", "accept failed: \(UVError(-code))") { "accept failed \($0) more times in the last 10 s" }
                     return
                 }
             }
@@ -353,7 +353,7 @@ public final class HTTPServer: @unchecked Sendable {
         let shortage = self.shortage
         let advice = descriptors ? "raise the process's open-file limit (LimitNOFILE) or lower max_connections" : "the machine is short of memory"
         let pause = configuration.acceptPauseMilliseconds
-        let logged = warnings?.note(descriptors ? "emfile" : "enobufs", "\(shortage): accept failed with \(uvError(-code)); not accepting "
+        let logged = warnings?.note(descriptors ? "emfile" : "enobufs", "\(shortage): accept failed with \(UVError(-code)); not accepting "
                                     + "connections for \(pause) ms or until one closes; \(advice)") {
             "accepting paused \($0) more times in the last 10 s: \(shortage)"
         } ?? false

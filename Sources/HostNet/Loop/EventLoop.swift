@@ -73,6 +73,12 @@ public final class EventLoop: @unchecked Sendable {
     /// True on the thread running this loop.
     public var inLoopThread: Bool { loopThread.load(ordering: .acquiring) == UInt(bitPattern: Int(bitPattern: pthread_self())) }
 
+    /// Debug builds trap when a loop-confined entry point runs off this loop's thread: the
+    /// "loop thread only" of a doc comment, checked. Release builds compile it away (`assert`).
+    public func preconditionInLoop(_ function: StaticString = #function, file: StaticString = #fileID, line: UInt = #line) {
+        assert(inLoopThread, "\(function) is loop-confined and ran off its loop's thread", file: file, line: line)
+    }
+
     /// [thread-safe] Runs `work` on the loop thread, in submission order. From the loop thread
     /// itself it is still deferred to the next loop iteration (never re-entrant).
     /// Returns false (and drops `work`) once the loop has finished running.

@@ -13,9 +13,6 @@ func uvHandle<T>(_ pointer: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<uv_
     UnsafeMutableRawPointer(pointer).assumingMemoryBound(to: uv_handle_t.self)
 }
 
-/// libuv's message for an error code, e.g. "connection refused".
-func uvError(_ code: Int32) -> String { String(cString: uv_strerror(code)) }
-
 /// Writes `bytes` to `stream` from a heap copy that the write callback frees (libuv keeps the
 /// buffer until then). Returns libuv's status; a failure later in the write surfaces on the read side.
 func uvWrite(_ stream: UnsafeMutablePointer<uv_stream_t>, _ bytes: [UInt8]) -> Int32 {

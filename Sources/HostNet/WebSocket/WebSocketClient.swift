@@ -212,7 +212,7 @@ private final class ClientHandshake {
             defer { if let result { uv_freeaddrinfo(result) } }
             guard !handshake.finished else { return }
             guard status == 0, let address = result?.pointee.ai_addr else {
-                return handshake.fail(.resolve, "cannot resolve \(handshake.url.host): \(uvError(status))")
+                return handshake.fail(.resolve, "cannot resolve \(handshake.url.host): \(UVError(status))")
             }
             var storage = sockaddr_storage()
             withUnsafeMutableBytes(of: &storage) { raw in
@@ -223,7 +223,7 @@ private final class ClientHandshake {
         if status < 0 {
             Unmanaged<ClientHandshake>.fromOpaque(request.pointee.data).release()
             request.deallocate()
-            fail(.resolve, "cannot resolve \(url.host): \(uvError(status))")
+            fail(.resolve, "cannot resolve \(url.host): \(UVError(status))")
         }
     }
 
@@ -244,13 +244,13 @@ private final class ClientHandshake {
         if status < 0 {
             Unmanaged<ClientHandshake>.fromOpaque(request.pointee.data).release()
             request.deallocate()
-            fail(.connect, "cannot connect to \(url.hostHeader): \(uvError(status))")
+            fail(.connect, "cannot connect to \(url.hostHeader): \(UVError(status))")
         }
     }
 
     private func connected(_ status: Int32) {
         guard let tcp else { return }
-        guard status == 0 else { return fail(.connect, "cannot connect to \(url.hostHeader): \(uvError(status))") }
+        guard status == 0 else { return fail(.connect, "cannot connect to \(url.hostHeader): \(UVError(status))") }
         uv_tcp_nodelay(tcp, 1)
         if let tls {
             do {
@@ -300,7 +300,7 @@ private final class ClientHandshake {
                 return reject(rejection.status, Array(received[rejection.bodyStart...]))
             }
             let during = tls?.isHandshakeComplete == false ? "the TLS handshake" : "the handshake"
-            return fail(.connect, "connection closed during \(during): \(uvError(Int32(count)))")
+            return fail(.connect, "connection closed during \(during): \(UVError(Int32(count)))")
         }
         let bytes = UnsafeRawBufferPointer(start: readBuffer, count: count)
         if let tls, let tcp {

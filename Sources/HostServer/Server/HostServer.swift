@@ -1,0 +1,241 @@
+import Foundation
+import HostNet
+import HostOrchestration
+import HostPlugins
+import HostSupport
+import HostTenancy
+import HostVoice
+
+/// The host operators run: one libuv loop serving HTTP and WebSocket clients, the sessions of
+/// every tenant, health/readiness/metrics, and graceful drain. Plugins, tool HTTP and sessions
+/// share that loop; nothing slow runs on it (docs/architecture.md, threading model).
+public final class HostServer: @unchecked Sendable {
+    // @unchecked: mutable state (registry, draining) is touched only on `loop`'s thread.
+    public struct Settings: Sendable {
+        public var http = HTTPServer.Configuration(host: "127.0.0.1", port: 8080)
+        /// After this many live sessions new ones are refused and /ready answers 503.
+        public var maxSessions = 1000
+        /// An HTTP chat session with no turn for this long ends with `timeout`.
+        public var sessionIdleMilliseconds: UInt64 = 300_000
+        public var drainDeadlineSeconds: Double = 30
+        /// A turn's text larger than this is refused (413; 1009 on a socket).
+        public var maxTurnTextBytes = 4096
+        /// The event loop busy longer than this is a stall: logged with what ran, and counted.
+        public var loopStallThresholdMilliseconds: UInt64 = 50
+
+        public init() {}
+    }
+
+    public let loop: EventLoop
+    public let services: HostServices
+    let settings: Settings
+    /// Replaced whole by a reload (on the loop); a session holds the runtime it started with.
+    private(set) var tenants: [String: ServedTenant]
+    private(set) var defaultTenant: String
+    let persistence: SessionPersistence
+    let verifyKey: @Sendable (ServedTenant, String) -> Bool
+    /// Extra facts for /health (e.g. the session store's state): returns (degraded reason?, fields).
+    let healthProbe: @Sendable () -> (degraded: String?, fields: [String: String])
+    package let registry: SessionRegistry
+    /// Speech engines for `WS /ws/voice/{caller}`; nil: voice calls are refused with 503.
+    public var voice: VoiceServices?
+    private var http: HTTPServer?
+    private var watchdog: LoopWatchdog?
+    private var drainFinished: (() -> Void)?
+    private var drainTimer: LoopTimer?
+
+    public init(settings: Settings, loop: EventLoop, services: HostServices, tenants: [ServedTenant], defaultTenant: String,
+                persistence: SessionPersistence,
+                verifyKey: @escaping @Sendable (ServedTenant, String) -> Bool,
+                healthProbe: @escaping @Sendable () -> (degraded: String?, fields: [String: String]) = { (nil, [:]) }) {
+        self.settings = settings
+        self.loop = loop
+        self.services = services
+        self.tenants = Dictionary(tenants.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        self.defaultTenant = defaultTenant
+        self.persistence = persistence
+        self.verifyKey = verifyKey
+        self.healthProbe = healthProbe
+        self.registry = SessionRegistry(globalCap: settings.maxSessions)
+        services.metrics.describe("agent_host_active_sessions", type: "gauge", help: "Sessions being served now.")
+        services.metrics.describe("agent_host_sessions_started_total", type: "counter", help: "Sessions started, by tenant.")
+        services.metrics.describe("agent_host_session_duration_seconds", type: "histogram", help: "Session (call) duration.")
+        services.metrics.describe("agent_host_handoffs_total", type: "counter", help: "Handoffs by from/to agent.")
+        services.metrics.describe("agent_host_tool_calls_total", type: "counter", help: "Tool calls by tool and outcome.")
+        services.metrics.describe("agent_host_tool_call_seconds", type: "histogram", help: "Tool call latency by tool.")
+        services.metrics.describe("agent_host_errors_total", type: "counter", help: "Errors by kind.")
+        services.metrics.describe("agent_host_plugin_restarts_total", type: "counter", help: "Isolated plugin runners restarted after a crash, by tenant and plugin file.")
+        services.metrics.describe("agent_host_escalations_total", type: "counter", help: "Callers queued for a person, by tenant and department.")
+        services.metrics.set("agent_host_active_sessions", 0)
+    }
+
+    /// Binds and starts serving; returns the port. Call with the loop running.
+    @discardableResult
+    public func start() throws -> Int {
+        let server = HTTPServer(loop: loop, configuration: protectedHTTPConfiguration(), handler: { [self] request, respond in
+            route(request, respond)
+        }, upgrade: { [self] request in upgrade(request) })
+        let port = try server.start()
+        http = server
+        watchdog = startLoopWatchdog()
+        services.logger.log(.info, "server", "listening on http://\(settings.http.host):\(port)")
+        return port
+    }
+
+    public var port: Int { http?.port ?? 0 }
+
+    /// Stops accepting sessions (/ready 503); live sessions go on until they end or the deadline,
+    /// when they get `end` with reason `shutdown` (and are persisted). `finished` runs on the loop
+    /// thread once no session is left.
+    public func drain(finished: @escaping @Sendable () -> Void) {
+        loop.execute { [self] in
+            // After `POST /admin/v1/drain` sessions are already refused; SIGTERM still finishes the drain.
+            guard drainFinished == nil, drainTimer == nil else { return }
+            registry.draining = true
+            drainFinished = finished
+            services.logger.log(.info, "server", "draining: \(registry.count) session(s) live, deadline \(settings.drainDeadlineSeconds) s")
+            let timer = LoopTimer(loop: loop)
+            drainTimer = timer
+            timer.start(after: UInt64(settings.drainDeadlineSeconds * 1000)) { [self] in
+                for session in registry.sessions.values { session.end(reason: "shutdown") }
+            }
+            checkDrained()
+        }
+    }
+
+    /// `POST /admin/v1/drain` (loop thread): new sessions are refused and /ready answers 503
+    /// `draining`, as after SIGTERM, but the host does not exit; live sessions go on. False when
+    /// it was already draining.
+    package func stopTakingSessions() -> Bool {
+        loop.preconditionInLoop()
+        guard !registry.draining else { return false }
+        registry.draining = true
+        services.logger.log(.info, "server", "draining (admin): new sessions refused, \(registry.count) session(s) live go on; the host keeps running")
+        return true
+    }
+
+    /// Live sessions per plugin file (sha256) their conversation's instances came from (loop thread).
+    package func liveSessionsByPluginFile() -> [String: Int] {
+        loop.preconditionInLoop()
+        var counts: [String: Int] = [:]
+        for session in registry.sessions.values {
+            guard let tenant = session.conversation?.tenant else { continue }
+            for sha in Set(tenant.pluginFiles.values) { counts[sha, default: 0] += 1 }
+        }
+        return counts
+    }
+
+    /// A reload's new tenants (loop thread): new sessions resolve against them; live sessions keep
+    /// the runtime they began with, and a removed tenant's live sessions finish.
+    package func replaceTenants(_ new: [ServedTenant], defaultTenant: String) {
+        loop.preconditionInLoop()
+        tenants = Dictionary(new.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        self.defaultTenant = defaultTenant
+    }
+
+    public func stop() {
+        http?.stop()
+        watchdog?.stop()
+    }
+
+    // MARK: sessions (loop thread)
+
+    func resolveTenant(_ request: HTTPRequest, bodyTenant: String?) -> Result<ServedTenant, Rejection> {
+        let id = request.query("tenant") ?? bodyTenant ?? defaultTenant
+        guard let tenant = tenants[id] else {
+            return .failure(Rejection(ServerResponses.error(404, "unknown tenant '\(id)'")))
+        }
+        if !tenant.apiKeyHashes.isEmpty {
+            let bearer = request.headers["Authorization"].flatMap { header -> String? in
+                header.lowercased().hasPrefix("bearer ") ? String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces) : nil
+            }
+            // `?token=` is for WebSocket handshakes only (browsers cannot set headers there); on
+            // plain HTTP a key in the URL would end up in proxies' and servers' logs.
+            let queryToken = request.headers["Upgrade"]?.lowercased() == "websocket" ? request.query("token") : nil
+            guard let key = bearer ?? queryToken, verifyKey(tenant, key) else {
+                let hint = queryToken == nil && request.query("token") != nil
+                    ? ": ?token= is for WebSocket handshakes only; send Authorization: Bearer KEY" : ""
+                return .failure(Rejection(ServerResponses.error(401, "missing or invalid API key for tenant '\(id)'" + hint)))
+            }
+        }
+        return .success(tenant)
+    }
+
+    /// Admits and starts a session; `ready` runs once its conversation exists.
+    /// `idleMilliseconds`: a session with no turn for this long ends with `timeout` (nil: the
+    /// HTTP setting; 0: never, for voice calls, whose line has its own liveness).
+    func openSession(tenant: ServedTenant, caller: String, idleMilliseconds: UInt64? = nil,
+                     forward: (@Sendable (ConversationEvent) -> Void)? = nil,
+                     ready: @escaping @Sendable (Result<ServerSession, Rejection>) -> Void) {
+        loop.preconditionInLoop()
+        if let refusal = registry.admit(tenant: tenant, caller: caller) {
+            services.metrics.increment("agent_host_errors_total", labels: ["kind": "session_refused"])
+            return ready(.failure(Rejection(ServerResponses.error(refusal.status, refusal.message))))
+        }
+        let session = ServerSession(tenantID: tenant.id, caller: caller, loop: loop,
+                                    idleMilliseconds: idleMilliseconds ?? settings.sessionIdleMilliseconds)
+        session.forward = forward
+        registry.add(session)
+        session.onEnd = { [self] session, reason, release in sessionEnded(session, reason: reason, release: release) }
+        services.metrics.set("agent_host_active_sessions", Double(registry.count))
+        services.metrics.increment("agent_host_sessions_started_total", labels: ["tenant": tenant.id])
+        persistence.previousSessions(tenant: tenant.id, caller: caller) { [self] previous in
+            loop.execute { [self] in
+                session.begin(tenant: tenant.runtime, services: services, previousSessions: previous)
+                ready(.success(session))
+            }
+        }
+    }
+
+    /// Persists an ended session; the session leaves the registry (and its `end` goes out) once
+    /// the record is durable, so a drain finishes only when every record is.
+    private func sessionEnded(_ session: ServerSession, reason: String, release: @escaping @Sendable () -> Void) {
+        let finished: @Sendable () -> Void = { [self] in
+            loop.execute { [self] in
+                release()
+                registry.remove(session)
+                services.metrics.set("agent_host_active_sessions", Double(registry.count))
+                checkDrained()
+            }
+        }
+        guard let conversation = session.conversation else { return finished() }
+        let record = CompletedSession(conversation, outcome: reason)
+        services.metrics.observe("agent_host_session_duration_seconds", record.endedAt.timeIntervalSince(record.startedAt),
+                                 labels: ["tenant": session.tenantID])
+        persistence.save(record, durable: finished)
+    }
+
+    private func checkDrained() {
+        guard registry.draining, registry.count == 0, let finished = drainFinished else { return }
+        drainFinished = nil
+        drainTimer?.close()
+        services.logger.log(.info, "server", "drained: every session ended and its record is durable")
+        finished()
+    }
+
+    // MARK: health
+
+    func health() -> HTTPResponse {
+        var probe = healthProbe()
+        let failedPlugins = services.runners.failedPlugins
+        if !failedPlugins.isEmpty {
+            let named = failedPlugins.map { "plugin \($0.plugin) failed for tenant \($0.tenant)" }.joined(separator: "; ")
+            probe.degraded = [probe.degraded, named].compactMap { $0 }.joined(separator: "; ")
+        }
+        var fields = probe.fields
+        if !failedPlugins.isEmpty {
+            fields["failed_plugins"] = JSONText.render(failedPlugins.map { ["tenant": $0.tenant, "plugin": $0.plugin, "reason": $0.reason] })
+        }
+        fields["active_sessions"] = String(registry.count)
+        fields["version"] = JSONText.quote(HostInfo.version)
+        fields["status"] = JSONText.quote(probe.degraded == nil ? (registry.draining ? "draining" : "ok") : "degraded")
+        if let reason = probe.degraded { fields["degraded_reason"] = JSONText.quote(reason) }
+        return ServerResponses.json(200, JSONText.object(fields.sorted { $0.key < $1.key }))
+    }
+
+    func readiness() -> HTTPResponse {
+        if registry.draining { return ServerResponses.json(503, #"{"ready":false,"reason":"draining"}"#) }
+        if registry.atCapacity { return ServerResponses.json(503, #"{"ready":false,"reason":"at capacity"}"#) }
+        return ServerResponses.json(200, #"{"ready":true}"#)
+    }
+}

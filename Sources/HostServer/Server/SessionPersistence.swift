@@ -1,0 +1,94 @@
+import Foundation
+import HostOrchestration
+import HostSessions
+import HostSupport
+import Synchronization
+
+/// A finished session, as the session record keeps it (docs/protocol.md §4).
+public struct CompletedSession: Sendable {
+    public struct Line: Sendable {
+        public let role: String
+        public let agent: String?
+        public let text: String
+    }
+
+    public let sessionID: String
+    public let tenant: String
+    public let caller: String
+    public let startedAt: Date
+    public let endedAt: Date
+    public let agents: [String]
+    public let tools: [String]
+    public let outcome: String
+    public let transcript: [Line]
+
+    /// What a conversation knew when it ended. Call on its loop thread.
+    init(_ conversation: Conversation, outcome: String, endedAt: Date = Date()) {
+        sessionID = conversation.id
+        tenant = conversation.tenant.id
+        caller = conversation.caller
+        startedAt = conversation.startedAt
+        self.endedAt = endedAt
+        agents = conversation.agentsVisited
+        tools = conversation.toolsCalled
+        self.outcome = outcome
+        transcript = conversation.history.map { Line(role: $0.role, agent: $0.agent, text: $0.text) }
+    }
+}
+
+/// Where session records live between calls (Redis in production). Implementations never block
+/// the caller: `load` completes within its own timeout (with [] when the store is unreachable),
+/// `save` accepts the record and is responsible for not losing it.
+public protocol SessionPersistence: Sendable {
+    /// The caller's earlier sessions as JSON summaries for the agents (`previous_sessions`), oldest first.
+    func previousSessions(tenant: String, caller: String, completion: @escaping @Sendable ([String]) -> Void)
+    /// Accepts a finished session. `durable` runs (on any thread) once the record survives a
+    /// crash of this process — or, rarely, once it is known lost (then logged and counted): the
+    /// server sends the session's `end` event only after it.
+    func save(_ session: CompletedSession, durable: @escaping @Sendable () -> Void)
+    /// At shutdown, after the last save: flushes and reports what did not reach the shared store.
+    func close(report: @escaping @Sendable (SessionJournal.CloseReport) -> Void)
+}
+
+/// Keeps records in memory: for `chat --local`, tests, and a host run without Redis.
+public final class InMemorySessionPersistence: SessionPersistence {
+    private let records = Mutex<[String: [CompletedSession]]>([:])
+
+    public init() {}
+
+    public func previousSessions(tenant: String, caller: String, completion: @escaping @Sendable ([String]) -> Void) {
+        let sessions = records.withLock { $0["\(tenant)\u{1F}\(caller)"] ?? [] }
+        completion(sessions.map(Self.summary))
+    }
+
+    public func save(_ session: CompletedSession, durable: @escaping @Sendable () -> Void = {}) {
+        records.withLock { all in
+            var list = all["\(session.tenant)\u{1F}\(session.caller)", default: []]
+            list.append(session)
+            all["\(session.tenant)\u{1F}\(session.caller)"] = Array(list.suffix(10))
+        }
+        durable()
+    }
+
+    /// Memory is all there is: nothing was meant to outlive the process (the host warns at start).
+    public func close(report: @escaping @Sendable (SessionJournal.CloseReport) -> Void) {
+        report(SessionJournal.CloseReport(waiting: 0, lost: 0, path: "(memory)"))
+    }
+
+    public var count: Int { records.withLock { $0.values.reduce(0) { $0 + $1.count } } }
+
+    /// The saved sessions of one caller, oldest first.
+    public func sessions(tenant: String, caller: String) -> [CompletedSession] {
+        records.withLock { $0["\(tenant)\u{1F}\(caller)"] ?? [] }
+    }
+
+    static func summary(_ session: CompletedSession) -> String {
+        let q = JSONText.quote
+        let lines = session.transcript.suffix(4).map { line in
+            "{\"role\":\(q(line.role)),\(line.agent.map { "\"agent\":\(q($0))," } ?? "")\"text\":\(q(line.text))}"
+        }
+        return "{\"session_id\":\(q(session.sessionID)),\"ended_at\":\(q(ISO8601DateFormatter().string(from: session.endedAt))),"
+            + "\"agents\":[\(session.agents.map(q).joined(separator: ","))],\"tools\":[\(session.tools.map(q).joined(separator: ","))],"
+            + "\"outcome\":\(q(session.outcome)),\"last_lines\":[\(lines.joined(separator: ","))]}"
+    }
+}

@@ -1,0 +1,17 @@
+import Foundation
+import HostOrchestration
+import HostSessions
+
+extension SessionRecord.Interaction {
+    /// What a conversation knew when it ended (docs/protocol.md §4). Call on the conversation's loop
+    /// thread (its state is loop-confined); `outcome` defaults to its end reason.
+    public init(_ conversation: Conversation, outcome: String? = nil, endedAt: Date = Date()) {
+        self.init(sessionID: conversation.id,
+                  startedAt: conversation.startedAt,
+                  endedAt: endedAt,
+                  agents: conversation.agentsVisited,
+                  tools: conversation.toolsCalled,
+                  outcome: outcome ?? conversation.ended ?? SessionRecord.Outcome.error,
+                  transcript: conversation.history.map { SessionRecord.Line(role: $0.role, agent: $0.agent, text: $0.text) })
+    }
+}

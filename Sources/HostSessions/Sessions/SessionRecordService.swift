@@ -1,0 +1,85 @@
+import HostNet
+import HostSupport
+
+/// The session records of docs/protocol.md §4, wired for the orchestration: one Redis connection, the
+/// store, the journal in front of its saves, health.
+///
+/// - `previousSessions` when a session starts: never waits longer than the command timeout
+///   (500 ms); answers at once while Redis is down; includes saves still in the journal.
+/// - `save` when a session ends: durable (Redis, or fsynced journal), never blocks the caller.
+public final class SessionRecordService: Sendable {
+    public let connection: RedisConnection
+    public let store: SessionStore
+    public let journal: SessionJournal
+
+    public init(url: RedisURL, loop: EventLoop, journalPath: String,
+                options: RedisConnection.Options = RedisConnection.Options(),
+                keep: Int = 10, ttlSeconds: Int = 86_400,
+                metrics: MetricsRegistry? = nil, logger: Logger = .shared) {
+        connection = RedisConnection(url: url, loop: loop, options: options, logger: logger)
+        store = SessionStore(connection: connection, keep: keep, ttlSeconds: ttlSeconds, metrics: metrics, logger: logger)
+        journal = SessionJournal(store: store, path: journalPath, metrics: metrics, logger: logger)
+    }
+
+    /// [thread-safe] Connects and replays a journal left by an earlier run.
+    public func start() {
+        connection.start()
+        journal.start()
+    }
+
+    /// [thread-safe] The caller's earlier interactions, oldest first, at most `keep`: Redis's
+    /// record merged with saves still in the local journal. `[]` on a miss, and also when Redis
+    /// fails (the failure shows in `health`, the log and `agent_host_session_loads_total`).
+    /// Completes on the loop thread.
+    public func interactions(tenant: String, caller: String,
+                             completion: @escaping @Sendable ([SessionRecord.Interaction]) -> Void) {
+        store.load(tenant: tenant, caller: caller) { [self] result in
+            let stored = (try? result.get()) ?? []
+            let pending = journal.pending(tenant: tenant, caller: caller)
+            guard !pending.isEmpty else { return completion(stored) }
+            let journaledIDs = Set(pending.map(\.sessionID))
+            let merged = (stored.filter { !journaledIDs.contains($0.sessionID) } + pending)
+                .enumerated().sorted { ($0.element.endedAt, $0.offset) < ($1.element.endedAt, $1.offset) }
+                .map(\.element)
+            completion(Array(merged.suffix(store.keep)))
+        }
+    }
+
+    /// [thread-safe] `interactions` for async callers.
+    public func interactions(tenant: String, caller: String) async -> [SessionRecord.Interaction] {
+        await withCheckedContinuation { continuation in
+            interactions(tenant: tenant, caller: caller) { continuation.resume(returning: $0) }
+        }
+    }
+
+    /// [thread-safe] The JSON summaries for `Conversation(previousSessions:)`, oldest first.
+    public func previousSessions(tenant: String, caller: String, limit: Int = 10, lastLines: Int = 4,
+                                 completion: @escaping @Sendable ([String]) -> Void) {
+        interactions(tenant: tenant, caller: caller) { list in
+            completion(SessionSummary.previousSessions(list, limit: limit, lastLines: lastLines))
+        }
+    }
+
+    /// [thread-safe] Saves a finished session durably (see `SessionJournal.save`).
+    public func save(_ interaction: SessionRecord.Interaction, tenant: String, caller: String,
+                     durable: (@Sendable (SessionJournal.SaveOutcome) -> Void)? = nil,
+                     completion: (@Sendable (SessionJournal.SaveOutcome) -> Void)? = nil) {
+        journal.save(interaction, tenant: tenant, caller: caller, durable: durable, completion: completion)
+    }
+
+    /// [thread-safe] ok / degraded with a reason, for `/health`.
+    public var health: SessionHealth { journal.health }
+
+    /// [thread-safe] Waits for saves in flight (bounded by the command timeout), then closes the
+    /// journal and the connection. Call before stopping the loop.
+    public func close(completion: (@Sendable () -> Void)? = nil) {
+        close { _ in completion?() }
+    }
+
+    /// [thread-safe] `close`, reporting the records left outside Redis.
+    public func close(report: @escaping @Sendable (SessionJournal.CloseReport) -> Void) {
+        journal.close(report: { [connection] result in
+            connection.close { report(result) }
+        })
+    }
+}

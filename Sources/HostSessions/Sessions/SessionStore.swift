@@ -1,0 +1,201 @@
+import Dispatch
+import Foundation
+import HostSupport
+
+/// Why a store operation did not happen.
+public enum SessionStoreError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// Redis did not answer (down, timeout, disconnected, closed).
+    case unavailable(RedisError)
+    /// Redis answered with an error reply (e.g. OOM, READONLY, a broken script).
+    case rejected(String)
+    /// The stored value is not a session record.
+    case corrupt(String)
+    /// The interaction could not be encoded (never expected: all fields are strings).
+    case encoding(String)
+
+    public var description: String {
+        switch self {
+        case .unavailable(let error): return "redis unavailable (\(error))"
+        case .rejected(let message): return "redis rejected the command: \(message)"
+        case .corrupt(let detail): return "corrupt session record: \(detail)"
+        case .encoding(let detail): return "cannot encode interaction: \(detail)"
+        }
+    }
+
+    /// Transport failures and error replies about the server's state (out of memory, replica,
+    /// loading, busy script) heal by themselves; other error replies concern this one save.
+    public var isTransient: Bool {
+        switch self {
+        case .unavailable: return true
+        case .rejected(let message):
+            let code = message.prefix { $0 != " " }
+            return ["OOM", "READONLY", "LOADING", "BUSY", "MASTERDOWN", "TRYAGAIN", "NOREPLICAS", "CLUSTERDOWN"].contains(String(code))
+        case .corrupt, .encoding: return false
+        }
+    }
+}
+
+/// Reads and appends docs/protocol.md §4 session records in Redis. No retries and no journal here
+/// (`SessionJournal` adds those): each call is one command, bounded by the connection's command
+/// timeout, and fails at once while Redis is down, so no caller waits long.
+///
+/// The append is one `EVAL` (atomic on the server, one round trip): two hosts appending to the
+/// same key concurrently both land, which a GET-then-SET from the host could not promise.
+public final class SessionStore: Sendable {
+    public let connection: RedisConnection
+    /// Interactions kept per record (the newest by `ended_at`).
+    public let keep: Int
+    /// Refreshed on every write.
+    public let ttlSeconds: Int
+    private let metrics: MetricsRegistry?
+    private let logger: Logger
+
+    public init(connection: RedisConnection, keep: Int = 10, ttlSeconds: Int = 86_400,
+                metrics: MetricsRegistry? = nil, logger: Logger = .shared) {
+        self.connection = connection
+        self.keep = keep
+        self.ttlSeconds = ttlSeconds
+        self.metrics = metrics
+        self.logger = logger
+        metrics?.describe("agent_host_session_store_seconds", type: "histogram",
+                          help: "Latency of session record operations against Redis, by op (load, save).")
+        metrics?.describe("agent_host_session_loads_total", type: "counter",
+                          help: "Session record loads by result (hit, miss, error).")
+    }
+
+    // MARK: load
+
+    /// [thread-safe] The caller's earlier interactions, oldest first; `[]` on a miss. Completes on
+    /// the connection's loop thread within the command timeout.
+    public func load(tenant: String, caller: String,
+                     completion: @escaping @Sendable (Result<[SessionRecord.Interaction], SessionStoreError>) -> Void) {
+        let key = SessionRecord.key(tenant: tenant, caller: caller)
+        let started = DispatchTime.now()
+        connection.send(["GET", key]) { [self] result in
+            let outcome: Result<[SessionRecord.Interaction], SessionStoreError>
+            switch result {
+            case .success(.null):
+                outcome = .success([])
+            case .success(.string(let json)):
+                do { outcome = .success(try SessionRecord.decode(json).interactions) } catch {
+                    outcome = .failure(.corrupt("\(key): \(error)"))
+                }
+            case .success(.error(let message)):
+                outcome = .failure(.rejected(message))
+            case .success(let other):
+                outcome = .failure(.rejected("unexpected GET reply \(other)"))
+            case .failure(let error):
+                outcome = .failure(.unavailable(error))
+            }
+            observe("load", since: started)
+            switch outcome {
+            case .success(let list): metrics?.increment("agent_host_session_loads_total", labels: ["result": list.isEmpty ? "miss" : "hit"])
+            case .failure(let error):
+                metrics?.increment("agent_host_session_loads_total", labels: ["result": "error"])
+                logger.log(.warning, "sessions", "load \(key) failed: \(error)")
+            }
+            completion(outcome)
+        }
+    }
+
+    /// [thread-safe] `load` for async callers.
+    public func load(tenant: String, caller: String) async -> Result<[SessionRecord.Interaction], SessionStoreError> {
+        await withCheckedContinuation { continuation in
+            load(tenant: tenant, caller: caller) { continuation.resume(returning: $0) }
+        }
+    }
+
+    // MARK: save
+
+    /// [thread-safe] Appends `interaction` to the record atomically (see `appendScript`).
+    /// Succeeds with the number of interactions now kept. Idempotent per `session_id`, so a save
+    /// whose reply was lost can be sent again. Completes on the loop thread.
+    public func save(_ interaction: SessionRecord.Interaction, tenant: String, caller: String,
+                     completion: @escaping @Sendable (Result<Int, SessionStoreError>) -> Void) {
+        let json: String
+        do { json = try interaction.jsonText() } catch {
+            return completion(.failure(.encoding("\(error)")))
+        }
+        save(json: json, tenant: tenant, caller: caller, completion: completion)
+    }
+
+    /// [thread-safe] `save` for async callers.
+    public func save(_ interaction: SessionRecord.Interaction, tenant: String, caller: String) async -> Result<Int, SessionStoreError> {
+        await withCheckedContinuation { continuation in
+            save(interaction, tenant: tenant, caller: caller) { continuation.resume(returning: $0) }
+        }
+    }
+
+    /// The save with the interaction already encoded (the journal keeps this text).
+    func save(json: String, tenant: String, caller: String,
+              completion: @escaping @Sendable (Result<Int, SessionStoreError>) -> Void) {
+        let key = SessionRecord.key(tenant: tenant, caller: caller)
+        let started = DispatchTime.now()
+        let args = ["EVAL", Self.appendScript, "1", key, json, tenant, caller,
+                    SessionRecord.timeText(Date()), String(keep), String(ttlSeconds)]
+        connection.send(args) { [self] result in
+            observe("save", since: started)
+            switch result {
+            case .success(.integer(let kept)): completion(.success(Int(kept)))
+            case .success(.error(let message)): completion(.failure(.rejected(message)))
+            case .success(let other): completion(.failure(.rejected("unexpected EVAL reply \(other)")))
+            case .failure(let error): completion(.failure(.unavailable(error)))
+            }
+        }
+    }
+
+    private func observe(_ op: String, since started: DispatchTime) {
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
+        metrics?.observe("agent_host_session_store_seconds", seconds, labels: ["op": op])
+    }
+
+    /// The atomic append. KEYS[1] = record key; ARGV = interaction JSON, tenant, caller,
+    /// updated_at, keep, ttl seconds.
+    ///
+    /// - Drops an interaction with the same `session_id` first: a replayed save (timed out but
+    ///   applied, or replayed after a crash before the journal was compacted) is not duplicated.
+    /// - Inserts by `ended_at` (fixed-width ISO-8601 sorts as text), so replays and two hosts
+    ///   racing still leave the record in time order; trims the oldest beyond `keep`.
+    /// - A value that is not a record (corrupt, wrong type) is replaced rather than failing every
+    ///   save for that caller forever.
+    /// - Encodes by hand: Redis's cjson writes an empty array as `{}`, which would turn
+    ///   `"tools": []` into an object after the first rewrite. The record's list fields are known.
+    /// - `SET ... EX` refreshes the 24 h TTL on every write.
+    static let appendScript = """
+        local new = cjson.decode(ARGV[1])
+        local list = {}
+        local raw = redis.pcall('GET', KEYS[1])
+        if type(raw) == 'string' then
+          local ok, record = pcall(cjson.decode, raw)
+          if ok and type(record) == 'table' and type(record.interactions) == 'table' then
+            for _, item in ipairs(record.interactions) do
+              if type(item) == 'table' and item.session_id ~= new.session_id then
+                list[#list + 1] = item
+              end
+            end
+          end
+        end
+        local at = #list + 1
+        while at > 1 and tostring(list[at - 1].ended_at) > tostring(new.ended_at) do at = at - 1 end
+        table.insert(list, at, new)
+        local keep = tonumber(ARGV[5])
+        while #list > keep do table.remove(list, 1) end
+        local arrays = {interactions = true, agents = true, tools = true, transcript = true}
+        local function encode(value, key)
+          local kind = type(value)
+          if kind == 'userdata' then return 'null' end
+          if kind ~= 'table' then return cjson.encode(value) end
+          if #value > 0 or (next(value) == nil and arrays[key]) then
+            local parts = {}
+            for i = 1, #value do parts[i] = encode(value[i], nil) end
+            return '[' .. table.concat(parts, ',') .. ']'
+          end
+          local parts = {}
+          for k, v in pairs(value) do parts[#parts + 1] = cjson.encode(tostring(k)) .. ':' .. encode(v, k) end
+          return '{' .. table.concat(parts, ',') .. '}'
+        end
+        local text = encode({tenant = ARGV[2], caller = ARGV[3], updated_at = ARGV[4], interactions = list}, nil)
+        redis.call('SET', KEYS[1], text, 'EX', tonumber(ARGV[6]))
+        return #list
+        """
+}

@@ -1,0 +1,189 @@
+import Foundation
+import HostAudio
+import HostModels
+import HostNet
+import HostOrchestration
+import HostPlugins
+import HostSpeech
+import HostSupport
+import HostTenancy
+
+/// What the voice handlers drive, whatever the tenant's voice mode.
+package protocol VoiceChannelCall: AnyObject, Sendable {
+    var session: (any CallSession)? { get set }
+    func configure(sampleRate: Int, encoding: String) throws(VoiceCallError)
+    func useMuLaw()
+    func audio(_ bytes: [UInt8])
+    func conversationEvent(_ event: ConversationEvent)
+    /// The agent speaks first (phone lines; a voice client's `"greet": true`).
+    func greet()
+    func hangUp()
+}
+
+extension VoiceCall: VoiceChannelCall {
+    package func greet() { session?.conversation?.greet() }
+}
+
+/// A voice call in Realtime mode (issue #6): caller audio goes to a `RealtimeBrain` (24 kHz
+/// PCM16 from a voice socket, mu-law passed through from a phone line), its speech is paced out
+/// by `RealtimePlayback`, and its events (transcripts, tools, handoffs) are recorded by the
+/// session's `Conversation`, so the session record is a cascaded call's equal. When Realtime is
+/// unavailable — at connect or mid-call — the client gets a `realtime_unavailable` error and the
+/// same session goes on with the cascaded offline pipeline (`fallback`) from the next utterance.
+/// Loop-confined: every method runs on the server loop's thread.
+package final class RealtimeCall: VoiceChannelCall, @unchecked Sendable {
+    // @unchecked: touched only on the server loop's thread (the brain's callbacks run there).
+    let loop: EventLoop
+    let transport: CallTransport
+    private let tenant: ServedTenant
+    private let services: HostServices
+    private let configuration: RealtimeConfiguration
+    /// The cascaded offline pipeline; it gets the session only when Realtime fails.
+    private let fallback: VoiceCall
+    private var brain: RealtimeBrain?
+    private var playback: RealtimePlayback?
+    /// Caller audio goes to `fallback` (set at once on failure) …
+    private var fallenBack = false
+    /// … and so do the conversation's events, once those the brain emitted before are delivered.
+    private var eventsToFallback = false
+    private var closed = false
+    private var started = false
+    private var mulaw = false
+    private var decoder = PCM16Decoder()
+    private var inbound: Resampler?
+    package var session: (any CallSession)? {
+        didSet { session.map(attach) }
+    }
+
+    package init(transport: CallTransport, loop: EventLoop, tenant: ServedTenant, services: HostServices,
+         configuration: RealtimeConfiguration, fallback: VoiceCall) {
+        self.transport = transport
+        self.loop = loop
+        self.tenant = tenant
+        self.services = services
+        self.configuration = configuration
+        self.fallback = fallback
+    }
+
+    /// The caller was queued for a person: the session ends after the model's reply.
+    private var escalatedPending = false
+    /// A greeting asked for before the session (and so the brain) existed.
+    private var greetOnAttach = false
+
+    package func configure(sampleRate: Int, encoding: String) throws(VoiceCallError) {
+        guard !started else { throw .badStart("start must come before any audio") }
+        try fallback.configure(sampleRate: sampleRate, encoding: encoding)   // checks it and sets the socket's rate
+        mulaw = encoding == "mulaw"
+    }
+
+    package func useMuLaw() {
+        mulaw = true
+        fallback.useMuLaw()
+    }
+
+    /// The model greets once its session is ready; after a fallback the offline entry agent does.
+    package func greet() {
+        if fallenBack { return fallback.greet() }
+        if let brain { brain.greet() } else { greetOnAttach = true }
+    }
+
+    private func attach(_ session: any CallSession) {
+        guard !closed else { return session.end(reason: "caller_hangup") }
+        playback = RealtimePlayback(loop: loop, transport: transport, inputRate: configuration.audioFormat.sampleRate)
+        brain = RealtimeBrain(tenant: tenant.runtime, configuration: configuration, loop: loop, services: services,
+                              sessionID: session.id, callerID: session.caller,
+                              onAudio: { [weak self] samples in self?.playback?.enqueue(samples) },
+                              onEvent: { [weak self] event in self?.brainEvent(event) },
+                              onUnavailable: { [weak self] reason in self?.unavailable(reason) })
+        if greetOnAttach { brain?.greet() }
+    }
+
+    // MARK: caller audio
+
+    package func audio(_ bytes: [UInt8]) {
+        guard !closed else { return }
+        if fallenBack { return fallback.audio(bytes) }
+        guard let brain else { return }  // the session is still opening
+        if configuration.audioFormat == .pcmu { return brain.callerAudio(muLaw: bytes) }
+        if !started, transport.sampleRate != configuration.audioFormat.sampleRate {
+            inbound = try? Resampler(inputRate: transport.sampleRate, outputRate: configuration.audioFormat.sampleRate)
+        }
+        started = true
+        let samples = mulaw ? MuLaw.decode(bytes) : decoder.decode(bytes)
+        brain.callerAudio(samples: inbound?.process(samples) ?? samples)
+    }
+
+    // MARK: the brain
+
+    /// The service heard the caller start speaking: what is still playing is cut (barge-in) and
+    /// the service is told how much was heard. Every event goes to the session's record.
+    private func brainEvent(_ event: ConversationEvent) {
+        guard let conversation = session?.conversation else { return }
+        conversation.record(external: event)
+        switch event {
+        case .speechStarted:
+            if let playback, playback.isActive { brain?.bargeIn(playedMilliseconds: playback.interrupt()) }
+        case .escalated:
+            escalatedPending = true
+        case .turnEnd where escalatedPending:
+            endWhenPlayed(reason: "escalated")
+        default:
+            break
+        }
+    }
+
+    /// Ends the session once the agent's last words have played (15 s at most).
+    private func endWhenPlayed(reason: String) {
+        let timer = LoopTimer(loop: loop)
+        var waited = 0
+        timer.start(after: 100, repeat: 100) { [weak self] in
+            waited += 100
+            guard let self else { return timer.close() }
+            guard !(playback?.isActive ?? false) || waited >= 15_000 else { return }
+            timer.close()
+            session?.end(reason: reason)
+        }
+    }
+
+    private func unavailable(_ reason: String) {
+        guard !fallenBack, !closed, let session else { return }
+        fallenBack = true
+        playback?.stop()
+        transport.clearAudio()
+        Logger.shared.log(.warning, "voice", "session \(session.id): \(reason); the offline pipeline takes the call over")
+        session.conversation?.record(external: .error(code: "realtime_unavailable",
+                                                      message: "\(reason); the offline pipeline answers from the next utterance"))
+        // After the events already on their way (record hops to the loop), so none is spoken twice.
+        loop.execute { [self] in
+            eventsToFallback = true
+            fallback.session = session
+        }
+    }
+
+    // MARK: the conversation's events
+
+    package func conversationEvent(_ event: ConversationEvent) {
+        if eventsToFallback { return fallback.conversationEvent(event) }
+        transport.send(event: event)
+        if case .end = event { finish() }
+    }
+
+    private func finish() {
+        closed = true
+        brain?.close()
+        playback?.stop()
+        transport.close()
+    }
+
+    package func hangUp() {
+        guard !closed else { return }
+        if fallenBack {
+            closed = true
+            return fallback.hangUp()
+        }
+        closed = true
+        brain?.close()
+        playback?.stop()
+        session?.end(reason: "caller_hangup")
+    }
+}

@@ -1,0 +1,249 @@
+import Foundation
+import HostAudio
+import HostNet
+import HostOrchestration
+import HostSpeech
+import HostSupport
+import HostTenancy
+
+/// One voice call, whatever the channel (`WS /ws/voice/{caller}` or Twilio Media Streams): caller
+/// audio in (PCM16 or mu-law at 8/16/24 kHz, chunks of any size) -> 16 kHz -> 20 ms frames -> the
+/// tenant's server VAD; speech is streamed to the recogniser on its own queue while the caller
+/// talks, so only the decoder's finish remains at the end of the turn; the text enters the same
+/// orchestration as chat; the agent's replies are synthesised off the loop and played by
+/// `AgentPlayback`. Caller speech during playback holds it at once and, when it is confirmed as
+/// speech, interrupts it (barge-in) and the conversation keeps only what the caller heard.
+/// Loop-confined: every method runs on the server loop's thread.
+package final class VoiceCall: @unchecked Sendable {
+    // @unchecked: touched only on the server loop's thread (engine callbacks hop back via execute).
+    let loop: EventLoop
+    let transport: CallTransport
+    private let recognizer: any SpeechRecognizer
+    private let synthesizer: any SpeechSynthesizer
+    private let settings: TenantVoice
+    package var session: (any CallSession)? {
+        didSet { session.map(attach) }
+    }
+    private var mulaw = false
+    private var decoder = PCM16Decoder()
+    private var inbound: Resampler?
+    private var reframer = Reframer(sampleRate: 16_000)
+    private var detector: TurnDetector
+    private var recognition: RecognitionSession?
+    private var playback: AgentPlayback?
+    private var started = false
+    /// The grammar in force for the caller's next utterance (nil: open recognition).
+    private var grammar: RecognitionGrammar?
+    private var closed = false
+    /// Turns the recogniser is still finishing; the call ends only after they are delivered.
+    private var pendingRecognitions = 0
+
+    package init(transport: CallTransport, loop: EventLoop, recognizer: any SpeechRecognizer,
+         synthesizer: any SpeechSynthesizer, settings: TenantVoice) {
+        self.transport = transport
+        self.loop = loop
+        self.recognizer = recognizer
+        self.synthesizer = synthesizer
+        self.settings = settings
+        detector = TurnDetector(settings: settings.turnDetection, sampleRate: 16_000)
+    }
+
+    /// The caller's audio format, before any audio: 8000/16000/24000 Hz, PCM16 or mu-law.
+    package func configure(sampleRate: Int, encoding: String) throws(VoiceCallError) {
+        guard !started else { throw .badStart("start must come before any audio") }
+        guard [8_000, 16_000, 24_000].contains(sampleRate) else { throw .badStart("sample_rate must be 8000, 16000 or 24000 (got \(sampleRate))") }
+        guard encoding == "pcm16" || encoding == "mulaw" else { throw .badStart("encoding must be pcm16 or mulaw (got \(encoding))") }
+        mulaw = encoding == "mulaw"
+        (transport as? VoiceSocketTransport)?.sampleRate = sampleRate
+    }
+
+    /// Mu-law from the first byte (Twilio).
+    package func useMuLaw() { mulaw = true }
+
+    private func attach(_ session: any CallSession) {
+        // The caller hung up while the session was opening: it ends (and is persisted) at once.
+        guard !closed else { return session.end(reason: "caller_hangup") }
+        let playback = AgentPlayback(loop: loop, transport: transport, synthesizer: synthesizer, voice: settings.name)
+        playback.isHeld = { [unowned self] in detector.hasCandidateSpeech }
+        playback.onSynthesisFailed = { [transport] message in
+            transport.send(event: .error(code: "synthesis_failed", message: message))
+        }
+        self.playback = playback
+        let transport = self.transport
+        recognition = recognizer.makeSession(onPartial: { [loop] partial in
+            loop.execute { transport.send(event: .user(text: partial, final: false)) }
+        })
+    }
+
+    // MARK: caller audio
+
+    /// Caller audio: decode, bring to 16 kHz, cut into 20 ms frames, run the turn detector.
+    package func audio(_ bytes: [UInt8]) {
+        guard !closed else { return }
+        if !started {
+            started = true
+            if transport.sampleRate != 16_000 {
+                inbound = try? Resampler(inputRate: transport.sampleRate, outputRate: 16_000)
+            }
+        }
+        let samples = mulaw ? MuLaw.decode(bytes) : decoder.decode(bytes)
+        let at16k = inbound?.process(samples) ?? samples
+        for frame in reframer.frames(appending: at16k) {
+            let wasSpeaking = detector.isSpeaking
+            let event = detector.process(frame)
+            if wasSpeaking, detector.isSpeaking { recognition?.accept(samples: frame) }
+            guard let event else { continue }
+            switch event {
+            case .speechStarted(let at):
+                transport.send(event: .speechStarted(atMilliseconds: at))
+                recognition?.accept(samples: detector.utteranceSoFar)
+                if playback?.isActive == true { bargeIn(at: at) }
+            case .speechStopped(let at, let utterance):
+                recognition?.accept(samples: frame)
+                transport.send(event: .speechStopped(atMilliseconds: at))
+                finishUtterance(utterance)
+            }
+        }
+    }
+
+    /// The turn ended: the decoder finishes (its audio already streamed in) and the words go to
+    /// the conversation. A grammar that heard nothing falls back to open recognition.
+    private func finishUtterance(_ utterance: [Int16]) {
+        guard let recognition else { return }
+        pendingRecognitions += 1
+        let usedGrammar = grammar != nil
+        recognition.finish { [loop] result in
+            loop.execute { [self] in
+                // Retried with open recognition only between utterances: once the caller speaks again
+                // their new words are already in the decoder and must not be mixed with the old ones.
+                if usedGrammar, case .success(let transcript) = result, transcript.isEmpty, !closed,
+                   !detector.isSpeaking, !detector.hasCandidateSpeech {
+                    recognition.useLanguageModel()
+                    recognition.accept(samples: utterance)
+                    recognition.finish { [loop] retry in loop.execute { self.heard(retry) } }
+                    grammar = nil
+                    return
+                }
+                heard(result)
+            }
+        }
+    }
+
+    private func heard(_ result: Result<Transcript, SpeechError>) {
+        pendingRecognitions -= 1
+        switch result {
+        case .success(let transcript) where !transcript.isEmpty:
+            // By search: "lm" (open recognition) or the closed prompt's grammar.
+            session?.conversation?.services.metrics.increment("agent_host_voice_utterances_total", labels: ["search": transcript.search])
+            session?.send(transcript.text)
+        case .success:
+            break  // noise the VAD took for speech: no turn
+        case .failure(let error):
+            transport.send(event: .error(code: "recognition_failed", message: "speech recognition failed: \(error)"))
+        }
+        if closed, pendingRecognitions == 0 { endSession() }
+    }
+
+    // MARK: agent output
+
+    /// An event of the conversation: to the client, agent words as speech too; after each turn the
+    /// recogniser is set up for what the agent now expects (a grammar for closed prompts).
+    package func conversationEvent(_ event: ConversationEvent) {
+        transport.send(event: event)
+        switch event {
+        case .agent(_, let text):
+            playback?.speak(text)
+        case .turnEnd:
+            chooseGrammar()
+        case .end:
+            sessionEnded()
+        default:
+            break
+        }
+    }
+
+    private func chooseGrammar() {
+        let next = ClosedPrompt.grammar(for: session?.conversation?.expectation)
+        guard next != grammar, let recognition else { return }
+        do {
+            if let next { try recognition.useGrammar(next) } else { recognition.useLanguageModel() }
+            grammar = next
+        } catch {
+            Logger.shared.log(.warning, "voice", "grammar \(next?.name ?? "lm") unavailable: \(error)")
+        }
+    }
+
+    /// Barge-in: playback stops, queued audio is dropped, the client is told, and the history
+    /// keeps only the words the caller heard of each cut reply.
+    private func bargeIn(at milliseconds: Int) {
+        guard let cut = playback?.interrupt() else { return }
+        transport.send(event: .interrupted(atMilliseconds: milliseconds))
+        for (reply, heard) in cut {
+            session?.conversation?.recordHeard(heard, of: reply.text)
+        }
+    }
+
+    // MARK: ending
+
+    /// The session ended (the agent said goodbye, escalated, shutdown, hang-up): the call hangs up
+    /// once the last words were played, or after 15 s at most.
+    private func sessionEnded() {
+        closed = true
+        if pendingRecognitions == 0 { releaseRecognizer() }  // else the last `heard` does
+        guard let playback, playback.isActive else { return hangUpLine() }
+        playback.isHeld = { false }  // the caller is no longer listened to
+        let deadline = LoopTimer(loop: loop)
+        playback.onIdle = { [weak self] in
+            deadline.close()
+            self?.hangUpLine()
+        }
+        deadline.start(after: 15_000) { [weak self] in
+            deadline.close()
+            self?.hangUpLine()
+        }
+    }
+
+    /// Playback released and the channel closed (after the session's end).
+    private func hangUpLine() {
+        playback?.close()
+        playback = nil
+        transport.close()
+    }
+
+    private func releaseRecognizer() {
+        recognition?.close()
+        recognition = nil
+    }
+
+    /// The caller hung up (or the socket went away). A turn the caller had finished speaking is
+    /// still recognised and run before the session ends, so nothing they said is lost.
+    package func hangUp() {
+        guard !closed else { return }
+        closed = true
+        playback?.close()
+        if detector.isSpeaking {
+            // Mid-utterance: the words so far are finished like a turn end.
+            let utterance = detector.utteranceSoFar
+            detector.reset()
+            finishUtterance(utterance)
+        }
+        if pendingRecognitions == 0 { endSession() }
+    }
+
+    private func endSession() {
+        session?.end(reason: "caller_hangup")
+        // After the last finish: the session's queue runs close after it.
+        releaseRecognizer()
+    }
+}
+
+/// Why a call's setup was refused.
+package enum VoiceCallError: Error, CustomStringConvertible {
+    case badStart(String)
+
+    package var description: String {
+        switch self {
+        case .badStart(let problem): problem
+        }
+    }
+}

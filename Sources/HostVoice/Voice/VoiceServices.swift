@@ -1,0 +1,79 @@
+import Foundation
+import HostModels
+import HostNet
+import HostOrchestration
+import HostSpeech
+import HostTenancy
+
+/// The speech engines a host's voice calls use: one recogniser per tenant (its language model is
+/// built from what that tenant's plugins ship, so enabling a department teaches it the words) and
+/// synthesisers by engine name. Built once at start-up, off the loop.
+///
+/// Speech is a capability: any `SpeechRecognizer` / `SpeechSynthesizer` (HostSpeech's protocols)
+/// can be put here — a cloud provider plugs in by implementing them; the audio loop does not change.
+public final class VoiceServices: Sendable {
+    public let recognizers: [String: any SpeechRecognizer]
+    /// The default synthesiser (tenants that choose no engine).
+    public let synthesizer: any SpeechSynthesizer
+    /// Other engines by name ("espeak-ng"); a tenant's `voice.engine` picks one.
+    public let synthesizers: [String: any SpeechSynthesizer]
+
+    /// Per-tenant cloud engines (`stt: openai`, `tts: openai`) used instead of the offline ones;
+    /// the offline ones stay for Realtime calls that fall back.
+    public let tenantRecognizers: [String: any SpeechRecognizer]
+    public let tenantSynthesizers: [String: any SpeechSynthesizer]
+
+    public init(recognizers: [String: any SpeechRecognizer], synthesizer: any SpeechSynthesizer,
+                synthesizers: [String: any SpeechSynthesizer] = [:],
+                tenantRecognizers: [String: any SpeechRecognizer] = [:], tenantSynthesizers: [String: any SpeechSynthesizer] = [:]) {
+        self.recognizers = recognizers
+        self.synthesizer = synthesizer
+        self.synthesizers = synthesizers
+        self.tenantRecognizers = tenantRecognizers
+        self.tenantSynthesizers = tenantSynthesizers
+    }
+
+    /// The synthesiser for an engine name; unknown names get the default.
+    public func synthesizer(engine: String) -> any SpeechSynthesizer {
+        synthesizers[engine] ?? synthesizer
+    }
+
+    /// A tenant's cascaded calls: its cloud engines where it chose them, else the offline ones.
+    public func recognizer(for tenant: ServedTenant) -> (any SpeechRecognizer)? {
+        tenantRecognizers[tenant.id] ?? recognizers[tenant.id]
+    }
+
+    public func synthesizer(for tenant: ServedTenant) -> any SpeechSynthesizer {
+        tenantSynthesizers[tenant.id] ?? synthesizer(engine: tenant.voice.engine)
+    }
+
+    /// These services plus CloudRecognizer / CloudSynthesizer for the tenants whose `voice:`
+    /// chose OpenAI-compatible speech; uploads and streams run on `http` (the host's curl multi).
+    public func addingCloudSpeech(for tenants: [ServedTenant], http: HTTPClient) -> VoiceServices {
+        var stt = tenantRecognizers, tts = tenantSynthesizers
+        for tenant in tenants {
+            if let endpoint = tenant.voice.transcription { stt[tenant.id] = CloudRecognizer(endpoint: endpoint, http: http) }
+            if let endpoint = tenant.voice.speech { tts[tenant.id] = CloudSynthesizer(endpoint: endpoint, http: http) }
+        }
+        return VoiceServices(recognizers: recognizers, synthesizer: synthesizer, synthesizers: synthesizers,
+                             tenantRecognizers: stt, tenantSynthesizers: tts)
+    }
+
+    /// The phrases a tenant's agents ship: routing examples and handoff descriptions.
+    public static func phrases(for tenant: TenantRuntime) -> [String] {
+        tenant.agents.values.flatMap { agent -> [String] in
+            (agent.instance.descriptor.agent?.examples ?? []) + [agent.instance.descriptor.agent?.handoffDescription ?? ""]
+        }.filter { !$0.isEmpty }
+    }
+
+    /// Builds a pocketsphinx recogniser per tenant, flite (default) and espeak-ng.
+    public static func offline(tenants: [TenantRuntime]) async throws -> VoiceServices {
+        var recognizers: [String: any SpeechRecognizer] = [:]
+        for tenant in tenants {
+            let model = try DomainLanguageModel.build(phrases: phrases(for: tenant))
+            recognizers[tenant.id] = try await PocketSphinxRecognizer.make(languageModel: model)
+        }
+        return VoiceServices(recognizers: recognizers, synthesizer: FliteSynthesizer(),
+                             synthesizers: ["espeak-ng": EspeakSynthesizer(outputSampleRate: 16_000)])
+    }
+}
