@@ -75,10 +75,14 @@ let package = Package(
         .target(name: "ReferenceBackend", dependencies: ["HostNet", "CSQLite"], swiftSettings: swift6),
         .executableTarget(name: "support-backend", dependencies: ["ReferenceBackend"], swiftSettings: swift6),
 
+        // ---- the console's pages (HTML/CSS/JS compiled into the binary; docs/console.md) ----
+        .target(name: "ConsoleAssets", resources: [.embedInCode("Assets")], swiftSettings: swift6),
+
         // ---- the host ----
         .target(
             name: "Host",
             dependencies: [
+                "ConsoleAssets",
                 .product(name: "PluginABI", package: "SDK"),
                 .product(name: "AgentHostToolchain", package: "SDK"),
                 "HostNet",

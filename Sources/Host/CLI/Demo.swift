@@ -41,6 +41,8 @@ public struct Demo {
         let runner = HostRunner(configuration: configuration, persistence: SessionStores.make(configuration.redis)) { url in
             print("""
             agent-host demo is running at \(url)
+              open in a browser:  \(url)/console/playground   (talk to the agent with your microphone)
+                                  \(url)/console              (operators: live calls, history, plugins, charts)
               tenant: demo (reference departments and tools), backend: \(backend.url), redis: \(redisURL ?? "none")
               talk to it:  agent-host chat --url \(url)
                            curl -s \(url)/v1/chat -d '{"caller":"+15551234567","text":"I need a refund for order ORD-12345"}'

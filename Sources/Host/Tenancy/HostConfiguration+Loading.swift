@@ -2,7 +2,7 @@ import Foundation
 import Yams
 
 extension HostConfiguration {
-    static let topKeys = ["server", "redis", "plugins", "default_tenant", "tenants", "admin"]
+    static let topKeys = ["server", "redis", "plugins", "default_tenant", "tenants", "admin", "console"]
     static let adminKeys = ["host", "port", "api_keys"]
     static let serverKeys = ["host", "port", "max_sessions", "drain_deadline_seconds", "limits"]
     static let serverLimitKeys = ["max_header_bytes", "max_body_bytes", "max_ws_message_bytes", "max_turn_text_bytes", "idle_timeout_ms",
@@ -85,6 +85,10 @@ extension HostConfiguration {
         var configuration = HostConfiguration(file: file, server: server, redis: redis, plugins: plugins,
                                               defaultTenant: defaultTenant, tenants: tenants)
         configuration.admin = try parseAdmin(top.mapping("admin", allowed: adminKeys), top: top)
+        // `console: {enabled: false}` switches off /console and /console/playground (docs/console.md).
+        if let console = try top.mapping("console", allowed: ["enabled"]), let enabled = try console.bool("enabled") {
+            configuration.consoleEnabled = enabled
+        }
         return configuration
     }
 

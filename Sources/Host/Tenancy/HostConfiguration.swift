@@ -175,6 +175,8 @@ public struct HostConfiguration: Sendable {
     /// The file this was loaded from, as given (used in error messages).
     public var file: String
     public var admin: Admin?
+    /// `console: {enabled}` — serve /console and /console/playground (docs/console.md); default on.
+    public var consoleEnabled = true
     public var server: Server
     public var redis: Redis
     public var plugins: Plugins
