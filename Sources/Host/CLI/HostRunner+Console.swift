@@ -1,9 +1,10 @@
 import Foundation
 
 extension HostRunner {
-    /// The console (docs/console.md): its operator pages take the admin listener's keys and show
-    /// the reloader's plugin and tenant reports (the same as `GET /admin/v1/plugins|tenants`).
-    static func console(server: HostServer, reloader: HostReloader, admin: HostConfiguration.Admin?) -> ConsoleService {
+    /// The console (docs/console.md): its operator pages take the admin listener's keys and
+    /// `console.api_keys`, and show the reloader's plugin and tenant reports (the same as
+    /// `GET /admin/v1/plugins|tenants`).
+    static func console(server: HostServer, reloader: HostReloader, configuration: HostConfiguration) -> ConsoleService {
         let reports = ConsoleService.Reports(
             plugins: { done in reloader.pluginReport(done) },
             tenants: { done in
@@ -21,6 +22,6 @@ extension HostRunner {
                     done(JSONText.render(tenants))
                 }
             })
-        return ConsoleService(server: server, adminKeyHashes: admin?.apiKeyHashes ?? [], reports: reports)
+        return ConsoleService(server: server, adminKeyHashes: (configuration.admin?.apiKeyHashes ?? []) + configuration.consoleKeyHashes, reports: reports)
     }
 }

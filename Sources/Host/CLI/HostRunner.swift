@@ -72,7 +72,7 @@ public struct HostRunner {
         server.voice = voice
         let reloader = HostReloader(configuration: configuration, catalog: catalog, served: served, server: server,
                                     services: services, portOverride: portOverride)
-        if configuration.consoleEnabled { server.console = Self.console(server: server, reloader: reloader, admin: configuration.admin) }
+        if configuration.consoleEnabled { server.console = Self.console(server: server, reloader: reloader, configuration: configuration) }
         let port: Int
         do { port = try server.start() } catch {
             throw Failure(description: "cannot listen on \(configuration.server.host):\(configuration.server.port): \(error)", exitCode: 1)

@@ -85,9 +85,16 @@ extension HostConfiguration {
         var configuration = HostConfiguration(file: file, server: server, redis: redis, plugins: plugins,
                                               defaultTenant: defaultTenant, tenants: tenants)
         configuration.admin = try parseAdmin(top.mapping("admin", allowed: adminKeys), top: top)
-        // `console: {enabled: false}` switches off /console and /console/playground (docs/console.md).
-        if let console = try top.mapping("console", allowed: ["enabled"]), let enabled = try console.bool("enabled") {
-            configuration.consoleEnabled = enabled
+        // `console: {enabled, api_keys}` (docs/console.md): off switches /console and /console/playground
+        // off; api_keys are operator keys for the console beside admin.api_keys.
+        if let console = try top.mapping("console", allowed: ["enabled", "api_keys"]) {
+            if let enabled = try console.bool("enabled") { configuration.consoleEnabled = enabled }
+            for key in try console.stringList("api_keys") ?? [] {
+                guard APIKeys.isValidHash(key.value) else {
+                    throw console.fail(at: key.node, "api_keys", "not a key hash: store \"sha256:\" and 64 hex digits, as printed by `agent-host hash-key KEY`")
+                }
+                configuration.consoleKeyHashes.append(key.value.lowercased())
+            }
         }
         return configuration
     }
