@@ -45,10 +45,14 @@ final class ConsoleMonitor: @unchecked Sendable {
     /// One event of session `sessionID` (loop thread).
     func record(_ event: ConversationEvent, sessionID: String, now: Date = Date()) {
         var tail = tails[sessionID] ?? Tail()
-        tail.events.append(event.json)
-        if tail.events.count > Self.maxEventsPerSession {
-            tail.events.removeFirst()
-            tail.first += 1
+        // Partial transcripts (several a second while a caller talks) would crowd out the call's
+        // history; the final one says it all.
+        if case .user(_, false) = event {} else {
+            tail.events.append(event.json)
+            if tail.events.count > Self.maxEventsPerSession {
+                tail.events.removeFirst()
+                tail.first += 1
+            }
         }
         update(now) { minute in
             switch event {
