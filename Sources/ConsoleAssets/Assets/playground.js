@@ -6,7 +6,7 @@
   const $ = (id) => document.getElementById(id);
   // Read by the browser test (Tests/ServerTests/BrowserConsoleTests.swift) and handy in devtools.
   const state = window.playground = {
-    status: 'idle', framesSent: 0, audioFramesReceived: 0, events: [], heard: [], agents: [], latenciesMs: [],
+    status: 'idle', framesSent: 0, audioFramesReceived: 0, events: [], heard: [], agents: [], latenciesMs: [], flushes: 0,
   };
   let socket = null, context = null, micNode = null, playerNode = null, stream = null, muted = false;
   let turnMark = null, waitingForVoice = false, partialItem = null;
@@ -53,7 +53,10 @@
       case 'tool_call': line(transcript, 'tool', 'tool', event.tool + ' ' + JSON.stringify(event.arguments)); break;
       case 'tool_result': line(transcript, 'tool', event.ok ? 'result' : 'failed', event.output); break;
       case 'escalated': line(transcript, 'handoff', 'escalated', event.department + ', position ' + event.position + ', about ' + event.wait_minutes + ' min'); break;
-      case 'interrupted': if (playerNode) playerNode.port.postMessage('flush'); break;
+      case 'interrupted':
+        // Barge-in: the host dropped the rest of the answer; drop what this page still queues too.
+        if (playerNode) { playerNode.port.postMessage('flush'); state.flushes += 1; }
+        break;
       case 'speech_stopped': turnMark = performance.now(); break;
       case 'error': line(transcript, 'error', 'error', event.code + ': ' + event.message); break;
       case 'end': setStatus('Call ended (' + event.reason + ').'); break;

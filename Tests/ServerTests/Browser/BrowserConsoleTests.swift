@@ -67,6 +67,15 @@ final class BrowserConsoleTests: HostProcessTestCase {
         XCTAssertTrue(heard.lowercased().contains("refund"), "what was heard: \(heard)")
         try screenshot(playground, "console-playground.png")
 
+        // Typing works in the same session.
+        _ = try playground.evaluate("""
+            document.getElementById('text').value = 'It arrived damaged.';
+            document.getElementById('text-form').requestSubmit(); true
+            """)
+        XCTAssertTrue(try playground.waitFor("""
+            window.playground.heard.some(h => h.includes('damaged')) && window.playground.events.filter(e => e.type === 'turn_end').length >= 2
+            """, timeout: 30), "a typed line is a turn of the same call: \(playground.text("JSON.stringify(window.playground.events.map(e => e.type))"))")
+
         // The operator: signs in with the admin key, sees the live call, watches its transcript.
         let console = try browser.page(opening: host.url + "/console")
         defer { console.close() }
@@ -132,10 +141,15 @@ final class BrowserConsoleTests: HostProcessTestCase {
     }
 
     func testTheConsoleCanBeSwitchedOff() throws {
-        let host = try startHost("off", plugins: "console:\n  enabled: false")
+        let port = try LoopbackPort.free()
+        let config = directory.file("off.yaml")
+        try (demoYAML(port: port, journal: "off") + "console:\n  enabled: false\n").write(toFile: config, atomically: true, encoding: .utf8)
+        let host = try launchHost("off", config: config, port: port)
         let reply = try get(host.url + "/console/playground")
         XCTAssertEqual(reply.status, 404)
         XCTAssertTrue(reply.body.contains("switched off"), reply.body)
+        XCTAssertEqual(try post(host.url + "/console/v1/ticket?tenant=demo", "{}").status, 404, "no tickets either")
+        XCTAssertEqual(try post(host.url + "/v1/chat", #"{"caller":"+15550009","text":"hello"}"#).status, 200, "the rest of the host serves")
     }
 
     private func quoted(_ text: String) -> String { JSONText.quote(text) }
@@ -144,5 +158,36 @@ final class BrowserConsoleTests: HostProcessTestCase {
     private func screenshot(_ page: HeadlessChromium.Page, _ name: String) throws {
         let folder = ProcessInfo.processInfo.environment["CONSOLE_SCREENSHOTS"] ?? directory.path
         try page.screenshot(to: (folder as NSString).appendingPathComponent(name))
+    }
+}
+
+/// Barge-in from the browser: the agent greets first, the caller talks over the greeting, the host
+/// says `interrupted` and the page drops the audio it had queued; the request is still heard.
+final class BrowserBargeInTests: HostProcessTestCase {
+    func testTalkingOverTheGreetingInterruptsItAndThePageDropsItsQueuedAudio() async throws {
+        guard let chromium = HeadlessChromium.executable else {
+            throw XCTSkip("chromium is not installed (apt-get install chromium; scripts/setup installs it): the browser test needs it")
+        }
+        let speech = try await FliteSynthesizer().synthesizeAll(text: "I need a refund for order one two three four five.").samples
+        let wav = directory.file("barge-in.wav")
+        // The greeting starts when the call opens; the caller starts talking 1.5 s into it.
+        try WAVFile.write(WAVAudio(samples: [Int16](repeating: 0, count: 24_000) + speech + [Int16](repeating: 0, count: 48_000),
+                                   sampleRate: 16_000), to: wav)
+        let host = try startHost("barge-in")
+        let browser = try HeadlessChromium(executable: chromium, microphoneWAV: wav)
+        defer { browser.stop() }
+        let page = try browser.page()
+        defer { page.close() }
+        try page.navigate(host.url + "/console/playground")
+        _ = try page.evaluate("""
+            document.getElementById('caller').value = '+15557770002';
+            document.getElementById('greet').checked = true;
+            document.getElementById('talk').click(); true
+            """)
+        let interrupted = try page.waitFor("window.playground.events.some(e => e.type === 'interrupted') && window.playground.flushes > 0", timeout: 30)
+        XCTAssertTrue(interrupted, "the greeting was interrupted: \(page.text("JSON.stringify(window.playground.events.map(e => e.type))"))")
+        XCTAssertTrue(try page.waitFor("window.playground.agents.includes('Refund Agent')", timeout: 40),
+                      "the request spoken over the greeting was heard and routed: \(page.text("JSON.stringify(window.playground.heard)"))")
+        _ = try page.evaluate("document.getElementById('hangup').click(); true")
     }
 }
