@@ -173,15 +173,19 @@
       svgEl('text', { x: 2, y: 14 }, String(max)), svgEl('text', { x: 2, y: 122 }, '0'),
       svgEl('text', { x: 30, y: 136 }, '−60 min'), svgEl('text', { x: 370, y: 136 }, 'now'));
   }
-  function lines(svg, series) {
+  function lines(svg, series, names) {
     const max = Math.max(1, ...series.flat().filter((v) => v !== null));
     frame(svg, Math.round(max));
     series.forEach((values, s) => {
       let d = '';
       values.forEach((v, i) => { if (v === null) return; const x = 30 + i * 365 / Math.max(1, values.length - 1), y = 120 - v / max * 110; d += (d ? ' L' : 'M') + x.toFixed(1) + ' ' + y.toFixed(1); });
       if (d) svg.append(svgEl('path', { class: 's' + s, d }));
-      // A lone minute has no line to draw: mark each point.
-      values.forEach((v, i) => { if (v !== null) svg.append(svgEl('circle', { class: 's' + s, r: 1.8, cx: 30 + i * 365 / Math.max(1, values.length - 1), cy: 120 - v / max * 110 })); });
+      if (names) svg.append(svgEl('text', { class: 'legend s' + s, x: 150 + s * 40, y: 136 }, names[s]));
+      // A minute with no neighbour has no line to draw: mark it with a dot.
+      values.forEach((v, i) => {
+        const lone = v !== null && (i === 0 || values[i - 1] === null) && (i === values.length - 1 || values[i + 1] === null);
+        if (lone) svg.append(svgEl('circle', { class: 's' + s, r: 2.2, cx: 30 + i * 365 / Math.max(1, values.length - 1), cy: 120 - v / max * 110 }));
+      });
     });
   }
   function bars(svg, series) {
@@ -216,7 +220,7 @@
     const m = stats.minutes;
     lines($('chart-active'), [m.map((r) => r.active_sessions)]);
     bars($('chart-turns'), [m.map((r) => r.turns)]);
-    lines($('chart-latency'), ['p50', 'p90', 'p99'].map((p) => m.map((r) => (r.latency_ms ? r.latency_ms[p] : null))));
+    lines($('chart-latency'), ['p50', 'p90', 'p99'].map((p) => m.map((r) => (r.latency_ms ? r.latency_ms[p] : null))), ['p50', 'p90', 'p99']);
     bars($('chart-errors'), [m.map((r) => r.fallbacks), m.map((r) => r.errors)]);
     horizontal($('chart-handoffs'), stats.handoffs_by_department);
   }

@@ -70,6 +70,7 @@
       const ms = Math.round(performance.now() - turnMark);
       state.latenciesMs.push(ms);
       $('latency').textContent = ms + ' ms (end of speech → first agent audio)';
+      line($('transcript'), 'latency', 'latency', ms + ' ms to the first sound of the answer');
       waitingForVoice = false;
     }
     if (playerNode) playerNode.port.postMessage(buffer, [buffer]);

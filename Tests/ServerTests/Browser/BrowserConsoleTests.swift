@@ -116,8 +116,9 @@ final class BrowserConsoleTests: HostProcessTestCase {
     }
 
     /// Operator endpoints need the admin key; the playground's ticket needs the tenant key, and a
-    /// ticket opens one socket only.
-    func testConsoleEndpointsRefuseMissingKeysAndTicketsAreSingleUse() throws {
+    /// ticket opens one socket only. An operator lists a chat session, reads its events from a
+    /// position, and ends it: the caller gets `end` (operator_ended) and the record is written.
+    func testConsoleKeysOneUseTicketsAndAnOperatorEndingAChatSession() throws {
         let port = try LoopbackPort.free()
         let config = directory.file("keys.yaml")
         try (demoYAML(port: port, journal: "keys", tenantLimits: "    api_keys: [\"\(APIKeys.hash(Self.tenantKey))\"]")
@@ -134,8 +135,27 @@ final class BrowserConsoleTests: HostProcessTestCase {
         let ticket = issued.json["ticket"] as? String ?? ""
         let url = "ws://127.0.0.1:\(port)/ws/chat/%2B15550001?tenant=demo&ticket=\(ticket)"
         let first = try BlockingWebSocket(url: url)
-        first.close()
         XCTAssertThrowsError(try BlockingWebSocket(url: url), "a ticket opens one socket only")
+
+        // The operator sees the chat session, reads its events and ends it.
+        first.send(text: #"{"type":"text","text":"I need a refund for order ORD-12345"}"#)
+        XCTAssertTrue(receive(first, until: "turn_end"), "the turn is answered")
+        let admin = ["-H", "Authorization: Bearer \(Self.adminKey)"]
+        let listed = try curl(["-s", "-w", "\n%{http_code}"] + admin + [host.url + "/console/v1/sessions"])
+        let session = try XCTUnwrap((listed.json["sessions"] as? [[String: Any]])?.first { $0["caller"] as? String == "+15550001" }, listed.body)
+        XCTAssertEqual(session["channel"] as? String, "chat")
+        XCTAssertEqual(session["tenant"] as? String, "demo")
+        let id = try XCTUnwrap(session["session_id"] as? String)
+        let events = try curl(["-s", "-w", "\n%{http_code}"] + admin + [host.url + "/console/v1/sessions/\(id)?after=0"])
+        XCTAssertTrue(events.types.contains("user") && events.types.contains("tool_call") && events.types.contains("turn_end"), events.body)
+        let next = events.json["next"] as? Int ?? -1
+        XCTAssertEqual(try curl(["-s", "-w", "\n%{http_code}"] + admin + [host.url + "/console/v1/sessions/\(id)?after=\(next)"]).events.count, 0,
+                       "after=next holds nothing new")
+        let ended = try curl(["-s", "-w", "\n%{http_code}", "-X", "POST"] + admin + [host.url + "/console/v1/sessions/\(id)/end"])
+        XCTAssertEqual(ended.status, 202, ended.body)
+        XCTAssertTrue(receive(first, until: #""reason":"operator_ended""#), "the caller's socket gets end with reason operator_ended")
+        XCTAssertTrue(eventually(10) { (try? storedSessionIDs(caller: "+15550001")) == [id] }, "the ended session is recorded")
+        XCTAssertEqual(try curl(["-s", "-w", "\n%{http_code}", "-X", "POST"] + admin + [host.url + "/console/v1/sessions/\(id)/end"]).status, 404)
         let stats = try curl(["-s", "-w", "\n%{http_code}", "-H", "Authorization: Bearer \(Self.adminKey)", host.url + "/console/v1/stats"])
         XCTAssertEqual((stats.json["minutes"] as? [Any])?.count, 60, stats.body)
     }
@@ -153,6 +173,14 @@ final class BrowserConsoleTests: HostProcessTestCase {
     }
 
     private func quoted(_ text: String) -> String { JSONText.quote(text) }
+
+    /// Reads text frames until one contains `marker`; false on close or timeout.
+    private func receive(_ socket: BlockingWebSocket, until marker: String) -> Bool {
+        while case .text(let text)? = socket.receive(timeoutSeconds: 15) {
+            if text.contains(marker) { return true }
+        }
+        return false
+    }
 
     /// Screenshots go to $CONSOLE_SCREENSHOTS (docs/images when refreshing docs/console.md), else the test's directory.
     private func screenshot(_ page: HeadlessChromium.Page, _ name: String) throws {
