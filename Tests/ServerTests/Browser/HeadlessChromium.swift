@@ -82,6 +82,9 @@ final class HeadlessChromium {
     let process: Process
     let port: Int
     private let profile: TemporaryDirectory
+    /// Chromium's own output, quoted when it does not start.
+    let log: String
+    var logTail: String { String(((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").suffix(2000)) }
 
     /// The browser's path, or nil when it is not installed.
     static var executable: String? {
@@ -94,7 +97,8 @@ final class HeadlessChromium {
         profile = TemporaryDirectory(prefix: "chromium-profile")
         process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
-        var arguments = ["--headless=new", "--disable-gpu", "--no-first-run", "--no-default-browser-check", "--disable-extensions",
+        // --disable-dev-shm-usage: containers often have a 64 MB /dev/shm, too small for Chromium.
+        var arguments = ["--headless=new", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run", "--no-default-browser-check", "--disable-extensions",
                          "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=\(port)", "--user-data-dir=\(profile.path)",
                          "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
                          "--use-file-for-fake-audio-capture=\(microphoneWAV)%noloop", "--autoplay-policy=no-user-gesture-required",
@@ -102,8 +106,11 @@ final class HeadlessChromium {
         // As root (CI containers) Chromium refuses to start with its sandbox.
         if getuid() == 0 { arguments.insert("--no-sandbox", at: 0) }
         process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        log = profile.file("chromium.log")
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        process.standardOutput = output
+        process.standardError = output
         try process.run()
     }
 
@@ -136,9 +143,9 @@ final class HeadlessChromium {
                     return try Page(webSocketURL: socket)
                 }
             }
-            guard process.isRunning else { throw Failure(description: "chromium exited (status \(process.terminationStatus))") }
+            guard process.isRunning else { throw Failure(description: "chromium exited (status \(process.terminationStatus)):\n\(logTail)") }
             usleep(100_000)
         }
-        throw Failure(description: "chromium's DevTools did not answer on port \(port)")
+        throw Failure(description: "chromium's DevTools did not answer on port \(port):\n\(logTail)")
     }
 }
