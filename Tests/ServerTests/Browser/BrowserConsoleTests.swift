@@ -191,6 +191,7 @@ final class BrowserConsoleTests: HostProcessTestCase {
 
 /// Barge-in from the browser: the agent greets first, the caller talks over the greeting, the host
 /// says `interrupted` and the page drops the audio it had queued; the request is still heard.
+/// Then a typed line full of markup shows as text.
 final class BrowserBargeInTests: HostProcessTestCase {
     func testTalkingOverTheGreetingInterruptsItAndThePageDropsItsQueuedAudio() async throws {
         guard let chromium = HeadlessChromium.executable else {
@@ -216,6 +217,15 @@ final class BrowserBargeInTests: HostProcessTestCase {
         XCTAssertTrue(interrupted, "the greeting was interrupted: \(page.text("JSON.stringify(window.playground.events.map(e => e.type))"))")
         XCTAssertTrue(try page.waitFor("window.playground.agents.includes('Refund Agent')", timeout: 40),
                       "the request spoken over the greeting was heard and routed: \(page.text("JSON.stringify(window.playground.heard)"))")
+
+        // What callers say is shown as text, never parsed as HTML (and the CSP forbids inline script anyway).
+        _ = try page.evaluate("""
+            document.getElementById('text').value = '<img src=x onerror="window.pwned = 1"> hello';
+            document.getElementById('text-form').requestSubmit(); true
+            """)
+        XCTAssertTrue(try page.waitFor("window.playground.heard.some(h => h.includes('onerror'))", timeout: 30))
+        XCTAssertEqual(try page.evaluate("document.querySelectorAll('#transcript img, #events img').length === 0 && window.pwned === undefined") as? Bool, true,
+                       "the caller's markup stays text")
         _ = try page.evaluate("document.getElementById('hangup').click(); true")
     }
 }
