@@ -59,6 +59,7 @@ public final class ConsoleService: @unchecked Sendable {
         case ("GET", "/console/playground"): return reply(page("playground.html"))
         case ("GET", _) where path.hasPrefix("/console/assets/"): return reply(asset(String(path.dropFirst("/console/assets/".count))))
         case ("POST", "/console/v1/ticket"): return reply(ticket(request))
+        case (_, "/console/v1/ticket"): return reply(ServerResponses.error(405, "\(request.method) is not allowed on /console/v1/ticket: use POST with the tenant's key"))
         default: break
         }
         guard path.hasPrefix("/console/v1/") else {

@@ -130,6 +130,7 @@ final class BrowserConsoleTests: HostProcessTestCase {
                        "a tenant key is not an admin key")
         XCTAssertEqual(try curl(["-s", "-w", "\n%{http_code}", "-H", "Authorization: Bearer \(Self.adminKey)", host.url + "/console/v1/sessions"]).status, 200)
         XCTAssertEqual(try post(host.url + "/console/v1/ticket?tenant=demo", "{}").status, 401, "no ticket without the tenant key")
+        XCTAssertEqual(try get(host.url + "/console/v1/ticket?tenant=demo").status, 405)
         let issued = try post(host.url + "/console/v1/ticket?tenant=demo", "{}", headers: ["Authorization: Bearer \(Self.tenantKey)"])
         XCTAssertEqual(issued.status, 200, issued.body)
         let ticket = issued.json["ticket"] as? String ?? ""
