@@ -100,10 +100,12 @@ let package = Package(
             "HostSupport", "HostPlugins", "HostOrchestration", "HostTenancy", "HostNet", "HostAudio", "HostSpeech", "HostModels",
             .product(name: "PluginABI", package: "SDK"),
         ], swiftSettings: swift6),
-        // Routes, sockets, tenants, limits, drain.
+        // ---- the console's pages (HTML/CSS/JS compiled into the binary; docs/console.md) ----
+        .target(name: "ConsoleAssets", resources: [.embedInCode("Assets")], swiftSettings: swift6),
+        // Routes, sockets, tenants, limits, drain; the console.
         .target(name: "HostServer", dependencies: [
             "HostSupport", "HostPlugins", "HostSessions", "HostOrchestration", "HostTenancy", "HostVoice",
-            "HostNet", "HostAudio", "HostSpeech", "HostModels",
+            "HostNet", "HostAudio", "HostSpeech", "HostModels", "ConsoleAssets",
         ], swiftSettings: swift6),
         // The app wiring: serve, the demo, deployments, the reloader and its admin API.
         .target(name: "Host", dependencies: [

@@ -30,10 +30,13 @@ public struct Demo {
             redis?.stop()
         }
         let redisURL = environmentRedis ?? redis?.url
+        // The console's operator key for this run only: random, printed once, never written to disk.
+        let consoleKey = (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
         let journal = (NSTemporaryDirectory() as NSString).appendingPathComponent("agent-host-demo-journal-\(getpid()).log")
         let catalog = PluginLoader(directories: [pluginDirectory]).loadAll()
         let yaml = DemoConfiguration.yaml(port: port, redisURL: redisURL, backendURL: backend.url, backendKey: backend.apiKey,
-                                          pluginDirectory: pluginDirectory, catalog: catalog, journalPath: journal)
+                                          pluginDirectory: pluginDirectory, catalog: catalog, journalPath: journal,
+                                          consoleKeyHash: APIKeys.hash(consoleKey))
         let configuration: HostConfiguration
         do {
             configuration = try HostConfiguration.parse(yaml, file: "<demo>")
@@ -43,6 +46,9 @@ public struct Demo {
         let runner = HostRunner(configuration: configuration, persistence: SessionStores.make(configuration.redis)) { url in
             print("""
             agent-host demo is running at \(url)
+              open in a browser:  \(url)/console/playground   (talk to the agent with your microphone)
+                                  \(url)/console              (operators: live calls, history, plugins, charts)
+              console key:        \(consoleKey)   (sign in with it; valid for this run only)
               tenant: demo (reference departments and tools), backend: \(backend.url), redis: \(redisURL ?? "none")
               talk to it:  agent-host chat --url \(url)
                            curl -s \(url)/v1/chat -d '{"caller":"+15551234567","text":"I need a refund for order ORD-12345"}'

@@ -6,7 +6,7 @@ import HostSupport
 /// `demo` tenant with every reference department and commerce tool the plugin directories hold.
 enum DemoConfiguration {
     static func yaml(port: Int, redisURL: String?, backendURL: String, backendKey: String, pluginDirectory: String,
-                     catalog: PluginCatalog, journalPath: String) -> String {
+                     catalog: PluginCatalog, journalPath: String, consoleKeyHash: String? = nil) -> String {
         let components = ReferenceDeployment.tenant(catalog: catalog, backendURL: backendURL, apiKey: backendKey).plugins
         let commerce = components.filter { $0.hasPrefix("com.agenthost.commerce.") }
         var out = """
@@ -31,6 +31,7 @@ enum DemoConfiguration {
         for id in commerce {
             out += "      \(id): {backend_url: \(JSONText.quote(backendURL)), api_key: \(JSONText.quote(backendKey)), timeout_ms: 3000}\n"
         }
+        if let consoleKeyHash { out += "console:\n  api_keys: [\(JSONText.quote(consoleKeyHash))]\n" }
         return out
     }
 }

@@ -78,13 +78,14 @@ public struct HostRunner {
         var voice = Self.voiceServices(for: served.map(\.runtime))
         if let http = services.http { voice = voice?.addingCloudSpeech(for: served, http: http) }
         server.voice = voice
+        let reloader = HostReloader(configuration: configuration, catalog: catalog, served: served, server: server,
+                                    services: services, portOverride: portOverride)
+        if configuration.consoleEnabled { server.console = Self.console(server: server, reloader: reloader, configuration: configuration) }
         let port: Int
         do { port = try server.start() } catch {
             throw Failure(description: "cannot listen on \(configuration.server.host):\(configuration.server.port): \(error)", exitCode: 1)
         }
         banner("http://\(configuration.server.host):\(port)")
-        let reloader = HostReloader(configuration: configuration, catalog: catalog, served: served, server: server,
-                                    services: services, portOverride: portOverride)
         // The server and the reloader hold the tenants now. This frame lives until shutdown: kept
         // here, the first configuration's instances (and isolated runners) would outlive a reload
         // that replaced them.

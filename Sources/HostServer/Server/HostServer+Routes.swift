@@ -8,6 +8,10 @@ extension HostServer {
     /// Routes one request (loop thread). Every error is a JSON body that says what is wrong.
     func route(_ request: HTTPRequest, _ respond: @escaping HTTPResponder) {
         loop.preconditionInLoop()
+        if ConsoleService.handles(request.path) {
+            guard let console else { return respond(ServerResponses.error(404, "the console is switched off on this host (console.enabled: false)")) }
+            return console.route(request, respond)
+        }
         switch (request.method, request.path) {
         case ("GET", "/health"): respond(health())
         case ("GET", "/ready"): respond(readiness())

@@ -76,6 +76,7 @@ extension HostServer {
                 refuse(String(decoding: rejection.response.body, as: UTF8.self))
             case .success(let session):
                 call.session = session
+                session.channel = "twilio"
                 state.opened(session)
                 if !state.gone { call.greet() }
             }

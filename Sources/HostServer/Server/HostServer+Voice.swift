@@ -23,6 +23,7 @@ extension HostServer {
                 calls.set(socket, call)
                 openSocketSession(socket, tenant: tenant, caller: caller, closeOnEnd: false, deliver: { call.conversationEvent($0) }) { session in
                     call.session = session
+                    session.channel = "voice"
                     state.opened(session)
                     if !state.gone, greetings.remove(socket) == true { call.greet() }
                 }

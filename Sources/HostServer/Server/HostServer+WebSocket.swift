@@ -46,6 +46,7 @@ extension HostServer {
             onOpen: { [self] socket in
                 openSocketSession(socket, tenant: tenant, caller: caller, idleMilliseconds: settings.sessionIdleMilliseconds,
                                   deliver: { socket.send(text: $0.json) }) { session in
+                    session.channel = "chat"
                     state.opened(session)
                 }
             },

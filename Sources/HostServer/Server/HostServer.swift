@@ -39,6 +39,8 @@ public final class HostServer: @unchecked Sendable {
     package let registry: SessionRegistry
     /// Speech engines for `WS /ws/voice/{caller}`; nil: voice calls are refused with 503.
     public var voice: VoiceServices?
+    /// The console and playground (`/console`, docs/console.md); nil: switched off (404).
+    public var console: ConsoleService?
     private var http: HTTPServer?
     private var watchdog: LoopWatchdog?
     private var drainFinished: (() -> Void)?
@@ -145,6 +147,13 @@ public final class HostServer: @unchecked Sendable {
         guard let tenant = tenants[id] else {
             return .failure(Rejection(ServerResponses.error(404, "unknown tenant '\(id)'")))
         }
+        if let ticket = request.query("ticket"), request.headers["Upgrade"]?.lowercased() == "websocket" {
+            // A browser's one-use ticket from `POST /console/v1/ticket` stands for the key (docs/protocol.md).
+            guard console?.tickets.redeem(ticket, tenant: tenant.id) == true else {
+                return .failure(Rejection(ServerResponses.error(401, "the ticket is unknown, used or expired: ask POST /console/v1/ticket for a new one just before connecting")))
+            }
+            return .success(tenant)
+        }
         if !tenant.apiKeyHashes.isEmpty {
             let bearer = request.headers["Authorization"].flatMap { header -> String? in
                 header.lowercased().hasPrefix("bearer ") ? String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces) : nil
@@ -175,6 +184,7 @@ public final class HostServer: @unchecked Sendable {
         let session = ServerSession(tenantID: tenant.id, caller: caller, loop: loop,
                                     idleMilliseconds: idleMilliseconds ?? settings.sessionIdleMilliseconds)
         session.forward = forward
+        session.observer = console?.monitor
         registry.add(session)
         session.onEnd = { [self] session, reason, release in sessionEnded(session, reason: reason, release: release) }
         services.metrics.set("agent_host_active_sessions", Double(registry.count))

@@ -12,6 +12,10 @@ final class ServerSession: @unchecked Sendable {
     let tenantID: String
     let caller: String
     private(set) var conversation: Conversation?
+    /// How the caller reaches it, for the console: `http`, `chat`, `voice` or `twilio`.
+    var channel = "http"
+    /// The console's record of every event (nil: the console is off).
+    var observer: ConsoleMonitor?
     /// WebSocket channel: every event goes here as it happens.
     var forward: ((ConversationEvent) -> Void)?
     /// HTTP channel: events of the turn in progress, and who waits for them.
@@ -74,6 +78,7 @@ final class ServerSession: @unchecked Sendable {
     }
 
     private func received(_ event: ConversationEvent) {
+        observer?.record(event, sessionID: id)
         if case .end(let reason) = event {
             // Write-ahead: the record is durable before the caller hears `end`, so a crash after
             // it loses nothing (SessionJournal).

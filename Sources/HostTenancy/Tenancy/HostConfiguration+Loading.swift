@@ -4,7 +4,7 @@ import HostPlugins
 import Yams
 
 extension HostConfiguration {
-    static let topKeys = ["server", "redis", "plugins", "default_tenant", "tenants", "admin"]
+    static let topKeys = ["server", "redis", "plugins", "default_tenant", "tenants", "admin", "console"]
     static let adminKeys = ["host", "port", "api_keys"]
     static let serverKeys = ["host", "port", "max_sessions", "drain_deadline_seconds", "limits"]
     static let serverLimitKeys = ["max_header_bytes", "max_body_bytes", "max_ws_message_bytes", "max_turn_text_bytes", "idle_timeout_ms",
@@ -87,6 +87,17 @@ extension HostConfiguration {
         var configuration = HostConfiguration(file: file, server: server, redis: redis, plugins: plugins,
                                               defaultTenant: defaultTenant, tenants: tenants)
         configuration.admin = try parseAdmin(top.mapping("admin", allowed: adminKeys), top: top)
+        // `console: {enabled, api_keys}` (docs/console.md): off switches /console and /console/playground
+        // off; api_keys are operator keys for the console beside admin.api_keys.
+        if let console = try top.mapping("console", allowed: ["enabled", "api_keys"]) {
+            if let enabled = try console.bool("enabled") { configuration.consoleEnabled = enabled }
+            for key in try console.stringList("api_keys") ?? [] {
+                guard APIKeys.isValidHash(key.value) else {
+                    throw console.fail(at: key.node, "api_keys", "not a key hash: store \"sha256:\" and 64 hex digits, as printed by `agent-host hash-key KEY`")
+                }
+                configuration.consoleKeyHashes.append(key.value.lowercased())
+            }
+        }
         return configuration
     }
 

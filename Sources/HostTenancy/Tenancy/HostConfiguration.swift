@@ -179,6 +179,10 @@ public struct HostConfiguration: Sendable {
     /// The file this was loaded from, as given (used in error messages).
     public var file: String
     public var admin: Admin?
+    /// `console: {enabled}` — serve /console and /console/playground (docs/console.md); default on.
+    public var consoleEnabled = true
+    /// `console.api_keys` — operator keys for the console only, beside `admin.api_keys`.
+    public var consoleKeyHashes: [String] = []
     public var server: Server
     public var redis: Redis
     public var plugins: Plugins
