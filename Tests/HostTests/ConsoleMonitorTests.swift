@@ -1,5 +1,6 @@
 import Foundation
-@testable import Host
+@testable import HostServer
+import HostOrchestration
 import XCTest
 
 /// The console's rolling hour (GET /console/v1/stats) and event tails, with a fixed clock.

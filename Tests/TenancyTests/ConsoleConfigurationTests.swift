@@ -1,4 +1,5 @@
 import Host
+import HostTenancy
 import XCTest
 
 /// `console:` (docs/operations.md): on by default, `enabled: false` switches it off, `api_keys`

@@ -1,4 +1,7 @@
 import Foundation
+import HostServer
+import HostSupport
+import HostTenancy
 
 extension HostRunner {
     /// The console (docs/console.md): its operator pages take the admin listener's keys and

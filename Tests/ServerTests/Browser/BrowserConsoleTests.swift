@@ -3,6 +3,8 @@ import Host
 import HostAudio
 import HostNet
 import HostSpeech
+import HostSupport
+import HostTenancy
 import HostTestSupport
 import TestSupport
 import XCTest
