@@ -103,7 +103,8 @@ let package = Package(
         .target(name: "StoreHours", dependencies: [.product(name: "PluginABI", package: "SDK")],
                 path: "Plugins/StoreHours", linkerSettings: pluginLinkerSettings),
         // Offline understanding shared by the department plugins: each .so links its own copy
-        // (no Swift type crosses a plugin boundary).
+        // (no Swift type crosses a plugin boundary). Internal to the reference plugins: not an SDK
+        // product and no API promise (docs/writing-plugins.md, "SupportKit").
         .target(name: "SupportKit", dependencies: [.product(name: "AgentHostSDK", package: "SDK")],
                 path: "Plugins/SupportKit", swiftSettings: swift6),
         .target(name: "Triage", dependencies: ["SupportKit", .product(name: "AgentHostSDK", package: "SDK")],

@@ -153,7 +153,7 @@ struct BillingConversation: DepartmentConversation {
 
     mutating func fetchAccount(_ customerID: String) async -> BillingAccount? {
         let result = await actions.callTool("check_billing", arguments: ["customer_id": .string(customerID)])
-        switch ToolOutput.decode(BillingAccount.self, from: result) {
+        switch ToolAnswer.decode(BillingAccount.self, from: result) {
         case .success(let account):
             return account
         case .notFound:
