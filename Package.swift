@@ -60,14 +60,17 @@ let package = Package(
         // ---- networking: libuv loop, HTTP server and client ----
         // Typed C shims for what Swift cannot call directly (variadic curl and libuv functions, macros, accept4).
         .target(name: "CHostShims", dependencies: ["CCurl", "CLibUV"]),
-        .target(name: "HostNet", dependencies: ["CLibUV", "CHTTPParser", "CCurl", "CHostShims", "COpenSSL"], swiftSettings: swift6),
+        // JSON (value, parser, writer) is the SDK package's AgentHostJSON, re-exported: one JSON story.
+        .target(name: "HostNet", dependencies: ["CLibUV", "CHTTPParser", "CCurl", "CHostShims", "COpenSSL",
+                                                .product(name: "AgentHostJSON", package: "SDK")], swiftSettings: swift6),
 
         // ---- voice: audio DSP (resampling, mu-law, framing, VAD) and speech engines ----
         .target(name: "HostAudio", dependencies: ["CSpeexDSP"], swiftSettings: swift6),
         .target(name: "HostSpeech", dependencies: ["HostAudio", "CPocketSphinx", "CFlite", "CEspeakNG"], swiftSettings: swift6),
 
         // ---- cloud brains and voices: OpenAI-compatible wire formats (Chat Completions SSE, Realtime, audio) ----
-        .target(name: "HostModels", dependencies: ["HostNet", "HostAudio", "HostSpeech", "COpenSSL"], swiftSettings: swift6),
+        .target(name: "HostModels", dependencies: ["HostNet", "HostAudio", "HostSpeech", "COpenSSL", .product(name: "AgentHostJSON", package: "SDK")],
+                swiftSettings: swift6),
         // A local stand-in that speaks those wire formats (tests and benchmarks only: no network here).
         .target(name: "ModelStandIn", dependencies: ["HostNet", "COpenSSL", "CLibUV"], swiftSettings: swift6),
 
@@ -81,6 +84,7 @@ let package = Package(
             dependencies: [
                 .product(name: "PluginABI", package: "SDK"),
                 .product(name: "AgentHostToolchain", package: "SDK"),
+                .product(name: "AgentHostJSON", package: "SDK"),
                 "HostNet",
                 "HostAudio",
                 "HostSpeech",
@@ -95,7 +99,8 @@ let package = Package(
         .executableTarget(name: "agent-host", dependencies: ["Host"], swiftSettings: swift6),
         .executableTarget(
             name: "agent-host-bench",
-            dependencies: ["Host", "HostModels", "ModelStandIn", "HostAudio", "HostSpeech", .product(name: "PluginABI", package: "SDK")],
+            dependencies: ["Host", "HostModels", "ModelStandIn", "HostAudio", "HostSpeech", .product(name: "PluginABI", package: "SDK"),
+                           .product(name: "AgentHostJSON", package: "SDK")],
             swiftSettings: swift6
         ),
 

@@ -8,11 +8,11 @@ extension Turn {
         let cached = catalog.current
         let parsed: JSONValue
         do {
-            parsed = try JSONParser.parse(contextBytes) { key, before in
+            parsed = try JSONValue.parse(contextBytes, skippingMembers: { key, before in
                 guard key == "handoff_targets" || key == "tools", let cached,
                       let version = before["catalog_version"]?.stringValue else { return false }
                 return version == cached.version
-            }
+            })
         } catch {
             throw PluginError.invalidArgument("not valid JSON: \(error.message) at byte \(error.offset)")
         }

@@ -1,4 +1,5 @@
 import Foundation
+import AgentHostJSON
 import PluginABI
 
 /// What the current agent expects the caller to say next (docs/abi.md, "agent_host.voice-hint.draft/0"):
@@ -40,9 +41,8 @@ public struct VoiceHint: Sendable, Hashable {
     /// never used the extension in the session.
     static func fromLegacyState(_ state: String?) -> VoiceHint? {
         // The cheap check first: most states have no "expect", and this runs once per voice turn.
-        guard let state, state.contains("\"expect\""),
-              let object = try? JSONSerialization.jsonObject(with: Data(state.utf8)) as? [String: Any],
-              let raw = object["expect"] as? String, let kind = Kind(rawValue: raw), kind != .text else { return nil }
+        guard let state, state.contains("\"expect\""), let object = try? JSONValue.parse(state),
+              let raw = object["expect"]?.string, let kind = Kind(rawValue: raw), kind != .text else { return nil }
         return VoiceHint(kind: kind)
     }
 }
