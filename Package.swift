@@ -60,14 +60,17 @@ let package = Package(
         // ---- networking: libuv loop, HTTP server and client ----
         // Typed C shims for what Swift cannot call directly (variadic curl and libuv functions, macros, accept4).
         .target(name: "CHostShims", dependencies: ["CCurl", "CLibUV"]),
-        .target(name: "HostNet", dependencies: ["CLibUV", "CHTTPParser", "CCurl", "CHostShims", "COpenSSL"], swiftSettings: swift6),
+        // JSON (value, parser, writer) is the SDK package's AgentHostJSON, re-exported: one JSON story.
+        .target(name: "HostNet", dependencies: ["CLibUV", "CHTTPParser", "CCurl", "CHostShims", "COpenSSL",
+                                                .product(name: "AgentHostJSON", package: "SDK")], swiftSettings: swift6),
 
         // ---- voice: audio DSP (resampling, mu-law, framing, VAD) and speech engines ----
         .target(name: "HostAudio", dependencies: ["CSpeexDSP"], swiftSettings: swift6),
         .target(name: "HostSpeech", dependencies: ["HostAudio", "CPocketSphinx", "CFlite", "CEspeakNG"], swiftSettings: swift6),
 
         // ---- cloud brains and voices: OpenAI-compatible wire formats (Chat Completions SSE, Realtime, audio) ----
-        .target(name: "HostModels", dependencies: ["HostNet", "HostAudio", "HostSpeech", "COpenSSL"], swiftSettings: swift6),
+        .target(name: "HostModels", dependencies: ["HostNet", "HostAudio", "HostSpeech", "COpenSSL", .product(name: "AgentHostJSON", package: "SDK")],
+                swiftSettings: swift6),
         // A local stand-in that speaks those wire formats (tests and benchmarks only: no network here).
         .target(name: "ModelStandIn", dependencies: ["HostNet", "COpenSSL", "CLibUV"], swiftSettings: swift6),
 
@@ -89,6 +92,7 @@ let package = Package(
         // Conversations, turns and steps; brains (plugin agents, cloud models) behind one step driver.
         .target(name: "HostOrchestration", dependencies: [
             "HostSupport", "HostPlugins", "HostNet", "HostModels", .product(name: "PluginABI", package: "SDK"),
+            .product(name: "AgentHostJSON", package: "SDK"),
         ], swiftSettings: swift6),
         // The tenant configuration file and the tenant as served.
         .target(name: "HostTenancy", dependencies: [
@@ -119,7 +123,8 @@ let package = Package(
         .executableTarget(name: "agent-host", dependencies: ["Host", "HostClient"], swiftSettings: swift6),
         .executableTarget(
             name: "agent-host-bench",
-            dependencies: ["HostSupport", "HostPlugins", "HostSessions", "HostOrchestration", "HostTenancy", "HostVoice", "HostServer", "Host", "HostClient", "HostModels", "ModelStandIn", "HostAudio", "HostSpeech", .product(name: "PluginABI", package: "SDK")],
+            dependencies: ["HostSupport", "HostPlugins", "HostSessions", "HostOrchestration", "HostTenancy", "HostVoice", "HostServer", "Host", "HostClient", "HostModels", "ModelStandIn", "HostAudio", "HostSpeech", .product(name: "PluginABI", package: "SDK"),
+                           .product(name: "AgentHostJSON", package: "SDK")],
             swiftSettings: swift6
         ),
 
@@ -127,7 +132,8 @@ let package = Package(
         .target(name: "StoreHours", dependencies: [.product(name: "PluginABI", package: "SDK")],
                 path: "Plugins/StoreHours", linkerSettings: pluginLinkerSettings),
         // Offline understanding shared by the department plugins: each .so links its own copy
-        // (no Swift type crosses a plugin boundary).
+        // (no Swift type crosses a plugin boundary). Internal to the reference plugins: not an SDK
+        // product and no API promise (docs/writing-plugins.md, "SupportKit").
         .target(name: "SupportKit", dependencies: [.product(name: "AgentHostSDK", package: "SDK")],
                 path: "Plugins/SupportKit", swiftSettings: swift6),
         .target(name: "Triage", dependencies: ["SupportKit", .product(name: "AgentHostSDK", package: "SDK")],
@@ -178,7 +184,7 @@ let package = Package(
         .testTarget(name: "ModelTests", dependencies: ["HostSupport", "HostSessions", "HostOrchestration", "HostTenancy", "Host", "HostModels", "ModelStandIn", "HostNet", "TestSupport", "HostTestSupport"], swiftSettings: swift6),
         .testTarget(name: "RealtimeTests", dependencies: ["HostModels", "ModelStandIn", "HostNet", "HostAudio", "TestSupport", "HostPlugins", "HostOrchestration", "HostVoice", "Host"], swiftSettings: swift6),
         .testTarget(name: "ServerTests", dependencies: ["HostPlugins", "HostOrchestration", "HostTenancy", "HostVoice", "HostServer", "Host", "HostNet", "HostAudio", "HostSpeech", "HostModels", "ModelStandIn", "TestSupport", "HostTestSupport"], swiftSettings: swift6),
-        .testTarget(name: "ConversationTests", dependencies: ["Host", "TestSupport", "HostTestSupport"], exclude: ["Fixtures"], swiftSettings: swift6),
+        .testTarget(name: "ConversationTests", dependencies: ["HostPlugins", "HostOrchestration", "HostVoice", "Host", "TestSupport", "HostTestSupport"], exclude: ["Fixtures"], swiftSettings: swift6),
         .testTarget(name: "IsolationTests", dependencies: ["HostSupport", "HostPlugins", "HostOrchestration", "HostTenancy", "HostServer", "Host", "HostNet", "TestSupport", "HostTestSupport"], exclude: ["Fixtures"], swiftSettings: swift6),
         // The built agent-host executable run as a person would (usage, exit codes).
         .testTarget(name: "CommandLineTests", dependencies: ["TestSupport"], swiftSettings: swift6),

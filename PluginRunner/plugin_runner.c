@@ -40,6 +40,8 @@
 #include "agent_host/ext/metrics.h"
 #include "agent_host/ext/http.h"
 #include "agent_host/ext/timer.h"
+#include "agent_host/ext/draft/voice_hint.h"
+#include "agent_host/ext/draft/catalog.h"
 #include "wire.h"
 
 #define SOCK 3
@@ -529,9 +531,49 @@ static void timer_cancel(const ah_host_t *host, uint64_t id) {
 
 static const ah_host_timer_t timer_table = {sizeof(ah_host_timer_t), timer_start, timer_cancel};
 
+/* ---- draft extensions (ext/draft/): always offered, as in-process; the host answers through
+ * the instance's own tables, so its checks are the in-process ones ---- */
+
+static ah_status_t draft_call(buf_t *b, ah_error_t *error, ah_kv_reader_t reader, void *ud) {
+    frame_t *r = call_host(b);
+    ah_status_t status = r->status;
+    if (status == AH_OK && reader) reader(ud, field(r, 0), field_len(r, 0));
+    if (status != AH_OK && error && r->count) snprintf(error->message, sizeof error->message, "%s", field(r, 0));
+    free_frame(r);
+    return status;
+}
+
+static ah_status_t voice_expect(const ah_host_t *host, uint64_t step, const char *kind, uint32_t length, ah_error_t *error) {
+    buf_t b = {0};
+    buf_header(&b, W_VOICE_HINT, index_of(host), 0, step, (int32_t)(length > 0x7fffffffu ? 0x7fffffffu : length));
+    buf_str(&b, kind);
+    return draft_call(&b, error, NULL, NULL);
+}
+
+static const ah_host_voice_hint_t voice_hint_table = {sizeof(ah_host_voice_hint_t), voice_expect};
+
+static ah_status_t catalog_subscribe(const ah_host_t *host, ah_error_t *error) {
+    buf_t b = {0};
+    buf_header(&b, W_CATALOG_SUBSCRIBE, index_of(host), 0, 0, 0);
+    return draft_call(&b, error, NULL, NULL);
+}
+
+static ah_status_t catalog_fetch(const ah_host_t *host, const char *version, ah_catalog_reader_t reader, void *ud, ah_error_t *error) {
+    if (!version || !reader) return AH_ERR_INVALID_ARGUMENT;
+    buf_t b = {0};
+    buf_header(&b, W_CATALOG_FETCH, index_of(host), 0, 0, 0);
+    buf_str(&b, version);
+    /* ah_catalog_reader_t and ah_kv_reader_t have the same signature. */
+    return draft_call(&b, error, (ah_kv_reader_t)reader, ud);
+}
+
+static const ah_host_catalog_t catalog_table = {sizeof(ah_host_catalog_t), catalog_subscribe, catalog_fetch};
+
 static const void *host_get_extension(const ah_host_t *host, const char *id) {
     const instance_t *in = host->host_data;
     if (!id) return NULL;
+    if (!strcmp(id, AH_EXT_VOICE_HINT_DRAFT)) return &voice_hint_table;
+    if (!strcmp(id, AH_EXT_CATALOG_DRAFT)) return &catalog_table;
     if (in->granted_kv && !strcmp(id, AH_EXT_SESSION_KV)) return &kv_table;
     if (in->granted_metrics && !strcmp(id, AH_EXT_METRICS)) return &metrics_table;
     if (in->granted_http && !strcmp(id, AH_EXT_HTTP)) return &http_table;

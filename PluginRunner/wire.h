@@ -16,7 +16,7 @@
 #define AGENT_HOST_RUNNER_WIRE_H
 
 /* Sent in W_HELLO; the host refuses a runner speaking another revision (a stale build). */
-#define AH_WIRE_VERSION "agent-host-runner/2"
+#define AH_WIRE_VERSION "agent-host-runner/3"
 
 #define AH_WIRE_HEADER 32u
 #define AH_WIRE_MAX_FRAME (16u * 1024u * 1024u)
@@ -64,5 +64,9 @@
 #define W_METRIC       41   /* instance; status=0 counter,1 gauge,2 histogram; arg=the double's bits; fields: name, then label name/value pairs */
 #define W_HTTP_CANCEL  42   /* id=the host's request_id (from the reply) */
 #define W_TIMER_CANCEL 43   /* id=the host's timer_id */
+/* synchronous, the draft extensions (ext/draft/; added in revision 3) */
+#define W_VOICE_HINT   44   /* instance; id=request; arg=step_id; status=length; fields: kind? (empty = NULL); reply fields: error */
+#define W_CATALOG_SUBSCRIBE 45 /* instance; id=request */
+#define W_CATALOG_FETCH 46  /* instance; id=request; fields: version; reply fields: catalog_json, or the error */
 
 #endif

@@ -76,7 +76,7 @@ extension BillingConversation {
             "customer_id": .string(account.customerId), "months": .number(Double(months)),
         ])
         state.remove("topic", "months")
-        switch ToolOutput.decode(CreatedPlan.self, from: result) {
+        switch ToolAnswer.decode(CreatedPlan.self, from: result) {
         case .success(let plan):
             let start = plan.firstPaymentDate.map { ", starting \(Speech.date($0))" } ?? ""
             ask("Done. Your payment plan \(plan.planId) is set up: \(plan.months) payments of \(account.money(plan.monthlyAmount))\(start). Is there anything else I can help with?",

@@ -153,7 +153,7 @@ struct BillingConversation: DepartmentConversation {
 
     mutating func fetchAccount(_ customerID: String) async -> BillingAccount? {
         let result = await actions.callTool("check_billing", arguments: ["customer_id": .string(customerID)])
-        switch ToolOutput.decode(BillingAccount.self, from: result) {
+        switch ToolAnswer.decode(BillingAccount.self, from: result) {
         case .success(let account):
             return account
         case .notFound:
@@ -171,10 +171,10 @@ struct BillingConversation: DepartmentConversation {
 
 extension BillingConversation {
     /// The last four digits and the plan's confirmation are closed answers (a grammar in voice calls).
-    static func speechExpectation(_ awaiting: Awaiting) -> String? {
+    static func speechExpectation(_ awaiting: Awaiting) -> ExpectedAnswer? {
         switch awaiting {
-        case .lastFour: "digits"
-        case .planConfirm: "yes_no"
+        case .lastFour: .digits()
+        case .planConfirm: .yesNo
         default: nil
         }
     }

@@ -10,14 +10,11 @@ struct CheckBilling: BackendTool {
         plan. Use it for questions about balances, invoices, charges or double billing.
         """
     static let name = "check_billing"
-    static let parameters: JSONValue = [
-        "type": "object",
-        "properties": ["customer_id": Schema.customerID],
-        "required": ["customer_id"],
-        "additionalProperties": false,
-    ]
 
-    struct Arguments: Decodable, Sendable { let customer_id: String }
+    struct Arguments: Decodable, Sendable, DescribedArguments {
+        let customer_id: String
+        static let argumentDetails: [String: JSONValue] = ["customer_id": Schema.customerID]
+    }
 
     let backend: Backend
 
@@ -40,20 +37,14 @@ struct CreatePaymentPlan: BackendTool {
         with a code and a reason to explain to the caller.
         """
     static let name = "create_payment_plan"
-    static let parameters: JSONValue = [
-        "type": "object",
-        "properties": [
-            "customer_id": Schema.customerID,
-            "months": ["type": "integer", "minimum": 2, "maximum": 12,
-                       "description": "Number of monthly installments, 2 to 12"],
-        ],
-        "required": ["customer_id", "months"],
-        "additionalProperties": false,
-    ]
 
-    struct Arguments: Decodable, Sendable {
+    struct Arguments: Decodable, Sendable, DescribedArguments {
         let customer_id: String
         let months: Int
+        static let argumentDetails: [String: JSONValue] = [
+            "customer_id": Schema.customerID,
+            "months": ["minimum": 2, "maximum": 12, "description": "Number of monthly installments, 2 to 12"],
+        ]
     }
 
     let backend: Backend

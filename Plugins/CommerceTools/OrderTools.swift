@@ -10,14 +10,11 @@ struct LookupOrder: BackendTool {
         before answering questions about an order or deciding whether it can be refunded.
         """
     static let name = "lookup_order"
-    static let parameters: JSONValue = [
-        "type": "object",
-        "properties": ["order_id": Schema.orderID],
-        "required": ["order_id"],
-        "additionalProperties": false,
-    ]
 
-    struct Arguments: Decodable, Sendable { let order_id: String }
+    struct Arguments: Decodable, Sendable, DescribedArguments {
+        let order_id: String
+        static let argumentDetails: [String: JSONValue] = ["order_id": Schema.orderID]
+    }
 
     let backend: Backend
 
@@ -40,23 +37,18 @@ struct ProcessRefund: BackendTool {
         result has "refused": true with a code and a reason to explain to the caller.
         """
     static let name = "process_refund"
-    static let parameters: JSONValue = [
-        "type": "object",
-        "properties": [
-            "order_id": Schema.orderID,
-            "reason": ["type": "string", "minLength": 1, "maxLength": 500,
-                       "description": "Why the caller wants the refund, in their words, e.g. \"arrived damaged\""],
-            "amount": ["type": "number", "exclusiveMinimum": 0,
-                       "description": "Amount to refund in dollars for a partial refund; omit to refund the whole order"],
-        ],
-        "required": ["order_id", "reason"],
-        "additionalProperties": false,
-    ]
 
-    struct Arguments: Decodable, Sendable {
+    struct Arguments: Decodable, Sendable, DescribedArguments {
         let order_id: String
         let reason: String
         let amount: Double?
+        static let argumentDetails: [String: JSONValue] = [
+            "order_id": Schema.orderID,
+            "reason": ["minLength": 1, "maxLength": 500,
+                       "description": "Why the caller wants the refund, in their words, e.g. \"arrived damaged\""],
+            "amount": ["exclusiveMinimum": 0,
+                       "description": "Amount to refund in dollars for a partial refund; omit to refund the whole order"],
+        ]
     }
 
     let backend: Backend

@@ -10,21 +10,15 @@ struct SearchFAQ: BackendTool {
         questions with their answers and a relevance score. Answer from the returned text only.
         """
     static let name = "search_faq"
-    static let parameters: JSONValue = [
-        "type": "object",
-        "properties": [
-            "query": ["type": "string", "minLength": 1, "maxLength": 500,
-                      "description": "The caller's question or its key words, e.g. \"do you ship to canada\""],
-            "top_k": ["type": "integer", "minimum": 1, "maximum": 10, "default": 3,
-                      "description": "How many articles to return (default 3)"],
-        ],
-        "required": ["query"],
-        "additionalProperties": false,
-    ]
 
-    struct Arguments: Decodable, Sendable {
+    struct Arguments: Decodable, Sendable, DescribedArguments {
         let query: String
         let top_k: Int?
+        static let argumentDetails: [String: JSONValue] = [
+            "query": ["minLength": 1, "maxLength": 500,
+                      "description": "The caller's question or its key words, e.g. \"do you ship to canada\""],
+            "top_k": ["minimum": 1, "maximum": 10, "default": 3, "description": "How many articles to return (default 3)"],
+        ]
     }
 
     let backend: Backend
@@ -50,21 +44,17 @@ struct EscalateToHuman: BackendTool {
         caller's position in the queue and the estimated wait in minutes to tell the caller.
         """
     static let name = "escalate_to_human"
-    static let parameters: JSONValue = [
-        "type": "object",
-        "properties": [
-            "department": ["type": "string", "enum": ["billing", "refunds", "orders", "technical", "general"],
-                           "description": "The team that should take over"],
-            "reason": ["type": "string", "minLength": 1, "maxLength": 500,
-                       "description": "One sentence for the human agent: what the caller needs and what was tried"],
-        ],
-        "required": ["department", "reason"],
-        "additionalProperties": false,
-    ]
 
-    struct Arguments: Decodable, Sendable {
+    struct Arguments: Decodable, Sendable, DescribedArguments {
         let department: String
         let reason: String
+        static let argumentDetails: [String: JSONValue] = [
+            // A String rather than an enum type: an unknown department is answered by the tool
+            // (lower-cased, checked) instead of failing the decode.
+            "department": ["enum": ["billing", "refunds", "orders", "technical", "general"], "description": "The team that should take over"],
+            "reason": ["minLength": 1, "maxLength": 500,
+                       "description": "One sentence for the human agent: what the caller needs and what was tried"],
+        ]
     }
 
     let backend: Backend

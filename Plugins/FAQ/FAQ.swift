@@ -85,7 +85,7 @@ struct FAQAgent: Agent {
         }
 
         let result = await actions.callTool("search_faq", arguments: ["query": .string(text), "top_k": 3])
-        switch ToolOutput.decode(SearchResults.self, from: result) {
+        switch ToolAnswer.decode(SearchResults.self, from: result) {
         case .success(let search):
             if let entry = search.results.first(where: { Self.answers(text, $0) }) {
                 state.set("last_article", entry.id)

@@ -140,10 +140,10 @@ struct RefundConversation: DepartmentConversation {
 
 extension RefundConversation {
     /// Order numbers and the go-ahead are closed answers: a voice call decodes them with a grammar.
-    static func speechExpectation(_ awaiting: Awaiting) -> String? {
+    static func speechExpectation(_ awaiting: Awaiting) -> ExpectedAnswer? {
         switch awaiting {
-        case .orderID: "order_id"
-        case .confirm: "yes_no"
+        case .orderID: .orderID()
+        case .confirm: .yesNo
         default: nil
         }
     }

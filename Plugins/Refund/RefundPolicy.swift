@@ -5,7 +5,7 @@ import SupportKit
 extension RefundConversation {
     mutating func lookup(_ orderID: String) async -> Order? {
         let result = await actions.callTool("lookup_order", arguments: ["order_id": .string(orderID)])
-        switch ToolOutput.decode(Order.self, from: result) {
+        switch ToolAnswer.decode(Order.self, from: result) {
         case .success(let order):
             return order
         case .notFound:
@@ -95,7 +95,7 @@ extension RefundConversation {
         if state.bool("partial"), let amount = state.double("amount") { arguments["amount"] = .number(amount) }
         let result = await actions.callTool("process_refund", arguments: .object(arguments))
         state.remove("reason", "reason_detail", "amount", "partial")
-        switch ToolOutput.decode(IssuedRefund.self, from: result) {
+        switch ToolAnswer.decode(IssuedRefund.self, from: result) {
         case .success(let refund):
             let eta = refund.etaBusinessDays.map { days in
                 "within " + Speech.speakable(days.text) + (days.text == "1" ? " business day" : " business days")

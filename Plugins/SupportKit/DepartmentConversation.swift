@@ -6,8 +6,8 @@ import Foundation
 public protocol DepartmentConversation {
     associatedtype Awaiting: RawRepresentable where Awaiting.RawValue == String
     /// What a question awaiting `awaiting` expects the caller to say, for the host's recogniser
-    /// (the state's `"expect"`: "order_id", "yes_no", "digits"; nil for open answers).
-    static func speechExpectation(_ awaiting: Awaiting) -> String?
+    /// (told through the voice-hint extension, docs/abi.md; nil for open answers).
+    static func speechExpectation(_ awaiting: Awaiting) -> ExpectedAnswer?
     var actions: AgentActions { get }
     var text: String { get }
     var state: ConversationState { get set }
@@ -20,11 +20,11 @@ extension DepartmentConversation {
         var state = ConversationState(turn.state)
         let awaiting = state.string("awaiting").flatMap(Awaiting.init(rawValue:))
         state.remove("awaiting")
-        state.remove("expect")
+        state.remove("expect")  // written by builds before the voice-hint extension
         return (turn.input.trimmingCharacters(in: .whitespacesAndNewlines), state, awaiting)
     }
 
-    public static func speechExpectation(_ awaiting: Awaiting) -> String? { nil }
+    public static func speechExpectation(_ awaiting: Awaiting) -> ExpectedAnswer? { nil }
 
     public var wordCount: Int { TextNormalizer.words(text).count }
 
@@ -32,6 +32,6 @@ extension DepartmentConversation {
     public mutating func ask(_ reply: String, awaiting next: Awaiting?) {
         actions.say(reply)
         state.set("awaiting", next?.rawValue)
-        state.set("expect", next.flatMap(Self.speechExpectation))
+        actions.expect(next.flatMap(Self.speechExpectation) ?? .text)
     }
 }

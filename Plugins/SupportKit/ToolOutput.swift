@@ -1,8 +1,9 @@
 import AgentHostSDK
 import Foundation
 
-/// Reading tool results: decoded JSON, business refusals and failures.
-public enum ToolOutput {
+/// Reading tool results: decoded JSON, business refusals and failures. (Named apart from the
+/// SDK's `ToolOutput`, which builds a tool's output: SupportKit shadows nothing of the SDK's.)
+public enum ToolAnswer {
     /// A business refusal a tool answered with ok = true: {"refused": true, "code", "reason"}.
     public struct Refusal: Sendable, Equatable {
         public let code: String

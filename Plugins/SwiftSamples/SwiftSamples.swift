@@ -31,18 +31,14 @@ struct QuoteTool: SynchronousTool {
     static let version = "1.0.0"
     static let description = "Quotes the price of a quantity of one catalogue item, with the tenant's currency."
     static let name = "quote_price"
-    static let parameters: JSONValue = [
-        "type": "object",
-        "properties": [
-            "sku": ["type": "string", "description": "Catalogue item id, e.g. MUG-01"],
-            "quantity": ["type": "integer", "minimum": 1],
-        ],
-        "required": ["sku", "quantity"],
-    ]
 
-    struct Arguments: Decodable, Sendable {
+    struct Arguments: Decodable, Sendable, DescribedArguments {
         let sku: String
         let quantity: Int
+        static let argumentDetails: [String: JSONValue] = [
+            "sku": ["description": "Catalogue item id, e.g. MUG-01"],
+            "quantity": ["minimum": 1],
+        ]
     }
 
     struct Quote: Encodable {
@@ -76,10 +72,6 @@ struct DelayTool: Tool {
     static let description = "Answers after the given number of milliseconds (for testing asynchronous completion)."
     static let requiredExtensions = ["agent_host.timer/1"]
     static let name = "delay"
-    static let parameters: JSONValue = [
-        "type": "object", "properties": ["milliseconds": ["type": "integer", "minimum": 0]], "required": ["milliseconds"],
-    ]
-
     struct Arguments: Decodable, Sendable { let milliseconds: UInt64 }
 
     let host: PluginHost

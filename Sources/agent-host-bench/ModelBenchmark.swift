@@ -1,3 +1,4 @@
+import AgentHostJSON
 import Foundation
 import Host
 import HostModels

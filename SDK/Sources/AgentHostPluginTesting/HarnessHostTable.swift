@@ -22,6 +22,7 @@ enum HarnessHostTable {
                 case AH_EXT_SESSION_KV: return UnsafeRawPointer(harnessKV)
                 case AH_EXT_TIMER: return UnsafeRawPointer(harnessTimer)
                 case AH_EXT_HTTP: return PluginHarness.from(host)?.grantsHTTP == true ? UnsafeRawPointer(harnessHTTP) : nil
+                case AH_EXT_VOICE_HINT_DRAFT: return UnsafeRawPointer(harnessVoiceHint)
                 default: return nil
                 }
             },

@@ -48,6 +48,9 @@ public final class PluginHarness: @unchecked Sendable {
         case escalate(department: String, reason: String?)
         case endSession(reason: String?)
         case setState(String)
+        /// A voice hint ("agent_host.voice-hint.draft/0"): the kind ("order_id", "digits",
+        /// "yes_no", "text") and length the agent gave.
+        case expect(kind: String, length: Int)
     }
 
     public struct StepRecord: Sendable {
@@ -55,6 +58,10 @@ public final class PluginHarness: @unchecked Sendable {
         public let status: Int32
         public let message: String?
         public var said: [String] { actions.compactMap { if case .say(let text) = $0 { return text } else { return nil } } }
+        /// The step's voice hint (the last one wins), nil when it gave none.
+        public var expected: (kind: String, length: Int)? {
+            actions.lazy.compactMap { if case .expect(let kind, let length) = $0 { return (kind, length) } else { return nil } }.last
+        }
         public var handoffTarget: String? {
             actions.lazy.compactMap { if case .handoff(let to, _) = $0 { return to } else { return nil } }.first
         }

@@ -205,10 +205,12 @@ nonisolated(unsafe) private let agentInterface: UnsafeMutablePointer<ah_agent_t>
 final class AgentBox<A: Agent>: InstanceBox, @unchecked Sendable {
     let agent: A
     let steps = Mutex<[UInt64: (actions: AgentActions, task: TaskHandle)]>([:])
-    let catalog = CatalogCache()
+    let catalog: CatalogCache
 
     init(agent: A, host: PluginHost) {
         self.agent = agent
+        // Fetch the routing catalog once per version rather than reading it from every context.
+        self.catalog = CatalogCache(fetcher: CatalogFetcher.subscribe(host))
         super.init(host: host)
     }
 

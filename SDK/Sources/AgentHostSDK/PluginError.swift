@@ -62,6 +62,7 @@ public enum PluginError: Error, Sendable, Equatable {
         if let error = error as? PluginError { return (error.status, error.message) }
         if error is CancellationError { return (AH_ERR_CANCELLED, "cancelled") }
         if error is DecodingError { return (AH_ERR_INVALID_ARGUMENT, describe(error)) }
+        if let error = error as? JSONValue.SyntaxError { return (AH_ERR_INVALID_ARGUMENT, "not valid JSON: \(error.message) at byte \(error.offset)") }
         return (AH_ERR_FAILED, String(describing: error))
     }
 

@@ -8,11 +8,11 @@ extension Turn {
         let cached = catalog.current
         let parsed: JSONValue
         do {
-            parsed = try JSONParser.parse(contextBytes) { key, before in
+            parsed = try JSONValue.parse(contextBytes, skippingMembers: { key, before in
                 guard key == "handoff_targets" || key == "tools", let cached,
                       let version = before["catalog_version"]?.stringValue else { return false }
                 return version == cached.version
-            }
+            })
         } catch {
             throw PluginError.invalidArgument("not valid JSON: \(error.message) at byte \(error.offset)")
         }
@@ -21,12 +21,18 @@ extension Turn {
         let version = c["catalog_version"]?.stringValue
         let targets: [HandoffTarget]
         let tools: [ToolInfo]
+        var entryAgent = c["entry_agent"].flatMap(AgentReference.init(json:))
         if let cached, let version, version == cached.version, c["handoff_targets"] == nil {
             (targets, tools) = (cached.targets, cached.tools)
+            if c["entry_agent"] == nil { entryAgent = cached.entryAgent }
+        } else if c["handoff_targets"] == nil, let version, let fetcher = catalog.fetcher, let fetched = try fetcher.fetch(version: version) {
+            // Subscribed through agent_host.catalog.draft/0: the context carries only the version.
+            (targets, tools, entryAgent) = (fetched.targets, fetched.tools, fetched.entryAgent)
+            catalog.store(fetched)
         } else {
             targets = (c["handoff_targets"]?.arrayValue ?? []).compactMap(HandoffTarget.init(json:))
             tools = (c["tools"]?.arrayValue ?? []).compactMap(ToolInfo.init(json:))
-            if let version { catalog.store(CatalogCache.Entry(version: version, targets: targets, tools: tools)) }
+            if let version { catalog.store(CatalogCache.Entry(version: version, targets: targets, tools: tools, entryAgent: entryAgent)) }
         }
         self.init(
             sessionID: sessionID,
@@ -40,7 +46,7 @@ extension Turn {
             tools: tools,
             handedOffFrom: c["handed_off_from"].flatMap(HandoffOrigin.init(json:)),
             state: c["state"].flatMap { $0 == .null ? nil : $0 },
-            entryAgent: c["entry_agent"].flatMap(AgentReference.init(json:)))
+            entryAgent: entryAgent)
     }
 }
 
@@ -86,9 +92,17 @@ final class CatalogCache: Sendable {
         let version: String
         let targets: [Turn.HandoffTarget]
         let tools: [Turn.ToolInfo]
+        let entryAgent: Turn.AgentReference?
     }
 
     private let entry = Mutex<Entry?>(nil)
+    /// Set when the instance subscribed to agent_host.catalog.draft/0 (its contexts then carry
+    /// only `catalog_version`); nil on hosts without the draft.
+    let fetcher: CatalogFetcher?
+
+    init(fetcher: CatalogFetcher? = nil) {
+        self.fetcher = fetcher
+    }
 
     var current: Entry? { entry.withLock { $0 } }
 

@@ -1,3 +1,4 @@
+import AgentHostJSON
 /// Builds a `POST /v1/chat/completions` body with `JSONWriter` (no dictionaries, no
 /// JSONSerialization): this runs once per model round of every turn.
 public enum ChatRequestBuilder {

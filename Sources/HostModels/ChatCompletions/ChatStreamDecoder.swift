@@ -1,3 +1,4 @@
+import AgentHostJSON
 /// Turns the `data:` payloads of a streamed completion into text deltas and, at the end, the
 /// whole completion. Tool calls arrive as fragments keyed by `index`: the first fragment of a
 /// call carries `id` and `function.name`, later ones only pieces of `function.arguments`.

@@ -1,4 +1,5 @@
 import Foundation
+import AgentHostJSON
 
 /// The server events of the GA Realtime API the session acts on; anything else is `.other`.
 enum RealtimeServerEvent: Equatable {
@@ -24,15 +25,16 @@ enum RealtimeServerEvent: Equatable {
     }
 
     /// Parses one text message. Audio deltas (most of the traffic: ~32 KB of base64 per second
-    /// of speech) take a scanning fast path; the rest go through JSONSerialization.
+    /// of speech) take a scanning fast path; the rest (transcript deltas arrive many times a
+    /// second) go through the shared JSON parser, not JSONSerialization.
     static func decode(_ text: String) throws(Malformed) -> RealtimeServerEvent {
         if let delta = AudioDeltaScanner.scan(text) { return delta }
-        guard let object = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] else {
+        guard let object = try? JSONValue.parse(text), case .object = object else {
             throw Malformed(reason: "not a JSON object: \(text.prefix(120))")
         }
-        guard let type = object["type"] as? String else { throw Malformed(reason: "an event without a type: \(text.prefix(120))") }
-        let string = { (key: String) in object[key] as? String ?? "" }
-        let int = { (key: String) in (object[key] as? NSNumber)?.intValue ?? 0 }
+        guard let type = object["type"]?.string else { throw Malformed(reason: "an event without a type: \(text.prefix(120))") }
+        let string = { (key: String) in object[key]?.string ?? "" }
+        let int = { (key: String) in object[key]?.int ?? 0 }
         switch type {
         case "session.created": return .sessionCreated
         case "session.updated": return .sessionUpdated
@@ -42,12 +44,12 @@ enum RealtimeServerEvent: Equatable {
         case "conversation.item.input_audio_transcription.completed":
             return .inputTranscript(itemID: string("item_id"), transcript: string("transcript"))
         case "response.created":
-            return .responseCreated(responseID: (object["response"] as? [String: Any])?["id"] as? String ?? "")
+            return .responseCreated(responseID: object["response"]?["id"]?.string ?? "")
         case "response.output_item.added", "response.output_item.done":
-            let item = object["item"] as? [String: Any] ?? [:]
+            let item = object["item"]
             guard type == "response.output_item.added" else { return .other(type: type) }
-            return .outputItemAdded(itemID: item["id"] as? String ?? "", type: item["type"] as? String ?? "",
-                                    name: item["name"] as? String, callID: item["call_id"] as? String)
+            return .outputItemAdded(itemID: item?["id"]?.string ?? "", type: item?["type"]?.string ?? "",
+                                    name: item?["name"]?.string, callID: item?["call_id"]?.string)
         case "response.output_audio.delta":
             guard let audio = Data(base64Encoded: string("delta")) else { throw Malformed(reason: "audio delta is not base64") }
             return .audioDelta(itemID: string("item_id"), responseID: string("response_id"), audio: [UInt8](audio))
@@ -55,14 +57,14 @@ enum RealtimeServerEvent: Equatable {
         case "response.output_audio_transcript.done": return .transcriptDone(itemID: string("item_id"), transcript: string("transcript"))
         case "response.function_call_arguments.done":
             return .functionCallArgumentsDone(itemID: string("item_id"), callID: string("call_id"),
-                                              name: object["name"] as? String, arguments: string("arguments"))
+                                              name: object["name"]?.string, arguments: string("arguments"))
         case "response.done":
-            let response = object["response"] as? [String: Any] ?? [:]
-            return .responseDone(responseID: response["id"] as? String ?? "", status: response["status"] as? String ?? "")
+            let response = object["response"]
+            return .responseDone(responseID: response?["id"]?.string ?? "", status: response?["status"]?.string ?? "")
         case "conversation.item.truncated": return .itemTruncated(itemID: string("item_id"), audioEndMilliseconds: int("audio_end_ms"))
         case "error":
-            let error = object["error"] as? [String: Any] ?? [:]
-            return .error(type: error["type"] as? String ?? "", code: error["code"] as? String, message: error["message"] as? String ?? "")
+            let error = object["error"]
+            return .error(type: error?["type"]?.string ?? "", code: error?["code"]?.string, message: error?["message"]?.string ?? "")
         default: return .other(type: type)
         }
     }

@@ -1,3 +1,4 @@
+import AgentHostJSON
 /// A response an `HTTPServer` handler hands back. The server adds `Content-Length` (always) and
 /// `Connection: close` when it is going to close.
 public struct HTTPResponse: Sendable {

@@ -1,3 +1,4 @@
+import AgentHostJSON
 import HostModels
 import PluginABI
 

@@ -30,7 +30,10 @@ public final class Conversation: @unchecked Sendable {
     public let returning: Bool
     /// Summaries of the caller's earlier sessions, each a JSON object (rendered once).
     let previousSessions: [String]
-    var agentStates: [String: String] = [:]
+    package var agentStates: [String: String] = [:]
+    /// Voice hints by agent id, with the turn they were given in (agent_host.voice-hint.draft/0).
+    /// An agent listed here has used the extension: its state's legacy `"expect"` is not read.
+    var voiceHints: [String: (turn: Int, hint: VoiceHint)] = [:]
     var turnNumber = 0
     var currentTurn: TurnRun?
     var pendingInputs: [String] = []
@@ -125,13 +128,20 @@ public final class Conversation: @unchecked Sendable {
         }
     }
 
-    /// What the current agent expects the caller's next words to be, from the optional `"expect"`
-    /// member of its state (docs/abi.md: "order_id", "yes_no", "digits"); voice calls use it to
-    /// pick a recognition grammar for closed prompts. Loop thread.
-    package var expectation: String? {
-        guard let state = agentStates[currentAgentID], state.contains("\"expect\""),
-              let object = try? JSONSerialization.jsonObject(with: Data(state.utf8)) as? [String: Any] else { return nil }
-        return object["expect"] as? String
+    /// What the current agent expects the caller's next words to be; voice calls use it to pick a
+    /// recognition grammar for closed prompts. From the voice-hint extension when the agent uses it
+    /// (a hint speaks for the turn it was given in only), else from the 1.0 convention, the optional
+    /// `"expect"` member of its state (docs/abi.md). Loop thread.
+    package var expectation: VoiceHint? {
+        if let given = voiceHints[currentAgentID] {
+            return given.turn == turnNumber && given.hint.kind != .text ? given.hint : nil
+        }
+        return VoiceHint.fromLegacyState(agentStates[currentAgentID])
+    }
+
+    /// A step of `agentID` gave a voice hint (the last one of a turn wins). Loop thread.
+    package func noteVoiceHint(_ hint: VoiceHint, from agentID: String) {
+        voiceHints[agentID] = (turnNumber, hint)
     }
 
     /// Ends the session (caller hung up, shutdown, timeout); an open turn is cancelled.
@@ -219,9 +229,9 @@ public final class Conversation: @unchecked Sendable {
 
     /// The step context JSON (docs/abi.md): keys are only ever added. The tenant's static part
     /// is pre-rendered; the rest is written directly (this runs for every step).
-    func contextJSON(for agent: TenantRuntime.Agent, input: String, handedOffFrom: (TenantRuntime.Agent, String?)?) -> String {
+    package func contextJSON(for agent: TenantRuntime.Agent, input: String, handedOffFrom: (TenantRuntime.Agent, String?)?) -> String {
         let q = JSONText.quote
-        var out = "{" + agent.staticContext
+        var out = "{" + (agent.catalogChannel?.subscribed == true ? agent.versionOnlyContext : agent.staticContext)
         out += ",\"session_id\":" + q(id)
         out += ",\"tenant\":" + q(tenant.id)
         out += ",\"caller\":{\"id\":" + q(caller) + ",\"returning\":" + (returning ? "true" : "false") + "}"

@@ -21,6 +21,8 @@ public struct TenantConfiguration: Sendable {
     public var isolation: [String: PluginIsolation] = [:]
     /// Component id → the version a tenant pinned (`version:`); absent = the highest loaded.
     public var versions: [String: String] = [:]
+    /// What the orchestration says to callers when no agent speaks (`messages:`).
+    public var messages = CallerMessages()
 
     public func isolation(for componentID: String) -> PluginIsolation {
         isolation[componentID] ?? defaultIsolation

@@ -14,7 +14,12 @@ public final class TenantRuntime: Sendable {
         public let allowedTools: Set<String>
         /// The step context's static members, rendered once per tenant: the other agents as
         /// handoff targets (with their routing examples), the tools, the entry agent.
-        let staticContext: String
+        package let staticContext: String
+        /// `"catalog_version":"…"` alone: the context of an instance that fetches the catalog
+        /// through agent_host.catalog.draft/0 (Conversation.contextJSON picks per step).
+        let versionOnlyContext: String
+        /// The instance's catalog channel (nil for instances without a host-side context).
+        package let catalogChannel: CatalogChannel?
     }
 
     public struct Problem: Error, Sendable, CustomStringConvertible {
@@ -95,9 +100,12 @@ public final class TenantRuntime: Sendable {
             let entryJSON = entry.map { JSONText.render(["id": $0.descriptor.id, "name": $0.descriptor.name]) } ?? "null"
             // catalog_version comes first so a plugin can skip re-reading what it already cached.
             let catalog = "\"entry_agent\":\(entryJSON),\"handoff_targets\":\(JSONText.render(targets)),\"tools\":\(JSONText.render(toolList))"
+            let version = "\"catalog_version\":\(JSONText.quote(Self.digest(catalog)))"
+            let channel = (instance as? CatalogPublishing)?.catalogChannel
+            channel?.publish(version: Self.digest(catalog), json: "{\(version),\(catalog)}")
             agents[instance.descriptor.id] = Agent(
                 instance: instance, allowedTools: allowed,
-                staticContext: "\"catalog_version\":\(JSONText.quote(Self.digest(catalog))),\(catalog)")
+                staticContext: "\(version),\(catalog)", versionOnlyContext: version, catalogChannel: channel)
         }
         guard let entry = agents[configuration.entryAgent] else {
             throw Problem(description: "tenant \(configuration.id): entry agent \(configuration.entryAgent) is not available (\(problems.joined(separator: "; ")))")

@@ -145,7 +145,7 @@ final class TurnRun: @unchecked Sendable {
     private func escalate(from agent: TenantRuntime.Agent, department: String, reason: String?) {
         guard let tool = conversation.tenant.tools["escalate_to_human"] else {
             conversation.emit(.error(code: "escalation_unavailable", message: "tenant \(conversation.tenant.id) has no escalate_to_human tool enabled"))
-            conversation.agentSaid("I'm sorry, I can't reach a person right now. Please call back during business hours.", agent: agent)
+            conversation.agentSaid(conversation.tenant.configuration.messages.noHumanAvailable, agent: agent)
             finishTurn(agent: agent)
             return
         }
@@ -163,7 +163,7 @@ final class TurnRun: @unchecked Sendable {
                 self.conversation.emit(.toolResult(tool: "escalate_to_human", callID: callLabel, ok: status == AH_OK, output: output))
                 guard status == AH_OK else {
                     self.conversation.emit(.error(code: "escalation_failed", message: output))
-                    self.conversation.agentSaid("I'm sorry, I couldn't reach the queue for a person just now. Please try again in a moment.", agent: agent)
+                    self.conversation.agentSaid(self.conversation.tenant.configuration.messages.queueUnreachable, agent: agent)
                     self.finishTurn(agent: agent)
                     return
                 }
@@ -172,7 +172,10 @@ final class TurnRun: @unchecked Sendable {
                 let wait = (ticket["wait_minutes"] as? NSNumber)?.intValue ?? 0
                 let queued = ticket["department"] as? String ?? department
                 self.conversation.emit(.escalated(agent: agent.name, department: queued, position: position, waitMinutes: wait))
-                self.conversation.agentSaid("You're number \(position) in line for a person on our \(queued) team; the wait is about \(wait) minute\(wait == 1 ? "" : "s").", agent: agent)
+                // The queue's own words when its tool gives them, else the tenant's.
+                let announcement = (ticket["announcement"] as? String).flatMap { $0.isEmpty ? nil : $0 } ?? self.conversation.tenant.configuration.messages
+                    .queued(position: position, department: queued, waitMinutes: wait)
+                self.conversation.agentSaid(announcement, agent: agent)
                 self.finishTurn(agent: agent)
                 self.conversation.finish(reason: "escalated")
             }
@@ -217,7 +220,7 @@ final class TurnRun: @unchecked Sendable {
     }
 
     private func apologise(as agent: TenantRuntime.Agent) {
-        conversation.agentSaid("Sorry, something went wrong on my side. Could you say that again?", agent: agent)
+        conversation.agentSaid(conversation.tenant.configuration.messages.apology, agent: agent)
     }
 
     private func finishTurn(agent: TenantRuntime.Agent) {

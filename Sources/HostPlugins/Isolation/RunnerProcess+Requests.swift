@@ -15,7 +15,7 @@ extension RunnerProcess {
         if frame.type == Wire.stepDone || frame.type == Wire.stepRefused { openSteps[frame.id] = nil }
         guard let instance = instances[frame.instance]?.value else {
             // An instance destroyed meanwhile: answer synchronous requests so the plugin goes on.
-            if frame.type >= Wire.say && frame.type <= Wire.timerStart { reply(to: frame, status: AH_ERR_NOT_FOUND) }
+            if frame.type >= Wire.say && frame.type <= Wire.timerStart || frame.type >= Wire.voiceHint { reply(to: frame, status: AH_ERR_NOT_FOUND) }
             return
         }
         let host = UnsafePointer(instance.hostTable.pointer)
@@ -63,6 +63,8 @@ extension RunnerProcess {
             http(frame, host)
         case Wire.timerStart, Wire.timerCancel:
             timer(frame, host)
+        case Wire.voiceHint, Wire.catalogSubscribe, Wire.catalogFetch:
+            draft(frame, host)
         default:
             kill(because: "it sent frame type \(frame.type), which only the host sends")
         }

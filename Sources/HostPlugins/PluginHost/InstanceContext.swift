@@ -9,13 +9,15 @@ final class InstanceContext: Sendable {
     let services: HostServices
     /// Extension id → static service table, only for extensions the tenant is granted.
     let grantedTables: [String: StaticTable]
+    /// The catalog extension's state for this instance (ext/draft/catalog.h).
+    let catalog = CatalogChannel()
 
     init(pluginID: String, tenantID: String, services: HostServices, granted: Set<String>) {
         self.pluginID = pluginID
         self.tenantID = tenantID
         self.services = services
         var tables: [String: StaticTable] = [:]
-        for id in granted.intersection(services.providedExtensions) {
+        for id in granted.intersection(services.providedExtensions).union(ExtensionTables.ungated) {
             if let table = ExtensionTables.table(for: id) { tables[id] = StaticTable(pointer: table) }
         }
         self.grantedTables = tables

@@ -203,7 +203,7 @@ public struct PluginLoader: Sendable {
         return .success((factory, result))
     }
 
-    static func message(_ error: inout ah_error_t, default fallback: String) -> String {
+    package static func message(_ error: inout ah_error_t, default fallback: String) -> String {
         let text = withUnsafeBytes(of: &error.message) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
         return text.isEmpty ? fallback : text
     }

@@ -20,15 +20,18 @@ public enum JSONText {
         return out + "}"
     }
 
-    /// Renders a Foundation JSON value once (for fragments computed at start-up, not per turn).
+    /// Renders a Foundation JSON value once (for fragments computed at start-up, not per turn:
+    /// JSONSerialization stays here because the tenant's catalog is built once per reload).
     public static func render(_ value: Any) -> String {
         let data = (try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes, .fragmentsAllowed])) ?? Data("null".utf8)
         return String(decoding: data, as: UTF8.self)
     }
 
-    /// True when `text` parses as JSON (any value); `object` requires an object.
+    /// True when `text` parses as JSON (any value); `object` requires an object. Runs for every
+    /// state and tool call an agent sends: the shared parser, not JSONSerialization.
     public static func isValid(_ text: String, object: Bool = false) -> Bool {
-        guard let value = try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed]) else { return false }
-        return !object || value is [String: Any]
+        guard let value = try? JSONValue.parse(text) else { return false }
+        if object, case .object = value { return true }
+        return !object
     }
 }

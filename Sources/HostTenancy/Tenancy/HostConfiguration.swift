@@ -144,6 +144,8 @@ public struct HostConfiguration: Sendable {
         public var isolation: [String: PluginIsolation] = [:]
         /// `sha256:` pins of its plugin entries, by component id.
         public var pins: [String: PluginPin] = [:]
+        /// `messages:` — what the orchestration says to callers (defaults: CallerMessages()).
+        public var messages = CallerMessages()
 
         public init(id: String, apiKeyHashes: [String] = [], plugins: [String], entryAgent: String,
                     settings: [String: String] = [:], limits: Limits = Limits(), turnDetection: TurnDetection = TurnDetection(),
@@ -211,6 +213,7 @@ public struct HostConfiguration: Sendable {
         configuration.defaultIsolation = plugins.isolation
         configuration.isolation = tenant.isolation
         configuration.versions = tenant.pins.compactMapValues(\.version)
+        configuration.messages = tenant.messages
         return configuration
     }
 

@@ -9,9 +9,15 @@ enum ExtensionTables {
         case AH_EXT_METRICS: return UnsafeRawPointer(metricsTable)
         case AH_EXT_TIMER: return UnsafeRawPointer(timerTable)
         case AH_EXT_HTTP: return UnsafeRawPointer(httpTable)
+        case AH_EXT_VOICE_HINT_DRAFT: return UnsafeRawPointer(voiceHintTable)
+        case AH_EXT_CATALOG_DRAFT: return UnsafeRawPointer(catalogTable)
         default: return nil
         }
     }
+
+    /// The draft extensions (ext/draft/) give a plugin nothing its step contexts do not already
+    /// carry, only another channel for it, so every instance gets them: no tenant grant needed.
+    static let ungated: Set<String> = [AH_EXT_VOICE_HINT_DRAFT, AH_EXT_CATALOG_DRAFT]
 }
 
 /// Allocates a table once; it is never freed (plugins may hold the pointer until shutdown).

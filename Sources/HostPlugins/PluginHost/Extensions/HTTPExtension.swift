@@ -294,8 +294,8 @@ private func withOptionalCString<R>(_ text: String?, _ body: (UnsafePointer<CCha
     return text.withCString { body($0) }
 }
 
-/// Fills a caller-allocated ah_error_t with one line, truncated on a UTF-8 boundary.
-private func writeError(_ message: String, to error: UnsafeMutablePointer<ah_error_t>?) {
+/// Fills a caller-allocated ah_error_t with one line, truncated on a UTF-8 boundary (every extension uses it).
+func writeError(_ message: String, to error: UnsafeMutablePointer<ah_error_t>?) {
     guard let error else { return }
     let all = Array(message.utf8)
     var count = min(all.count, Int(AH_ERROR_MESSAGE_CAPACITY) - 1)

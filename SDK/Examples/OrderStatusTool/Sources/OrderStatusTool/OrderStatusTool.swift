@@ -8,14 +8,11 @@ struct OrderStatus: SynchronousTool {
     static let version = "1.0.0"
     static let description = "Looks up where an order is: processing, shipped (with carrier) or delivered."
     static let name = "order_status"
-    static let parameters: JSONValue = [
-        "type": "object",
-        "properties": ["order_id": ["type": "string", "description": "Order number, e.g. ORD-12345"]],
-        "required": ["order_id"],
-    ]
-
-    struct Arguments: Decodable, Sendable {
+    // No `parameters`: the SDK derives the schema from Arguments; descriptions come from
+    // DescribedArguments.
+    struct Arguments: Decodable, Sendable, DescribedArguments {
         let order_id: String
+        static let argumentDetails: [String: JSONValue] = ["order_id": ["description": "Order number, e.g. ORD-12345"]]
     }
 
     static let orders = ["ORD-12345": "delivered on Monday", "ORD-77310": "shipped with UPS, arriving Thursday"]

@@ -1,7 +1,8 @@
 import Foundation
 
-/// A JSON value: schemas, settings, scratch state and anything else whose shape the SDK does not
-/// fix. Literal-expressible so schemas read like the JSON they produce.
+/// The one JSON value type of host and SDK (module AgentHostJSON, docs/architecture.md): schemas,
+/// settings, scratch state, model stream chunks, and anything else whose shape is not fixed.
+/// Literal-expressible so schemas read like the JSON they produce.
 public enum JSONValue: Sendable, Hashable {
     case null
     case bool(Bool)
@@ -35,6 +36,22 @@ public enum JSONValue: Sendable, Hashable {
         return nil
     }
 
+    // The host's spellings (model and Realtime wire formats), kept so one type serves both.
+    public subscript(index: Int) -> JSONValue? {
+        if case .array(let items) = self, items.indices.contains(index) { return items[index] }
+        return nil
+    }
+
+    public var string: String? { stringValue }
+    public var array: [JSONValue]? { arrayValue }
+    public var isNull: Bool { self == .null }
+
+    /// An integral number that fits an Int exactly, else nil.
+    public var int: Int? {
+        if case .number(let value) = self, value.rounded() == value, abs(value) < 9e15 { return Int(value) }
+        return nil
+    }
+
     /// Compact JSON text with sorted keys (stable output for descriptors and tests).
     public func jsonString() -> String {
         var out = ""
@@ -42,33 +59,49 @@ public enum JSONValue: Sendable, Hashable {
         return out
     }
 
-    /// Parses JSON text; throws `PluginError.invalidArgument` with the parser's reason.
-    public static func parse(_ text: String) throws -> JSONValue {
-        var text = text
-        return try text.withUTF8 { try parse($0) }
+    /// What is wrong with a text that is not JSON, and where (a byte offset).
+    public struct SyntaxError: Error, Sendable, CustomStringConvertible {
+        public let message: String
+        public let offset: Int
+        public init(message: String, offset: Int) {
+            self.message = message
+            self.offset = offset
+        }
+        public var problem: String { message }
+        public var description: String { "invalid JSON at byte \(offset): \(message)" }
     }
 
-    public static func parse(_ data: Data) throws -> JSONValue {
-        try data.withUnsafeBytes { raw in try parse(raw.bindMemory(to: UInt8.self)) }
+    /// Parses JSON text.
+    public static func parse(_ text: String) throws(SyntaxError) -> JSONValue {
+        var text = text
+        let result: Result<JSONValue, SyntaxError> = text.withUTF8 { bytes in
+            Result { () throws(SyntaxError) in try JSONParser.parse(bytes) }
+        }
+        return try result.get()
+    }
+
+    public static func parse(_ data: Data) throws(SyntaxError) -> JSONValue {
+        let result: Result<JSONValue, SyntaxError> = data.withUnsafeBytes { raw in
+            Result { () throws(SyntaxError) in try JSONParser.parse(raw.bindMemory(to: UInt8.self)) }
+        }
+        return try result.get()
     }
 
     /// Parses UTF-8 JSON bytes (the fast path: no Foundation decoder involved).
-    public static func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws -> JSONValue {
-        do {
-            return try JSONParser.parse(bytes)
-        } catch {
-            throw PluginError.invalidArgument("not valid JSON: \(error.message) at byte \(error.offset)")
-        }
+    public static func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(SyntaxError) -> JSONValue {
+        try JSONParser.parse(bytes)
     }
 
-    /// Decodes this value into a Decodable type (e.g. a settings struct).
-    public func decode<T: Decodable>(_ type: T.Type) throws -> T {
-        let data = Data(jsonString().utf8)
-        do {
-            return try JSONDecoder().decode(T.self, from: data)
-        } catch {
-            throw PluginError.invalidArgument(PluginError.describe(error))
-        }
+    public static func parse(_ bytes: UnsafeRawBufferPointer) throws(SyntaxError) -> JSONValue {
+        try JSONParser.parse(bytes.bindMemory(to: UInt8.self))
+    }
+
+    /// Parses a JSON text whose top-level object members may be skipped unbuilt: `skip` is asked
+    /// for each member with the members read so far (the SDK skips a step context's catalog when
+    /// its version is cached).
+    public static func parse(_ bytes: UnsafeBufferPointer<UInt8>,
+                             skippingMembers skip: (_ key: String, _ membersSoFar: [String: JSONValue]) -> Bool) throws(SyntaxError) -> JSONValue {
+        try JSONParser.parse(bytes, skip: skip)
     }
 
     /// Encodes any Encodable into a JSONValue.
@@ -108,20 +141,7 @@ public enum JSONValue: Sendable, Hashable {
     }
 
     static func writeString(_ value: String, to out: inout String) {
-        out += "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        out += "\""
+        out += JSONString.quote(value)
     }
 }
 

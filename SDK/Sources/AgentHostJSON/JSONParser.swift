@@ -1,12 +1,11 @@
-/// A JSON parser over UTF-8 bytes, for the SDK's hot path (every agent step parses its context).
-/// Foundation's JSONDecoder spent most of a turn materialising the routing examples of every
-/// handoff target on every step (measured with perf); this parser allocates only the values it
-/// keeps and can skip a top-level member without building it.
+/// The one JSON parser of host and SDK, over UTF-8 bytes (RFC 8259; numbers beyond Double are
+/// refused). Hot paths on both sides use it: every agent step parses its context in the SDK, and
+/// the host parses every model stream chunk. Foundation's JSONDecoder spent most of a turn
+/// materialising the routing examples of every handoff target on every step (measured with
+/// perf); this parser allocates only the values it keeps and can skip a top-level member
+/// without building it.
 struct JSONParser {
-    struct Failure: Error {
-        let message: String
-        let offset: Int
-    }
+    typealias Failure = JSONValue.SyntaxError
 
     /// Objects and arrays nest at most this deep: the parser recurses once per level, and 20,000
     /// levels overflowed an 8 MB stack (a crash of the process, i.e. of the host).

@@ -1,6 +1,7 @@
 /// JSON string literals written directly: the host's hot paths (step contexts, events, model and
 /// Realtime requests) build JSON text without JSONSerialization, which costs ~0.6 ms for a 13 KB
-/// step context on Linux. HostNet is the one module every writer depends on, so it lives here.
+/// step context on Linux. It lives in AgentHostJSON, the module host and SDK share, and is the
+/// one escaper: JSONValue and JSONWriter write strings through it.
 public enum JSONString {
     /// `value` as a JSON string literal, quotes included.
     public static func quote(_ value: String) -> String {
