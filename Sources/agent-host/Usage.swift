@@ -24,6 +24,8 @@ enum Usage {
                                                     listener: POST /admin/v1/reload); prints what changed
       hash-key KEY                                  the hash to put in a tenant's api_keys or admin.api_keys
       eval routing FILE                             routing accuracy on a labelled TSV (label<TAB>utterance)
+      eval scenarios FILE.yaml... [--url URL | --local] [--voice] [--junit out.xml]
+                                                    scripted conversations, each turn's expectations checked (docs/evals.md)
       version                                       host version, plugin ABI and toolchain
 
     Plugins are looked for in every --plugin-dir, else in $AGENT_HOST_PLUGIN_PATH (colon-separated),
@@ -185,6 +187,7 @@ enum Usage {
         case ("call", _): call
         case ("serve", _): serve
         case ("demo", _): demo
+        case ("eval", "scenarios"): evalScenarios
         case ("eval", _): eval
         case ("hash-key", _): hashKey
         case ("version", _), ("--version", _): version

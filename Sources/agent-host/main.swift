@@ -148,8 +148,9 @@ case "call":
     }
     do { try call.run() } catch { fail(error.description, code: error.exitCode) }
 case "eval":
-    if let option = arguments.first(where: { $0.hasPrefix("-") }) { fail("unknown option \(option) for eval (usage: agent-host eval routing FILE)") }
-    guard arguments.count == 2, arguments[0] == "routing" else { fail("usage: agent-host eval routing FILE") }
+    if arguments.first == "scenarios" { evalScenarios(Array(arguments.dropFirst())) }
+    if let option = arguments.first(where: { $0.hasPrefix("-") }) { fail("unknown option \(option) for eval (usage: agent-host eval routing FILE, or eval scenarios FILE.yaml)") }
+    guard arguments.count == 2, arguments[0] == "routing" else { fail("usage: agent-host eval routing FILE, or agent-host eval scenarios FILE.yaml") }
     let cases: [RoutingEvaluation.Case]
     do { cases = try RoutingEvaluation.load(arguments[1]) } catch { fail("cannot read \(arguments[1]): \(error)") }
     let deployment: LocalDeployment

@@ -22,6 +22,7 @@ final class CommandHelpTests: XCTestCase {
             (["demo"], "usage: agent-host demo", ["--port", "REDIS_URL"]),
             (["eval"], "usage: agent-host eval routing FILE", ["label<TAB>utterance"]),
             (["eval", "routing"], "usage: agent-host eval routing FILE", []),
+            (["eval", "scenarios"], "usage: agent-host eval scenarios FILE.yaml", ["--url", "--local", "--voice", "--junit", "docs/evals.md"]),
             (["hash-key"], "usage: agent-host hash-key KEY", []),
             (["version"], "usage: agent-host version", []),
             (["reload"], "usage: agent-host reload", ["--url", "--admin-key"]),

@@ -5,27 +5,32 @@ import Yams
 
 /// Reads Yams nodes into typed values; every failure becomes a located `ConfigurationError`.
 /// Yams values never leave this file's callers (they are not Sendable).
-struct ConfigurationReader {
+package struct ConfigurationReader {
     let file: String
     let environment: [String: String]
 
+    package init(file: String, environment: [String: String]) {
+        self.file = file
+        self.environment = environment
+    }
+
     // Resolved YAML 1.2 core tags (compared by name: Yams' Tag.Name constants are not Sendable).
-    static let nullTag = "tag:yaml.org,2002:null"
-    static let boolTag = "tag:yaml.org,2002:bool"
-    static let intTag = "tag:yaml.org,2002:int"
-    static let floatTag = "tag:yaml.org,2002:float"
+    package static let nullTag = "tag:yaml.org,2002:null"
+    package static let boolTag = "tag:yaml.org,2002:bool"
+    package static let intTag = "tag:yaml.org,2002:int"
+    package static let floatTag = "tag:yaml.org,2002:float"
 
     func error(_ node: Node?, _ message: String) -> ConfigurationError {
         ConfigurationError(file: file, at: Self.location(of: node), message)
     }
 
-    static func location(of node: Node?) -> SourceLocation? {
+    package static func location(of node: Node?) -> SourceLocation? {
         guard let mark = node?.mark else { return nil }
         return SourceLocation(line: mark.line, column: mark.column)
     }
 
     /// The document's root node; nil for an empty document. Syntax errors keep libyaml's place.
-    func compose(_ text: String) throws(ConfigurationError) -> Node? {
+    package func compose(_ text: String) throws(ConfigurationError) -> Node? {
         if let (line, column) = Self.tooDeep(text) {
             throw ConfigurationError(file: file, line: line, column: column,
                                      message: "the YAML nests deeper than \(Self.maxYAMLDepth) levels")
@@ -99,7 +104,7 @@ struct ConfigurationReader {
         }
     }
 
-    static func tagName(_ node: Node) -> String { node.tag.description }
+    package static func tagName(_ node: Node) -> String { node.tag.description }
 
     static func isNull(_ node: Node) -> Bool {
         if case .scalar = node { return tagName(node) == nullTag }
