@@ -25,9 +25,11 @@ final class CommandHelpTests: XCTestCase {
             (["hash-key"], "usage: agent-host hash-key KEY", []),
             (["version"], "usage: agent-host version", []),
             (["reload"], "usage: agent-host reload", ["--url", "--admin-key"]),
+            (["fleet"], "usage: agent-host fleet status", ["--redis", "--json"]),
+            (["fleet", "status"], "usage: agent-host fleet status", ["--redis"]),
             (["plugins", "sign"], "usage: agent-host plugins sign", ["--key"]),
             (["plugins", "verify"], "usage: agent-host plugins verify", ["--key"]),
-            (["help"], "usage: agent-host <command>", ["serve --config FILE", "eval routing FILE"]),
+            (["help"], "usage: agent-host <command>", ["serve --config FILE", "eval routing FILE", "fleet status --redis URL"]),
         ]
         for (arguments, usage, mentions) in commands {
             for flag in ["--help", "-h"] {

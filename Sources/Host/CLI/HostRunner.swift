@@ -75,6 +75,7 @@ public struct HostRunner {
             throw Failure(description: "cannot listen on \(configuration.server.host):\(configuration.server.port): \(error)", exitCode: 1)
         }
         banner("http://\(configuration.server.host):\(port)")
+        let fleet = FleetHeartbeat.start(for: server, store: store, configuration: configuration, port: port)
         let reloader = HostReloader(configuration: configuration, catalog: catalog, served: served, server: server,
                                     services: services, portOverride: portOverride)
         // The server and the reloader hold the tenants now. This frame lives until shutdown: kept
@@ -95,6 +96,7 @@ public struct HostRunner {
         let drained = DispatchSemaphore(value: 0)
         server.drain { drained.signal() }
         drained.wait()
+        fleet?.stopAndWait()
         server.stop()
         let report = Self.close(store)
         services.shutdown()
