@@ -123,4 +123,72 @@ final class FleetHAProxyTests: HostProcessTestCase {
         XCTAssertTrue(replacementServed, "the restarted host got no conversation from HAProxy")
         print("rolling restart behind haproxy: \(total) conversations (3 requests each), 0 failed; \(beforeDrain) before the drain")
     }
+
+    /// `curl` through the proxy with a conversation's cookie jar: (status, JSON body).
+    func proxied(_ proxy: HAProxyTestServer, jar: String, _ body: String) throws -> Reply {
+        try curl(["-s", "-b", jar, "-c", jar, "-w", "\n%{http_code}", "--data-binary", body, proxy.url + "/v1/chat"])
+    }
+
+    /// A host is SIGKILLed mid-load: conversations it held continue on the other hosts from their
+    /// checkpoints (same session id, same agent, the history it had), the load sees no failed
+    /// request, and new conversations never reach the dead host.
+    func testKilledHostsConversationsContinueOnTheOthers() throws {
+        let ports = try (0..<3).map { _ in try LoopbackPort.free() }
+        let hosts = try (1...3).map { try startFleetHost($0, port: ports[$0 - 1]) }
+        let proxy = try HAProxyTestServer(backends: ports.map { "127.0.0.1:\($0)" }, directory: directory.path)
+        self.proxy = proxy
+        guard eventually(15, { (try? get(proxy.url + "/ready"))?.status == 200 }) else {
+            return XCTFail("haproxy did not answer /ready through to a host:\n\(proxy.logText.suffix(2000))")
+        }
+        // Twelve open conversations, one turn each, spread by leastconn over the three hosts.
+        let jars = directory.file("open-jars")
+        try FileManager.default.createDirectory(atPath: jars, withIntermediateDirectories: true)
+        var open: [(caller: String, jar: String, id: String, agent: String, host: String)] = []
+        for n in 0..<12 {
+            let caller = "+1666000\(String(format: "%04d", n))"
+            let jar = "\(jars)/\(n).txt"
+            let first = try proxied(proxy, jar: jar, #"{"caller":"\#(caller)","text":"I was charged twice, I want a refund"}"#)
+            XCTAssertEqual(first.status, 200, first.body)
+            let cookie = (try? String(contentsOfFile: jar, encoding: .utf8)) ?? ""
+            let host = ["host1", "host2", "host3"].first { cookie.contains("AGENT_HOST\t\($0)") } ?? "?"
+            open.append((caller, jar, first.sessionID, first.json["agent"] as? String ?? "", host))
+        }
+        let victims = open.filter { $0.host == "host3" }
+        XCTAssertFalse(victims.isEmpty, "leastconn put no conversation on host3: \(open.map(\.host))")
+
+        let load = Load()
+        run(load, through: proxy.url, workers: 3, prefix: "777")
+        XCTAssertTrue(eventually(30) { load.count >= 6 }, "load did not start: \(load.failed)")
+        kill(hosts[2].pid, SIGKILL)
+        XCTAssertNotNil(waitForExit(hosts[2], timeout: 10))
+        let killedAt = load.count
+
+        // Every open conversation goes on: the dead host's on another host, from its checkpoint.
+        for conversation in open {
+            let next = try proxied(proxy, jar: conversation.jar, #"{"session_id":"\#(conversation.id)","text":"yes please"}"#)
+            XCTAssertEqual(next.status, 200, "\(conversation.host) \(conversation.id): \(next.body)")
+            XCTAssertEqual(next.sessionID, conversation.id)
+            XCTAssertFalse(next.types.contains("session"), "a continued conversation is not a new session: \(next.types)")
+            let end = try proxied(proxy, jar: conversation.jar, #"{"session_id":"\#(conversation.id)","end":true}"#)
+            XCTAssertEqual(end.status, 200, end.body)
+            XCTAssertEqual(end.types.last, "end")
+        }
+        XCTAssertTrue(eventually(20) { load.count >= killedAt + 6 }, "the load stalled after the kill: \(load.failed)")
+        load.finish()
+        XCTAssertEqual(load.failed, [], "requests failed while a host was killed")
+
+        // Each record has the whole conversation: the first turn (on the dead host) and the rest.
+        for conversation in open {
+            let json = try redis.cli("GET", "support:session:demo:\(conversation.caller)")
+            XCTAssertTrue(json.contains(conversation.id), "no record of \(conversation.id) (\(conversation.host))")
+            XCTAssertTrue(json.contains("I was charged twice") && json.contains("yes please"),
+                          "the record of \(conversation.id) (\(conversation.host)) lacks part of the conversation: \(json.prefix(600))")
+        }
+        let resumed = try (0..<2).map { try metric(hosts[$0], "agent_host_sessions_resumed_total{tenant=\"demo\"}") ?? 0 }.reduce(0, +)
+        // At least the dead host's open conversations; a load conversation it held mid-way counts too.
+        XCTAssertGreaterThanOrEqual(Int(resumed), victims.count, "the other hosts did not resume the dead host's conversations")
+        // The dead host drops out of the fleet once its heartbeat's TTL ends.
+        XCTAssertTrue(try eventually(10) { try fleetStatus().contains("2 host(s), 2 serving") }, (try? fleetStatus()) ?? "")
+        print("killed host: \(victims.count) of \(open.count) conversations continued on the others; load \(load.count) conversations, 0 failed")
+    }
 }

@@ -70,6 +70,10 @@ public struct HostRunner {
         var voice = Self.voiceServices(for: served.map(\.runtime))
         if let http = services.http { voice = voice?.addingCloudSpeech(for: served, http: http) }
         server.voice = voice
+        if let redis = store as? RedisSessionPersistence {
+            server.checkpoints = RedisChatCheckpoints(connection: redis.records.connection,
+                                                      ttlSeconds: Int(configuration.server.sessionIdleTimeoutMilliseconds / 1000))
+        }
         let port: Int
         do { port = try server.start() } catch {
             throw Failure(description: "cannot listen on \(configuration.server.host):\(configuration.server.port): \(error)", exitCode: 1)

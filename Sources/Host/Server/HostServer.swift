@@ -34,6 +34,9 @@ public final class HostServer: @unchecked Sendable {
     let registry: SessionRegistry
     /// Speech engines for `WS /ws/voice/{caller}`; nil: voice calls are refused with 503.
     public var voice: VoiceServices?
+    /// Chat conversations' state after every turn, so another host can continue them (nil: not
+    /// kept; see HostServer+Checkpoints.swift). Set before `start()`.
+    public var checkpoints: ChatCheckpointStore?
     private var http: HTTPServer?
     private var watchdog: LoopWatchdog?
     private var drainFinished: (() -> Void)?
@@ -157,7 +160,7 @@ public final class HostServer: @unchecked Sendable {
     /// `idleMilliseconds`: a session with no turn for this long ends with `timeout` (nil: the
     /// HTTP setting; 0: never, for voice calls, whose line has its own liveness).
     func openSession(tenant: ServedTenant, caller: String, idleMilliseconds: UInt64? = nil,
-                     forward: (@Sendable (ConversationEvent) -> Void)? = nil,
+                     forward: (@Sendable (ConversationEvent) -> Void)? = nil, checkpointed: Bool = false,
                      ready: @escaping @Sendable (Result<ServerSession, Rejection>) -> Void) {
         if let refusal = registry.admit(tenant: tenant, caller: caller) {
             services.metrics.increment("agent_host_errors_total", labels: ["kind": "session_refused"])
@@ -168,6 +171,7 @@ public final class HostServer: @unchecked Sendable {
         session.forward = forward
         registry.add(session)
         session.onEnd = { [self] session, reason, release in sessionEnded(session, reason: reason, release: release) }
+        if checkpointed { checkpointTurns(of: session) }
         services.metrics.set("agent_host_active_sessions", Double(registry.count))
         services.metrics.increment("agent_host_sessions_started_total", labels: ["tenant": tenant.id])
         persistence.previousSessions(tenant: tenant.id, caller: caller) { [self] previous in
@@ -180,10 +184,11 @@ public final class HostServer: @unchecked Sendable {
 
     /// Persists an ended session; the session leaves the registry (and its `end` goes out) once
     /// the record is durable, so a drain finishes only when every record is.
-    private func sessionEnded(_ session: ServerSession, reason: String, release: @escaping @Sendable () -> Void) {
+    func sessionEnded(_ session: ServerSession, reason: String, release: @escaping @Sendable () -> Void) {
         let finished: @Sendable () -> Void = { [self] in
             loop.execute { [self] in
                 release()
+                if session.onTurnEnd != nil { checkpoints?.remove(tenant: session.tenantID, sessionID: session.id) }
                 registry.remove(session)
                 services.metrics.set("agent_host_active_sessions", Double(registry.count))
                 checkDrained()
