@@ -1,4 +1,5 @@
 import Foundation
+import HostNet
 
 /// Chat conversations that outlive their host (docs/scaling.md, "What each kind of session
 /// survives"): after every turn the conversation's state goes to `checkpoints`; a `session_id`
@@ -46,6 +47,29 @@ extension HostServer {
                 session.resume(tenant: tenant.runtime, services: services, from: checkpoint)
                 services.logger.log(.info, "server", "resumed chat session \(sessionID) for \(tenant.id) from its checkpoint (turn \(checkpoint.turnNumber), agent \(checkpoint.currentAgent))")
                 ready(.success(session))
+            }
+        }
+    }
+}
+
+extension HostServer {
+    /// `WS /ws/chat/{caller}?session_id=…`: the socket takes up the conversation from its
+    /// checkpoint; its events flow as on a new chat socket (without a second `session` event).
+    /// No checkpoint, or another caller's: an `error` event (`unknown_session`) and close 1008.
+    func resumeSocketSession(_ socket: WebSocketConnection, tenant: ServedTenant, caller: String, sessionID: String,
+                             deliver: @escaping @Sendable (ConversationEvent) -> Void,
+                             opened: @escaping @Sendable (ServerSession) -> Void) {
+        resumeSession(tenant: tenant, sessionID: sessionID, caller: caller) { result in
+            switch result {
+            case .failure(let rejection):
+                socket.send(text: ConversationEvent.error(code: "unknown_session", message: String(decoding: rejection.response.body, as: UTF8.self)).json)
+                socket.close(code: 1008, reason: "no such session")
+            case .success(let session):
+                session.forward = { event in
+                    deliver(event)
+                    if event.type == "end" { socket.close(code: 1000, reason: "session ended") }
+                }
+                opened(session)
             }
         }
     }
