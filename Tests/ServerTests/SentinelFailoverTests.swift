@@ -107,6 +107,36 @@ final class SentinelFailoverTests: HostProcessTestCase {
         print("sentinel failover: \(all.count) sessions (\(beforeKill) before the kill), all in the new master")
     }
 
+    /// `SENTINEL FAILOVER`: the master is demoted to a replica while it keeps running (the
+    /// sentinels kill its clients' connections); the host follows to the new master, and sessions
+    /// before and after are all in it.
+    func testAGracefulFailoverIsFollowed() throws {
+        let port = try LoopbackPort.free()
+        let path = directory.file("graceful.yaml")
+        try sentinelYAML(port: port, journal: "graceful").write(toFile: path, atomically: true, encoding: .utf8)
+        let host = try launchHost("graceful", config: path, port: port)
+        let (oldMaster, newMaster) = (sentinels.dataPorts[0], sentinels.dataPorts[1])
+        XCTAssertTrue(eventually(10) { host.logText.contains("connected to master 127.0.0.1:\(oldMaster)") }, host.logText)
+        var ids: [(String, String)] = []
+        func session(_ n: Int) throws {
+            let caller = "+1555888\(String(format: "%04d", n))"
+            let first = try post(host.url + "/v1/chat", #"{"caller":"\#(caller)","text":"hello"}"#)
+            XCTAssertEqual(first.status, 200, first.body)
+            XCTAssertEqual(try post(host.url + "/v1/chat", #"{"session_id":"\#(first.sessionID)","end":true}"#).status, 200)
+            ids.append((caller, first.sessionID))
+        }
+        for n in 0..<3 { try session(n) }
+        XCTAssertEqual(try sentinels.cli(sentinels.sentinelPorts[0], ["SENTINEL", "FAILOVER", sentinels.masterName]), "OK")
+        XCTAssertTrue(eventually(20) { sentinels.masterPort() == newMaster }, sentinels.log(sentinels.sentinelPorts[0]))
+        XCTAssertTrue(eventually(15) { host.logText.contains("connected to master 127.0.0.1:\(newMaster)") }, host.logText.suffix(3000).description)
+        for n in 3..<6 { try session(n) }
+        XCTAssertTrue(try eventually(20) { (try get(host.url + "/health").json["session_journal_depth"] as? Int) == 0 },
+                      (try? get(host.url + "/health").body) ?? "")
+        for (caller, id) in ids {
+            XCTAssertTrue(try sentinels.cli(newMaster, ["GET", "support:session:demo:\(caller)"]).contains(id), "\(id) is not in the new master")
+        }
+    }
+
     /// `post` without the test case (the load runs on other threads).
     static func chatPost(_ url: String, _ body: String) throws -> Reply {
         let result = try ProcessRunner.run("curl", ["--max-time", "20", "-s", "-w", "\n%{http_code}", "--data-binary", body, url])
