@@ -8,10 +8,12 @@ extension SessionStores {
                               services: HostServices) throws -> (SessionPersistence, @Sendable () -> (degraded: String?, fields: [String: String])) {
         let addresses = redis.sentinels.compactMap(RedisSentinels.Address.init(parsing:))
         let name = redis.masterName ?? "mymaster"
-        let sentinels = RedisSentinels(addresses, masterName: name,
-                                       timeoutMilliseconds: Int(min(redis.commandTimeoutMilliseconds, 1000)))
+        let askTimeout = min(redis.commandTimeoutMilliseconds, 1000)
+        let sentinels = RedisSentinels(addresses, masterName: name, timeoutMilliseconds: Int(askTimeout))
         var options = RedisConnection.Options()
         options.commandTimeoutMilliseconds = redis.commandTimeoutMilliseconds
+        // One attempt may ask every sentinel (each within askTimeout) before it connects.
+        options.connectTimeoutMilliseconds = UInt64(addresses.count) * askTimeout + 1000
         // The master may be down for the sentinels' down-after time plus an election: keep
         // asking every second at most rather than backing off to 5 s.
         options.reconnectMaximumMilliseconds = 1000
