@@ -176,8 +176,9 @@ case "fleet":
     while index < arguments.count {
         switch arguments[index] {
         case "--redis" where index + 1 < arguments.count: redisURL = arguments[index + 1]; index += 1
+        case "--redis": fail("--redis needs a URL (e.g. redis://127.0.0.1:6379/0)")
         case "--json": json = true
-        default: fail("unknown or incomplete option \(arguments[index]) for fleet status (usage: agent-host fleet status --redis URL [--json])")
+        default: fail("unknown option \(arguments[index]) for fleet status (usage: agent-host fleet status --redis URL [--json])")
         }
         index += 1
     }
