@@ -11,7 +11,7 @@ extension HostServer {
         guard let checkpoints else { return }
         session.onTurnEnd = { session in
             guard let conversation = session.conversation, conversation.ended == nil else { return }
-            checkpoints.save(conversation.checkpoint())
+            checkpoints.save(ChatCheckpoint(conversation))
         }
     }
 

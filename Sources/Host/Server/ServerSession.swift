@@ -54,7 +54,7 @@ final class ServerSession: @unchecked Sendable {
                                         previousSessions: checkpoint.previousSessions) { [weak self] event in
             self?.received(event)
         }
-        conversation.resume(from: checkpoint)
+        conversation.resume(from: checkpoint.snapshot)
         self.conversation = conversation
         touch()
     }

@@ -9,6 +9,11 @@ public struct ChatCheckpoint: Codable, Sendable, Equatable {
         public var role: String
         public var agent: String?
         public var text: String
+        public init(role: String, agent: String?, text: String) {
+            self.role = role
+            self.agent = agent
+            self.text = text
+        }
     }
 
     public var sessionID: String
@@ -27,6 +32,23 @@ public struct ChatCheckpoint: Codable, Sendable, Equatable {
     public var previousSessions: [String]
     public var startedAt: String
     public var updatedAt: String
+
+    public init(sessionID: String, tenant: String, caller: String, currentAgent: String, agentStates: [String: String],
+                history: [Line], turnNumber: Int, agentsVisited: [String], toolsCalled: [String],
+                previousSessions: [String], startedAt: String, updatedAt: String) {
+        self.sessionID = sessionID
+        self.tenant = tenant
+        self.caller = caller
+        self.currentAgent = currentAgent
+        self.agentStates = agentStates
+        self.history = history
+        self.turnNumber = turnNumber
+        self.agentsVisited = agentsVisited
+        self.toolsCalled = toolsCalled
+        self.previousSessions = previousSessions
+        self.startedAt = startedAt
+        self.updatedAt = updatedAt
+    }
 
     enum CodingKeys: String, CodingKey {
         case sessionID = "session_id", tenant, caller, currentAgent = "current_agent", agentStates = "agent_states",

@@ -10,7 +10,7 @@ extension HostConfiguration {
                 throw section.fail("sentinels", "give either url or sentinels, not both (with sentinels the host asks them where the master is)")
             }
             guard !list.isEmpty else { throw section.fail("sentinels", "must list at least one sentinel as host:port") }
-            for (text, node) in list where RedisSentinels.Address(parsing: text) == nil {
+            for (text, node) in list where !isHostPort(text) {
                 throw section.fail(at: node, "sentinels", "\"\(text)\" is not host:port (e.g. 10.0.0.5:26379)")
             }
             guard let name else { throw section.fail("sentinels", "master_name is required with sentinels (the name in `sentinel monitor NAME …`)") }
@@ -33,5 +33,25 @@ extension HostConfiguration {
             guard redis.url != nil || !redis.sentinels.isEmpty else { throw section.fail("replica_acks", "needs url or sentinels") }
             redis.replicaAcks = acks
         }
+    }
+
+    /// `host:port` or `[v6]:port` (the runtime parses it again: RedisSentinels.Address; tenancy
+    /// does not depend on the session store).
+    static func isHostPort(_ text: String) -> Bool {
+        let host: Substring
+        let port: Substring
+        if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
+            host = text[text.index(after: text.startIndex)..<close]
+            let rest = text[text.index(after: close)...]
+            guard rest.hasPrefix(":") else { return false }
+            port = rest.dropFirst()
+        } else {
+            guard let colon = text.lastIndex(of: ":") else { return false }
+            host = text[..<colon]
+            port = text[text.index(after: colon)...]
+            if host.contains(":") { return false }
+        }
+        guard !host.isEmpty, let number = Int(port) else { return false }
+        return (1...65535).contains(number)
     }
 }
