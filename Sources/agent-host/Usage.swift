@@ -22,6 +22,8 @@ enum Usage {
                                                     caller's audio in real time, prints events, saves the agent's audio
       reload --url ADMIN_URL --admin-key KEY        make a running host re-read its configuration (its admin
                                                     listener: POST /admin/v1/reload); prints what changed
+      fleet status --redis URL [--json]             the hosts sharing that Redis (their heartbeats): address,
+                                                    version, sessions/capacity, serving or draining
       hash-key KEY                                  the hash to put in a tenant's api_keys or admin.api_keys
       eval routing FILE                             routing accuracy on a labelled TSV (label<TAB>utterance)
       eval scenarios FILE.yaml... [--url URL | --local] [--voice] [--junit out.xml]
@@ -174,6 +176,16 @@ enum Usage {
     stays), 1 unreachable or unauthorised. docs/operations.md, "Deploying and upgrading plugins".
     """
 
+    static let fleet = """
+    usage: agent-host fleet status --redis URL [--json]
+
+    The hosts that share that Redis, from the heartbeat each publishes every 2 s (a record that
+    lives 6 s): host id, address, version, loops, active sessions / capacity, serving or draining,
+    tenants, last update. A host that died drops out within 6 s; one that exits deletes its record.
+    --json prints one JSON record a line (docs/protocol.md §5). docs/scaling.md.
+    Exit 0, 1 when Redis cannot be read, 2 bad usage.
+    """
+
     /// The usage of `command` (and its subcommand, for `plugins`), nil for an unknown command.
     static func of(_ command: String, subcommand: String? = nil) -> String? {
         switch (command, subcommand) {
@@ -182,6 +194,7 @@ enum Usage {
         case ("plugins", "sign"): pluginsSign
         case ("plugins", "verify"): pluginsVerify
         case ("reload", _): reload
+        case ("fleet", _): fleet
         case ("plugins", _): plugins
         case ("chat", _): chat
         case ("call", _): call

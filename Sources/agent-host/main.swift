@@ -172,6 +172,23 @@ case "reload":
     }
     guard let url, let key else { fail("reload needs --url ADMIN_URL and --admin-key KEY (usage: agent-host reload --url http://127.0.0.1:9090 --admin-key KEY)") }
     do { try AdminReload(url: url, adminKey: key).run() } catch { fail(error.description, code: error.exitCode) }
+case "fleet":
+    // `fleet status --redis URL [--json]`: the hosts whose heartbeat is in that Redis (docs/scaling.md).
+    guard arguments.first == "status" else { fail("usage: agent-host fleet status --redis URL [--json]") }
+    var redisURL: String?
+    var json = false
+    var index = 1
+    while index < arguments.count {
+        switch arguments[index] {
+        case "--redis" where index + 1 < arguments.count: redisURL = arguments[index + 1]; index += 1
+        case "--redis": fail("--redis needs a URL (e.g. redis://127.0.0.1:6379/0)")
+        case "--json": json = true
+        default: fail("unknown option \(arguments[index]) for fleet status (usage: agent-host fleet status --redis URL [--json])")
+        }
+        index += 1
+    }
+    guard let redisURL else { fail("fleet status needs --redis URL (the Redis the hosts share, e.g. redis://127.0.0.1:6379/0)") }
+    do { print(try FleetStatus(redisURL: redisURL, json: json).report(), terminator: "") } catch { fail(error.description, code: error.exitCode) }
 case "hash-key":
     // A key that looks like an option goes after "--" (so a mistyped option is not hashed as a key).
     if arguments.first == "--" { arguments.removeFirst() } else if let option = arguments.first, option.hasPrefix("-") {

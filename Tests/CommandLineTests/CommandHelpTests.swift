@@ -26,9 +26,11 @@ final class CommandHelpTests: XCTestCase {
             (["hash-key"], "usage: agent-host hash-key KEY", []),
             (["version"], "usage: agent-host version", []),
             (["reload"], "usage: agent-host reload", ["--url", "--admin-key"]),
+            (["fleet"], "usage: agent-host fleet status", ["--redis", "--json"]),
+            (["fleet", "status"], "usage: agent-host fleet status", ["--redis"]),
             (["plugins", "sign"], "usage: agent-host plugins sign", ["--key"]),
             (["plugins", "verify"], "usage: agent-host plugins verify", ["--key"]),
-            (["help"], "usage: agent-host <command>", ["serve --config FILE", "eval routing FILE"]),
+            (["help"], "usage: agent-host <command>", ["serve --config FILE", "eval routing FILE", "fleet status --redis URL"]),
         ]
         for (arguments, usage, mentions) in commands {
             for flag in ["--help", "-h"] {
@@ -51,7 +53,8 @@ final class CommandHelpTests: XCTestCase {
 
     func testAnUnknownOptionIsBadUsageWithAOneLineReason() throws {
         for arguments in [["chat", "--bogus"], ["serve", "--bogus"], ["call", "--bogus"], ["plugins", "list", "--bogus"],
-                          ["demo", "--bogus"], ["eval", "routing", "x.tsv", "--bogus"], ["hash-key", "--bogus"], ["version", "--bogus"]] {
+                          ["demo", "--bogus"], ["eval", "routing", "x.tsv", "--bogus"], ["hash-key", "--bogus"], ["version", "--bogus"],
+                          ["fleet", "status", "--bogus"]] {
             let result = try run(arguments)
             let line = arguments.joined(separator: " ")
             XCTAssertEqual(result.status, 2, "\(line): \(result.stdout)")
@@ -62,6 +65,12 @@ final class CommandHelpTests: XCTestCase {
         let unknown = try run(["frobnicate", "--help"])
         XCTAssertEqual(unknown.status, 2)
         XCTAssertEqual(unknown.stderr, "agent-host: unknown command 'frobnicate' (agent-host --help lists the commands)\n")
+        // `fleet status` needs its Redis; one it cannot reach is a runtime failure (1), said in one line.
+        XCTAssertEqual(try run(["fleet", "status"]).status, 2)
+        let unreachable = try run(["fleet", "status", "--redis", "redis://127.0.0.1:1"])
+        XCTAssertEqual(unreachable.status, 1, unreachable.stdout)
+        XCTAssertTrue(unreachable.stderr.hasPrefix("agent-host: cannot read the fleet from redis://127.0.0.1:1: "), unreachable.stderr)
+        XCTAssertEqual(unreachable.stderr.filter { $0 == "\n" }.count, 1, "one line: \(unreachable.stderr)")
         // A key that looks like an option is hashed when it follows "--".
         let dashed = try run(["hash-key", "--", "--bogus"])
         XCTAssertEqual(dashed.status, 0, dashed.stderr)

@@ -40,7 +40,9 @@ final class LoopStallTests: XCTestCase {
         XCTAssertTrue(reply.stdout.contains(#""text":"Done.""#), reply.stdout)
 
         let deadline = Date().addingTimeInterval(5)
-        while services.metrics.counter("agent_host_loop_stalls_total") < 1, Date() < deadline { usleep(10_000) }
+        // The watchdog counts the stall and then logs it from its own thread: wait for both.
+        while services.metrics.counter("agent_host_loop_stalls_total") < 1
+                || !lines.withLock({ $0.contains { $0.contains("the event loop stalled") } }), Date() < deadline { usleep(10_000) }
         // (A busy test machine may add stalls of its own; this one must be there, once.)
         let logged = lines.withLock { $0 }.filter { $0.contains("[loop]") }
         let named = logged.filter { $0.contains("warning [loop] the event loop stalled") && $0.contains("in \(Self.stallingAgent) step") }

@@ -81,11 +81,16 @@ public struct HostRunner {
         let reloader = HostReloader(configuration: configuration, catalog: catalog, served: served, server: server,
                                     services: services, portOverride: portOverride)
         if configuration.consoleEnabled { server.console = Self.console(server: server, reloader: reloader, configuration: configuration) }
+        if let redis = store as? RedisSessionPersistence {
+            server.checkpoints = RedisChatCheckpoints(connection: redis.records.connection,
+                                                      ttlSeconds: Int(configuration.server.sessionIdleTimeoutMilliseconds / 1000))
+        }
         let port: Int
         do { port = try server.start() } catch {
             throw Failure(description: "cannot listen on \(configuration.server.host):\(configuration.server.port): \(error)", exitCode: 1)
         }
         banner("http://\(configuration.server.host):\(port)")
+        let fleet = FleetHeartbeat.start(for: server, store: store, configuration: configuration, port: port)
         // The server and the reloader hold the tenants now. This frame lives until shutdown: kept
         // here, the first configuration's instances (and isolated runners) would outlive a reload
         // that replaced them.
@@ -104,6 +109,7 @@ public struct HostRunner {
         let drained = DispatchSemaphore(value: 0)
         server.drain { drained.signal() }
         drained.wait()
+        fleet?.stopAndWait()
         server.stop()
         let report = Self.close(store)
         services.shutdown()

@@ -10,6 +10,7 @@ import HostTenancy
 public enum SessionStores {
     public static func make(_ redis: HostConfiguration.Redis) -> HostRunner.PersistenceFactory {
         { loop, services in
+            if !redis.sentinels.isEmpty { return try sentinelStore(redis, loop: loop, services: services) }
             guard let url = redis.url, !url.isEmpty else {
                 services.logger.log(.warning, "sessions", "no redis configured: session records are kept in memory only")
                 return (InMemorySessionPersistence(), { (nil, ["session_store": "\"memory\""]) })
@@ -17,7 +18,8 @@ public enum SessionStores {
             var options = RedisConnection.Options()
             options.commandTimeoutMilliseconds = redis.commandTimeoutMilliseconds
             let records = SessionRecordService(url: try RedisURL(parsing: url), loop: loop, journalPath: redis.journalPath,
-                                               options: options, metrics: services.metrics, logger: services.logger)
+                                               options: options, replicaAcks: redis.replicaAcks ?? 0,
+                                               metrics: services.metrics, logger: services.logger)
             records.start()
             let store = RedisSessionPersistence(records)
             return (store, {

@@ -24,8 +24,9 @@ public final class Conversation: @unchecked Sendable {
     package let services: HostServices
     let onEvent: EventHandler
 
-    public private(set) var currentAgentID: String
-    public private(set) var history: [Message] = []
+    // internal(set): a chat checkpoint restores them (Conversation+Checkpoint.swift).
+    public internal(set) var currentAgentID: String
+    public internal(set) var history: [Message] = []
     public private(set) var ended: String?
     public let returning: Bool
     /// Summaries of the caller's earlier sessions, each a JSON object (rendered once).
@@ -38,9 +39,9 @@ public final class Conversation: @unchecked Sendable {
     var currentTurn: TurnRun?
     var pendingInputs: [String] = []
     /// What the session record keeps (issue #4 persists it).
-    public private(set) var agentsVisited: [String] = []
-    public private(set) var toolsCalled: [String] = []
-    public let startedAt = Date()
+    public internal(set) var agentsVisited: [String] = []
+    public internal(set) var toolsCalled: [String] = []
+    public internal(set) var startedAt = Date()
 
     public init(tenant: TenantRuntime, caller: String, loop: EventLoop, services: HostServices,
                 sessionID: String = UUID().uuidString.lowercased(), previousSessions: [String] = [],

@@ -65,21 +65,33 @@ extension HostServer {
             respond(ServerResponses.json(200, "{\"session_id\":\(JSONText.quote(session.id)),\"agent\":\(JSONText.quote(agent)),\"events\":\(ServerResponses.events(events))}"))
         }
         if let sessionID {
-            guard let session = registry.session(sessionID), session.tenantID == tenant.id, !session.ended else {
-                return respond(ServerResponses.error(404, "no live session '\(sessionID)' for tenant '\(tenant.id)': start a new one without session_id"))
+            let proceed: @Sendable (ServerSession) -> Void = { [self] session in
+                // A session belongs to its caller: knowing its id is not enough to speak in it.
+                guard caller == nil || caller == session.caller else {
+                    services.metrics.increment("agent_host_errors_total", labels: ["kind": "session_caller_mismatch"])
+                    return respond(ServerResponses.error(403, "session '\(sessionID)' belongs to another caller: start your own without session_id"))
+                }
+                guard !session.turnInProgress else {
+                    return respond(ServerResponses.error(409, "a turn is already in progress for session '\(sessionID)'"))
+                }
+                guard let text else { return session.hangUp { reply($0, session) } }
+                session.runTurn(text) { events in
+                    guard hangUp, !session.ended else { return reply(events, session) }
+                    session.hangUp { reply(events + $0, session) }
+                }
             }
-            // A session belongs to its caller: knowing its id is not enough to speak in it.
-            guard caller == nil || caller == session.caller else {
-                services.metrics.increment("agent_host_errors_total", labels: ["kind": "session_caller_mismatch"])
-                return respond(ServerResponses.error(403, "session '\(sessionID)' belongs to another caller: start your own without session_id"))
+            if let session = registry.session(sessionID) {
+                guard session.tenantID == tenant.id, !session.ended else {
+                    return respond(ServerResponses.error(404, "no live session '\(sessionID)' for tenant '\(tenant.id)': start a new one without session_id"))
+                }
+                return proceed(session)
             }
-            guard !session.turnInProgress else {
-                return respond(ServerResponses.error(409, "a turn is already in progress for session '\(sessionID)'"))
-            }
-            guard let text else { return session.hangUp { reply($0, session) } }
-            return session.runTurn(text) { events in
-                guard hangUp, !session.ended else { return reply(events, session) }
-                session.hangUp { reply(events + $0, session) }
+            // Not here: its host may be gone; continue it from its checkpoint (HostServer+Checkpoints.swift).
+            return resumeSession(tenant: tenant, sessionID: sessionID, caller: caller) { result in
+                switch result {
+                case .failure(let rejection): respond(rejection.response)
+                case .success(let session): proceed(session)
+                }
             }
         }
         guard let caller else {
@@ -88,7 +100,7 @@ extension HostServer {
         guard let text, !hangUp else {
             return respond(ServerResponses.error(400, "\"end\": true needs the session_id of the session to end"))
         }
-        openSession(tenant: tenant, caller: caller) { result in
+        openSession(tenant: tenant, caller: caller, checkpointed: true) { result in
             switch result {
             case .failure(let rejection): respond(rejection.response)
             case .success(let session): session.runTurn(text) { reply($0, session) }

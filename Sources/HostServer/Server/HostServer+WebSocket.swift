@@ -33,19 +33,24 @@ extension HostServer {
             }
             return .accept(voiceSocket(tenant: tenant, caller: caller, voice: voice, recognizer: recognizer))
         }
-        return .accept(chatSocket(tenant: tenant, caller: caller))
+        return .accept(chatSocket(tenant: tenant, caller: caller, resuming: request.query("session_id")))
     }
 
     /// The chat channel: client sends {"type":"text","text":...} and {"type":"end"}; every event
     /// goes back as a text frame; the socket closes (1000) after the session's `end`. Words typed
     /// before the session has opened wait for it; a socket that goes away at any point of opening
     /// ends its session as soon as it exists; an idle session ends with `timeout` as over HTTP.
-    private func chatSocket(tenant: ServedTenant, caller: String) -> WebSocketHandler {
+    /// `resuming`: `?session_id=` — continue that conversation from its checkpoint (its host is gone).
+    private func chatSocket(tenant: ServedTenant, caller: String, resuming: String? = nil) -> WebSocketHandler {
         let state = SocketSession()
         return WebSocketHandler(
             onOpen: { [self] socket in
+                if let resuming {
+                    return resumeSocketSession(socket, tenant: tenant, caller: caller, sessionID: resuming,
+                                               deliver: { socket.send(text: $0.json) }) { state.opened($0) }
+                }
                 openSocketSession(socket, tenant: tenant, caller: caller, idleMilliseconds: settings.sessionIdleMilliseconds,
-                                  deliver: { socket.send(text: $0.json) }) { session in
+                                  checkpointed: true, deliver: { socket.send(text: $0.json) }) { session in
                     session.channel = "chat"
                     state.opened(session)
                 }
@@ -89,13 +94,13 @@ extension HostServer {
     /// socket closes (1000) after `end` (voice calls close it themselves, after the last words play). A session the handshake admitted but that is refused now
     /// (a race with another session of the caller) gets an error event and close 1013.
     func openSocketSession(_ socket: WebSocketConnection, tenant: ServedTenant, caller: String, closeOnEnd: Bool = true,
-                           idleMilliseconds: UInt64 = 0,
+                           idleMilliseconds: UInt64 = 0, checkpointed: Bool = false,
                            deliver: @escaping @Sendable (ConversationEvent) -> Void,
                            opened: @escaping @Sendable (ServerSession) -> Void) {
         openSession(tenant: tenant, caller: caller, idleMilliseconds: idleMilliseconds, forward: { event in
             deliver(event)
             if closeOnEnd, event.type == "end" { socket.close(code: 1000, reason: "session ended") }
-        }) { result in
+        }, checkpointed: checkpointed) { result in
             switch result {
             case .failure(let rejection):
                 socket.send(text: ConversationEvent.error(code: "refused", message: String(decoding: rejection.response.body, as: UTF8.self)).json)

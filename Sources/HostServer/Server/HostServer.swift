@@ -2,6 +2,7 @@ import Foundation
 import HostNet
 import HostOrchestration
 import HostPlugins
+import HostSessions
 import HostSupport
 import HostTenancy
 import HostVoice
@@ -41,6 +42,9 @@ public final class HostServer: @unchecked Sendable {
     public var voice: VoiceServices?
     /// The console and playground (`/console`, docs/console.md); nil: switched off (404).
     public var console: ConsoleService?
+    /// Chat conversations' state after every turn, so another host can continue them (nil: not
+    /// kept; see HostServer+Checkpoints.swift). Set before `start()`.
+    public var checkpoints: ChatCheckpointStore?
     private var http: HTTPServer?
     private var watchdog: LoopWatchdog?
     private var drainFinished: (() -> Void)?
@@ -174,7 +178,7 @@ public final class HostServer: @unchecked Sendable {
     /// `idleMilliseconds`: a session with no turn for this long ends with `timeout` (nil: the
     /// HTTP setting; 0: never, for voice calls, whose line has its own liveness).
     func openSession(tenant: ServedTenant, caller: String, idleMilliseconds: UInt64? = nil,
-                     forward: (@Sendable (ConversationEvent) -> Void)? = nil,
+                     forward: (@Sendable (ConversationEvent) -> Void)? = nil, checkpointed: Bool = false,
                      ready: @escaping @Sendable (Result<ServerSession, Rejection>) -> Void) {
         loop.preconditionInLoop()
         if let refusal = registry.admit(tenant: tenant, caller: caller) {
@@ -187,6 +191,7 @@ public final class HostServer: @unchecked Sendable {
         session.observer = console?.monitor
         registry.add(session)
         session.onEnd = { [self] session, reason, release in sessionEnded(session, reason: reason, release: release) }
+        if checkpointed { checkpointTurns(of: session) }
         services.metrics.set("agent_host_active_sessions", Double(registry.count))
         services.metrics.increment("agent_host_sessions_started_total", labels: ["tenant": tenant.id])
         persistence.previousSessions(tenant: tenant.id, caller: caller) { [self] previous in
@@ -199,10 +204,11 @@ public final class HostServer: @unchecked Sendable {
 
     /// Persists an ended session; the session leaves the registry (and its `end` goes out) once
     /// the record is durable, so a drain finishes only when every record is.
-    private func sessionEnded(_ session: ServerSession, reason: String, release: @escaping @Sendable () -> Void) {
+    func sessionEnded(_ session: ServerSession, reason: String, release: @escaping @Sendable () -> Void) {
         let finished: @Sendable () -> Void = { [self] in
             loop.execute { [self] in
                 release()
+                if session.onTurnEnd != nil { checkpoints?.remove(tenant: session.tenantID, sessionID: session.id) }
                 registry.remove(session)
                 services.metrics.set("agent_host_active_sessions", Double(registry.count))
                 checkDrained()

@@ -2,6 +2,7 @@ import Foundation
 import HostNet
 import HostOrchestration
 import HostPlugins
+import HostSessions
 import HostVoice
 
 /// One served conversation and how its events leave the host: buffered per turn for
@@ -29,6 +30,8 @@ final class ServerSession: @unchecked Sendable {
     var onEnd: ((_ session: ServerSession, _ reason: String, _ release: @escaping @Sendable () -> Void) -> Void)?
     /// `end` is held until the session record is durable.
     private var endPending = false
+    /// After every turn of a chat session: the server checkpoints the conversation (nil: voice).
+    var onTurnEnd: ((ServerSession) -> Void)?
 
     init(id: String = UUID().uuidString.lowercased(), tenantID: String, caller: String, loop: EventLoop, idleMilliseconds: UInt64) {
         self.id = id
@@ -49,6 +52,18 @@ final class ServerSession: @unchecked Sendable {
         }
         self.conversation = conversation
         conversation.start()
+        touch()
+    }
+
+    /// Continues a chat conversation from its checkpoint (its host is gone): the same session id,
+    /// agent, agents' states and history; no `session` event (docs/protocol.md §6).
+    func resume(tenant: TenantRuntime, services: HostServices, from checkpoint: ChatCheckpoint) {
+        let conversation = Conversation(tenant: tenant, caller: caller, loop: loop, services: services, sessionID: id,
+                                        previousSessions: checkpoint.previousSessions) { [weak self] event in
+            self?.received(event)
+        }
+        conversation.resume(from: checkpoint.snapshot)
+        self.conversation = conversation
         touch()
     }
 
@@ -95,6 +110,7 @@ final class ServerSession: @unchecked Sendable {
             buffer.append(event)
         }
         if event.type == "turn_end" {
+            onTurnEnd?(self)
             // An `end` may follow in the same loop pass (escalation, agent ended): deliver with it.
             loop.execute { [weak self] in self?.deliver() }
         }

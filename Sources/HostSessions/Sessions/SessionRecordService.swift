@@ -14,10 +14,11 @@ public final class SessionRecordService: Sendable {
 
     public init(url: RedisURL, loop: EventLoop, journalPath: String,
                 options: RedisConnection.Options = RedisConnection.Options(),
-                keep: Int = 10, ttlSeconds: Int = 86_400,
+                keep: Int = 10, ttlSeconds: Int = 86_400, sentinels: RedisSentinels? = nil, replicaAcks: Int = 0,
                 metrics: MetricsRegistry? = nil, logger: Logger = .shared) {
-        connection = RedisConnection(url: url, loop: loop, options: options, logger: logger)
-        store = SessionStore(connection: connection, keep: keep, ttlSeconds: ttlSeconds, metrics: metrics, logger: logger)
+        connection = RedisConnection(url: url, loop: loop, options: options, sentinels: sentinels, logger: logger)
+        store = SessionStore(connection: connection, keep: keep, ttlSeconds: ttlSeconds, replicaAcks: replicaAcks,
+                             metrics: metrics, logger: logger)
         journal = SessionJournal(store: store, path: journalPath, metrics: metrics, logger: logger)
     }
 

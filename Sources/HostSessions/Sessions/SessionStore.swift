@@ -47,14 +47,19 @@ public final class SessionStore: Sendable {
     public let keep: Int
     /// Refreshed on every write.
     public let ttlSeconds: Int
+    /// A save counts only once this many replicas acknowledged it (`WAIT`); 0: once the master
+    /// did. With a failover (Redis Sentinel) a write only the old master held is gone with it, so
+    /// the journal keeps each record until a replica has it too (docs/operations.md, `redis`).
+    public let replicaAcks: Int
     private let metrics: MetricsRegistry?
     private let logger: Logger
 
-    public init(connection: RedisConnection, keep: Int = 10, ttlSeconds: Int = 86_400,
+    public init(connection: RedisConnection, keep: Int = 10, ttlSeconds: Int = 86_400, replicaAcks: Int = 0,
                 metrics: MetricsRegistry? = nil, logger: Logger = .shared) {
         self.connection = connection
         self.keep = keep
         self.ttlSeconds = ttlSeconds
+        self.replicaAcks = replicaAcks
         self.metrics = metrics
         self.logger = logger
         metrics?.describe("agent_host_session_store_seconds", type: "histogram",
@@ -136,9 +141,28 @@ public final class SessionStore: Sendable {
         connection.send(args) { [self] result in
             observe("save", since: started)
             switch result {
+            case .success(.integer(let kept)) where replicaAcks > 0: waitForReplicas(kept: Int(kept), completion: completion)
             case .success(.integer(let kept)): completion(.success(Int(kept)))
             case .success(.error(let message)): completion(.failure(.rejected(message)))
             case .success(let other): completion(.failure(.rejected("unexpected EVAL reply \(other)")))
+            case .failure(let error): completion(.failure(.unavailable(error)))
+            }
+        }
+    }
+
+    /// `WAIT replicaAcks T` after a save: replicas acknowledge what this connection wrote so far.
+    /// Fewer acks is a transient `NOREPLICAS` failure: the journal keeps the record and sends it
+    /// again (the append is idempotent per session id), so a failover cannot lose it.
+    private func waitForReplicas(kept: Int, completion: @escaping @Sendable (Result<Int, SessionStoreError>) -> Void) {
+        // The server-side wait stays inside the command timeout, so the reply wins the race.
+        let waitMilliseconds = max(1, connection.options.commandTimeoutMilliseconds / 2)
+        connection.send(["WAIT", String(replicaAcks), String(waitMilliseconds)]) { [replicaAcks] result in
+            switch result {
+            case .success(.integer(let acked)) where acked >= replicaAcks: completion(.success(kept))
+            case .success(.integer(let acked)):
+                completion(.failure(.rejected("NOREPLICAS the record reached \(acked) of \(replicaAcks) replica(s) (redis.replica_acks)")))
+            case .success(.error(let message)): completion(.failure(.rejected(message)))
+            case .success(let other): completion(.failure(.rejected("unexpected WAIT reply \(other)")))
             case .failure(let error): completion(.failure(.unavailable(error)))
             }
         }

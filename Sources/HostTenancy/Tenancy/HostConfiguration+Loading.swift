@@ -9,7 +9,7 @@ extension HostConfiguration {
     static let serverKeys = ["host", "port", "max_sessions", "drain_deadline_seconds", "limits"]
     static let serverLimitKeys = ["max_header_bytes", "max_body_bytes", "max_ws_message_bytes", "max_turn_text_bytes", "idle_timeout_ms",
                                   "session_idle_timeout_ms", "header_timeout_ms", "max_connections", "max_connections_per_client"]
-    static let redisKeys = ["url", "command_timeout_ms", "journal_path"]
+    static let redisKeys = ["url", "command_timeout_ms", "journal_path", "sentinels", "master_name", "database", "password", "replica_acks"]
     static let pluginKeys = ["directories", "extensions", "isolation", "max_memory_mb", "supervision", "cache_directory", "allow_insecure_files", "trusted_keys", "require_signature"]
     static let tenantKeys = ["id", "api_keys", "plugins", "entry_agent", "settings", "limits", "turn_detection", "voice", "extensions", "model", "messages"]
     static let tenantLimitKeys = ["max_concurrent_sessions", "max_sessions_per_caller", "max_handoffs_per_turn",
@@ -175,6 +175,7 @@ extension HostConfiguration {
             guard !journal.isEmpty else { throw section.fail("journal_path", "must not be empty") }
             redis.journalPath = path(journal)
         }
+        try parseSentinels(section, into: &redis)
         return redis
     }
 

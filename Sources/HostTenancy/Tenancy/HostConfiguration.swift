@@ -59,6 +59,16 @@ public struct HostConfiguration: Sendable {
         public var commandTimeoutMilliseconds: UInt64 = 1_000
         /// Records that could not be written to Redis are appended here and replayed later.
         public var journalPath = "./agent-host-journal.log"
+        /// Redis Sentinel instead of `url`: the sentinels (`host:port`) asked for `masterName`'s
+        /// master before every connection (docs/operations.md, `redis`). Empty: not used.
+        public var sentinels: [String] = []
+        public var masterName: String?
+        /// With sentinels: the master's database and password (`url` carries them otherwise).
+        public var database = 0
+        public var password: String?
+        /// Replicas that must acknowledge a record before the journal lets it go (`WAIT`);
+        /// nil: 1 with sentinels, 0 with `url`.
+        public var replicaAcks: Int?
 
         public init() {}
     }

@@ -52,6 +52,10 @@ public final class RedisConnection: @unchecked Sendable {
     public let url: RedisURL
     public let loop: EventLoop
     public let options: Options
+    /// With sentinels, `url` gives only the password and database: every connection attempt asks
+    /// the sentinels where the master is, and a replica's answer (`ROLE`, `READONLY`) drops the
+    /// connection so the next attempt asks again (see `RedisSentinels`).
+    public let sentinels: RedisSentinels?
     private let logger: Logger
 
     private let stateValue = Atomic<UInt8>(State.down.rawValue)
@@ -95,10 +99,12 @@ public final class RedisConnection: @unchecked Sendable {
     /// The deliberate retain cycle between `start()` and `close()`: hiredis's context points here.
     private var keepAlive: RedisConnection?
 
-    public init(url: RedisURL, loop: EventLoop, options: Options = Options(), logger: Logger = .shared) {
+    public init(url: RedisURL, loop: EventLoop, options: Options = Options(), sentinels: RedisSentinels? = nil,
+                logger: Logger = .shared) {
         self.url = url
         self.loop = loop
         self.options = options
+        self.sentinels = sentinels
         self.logger = logger
     }
 
@@ -241,7 +247,20 @@ public final class RedisConnection: @unchecked Sendable {
             guard generation == attemptGeneration, state == .connecting else { return }
             if context != nil { resetConnection("connect timeout") } else { connectionLost("connect timeout (resolving \(url.host))") }
         }
-        if let socketPath = url.socketPath {
+        if let sentinels {
+            // Blocking sentinel queries run on a global queue; the answer comes back to the loop.
+            sentinels.locate { [self] located in
+                loop.execute { [self] in
+                    guard generation == attemptGeneration, !closed, context == nil, state == .connecting else { return }
+                    switch located {
+                    case .success(let master):
+                        masterAddress = master.description
+                        open(address: master.host, port: master.port)
+                    case .failure(let error): connectionLost("\(error)")
+                    }
+                }
+            }
+        } else if let socketPath = url.socketPath {
             open(address: nil, socketPath: socketPath)
         } else if Self.isNumericAddress(url.host) {
             open(address: url.host)
@@ -258,8 +277,8 @@ public final class RedisConnection: @unchecked Sendable {
         }
     }
 
-    private func open(address: String?, socketPath: String? = nil) {
-        let made = socketPath.map { redisAsyncConnectUnix($0) } ?? redisAsyncConnect(address ?? url.host, Int32(url.port))
+    private func open(address: String?, port: Int? = nil, socketPath: String? = nil) {
+        let made = socketPath.map { redisAsyncConnectUnix($0) } ?? redisAsyncConnect(address ?? url.host, Int32(port ?? url.port))
         guard let ac = made else {
             return connectionLost("redisAsyncConnect failed (out of memory)")
         }
@@ -287,6 +306,7 @@ public final class RedisConnection: @unchecked Sendable {
         if let password = url.password { handshake.append(["AUTH", password]) }
         if url.database != 0 { handshake.append(["SELECT", String(url.database)]) }
         handshake.append(["PING"])
+        if sentinels != nil { handshake.append(["ROLE"]) }  // a sentinel's answer may be stale
         for (index, args) in handshake.enumerated() {
             let id = nextID
             nextID += 1
@@ -308,6 +328,11 @@ public final class RedisConnection: @unchecked Sendable {
             loop.execute { [self] in
                 if attemptGeneration == generation, context != nil { resetConnection(reason) }
             }
+        case .success(let reply) where command == "ROLE" && !Self.isMaster(reply):
+            let reason = "\(masterAddress ?? "redis") is not the master (ROLE \(reply))"
+            loop.execute { [self] in
+                if attemptGeneration == generation, context != nil { resetConnection(reason) }
+            }
         case .success:
             if last { handshakeDone() }
         case .failure:
@@ -320,7 +345,7 @@ public final class RedisConnection: @unchecked Sendable {
         attempt = 0
         lastErrorText.withLock { $0 = nil }
         setState(.connected)
-        logger.log(.info, "redis", "connected to \(url)")
+        logger.log(.info, "redis", "connected to \(masterAddress.map { "master \($0) (sentinels)" } ?? "\(url)")")
         let ids = queued
         queued.removeAll()
         for id in ids {
@@ -407,6 +432,9 @@ public final class RedisConnection: @unchecked Sendable {
         if let reply {
             let decoded = RedisReply(reply.assumingMemoryBound(to: redisReply.self))
             connection.finish(id, .success(decoded))
+            if connection.sentinels != nil, case .error(let message) = decoded, message.hasPrefix("READONLY") {
+                connection.masterMoved(message)
+            }
         } else {
             // hiredis flushes its callbacks with NULL when the context goes away.
             let reason = ac.pointee.c.err != 0 ? errorText(ac) : "connection closed"
@@ -426,6 +454,26 @@ public final class RedisConnection: @unchecked Sendable {
         // hiredis frees the context after this returns; its callbacks were already flushed.
         connection.context = nil
         connection.connectionLost(status == REDIS_OK ? "server closed the connection" : errorText(ac))
+    }
+
+    // MARK: sentinels (loop thread)
+
+    /// Where the sentinels last said the master is (for logs).
+    private var masterAddress: String?
+
+    /// The server we write to became a replica (a failover we did not see as a disconnect): drop
+    /// the connection on the next loop turn (never inside a hiredis callback); reconnecting asks
+    /// the sentinels again.
+    private func masterMoved(_ message: String) {
+        let current = generation
+        loop.execute { [self] in
+            if current == generation, context != nil { resetConnection("\(masterAddress ?? "redis") answered \(message)") }
+        }
+    }
+
+    static func isMaster(_ reply: RedisReply) -> Bool {
+        if case .array(let items) = reply, case .string(let role)? = items.first { return role == "master" }
+        return false
     }
 
     // MARK: helpers

@@ -1,0 +1,79 @@
+import Foundation
+import HostNet
+import HostOrchestration
+import HostSessions
+import HostTenancy
+
+/// Chat conversations that outlive their host (docs/scaling.md, "What each kind of session
+/// survives"): after every turn the conversation's state goes to `checkpoints`; a `session_id`
+/// this host does not know is looked up there and the conversation continues here.
+extension HostServer {
+    /// Checkpoints `session` after each of its turns (loop thread). Voice sessions are not
+    /// checkpointed: their audio pipeline and line cannot move to another host.
+    func checkpointTurns(of session: ServerSession) {
+        guard let checkpoints else { return }
+        session.onTurnEnd = { session in
+            guard let conversation = session.conversation, conversation.ended == nil else { return }
+            checkpoints.save(ChatCheckpoint(conversation))
+        }
+    }
+
+    /// The session `sessionID` from its checkpoint, admitted like a new session (loop thread;
+    /// `ready` runs on it). 404 when there is no checkpoint (never existed, ended, expired, or
+    /// Redis unreachable), 403 when it is another caller's.
+    func resumeSession(tenant: ServedTenant, sessionID: String, caller: String?,
+                       ready: @escaping @Sendable (Result<ServerSession, Rejection>) -> Void) {
+        let notFound = Rejection(ServerResponses.error(404, "no live session '\(sessionID)' for tenant '\(tenant.id)': start a new one without session_id"))
+        guard let checkpoints else { return ready(.failure(notFound)) }
+        checkpoints.load(tenant: tenant.id, sessionID: sessionID) { [self] checkpoint in
+            loop.execute { [self] in
+                guard let checkpoint, checkpoint.tenant == tenant.id, checkpoint.sessionID == sessionID else { return ready(.failure(notFound)) }
+                guard caller == nil || caller == checkpoint.caller else {
+                    services.metrics.increment("agent_host_errors_total", labels: ["kind": "session_caller_mismatch"])
+                    return ready(.failure(Rejection(ServerResponses.error(403, "session '\(sessionID)' belongs to another caller: start your own without session_id"))))
+                }
+                // Two requests of one session raced here: the first one resumed it.
+                if let live = registry.session(sessionID) {
+                    return ready(live.ended ? .failure(notFound) : .success(live))
+                }
+                if let refusal = registry.admit(tenant: tenant, caller: checkpoint.caller) {
+                    services.metrics.increment("agent_host_errors_total", labels: ["kind": "session_refused"])
+                    return ready(.failure(Rejection(ServerResponses.error(refusal.status, refusal.message))))
+                }
+                let session = ServerSession(id: sessionID, tenantID: tenant.id, caller: checkpoint.caller, loop: loop,
+                                            idleMilliseconds: settings.sessionIdleMilliseconds)
+                registry.add(session)
+                session.onEnd = { [self] session, reason, release in sessionEnded(session, reason: reason, release: release) }
+                checkpointTurns(of: session)
+                services.metrics.set("agent_host_active_sessions", Double(registry.count))
+                services.metrics.increment("agent_host_sessions_resumed_total", labels: ["tenant": tenant.id])
+                session.resume(tenant: tenant.runtime, services: services, from: checkpoint)
+                services.logger.log(.info, "server", "resumed chat session \(sessionID) for \(tenant.id) from its checkpoint (turn \(checkpoint.turnNumber), agent \(checkpoint.currentAgent))")
+                ready(.success(session))
+            }
+        }
+    }
+}
+
+extension HostServer {
+    /// `WS /ws/chat/{caller}?session_id=…`: the socket takes up the conversation from its
+    /// checkpoint; its events flow as on a new chat socket (without a second `session` event).
+    /// No checkpoint, or another caller's: an `error` event (`unknown_session`) and close 1008.
+    func resumeSocketSession(_ socket: WebSocketConnection, tenant: ServedTenant, caller: String, sessionID: String,
+                             deliver: @escaping @Sendable (ConversationEvent) -> Void,
+                             opened: @escaping @Sendable (ServerSession) -> Void) {
+        resumeSession(tenant: tenant, sessionID: sessionID, caller: caller) { result in
+            switch result {
+            case .failure(let rejection):
+                socket.send(text: ConversationEvent.error(code: "unknown_session", message: String(decoding: rejection.response.body, as: UTF8.self)).json)
+                socket.close(code: 1008, reason: "no such session")
+            case .success(let session):
+                session.forward = { event in
+                    deliver(event)
+                    if event.type == "end" { socket.close(code: 1000, reason: "session ended") }
+                }
+                opened(session)
+            }
+        }
+    }
+}

@@ -1,0 +1,129 @@
+import Foundation
+import HostSupport
+
+/// A live chat conversation's state after its last turn (docs/protocol.md §6): enough for any host
+/// sharing the Redis to continue it (`POST /v1/chat` with its `session_id`, or a chat WebSocket
+/// reconnecting with `?session_id=`) when the host it ran on is gone. Agents' scratch state is
+/// host-held JSON (the `set_state` host call), so the whole conversation is plain data.
+public struct ChatCheckpoint: Codable, Sendable, Equatable {
+    public struct Line: Codable, Sendable, Equatable {
+        public var role: String
+        public var agent: String?
+        public var text: String
+        public init(role: String, agent: String?, text: String) {
+            self.role = role
+            self.agent = agent
+            self.text = text
+        }
+    }
+
+    public var sessionID: String
+    public var tenant: String
+    public var caller: String
+    /// Component id of the agent the caller is talking to.
+    public var currentAgent: String
+    /// Component id → that agent's state JSON.
+    public var agentStates: [String: String]
+    public var history: [Line]
+    public var turnNumber: Int
+    public var agentsVisited: [String]
+    public var toolsCalled: [String]
+    /// The caller's earlier sessions as the conversation saw them at its start (kept so a resumed
+    /// conversation still knows the caller as returning).
+    public var previousSessions: [String]
+    public var startedAt: String
+    public var updatedAt: String
+
+    public init(sessionID: String, tenant: String, caller: String, currentAgent: String, agentStates: [String: String],
+                history: [Line], turnNumber: Int, agentsVisited: [String], toolsCalled: [String],
+                previousSessions: [String], startedAt: String, updatedAt: String) {
+        self.sessionID = sessionID
+        self.tenant = tenant
+        self.caller = caller
+        self.currentAgent = currentAgent
+        self.agentStates = agentStates
+        self.history = history
+        self.turnNumber = turnNumber
+        self.agentsVisited = agentsVisited
+        self.toolsCalled = toolsCalled
+        self.previousSessions = previousSessions
+        self.startedAt = startedAt
+        self.updatedAt = updatedAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case sessionID = "session_id", tenant, caller, currentAgent = "current_agent", agentStates = "agent_states",
+             history, turnNumber = "turn_number", agentsVisited = "agents_visited", toolsCalled = "tools_called",
+             previousSessions = "previous_sessions", startedAt = "started_at", updatedAt = "updated_at"
+    }
+
+    /// `support:chat:{tenant}:{session_id}`.
+    public static func key(tenant: String, sessionID: String) -> String { "support:chat:\(tenant):\(sessionID)" }
+
+    public func jsonText() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+
+    public static func decode(_ text: String) throws -> ChatCheckpoint {
+        try JSONDecoder().decode(ChatCheckpoint.self, from: Data(text.utf8))
+    }
+}
+
+/// Where chat checkpoints live: Redis in production (`RedisChatCheckpoints`).
+public protocol ChatCheckpointStore: Sendable {
+    /// Replaces the session's checkpoint. Failures are logged, never block the conversation.
+    func save(_ checkpoint: ChatCheckpoint)
+    /// The checkpoint of `sessionID`, nil when there is none (or Redis did not answer in time).
+    func load(tenant: String, sessionID: String, completion: @escaping @Sendable (ChatCheckpoint?) -> Void)
+    /// The session ended (its record is saved): nobody may continue it any more.
+    func remove(tenant: String, sessionID: String)
+}
+
+/// Checkpoints as one `SET … EX` per turn through the session store's connection.
+///
+/// Why not through the write-ahead journal the records use: a checkpoint is replaced at every
+/// turn and is worth something only while the conversation lives; journaling it would put an
+/// fsync on every chat turn for state whose loss costs one thing only — while Redis is down a
+/// conversation cannot move to another host (it goes on where it is). The record written when the
+/// session ends does go through the journal, so no finished conversation is lost.
+public final class RedisChatCheckpoints: ChatCheckpointStore {
+    let connection: RedisConnection
+    /// How long a checkpoint outlives its last turn (the session idle timeout).
+    let ttlSeconds: Int
+    private let logger: Logger
+
+    public init(connection: RedisConnection, ttlSeconds: Int, logger: Logger = .shared) {
+        self.connection = connection
+        self.ttlSeconds = max(1, ttlSeconds)
+        self.logger = logger
+    }
+
+    public func save(_ checkpoint: ChatCheckpoint) {
+        guard let json = try? checkpoint.jsonText() else { return }
+        let key = ChatCheckpoint.key(tenant: checkpoint.tenant, sessionID: checkpoint.sessionID)
+        connection.send(["SET", key, json, "EX", String(ttlSeconds)]) { [logger] result in
+            switch result {
+            case .success(.error(let message)): logger.log(.warning, "sessions", "checkpoint \(key) refused: \(message)")
+            case .failure(let error): logger.log(.debug, "sessions", "checkpoint \(key) not written: \(error)")
+            case .success: break
+            }
+        }
+    }
+
+    public func load(tenant: String, sessionID: String, completion: @escaping @Sendable (ChatCheckpoint?) -> Void) {
+        let key = ChatCheckpoint.key(tenant: tenant, sessionID: sessionID)
+        connection.send(["GET", key]) { [logger] result in
+            guard case .success(.string(let json)) = result else { return completion(nil) }
+            do { completion(try ChatCheckpoint.decode(json)) } catch {
+                logger.log(.warning, "sessions", "checkpoint \(key) unreadable: \(error)")
+                completion(nil)
+            }
+        }
+    }
+
+    public func remove(tenant: String, sessionID: String) {
+        connection.send(["DEL", ChatCheckpoint.key(tenant: tenant, sessionID: sessionID)]) { _ in }
+    }
+}
