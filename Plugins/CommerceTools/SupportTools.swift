@@ -65,6 +65,9 @@ struct EscalateToHuman: BackendTool {
     struct Arguments: Decodable, Sendable {
         let department: String
         let reason: String
+        /// Added by the host (docs/telephony.md): what the person taking over hears, and the conversation.
+        let summary: String?
+        let transcript: String?
     }
 
     let backend: Backend
@@ -80,6 +83,8 @@ struct EscalateToHuman: BackendTool {
             "reason": .string(reason),
         ]
         if !context.sessionID.isEmpty { body["session_id"] = .string(context.sessionID) }
+        if let summary = arguments.summary { body["summary"] = .string(String(summary.prefix(2_000))) }
+        if let transcript = arguments.transcript { body["transcript"] = .string(String(transcript.suffix(64_000))) }
         let reply = try await backend.send(.post, "/api/escalate", body: .object(body), system: "the support queue", tool: Self.name)
         return try reply.output(notFound: "the support queue has no department '\(department)'")
     }

@@ -36,6 +36,8 @@ public final class Conversation: @unchecked Sendable {
     public private(set) var agentsVisited: [String] = []
     public private(set) var toolsCalled: [String] = []
     public let startedAt = Date()
+    /// Set by a channel that can move the call to a person (Twilio, docs/telephony.md).
+    var transferHandler: ((TransferRequest) -> Void)?
 
     public init(tenant: TenantRuntime, caller: String, loop: EventLoop, services: HostServices,
                 sessionID: String = UUID().uuidString.lowercased(), previousSessions: [String] = [],

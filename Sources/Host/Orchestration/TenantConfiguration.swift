@@ -20,6 +20,8 @@ public struct TenantConfiguration: Sendable {
     public var isolation: [String: PluginIsolation] = [:]
     /// Component id → the version a tenant pinned (`version:`); absent = the highest loaded.
     public var versions: [String: String] = [:]
+    /// Transfer targets, Twilio account, recording and redaction (docs/telephony.md).
+    public var telephony = TenantTelephony()
 
     public func isolation(for componentID: String) -> PluginIsolation {
         isolation[componentID] ?? defaultIsolation

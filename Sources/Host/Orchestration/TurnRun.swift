@@ -156,6 +156,10 @@ final class TurnRun: @unchecked Sendable {
         var argumentsObject: [String: Any] = ["department": department]
         if let reason { argumentsObject["reason"] = reason }
         let arguments = String(decoding: (try? JSONSerialization.data(withJSONObject: argumentsObject, options: [.sortedKeys])) ?? Data("{}".utf8), as: UTF8.self)
+        // The backend's ticket also gets the handover (docs/telephony.md); the event shows the call as the agent made it.
+        argumentsObject["summary"] = conversation.handoverSummary(department: department, reason: reason)
+        argumentsObject["transcript"] = String(conversation.handoverTranscript().suffix(16_000))
+        let invoked = String(decoding: (try? JSONSerialization.data(withJSONObject: argumentsObject, options: [.sortedKeys])) ?? Data("{}".utf8), as: UTF8.self)
         conversation.emit(.toolCall(agent: agent.name, tool: "escalate_to_human", callID: callLabel, argumentsJSON: arguments))
         conversation.noteToolCall("escalate_to_human")
         let loop = conversation.loop
@@ -174,13 +178,18 @@ final class TurnRun: @unchecked Sendable {
                 let wait = (ticket["wait_minutes"] as? NSNumber)?.intValue ?? 0
                 let queued = ticket["department"] as? String ?? department
                 self.conversation.emit(.escalated(agent: agent.name, department: queued, position: position, waitMinutes: wait))
+                if self.conversation.transferToPerson(department: queued, reason: reason, agent: agent) {
+                    self.finishTurn(agent: agent)
+                    self.conversation.finish(reason: "transferred")
+                    return
+                }
                 self.conversation.agentSaid("You're number \(position) in line for a person on our \(queued) team; the wait is about \(wait) minute\(wait == 1 ? "" : "s").", agent: agent)
                 self.finishTurn(agent: agent)
                 self.conversation.finish(reason: "escalated")
             }
         }
         do {
-            try tool.invokeTool(callID: callID, sessionID: conversation.id, callerID: conversation.caller, argumentsJSON: arguments, completion: completion)
+            try tool.invokeTool(callID: callID, sessionID: conversation.id, callerID: conversation.caller, argumentsJSON: invoked, completion: completion)
         } catch {
             completion(error.status, error.message)
         }

@@ -64,7 +64,8 @@ extension HostServer {
         }
         let caller = start.customParameters["caller"] ?? start.customParameters["from"] ?? (start.callSid.isEmpty ? start.streamSid : start.callSid)
         if let problem = CallerInput.callerProblem(caller) { return refuse("<Parameter name=\"caller\">: \(problem)") }
-        let call = makeCall(transport: TwilioTransport(socket: socket, streamSid: start.streamSid), tenant: tenant, voice: voice,
+        let line = phoneLine(TwilioTransport(socket: socket, streamSid: start.streamSid), tenant: tenant, logsEvents: true)
+        let call = makeCall(transport: line, tenant: tenant, voice: voice,
                             offlineRecognizer: recognizer, realtimeFormat: .pcmu)
         call.useMuLaw()
         calls.set(socket, call)
@@ -75,6 +76,8 @@ extension HostServer {
             case .success(let session):
                 call.session = session
                 state.opened(session)
+                self.phoneSessionOpened(session, line: line, call: call, tenant: tenant)
+                self.enableTwilioTransfer(session, line: line, callSid: start.callSid, tenant: tenant)
                 if !state.gone { call.greet() }
             }
         }

@@ -22,6 +22,8 @@ final class ServerSession: @unchecked Sendable {
     var onEnd: ((_ session: ServerSession, _ reason: String, _ release: @escaping @Sendable () -> Void) -> Void)?
     /// `end` is held until the session record is durable.
     private var endPending = false
+    /// The call's recording file name, for the session record (docs/telephony.md).
+    var recording: String?
 
     init(id: String = UUID().uuidString.lowercased(), tenantID: String, caller: String, loop: EventLoop, idleMilliseconds: UInt64) {
         self.id = id

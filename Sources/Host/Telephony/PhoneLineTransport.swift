@@ -1,0 +1,73 @@
+import Foundation
+import HostNet
+
+/// A call's transport with the phone features around it (docs/telephony.md): the recorder gets
+/// both sides' audio, events reach the log redacted on channels that only log them (Twilio), and
+/// hanging up can wait for something first (a transfer's REST call must land before the Media
+/// Stream closes, or Twilio would go on with the TwiML after `<Connect>` and end the call).
+/// Loop-confined, like every transport.
+final class PhoneLineTransport: CallTransport, @unchecked Sendable {
+    let inner: CallTransport
+    /// Created at the first audio, at the rate the call then has (a voice socket's `start` sets it).
+    private(set) var recorder: CallRecorder?
+    private let makeRecorder: ((Int) -> CallRecorder)?
+    private let redaction: Redaction
+    private let logsEvents: Bool
+    /// Runs before the line closes; the line closes when it calls back.
+    var beforeClose: ((@escaping () -> Void) -> Void)?
+    private var sessionID: String?
+    private var closed = false
+
+    init(_ inner: CallTransport, redaction: Redaction, logsEvents: Bool, makeRecorder: ((Int) -> CallRecorder)?) {
+        self.inner = inner
+        self.redaction = redaction
+        self.logsEvents = logsEvents
+        self.makeRecorder = makeRecorder
+    }
+
+    var sampleRate: Int { inner.sampleRate }
+
+    func send(event: ConversationEvent) {
+        guard logsEvents else { return inner.send(event: event) }
+        Logger.shared.log(.debug, "twilio", redaction.apply(event.json))
+    }
+
+    func send(audio frame: ArraySlice<Int16>) {
+        recording()?.agent(frame)
+        inner.send(audio: frame)
+    }
+
+    /// Caller audio, as the channel received it.
+    func callerAudio(_ bytes: [UInt8], mulaw: Bool) {
+        recording()?.caller(bytes, mulaw: mulaw)
+    }
+
+    /// The session opened: the recording is named after it.
+    func sessionOpened(_ id: String) {
+        sessionID = id
+        recorder?.name(sessionID: id)
+    }
+
+    /// The recording's file name once a session named it (what the session record keeps).
+    var recordingName: String? { makeRecorder == nil || sessionID == nil ? nil : sessionID! + ".wav" }
+
+    func clearAudio() { inner.clearAudio() }
+    func replyFinished(_ reply: Int) { inner.replyFinished(reply) }
+
+    func close() {
+        guard !closed else { return }
+        closed = true
+        recorder?.finish()
+        guard let beforeClose else { return inner.close() }
+        self.beforeClose = nil
+        beforeClose { [inner] in inner.close() }
+    }
+
+    private func recording() -> CallRecorder? {
+        if recorder == nil, !closed, let makeRecorder {
+            recorder = makeRecorder(inner.sampleRate)
+            if let sessionID { recorder?.name(sessionID: sessionID) }
+        }
+        return recorder
+    }
+}
