@@ -46,6 +46,8 @@ final class TwilioRESTStandIn: @unchecked Sendable {
     /// A call Twilio is connecting to the host's Media Stream.
     func placeCall(_ sid: String) { state.mutate { $0.calls[sid] = Call(status: "in-progress") } }
     func call(_ sid: String) -> Call? { state.value.calls[sid] }
+    /// The caller hung up.
+    func finishCall(_ sid: String) { state.mutate { $0.calls[sid]?.status = "completed" } }
     /// Every API request, as "METHOD path status".
     var requests: [String] { state.value.requests }
 
