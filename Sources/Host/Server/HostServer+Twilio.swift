@@ -8,6 +8,7 @@ extension HostServer {
     /// set headers. The agent greets first, as on a phone line.
     func twilioSocket(_ request: HTTPRequest) -> WebSocketHandler {
         let calls = SocketMap<any VoiceChannelCall>()
+        let keypads = SocketMap<KeypadEntry>()
         let state = SocketSession()
         return WebSocketHandler(
             onOpen: { _ in },
@@ -25,8 +26,11 @@ extension HostServer {
                 case .media(let payload):
                     calls.get(socket)?.audio(payload)
                 case .dtmf(let digit):
-                    // Keypad input is typed input: "1" pressed is "1" said.
-                    if !digit.isEmpty { calls.get(socket)?.session?.send(digit) }
+                    // Keypad input is typed input: "1" pressed is "1" said; a closed prompt's digits are gathered (KeypadEntry).
+                    guard !digit.isEmpty, let session = calls.get(socket)?.session else { return }
+                    let keypad = keypads.get(socket) ?? KeypadEntry(loop: loop)
+                    keypads.set(socket, keypad)
+                    keypad.press(digit, session: session)
                 case .stop:
                     calls.get(socket)?.hangUp()
                     state.hangUp(endingOpenSession: false)
@@ -38,6 +42,7 @@ extension HostServer {
                 Logger.shared.log(.warning, "twilio", "binary frame on /twilio/media ignored: Twilio sends JSON text frames")
             },
             onClose: { socket, _, _ in
+                keypads.remove(socket)?.close()
                 calls.remove(socket)?.hangUp()
                 state.hangUp(endingOpenSession: false)
             })
