@@ -47,7 +47,7 @@ public final class HostServices: Sendable {
 
     /// Extensions these services can back (timers and HTTP need a loop).
     public var providedExtensions: Set<String> {
-        var ids: Set<String> = ["agent_host.session-kv/1", "agent_host.metrics/1"]
+        var ids: Set<String> = ["agent_host.session-kv/1", "agent_host.metrics/1", "agent_host.dtmf.draft/0"]
         if loop != nil { ids.insert("agent_host.timer/1") }
         if http != nil { ids.insert("agent_host.http/1") }
         return ids

@@ -22,6 +22,9 @@ extension HostServer {
                 switch message {
                 case .start(let start):
                     guard calls.get(socket) == nil else { return }
+                    if let token = start.customParameters["resume"] {
+                        return resumeTwilioCall(token, start: start, socket: socket, calls: calls, state: state)
+                    }
                     startTwilioCall(start, request: request, socket: socket, calls: calls, state: state)
                 case .media(let payload):
                     calls.get(socket)?.audio(payload)
@@ -32,7 +35,8 @@ extension HostServer {
                     keypads.set(socket, keypad)
                     keypad.press(digit, session: session)
                 case .stop:
-                    calls.get(socket)?.hangUp()
+                    // A stream ended because its call moved on (digits played, telephony.md) is no hang-up.
+                    if !telephony.resumes.isMoving(socket) { calls.get(socket)?.hangUp() }
                     state.hangUp(endingOpenSession: false)
                 case .connected, .mark, .other:
                     break
@@ -43,7 +47,8 @@ extension HostServer {
             },
             onClose: { socket, _, _ in
                 keypads.remove(socket)?.close()
-                calls.remove(socket)?.hangUp()
+                let call = calls.remove(socket)
+                if !telephony.resumes.isMoving(socket) { call?.hangUp() }
                 state.hangUp(endingOpenSession: false)
             })
     }
@@ -83,6 +88,7 @@ extension HostServer {
                 state.opened(session)
                 self.phoneSessionOpened(session, line: line, call: call, tenant: tenant)
                 self.enableTwilioTransfer(session, line: line, callSid: start.callSid, tenant: tenant)
+                self.enableTwilioDigits(session, call: call, line: line, socket: socket, callSid: start.callSid, tenant: tenant)
                 if !state.gone { call.greet() }
             }
         }

@@ -9,6 +9,8 @@ final class ServerTelephony: @unchecked Sendable {
     /// appends, a fraction of a core for hundreds of calls; docs/benchmarks.md).
     let recordingQueue = DispatchQueue(label: "agent-host.recording", qos: .utility)
     var sweepTimer: LoopTimer?
+    /// Twilio calls playing digits, waiting for their new stream.
+    let resumes = TwilioResumes()
 }
 
 extension HostServer {

@@ -7,7 +7,7 @@ import HostNet
 /// Stream closes, or Twilio would go on with the TwiML after `<Connect>` and end the call).
 /// Loop-confined, like every transport.
 final class PhoneLineTransport: CallTransport, @unchecked Sendable {
-    let inner: CallTransport
+    private(set) var inner: CallTransport
     /// Created at the first audio, at the rate the call then has (a voice socket's `start` sets it).
     private(set) var recorder: CallRecorder?
     private let makeRecorder: ((Int) -> CallRecorder)?
@@ -16,6 +16,8 @@ final class PhoneLineTransport: CallTransport, @unchecked Sendable {
     /// Runs before the line closes; the line closes when it calls back.
     var beforeClose: ((@escaping () -> Void) -> Void)?
     private var sessionID: String?
+    /// The line is done (the session's digit sender is unregistered).
+    var onClose: (() -> Void)?
     private var closed = false
 
     init(_ inner: CallTransport, redaction: Redaction, logsEvents: Bool, makeRecorder: ((Int) -> CallRecorder)?) {
@@ -51,12 +53,16 @@ final class PhoneLineTransport: CallTransport, @unchecked Sendable {
     /// The recording's file name once a session named it (what the session record keeps).
     var recordingName: String? { makeRecorder == nil || sessionID == nil ? nil : sessionID! + ".wav" }
 
+    /// A Twilio call's new Media Stream (after digits were played) takes over the output.
+    func replaceInner(_ transport: CallTransport) { inner = transport }
+
     func clearAudio() { inner.clearAudio() }
     func replyFinished(_ reply: Int) { inner.replyFinished(reply) }
 
     func close() {
         guard !closed else { return }
         closed = true
+        onClose?()
         recorder?.finish()
         guard let beforeClose else { return inner.close() }
         self.beforeClose = nil

@@ -19,5 +19,6 @@
 #include "agent_host/ext/timer.h"
 #include "agent_host/ext/session_kv.h"
 #include "agent_host/ext/metrics.h"
+#include "agent_host/ext/draft/dtmf.h"
 
 #endif

@@ -9,6 +9,7 @@ enum ExtensionTables {
         case AH_EXT_METRICS: return UnsafeRawPointer(metricsTable)
         case AH_EXT_TIMER: return UnsafeRawPointer(timerTable)
         case AH_EXT_HTTP: return UnsafeRawPointer(httpTable)
+        case AH_EXT_DTMF_DRAFT: return UnsafeRawPointer(dtmfDraftTable)
         default: return nil
         }
     }
