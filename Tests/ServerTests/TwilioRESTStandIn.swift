@@ -17,6 +17,10 @@ final class TwilioRESTStandIn: @unchecked Sendable {
         var dialed: String?
         var whisperHeard: String?
         var bridged = false
+        /// `<Play digits>` played on the call, and the `<Connect><Stream>` that followed it.
+        var playedDigits: [String] = []
+        var streamURL: String?
+        var streamParameters: [String: String] = [:]
     }
 
     let accountSID = "AC" + String(repeating: "0123456789abcdef", count: 2)
@@ -80,6 +84,16 @@ final class TwilioRESTStandIn: @unchecked Sendable {
         }
         guard call.status == "in-progress" else { return error(400, 21220, "Call is not in-progress. Cannot redirect.") }
         guard let twiml = form["Twiml"] else { return error(400, 21201, "No 'Twiml', 'Url' or 'Status' parameter") }
+        if let played = Self.attribute("digits", of: "Play", in: twiml) {
+            // <Play digits> then <Connect><Stream>: Twilio ends the current stream, plays the digits,
+            // and opens the new stream (the test, playing Twilio's media side, connects it).
+            guard played.allSatisfy({ "0123456789*#w".contains($0) }) else { return error(400, 12100, "Invalid digits \(played)") }
+            call.playedDigits.append(played)
+            call.streamURL = Self.attribute("url", of: "Stream", in: twiml)
+            call.streamParameters = Self.parameters(twiml)
+            state.mutate { $0.calls[callSid] = call }
+            return reply(200, ["sid": callSid, "account_sid": accountSID, "status": "in-progress", "api_version": "2010-04-01"])
+        }
         guard let dial = Self.dialTarget(twiml) else { return error(400, 12100, "Document parse failure or no <Dial><Number|Sip> in the TwiML") }
         call.dialed = dial.target
         state.mutate { $0.calls[callSid] = call }
@@ -118,6 +132,24 @@ final class TwilioRESTStandIn: @unchecked Sendable {
             url = Range(found.range(at: 1), in: text).map { unescape(String(text[$0])) }
         }
         return (unescape(String(twiml[body])), url)
+    }
+
+    static func attribute(_ name: String, of element: String, in twiml: String) -> String? {
+        guard let regex = try? NSRegularExpression(pattern: "<\(element)\\b[^>]*\\s\(name)=\"([^\"]*)\""),
+              let match = regex.firstMatch(in: twiml, range: NSRange(twiml.startIndex..., in: twiml)),
+              let range = Range(match.range(at: 1), in: twiml) else { return nil }
+        return unescape(String(twiml[range]))
+    }
+
+    static func parameters(_ twiml: String) -> [String: String] {
+        guard let regex = try? NSRegularExpression(pattern: #"<Parameter name="([^"]*)" value="([^"]*)"\s*/>"#) else { return [:] }
+        var out: [String: String] = [:]
+        for match in regex.matches(in: twiml, range: NSRange(twiml.startIndex..., in: twiml)) {
+            if let name = Range(match.range(at: 1), in: twiml), let value = Range(match.range(at: 2), in: twiml) {
+                out[unescape(String(twiml[name]))] = unescape(String(twiml[value]))
+            }
+        }
+        return out
     }
 
     static func sayText(_ twiml: String) -> String? {

@@ -45,7 +45,7 @@ extension HostServer {
             onBinary: { socket, _ in
                 Logger.shared.log(.warning, "twilio", "binary frame on /twilio/media ignored: Twilio sends JSON text frames")
             },
-            onClose: { socket, _, _ in
+            onClose: { [self] socket, _, _ in
                 keypads.remove(socket)?.close()
                 let call = calls.remove(socket)
                 if !telephony.resumes.isMoving(socket) { call?.hangUp() }

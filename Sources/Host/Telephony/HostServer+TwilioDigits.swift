@@ -18,6 +18,9 @@ enum KeypadOut {
         senders.withLock { $0[session] = send }
     }
 
+    /// Sessions that can send digits now (tests, diagnostics).
+    static var sessions: [String] { senders.withLock { Array($0.keys) } }
+
     static func unregister(session: String) { _ = senders.withLock { $0.removeValue(forKey: session) } }
 
     /// `0-9 * #` and `w` (half a second's pause), 1 to 32 of them.

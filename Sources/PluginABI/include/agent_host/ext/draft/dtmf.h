@@ -23,7 +23,8 @@ typedef struct ah_host_dtmf_draft0 {
     uint32_t struct_size;
     /* [thread-safe] Queues `digits` (`digits_len` bytes of 0-9, '*', '#', and 'w' for a half-second
      * pause; at most 32) to be played on the call of `session_id`. Returns at once: AH_OK when
-     * queued (played after the agent's words queued before it), AH_ERR_NOT_FOUND when the session
+     * queued (played as soon as the host reaches the line: agent words still playing are cut, so
+     * say them in an earlier step), AH_ERR_NOT_FOUND when the session
      * has no call that can send digits (a chat, the voice socket, a call without Twilio settings),
      * AH_ERR_INVALID_ARGUMENT for other characters or an empty or longer string. The host copies
      * `digits` before returning; the caller keeps ownership. */
