@@ -19,7 +19,8 @@ extension HostServer {
     func phoneLine(_ transport: CallTransport, tenant: ServedTenant, logsEvents: Bool) -> PhoneLineTransport {
         let phone = tenant.runtime.configuration.telephony
         var makeRecorder: ((Int) -> CallRecorder)?
-        if let policy = phone.recording, policy.enabled {
+        // Realtime calls take caller audio on another path: not recorded yet (docs/telephony.md).
+        if let policy = phone.recording, policy.enabled, tenant.voice.mode != .realtime {
             let queue = telephony.recordingQueue
             let directory = Self.recordingDirectory(policy, tenant: tenant.id)
             makeRecorder = { rate in CallRecorder(directory: directory, sampleRate: rate, queue: queue) }
