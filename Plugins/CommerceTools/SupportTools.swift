@@ -48,6 +48,9 @@ struct EscalateToHuman: BackendTool {
     struct Arguments: Decodable, Sendable, DescribedArguments {
         let department: String
         let reason: String
+        /// Added by the host (docs/telephony.md): what the person taking over hears, and the conversation.
+        let summary: String?
+        let transcript: String?
         static let argumentDetails: [String: JSONValue] = [
             // A String rather than an enum type: an unknown department is answered by the tool
             // (lower-cased, checked) instead of failing the decode.
@@ -70,6 +73,8 @@ struct EscalateToHuman: BackendTool {
             "reason": .string(reason),
         ]
         if !context.sessionID.isEmpty { body["session_id"] = .string(context.sessionID) }
+        if let summary = arguments.summary { body["summary"] = .string(String(summary.prefix(2_000))) }
+        if let transcript = arguments.transcript { body["transcript"] = .string(String(transcript.suffix(64_000))) }
         let reply = try await backend.send(.post, "/api/escalate", body: .object(body), system: "the support queue", tool: Self.name)
         return try reply.output(notFound: "the support queue has no department '\(department)'")
     }

@@ -1,4 +1,5 @@
 // agent-host-bench: benchmarks that print figures (docs/benchmarks.md says how to read them).
+//   agent-host-bench recording [--calls N] [--seconds S]   CPU share of a core one call's stereo recording costs, and without
 //   agent-host-bench abi [--iterations N]   cost of a tool call through the plugin ABI vs a direct Swift call
 //   agent-host-bench isolation [--calls N] [--turns N]   a tool call across the plugin runner boundary vs in-process, calls/s,
 //                                            runner RSS; then a full refund turn isolated vs in-process, host and runner CPU per turn
@@ -8,6 +9,7 @@
 import Foundation
 import Host
 import HostTenancy
+import HostVoice
 
 var arguments = Array(CommandLine.arguments.dropFirst())
 let command = arguments.first ?? "abi"
@@ -17,6 +19,19 @@ if let index = arguments.firstIndex(of: "--iterations"), index + 1 < arguments.c
 }
 
 switch command {
+case "recording":
+    // Recording's cost per call (docs/benchmarks.md): with recorders, then the same harness without.
+    var calls = 50, seconds = 60
+    if let index = arguments.firstIndex(of: "--calls"), index + 1 < arguments.count, let n = Int(arguments[index + 1]) { calls = n }
+    if let index = arguments.firstIndex(of: "--seconds"), index + 1 < arguments.count, let n = Int(arguments[index + 1]) { seconds = n }
+    let directory = NSTemporaryDirectory() + "/agent-host-bench-recording-\(getpid())"
+    try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    for record in [true, false] {
+        let figures = RecordingCost.measure(calls: calls, seconds: seconds, directory: directory, record: record)
+        print(String(format: "recording %@: %d calls x %d s of 8 kHz call audio, CPU %.3f s, %.3f%% of a core per call, %.1f MB written",
+                     record ? "on " : "off", calls, seconds, figures.cpuSeconds, figures.coreShare * 100, Double(figures.bytesWritten) / 1e6))
+    }
 case "abi":
     do {
         try ABIBenchmark(iterations: iterations).run()

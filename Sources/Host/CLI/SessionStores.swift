@@ -49,10 +49,12 @@ final class RedisSessionPersistence: SessionPersistence {
     }
 
     func save(_ session: CompletedSession, durable: @escaping @Sendable () -> Void) {
-        records.save(SessionRecord.Interaction(
+        var interaction = SessionRecord.Interaction(
             sessionID: session.sessionID, startedAt: session.startedAt, endedAt: session.endedAt,
             agents: session.agents, tools: session.tools, outcome: session.outcome,
-            transcript: session.transcript.map { SessionRecord.Line(role: $0.role, agent: $0.agent, text: $0.text) }),
+            transcript: session.transcript.map { SessionRecord.Line(role: $0.role, agent: $0.agent, text: $0.text) })
+        interaction.recording = session.recording
+        records.save(interaction,
             tenant: session.tenant, caller: session.caller, durable: { _ in durable() })
     }
 }

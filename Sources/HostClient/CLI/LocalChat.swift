@@ -90,6 +90,7 @@ struct EventPrinter: Sendable {
         case "tool_call": return "[tool \(s("tool"))]"
         case "tool_result": return (e["ok"] as? Bool) == false ? "[tool \(s("tool")) failed: \(s("output"))]" : nil
         case "escalated": return "[escalated to \(s("department")): position \(e["position"] ?? ""), about \(e["wait_minutes"] ?? "") min]"
+        case "transfer": return "[transferring to \(s("department")) at \(s("target"))]"
         case "error": return "[error \(s("code")): \(s("message"))]"
         case "end": return "[session ended: \(s("reason"))]"
         default: return nil
@@ -105,6 +106,7 @@ struct EventPrinter: Sendable {
         case let .toolCall(_, tool, _, arguments): return "[tool \(tool) \(arguments)]"
         case let .toolResult(tool, _, ok, output): return ok ? nil : "[tool \(tool) failed: \(output)]"
         case let .escalated(_, department, position, wait): return "[escalated to \(department): position \(position), about \(wait) min]"
+        case let .transfer(_, department, target): return "[transferring to \(department) at \(target)]"
         case let .error(code, message): return "[error \(code): \(message)]"
         case let .end(reason): return "[session ended: \(reason)]"
         case .user, .turnEnd, .speechStarted, .speechStopped, .interrupted: return nil

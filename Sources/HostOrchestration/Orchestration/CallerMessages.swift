@@ -14,6 +14,8 @@ public struct CallerMessages: Sendable, Equatable {
     /// The caller was queued: `{position}`, `{department}` and `{wait}` ("1 minute", "4 minutes")
     /// are filled in. Used unless the queue tool's result carries its own `announcement`.
     public var queuePosition = "You're number {position} in line for a person on our {department} team; the wait is about {wait}."
+    /// A phone call is being moved to a person (docs/telephony.md): `{department}` is filled in.
+    public var transferring = "I'm connecting you with a person on our {department} team now. I've told them what we discussed."
 
     public init() {}
 
@@ -23,6 +25,13 @@ public struct CallerMessages: Sendable, Equatable {
     public func queued(position: Int, department: String, waitMinutes: Int) -> String {
         Self.fill(queuePosition, ["position": String(position), "department": department,
                                   "wait": "\(waitMinutes) minute\(waitMinutes == 1 ? "" : "s")"])
+    }
+
+    /// The placeholders `transferring` may use.
+    public static let transferPlaceholders = ["department"]
+
+    public func transfer(department: String) -> String {
+        Self.fill(transferring, ["department": department])
     }
 
     /// Replaces each `{name}` with its value; other text is kept as written.

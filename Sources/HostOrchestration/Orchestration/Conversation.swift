@@ -42,6 +42,8 @@ public final class Conversation: @unchecked Sendable {
     public internal(set) var agentsVisited: [String] = []
     public internal(set) var toolsCalled: [String] = []
     public internal(set) var startedAt = Date()
+    /// Set by a channel that can move the call to a person (Twilio, docs/telephony.md).
+    package var transferHandler: ((TransferRequest) -> Void)?
 
     public init(tenant: TenantRuntime, caller: String, loop: EventLoop, services: HostServices,
                 sessionID: String = UUID().uuidString.lowercased(), previousSessions: [String] = [],

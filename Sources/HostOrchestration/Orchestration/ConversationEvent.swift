@@ -10,6 +10,8 @@ public enum ConversationEvent: Sendable, Equatable {
     case toolCall(agent: String, tool: String, callID: String, argumentsJSON: String)
     case toolResult(tool: String, callID: String, ok: Bool, output: String)
     case escalated(agent: String, department: String, position: Int, waitMinutes: Int)
+    /// The call is being moved to a person (docs/protocol.md §1, docs/telephony.md).
+    case transfer(agent: String, department: String, target: String)
     case speechStarted(atMilliseconds: Int)
     case speechStopped(atMilliseconds: Int)
     case interrupted(atMilliseconds: Int)
@@ -26,6 +28,7 @@ public enum ConversationEvent: Sendable, Equatable {
         case .toolCall: "tool_call"
         case .toolResult: "tool_result"
         case .escalated: "escalated"
+        case .transfer: "transfer"
         case .speechStarted: "speech_started"
         case .speechStopped: "speech_stopped"
         case .interrupted: "interrupted"
@@ -58,6 +61,8 @@ public enum ConversationEvent: Sendable, Equatable {
             m = [("call_id", q(callID)), ("ok", ok ? "true" : "false"), ("output", q(output)), ("tool", q(tool))]
         case let .escalated(agent, department, position, waitMinutes):
             m = [("agent", q(agent)), ("department", q(department)), ("position", String(position)), ("wait_minutes", String(waitMinutes))]
+        case let .transfer(agent, department, target):
+            m = [("agent", q(agent)), ("department", q(department)), ("target", q(target))]
         case let .speechStarted(at), let .speechStopped(at), let .interrupted(at):
             m = [("at_ms", String(at))]
         case let .turnEnd(agent):

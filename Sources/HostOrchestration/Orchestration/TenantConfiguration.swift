@@ -23,6 +23,8 @@ public struct TenantConfiguration: Sendable {
     public var versions: [String: String] = [:]
     /// What the orchestration says to callers when no agent speaks (`messages:`).
     public var messages = CallerMessages()
+    /// Transfer targets, Twilio account, recording and redaction (docs/telephony.md).
+    public var telephony = TenantTelephony()
 
     public func isolation(for componentID: String) -> PluginIsolation {
         isolation[componentID] ?? defaultIsolation

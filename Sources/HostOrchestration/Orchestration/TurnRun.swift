@@ -154,6 +154,10 @@ final class TurnRun: @unchecked Sendable {
         var argumentsObject: [String: Any] = ["department": department]
         if let reason { argumentsObject["reason"] = reason }
         let arguments = String(decoding: (try? JSONSerialization.data(withJSONObject: argumentsObject, options: [.sortedKeys])) ?? Data("{}".utf8), as: UTF8.self)
+        // The backend's ticket also gets the handover (docs/telephony.md); the event shows the call as the agent made it.
+        argumentsObject["summary"] = conversation.handoverSummary(department: department, reason: reason)
+        argumentsObject["transcript"] = String(conversation.handoverTranscript().suffix(16_000))
+        let invoked = String(decoding: (try? JSONSerialization.data(withJSONObject: argumentsObject, options: [.sortedKeys])) ?? Data("{}".utf8), as: UTF8.self)
         conversation.emit(.toolCall(agent: agent.name, tool: "escalate_to_human", callID: callLabel, argumentsJSON: arguments))
         conversation.noteToolCall("escalate_to_human")
         let loop = conversation.loop
@@ -172,6 +176,11 @@ final class TurnRun: @unchecked Sendable {
                 let wait = (ticket["wait_minutes"] as? NSNumber)?.intValue ?? 0
                 let queued = ticket["department"] as? String ?? department
                 self.conversation.emit(.escalated(agent: agent.name, department: queued, position: position, waitMinutes: wait))
+                if self.conversation.transferToPerson(department: queued, reason: reason, agent: agent) {
+                    self.finishTurn(agent: agent)
+                    self.conversation.finish(reason: "transferred")
+                    return
+                }
                 // The queue's own words when its tool gives them, else the tenant's.
                 let announcement = (ticket["announcement"] as? String).flatMap { $0.isEmpty ? nil : $0 } ?? self.conversation.tenant.configuration.messages
                     .queued(position: position, department: queued, waitMinutes: wait)
@@ -181,7 +190,7 @@ final class TurnRun: @unchecked Sendable {
             }
         }
         do {
-            try tool.invokeTool(callID: callID, sessionID: conversation.id, callerID: conversation.caller, argumentsJSON: arguments, completion: completion)
+            try tool.invokeTool(callID: callID, sessionID: conversation.id, callerID: conversation.caller, argumentsJSON: invoked, completion: completion)
         } catch {
             completion(error.status, error.message)
         }

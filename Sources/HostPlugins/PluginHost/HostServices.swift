@@ -50,7 +50,7 @@ public final class HostServices: Sendable {
 
     /// Extensions these services can back (timers and HTTP need a loop).
     public var providedExtensions: Set<String> {
-        var ids: Set<String> = ["agent_host.session-kv/1", "agent_host.metrics/1", "agent_host.voice-hint.draft/0", "agent_host.catalog.draft/0"]
+        var ids: Set<String> = ["agent_host.session-kv/1", "agent_host.metrics/1", "agent_host.voice-hint.draft/0", "agent_host.catalog.draft/0", "agent_host.dtmf.draft/0"]
         if loop != nil { ids.insert("agent_host.timer/1") }
         if http != nil { ids.insert("agent_host.http/1") }
         return ids

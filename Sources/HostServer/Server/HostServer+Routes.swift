@@ -21,6 +21,7 @@ extension HostServer {
         case (_, "/health"), (_, "/ready"), (_, "/metrics"), (_, "/v1/chat"):
             respond(ServerResponses.error(405, "\(request.method) is not allowed on \(request.path)"))
         default:
+            if telephonyRoute(request, respond) { return }
             respond(ServerResponses.error(404, "no such endpoint: \(request.path)"))
         }
     }

@@ -10,6 +10,7 @@ extension HostServer {
     /// set headers. The agent greets first, as on a phone line.
     func twilioSocket(_ request: HTTPRequest) -> WebSocketHandler {
         let calls = SocketMap<any VoiceChannelCall>()
+        let keypads = SocketMap<KeypadEntry>()
         let state = SocketSession()
         return WebSocketHandler(
             onOpen: { _ in },
@@ -23,14 +24,21 @@ extension HostServer {
                 switch message {
                 case .start(let start):
                     guard calls.get(socket) == nil else { return }
+                    if let token = start.customParameters["resume"] {
+                        return resumeTwilioCall(token, start: start, socket: socket, calls: calls, state: state)
+                    }
                     startTwilioCall(start, request: request, socket: socket, calls: calls, state: state)
                 case .media(let payload):
                     calls.get(socket)?.audio(payload)
                 case .dtmf(let digit):
-                    // Keypad input is typed input: "1" pressed is "1" said.
-                    if !digit.isEmpty { calls.get(socket)?.session?.send(digit) }
+                    // Keypad input is typed input: "1" pressed is "1" said; a closed prompt's digits are gathered (KeypadEntry).
+                    guard !digit.isEmpty, let session = calls.get(socket)?.session else { return }
+                    let keypad = keypads.get(socket) ?? KeypadEntry(loop: loop)
+                    keypads.set(socket, keypad)
+                    keypad.press(digit, session: session)
                 case .stop:
-                    calls.get(socket)?.hangUp()
+                    // A stream ended because its call moved on (digits played, telephony.md) is no hang-up.
+                    if !telephony.resumes.isMoving(socket) { calls.get(socket)?.hangUp() }
                     state.hangUp(endingOpenSession: false)
                 case .connected, .mark, .other:
                     break
@@ -39,8 +47,10 @@ extension HostServer {
             onBinary: { socket, _ in
                 Logger.shared.log(.warning, "twilio", "binary frame on /twilio/media ignored: Twilio sends JSON text frames")
             },
-            onClose: { socket, _, _ in
-                calls.remove(socket)?.hangUp()
+            onClose: { [self] socket, _, _ in
+                keypads.remove(socket)?.close()
+                let call = calls.remove(socket)
+                if !telephony.resumes.isMoving(socket) { call?.hangUp() }
                 state.hangUp(endingOpenSession: false)
             })
     }
@@ -66,7 +76,8 @@ extension HostServer {
         }
         let caller = start.customParameters["caller"] ?? start.customParameters["from"] ?? (start.callSid.isEmpty ? start.streamSid : start.callSid)
         if let problem = CallerInput.callerProblem(caller) { return refuse("<Parameter name=\"caller\">: \(problem)") }
-        let call = makeCall(transport: TwilioTransport(socket: socket, streamSid: start.streamSid), tenant: tenant, voice: voice,
+        let line = phoneLine(TwilioTransport(socket: socket, streamSid: start.streamSid), tenant: tenant, logsEvents: true)
+        let call = makeCall(transport: line, tenant: tenant, voice: voice,
                             offlineRecognizer: recognizer, realtimeFormat: .pcmu)
         call.useMuLaw()
         calls.set(socket, call)
@@ -78,6 +89,9 @@ extension HostServer {
                 call.session = session
                 session.channel = "twilio"
                 state.opened(session)
+                self.phoneSessionOpened(session, line: line, call: call, tenant: tenant)
+                self.enableTwilioTransfer(session, line: line, callSid: start.callSid, tenant: tenant)
+                self.enableTwilioDigits(session, call: call, line: line, socket: socket, callSid: start.callSid, tenant: tenant)
                 if !state.gone { call.greet() }
             }
         }

@@ -18,13 +18,15 @@ extension HostServer {
         let state = SocketSession()
         return WebSocketHandler(
             onOpen: { [self] socket in
-                let call = makeCall(transport: VoiceSocketTransport(socket: socket), tenant: tenant, voice: voice,
+                let line = phoneLine(VoiceSocketTransport(socket: socket), tenant: tenant, logsEvents: false)
+                let call = makeCall(transport: line, tenant: tenant, voice: voice,
                                     offlineRecognizer: recognizer, realtimeFormat: .pcm16)
                 calls.set(socket, call)
                 openSocketSession(socket, tenant: tenant, caller: caller, closeOnEnd: false, deliver: { call.conversationEvent($0) }) { session in
                     call.session = session
                     session.channel = "voice"
                     state.opened(session)
+                    self.phoneSessionOpened(session, line: line, call: call, tenant: tenant)
                     if !state.gone, greetings.remove(socket) == true { call.greet() }
                 }
             },

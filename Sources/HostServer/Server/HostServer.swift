@@ -49,6 +49,8 @@ public final class HostServer: @unchecked Sendable {
     private var watchdog: LoopWatchdog?
     private var drainFinished: (() -> Void)?
     private var drainTimer: LoopTimer?
+    /// Whisper TwiML, the recordings' writer, the retention sweep (Sources/Host/Telephony).
+    let telephony = ServerTelephony()
 
     public init(settings: Settings, loop: EventLoop, services: HostServices, tenants: [ServedTenant], defaultTenant: String,
                 persistence: SessionPersistence,
@@ -84,6 +86,7 @@ public final class HostServer: @unchecked Sendable {
         let port = try server.start()
         http = server
         watchdog = startLoopWatchdog()
+        startRecordingSweeps()
         services.logger.log(.info, "server", "listening on http://\(settings.http.host):\(port)")
         return port
     }
@@ -142,6 +145,7 @@ public final class HostServer: @unchecked Sendable {
     public func stop() {
         http?.stop()
         watchdog?.stop()
+        loop.execute { [telephony] in telephony.sweepTimer?.close() }
     }
 
     // MARK: sessions (loop thread)
@@ -215,7 +219,8 @@ public final class HostServer: @unchecked Sendable {
             }
         }
         guard let conversation = session.conversation else { return finished() }
-        let record = CompletedSession(conversation, outcome: reason)
+        var record = CompletedSession(conversation, outcome: reason)
+        record.recording = session.recording
         services.metrics.observe("agent_host_session_duration_seconds", record.endedAt.timeIntervalSince(record.startedAt),
                                  labels: ["tenant": session.tenantID])
         persistence.save(record, durable: finished)

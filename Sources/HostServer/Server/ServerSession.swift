@@ -32,6 +32,8 @@ final class ServerSession: @unchecked Sendable {
     private var endPending = false
     /// After every turn of a chat session: the server checkpoints the conversation (nil: voice).
     var onTurnEnd: ((ServerSession) -> Void)?
+    /// The call's recording file name, for the session record (docs/telephony.md).
+    var recording: String?
 
     init(id: String = UUID().uuidString.lowercased(), tenantID: String, caller: String, loop: EventLoop, idleMilliseconds: UInt64) {
         self.id = id

@@ -21,6 +21,8 @@ public struct CompletedSession: Sendable {
     public let tools: [String]
     public let outcome: String
     public let transcript: [Line]
+    /// The call's recording file (docs/telephony.md); nil: not recorded.
+    public var recording: String?
 
     /// What a conversation knew when it ended. Call on its loop thread.
     init(_ conversation: Conversation, outcome: String, endedAt: Date = Date()) {
@@ -32,7 +34,9 @@ public struct CompletedSession: Sendable {
         agents = conversation.agentsVisited
         tools = conversation.toolsCalled
         self.outcome = outcome
-        transcript = conversation.history.map { Line(role: $0.role, agent: $0.agent, text: $0.text) }
+        // Stored text is redacted with the tenant's `redact:` kinds (docs/telephony.md).
+        let redaction = conversation.tenant.configuration.telephony.redaction
+        transcript = conversation.history.map { Line(role: $0.role, agent: $0.agent, text: redaction.apply($0.text)) }
     }
 }
 

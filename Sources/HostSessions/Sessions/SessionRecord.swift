@@ -36,6 +36,8 @@ public struct SessionRecord: Codable, Sendable, Equatable {
     public enum Outcome {
         public static let resolved = "resolved"
         public static let escalated = "escalated"
+        /// A phone call moved to a person (docs/telephony.md).
+        public static let transferred = "transferred"
         public static let callerHangup = "caller_hangup"
         public static let agentEnded = "agent_ended"
         public static let timeout = "timeout"
@@ -54,6 +56,8 @@ public struct SessionRecord: Codable, Sendable, Equatable {
         public var tools: [String]
         public var outcome: String
         public var transcript: [Line]
+        /// The call's recording (`<session id>.wav`, served by GET /v1/sessions/{id}/recording); nil: none.
+        public var recording: String?
 
         public init(sessionID: String, startedAt: Date, endedAt: Date, agents: [String], tools: [String],
                     outcome: String, transcript: [Line]) {
@@ -68,7 +72,7 @@ public struct SessionRecord: Codable, Sendable, Equatable {
 
         enum CodingKeys: String, CodingKey {
             case sessionID = "session_id", startedAt = "started_at", endedAt = "ended_at"
-            case agents, tools, outcome, transcript
+            case agents, tools, outcome, transcript, recording
         }
 
         public init(from decoder: Decoder) throws {
@@ -81,6 +85,7 @@ public struct SessionRecord: Codable, Sendable, Equatable {
             tools = try c.decodeIfPresent([String].self, forKey: .tools) ?? []
             outcome = try c.decodeIfPresent(String.self, forKey: .outcome) ?? ""
             transcript = try c.decodeIfPresent([Line].self, forKey: .transcript) ?? []
+            recording = try c.decodeIfPresent(String.self, forKey: .recording)
         }
 
         public func encode(to encoder: Encoder) throws {
@@ -92,6 +97,7 @@ public struct SessionRecord: Codable, Sendable, Equatable {
             try c.encode(tools, forKey: .tools)
             try c.encode(outcome, forKey: .outcome)
             try c.encode(transcript, forKey: .transcript)
+            try c.encodeIfPresent(recording, forKey: .recording)
         }
 
         /// The interaction as one line of JSON (what the save script and the journal take).

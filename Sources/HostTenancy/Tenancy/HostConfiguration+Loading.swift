@@ -11,7 +11,7 @@ extension HostConfiguration {
                                   "session_idle_timeout_ms", "header_timeout_ms", "max_connections", "max_connections_per_client"]
     static let redisKeys = ["url", "command_timeout_ms", "journal_path", "sentinels", "master_name", "database", "password", "replica_acks"]
     static let pluginKeys = ["directories", "extensions", "isolation", "max_memory_mb", "supervision", "cache_directory", "allow_insecure_files", "trusted_keys", "require_signature"]
-    static let tenantKeys = ["id", "api_keys", "plugins", "entry_agent", "settings", "limits", "turn_detection", "voice", "extensions", "model", "messages"]
+    static let tenantKeys = ["id", "api_keys", "plugins", "entry_agent", "settings", "limits", "turn_detection", "voice", "extensions", "model", "messages"] + telephonyTenantKeys
     static let tenantLimitKeys = ["max_concurrent_sessions", "max_sessions_per_caller", "max_handoffs_per_turn",
                                   "max_tool_calls_per_turn", "step_timeout_ms"]
     static let turnDetectionKeys = ["threshold", "prefix_padding_ms", "silence_ms"]
@@ -311,6 +311,7 @@ extension HostConfiguration {
         tenant.voice = voice
         tenant.model = try parseModel(entry.mapping("model", allowed: modelKeys), baseDirectory: baseDirectory)
         tenant.messages = try parseMessages(entry.mapping("messages", allowed: messageKeys))
+        tenant.telephony = try parseTelephony(entry, baseDirectory: baseDirectory)
         return (tenant, entry.value("id") ?? node)
     }
 

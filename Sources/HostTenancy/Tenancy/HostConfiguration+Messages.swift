@@ -3,7 +3,7 @@ import HostOrchestration
 
 /// `messages:` in a tenant entry: the words the orchestration says to its callers (CallerMessages).
 extension HostConfiguration {
-    static let messageKeys = ["apology", "no_human_available", "queue_unreachable", "queue_position"]
+    static let messageKeys = ["apology", "no_human_available", "queue_unreachable", "queue_position", "transferring"]
 
     static func parseMessages(_ section: ConfigurationMapping?) throws(ConfigurationError) -> CallerMessages {
         var messages = CallerMessages()
@@ -22,6 +22,13 @@ extension HostConfiguration {
                 throw section.fail("queue_position", "unknown placeholder {\(unknown[0])}: use {position}, {department} and {wait}")
             }
             messages.queuePosition = value
+        }
+        if let value = try text("transferring") {
+            let unknown = CallerMessages.unknownPlaceholders(in: value, known: CallerMessages.transferPlaceholders)
+            guard unknown.isEmpty else {
+                throw section.fail("transferring", "unknown placeholder {\(unknown[0])}: use {department}")
+            }
+            messages.transferring = value
         }
         return messages
     }

@@ -156,6 +156,8 @@ public struct HostConfiguration: Sendable {
         public var pins: [String: PluginPin] = [:]
         /// `messages:` — what the orchestration says to callers (defaults: CallerMessages()).
         public var messages = CallerMessages()
+        /// `transfer:`, `twilio:`, `recording:`, `redact:` (docs/telephony.md).
+        public var telephony = TenantTelephony()
 
         public init(id: String, apiKeyHashes: [String] = [], plugins: [String], entryAgent: String,
                     settings: [String: String] = [:], limits: Limits = Limits(), turnDetection: TurnDetection = TurnDetection(),
@@ -220,6 +222,7 @@ public struct HostConfiguration: Sendable {
         var configuration = TenantConfiguration(id: tenant.id, plugins: tenant.plugins, entryAgent: tenant.entryAgent, settings: tenant.settings,
                                                 grantedExtensions: tenant.extensions ?? plugins.extensions, limits: tenant.limits.turnLimits)
         configuration.model = tenant.model
+        configuration.telephony = tenant.telephony
         configuration.defaultIsolation = plugins.isolation
         configuration.isolation = tenant.isolation
         configuration.versions = tenant.pins.compactMapValues(\.version)

@@ -54,7 +54,7 @@ package final class VoiceCall: @unchecked Sendable {
         guard [8_000, 16_000, 24_000].contains(sampleRate) else { throw .badStart("sample_rate must be 8000, 16000 or 24000 (got \(sampleRate))") }
         guard encoding == "pcm16" || encoding == "mulaw" else { throw .badStart("encoding must be pcm16 or mulaw (got \(encoding))") }
         mulaw = encoding == "mulaw"
-        (transport as? VoiceSocketTransport)?.sampleRate = sampleRate
+        (((transport as? PhoneLineTransport)?.inner ?? transport) as? VoiceSocketTransport)?.sampleRate = sampleRate
     }
 
     /// Mu-law from the first byte (Twilio).
@@ -86,6 +86,7 @@ package final class VoiceCall: @unchecked Sendable {
                 inbound = try? Resampler(inputRate: transport.sampleRate, outputRate: 16_000)
             }
         }
+        (transport as? PhoneLineTransport)?.callerAudio(bytes, mulaw: mulaw)
         let samples = mulaw ? MuLaw.decode(bytes) : decoder.decode(bytes)
         let at16k = inbound?.process(samples) ?? samples
         for frame in reframer.frames(appending: at16k) {
@@ -161,6 +162,9 @@ package final class VoiceCall: @unchecked Sendable {
             break
         }
     }
+
+    /// Speaks `text` before anything else (the recording announcement), outside the conversation.
+    package func announce(_ text: String) { playback?.speak(text) }
 
     private func chooseGrammar() {
         let next = ClosedPrompt.grammar(for: session?.conversation?.expectation)

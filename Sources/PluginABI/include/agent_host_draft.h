@@ -9,5 +9,6 @@
 #include "agent_host.h"
 #include "agent_host/ext/draft/voice_hint.h"
 #include "agent_host/ext/draft/catalog.h"
+#include "agent_host/ext/draft/dtmf.h"
 
 #endif

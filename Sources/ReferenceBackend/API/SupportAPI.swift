@@ -28,6 +28,7 @@ final class SupportAPI: @unchecked Sendable {
         router.add("POST", "/api/payment-plans") { [unowned self] request, _ in try createPaymentPlan(request) }
         router.add("POST", "/api/faq/search") { [unowned self] request, _ in try searchFAQ(request) }
         router.add("POST", "/api/escalate") { [unowned self] request, _ in try escalate(request) }
+        router.add("GET", "/api/escalations/{ticket_id}") { [unowned self] in try getEscalation($1[0]) }
     }
 
     func handle(_ request: HTTPRequest) -> HTTPResponse {

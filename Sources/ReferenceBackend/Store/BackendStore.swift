@@ -23,7 +23,7 @@ final class BackendStore {
         case existing(Row)
     }
 
-    private let db: SQLiteDatabase
+    let db: SQLiteDatabase
 
     init(directory: String, catalog: Catalog) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

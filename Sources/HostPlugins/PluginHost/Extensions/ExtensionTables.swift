@@ -11,6 +11,7 @@ enum ExtensionTables {
         case AH_EXT_HTTP: return UnsafeRawPointer(httpTable)
         case AH_EXT_VOICE_HINT_DRAFT: return UnsafeRawPointer(voiceHintTable)
         case AH_EXT_CATALOG_DRAFT: return UnsafeRawPointer(catalogTable)
+        case AH_EXT_DTMF_DRAFT: return UnsafeRawPointer(dtmfDraftTable)
         default: return nil
         }
     }

@@ -1,0 +1,94 @@
+import Foundation
+import HostNet
+import HostPlugins
+import HostSupport
+import HostTenancy
+import HostVoice
+import PluginABI
+import Synchronization
+
+/// A Twilio call between its old stream ending (digits being played) and the new one starting.
+/// Loop-confined.
+final class TwilioResumes: @unchecked Sendable {
+    struct Waiting {
+        let call: any VoiceChannelCall
+        let line: PhoneLineTransport
+        let session: ServerSession
+        let oldSocket: ObjectIdentifier
+        let deadline: LoopTimer
+    }
+
+    private var waiting: [String: Waiting] = [:]
+    /// A call whose new stream did not come (the caller hung up during the digits) ends after this.
+    static let deadlineMilliseconds: UInt64 = 30_000
+
+    func add(_ token: String, _ entry: Waiting) { waiting[token] = entry }
+    func take(_ token: String) -> Waiting? {
+        let entry = waiting.removeValue(forKey: token)
+        entry?.deadline.close()
+        return entry
+    }
+
+    /// The socket's stream is ending because its call moved on: its stop/close is not a hang-up.
+    func isMoving(_ socket: WebSocketConnection) -> Bool {
+        waiting.values.contains { $0.oldSocket == ObjectIdentifier(socket) }
+    }
+}
+
+extension HostServer {
+    /// Registers the session's digit sender for a Twilio call of a tenant with `twilio:` settings.
+    func enableTwilioDigits(_ session: ServerSession, call: any VoiceChannelCall, line: PhoneLineTransport,
+                            socket: WebSocketConnection, callSid: String, tenant: ServedTenant) {
+        guard let account = tenant.runtime.configuration.telephony.twilio, let http = services.http else { return }
+        let calls = TwilioCalls(account: account, http: http)
+        let streamURL = account.publicURL.replacingOccurrences(of: "https://", with: "wss://")
+            .replacingOccurrences(of: "http://", with: "ws://") + "/twilio/media"
+        let loop = self.loop
+        let sessionID = session.id
+        let pending = LoopBox(call: call, line: line, session: session, socket: ObjectIdentifier(socket))
+        KeypadOut.register(session: sessionID) { [telephony] digits in
+            loop.execute {
+                var bytes = [UInt8](repeating: 0, count: 16)
+                for index in bytes.indices { bytes[index] = UInt8.random(in: 0...255) }
+                let token = bytes.map { String(format: "%02x", $0) }.joined()
+                let twiml = #"<?xml version="1.0" encoding="UTF-8"?><Response><Play digits="\#(TwiML.escape(digits))"/><Connect><Stream url="\#(TwiML.escape(streamURL))"><Parameter name="tenant" value="\#(TwiML.escape(tenant.id))"/><Parameter name="resume" value="\#(token)"/></Stream></Connect></Response>"#
+                let deadline = LoopTimer(loop: loop)
+                telephony.resumes.add(token, TwilioResumes.Waiting(call: pending.call, line: pending.line, session: pending.session,
+                                                                   oldSocket: pending.socket, deadline: deadline))
+                deadline.start(after: TwilioResumes.deadlineMilliseconds) {
+                    telephony.resumes.take(token)?.call.hangUp()
+                }
+                calls.update(callSid: callSid, twiml: twiml) { result in
+                    guard case .failure(let failure) = result else { return }
+                    loop.execute {
+                        // The call stays on its stream: nothing to resume.
+                        _ = telephony.resumes.take(token)
+                        Logger.shared.log(.error, "twilio", "sending digits on call \(callSid) failed: \(failure)")
+                    }
+                }
+            }
+        }
+        line.onClose = { KeypadOut.unregister(session: sessionID) }
+    }
+
+    /// A `start` carrying `resume`: the new stream of a call that played digits. It takes over the
+    /// call's output; the session goes on. An unknown or expired token is refused (1008).
+    func resumeTwilioCall(_ token: String, start: TwilioInbound.Start, socket: WebSocketConnection,
+                          calls: SocketMap<any VoiceChannelCall>, state: SocketSession) {
+        guard let waiting = telephony.resumes.take(token) else {
+            Logger.shared.log(.warning, "twilio", "stream \(start.streamSid) refused: unknown or expired resume token")
+            return socket.close(code: WebSocketCloseCode.policyViolation, reason: "unknown or expired resume token")
+        }
+        waiting.line.replaceInner(TwilioTransport(socket: socket, streamSid: start.streamSid))
+        calls.set(socket, waiting.call)
+        state.opened(waiting.session)
+    }
+}
+
+/// The call's parts carried into the sender (used on the loop only).
+private struct LoopBox: @unchecked Sendable {
+    let call: any VoiceChannelCall
+    let line: PhoneLineTransport
+    let session: ServerSession
+    let socket: ObjectIdentifier
+}

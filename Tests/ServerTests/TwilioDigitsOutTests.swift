@@ -1,0 +1,96 @@
+import Foundation
+@testable import Host
+import HostAudio
+import HostModels
+import HostNet
+import HostOrchestration
+import HostPlugins
+import HostServer
+import HostSpeech
+import HostVoice
+import XCTest
+
+/// An agent sending keypad digits on a Twilio call (draft extension agent_host.dtmf.draft/0):
+/// the host asks Twilio (the REST stand-in) to play them, Twilio's new Media Stream resumes the
+/// same call and session, and the conversation goes on there.
+final class TwilioDigitsOutTests: ServerTestCase {
+    private var twilio: TwilioRESTStandIn!
+
+    override func setUp() async throws {
+        twilio = try TwilioRESTStandIn()
+        let standIn = twilio!
+        try startServer { configuration in
+            var account = TwilioAccount(accountSID: standIn.accountSID, authToken: Secret(standIn.authToken), publicURL: "https://voice.example.com")
+            account.apiURL = standIn.url
+            configuration.telephony.twilio = account
+        }
+        server.voice = try await VoiceServices.offline(tenants: [deployment.tenant])
+    }
+
+    override func tearDown() {
+        super.tearDown()
+        twilio?.stop()
+    }
+
+    private func start(_ streamSid: String, callSid: String, parameters: [String: String]) -> String {
+        let custom = parameters.map { "\"\($0.key)\":\"\($0.value)\"" }.joined(separator: ",")
+        return #"{"event":"start","sequenceNumber":"1","start":{"accountSid":"AC1","streamSid":"\#(streamSid)","callSid":"\#(callSid)","tracks":["inbound"],"customParameters":{\#(custom)},"mediaFormat":{"encoding":"audio/x-mulaw","sampleRate":8000,"channels":1}},"streamSid":"\#(streamSid)"}"#
+    }
+
+    func testDigitsArePlayedThroughTwilioAndTheNewStreamResumesTheSameSession() async throws {
+        let callSid = "CA" + String(repeating: "5", count: 32)
+        twilio.placeCall(callSid)
+        let ws = base.replacingOccurrences(of: "http://", with: "ws://") + "/twilio/media"
+        let first = try VoiceTestCaller(url: ws)
+        first.socket.send(text: start("MZold", callSid: callSid, parameters: ["tenant": "demo", "caller": "+15558889999"]))
+        let greeted = try await first.wait(seconds: 15) { $0.contains { $0.json?["event"] as? String == "mark" } }
+        XCTAssertTrue(greeted)
+        let session = try XCTUnwrap(KeypadOut.sessions.first, "the call's session can send digits")
+
+        XCTAssertFalse(KeypadOut.validDigits("12a"), "only 0-9 * # w")
+        XCTAssertTrue(KeypadOut.send(session: session, digits: "ww1234#"))
+        XCTAssertFalse(KeypadOut.send(session: "no-such-session", digits: "1"))
+        var state: TwilioRESTStandIn.Call?
+        for _ in 0..<100 {
+            state = twilio.call(callSid)
+            if state?.playedDigits.isEmpty == false { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        XCTAssertEqual(state?.playedDigits, ["ww1234#"], "Twilio was asked to play the digits: \(twilio.requests)")
+        XCTAssertEqual(state?.streamURL, "wss://voice.example.com/twilio/media")
+        let token = try XCTUnwrap(state?.streamParameters["resume"])
+
+        // Twilio ends the old stream (stop, close): that is not a hang-up.
+        first.socket.send(text: #"{"event":"stop","sequenceNumber":"9","streamSid":"MZold","stop":{"accountSid":"AC1","callSid":"\#(callSid)"}}"#)
+        first.close()
+        try await Task.sleep(for: .milliseconds(300))
+        let during = try await request("GET", "/health")
+        XCTAssertEqual(during.json["active_sessions"] as? Int, 1, "the session waits for the new stream")
+
+        // The new stream resumes the call: the caller is heard and answered there.
+        let second = try VoiceTestCaller(url: ws)
+        second.socket.send(text: start("MZnew", callSid: callSid, parameters: state?.streamParameters ?? [:]))
+        let speech = try await VoiceTestCaller.speech("I need a refund.")
+        try await second.stream(try VoiceTestCaller.muLawFrames(speech + VoiceTestCaller.silence(milliseconds: 1_200))) { TwilioMediaTests.media($0, streamSid: "MZnew") }
+        let answered = try await second.wait(seconds: 20) { $0.contains { $0.json?["event"] as? String == "mark" } }
+        XCTAssertTrue(answered, "the agent answers on the new stream")
+        XCTAssertTrue(second.events.contains { $0["streamSid"] as? String == "MZnew" }, "output goes to the new stream")
+        second.socket.send(text: #"{"event":"stop","sequenceNumber":"99","streamSid":"MZnew","stop":{"accountSid":"AC1","callSid":"\#(callSid)"}}"#)
+        var records: [CompletedSession] = []
+        for _ in 0..<200 where records.isEmpty {
+            records = persistence.sessions(tenant: "demo", caller: "+15558889999")
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        second.close()
+        XCTAssertEqual(records.count, 1, "one session across both streams")
+        XCTAssertEqual(records.first?.sessionID, session)
+        XCTAssertTrue(records.first?.transcript.contains { $0.role == "user" && $0.text.contains("refund") } == true)
+
+        // A stale token is refused.
+        let stale = try VoiceTestCaller(url: ws)
+        stale.socket.send(text: start("MZstale", callSid: callSid, parameters: ["tenant": "demo", "resume": token]))
+        let refused = try await stale.wait(seconds: 5) { $0.contains { if case .closed = $0.message { true } else { false } } }
+        XCTAssertTrue(refused, "a used resume token is refused")
+        stale.close()
+    }
+}
