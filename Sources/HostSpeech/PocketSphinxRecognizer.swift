@@ -281,6 +281,13 @@ final class PocketSphinxSession: RecognitionSession, @unchecked Sendable {
         }
     }
 
+    func currentHypothesis(_ completion: @escaping @Sendable (String?) -> Void) {
+        onQueue {
+            guard let decoder = self.decoder, !self.closed.load(ordering: .relaxed) else { return completion(nil) }
+            completion(self.inUtterance ? decoder.hypothesis() : "")
+        }
+    }
+
     func cancelUtterance() {
         onQueue {
             guard let decoder = self.decoder, self.inUtterance else { return }

@@ -20,10 +20,15 @@ public final class VoiceServices: Sendable {
     /// the offline ones stay for Realtime calls that fall back.
     public let tenantRecognizers: [String: any SpeechRecognizer]
     public let tenantSynthesizers: [String: any SpeechSynthesizer]
+    /// Per tenant: the "complete request?" model semantic turn detection asks (trained from the
+    /// same phrases as the language model). A tenant without one decides by the rules alone.
+    public let turnModels: [String: TurnCompletionModel]
 
     public init(recognizers: [String: any SpeechRecognizer], synthesizer: any SpeechSynthesizer,
                 synthesizers: [String: any SpeechSynthesizer] = [:],
-                tenantRecognizers: [String: any SpeechRecognizer] = [:], tenantSynthesizers: [String: any SpeechSynthesizer] = [:]) {
+                tenantRecognizers: [String: any SpeechRecognizer] = [:], tenantSynthesizers: [String: any SpeechSynthesizer] = [:],
+                turnModels: [String: TurnCompletionModel] = [:]) {
+        self.turnModels = turnModels
         self.recognizers = recognizers
         self.synthesizer = synthesizer
         self.synthesizers = synthesizers
@@ -54,7 +59,7 @@ public final class VoiceServices: Sendable {
             if let endpoint = tenant.voice.speech { tts[tenant.id] = CloudSynthesizer(endpoint: endpoint, http: http) }
         }
         return VoiceServices(recognizers: recognizers, synthesizer: synthesizer, synthesizers: synthesizers,
-                             tenantRecognizers: stt, tenantSynthesizers: tts)
+                             tenantRecognizers: stt, tenantSynthesizers: tts, turnModels: turnModels)
     }
 
     /// The phrases a tenant's agents ship: routing examples and handoff descriptions.
@@ -67,11 +72,14 @@ public final class VoiceServices: Sendable {
     /// Builds a pocketsphinx recogniser per tenant, flite (default) and espeak-ng.
     public static func offline(tenants: [TenantRuntime]) async throws -> VoiceServices {
         var recognizers: [String: any SpeechRecognizer] = [:]
+        var turnModels: [String: TurnCompletionModel] = [:]
         for tenant in tenants {
-            let model = try DomainLanguageModel.build(phrases: phrases(for: tenant))
+            // Backchannels are in the model so "uh huh" is heard as itself, not as the nearest request.
+            let model = try DomainLanguageModel.build(phrases: phrases(for: tenant) + Backchannels.defaults)
             recognizers[tenant.id] = try await PocketSphinxRecognizer.make(languageModel: model)
+            turnModels[tenant.id] = TurnCompletionModel.train(completeExamples: phrases(for: tenant))
         }
         return VoiceServices(recognizers: recognizers, synthesizer: FliteSynthesizer(),
-                             synthesizers: ["espeak-ng": EspeakSynthesizer(outputSampleRate: 16_000)])
+                             synthesizers: ["espeak-ng": EspeakSynthesizer(outputSampleRate: 16_000)], turnModels: turnModels)
     }
 }
