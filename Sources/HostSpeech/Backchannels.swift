@@ -8,6 +8,10 @@ public struct Backchannels: Sendable, Equatable {
                                   "yep", "right", "sure", "alright", "all right", "i see", "got it", "cool", "great",
                                   // Fillers and hesitations are not requests either (a partial "uh" of "uh-huh").
                                   "uh", "um", "mm", "oh", "ah", "huh"]
+    /// What the language model learns to hear: the spoken backchannels, not lone fillers ("hmm"
+    /// in the model turns up at the end of ordinary utterances, heard in a breath).
+    public static let languageModelPhrases = ["uh huh", "mm hmm", "okay", "yeah", "right", "all right", "got it", "i see", "sure", "yep"]
+
     /// Backchannel phrases as word sequences, longest first (so "all right" wins over "all").
     public let phrases: [[String]]
 
@@ -33,7 +37,12 @@ public struct Backchannels: Sendable, Equatable {
 
     /// Whether an utterance heard during agent playback should stop the agent: it has words and
     /// they are not all backchannels.
+    /// A lone function word ("the", "a", "and") is what the recogniser makes of a breath or a
+    /// cough far more often than what a caller says: words like these do not make a request.
     public func isRequest(_ transcript: String) -> Bool {
-        !SpokenText.words(transcript).isEmpty && !isBackchannel(transcript)
+        let words = SpokenText.words(transcript)
+        guard !words.isEmpty, !isBackchannel(transcript) else { return false }
+        let known = vocabulary
+        return words.contains { !known.contains($0) && !TurnCompletionModel.danglingWords.contains($0) && $0 != "it" }
     }
 }

@@ -129,7 +129,11 @@ public struct TurnCompletionModel: Sendable {
         let run = trailingDigitRun(words)
         names.append("dr=\(min(run, 6))")
         if run > 0 { names.append(run < slotDigits ? "dr<slot" : "dr>=slot") }
-        if let last = tokens.last { names.append("L1=" + last) }
+        if let last = tokens.last {
+            names.append("L1=" + last)
+            // Generalises to endings the tenant's phrases never had ("... policy").
+            names.append(danglingWords.contains(last) ? "last:function" : "last:content")
+        }
         if tokens.count >= 2 { names.append("L2=" + tokens.suffix(2).joined(separator: " ")) }
         if tokens.count >= 3 { names.append("L3=" + tokens.suffix(3).joined(separator: " ")) }
         if let first = tokens.first { names.append("F=" + first) }
@@ -175,8 +179,14 @@ public struct TurnCompletionModel: Sendable {
         var incomplete: [[String]] = []
         let tails = ["and", "um", "so", "but", "because", "uh"]
         for (index, phrase) in complete.enumerated() {
+            // Prefixes a caller pauses in: after a word that cannot end a request, within the first
+            // two words, or inside a number. A prefix ending on a content word ("i need a refund"
+            // of "... for order ...") is left out: it may well be the whole request, and calling it
+            // incomplete would teach the model to wait after every noun.
             for k in 1..<max(phrase.count, 1) where !completeSet.contains(phrase.prefix(k).joined(separator: " ")) {
-                incomplete.append(Array(phrase.prefix(k)))
+                let prefix = Array(phrase.prefix(k))
+                let run = trailingDigitRun(prefix)
+                if k <= 2 || danglingWords.contains(prefix[k - 1]) || (run > 0 && run < slotDigits) { incomplete.append(prefix) }
             }
             incomplete.append(phrase + [tails[index % tails.count]])
         }

@@ -57,3 +57,4 @@ final class TurnCompletionTests: XCTestCase {
         XCTAssertFalse(backchannels.isRequest(""), "no words (a cough) is not a request")
     }
 }
+

@@ -2,8 +2,9 @@ import HostSpeech
 
 /// Semantic mode's barge-in (docs/voice.md, "Interruptions that are meant"): caller speech while
 /// the agent plays does not stop it at once. While the caller talks the call asks the recogniser's
-/// hypothesis every `checkFrames` frames; the agent stops as soon as it holds a word that is not a
-/// backchannel ("wait", "stop"), or when the caller has talked for `longFrames` (nobody says
+/// hypothesis every `checkFrames` frames; the agent stops as soon as two hypotheses in a row hold
+/// a word that is not a backchannel ("wait", "stop") — one is not enough: a partial "uh-huh" is
+/// often heard as "help" before the decoder settles — or when the caller has talked for `longFrames` (nobody says
 /// "uh-huh" for 1.5 s). When the utterance ends without either, its final transcript decides: only
 /// backchannels, or no words at all (a cough, a click, a breath), and it is no turn.
 /// A value the call owns; no I/O.
@@ -23,6 +24,7 @@ struct PlaybackOverlap {
     private(set) var bargedIn = false
     private var frames = 0
     private var asking = false
+    private var requestsInARow = 0
 
     init(backchannels: Backchannels) {
         self.backchannels = backchannels
@@ -30,7 +32,7 @@ struct PlaybackOverlap {
 
     /// Speech started while the agent was playing.
     mutating func started() {
-        (active, bargedIn, frames, asking) = (true, false, 0, false)
+        (active, bargedIn, frames, asking, requestsInARow) = (true, false, 0, false, 0)
     }
 
     /// One more 20 ms frame of the caller's utterance.
@@ -49,7 +51,9 @@ struct PlaybackOverlap {
     /// The hypothesis asked for.
     mutating func heard(hypothesis: String?) -> Action? {
         asking = false
-        guard active, !bargedIn, let hypothesis, backchannels.isRequest(hypothesis) else { return nil }
+        guard active, !bargedIn else { return nil }
+        requestsInARow = hypothesis.map(backchannels.isRequest) == true ? requestsInARow + 1 : 0
+        guard requestsInARow >= 2 else { return nil }
         bargedIn = true
         return .bargeIn
     }

@@ -34,6 +34,8 @@ final class VoiceCall: @unchecked Sendable {
     /// Semantic mode: caller speech during playback; nil in server-VAD mode (barge-in at once).
     private var overlap: PlaybackOverlap?
     private var lastReplyAsked = false
+    /// Whether the agent was still talking when the caller's last utterance ended.
+    private var agentTalkingAtStop = false
     private var recognition: RecognitionSession?
     private var playback: AgentPlayback?
     private var started = false
@@ -75,6 +77,12 @@ final class VoiceCall: @unchecked Sendable {
         guard !closed else { return session.end(reason: "caller_hangup") }
         output.metrics = session.conversation?.services.metrics
         output.tenant = session.conversation?.tenant.id ?? ""
+        if let metrics = output.metrics, let pool = (recognizer as? PocketSphinxRecognizer)?.warmPool {
+            // The warm pool as this call found it: decoders ready, target, and their memory.
+            metrics.set("agent_host_voice_warm_decoders", Double(pool.ready), labels: ["tenant": output.tenant])
+            metrics.set("agent_host_voice_warm_decoders_target", Double(pool.target), labels: ["tenant": output.tenant])
+            metrics.set("agent_host_voice_warm_decoder_bytes", Double((pool.bytesPerDecoder ?? 0) * pool.ready), labels: ["tenant": output.tenant])
+        }
         let playback = AgentPlayback(loop: loop, transport: output, synthesizer: synthesizer, voice: settings.name)
         // Semantic mode keeps talking over a possible backchannel; server VAD holds at once.
         playback.isHeld = { [unowned self] in overlap == nil && detector.hasCandidateSpeech }
@@ -127,6 +135,7 @@ final class VoiceCall: @unchecked Sendable {
     }
 
     private func turnEnded(at: Int, utterance: [Int16]) {
+        agentTalkingAtStop = playback?.isActive == true
         output.speechEnded(trailingSilenceMilliseconds: detector.trailingSilenceMilliseconds)
         output.send(event: .speechStopped(atMilliseconds: at))
         finishUtterance(utterance)
@@ -137,8 +146,12 @@ final class VoiceCall: @unchecked Sendable {
     private func judge(_ id: Int) {
         guard let recognition else { return }
         let model = turnModel, grammar = self.grammar
+        // Over the agent, a backchannel is a whole utterance: end it at once so it is dropped soon.
+        let backchannels = overlap?.active == true ? settings.backchannels : nil
         recognition.currentHypothesis { [loop] hypothesis in
-            let complete = hypothesis.map { TurnCompletion.isComplete($0, model: model, grammar: grammar) } ?? false
+            let complete = hypothesis.map {
+                backchannels?.isBackchannel($0) == true || TurnCompletion.isComplete($0, model: model, grammar: grammar)
+            } ?? false
             loop.execute { [self] in
                 session?.conversation?.services.metrics.increment("agent_host_voice_turn_verdicts_total",
                                                                   labels: ["verdict": complete ? "complete" : "incomplete"])
@@ -210,7 +223,8 @@ final class VoiceCall: @unchecked Sendable {
     /// overlapped the agent only when it is a request (which then stops the agent, if still talking).
     private func isTurn(_ transcript: String) -> Bool {
         guard var judge = overlap else { return true }
-        let answers = lastReplyAsked && playback?.isActive != true
+        // Said after the agent's question had finished playing: an answer ("yes"), not a backchannel.
+        let answers = lastReplyAsked && !agentTalkingAtStop
         let verdict = judge.finished(transcript: transcript, answersFinishedQuestion: answers)
         overlap = judge
         if verdict.bargeIn, playback?.isActive == true { bargeIn(at: overlapOnset) }
