@@ -100,6 +100,7 @@ public struct TurnCompletionModel: Sendable {
         if Self.lonelyFragments.contains(words) { return false }
         let run = Self.trailingDigitRun(words)
         if run > 0, run < slotDigits { return false }
+        if Self.awaitsAnID(words) { return false }
         return probability(words: words) >= 0.5
     }
 
@@ -141,13 +142,25 @@ public struct TurnCompletionModel: Sendable {
         return names.map(hash)
     }
 
+    /// What the recogniser often writes for a digit inside a run ("four five" → "for five").
+    static let digitHomophones: Set<String> = ["for", "to", "too", "won", "ate", "a", "oh"]
+
+    /// Digits at the end, a homophone counting when a digit follows it ("for five six").
     static func trailingDigitRun(_ words: [String]) -> Int {
         var run = 0
         for word in words.reversed() {
-            guard SpokenText.digitWords.contains(word) || word == "oh" else { break }
+            if SpokenText.digitWords.contains(word) || word == "oh" { run += 1; continue }
+            guard run > 0, digitHomophones.contains(word) else { break }
             run += 1
         }
         return run
+    }
+
+    /// "... for order" / "order number": an id is coming.
+    static func awaitsAnID(_ words: [String]) -> Bool {
+        guard let last = words.last else { return false }
+        if last == "number" { return true }
+        return last == "order" && words.count >= 2 && ["for", "is", "order"].contains(words[words.count - 2])
     }
 
     /// FNV-1a into the weight table.

@@ -79,12 +79,26 @@ case "voice":
     func counts(_ option: String) -> [Int]? {
         arguments.firstIndex(of: option).flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1].split(separator: ",").compactMap { Int($0) } : nil }
     }
-    let parts = arguments.filter { ["latency", "calls", "media"].contains($0) }
+    let parts = arguments.filter { ["latency", "calls", "media", "turns"].contains($0) }
     var benchmark = VoiceBenchmark(parts: parts.isEmpty ? ["latency", "calls", "media"] : parts)
     benchmark.callSteps = counts("--steps") ?? benchmark.callSteps
     benchmark.mediaSteps = counts("--media-steps") ?? benchmark.mediaSteps
     if let index = arguments.firstIndex(of: "--seconds"), index + 1 < arguments.count, let s = Double(arguments[index + 1]) { benchmark.measureSeconds = s }
     if arguments.contains("--cached") { benchmark.callMode = .fullCached }
+    if let index = arguments.firstIndex(of: "--mode"), index + 1 < arguments.count {
+        guard arguments[index + 1] == "semantic" || arguments[index + 1] == "server_vad" else {
+            FileHandle.standardError.write(Data("agent-host-bench voice: --mode is semantic or server_vad\n".utf8))
+            exit(2)
+        }
+        benchmark.latencyMode = arguments[index + 1] == "semantic" ? .semantic : .full
+    }
+    if parts == ["turns"] {
+        do { try PausedUtteranceBenchmark().run() } catch {
+            FileHandle.standardError.write(Data("agent-host-bench: \(error)\n".utf8))
+            exit(1)
+        }
+        exit(0)
+    }
     do { try benchmark.run() } catch {
         FileHandle.standardError.write(Data("agent-host-bench: \(error)\n".utf8))
         exit(1)
@@ -92,7 +106,7 @@ case "voice":
 case "voice-host":
     // The host half of `voice`, started by it as a child process (see VoiceBenchHost).
     guard arguments.count > 1, let mode = VoiceBenchHost.Mode(rawValue: arguments[1]) else {
-        FileHandle.standardError.write(Data("usage: agent-host-bench voice-host full|full-cached|media\n".utf8))
+        FileHandle.standardError.write(Data("usage: agent-host-bench voice-host full|full-cached|media|semantic\n".utf8))
         exit(2)
     }
     do { try VoiceBenchHost(mode: mode).run() } catch {

@@ -8,8 +8,8 @@ import HostSpeech
 /// "uh-huh" for 1.5 s). When the utterance ends without either, its final transcript decides: only
 /// backchannels, or no words at all (a cough, a click, a breath), and it is no turn.
 /// A value the call owns; no I/O.
-struct PlaybackOverlap {
-    enum Action: Equatable {
+public struct PlaybackOverlap: Sendable {
+    public enum Action: Equatable, Sendable {
         /// Ask the recogniser for its hypothesis so far and pass it to `heard(hypothesis:)`.
         case askHypothesis
         /// Stop the agent now.
@@ -26,17 +26,17 @@ struct PlaybackOverlap {
     private var asking = false
     private var requestsInARow = 0
 
-    init(backchannels: Backchannels) {
+    public init(backchannels: Backchannels) {
         self.backchannels = backchannels
     }
 
     /// Speech started while the agent was playing.
-    mutating func started() {
+    public mutating func started() {
         (active, bargedIn, frames, asking, requestsInARow) = (true, false, 0, false, 0)
     }
 
     /// One more 20 ms frame of the caller's utterance.
-    mutating func frame() -> Action? {
+    public mutating func frame() -> Action? {
         guard active, !bargedIn else { return nil }
         frames += 1
         if frames >= longFrames {
@@ -49,7 +49,7 @@ struct PlaybackOverlap {
     }
 
     /// The hypothesis asked for.
-    mutating func heard(hypothesis: String?) -> Action? {
+    public mutating func heard(hypothesis: String?) -> Action? {
         asking = false
         guard active, !bargedIn else { return nil }
         requestsInARow = hypothesis.map(backchannels.isRequest) == true ? requestsInARow + 1 : 0
@@ -61,7 +61,7 @@ struct PlaybackOverlap {
     /// The utterance's final transcript: whether it is a turn (and, if the agent was not stopped
     /// yet, whether to stop it now). An utterance that did not overlap the agent always is; so is
     /// a "yes" that overlapped only the end of a question the agent has now finished asking.
-    mutating func finished(transcript: String, answersFinishedQuestion: Bool = false) -> (isTurn: Bool, bargeIn: Bool) {
+    public mutating func finished(transcript: String, answersFinishedQuestion: Bool = false) -> (isTurn: Bool, bargeIn: Bool) {
         guard active else { return (true, false) }
         active = false
         if bargedIn { return (true, false) }
