@@ -121,6 +121,7 @@ final class SimulatedCaller: @unchecked Sendable {
         if text.contains(#""type":"session""#) {
             self.socket = socket
             streamStart = now
+            framesSent = 0  // a redialled call's line starts again
             pause(now)
             return
         }
