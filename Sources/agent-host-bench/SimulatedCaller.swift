@@ -190,6 +190,8 @@ final class CallerStats: @unchecked Sendable {
     }
 
     var measureFrom: UInt64 = .max
+    /// The step is over: nothing more counts.
+    var ended = false
     var turns: [Turn] = []
     var unanswered = 0
     var dropped = 0
@@ -201,7 +203,8 @@ final class CallerStats: @unchecked Sendable {
     var underruns = 0
     static let underrunNanoseconds: UInt64 = 40_000_000
 
-    func record(turn: Turn) { if turn.speechEnd >= measureFrom { turns.append(turn) } }
+    /// A call's first turn counts even during the ramp: with long calls that is when they happen.
+    func record(turn: Turn) { if turn.speechEnd >= measureFrom || (turn.first && !ended) { turns.append(turn) } }
     func record(unanswered at: UInt64) { if at >= measureFrom { unanswered += 1 } }
 
     func record(gap: UInt64, at: UInt64) {
