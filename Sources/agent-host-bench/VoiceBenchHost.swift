@@ -19,6 +19,8 @@ struct VoiceBenchHost {
         case media
         /// `full` with `turn_detection: {mode: semantic}` (250 / 1200 ms) for the demo tenant.
         case semantic
+        /// `full` without the warm decoder pool: every call creates its decoder (the seed's way).
+        case cold
     }
 
     let mode: Mode
@@ -70,11 +72,11 @@ struct VoiceBenchHost {
         case .media:
             return VoiceServices(recognizers: [tenant.id: FixedTranscriptRecognizer(text: VoiceBenchmark.mediaTranscript)],
                                  synthesizer: CachedSynthesizer(engine: FliteSynthesizer()))
-        case .full, .fullCached, .semantic:
+        case .full, .fullCached, .semantic, .cold:
             let box = ServicesBox()
             let done = DispatchSemaphore(value: 0)
             Task {
-                do { box.result = .success(try await VoiceServices.offline(tenants: [tenant])) } catch { box.result = .failure(error) }
+                do { box.result = .success(try await VoiceServices.offline(tenants: [tenant], warmDecoders: mode == .cold ? 0 : 2)) } catch { box.result = .failure(error) }
                 done.signal()
             }
             done.wait()

@@ -86,11 +86,13 @@ case "voice":
     if let index = arguments.firstIndex(of: "--seconds"), index + 1 < arguments.count, let s = Double(arguments[index + 1]) { benchmark.measureSeconds = s }
     if arguments.contains("--cached") { benchmark.callMode = .fullCached }
     if let index = arguments.firstIndex(of: "--mode"), index + 1 < arguments.count {
-        guard arguments[index + 1] == "semantic" || arguments[index + 1] == "server_vad" else {
-            FileHandle.standardError.write(Data("agent-host-bench voice: --mode is semantic or server_vad\n".utf8))
+        // server_vad (default), semantic, or cold: server VAD without the warm decoder pool.
+        let modes: [String: VoiceBenchHost.Mode] = ["server_vad": .full, "semantic": .semantic, "cold": .cold]
+        guard let mode = modes[arguments[index + 1]] else {
+            FileHandle.standardError.write(Data("agent-host-bench voice: --mode is server_vad, semantic or cold\n".utf8))
             exit(2)
         }
-        benchmark.latencyMode = arguments[index + 1] == "semantic" ? .semantic : .full
+        benchmark.latencyMode = mode
     }
     if parts == ["turns"] {
         do { try PausedUtteranceBenchmark().run() } catch {
@@ -106,7 +108,7 @@ case "voice":
 case "voice-host":
     // The host half of `voice`, started by it as a child process (see VoiceBenchHost).
     guard arguments.count > 1, let mode = VoiceBenchHost.Mode(rawValue: arguments[1]) else {
-        FileHandle.standardError.write(Data("usage: agent-host-bench voice-host full|full-cached|media|semantic\n".utf8))
+        FileHandle.standardError.write(Data("usage: agent-host-bench voice-host full|full-cached|media|semantic|cold\n".utf8))
         exit(2)
     }
     do { try VoiceBenchHost(mode: mode).run() } catch {
