@@ -129,7 +129,7 @@ struct PausedUtteranceBenchmark {
             let output = detector.process(frame)
             if wasSpeaking, detector.isSpeaking {
                 session.accept(samples: frame)
-                if overAgent, let action = overlap.frame() {
+                if overAgent, detector.trailingSilenceMilliseconds == 0, let action = overlap.frame() {
                     let next = action == .askHypothesis ? overlap.heard(hypothesis: hypothesis()) : action
                     if next == .bargeIn { result.stoppedAgent = true }
                 }
@@ -137,7 +137,7 @@ struct PausedUtteranceBenchmark {
             switch output {
             case .judge(let id)?:
                 let text = hypothesis()
-                let backchannel = overAgent && text.map(Backchannels().isBackchannel) == true
+                let backchannel = overAgent && text.map { !Backchannels().isRequest($0) } == true
                 let complete = backchannel || text.map { model.isComplete($0) } == true
                 if case .speechStopped(_, _)? = detector.judged(id: id, complete: complete) { finished(sample) }
             case .event(.speechStarted)?:

@@ -114,7 +114,8 @@ final class VoiceCall: @unchecked Sendable {
             let output = detector.process(frame)
             if wasSpeaking, detector.isSpeaking {
                 recognition?.accept(samples: frame)
-                if let action = overlap?.frame() { overlapped(action) }
+                // Only the caller's speech counts towards "talked for 1.5 s", not the pause after it.
+                if detector.trailingSilenceMilliseconds == 0, let action = overlap?.frame() { overlapped(action) }
             }
             switch output {
             case nil:
@@ -146,11 +147,12 @@ final class VoiceCall: @unchecked Sendable {
     private func judge(_ id: Int) {
         guard let recognition else { return }
         let model = turnModel, grammar = self.grammar
-        // Over the agent, a backchannel is a whole utterance: end it at once so it is dropped soon.
+        // Over the agent, what is no request (a backchannel, a filler) is a whole utterance: end it
+        // at once so it is dropped soon.
         let backchannels = overlap?.active == true ? settings.backchannels : nil
         recognition.currentHypothesis { [loop] hypothesis in
-            let complete = hypothesis.map {
-                backchannels?.isBackchannel($0) == true || TurnCompletion.isComplete($0, model: model, grammar: grammar)
+            let complete = hypothesis.map { text in
+                backchannels.map { !$0.isRequest(text) } == true || TurnCompletion.isComplete(text, model: model, grammar: grammar)
             } ?? false
             loop.execute { [self] in
                 session?.conversation?.services.metrics.increment("agent_host_voice_turn_verdicts_total",
