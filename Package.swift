@@ -96,7 +96,7 @@ let package = Package(
         ], swiftSettings: swift6),
         // The tenant configuration file and the tenant as served.
         .target(name: "HostTenancy", dependencies: [
-            "HostSupport", "HostPlugins", "HostOrchestration", "HostNet", "HostAudio", "HostModels", "COpenSSL",
+            "HostSupport", "HostPlugins", "HostOrchestration", "HostNet", "HostAudio", "HostSpeech", "HostModels", "COpenSSL",
             .product(name: "Yams", package: "Yams"),
         ], swiftSettings: swift6),
         // Voice calls (cascaded and Realtime) over a CallSession, whatever serves them.

@@ -53,6 +53,20 @@ public struct TurnDetector: Sendable {
     /// fed at `.speechStarted`, before the frames that follow.
     public var utteranceSoFar: [Int16] { isSpeaking ? utterance : [] }
 
+    /// Non-speech since the caller's last speech frame, while speaking (after a turn ended: the
+    /// silence that ended it). What a semantic end-of-turn decision waits on.
+    public var trailingSilenceMilliseconds: Int { milliseconds(silenceSamples) }
+
+    /// Ends the turn in progress now (a semantic detector judged it complete before the silence
+    /// window ran out); nil when no turn is in progress.
+    public mutating func endTurnNow() -> TurnEvent? {
+        guard isSpeaking else { return nil }
+        let event = TurnEvent.speechStopped(atMilliseconds: streamMilliseconds, utterance: utterance)
+        isSpeaking = false
+        utterance = []
+        return event
+    }
+
     /// Start of a new stream: clock back to zero, noise floor and any turn in progress forgotten.
     public mutating func reset() {
         self = TurnDetector(settings: settings, sampleRate: sampleRate, vad: vad.configuration)

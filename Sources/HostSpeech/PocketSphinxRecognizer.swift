@@ -58,9 +58,22 @@ public final class PocketSphinxRecognizer: SpeechRecognizer {
     public let adaptationSeconds: Double
 
     private let files: ScratchDirectory?
+    /// Warm decoders for new sessions (nil: each session creates its own). See `DecoderPool`.
+    let pool: DecoderPool?
+
+    /// The warm pool: decoders ready, its current target, calls that found it empty, and the
+    /// estimated memory one warm decoder holds (nil without a pool).
+    public var warmPool: (ready: Int, target: Int, misses: Int, bytesPerDecoder: Int?)? {
+        pool.map { let s = $0.status; return (s.ready, s.target, s.misses, s.bytesPerDecoder) }
+    }
+
+    /// Blocks until the warm pool holds its target (start-up, benchmarks; not on a loop thread).
+    public func waitForWarmPool(timeoutSeconds: Double = 30) { pool?.waitUntilFull(timeoutSeconds: timeoutSeconds) }
 
     private init(model: PocketSphinxModel, arguments: [String], grammars: [RecognitionGrammar], vocabulary: Set<String>?,
-                 files: ScratchDirectory?, partialInterval: Double, adaptationSeconds: Double) throws(SpeechError) {
+                 files: ScratchDirectory?, partialInterval: Double, adaptationSeconds: Double,
+                 warmDecoders: Int = 0, warmUpAudio: [Int16] = []) throws(SpeechError) {
+        pool = warmDecoders > 0 ? DecoderPool(arguments: arguments, warmUpAudio: warmUpAudio, initialTarget: warmDecoders) : nil
         self.model = model
         self.arguments = arguments
         self.grammars = Dictionary(grammars.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last })
@@ -81,10 +94,14 @@ public final class PocketSphinxRecognizer: SpeechRecognizer {
     ///     dictionary from cmudict).
     ///   - options: extra decoder arguments, e.g. ["-beam": "1e-60"].
     ///   - adaptationSeconds: see the property (the first ~2 s of a call are re-decoded).
+    ///   - warmDecoders: decoders kept ready for new calls (0: none); `warmUpAudio` (16 kHz
+    ///     speech, e.g. the tenant's phrases synthesised) adapts each before a call takes it, so
+    ///     calls on a warm decoder skip the first-utterance replay. See `DecoderPool`.
     /// Runs on a setup queue: reads cmudict and creates one probe decoder (~0.1-0.3 s).
     public static func make(languageModel: DomainLanguageModel, grammars: [RecognitionGrammar] = RecognitionGrammar.standard,
                             model: PocketSphinxModel = .standard, options: [String: String] = [:],
-                            partialInterval: Double = 0.3, adaptationSeconds: Double = 2) async throws(SpeechError) -> PocketSphinxRecognizer {
+                            partialInterval: Double = 0.3, adaptationSeconds: Double = 2,
+                            warmDecoders: Int = 0, warmUpAudio: [Int16] = []) async throws(SpeechError) -> PocketSphinxRecognizer {
         try await onSetupQueue { () throws(SpeechError) in
             var lexicon = languageModel.lexicon
             let needed = Set(grammars.flatMap(\.vocabulary)).subtracting(lexicon.words)
@@ -98,7 +115,8 @@ public final class PocketSphinxRecognizer: SpeechRecognizer {
             let dictPath = try files.write(lexicon.dictionaryText, to: "domain.dict")
             let arguments = decoderArguments(model: model, languageModel: lmPath, dictionary: dictPath, options: options)
             return try PocketSphinxRecognizer(model: model, arguments: arguments, grammars: grammars, vocabulary: lexicon.words,
-                                              files: files, partialInterval: partialInterval, adaptationSeconds: adaptationSeconds)
+                                              files: files, partialInterval: partialInterval, adaptationSeconds: adaptationSeconds,
+                                              warmDecoders: warmDecoders, warmUpAudio: warmUpAudio)
         }
     }
 
@@ -192,6 +210,13 @@ final class PocketSphinxSession: RecognitionSession, @unchecked Sendable {
 
     private func create() {
         let started = monotonicSeconds()
+        if let warm = recognizer.pool?.take() {
+            decoder = warm.decoder
+            // Already adapted to speech: the first utterance need not be decoded twice.
+            if warm.adapted { sessionSamples = Int(recognizer.adaptationSeconds * Double(recognizer.sampleRate)) }
+            setup = .success(monotonicSeconds() - started)
+            return
+        }
         do throws(SpeechError) {
             decoder = try SphinxDecoder(arguments: recognizer.arguments)
             setup = .success(monotonicSeconds() - started)
@@ -281,6 +306,13 @@ final class PocketSphinxSession: RecognitionSession, @unchecked Sendable {
         }
     }
 
+    func currentHypothesis(_ completion: @escaping @Sendable (String?) -> Void) {
+        onQueue {
+            guard let decoder = self.decoder, !self.closed.load(ordering: .relaxed) else { return completion(nil) }
+            completion(self.inUtterance ? decoder.hypothesis() : "")
+        }
+    }
+
     func cancelUtterance() {
         onQueue {
             guard let decoder = self.decoder, self.inUtterance else { return }
@@ -343,8 +375,9 @@ final class PocketSphinxSession: RecognitionSession, @unchecked Sendable {
     }
 }
 
-/// One `ps_decoder_t`. Not thread-safe: owned by one session and used on its queue only.
-final class SphinxDecoder {
+/// One `ps_decoder_t`. Not thread-safe: owned by one session and used on its queue only
+/// (`@unchecked Sendable` only so the warm pool can hand a whole decoder over to a session).
+final class SphinxDecoder: @unchecked Sendable {
     private let decoder: OpaquePointer
     private let languageModelSearch: String
     private var registered: Set<String> = []

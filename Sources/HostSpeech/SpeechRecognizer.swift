@@ -91,6 +91,15 @@ public protocol RecognitionSession: AnyObject, Sendable {
     func ready(_ completion: @escaping @Sendable (Result<Double, SpeechError>) -> Void)
     /// Releases the engine's resources; later calls fail with `.sessionClosed`.
     func close()
+    /// The hypothesis for the audio accepted so far in the current utterance, after the audio
+    /// already queued ("" between utterances); nil when the engine cannot tell mid-utterance.
+    /// Semantic end of turn asks it once per pause. `completion` runs on the session's queue.
+    func currentHypothesis(_ completion: @escaping @Sendable (String?) -> Void)
+}
+
+extension RecognitionSession {
+    /// Engines without mid-utterance hypotheses (a cloud upload at the end of the turn).
+    public func currentHypothesis(_ completion: @escaping @Sendable (String?) -> Void) { completion(nil) }
 }
 
 extension SpeechRecognizer {

@@ -30,6 +30,15 @@ final class SimulatedCaller: @unchecked Sendable {
     /// When `turn_end` arrived (ns; 0 = not yet).
     private var turnEnded: UInt64 = 0
     private(set) var closed = false
+    /// Hang up and call again after this many turns (nil: one long call), so first turns of
+    /// calls keep happening while figures are taken (`voice latency`).
+    var turnsPerCall: Int?
+    private var turnsInCall = 0
+    private var url = ""
+    private var loop: EventLoop?
+    /// Which call's socket events count (an old call's close may arrive after the redial).
+    private var generation = 0
+    private var finished = false
 
     init(id: Int, utterances: [[[UInt8]]], silence: [UInt8], stats: CallerStats) {
         self.id = id
@@ -40,11 +49,16 @@ final class SimulatedCaller: @unchecked Sendable {
     }
 
     func connect(_ url: String, loop: EventLoop) {
+        self.url = url
+        self.loop = loop
+        generation += 1
+        let call = generation
         let handler = WebSocketHandler(
             onOpen: { socket in socket.send(text: #"{"type":"start","sample_rate":16000,"encoding":"pcm16"}"#) },
-            onText: { [self] socket, text in received(text, on: socket) },
-            onBinary: { [self] _, _ in audioFrame() },
+            onText: { [self] socket, text in if call == generation { received(text, on: socket) } },
+            onBinary: { [self] _, _ in if call == generation { audioFrame() } },
             onClose: { [self] _, _, _ in
+                guard call == generation else { return }
                 if !closed { stats.dropped += 1 }
                 closed = true
             })
@@ -91,6 +105,11 @@ final class SimulatedCaller: @unchecked Sendable {
     }
 
     func hangUp() {
+        finished = true
+        endCall()
+    }
+
+    private func endCall() {
         guard let socket, !closed else { return }
         closed = true
         socket.send(text: #"{"type":"end"}"#)
@@ -102,6 +121,7 @@ final class SimulatedCaller: @unchecked Sendable {
         if text.contains(#""type":"session""#) {
             self.socket = socket
             streamStart = now
+            framesSent = 0  // a redialled call's line starts again
             pause(now)
             return
         }
@@ -130,11 +150,28 @@ final class SimulatedCaller: @unchecked Sendable {
 
     private func finishTurn(speechEnd: UInt64, now: UInt64) {
         if firstAudio > 0 {
-            stats.record(turn: CallerStats.Turn(speechEnd: speechEnd, stopped: stopped, heard: heard, answered: answered, firstAudio: firstAudio))
+            stats.record(turn: CallerStats.Turn(speechEnd: speechEnd, stopped: stopped, heard: heard, answered: answered, firstAudio: firstAudio,
+                                                first: turnsInCall == 0))
         } else {
             stats.record(unanswered: now)
         }
+        turnsInCall += 1
+        if let turnsPerCall, turnsInCall >= turnsPerCall, let loop { return redial(loop) }
         pause(now)
+    }
+
+    /// A new call from the same caller: a new socket, a new session, a first turn again.
+    private func redial(_ loop: EventLoop) {
+        endCall()
+        generation += 1  // the old socket's late events no longer count
+        socket = nil
+        turnsInCall = 0
+        phase = .connecting
+        LoopTimer.once(on: loop, after: UInt64.random(in: 300...800)) { [self] in
+            guard !finished else { return }
+            closed = false
+            connect(url, loop: loop)
+        }
     }
 
     /// Like a person: a moment after the answer before speaking again (0.5-1.5 s).
@@ -148,9 +185,13 @@ final class CallerStats: @unchecked Sendable {
     // @unchecked: touched only on the client loop's thread (read after the run stops).
     struct Turn {
         let speechEnd: UInt64, stopped: UInt64, heard: UInt64, answered: UInt64, firstAudio: UInt64
+        /// The first turn of its call.
+        var first = false
     }
 
     var measureFrom: UInt64 = .max
+    /// The step is over: nothing more counts.
+    var ended = false
     var turns: [Turn] = []
     var unanswered = 0
     var dropped = 0
@@ -162,7 +203,8 @@ final class CallerStats: @unchecked Sendable {
     var underruns = 0
     static let underrunNanoseconds: UInt64 = 40_000_000
 
-    func record(turn: Turn) { if turn.speechEnd >= measureFrom { turns.append(turn) } }
+    /// A call's first turn counts even during the ramp: with long calls that is when they happen.
+    func record(turn: Turn) { if turn.speechEnd >= measureFrom || (turn.first && !ended) { turns.append(turn) } }
     func record(unanswered at: UInt64) { if at >= measureFrom { unanswered += 1 } }
 
     func record(gap: UInt64, at: UInt64) {

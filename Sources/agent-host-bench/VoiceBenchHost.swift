@@ -1,5 +1,6 @@
 import Foundation
 import Host
+import HostAudio
 import HostNet
 import HostOrchestration
 import HostPlugins
@@ -21,6 +22,10 @@ struct VoiceBenchHost {
         case fullCached = "full-cached"
         /// No recognition or synthesis per call: VAD, turn detection, orchestration, paced audio.
         case media
+        /// `full` with `turn_detection: {mode: semantic}` (250 / 1200 ms) for the demo tenant.
+        case semantic
+        /// `full` without the warm decoder pool: every call creates its decoder (the seed's way).
+        case cold
     }
 
     let mode: Mode
@@ -38,7 +43,8 @@ struct VoiceBenchHost {
         settings.http.backlog = 4096
         settings.maxSessions = 10_000
         let server = HostServer(settings: settings, loop: deployment.loop, services: deployment.services,
-                                tenants: [ServedTenant(runtime: deployment.tenant, maxConcurrentSessions: 10_000, maxSessionsPerCaller: 10)],
+                                tenants: [ServedTenant(runtime: deployment.tenant, maxConcurrentSessions: 10_000, maxSessionsPerCaller: 10,
+                                                       voice: tenantVoice)],
                                 defaultTenant: deployment.tenant.id, persistence: InMemorySessionPersistence(), verifyKey: { _, _ in false })
         server.voice = try voiceServices(tenant: deployment.tenant)
         guard let started = deployment.loop.submitAndWait({ Result { try server.start() } }) else {
@@ -60,20 +66,28 @@ struct VoiceBenchHost {
         deployment.shutdown()
     }
 
+    private var tenantVoice: TenantVoice {
+        var voice = TenantVoice()
+        if mode == .semantic { voice.semantic = SemanticTurnSettings() }
+        return voice
+    }
+
     private func voiceServices(tenant: TenantRuntime) throws -> VoiceServices {
         switch mode {
         case .media:
             return VoiceServices(recognizers: [tenant.id: FixedTranscriptRecognizer(text: VoiceBenchmark.mediaTranscript)],
                                  synthesizer: CachedSynthesizer(engine: FliteSynthesizer()))
-        case .full, .fullCached:
+        case .full, .fullCached, .semantic, .cold:
             let box = ServicesBox()
             let done = DispatchSemaphore(value: 0)
             Task {
-                do { box.result = .success(try await VoiceServices.offline(tenants: [tenant])) } catch { box.result = .failure(error) }
+                do { box.result = .success(try await VoiceServices.offline(tenants: [tenant], warmDecoders: mode == .cold ? 0 : 2)) } catch { box.result = .failure(error) }
                 done.signal()
             }
             done.wait()
             let offline = try box.result!.get()
+            // A host warms its decoders at start-up, before its first call: so does this one.
+            for recognizer in offline.recognizers.values { (recognizer as? PocketSphinxRecognizer)?.waitForWarmPool() }
             guard mode == .fullCached else { return offline }
             return VoiceServices(recognizers: offline.recognizers, synthesizer: CachedSynthesizer(engine: offline.synthesizer))
         }

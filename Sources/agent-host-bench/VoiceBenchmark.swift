@@ -27,6 +27,8 @@ struct VoiceBenchmark {
     var mediaSteps = [500, 1_000, 2_000]
     var measureSeconds = 40.0
     var callMode = VoiceBenchHost.Mode.full
+    /// `voice latency --mode semantic`: the latency run's host (full = server VAD, the baseline).
+    var latencyMode = VoiceBenchHost.Mode.full
 
     func run() throws {
         let utterances = try Self.utterances()
@@ -34,7 +36,8 @@ struct VoiceBenchmark {
         print(String(format: "utterances: %d flite sentences, %.1f-%.1f s of speech; frames of 20 ms, PCM16 16 kHz",
                      utterances.count, Double(utterances.map(\.count).min() ?? 0) / 50, Double(utterances.map(\.count).max() ?? 0) / 50))
         if parts.contains("latency") {
-            let result = try step(mode: .full, callers: 4, ramp: 4, measure: measureSeconds * 2, utterances: utterances)
+            // First turns: each caller's first (during the ramp) counts too, reported apart.
+            let result = try step(mode: latencyMode, callers: 4, ramp: 4, measure: measureSeconds * 2, utterances: utterances)
             printLatency(result)
         }
         if parts.contains("calls") {
@@ -85,7 +88,7 @@ struct VoiceBenchmark {
     }
 
     /// A fresh host process, `callers` arriving over `ramp` s, then `measure` s of figures.
-    func step(mode: VoiceBenchHost.Mode, callers: Int, ramp: Double, measure: Double, utterances: [[[UInt8]]]) throws -> StepResult {
+    func step(mode: VoiceBenchHost.Mode, callers: Int, ramp: Double, measure: Double, utterances: [[[UInt8]]], turnsPerCall: Int? = nil) throws -> StepResult {
         let host = try BenchHostProcess(mode: mode)
         defer { host.stop() }
         let idle = host.residentMiB()
@@ -95,6 +98,7 @@ struct VoiceBenchmark {
         let stats = CallerStats()
         let silence = [UInt8](repeating: 0, count: 640)
         let all = (0..<callers).map { SimulatedCaller(id: $0, utterances: utterances, silence: silence, stats: stats) }
+        for caller in all { caller.turnsPerCall = turnsPerCall }
         let clientStalls = StallProbe(loop: loop)
         let port = host.port
         let driver = DriverBox()
@@ -123,7 +127,7 @@ struct VoiceBenchmark {
         let hostStall = host.stall()
         let clientStall = clientStalls.longestMilliseconds
         let (turns, live) = loop.submitAndWait { (stats.turns, all.filter { !$0.closed }.count) } ?? ([], 0)
-        _ = loop.submitAndWait { stats.measureFrom = .max; for caller in all { caller.hangUp() }; driver.timer?.close() }
+        _ = loop.submitAndWait { stats.measureFrom = .max; stats.ended = true; for caller in all { caller.hangUp() }; driver.timer?.close() }
         clientStalls.stop()
         Thread.sleep(forTimeInterval: 0.5)
         return StepResult(mode: mode, callers: callers, live: live, turns: turns, stats: stats, cpuPercent: cpu / wall * 100,
@@ -146,7 +150,7 @@ struct VoiceBenchmark {
     }
 
     func printLatency(_ r: StepResult) {
-        let silence = Double(Self.silenceWindowMilliseconds)
+        let silence = Double(r.mode == .semantic ? SemanticTurnSettings().minimumSilenceMilliseconds : Self.silenceWindowMilliseconds)
         func ms(_ from: KeyPath<CallerStats.Turn, UInt64>, _ to: KeyPath<CallerStats.Turn, UInt64>) -> [Double] {
             r.turns.filter { $0[keyPath: from] > 0 && $0[keyPath: to] >= $0[keyPath: from] }
                 .map { Double($0[keyPath: to] - $0[keyPath: from]) / 1e6 }.sorted()
@@ -154,10 +158,16 @@ struct VoiceBenchmark {
         let total = ms(\.speechEnd, \.firstAudio)
         print("")
         print("latency: end of the caller's speech (last audible frame sent, real-time paced) -> first agent audio frame received")
-        print("         \(r.callers) concurrent callers, full offline stack, \(total.count) turns (\(r.stats.unanswered) unanswered); silence window \(Int(silence)) ms (server VAD default)")
+        let detection = r.mode == .semantic ? "semantic turn detection (250 / 1200 ms): the share below is over the 250 ms minimum silence"
+            : "silence window \(Int(silence)) ms (server VAD default)"
+        print("         \(r.callers) concurrent callers, full offline stack, \(total.count) turns (\(r.stats.unanswered) unanswered); \(detection)")
+        let first = r.turns.filter(\.first).map { Double($0.firstAudio - $0.speechEnd) / 1e6 }.sorted()
+        let later = r.turns.filter { !$0.first }.map { Double($0.firstAudio - $0.speechEnd) / 1e6 }.sorted()
         let rows: [(String, [Double])] = [
             ("end of speech -> first agent audio (total)", total),
             ("  minus the silence window: the host's share", total.map { $0 - silence }),
+            ("  first turns of calls (\(first.count))", first),
+            ("  later turns (\(later.count))", later),
             ("breakdown, from event arrival times at the client:", []),
             ("  end of speech -> speech_stopped (VAD: silence window)", ms(\.speechEnd, \.stopped)),
             ("  speech_stopped -> user (recognition finalize)", ms(\.stopped, \.heard)),

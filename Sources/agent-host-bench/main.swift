@@ -95,12 +95,28 @@ case "voice":
     func counts(_ option: String) -> [Int]? {
         arguments.firstIndex(of: option).flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1].split(separator: ",").compactMap { Int($0) } : nil }
     }
-    let parts = arguments.filter { ["latency", "calls", "media"].contains($0) }
+    let parts = arguments.filter { ["latency", "calls", "media", "turns"].contains($0) }
     var benchmark = VoiceBenchmark(parts: parts.isEmpty ? ["latency", "calls", "media"] : parts)
     benchmark.callSteps = counts("--steps") ?? benchmark.callSteps
     benchmark.mediaSteps = counts("--media-steps") ?? benchmark.mediaSteps
     if let index = arguments.firstIndex(of: "--seconds"), index + 1 < arguments.count, let s = Double(arguments[index + 1]) { benchmark.measureSeconds = s }
     if arguments.contains("--cached") { benchmark.callMode = .fullCached }
+    if let index = arguments.firstIndex(of: "--mode"), index + 1 < arguments.count {
+        // server_vad (default), semantic, or cold: server VAD without the warm decoder pool.
+        let modes: [String: VoiceBenchHost.Mode] = ["server_vad": .full, "semantic": .semantic, "cold": .cold]
+        guard let mode = modes[arguments[index + 1]] else {
+            FileHandle.standardError.write(Data("agent-host-bench voice: --mode is server_vad, semantic or cold\n".utf8))
+            exit(2)
+        }
+        benchmark.latencyMode = mode
+    }
+    if parts == ["turns"] {
+        do { try PausedUtteranceBenchmark().run() } catch {
+            FileHandle.standardError.write(Data("agent-host-bench: \(error)\n".utf8))
+            exit(1)
+        }
+        exit(0)
+    }
     do { try benchmark.run() } catch {
         FileHandle.standardError.write(Data("agent-host-bench: \(error)\n".utf8))
         exit(1)
@@ -108,7 +124,7 @@ case "voice":
 case "voice-host":
     // The host half of `voice`, started by it as a child process (see VoiceBenchHost).
     guard arguments.count > 1, let mode = VoiceBenchHost.Mode(rawValue: arguments[1]) else {
-        FileHandle.standardError.write(Data("usage: agent-host-bench voice-host full|full-cached|media\n".utf8))
+        FileHandle.standardError.write(Data("usage: agent-host-bench voice-host full|full-cached|media|semantic|cold\n".utf8))
         exit(2)
     }
     do { try VoiceBenchHost(mode: mode).run() } catch {

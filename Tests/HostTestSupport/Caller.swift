@@ -62,7 +62,7 @@ public struct Turn {
 
     public var replies: [String] { events.compactMap { if case .agent(_, let text) = $0 { text } else { nil } } }
     public var reply: String { replies.joined(separator: " ") }
-    public var endedOn: String? { events.compactMap { if case .turnEnd(let agent) = $0 { agent } else { nil } }.last }
+    public var endedOn: String? { events.compactMap { if case .turnEnd(let agent, _) = $0 { agent } else { nil } }.last }
     /// The agents handed to, in order.
     public var handoffs: [String] { events.compactMap { if case .handoff(_, let to, _) = $0 { to } else { nil } } }
     /// Each handoff as "From -> To".
@@ -91,7 +91,7 @@ public struct Turn {
             case .handoff(let from, let to, _): "handoff:\(from)->\(to)"
             case .toolCall(let agent, let tool, _, _): "tool_call:\(agent):\(tool)"
             case .toolResult(let tool, _, let ok, _): "tool_result:\(tool):\(ok)"
-            case .turnEnd(let agent): "turn_end:\(agent)"
+            case .turnEnd(let agent, _): "turn_end:\(agent)"
             case .session: nil
             default: event.type
             }

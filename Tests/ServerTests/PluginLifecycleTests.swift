@@ -42,7 +42,7 @@ final class PluginLifecycleTests: HostProcessTestCase {
         // The host mapped its private copies, named by content.
         let refundSHA = try XCTUnwrap(PluginFileCache.sha256(ofFile: deployed + "/libRefund.so"))
         XCTAssertTrue(FileManager.default.fileExists(atPath: directory.file("cache") + "/\(refundSHA)/libRefund.so"))
-        let maps = try String(contentsOfFile: "/proc/\(host.pid)/maps", encoding: .utf8)
+        let maps = String(decoding: FileHandle(forReadingAtPath: "/proc/\(host.pid)/maps")?.readDataToEndOfFile() ?? Data(), as: UTF8.self)  // to EOF: procfs reports size 0
         XCTAssertTrue(maps.contains(directory.file("cache") + "/\(refundSHA)/libRefund.so"), "the copy is mapped")
         XCTAssertFalse(maps.contains(deployed + "/"), "no deployed file is mapped")
 
@@ -275,7 +275,7 @@ final class PluginLifecycleTests: HostProcessTestCase {
         let line = reload(host, expecting: 1)
         XCTAssertTrue(line.contains("plugin file libRefund.so changed: new sessions use sha256 \(new.prefix(12)), live ones keep \(old.prefix(12))"), line)
         XCTAssertTrue(line.contains("tenant demo changed (plugin file libRefund.so)"), line)
-        let maps = try String(contentsOfFile: "/proc/\(host.pid)/maps", encoding: .utf8)
+        let maps = String(decoding: FileHandle(forReadingAtPath: "/proc/\(host.pid)/maps")?.readDataToEndOfFile() ?? Data(), as: UTF8.self)  // to EOF: procfs reports size 0
         XCTAssertTrue(maps.contains("\(cache)/\(old)/libRefund.so") && maps.contains("\(cache)/\(new)/libRefund.so"), "both builds mapped")
 
         let turn = try post(host.url + "/v1/chat", #"{"caller":"+15550131","session_id":"\#(live.sessionID)","text":"I need a refund for order ORD-12345"}"#)

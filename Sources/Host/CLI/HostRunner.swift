@@ -135,11 +135,13 @@ public struct HostRunner {
 
     /// Builds each tenant's recogniser (its language model from its plugins' phrases) and the
     /// synthesiser, before serving. Without them voice calls are refused and the host still serves chat.
-    static func voiceServices(for tenants: [TenantRuntime]) -> VoiceServices? {
+    /// `warmDecoders`: each tenant's warm pool (docs/voice.md, "The first turn"); a reload passes 0
+    /// for now (see HostReloader).
+    static func voiceServices(for tenants: [TenantRuntime], warmDecoders: Int = 2) -> VoiceServices? {
         let built = LockedValue<VoiceServices?>(nil)
         let done = DispatchSemaphore(value: 0)
         Task {
-            do { built.set(try await VoiceServices.offline(tenants: tenants)) } catch {
+            do { built.set(try await VoiceServices.offline(tenants: tenants, warmDecoders: warmDecoders)) } catch {
                 Logger.shared.log(.warning, "voice", "voice calls disabled: \(error)")
             }
             done.signal()

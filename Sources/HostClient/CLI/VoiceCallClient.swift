@@ -78,9 +78,23 @@ public struct VoiceCallClient {
             case "interrupted": print("[caller interrupted the agent]")
             case "call_latency":
                 print("[latency, turn \(event["turn"] ?? ""): \(event["end_of_speech_to_first_audio_ms"] ?? "") ms from the end of the caller's speech to the agent's first audio]")
+            case "turn_end":
+                if let line = printer.readable(raw: event) { print(line) }
+                if let latency = event["latency_ms"] as? [String: Any], let line = latencyLine(latency) { print(line) }
             default: if let line = printer.readable(raw: event) { print(line) }
             }
         }
         fflush(nil)
+    }
+
+    /// `turn_end`'s `latency_ms` as the host measured it (docs/protocol.md §1), stage by stage.
+    static func latencyLine(_ latency: [String: Any]) -> String? {
+        let stages = [("turn_decided", "turn decided"), ("transcript_final", "transcript final"), ("first_agent_text", "first agent text"),
+                      ("first_agent_audio", "first agent audio")]
+        var parts = stages.compactMap { key, label in (latency[key] as? Double).map { String(format: "%@ %.0f", label, $0) } }
+        if !parts.isEmpty { parts[0] = "end of speech -> " + parts[0] }
+        var line = parts.joined(separator: " -> ")
+        if let ttft = latency["model_first_token"] as? Double { line += (line.isEmpty ? "" : "; ") + String(format: "model first token %.0f", ttft) }
+        return line.isEmpty ? nil : "[host latency, ms: " + line + "]"
     }
 }

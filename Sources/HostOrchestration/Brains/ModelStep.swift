@@ -1,4 +1,5 @@
 import AgentHostJSON
+import Foundation
 import HostModels
 import PluginABI
 
@@ -24,6 +25,8 @@ final class ModelStep: StepDriver, @unchecked Sendable {
     private var toolsStarted = false
     private var rounds = 0
     private var stopped = false
+    /// When the current request went out (for the turn's model time-to-first-token).
+    private var requestedAt: UInt64 = 0
     /// The tool calls of the current round, their results by position, and the host call ids still out.
     private var batch: [ChatToolCall] = []
     private var results: [String?] = []
@@ -75,6 +78,7 @@ final class ModelStep: StepDriver, @unchecked Sendable {
             return fallBack(ModelFailure(reason: .malformed, message: "\(provider): still calling tools after \(Self.maxRounds) rounds", attempts: rounds))
         }
         let loop = conversation.loop
+        requestedAt = DispatchTime.now().uptimeNanoseconds
         call = brain.client.stream(messages: messages, toolsJSON: brief.toolsJSON) { [self] event in
             if loop.inLoopThread { receive(event) } else { loop.execute { self.receive(event) } }
         }
@@ -82,6 +86,10 @@ final class ModelStep: StepDriver, @unchecked Sendable {
 
     private func receive(_ event: ChatStreamEvent) {
         guard !stopped, !run.closed else { return }
+        if run.turn.modelFirstTokenMilliseconds == nil, Self.isAnswer(event) {
+            // The first token (text, or a tool call's completion) of the turn's first answered request.
+            run.turn.modelFirstTokenMilliseconds = millisecondsBetween(requestedAt, DispatchTime.now().uptimeNanoseconds)
+        }
         switch event {
         case .text(let piece):
             for sentence in chunker.add(piece) { say(sentence) }
@@ -168,6 +176,11 @@ final class ModelStep: StepDriver, @unchecked Sendable {
             return run.stepDone(status: AH_ERR_UNAVAILABLE, message: "the model failed mid-answer: \(failure.message)")
         }
         run.turn.modelFailed(run, failure: failure, handedOffFrom: handedOffFrom)
+    }
+
+    private static func isAnswer(_ event: ChatStreamEvent) -> Bool {
+        if case .failed = event { return false }
+        return true
     }
 
     private static func arguments(_ text: String) -> JSONValue? {

@@ -15,7 +15,8 @@ public enum ConversationEvent: Sendable, Equatable {
     case speechStarted(atMilliseconds: Int)
     case speechStopped(atMilliseconds: Int)
     case interrupted(atMilliseconds: Int)
-    case turnEnd(agent: String)
+    /// `latency`: where the turn's time went (`latency_ms`, TurnLatency); nil when nothing was measured.
+    case turnEnd(agent: String, latency: TurnLatency? = nil)
     case end(reason: String)
     case error(code: String, message: String)
 
@@ -65,8 +66,9 @@ public enum ConversationEvent: Sendable, Equatable {
             m = [("agent", q(agent)), ("department", q(department)), ("target", q(target))]
         case let .speechStarted(at), let .speechStopped(at), let .interrupted(at):
             m = [("at_ms", String(at))]
-        case let .turnEnd(agent):
+        case let .turnEnd(agent, latency):
             m = [("agent", q(agent))]
+            if let latency, !latency.isEmpty { m.append(("latency_ms", latency.json)) }
         case let .end(reason):
             m = [("reason", q(reason))]
         case let .error(code, message):

@@ -13,6 +13,8 @@ final class TurnRun: @unchecked Sendable {
     private let handoffs = Atomic<Int>(0)
     private var currentStep: StepRun?
     private var cancelled = false
+    /// The model's time-to-first-token for its first request of the turn (ModelStep sets it).
+    var modelFirstTokenMilliseconds: Double?
 
     init(conversation: Conversation, input: String) {
         self.conversation = conversation
@@ -234,7 +236,8 @@ final class TurnRun: @unchecked Sendable {
 
     private func finishTurn(agent: TenantRuntime.Agent) {
         currentStep = nil
-        conversation.emit(.turnEnd(agent: agent.name))
+        let latency = modelFirstTokenMilliseconds.map { TurnLatency(modelFirstToken: $0) }
+        conversation.emit(.turnEnd(agent: agent.name, latency: latency))
         conversation.turnFinished(self)
     }
 

@@ -14,7 +14,7 @@ extension HostConfiguration {
     static let tenantKeys = ["id", "api_keys", "plugins", "entry_agent", "settings", "limits", "turn_detection", "voice", "extensions", "model", "messages"] + telephonyTenantKeys
     static let tenantLimitKeys = ["max_concurrent_sessions", "max_sessions_per_caller", "max_handoffs_per_turn",
                                   "max_tool_calls_per_turn", "step_timeout_ms"]
-    static let turnDetectionKeys = ["threshold", "prefix_padding_ms", "silence_ms"]
+    static let turnDetectionKeys = ["threshold", "prefix_padding_ms", "silence_ms", "mode", "min_silence_ms", "max_silence_ms", "backchannels"]
 
     /// Reads and validates the YAML file at `path`. Relative paths written in the file
     /// (plugin directories, journal path) are taken from the file's directory.
@@ -299,6 +299,7 @@ extension HostConfiguration {
             if let threshold = try section.double("threshold", in: 0...1) { turnDetection.threshold = threshold }
             if let ms = try section.int("prefix_padding_ms", in: 0...2_000) { turnDetection.prefixPaddingMilliseconds = ms }
             if let ms = try section.int("silence_ms", in: 100...10_000) { turnDetection.silenceMilliseconds = ms }
+            try parseSemanticTurns(section, into: &turnDetection)
         }
 
         let voice = try parseVoice(entry.mapping("voice", allowed: voiceKeys), baseDirectory: baseDirectory)

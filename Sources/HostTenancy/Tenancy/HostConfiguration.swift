@@ -1,4 +1,5 @@
 import Foundation
+import HostAudio
 import HostModels
 import HostNet
 import HostOrchestration
@@ -277,6 +278,11 @@ public struct TurnDetection: Sendable, Equatable {
     public var prefixPaddingMilliseconds: Int
     /// Silence after speech that ends the caller's turn.
     public var silenceMilliseconds: Int
+    /// `mode: semantic` (docs/voice.md): end of turn from meaning between these silences;
+    /// nil = `server_vad` (the fixed silence window), the default.
+    public var semantic: SemanticTurnSettings?
+    /// `backchannels:` phrases added to the defaults (semantic mode: they do not stop the agent).
+    public var backchannels: [String] = []
 
     public init(threshold: Double = 0.5, prefixPaddingMilliseconds: Int = 300, silenceMilliseconds: Int = 800) {
         self.threshold = threshold

@@ -2,6 +2,7 @@ import HostAudio
 import HostModels
 import HostNet
 import HostOrchestration
+import HostSpeech
 
 /// A tenant as the server serves it: its plugins (the orchestration's runtime) and its policy.
 public struct ServedTenant: Sendable {
@@ -28,6 +29,10 @@ public struct ServedTenant: Sendable {
 /// A tenant's voice calls: server-VAD turn detection and the synthesiser voice.
 public struct TenantVoice: Sendable, Equatable {
     public var turnDetection: TurnDetectionSettings
+    /// `mode: semantic`: end of turn from meaning (nil: server VAD with its fixed silence window).
+    public var semantic: SemanticTurnSettings?
+    /// Semantic mode: what a caller may say during playback without stopping the agent.
+    public var backchannels = Backchannels()
     /// Synthesis engine: "flite" (default) or "espeak-ng".
     public var engine: String
     /// The engine's voice name (nil: its default; espeak-ng takes e.g. "en-us", "en-gb").
@@ -74,5 +79,7 @@ extension TenantVoice {
                                                        silenceMilliseconds: detection.silenceMilliseconds),
                   engine: tenant.voice.engine, name: tenant.voice.name, mode: tenant.voice.mode, realtime: tenant.voice.realtime,
                   transcription: tenant.voice.transcription, speech: tenant.voice.speech)
+        semantic = detection.semantic
+        backchannels = Backchannels(extra: detection.backchannels)
     }
 }

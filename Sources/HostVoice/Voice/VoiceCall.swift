@@ -18,6 +18,8 @@ package final class VoiceCall: @unchecked Sendable {
     // @unchecked: touched only on the server loop's thread (engine callbacks hop back via execute).
     let loop: EventLoop
     let transport: CallTransport
+    /// What the call sends goes through here: it times the turn's stages (`turn_end`'s `latency_ms`).
+    private let output: TurnLatencyOutput
     private let recognizer: any SpeechRecognizer
     private let synthesizer: any SpeechSynthesizer
     private let settings: TenantVoice
@@ -28,7 +30,15 @@ package final class VoiceCall: @unchecked Sendable {
     private var decoder = PCM16Decoder()
     private var inbound: Resampler?
     private var reframer = Reframer(sampleRate: 16_000)
-    private var detector: TurnDetector
+    /// Server VAD (`min == max` silence: never asks) or semantic end of turn (asks the model).
+    private var detector: SemanticTurnDetector
+    /// Semantic mode: the tenant's "complete request?" model (nil: its rules alone).
+    package var turnModel: TurnCompletionModel?
+    /// Semantic mode: caller speech during playback; nil in server-VAD mode (barge-in at once).
+    private var overlap: PlaybackOverlap?
+    private var lastReplyAsked = false
+    /// Whether the agent was still talking when the caller's last utterance ended.
+    private var agentTalkingAtStop = false
     private var recognition: RecognitionSession?
     private var playback: AgentPlayback?
     private var started = false
@@ -45,7 +55,12 @@ package final class VoiceCall: @unchecked Sendable {
         self.recognizer = recognizer
         self.synthesizer = synthesizer
         self.settings = settings
-        detector = TurnDetector(settings: settings.turnDetection, sampleRate: 16_000)
+        output = TurnLatencyOutput(wrapping: transport, loop: loop)
+        let window = settings.turnDetection.silenceMilliseconds
+        detector = SemanticTurnDetector(settings: settings.turnDetection,
+                                        semantic: settings.semantic ?? SemanticTurnSettings(minimumSilenceMilliseconds: window, maximumSilenceMilliseconds: window),
+                                        sampleRate: 16_000)
+        if settings.semantic != nil { overlap = PlaybackOverlap(backchannels: settings.backchannels) }
     }
 
     /// The caller's audio format, before any audio: 8000/16000/24000 Hz, PCM16 or mu-law.
@@ -63,13 +78,22 @@ package final class VoiceCall: @unchecked Sendable {
     private func attach(_ session: any CallSession) {
         // The caller hung up while the session was opening: it ends (and is persisted) at once.
         guard !closed else { return session.end(reason: "caller_hangup") }
-        let playback = AgentPlayback(loop: loop, transport: transport, synthesizer: synthesizer, voice: settings.name)
-        playback.isHeld = { [unowned self] in detector.hasCandidateSpeech }
-        playback.onSynthesisFailed = { [transport] message in
-            transport.send(event: .error(code: "synthesis_failed", message: message))
+        output.metrics = session.conversation?.services.metrics
+        output.tenant = session.conversation?.tenant.id ?? ""
+        if let metrics = output.metrics, let pool = (recognizer as? PocketSphinxRecognizer)?.warmPool {
+            // The warm pool as this call found it: decoders ready, target, and their memory.
+            metrics.set("agent_host_voice_warm_decoders", Double(pool.ready), labels: ["tenant": output.tenant])
+            metrics.set("agent_host_voice_warm_decoders_target", Double(pool.target), labels: ["tenant": output.tenant])
+            metrics.set("agent_host_voice_warm_decoder_bytes", Double((pool.bytesPerDecoder ?? 0) * pool.ready), labels: ["tenant": output.tenant])
+        }
+        let playback = AgentPlayback(loop: loop, transport: output, synthesizer: synthesizer, voice: settings.name)
+        // Semantic mode keeps talking over a possible backchannel; server VAD holds at once.
+        playback.isHeld = { [unowned self] in overlap == nil && detector.hasCandidateSpeech }
+        playback.onSynthesisFailed = { [output] message in
+            output.send(event: .error(code: "synthesis_failed", message: message))
         }
         self.playback = playback
-        let transport = self.transport
+        let transport = self.output
         recognition = recognizer.makeSession(onPartial: { [loop] partial in
             loop.execute { transport.send(event: .user(text: partial, final: false)) }
         })
@@ -91,18 +115,70 @@ package final class VoiceCall: @unchecked Sendable {
         let at16k = inbound?.process(samples) ?? samples
         for frame in reframer.frames(appending: at16k) {
             let wasSpeaking = detector.isSpeaking
-            let event = detector.process(frame)
-            if wasSpeaking, detector.isSpeaking { recognition?.accept(samples: frame) }
-            guard let event else { continue }
-            switch event {
-            case .speechStarted(let at):
-                transport.send(event: .speechStarted(atMilliseconds: at))
-                recognition?.accept(samples: detector.utteranceSoFar)
-                if playback?.isActive == true { bargeIn(at: at) }
-            case .speechStopped(let at, let utterance):
+            let output = detector.process(frame)
+            if wasSpeaking, detector.isSpeaking {
                 recognition?.accept(samples: frame)
-                transport.send(event: .speechStopped(atMilliseconds: at))
-                finishUtterance(utterance)
+                // Only the caller's speech counts towards "talked for 1.5 s", not the pause after it.
+                if detector.trailingSilenceMilliseconds == 0, let action = overlap?.frame() { overlapped(action) }
+            }
+            switch output {
+            case nil:
+                continue
+            case .judge(let id)?:
+                judge(id)
+            case .event(.speechStarted(let at))?:
+                self.output.send(event: .speechStarted(atMilliseconds: at))
+                recognition?.accept(samples: detector.utteranceSoFar)
+                if playback?.isActive == true {
+                    if overlap != nil { overlap?.started(); overlapOnset = at } else { bargeIn(at: at) }
+                }
+            case .event(.speechStopped(let at, let utterance))?:
+                recognition?.accept(samples: frame)
+                turnEnded(at: at, utterance: utterance)
+            }
+        }
+    }
+
+    private func turnEnded(at: Int, utterance: [Int16]) {
+        agentTalkingAtStop = playback?.isActive == true
+        output.speechEnded(trailingSilenceMilliseconds: detector.trailingSilenceMilliseconds)
+        output.send(event: .speechStopped(atMilliseconds: at))
+        finishUtterance(utterance)
+    }
+
+    /// Semantic mode, a pause of `min_silence_ms`: the recogniser's hypothesis so far goes to the
+    /// tenant's model on the recogniser's queue (off the loop); a complete verdict ends the turn.
+    private func judge(_ id: Int) {
+        guard let recognition else { return }
+        let model = turnModel, grammar = self.grammar
+        // Over the agent, what is no request (a backchannel, a filler) is a whole utterance: end it
+        // at once so it is dropped soon.
+        let backchannels = overlap?.active == true ? settings.backchannels : nil
+        recognition.currentHypothesis { [loop] hypothesis in
+            let complete = hypothesis.map { text in
+                backchannels.map { !$0.isRequest(text) } == true || TurnCompletion.isComplete(text, model: model, grammar: grammar)
+            } ?? false
+            loop.execute { [self] in
+                session?.conversation?.services.metrics.increment("agent_host_voice_turn_verdicts_total",
+                                                                  labels: ["verdict": complete ? "complete" : "incomplete"])
+                guard !closed, let event = detector.judged(id: id, complete: complete),
+                      case .speechStopped(let at, let utterance) = event else { return }
+                turnEnded(at: at, utterance: utterance)
+            }
+        }
+    }
+
+    /// Semantic mode, the caller talking over the agent: ask what they are saying, or stop the agent.
+    private var overlapOnset = 0
+    private func overlapped(_ action: PlaybackOverlap.Action) {
+        switch action {
+        case .bargeIn:
+            bargeIn(at: overlapOnset)
+        case .askHypothesis:
+            recognition?.currentHypothesis { [loop] hypothesis in
+                loop.execute { [self] in
+                    if let action = overlap?.heard(hypothesis: hypothesis) { overlapped(action) }
+                }
             }
         }
     }
@@ -133,6 +209,10 @@ package final class VoiceCall: @unchecked Sendable {
     private func heard(_ result: Result<Transcript, SpeechError>) {
         pendingRecognitions -= 1
         switch result {
+        case .success(let transcript) where !isTurn(transcript.text):
+            // A backchannel or a noise over the agent: it goes on, and this is no turn.
+            session?.conversation?.services.metrics.increment("agent_host_voice_backchannels_total",
+                                                              labels: ["kind": transcript.isEmpty ? "noise" : "backchannel"])
         case .success(let transcript) where !transcript.isEmpty:
             // By search: "lm" (open recognition) or the closed prompt's grammar.
             session?.conversation?.services.metrics.increment("agent_host_voice_utterances_total", labels: ["search": transcript.search])
@@ -140,9 +220,21 @@ package final class VoiceCall: @unchecked Sendable {
         case .success:
             break  // noise the VAD took for speech: no turn
         case .failure(let error):
-            transport.send(event: .error(code: "recognition_failed", message: "speech recognition failed: \(error)"))
+            output.send(event: .error(code: "recognition_failed", message: "speech recognition failed: \(error)"))
         }
         if closed, pendingRecognitions == 0 { endSession() }
+    }
+
+    /// Whether an utterance is a turn: always in server-VAD mode; in semantic mode one that
+    /// overlapped the agent only when it is a request (which then stops the agent, if still talking).
+    private func isTurn(_ transcript: String) -> Bool {
+        guard var judge = overlap else { return true }
+        // Said after the agent's question had finished playing: an answer ("yes"), not a backchannel.
+        let answers = lastReplyAsked && !agentTalkingAtStop
+        let verdict = judge.finished(transcript: transcript, answersFinishedQuestion: answers)
+        overlap = judge
+        if verdict.bargeIn, playback?.isActive == true { bargeIn(at: overlapOnset) }
+        return verdict.isTurn
     }
 
     // MARK: agent output
@@ -150,9 +242,10 @@ package final class VoiceCall: @unchecked Sendable {
     /// An event of the conversation: to the client, agent words as speech too; after each turn the
     /// recogniser is set up for what the agent now expects (a grammar for closed prompts).
     package func conversationEvent(_ event: ConversationEvent) {
-        transport.send(event: event)
+        output.send(event: event)
         switch event {
         case .agent(_, let text):
+            lastReplyAsked = text.trimmingCharacters(in: .whitespaces).hasSuffix("?")
             playback?.speak(text)
         case .turnEnd:
             chooseGrammar()
@@ -181,7 +274,7 @@ package final class VoiceCall: @unchecked Sendable {
     /// keeps only the words the caller heard of each cut reply.
     private func bargeIn(at milliseconds: Int) {
         guard let cut = playback?.interrupt() else { return }
-        transport.send(event: .interrupted(atMilliseconds: milliseconds))
+        output.send(event: .interrupted(atMilliseconds: milliseconds))
         for (reply, heard) in cut {
             session?.conversation?.recordHeard(heard, of: reply.text)
         }
@@ -211,7 +304,7 @@ package final class VoiceCall: @unchecked Sendable {
     private func hangUpLine() {
         playback?.close()
         playback = nil
-        transport.close()
+        output.close()
     }
 
     private func releaseRecognizer() {

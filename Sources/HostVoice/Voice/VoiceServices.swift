@@ -22,10 +22,15 @@ public final class VoiceServices: Sendable {
     /// the offline ones stay for Realtime calls that fall back.
     public let tenantRecognizers: [String: any SpeechRecognizer]
     public let tenantSynthesizers: [String: any SpeechSynthesizer]
+    /// Per tenant: the "complete request?" model semantic turn detection asks (trained from the
+    /// same phrases as the language model). A tenant without one decides by the rules alone.
+    public let turnModels: [String: TurnCompletionModel]
 
     public init(recognizers: [String: any SpeechRecognizer], synthesizer: any SpeechSynthesizer,
                 synthesizers: [String: any SpeechSynthesizer] = [:],
-                tenantRecognizers: [String: any SpeechRecognizer] = [:], tenantSynthesizers: [String: any SpeechSynthesizer] = [:]) {
+                tenantRecognizers: [String: any SpeechRecognizer] = [:], tenantSynthesizers: [String: any SpeechSynthesizer] = [:],
+                turnModels: [String: TurnCompletionModel] = [:]) {
+        self.turnModels = turnModels
         self.recognizers = recognizers
         self.synthesizer = synthesizer
         self.synthesizers = synthesizers
@@ -56,7 +61,7 @@ public final class VoiceServices: Sendable {
             if let endpoint = tenant.voice.speech { tts[tenant.id] = CloudSynthesizer(endpoint: endpoint, http: http) }
         }
         return VoiceServices(recognizers: recognizers, synthesizer: synthesizer, synthesizers: synthesizers,
-                             tenantRecognizers: stt, tenantSynthesizers: tts)
+                             tenantRecognizers: stt, tenantSynthesizers: tts, turnModels: turnModels)
     }
 
     /// The phrases a tenant's agents ship: routing examples and handoff descriptions.
@@ -66,14 +71,28 @@ public final class VoiceServices: Sendable {
         }.filter { !$0.isEmpty }
     }
 
-    /// Builds a pocketsphinx recogniser per tenant, flite (default) and espeak-ng.
-    public static func offline(tenants: [TenantRuntime]) async throws -> VoiceServices {
+    /// Builds a pocketsphinx recogniser per tenant, flite (default) and espeak-ng. Each tenant's
+    /// recogniser keeps `warmDecoders` decoders ready (growing with the call rate), adapted on
+    /// the tenant's own phrases spoken by flite, so a call's first turn is as fast as the rest.
+    public static func offline(tenants: [TenantRuntime], warmDecoders: Int = 2) async throws -> VoiceServices {
         var recognizers: [String: any SpeechRecognizer] = [:]
+        var turnModels: [String: TurnCompletionModel] = [:]
+        let flite = FliteSynthesizer()
         for tenant in tenants {
-            let model = try DomainLanguageModel.build(phrases: phrases(for: tenant))
-            recognizers[tenant.id] = try await PocketSphinxRecognizer.make(languageModel: model)
+            // Backchannels are in the model so "uh huh" is heard as itself, not as the nearest request.
+            let model = try DomainLanguageModel.build(phrases: phrases(for: tenant) + Backchannels.languageModelPhrases)
+            let warmUp = warmDecoders > 0 ? try await warmUpAudio(phrases(for: tenant), synthesizer: flite) : []
+            recognizers[tenant.id] = try await PocketSphinxRecognizer.make(languageModel: model, warmDecoders: warmDecoders, warmUpAudio: warmUp)
+            turnModels[tenant.id] = TurnCompletionModel.train(completeExamples: phrases(for: tenant))
         }
         return VoiceServices(recognizers: recognizers, synthesizer: FliteSynthesizer(),
-                             synthesizers: ["espeak-ng": EspeakSynthesizer(outputSampleRate: 16_000)])
+                             synthesizers: ["espeak-ng": EspeakSynthesizer(outputSampleRate: 16_000)], turnModels: turnModels)
+    }
+
+    /// About three seconds of the tenant's phrases, spoken: what warm decoders adapt on.
+    static func warmUpAudio(_ phrases: [String], synthesizer: FliteSynthesizer) async throws -> [Int16] {
+        let text = phrases.prefix(3).joined(separator: ". ")
+        guard !text.isEmpty else { return [] }
+        return try await synthesizer.synthesizeAll(text: text).samples
     }
 }

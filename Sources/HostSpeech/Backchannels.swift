@@ -1,0 +1,48 @@
+/// Backchannels: what a listener says to show they are listening ("uh-huh", "okay", "right").
+/// With semantic turn detection, a caller's utterance during agent playback that is only
+/// backchannels (or no words at all: a cough, a click, a breath) does not stop the agent and is
+/// not a turn; anything else ("wait", "no, stop", "actually I wanted…") is a request and does.
+/// Per tenant: `turn_detection.backchannels` adds phrases to `defaults` (docs/voice.md).
+public struct Backchannels: Sendable, Equatable {
+    public static let defaults = ["uh huh", "uh-huh", "mm hmm", "mm-hmm", "mhm", "hmm", "okay", "ok", "yeah", "yes",
+                                  "yep", "right", "sure", "alright", "all right", "i see", "got it", "cool", "great",
+                                  // Fillers and hesitations are not requests either (a partial "uh" of "uh-huh").
+                                  "uh", "um", "mm", "oh", "ah", "huh"]
+    /// What the language model learns to hear: the spoken backchannels, not lone fillers ("hmm"
+    /// in the model turns up at the end of ordinary utterances, heard in a breath).
+    public static let languageModelPhrases = ["uh huh", "mm hmm", "okay", "yeah", "right", "all right", "got it", "i see", "sure", "yep"]
+
+    /// Backchannel phrases as word sequences, longest first (so "all right" wins over "all").
+    public let phrases: [[String]]
+
+    public init(extra: [String] = []) {
+        let all = Set((Self.defaults + extra).map(SpokenText.words).filter { !$0.isEmpty }.map { $0.joined(separator: " ") })
+        phrases = all.map { $0.split(separator: " ").map(String.init) }.sorted { $0.count > $1.count || ($0.count == $1.count && $0.joined() < $1.joined()) }
+    }
+
+    /// Every word the phrases use (so the language model can hear them).
+    public var vocabulary: Set<String> { Set(phrases.joined()) }
+
+    /// True when `transcript` is made only of backchannel phrases (repeats allowed: "yeah yeah").
+    /// An empty transcript is noise, not a backchannel: see `isRequest`.
+    public func isBackchannel(_ transcript: String) -> Bool {
+        var words = SpokenText.words(transcript)[...]
+        guard !words.isEmpty, words.count <= 6 else { return false }
+        while !words.isEmpty {
+            guard let phrase = phrases.first(where: { words.starts(with: $0) }) else { return false }
+            words = words.dropFirst(phrase.count)
+        }
+        return true
+    }
+
+    /// Whether an utterance heard during agent playback should stop the agent: it has words and
+    /// they are not all backchannels.
+    /// A lone function word ("the", "a", "and") is what the recogniser makes of a breath or a
+    /// cough far more often than what a caller says: words like these do not make a request.
+    public func isRequest(_ transcript: String) -> Bool {
+        let words = SpokenText.words(transcript)
+        guard !words.isEmpty, !isBackchannel(transcript) else { return false }
+        let known = vocabulary
+        return words.contains { !known.contains($0) && !TurnCompletionModel.danglingWords.contains($0) && $0 != "it" }
+    }
+}

@@ -1,0 +1,219 @@
+import Foundation
+import Host
+import HostAudio
+import HostPlugins
+import HostSpeech
+import HostVoice
+
+/// `agent-host-bench voice turns [--write DIR]`: semantic turn detection on the labelled set
+/// `bench/paused-utterances.tsv` — premature cuts (a paused request ended at a pause), late cuts
+/// (a complete request that waited for the maximum silence), backchannels that would stop the
+/// agent and requests that would not, and the end-of-turn model's cost.
+///
+/// Each utterance is spoken by flite (pauses inserted as silence, 300 ms before, 1.5 s after) and
+/// run through the production pieces in-process on stream time: the energy VAD and
+/// `SemanticTurnDetector`, a pocketsphinx session of the reference tenant's recogniser (from its
+/// warm pool), its `TurnCompletionModel`, and `PlaybackOverlap` for what is said over the agent.
+/// The recogniser's hypothesis is awaited where a call would get it a few ms later, so decisions
+/// are the call's, not its timing. `--write DIR` also writes each utterance as a WAV file.
+struct PausedUtteranceBenchmark {
+    struct Item {
+        let label: String
+        let segments: [String]
+        let pauses: [Int]
+    }
+
+    func run() throws {
+        let items = try Self.load()
+        let writeDirectory = CommandLine.arguments.firstIndex(of: "--write").flatMap { $0 + 1 < CommandLine.arguments.count ? CommandLine.arguments[$0 + 1] : nil }
+        let deployment = try LocalDeployment(pluginDirectories: PluginLoader.defaultDirectories(), backend: .url("http://127.0.0.1:9"),
+                                             apiKey: "unused", configure: ReferenceDeployment.useCannedTools)
+        defer { deployment.shutdown() }
+        let services = try Self.wait { try await VoiceServices.offline(tenants: [deployment.tenant]) }
+        guard let recognizer = services.recognizers[deployment.tenant.id] as? PocketSphinxRecognizer,
+              let model = services.turnModels[deployment.tenant.id] else { throw ServerBenchmark.Failure(description: "no offline recogniser") }
+        recognizer.waitForWarmPool()
+        let settings = SemanticTurnSettings()
+        print("agent-host-bench voice turns: \(items.count) labelled utterances (bench/paused-utterances.tsv), flite speech, semantic \(settings.minimumSilenceMilliseconds) / \(settings.maximumSilenceMilliseconds) ms")
+        print(String(format: "completeness model: trained at tenant load on %d complete + %d generated incomplete examples in %.1f ms (training accuracy %.1f%%)",
+                     model.report.complete, model.report.incomplete, model.report.seconds * 1000, model.report.trainingAccuracy * 100))
+
+        var premature: [String] = [], late: [String] = [], stopsOnBackchannel: [String] = [], missedRequests: [String] = []
+        var decided: [Double] = []
+        var counts: [String: Int] = [:]
+        var hypothesisSeconds: [Double] = []
+        for (index, item) in items.enumerated() {
+            counts[item.label, default: 0] += 1
+            var audio = VoiceTestAudio.silence(300)
+            var segmentEnds: [Int] = []
+            for (n, segment) in item.segments.enumerated() {
+                audio += try VoiceTestAudio.trimmed(CallerAudioSynthesis.render(segment))
+                segmentEnds.append(audio.count)
+                if n < item.pauses.count { audio += VoiceTestAudio.silence(item.pauses[n]) }
+            }
+            audio += VoiceTestAudio.silence(1_500)
+            if let writeDirectory {
+                try FileManager.default.createDirectory(atPath: writeDirectory, withIntermediateDirectories: true)
+                try WAVFile.write(WAVAudio(samples: audio, sampleRate: 16_000), to: "\(writeDirectory)/\(String(format: "%03d", index))-\(item.label).wav")
+            }
+            let result = Self.detect(audio, recognizer: recognizer, model: model, settings: settings, overAgent: ["backchannel", "request"].contains(item.label),
+                                     hypothesisSeconds: &hypothesisSeconds)
+            let text = item.segments.joined(separator: " … ")
+            switch item.label {
+            case "paused", "complete":
+                // Premature: a turn ended before the last segment was spoken.
+                if result.stops.contains(where: { $0 < segmentEnds.last! }) { premature.append(text) }
+                if let stop = result.stops.first(where: { $0 >= segmentEnds.last! }) {
+                    let ms = Double(stop - segmentEnds.last!) / 16
+                    decided.append(ms)
+                    if ms >= Double(settings.maximumSilenceMilliseconds) - 40 { late.append(text + " (heard: \(result.transcript))") }
+                }
+            case "backchannel":
+                if result.stoppedAgent { stopsOnBackchannel.append(text + " (heard: \(result.transcript))") }
+            default:
+                if !result.stoppedAgent { missedRequests.append(text + " (heard: \(result.transcript))") }
+            }
+        }
+        let spoken = (counts["paused"] ?? 0) + (counts["complete"] ?? 0)
+        func rate(_ n: Int, _ of: Int) -> String { String(format: "%d / %d (%.1f%%)", n, of, of > 0 ? Double(n) / Double(of) * 100 : 0) }
+        print("premature cuts (a turn ended inside a paused or whole request): " + rate(premature.count, spoken))
+        print("late cuts (a complete request waited for the maximum silence):   " + rate(late.count, spoken))
+        print("backchannels that stopped the agent:                            " + rate(stopsOnBackchannel.count, counts["backchannel"] ?? 0))
+        print("requests over the agent that did not stop it:                   " + rate(missedRequests.count, counts["request"] ?? 0))
+        let sorted = decided.sorted()
+        if !sorted.isEmpty {
+            print(String(format: "end of speech -> turn decided (stream time): p50 %.0f ms, p95 %.0f ms over %d requests",
+                         sorted[sorted.count / 2], sorted[min(sorted.count - 1, sorted.count * 95 / 100)], sorted.count))
+        }
+        for (title, list) in [("premature", premature), ("late", late), ("backchannel stops", stopsOnBackchannel), ("missed requests", missedRequests)] where !list.isEmpty {
+            print("  \(title): " + list.joined(separator: "; "))
+        }
+        Self.modelCost(model, hypothesisSeconds: hypothesisSeconds)
+    }
+
+    struct Detection {
+        var stops: [Int] = []
+        var transcript = ""
+        var stoppedAgent = false
+    }
+
+    /// One utterance through VAD + semantic detector + recogniser (+ overlap policy over the agent).
+    static func detect(_ audio: [Int16], recognizer: PocketSphinxRecognizer, model: TurnCompletionModel, settings: SemanticTurnSettings,
+                       overAgent: Bool, hypothesisSeconds: inout [Double]) -> Detection {
+        let session = recognizer.makeSession()
+        defer { session.close() }
+        var detector = SemanticTurnDetector(semantic: settings)
+        var overlap = PlaybackOverlap(backchannels: Backchannels())
+        var result = Detection()
+        func hypothesis() -> String? {
+            let started = DispatchTime.now().uptimeNanoseconds
+            let box = ResultBox<String?>()
+            let done = DispatchSemaphore(value: 0)
+            session.currentHypothesis { box.value = $0; done.signal() }
+            done.wait()
+            hypothesisSeconds.append(Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
+            return box.value ?? nil
+        }
+        func finished(_ stop: Int) {
+            result.stops.append(stop)
+            let box = ResultBox<String?>()
+            let done = DispatchSemaphore(value: 0)
+            session.finish { box.value = (try? $0.get())?.text; done.signal() }
+            done.wait()
+            result.transcript = (box.value ?? nil) ?? ""
+            if overAgent, overlap.finished(transcript: result.transcript).bargeIn { result.stoppedAgent = true }
+        }
+        var sample = 0
+        for start in stride(from: 0, to: audio.count - 320, by: 320) {
+            let frame = Array(audio[start..<start + 320])
+            sample = start + 320
+            let wasSpeaking = detector.isSpeaking
+            let output = detector.process(frame)
+            if wasSpeaking, detector.isSpeaking {
+                session.accept(samples: frame)
+                if overAgent, detector.trailingSilenceMilliseconds == 0, let action = overlap.frame() {
+                    let next = action == .askHypothesis ? overlap.heard(hypothesis: hypothesis()) : action
+                    if next == .bargeIn { result.stoppedAgent = true }
+                }
+            }
+            switch output {
+            case .judge(let id)?:
+                let text = hypothesis()
+                let backchannel = overAgent && text.map { !Backchannels().isRequest($0) } == true
+                let complete = backchannel || text.map { model.isComplete($0) } == true
+                if case .speechStopped(_, _)? = detector.judged(id: id, complete: complete) { finished(sample) }
+            case .event(.speechStarted)?:
+                session.accept(samples: detector.utteranceSoFar)
+                if overAgent { overlap.started() }
+            case .event(.speechStopped)?:
+                session.accept(samples: frame)
+                finished(sample)
+            case nil:
+                break
+            }
+        }
+        return result
+    }
+
+    /// What one decision costs: the model alone (µs), and the recogniser's mid-utterance hypothesis.
+    static func modelCost(_ model: TurnCompletionModel, hypothesisSeconds: [Double]) {
+        let samples = ["i need a refund for order one two three four five", "i have a question about", "my order number is one two",
+                       "what is your shipping policy", "um", "i was charged twice for my last order"]
+        let rounds = 20_000
+        var complete = 0
+        let started = DispatchTime.now().uptimeNanoseconds
+        for i in 0..<rounds where model.isComplete(samples[i % samples.count]) { complete += 1 }
+        let perDecision = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e3 / Double(rounds)
+        let hyp = hypothesisSeconds.sorted()
+        let hypP50 = hyp.isEmpty ? 0 : hyp[hyp.count / 2] * 1000, hypP95 = hyp.isEmpty ? 0 : hyp[min(hyp.count - 1, hyp.count * 95 / 100)] * 1000
+        print(String(format: "end-of-turn model: %.1f µs per decision (%d decisions, %d complete); recogniser hypothesis for it: p50 %.2f ms, p95 %.2f ms (%d asked)",
+                     perDecision, rounds, complete, hypP50, hypP95, hyp.count))
+        // A caller pausing ≥ 250 ms ~12 times a minute: per stream, per minute of call.
+        print(String(format: "per stream (12 pauses a minute): %.2f ms of CPU a minute = %.4f%% of a core (hypothesis included)",
+                     12 * (perDecision / 1000 + hypP50), 12 * (perDecision / 1000 + hypP50) / 60_000 * 100))
+    }
+
+    static func load() throws -> [Item] {
+        let path = FileManager.default.fileExists(atPath: "bench/paused-utterances.tsv") ? "bench/paused-utterances.tsv"
+            : URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../bench/paused-utterances.tsv").path
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        return text.split(separator: "\n").compactMap { line -> Item? in
+            guard !line.hasPrefix("#"), let tab = line.firstIndex(of: "\t") else { return nil }
+            var segments: [String] = [], pauses: [Int] = []
+            var rest = Substring(line[line.index(after: tab)...])
+            while let open = rest.firstIndex(of: "["), let close = rest.firstIndex(of: "]") {
+                segments.append(rest[..<open].trimmingCharacters(in: .whitespaces))
+                pauses.append(Int(rest[rest.index(after: open)..<close]) ?? 0)
+                rest = rest[rest.index(after: close)...]
+            }
+            segments.append(rest.trimmingCharacters(in: .whitespaces))
+            return Item(label: String(line[..<tab]), segments: segments, pauses: pauses)
+        }
+    }
+
+    static func wait<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
+        let box = ResultBox<Result<T, any Error>>()
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            do { box.value = .success(try await body()) } catch { box.value = .failure(error) }
+            done.signal()
+        }
+        done.wait()
+        return try box.value!.get()
+    }
+}
+
+/// Written by one thread before a semaphore is signalled, read after it.
+private final class ResultBox<T>: @unchecked Sendable {
+    var value: T?
+}
+
+enum VoiceTestAudio {
+    static func silence(_ milliseconds: Int) -> [Int16] { [Int16](repeating: 0, count: milliseconds * 16) }
+
+    /// Speech with its leading and trailing silence cut (end of speech = the last audible sample).
+    static func trimmed(_ speech: [Int16]) -> [Int16] {
+        guard let first = speech.firstIndex(where: { abs(Int($0)) > 300 }), let last = speech.lastIndex(where: { abs(Int($0)) > 300 }) else { return speech }
+        return Array(speech[first...last])
+    }
+}
