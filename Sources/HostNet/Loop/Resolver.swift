@@ -1,3 +1,6 @@
+// CHostShims for SOCK_STREAM: a whole-module (release) build finds the socket constants through
+// it (it includes <sys/socket.h>), not through Glibc (see WebSocketClient.swift).
+import CHostShims
 import CLibUV
 import Glibc
 
