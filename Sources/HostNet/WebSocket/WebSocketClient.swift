@@ -200,30 +200,14 @@ private final class ClientHandshake {
 
     // MARK: resolve and connect
 
+    /// The loop's one `Resolver`; a handshake that timed out meanwhile ignores the answer.
     private func resolve() {
-        let request = UnsafeMutablePointer<uv_getaddrinfo_t>.allocate(capacity: 1)
-        request.pointee.data = Unmanaged.passRetained(self).toOpaque()
-        var hints = addrinfo()
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        let status = uv_getaddrinfo(loop.uv, request, { request, status, result in
-            guard let request else { return }
-            let handshake = Unmanaged<ClientHandshake>.fromOpaque(request.pointee.data).takeRetainedValue()
-            request.deallocate()
-            defer { if let result { uv_freeaddrinfo(result) } }
-            guard !handshake.finished else { return }
-            guard status == 0, let address = result?.pointee.ai_addr else {
-                return handshake.fail(.resolve, "cannot resolve \(handshake.url.host): \(UVError(status))")
+        Resolver(loop: loop).resolve(url.host, port: url.port) { [self] result in
+            guard !finished else { return }
+            switch result {
+            case .success(var address): connect(&address.storage)
+            case .failure(let error): fail(.resolve, "cannot resolve \(url.host): \(error)")
             }
-            var storage = sockaddr_storage()
-            withUnsafeMutableBytes(of: &storage) { raw in
-                raw.baseAddress!.copyMemory(from: address, byteCount: Int(result!.pointee.ai_addrlen))
-            }
-            handshake.connect(&storage)
-        }, url.host, String(url.port), &hints)
-        if status < 0 {
-            Unmanaged<ClientHandshake>.fromOpaque(request.pointee.data).release()
-            request.deallocate()
-            fail(.resolve, "cannot resolve \(url.host): \(UVError(status))")
         }
     }
 

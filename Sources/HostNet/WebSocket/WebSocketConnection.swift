@@ -10,12 +10,6 @@ import Glibc
 /// act at once. The uv handle retains this object until its close callback.
 public final class WebSocketConnection: @unchecked Sendable {
     // @unchecked: mutable state is touched only on the loop thread; public methods hop there.
-    private enum State {
-        case open
-        case closeSent   // our close frame is out; waiting for the peer's
-        case draining    // the close handshake is over (or failed): write side shut, input discarded
-        case closed      // TCP handle closing; onClose delivered
-    }
 
     enum Role { case server, client }
 
@@ -38,10 +32,9 @@ public final class WebSocketConnection: @unchecked Sendable {
     /// Idle timeout while open: pushed back by every read.
     private let idle: LoopDeadline
     private var pingTimer: LoopTimer?
-    private var state = State.open
-    /// What `onClose` reports.
-    private var closeCode = WebSocketCloseCode.abnormal
-    private var closeReason = "connection lost"
+    /// The close handshake: which state we are in, what `onClose` will report, what each event
+    /// makes us do (`perform`).
+    private var closing: WebSocketCloseStateMachine
     private let peer: String
     /// The server's registry hook: called once when the connection ends.
     var onTerminate: ((WebSocketConnection) -> Void)?
@@ -59,6 +52,7 @@ public final class WebSocketConnection: @unchecked Sendable {
         self.request = request
         self.configuration = configuration
         self.handler = handler
+        closing = WebSocketCloseStateMachine(role: role)
         decoder = WebSocketDecoder(role: role == .server ? .server : .client, maxMessageBytes: configuration.maxMessageBytes)
         timer = LoopTimer(loop: loop)
         idle = LoopDeadline(loop: loop)
@@ -111,7 +105,7 @@ public final class WebSocketConnection: @unchecked Sendable {
         })
         if configuration.idleTimeoutMilliseconds > 0 {
             idle.start(milliseconds: configuration.idleTimeoutMilliseconds) { [unowned self] in
-                guard state == .open else { return }
+                guard closing.isOpen else { return }
                 startClosing(code: WebSocketCloseCode.goingAway, reason: "idle timeout")
             }
         }
@@ -120,12 +114,12 @@ public final class WebSocketConnection: @unchecked Sendable {
             pingTimer = ping
             let interval = configuration.pingIntervalMilliseconds
             ping.start(after: interval, repeat: interval) { [unowned self] in
-                guard state == .open else { return }
+                guard closing.isOpen else { return }
                 _ = writeFrame(.ping, UnsafeRawBufferPointer(start: nil, count: 0))
             }
         }
         handler.onOpen(self)
-        if !leftover.isEmpty, state == .open {
+        if !leftover.isEmpty, closing.isOpen {
             var leftover = leftover
             leftover.withUnsafeMutableBytes { process(decoder.feed($0)) }
         }
@@ -133,22 +127,21 @@ public final class WebSocketConnection: @unchecked Sendable {
 
     /// Drops the connection at once (server stop): a best-effort close frame, no handshake.
     func abort(code: UInt16, reason: String) {
-        guard state != .closed else { return }
-        if state == .open {
-            var frame = WebSocketFrame.encode(.close, payload: WebSocketFrame.closePayload(code: code, reason: reason),
-                                              maskKey: role == .client ? WebSocketHandshake.randomMask() : nil)
-            if let tls {
-                frame.withUnsafeBytes { try? tls.send($0) }
-                frame = tls.takeOutgoing()
-            }
-            frame.withUnsafeMutableBytes { raw in
-                var buffer = uv_buf_init(raw.baseAddress!.assumingMemoryBound(to: CChar.self), UInt32(raw.count))
-                _ = uv_try_write(uvStream(tcp), &buffer, 1)
-            }
-            closeCode = code
-            closeReason = reason
+        perform(closing.aborted(code: code, reason: reason))
+    }
+
+    /// A close frame written only if the socket takes it now (`uv_try_write`): no queue, no wait.
+    private func sendCloseBestEffort(code: UInt16, reason: String) {
+        var frame = WebSocketFrame.encode(.close, payload: WebSocketFrame.closePayload(code: code, reason: reason),
+                                          maskKey: role == .client ? WebSocketHandshake.randomMask() : nil)
+        if let tls {
+            frame.withUnsafeBytes { try? tls.send($0) }
+            frame = tls.takeOutgoing()
         }
-        terminate()
+        frame.withUnsafeMutableBytes { raw in
+            var buffer = uv_buf_init(raw.baseAddress!.assumingMemoryBound(to: CChar.self), UInt32(raw.count))
+            _ = uv_try_write(uvStream(tcp), &buffer, 1)
+        }
     }
 
     private func onLoop(_ work: @escaping @Sendable (WebSocketConnection) -> Void) {
@@ -161,7 +154,7 @@ public final class WebSocketConnection: @unchecked Sendable {
 
     private func didRead(_ count: Int) {
         if count < 0 { return terminate() }   // EOF or error; in .open/.closeSent that is 1006 / our code
-        guard count > 0, state == .open || state == .closeSent else { return }
+        guard count > 0, closing.isReading else { return }
         idle.touch()
         guard let tls else {
             return process(decoder.feed(UnsafeMutableRawBufferPointer(start: readBuffer.memory, count: count)))
@@ -180,29 +173,20 @@ public final class WebSocketConnection: @unchecked Sendable {
 
     private func process(_ events: [WebSocketDecoder.Event]) {
         for event in events {
-            guard state == .open || state == .closeSent else { return }
+            guard closing.isReading else { return }
             switch event {
             case .text(let text):
-                if state == .open { handler.onText(self, text) }
+                if closing.isOpen { handler.onText(self, text) }
             case .binary(let bytes):
-                if state == .open { handler.onBinary(self, bytes) }
+                if closing.isOpen { handler.onBinary(self, bytes) }
             case .ping(let payload):
-                guard state == .open else { continue }
+                guard closing.isOpen else { continue }
                 payload.withUnsafeBytes { _ = writeFrame(.pong, $0) }
                 checkQueue()
             case .pong:
                 break   // it already counted as traffic
             case .close(let code, let reason):
-                if state == .open {
-                    // Echo the peer's code (none if it sent none), then end.
-                    closeCode = code
-                    closeReason = reason
-                    let payload = code == WebSocketCloseCode.noStatus ? [] : WebSocketFrame.closePayload(code: code, reason: "")
-                    payload.withUnsafeBytes { _ = writeFrame(.close, $0) }
-                }
-                // Both close frames are out: a server closes TCP once ours is flushed (RFC 6455
-                // §7.1.1); a client waits for the server to do so.
-                drain(closeWhenFlushed: role == .server)
+                perform(closing.closeFrameReceived(code: code, reason: reason))
             case .failure(let code, let reason):
                 configuration.log("\(peer): \(reason); closing with \(code)")
                 fail(code, reason)
@@ -211,7 +195,7 @@ public final class WebSocketConnection: @unchecked Sendable {
     }
 
     private func sendData(_ opcode: WebSocketOpcode, _ payload: UnsafeRawBufferPointer) {
-        guard state == .open else { return }
+        guard closing.isOpen else { return }
         guard writeFrame(opcode, payload) else { return }
         checkQueue()
     }
@@ -219,31 +203,44 @@ public final class WebSocketConnection: @unchecked Sendable {
     /// A peer that does not read makes libuv queue our writes; past the cap it is cut off.
     private func checkQueue() {
         let queued = uv_stream_get_write_queue_size(uvStream(tcp))
-        guard state == .open, queued > configuration.maxQueuedBytes else { return }
+        guard closing.isOpen, queued > configuration.maxQueuedBytes else { return }
         configuration.log("\(peer): peer too slow, \(queued) bytes queued (limit \(configuration.maxQueuedBytes)); closing with 1008")
         fail(WebSocketCloseCode.policyViolation, "send queue over \(configuration.maxQueuedBytes) bytes")
     }
 
     private func startClosing(code: UInt16, reason: String) {
-        guard state == .open else { return }
-        let code = WebSocketCloseCode.isValidOnWire(code) ? code : WebSocketCloseCode.normal
-        state = .closeSent
-        closeCode = code
-        closeReason = reason
-        stopPinging()
-        WebSocketFrame.closePayload(code: code, reason: reason).withUnsafeBytes { _ = writeFrame(.close, $0) }
-        timer.start(after: configuration.closeTimeoutMilliseconds) { [unowned self] in terminate() }
+        perform(closing.closeRequested(code: code, reason: reason))
     }
 
     /// Fails the connection: our close frame with `code` (unless one is out), then drain.
     private func fail(_ code: UInt16, _ reason: String) {
-        guard state == .open || state == .closeSent else { return }
-        if state == .open {
-            WebSocketFrame.closePayload(code: code, reason: reason).withUnsafeBytes { _ = writeFrame(.close, $0) }
+        perform(closing.failed(code: code, reason: reason))
+    }
+
+    /// Does what the close state machine decided, in order. A close frame that cannot be written
+    /// ends the plan: the failed write has already scheduled the socket's end.
+    private func perform(_ actions: [WebSocketCloseStateMachine.Action]) {
+        for action in actions {
+            switch action {
+            case .sendClose(let code, let reason):
+                let payload = code.map { WebSocketFrame.closePayload(code: $0, reason: reason) } ?? []
+                guard payload.withUnsafeBytes({ writeFrame(.close, $0) }) else { return }
+            case .sendCloseBestEffort(let code, let reason):
+                sendCloseBestEffort(code: code, reason: reason)
+            case .stopPinging:
+                stopPinging()
+            case .startDeadline:
+                timer.start(after: configuration.closeTimeoutMilliseconds) { [unowned self] in terminate() }
+            case .shutdownWriteSide(let closeWhenFlushed):
+                shutdownWriteSide(closeWhenFlushed: closeWhenFlushed)
+            case .closeSocket:
+                closeSocket()
+            case .closeSocketLater:
+                loop.execute { [self] in terminate() }
+            case .report(let code, let reason):
+                handler.onClose(self, code, reason)
+            }
         }
-        closeCode = code
-        closeReason = reason
-        drain(closeWhenFlushed: false)
     }
 
     /// The close handshake is over (or failed): shut the write side once queued frames are out
@@ -251,10 +248,7 @@ public final class WebSocketConnection: @unchecked Sendable {
     /// is done if `closeWhenFlushed` (the peer sends nothing more after its close frame), else at
     /// the peer's EOF — closing with unread input would reset the connection and could destroy
     /// our close frame before the peer reads it — and in any case at the deadline.
-    private func drain(closeWhenFlushed: Bool) {
-        guard state == .open || state == .closeSent else { return }
-        state = .draining
-        stopPinging()
+    private func shutdownWriteSide(closeWhenFlushed: Bool) {
         if let tls {   // close_notify goes out after our close frame, before the TCP FIN
             tls.close()
             _ = uvWritePending(uvStream(tcp), tls)
@@ -278,13 +272,12 @@ public final class WebSocketConnection: @unchecked Sendable {
         timer.start(after: configuration.closeTimeoutMilliseconds) { [unowned self] in terminate() }
     }
 
+    /// The socket ends (EOF, an error, the deadline, the flushed shutdown, a drop).
     private func terminate() {
-        guard state != .closed else { return }
-        if state == .open {
-            closeCode = WebSocketCloseCode.abnormal
-            closeReason = "connection lost"
-        }
-        state = .closed
+        perform(closing.socketEnded())
+    }
+
+    private func closeSocket() {
         timer.close()
         idle.close()
         stopPinging()
@@ -296,7 +289,6 @@ public final class WebSocketConnection: @unchecked Sendable {
             Unmanaged<WebSocketConnection>.fromOpaque(data).release()
             handle.deallocate()
         }
-        handler.onClose(self, closeCode, closeReason)
     }
 
     private func stopPinging() {
@@ -327,8 +319,7 @@ public final class WebSocketConnection: @unchecked Sendable {
         guard status >= 0 else {
             memory.deallocate()
             request.deallocate()
-            if state == .open || state == .closeSent { state = .draining }
-            loop.execute { [self] in terminate() }
+            perform(closing.writeFailed())
             return false
         }
         return true
@@ -341,13 +332,11 @@ public final class WebSocketConnection: @unchecked Sendable {
             try tls.send(UnsafeRawBufferPointer(start: frame, count: size))
         } catch {
             configuration.log("\(peer): \(error.message); dropping the connection")
-            if state == .open || state == .closeSent { state = .draining }
-            loop.execute { [self] in terminate() }
+            perform(closing.writeFailed())
             return false
         }
         guard uvWritePending(uvStream(tcp), tls) >= 0 else {
-            if state == .open || state == .closeSent { state = .draining }
-            loop.execute { [self] in terminate() }
+            perform(closing.writeFailed())
             return false
         }
         return true

@@ -19,13 +19,13 @@ final class StepRun: StepSink, @unchecked Sendable {
     let agent: TenantRuntime.Agent
     let turn: TurnRun  // strong: late actions may arrive after the turn ended; the cycle breaks when the turn clears currentStep
     let outcome = Mutex(Outcome())
-    /// Loop-thread only: set when the step finished or was abandoned.
-    var closed = false
+    /// Loop-thread only: running, waiting for tools, or how it ended (StepLifecycle.swift).
+    var lifecycle = StepLifecycle<any ComponentInstance>()
+    /// Loop-thread only: the step ended (finished, refused, timed out, crashed or cancelled).
+    var closed: Bool { !lifecycle.isOpen }
     var timeout: LoopTimer?
     /// Loop-thread only: who drives this step, the plugin or the tenant's model (StepDriver.swift).
     var driver: (any StepDriver)?
-    /// Loop-thread only: tool calls started for this step and not completed, with the tool that runs each.
-    var pendingTools: [UInt64: any ComponentInstance] = [:]
 
     init(stepID: UInt64, agent: TenantRuntime.Agent, turn: TurnRun) {
         self.stepID = stepID

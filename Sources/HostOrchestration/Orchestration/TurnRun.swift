@@ -62,8 +62,7 @@ final class TurnRun: @unchecked Sendable {
         do {
             try agent.instance.step(stepID: run.stepID, sessionID: conversation.id, input: input, contextJSON: context, sink: run)
         } catch {
-            run.closed = true
-            run.timeout?.close()
+            tearDown(run, .refused)
             fail(agent: agent, code: "agent_refused_step", message: error.message)
         }
     }
@@ -84,14 +83,14 @@ final class TurnRun: @unchecked Sendable {
             metrics.increment("agent_host_tool_calls_total", labels: ["tool": name, "ok": status == AH_OK ? "true" : "false"])
             metrics.observe("agent_host_tool_call_seconds", seconds, labels: ["tool": name])
             loop.execute {
-                step.pendingTools[callID] = nil
+                step.lifecycle.toolCompleted(callID: callID)
                 guard !self.cancelled else { return }
                 self.conversation.emit(.toolResult(tool: name, callID: callLabel, ok: status == AH_OK, output: output))
                 guard !step.closed else { return }
                 step.driver?.toolResult(callID: callID, status: status, output: output)
             }
         }
-        step.pendingTools[callID] = tool
+        step.lifecycle.toolStarted(callID: callID, tool: tool)
         do {
             try tool.invokeTool(callID: callID, sessionID: conversation.id, callerID: conversation.caller,
                                 argumentsJSON: argumentsJSON, completion: deliver)
@@ -102,9 +101,7 @@ final class TurnRun: @unchecked Sendable {
 
     func stepFinished(_ step: StepRun, status: ah_status_t, message: String?) {
         conversation.loop.preconditionInLoop()
-        guard !step.closed, !cancelled else { return }
-        step.closed = true
-        step.timeout?.close()
+        guard !cancelled, tearDown(step, .finished) else { return }
         let outcome = step.outcome.withLock { $0 }
         if status != AH_OK {
             conversation.emit(.error(code: "agent_failed", message: "\(step.agent.name): \(message ?? "step failed with status \(status)")"))
@@ -128,17 +125,14 @@ final class TurnRun: @unchecked Sendable {
     /// The isolated plugin running the step died: `error` plugin_crashed, an apology, `turn_end`.
     func stepCrashed(_ step: StepRun, message: String) {
         conversation.loop.preconditionInLoop()
-        guard !step.closed, !cancelled else { return }
-        tearDown(step, agentAlive: false)
+        guard !cancelled, tearDown(step, .crashed) else { return }
         fail(agent: step.agent, code: "plugin_crashed", message: message)
     }
 
     /// An isolated agent refused the step after `step` had returned: as a refusal in-process.
     func stepRefused(_ step: StepRun, message: String) {
         conversation.loop.preconditionInLoop()
-        guard !step.closed, !cancelled else { return }
-        step.closed = true
-        step.timeout?.close()
+        guard !cancelled, tearDown(step, .refused) else { return }
         fail(agent: step.agent, code: "agent_refused_step", message: message)
     }
 
@@ -200,27 +194,29 @@ final class TurnRun: @unchecked Sendable {
 
     /// The step ran out of time: the plugin is told to stop and its late actions are ignored.
     func abandon(_ step: StepRun, code: String, message: String) {
-        guard !step.closed, !cancelled else { return }
-        tearDown(step)
+        guard !cancelled, tearDown(step, .timedOut) else { return }
         fail(agent: step.agent, code: code, message: message)
     }
 
-    /// Stops a step the host gives up on (deadline, session ended, its plugin crashed): the
-    /// plugin's `cancel` for the step (unless its process is gone) and for every tool call it is
-    /// still waiting for, whose completions will not come back (a late one is dropped and logged
-    /// by the host table). The one place a step is torn down.
-    private func tearDown(_ step: StepRun, agentAlive: Bool = true) {
-        step.closed = true
+    /// Ends a step, however it ends: its deadline always stops; a step the host gives up on
+    /// (deadline, session ended, its plugin crashed) also has its driver, route, the plugin's
+    /// step (unless its process is gone) and every tool call it still waits for cancelled, whose
+    /// completions will not come back (a late one is dropped and logged by the host table). What
+    /// each ending stops is decided by `StepLifecycle`. The one place a step is torn down; false
+    /// when the step had already ended.
+    @discardableResult
+    private func tearDown(_ step: StepRun, _ ending: StepEnding) -> Bool {
+        guard let teardown = step.lifecycle.end(ending) else { return false }
         step.timeout?.close()
-        step.driver?.cancel()
+        if teardown.cancelDriver { step.driver?.cancel() }
         let router = conversation.services.router
-        _ = router.closeStep(step.stepID)
-        if agentAlive { step.agent.instance.cancelStep(step.stepID) }
-        for (callID, tool) in step.pendingTools.sorted(by: { $0.key < $1.key }) {
+        if teardown.closeRoute { _ = router.closeStep(step.stepID) }
+        if teardown.cancelAgentStep { step.agent.instance.cancelStep(step.stepID) }
+        for (callID, tool) in teardown.cancelToolCalls {
             router.cancel(callID: callID)
             tool.cancelTool(callID: callID)
         }
-        step.pendingTools.removeAll()
+        return true
     }
 
     func fail(agent: TenantRuntime.Agent, code: String, message: String) {
@@ -245,7 +241,7 @@ final class TurnRun: @unchecked Sendable {
     func cancel() {
         conversation.loop.preconditionInLoop()
         cancelled = true
-        guard let step = currentStep, !step.closed else { return }
-        tearDown(step)
+        guard let step = currentStep else { return }
+        tearDown(step, .cancelled)
     }
 }

@@ -64,7 +64,7 @@ public final class HostServer: @unchecked Sendable {
         self.persistence = persistence
         self.verifyKey = verifyKey
         self.healthProbe = healthProbe
-        self.registry = SessionRegistry(globalCap: settings.maxSessions)
+        self.registry = SessionRegistry(globalCap: settings.maxSessions, loop: loop)
         services.metrics.describe("agent_host_active_sessions", type: "gauge", help: "Sessions being served now.")
         services.metrics.describe("agent_host_sessions_started_total", type: "counter", help: "Sessions started, by tenant.")
         services.metrics.describe("agent_host_session_duration_seconds", type: "histogram", help: "Session (call) duration.")

@@ -1,9 +1,10 @@
 import Foundation
+import HostNet
 import HostTenancy
 
 /// The sessions a host serves, with the limits that admit new ones: per caller (rate limiting of
 /// concurrent calls), per tenant, and the global cap after which /ready answers 503.
-/// Loop-confined: used only on the server's loop thread.
+/// Loop-confined: used only on the server's loop thread (checked in debug builds).
 package final class SessionRegistry {
     enum Refusal: Error {
         case draining
@@ -33,9 +34,11 @@ package final class SessionRegistry {
     private var perTenant: [String: Int] = [:]
     private var perCaller: [String: Int] = [:]
     var draining = false
+    private let loop: EventLoop
 
-    init(globalCap: Int) {
+    init(globalCap: Int, loop: EventLoop) {
         self.globalCap = globalCap
+        self.loop = loop
     }
 
     package var count: Int { sessions.count }
@@ -43,6 +46,7 @@ package final class SessionRegistry {
 
     /// Checks the limits for a new session of `caller` on `tenant`.
     func admit(tenant: ServedTenant, caller: String) -> Refusal? {
+        loop.preconditionInLoop()
         if draining { return .draining }
         if sessions.count >= globalCap { return .atCapacity }
         if perTenant[tenant.id, default: 0] >= tenant.maxConcurrentSessions { return .tenantAtCapacity(tenant.id) }
@@ -51,19 +55,24 @@ package final class SessionRegistry {
     }
 
     func add(_ session: ServerSession) {
+        loop.preconditionInLoop()
         sessions[session.id] = session
         perTenant[session.tenantID, default: 0] += 1
         perCaller[key(session.tenantID, session.caller), default: 0] += 1
     }
 
     func remove(_ session: ServerSession) {
+        loop.preconditionInLoop()
         guard sessions.removeValue(forKey: session.id) != nil else { return }
         perTenant[session.tenantID, default: 1] -= 1
         perCaller[key(session.tenantID, session.caller), default: 1] -= 1
         if perCaller[key(session.tenantID, session.caller)] == 0 { perCaller.removeValue(forKey: key(session.tenantID, session.caller)) }
     }
 
-    func session(_ id: String) -> ServerSession? { sessions[id] }
+    func session(_ id: String) -> ServerSession? {
+        loop.preconditionInLoop()
+        return sessions[id]
+    }
 
     private func key(_ tenant: String, _ caller: String) -> String { tenant + "\u{1F}" + caller }
 }

@@ -58,6 +58,7 @@ final class AgentPlayback: @unchecked Sendable {
 
     /// Queues `text`; its audio starts as soon as the first sentence is rendered.
     func speak(_ text: String) {
+        loop.preconditionInLoop()
         replyCount += 1
         let reply = Reply(number: replyCount, text: text)
         replies.append(reply)
@@ -68,6 +69,7 @@ final class AgentPlayback: @unchecked Sendable {
     }
 
     private func synthesis(_ event: SynthesisEvent, for reply: Reply) {
+        loop.preconditionInLoop()
         guard replies.contains(where: { $0 === reply }) else { return }  // interrupted meanwhile
         switch event {
         case .audio(let chunk):
@@ -119,6 +121,7 @@ final class AgentPlayback: @unchecked Sendable {
     /// the words the caller heard of it (whole sentences played, plus the played share of the
     /// sentence in progress, by words).
     func interrupt() -> [(reply: Reply, heard: String)] {
+        loop.preconditionInLoop()
         let cut = replies.map { reply -> (reply: Reply, heard: String) in
             reply.job?.cancel()
             return (reply, Self.heardText(of: reply))
@@ -131,6 +134,7 @@ final class AgentPlayback: @unchecked Sendable {
 
     /// Stops everything (hang-up).
     func close() {
+        loop.preconditionInLoop()
         for reply in replies { reply.job?.cancel() }
         replies.removeAll()
         stopPacing()

@@ -65,6 +65,7 @@ package final class VoiceCall: @unchecked Sendable {
 
     /// The caller's audio format, before any audio: 8000/16000/24000 Hz, PCM16 or mu-law.
     package func configure(sampleRate: Int, encoding: String) throws(VoiceCallError) {
+        loop.preconditionInLoop()
         guard !started else { throw .badStart("start must come before any audio") }
         guard [8_000, 16_000, 24_000].contains(sampleRate) else { throw .badStart("sample_rate must be 8000, 16000 or 24000 (got \(sampleRate))") }
         guard encoding == "pcm16" || encoding == "mulaw" else { throw .badStart("encoding must be pcm16 or mulaw (got \(encoding))") }
@@ -73,7 +74,10 @@ package final class VoiceCall: @unchecked Sendable {
     }
 
     /// Mu-law from the first byte (Twilio).
-    package func useMuLaw() { mulaw = true }
+    package func useMuLaw() {
+        loop.preconditionInLoop()
+        mulaw = true
+    }
 
     private func attach(_ session: any CallSession) {
         // The caller hung up while the session was opening: it ends (and is persisted) at once.
@@ -103,6 +107,7 @@ package final class VoiceCall: @unchecked Sendable {
 
     /// Caller audio: decode, bring to 16 kHz, cut into 20 ms frames, run the turn detector.
     package func audio(_ bytes: [UInt8]) {
+        loop.preconditionInLoop()
         guard !closed else { return }
         if !started {
             started = true
@@ -242,6 +247,7 @@ package final class VoiceCall: @unchecked Sendable {
     /// An event of the conversation: to the client, agent words as speech too; after each turn the
     /// recogniser is set up for what the agent now expects (a grammar for closed prompts).
     package func conversationEvent(_ event: ConversationEvent) {
+        loop.preconditionInLoop()
         output.send(event: event)
         switch event {
         case .agent(_, let text):
@@ -315,6 +321,7 @@ package final class VoiceCall: @unchecked Sendable {
     /// The caller hung up (or the socket went away). A turn the caller had finished speaking is
     /// still recognised and run before the session ends, so nothing they said is lost.
     package func hangUp() {
+        loop.preconditionInLoop()
         guard !closed else { return }
         closed = true
         playback?.close()

@@ -18,8 +18,8 @@ import Synchronization
 /// - hiredis is not thread-safe: every hiredis call runs on the loop thread. The public API hops
 ///   there through `loop.execute`, so it is callable from any thread and never re-enters hiredis
 ///   from inside a hiredis callback.
-/// - Connecting never blocks the loop: host names are resolved on a global queue (getaddrinfo
-///   blocks), the TCP connect is non-blocking, and a handshake (AUTH, SELECT db, PING) must answer
+/// - Connecting never blocks the loop: host names are resolved by HostNet's `Resolver` (libuv's
+///   thread pool), the TCP connect is non-blocking, and a handshake (AUTH, SELECT db, PING) must answer
 ///   before the state becomes `.connected`, so a port that accepts but never answers is not "up".
 /// - While down, commands fail at once (callers such as the session store must not wait); while
 ///   connecting, they wait for the handshake within their own timeout.
@@ -255,24 +255,27 @@ public final class RedisConnection: @unchecked Sendable {
                     switch located {
                     case .success(let master):
                         masterAddress = master.description
-                        open(address: master.host, port: master.port)
+                        openResolving(master.host, port: master.port, attempt: attemptGeneration)
                     case .failure(let error): connectionLost("\(error)")
                     }
                 }
             }
         } else if let socketPath = url.socketPath {
             open(address: nil, socketPath: socketPath)
-        } else if Self.isNumericAddress(url.host) {
-            open(address: url.host)
         } else {
-            // getaddrinfo blocks (DNS): never on the loop thread.
-            let host = url.host
-            DispatchQueue.global().async { [self] in
-                let address = Self.resolve(host)
-                loop.execute { [self] in
-                    guard generation == attemptGeneration, !closed, context == nil, state == .connecting else { return }
-                    if let address { open(address: address) } else { connectionLost("cannot resolve \(host)") }
-                }
+            openResolving(url.host, port: url.port, attempt: attemptGeneration)
+        }
+    }
+
+    /// Opens `host:port`, a numeric address at once, a name through the loop's one resolver
+    /// (libuv's thread pool does the blocking getaddrinfo). Loop thread.
+    private func openResolving(_ host: String, port: Int, attempt attemptGeneration: UInt64) {
+        if Self.isNumericAddress(host) { return open(address: host, port: port) }
+        Resolver(loop: loop).resolve(host, port: port) { [self] result in
+            guard generation == attemptGeneration, !closed, context == nil, state == .connecting else { return }
+            switch result {
+            case .success(let address): open(address: address.text, port: port)
+            case .failure(let error): connectionLost("cannot resolve \(host): \(error)")
             }
         }
     }
@@ -494,31 +497,5 @@ public final class RedisConnection: @unchecked Sendable {
         var v4 = in_addr()
         var v6 = in6_addr()
         return inet_pton(AF_INET, host, &v4) == 1 || inet_pton(AF_INET6, host, &v6) == 1
-    }
-
-    /// getaddrinfo → the first address as text (blocking: call off the loop).
-    static func resolve(_ host: String) -> String? {
-        var hints = addrinfo()
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        var result: UnsafeMutablePointer<addrinfo>?
-        guard getaddrinfo(host, nil, &hints, &result) == 0, let first = result else { return nil }
-        defer { freeaddrinfo(result) }
-        var cursor: UnsafeMutablePointer<addrinfo>? = first
-        while let info = cursor {
-            var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
-            if info.pointee.ai_family == AF_INET, let addr = info.pointee.ai_addr {
-                var sin = addr.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee.sin_addr }
-                if inet_ntop(AF_INET, &sin, &buffer, socklen_t(buffer.count)) != nil {
-                    return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-                }
-            } else if info.pointee.ai_family == AF_INET6, let addr = info.pointee.ai_addr {
-                var sin6 = addr.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { $0.pointee.sin6_addr }
-                if inet_ntop(AF_INET6, &sin6, &buffer, socklen_t(buffer.count)) != nil {
-                    return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-                }
-            }
-            cursor = info.pointee.ai_next
-        }
-        return nil
     }
 }

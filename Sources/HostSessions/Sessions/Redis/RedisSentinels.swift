@@ -69,7 +69,8 @@ public final class RedisSentinels: Sendable {
     }
 
     /// [thread-safe] Asks the sentinels for the master, off the calling thread; `completion` runs
-    /// on a global queue with a numeric address (a host name in the answer is resolved there too).
+    /// on a global queue with the master's address as the sentinel gave it (a host name is resolved by
+    /// the connection with HostNet's Resolver).
     public func locate(completion: @escaping @Sendable (Result<Address, LocateError>) -> Void) {
         DispatchQueue.global().async { [self] in completion(locateBlocking()) }
     }
@@ -79,14 +80,8 @@ public final class RedisSentinels: Sendable {
         var reasons: [String] = []
         for sentinel in sentinels {
             switch ask(sentinel) {
-            case .success(var master):
-                if !RedisConnection.isNumericAddress(master.host) {
-                    guard let numeric = RedisConnection.resolve(master.host) else {
-                        reasons.append("\(sentinel): master \(master) does not resolve")
-                        continue
-                    }
-                    master.host = numeric
-                }
+            case .success(let master):
+                // A host name in the answer is resolved by the connection, on its loop's one resolver.
                 order.withLock { list in
                     if let index = list.firstIndex(of: sentinel), index != 0 { list.insert(list.remove(at: index), at: 0) }
                 }
