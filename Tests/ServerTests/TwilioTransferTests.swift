@@ -1,5 +1,6 @@
 import Foundation
 import Host
+import HostTenancy
 import HostTestSupport
 import TestSupport
 import XCTest
@@ -9,6 +10,7 @@ import XCTest
 /// Redis, and a stand-in for Twilio's REST API (`TwilioRESTStandIn`: Twilio is a paid service).
 final class TwilioTransferTests: HostProcessTestCase {
     private var twilio: TwilioRESTStandIn!
+    private static let consoleKey = "console-operator-key"
 
     override func setUpWithError() throws {
         try super.setUpWithError()
@@ -37,6 +39,7 @@ final class TwilioTransferTests: HostProcessTestCase {
     private func startTelephonyHost(recordings: String) throws -> (Host, Int) {
         let port = try LoopbackPort.free()
         let yaml = demoYAML(port: port, journal: "phone", tenantLimits: try telephonyYAML(port: port, recordings: recordings))
+            + "console:\n  api_keys: [\"\(APIKeys.hash(Self.consoleKey))\"]\n"
         let path = directory.file("phone.yaml")
         try yaml.write(toFile: path, atomically: true, encoding: .utf8)
         return (try launchHost("phone", config: path, port: port), port)
@@ -125,6 +128,15 @@ final class TwilioTransferTests: HostProcessTestCase {
         XCTAssertLessThan(agentStart, 1.0, "the announcement plays first")
         XCTAssertGreaterThan(callerStart, 5.0, "caller speech at ~6 s, got \(callerStart)")
         XCTAssertLessThan(callerStart, 8.0, "caller speech at ~6 s, got \(callerStart)")
+
+        // The console's history plays the same file with an operator key (docs/console.md); without it, 401.
+        let consoleWAV = directory.file("console-call.wav")
+        let fromConsole = try ProcessRunner.run("curl", ["-s", "-o", consoleWAV, "-w", "%{http_code}", "-H", "Authorization: Bearer \(Self.consoleKey)",
+                                                         "http://127.0.0.1:\(port)/console/v1/sessions/\(sessionID)/recording?tenant=demo"])
+        XCTAssertEqual(fromConsole.stdout, "200")
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: consoleWAV)), wav, "the console serves the call's recording")
+        let unsigned = try curl(["-s", "-w", "\n%{http_code}", "http://127.0.0.1:\(port)/console/v1/sessions/\(sessionID)/recording?tenant=demo"])
+        XCTAssertEqual(unsigned.status, 401, unsigned.body)
 
         let missing = try curl(["-s", "-w", "\n%{http_code}", "http://127.0.0.1:\(port)/v1/sessions/00000000-0000-0000-0000-000000000000/recording"])
         XCTAssertEqual(missing.status, 404, missing.body)

@@ -124,6 +124,27 @@
   });
 
   // ---- history ----
+  // A recording is fetched with the admin key (an <audio src> cannot send it) and played from a blob.
+  function recordingPlayer(tenant, session) {
+    const box = el('div', { class: 'recording', 'data-session': session });
+    const button = el('button', { type: 'button' }, 'Play recording');
+    button.addEventListener('click', async () => {
+      button.disabled = true;
+      try {
+        const reply = await fetch('/console/v1/sessions/' + encodeURIComponent(session) + '/recording?tenant=' + encodeURIComponent(tenant),
+          { headers: { Authorization: 'Bearer ' + adminKey } });
+        if (!reply.ok) { const body = await reply.json().catch(() => ({})); throw new Error(body.error || ('HTTP ' + reply.status)); }
+        const audio = el('audio', { controls: true, src: URL.createObjectURL(await reply.blob()) });
+        box.replaceChildren(audio);
+        audio.play().catch(() => {});
+      } catch (error) {
+        box.replaceChildren(el('p', { class: 'status' }, 'recording: ' + error.message));
+      }
+    });
+    box.append(button);
+    return box;
+  }
+
   $('history-form').addEventListener('submit', async (event) => {
     event.preventDefault();
     const tenant = $('history-tenant').value.trim(), caller = $('history-caller').value.trim();
@@ -137,6 +158,7 @@
     out.replaceChildren(...body.interactions.map((i) => el('div', { class: 'interaction', 'data-session': i.session_id },
       el('h2', {}, new Date(i.started_at).toLocaleString() + ' — ' + i.outcome),
       el('p', { class: 'muted' }, 'agents: ' + i.agents.join(' → ') + (i.tools.length ? '   tools: ' + i.tools.join(', ') : '')),
+      i.recording ? recordingPlayer(tenant, i.session_id) : '',
       el('ol', { class: 'transcript' }, ...i.transcript.map((l) => el('li', { class: l.role === 'user' ? 'user' : 'agent' },
         el('b', {}, l.role === 'user' ? 'caller' : (l.agent || l.role)), ' ' + l.text))))));
   });

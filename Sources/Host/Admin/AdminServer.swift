@@ -74,16 +74,7 @@ final class AdminServer: Sendable {
                                                                "active_sessions": server.registry.count] as [String: Any])))
         case ("GET", "/admin/v1/tenants"):
             reloader.snapshot { configuration, catalog in
-                let tenants: [[String: Any]] = configuration.tenants.map { tenant in
-                    ["id": tenant.id, "entry_agent": tenant.entryAgent, "default": tenant.id == configuration.defaultTenant,
-                     "requires_key": !tenant.apiKeyHashes.isEmpty,
-                     "plugins": tenant.plugins.map { id -> [String: Any] in
-                         let version = tenant.pins[id]?.version
-                         let provider = catalog.plugin(providing: id, version: version)
-                         return ["id": id, "version": catalog.component(id, version: version)?.version ?? "", "file": provider?.fileName ?? "",
-                                 "sha256": provider?.sha256 ?? ""]
-                     }]
-                }
+                let tenants = TenantReport.tenants(configuration, catalog)
                 reply(200, JSONText.render(["tenants": tenants] as [String: Any]))
             }
         case (let method, let path) where Self.pluginToggle(path) != nil:

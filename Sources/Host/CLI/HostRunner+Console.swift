@@ -12,17 +12,7 @@ extension HostRunner {
             plugins: { done in reloader.pluginReport(done) },
             tenants: { done in
                 reloader.snapshot { configuration, catalog in
-                    let tenants: [[String: Any]] = configuration.tenants.map { tenant in
-                        ["id": tenant.id, "entry_agent": tenant.entryAgent, "default": tenant.id == configuration.defaultTenant,
-                         "requires_key": !tenant.apiKeyHashes.isEmpty,
-                         "plugins": tenant.plugins.map { id -> [String: Any] in
-                             let version = tenant.pins[id]?.version
-                             let provider = catalog.plugin(providing: id, version: version)
-                             return ["id": id, "version": catalog.component(id, version: version)?.version ?? "",
-                                     "file": provider?.fileName ?? "", "sha256": provider?.sha256 ?? ""]
-                         }]
-                    }
-                    done(JSONText.render(tenants))
+                    done(JSONText.render(TenantReport.tenants(configuration, catalog)))
                 }
             })
         return ConsoleService(server: server, adminKeyHashes: (configuration.admin?.apiKeyHashes ?? []) + configuration.consoleKeyHashes, reports: reports)

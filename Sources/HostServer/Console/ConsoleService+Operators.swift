@@ -13,6 +13,7 @@ extension ConsoleService {
         case ("GET", "sessions", 3): reply(ServerResponses.json(200, sessionList()))
         case ("GET", "sessions", 4): reply(sessionEvents(parts[3], after: Int(request.query("after") ?? "") ?? 0))
         case ("POST", "sessions", 5) where parts[4] == "end": reply(endSession(parts[3]))
+        case ("GET", "sessions", 5) where parts[4] == "recording": recording(parts[3], request, reply)
         case ("POST", "drain", 3):
             let started = server.stopTakingSessions()
             server.services.logger.log(.info, "console", "drain \(started ? "started" : "requested again") from the console")
@@ -61,6 +62,19 @@ extension ConsoleService {
         server.services.logger.log(.info, "console", "session \(id) of \(session.tenantID) ended from the console")
         session.end(reason: "operator_ended")
         return ServerResponses.json(202, JSONText.render(["session_id": id, "ending": true] as [String: Any]))
+    }
+
+    /// A stored call's recording for the history page: `?tenant=` names whose recordings (the
+    /// admin key stands for every tenant); the same checks and answers as the tenant's own
+    /// GET /v1/sessions/{id}/recording.
+    private func recording(_ id: String, _ request: HTTPRequest, _ reply: @escaping HTTPResponder) {
+        guard HostServer.isSessionID(id) else {
+            return reply(ServerResponses.error(400, "'\(id.prefix(64))' is not a session id (lowercase letters, digits and '-')"))
+        }
+        guard let tenantID = request.query("tenant"), let tenant = server.tenants[tenantID] else {
+            return reply(ServerResponses.error(404, "give ?tenant= with a tenant this host serves"))
+        }
+        server.serveRecording(sessionID: id, tenant: tenant, reply)
     }
 
     /// The caller's stored interactions for a tenant (Redis, or memory), newest first.

@@ -101,15 +101,18 @@ extension HostServer {
     /// GET /v1/sessions/{id}/recording: the tenant's key (401), a tenant that records (403), the
     /// session's WAV (404 when there is none, 409 while it is still being written). Read off the loop.
     private func recording(sessionID: String, _ request: HTTPRequest, _ respond: @escaping HTTPResponder) {
-        guard (1...64).contains(sessionID.utf8.count),
-              sessionID.utf8.allSatisfy({ (48...57).contains($0) || (97...122).contains($0) || $0 == UInt8(ascii: "-") }) else {
+        guard Self.isSessionID(sessionID) else {
             return respond(ServerResponses.error(400, "'\(sessionID.prefix(64))' is not a session id (lowercase letters, digits and '-')"))
         }
-        let tenant: ServedTenant
         switch resolveTenant(request, bodyTenant: nil) {
-        case .failure(let rejection): return respond(rejection.response)
-        case .success(let resolved): tenant = resolved
+        case .failure(let rejection): respond(rejection.response)
+        case .success(let tenant): serveRecording(sessionID: sessionID, tenant: tenant, respond)
         }
+    }
+
+    /// The WAV of `sessionID`'s call for `tenant` (the caller checked the key: the tenant's on
+    /// /v1/sessions/{id}/recording, an admin key on the console's). Read off the loop.
+    package func serveRecording(sessionID: String, tenant: ServedTenant, _ respond: @escaping HTTPResponder) {
         guard let policy = tenant.runtime.configuration.telephony.recording else {
             return respond(ServerResponses.error(403, "tenant '\(tenant.id)' does not record calls (no recording: section)"))
         }
@@ -132,6 +135,11 @@ extension HostServer {
             }
             loop.execute { respond(response) }
         }
+    }
+
+    /// What a session id looks like (it names a file: nothing else may reach the path).
+    package static func isSessionID(_ id: String) -> Bool {
+        (1...64).contains(id.utf8.count) && id.utf8.allSatisfy { (48...57).contains($0) || (97...122).contains($0) || $0 == UInt8(ascii: "-") }
     }
 
     /// `<recording.directory>/<tenant id>`: a tenant's recordings.

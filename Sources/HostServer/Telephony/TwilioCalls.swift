@@ -1,6 +1,7 @@
 import Foundation
 import HostNet
 import HostOrchestration
+import HostSupport
 
 /// Twilio's Calls resource, the one operation the host needs: updating a live call with new
 /// TwiML (`POST /2010-04-01/Accounts/{AccountSid}/Calls/{CallSid}.json`, form-encoded, HTTP basic
@@ -58,20 +59,7 @@ package struct TwilioCalls: Sendable {
 
 /// The TwiML the host writes (XML-escaped: a summary is the caller's words).
 package enum TwiML {
-    static func escape(_ text: String) -> String {
-        var out = ""
-        for character in text {
-            switch character {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&apos;"
-            default: out.append(character)
-            }
-        }
-        return out
-    }
+    static func escape(_ text: String) -> String { XMLText.escape(text) }
 
     /// Dials `target` (E.164 → `<Number>`, SIP URI → `<Sip>`); the person answering first hears
     /// the TwiML at `whisperURL` (the summary), then the caller is bridged.

@@ -1,4 +1,5 @@
 import Foundation
+import HostSupport
 
 /// `--junit out.xml`: the results as JUnit XML, the format CI systems display (a `testsuite` per
 /// scenario file, a `testcase` per turn named after it, a `failure` per failed turn carrying
@@ -34,23 +35,7 @@ enum JUnitReport {
         String(format: "%.3f", results.reduce(0) { $0 + $1.seconds })
     }
 
-    /// XML text and attribute escaping; characters XML 1.0 cannot hold become U+FFFD.
-    static func escape(_ text: String) -> String {
-        var out = ""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&apos;"
-            case "\t", "\n", "\r": out.unicodeScalars.append(scalar)
-            case _ where scalar.value < 0x20 || (0xFFFE...0xFFFF).contains(scalar.value): out += "\u{FFFD}"
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
-    }
+    static func escape(_ text: String) -> String { XMLText.escape(text) }
 }
 
 extension ScenarioEvaluation {
