@@ -29,7 +29,7 @@ extension HostServer {
                     }
                     startTwilioCall(start, request: request, socket: socket, calls: calls, state: state)
                 case .media(let payload):
-                    calls.get(socket)?.audio(payload)
+                    calls.get(socket)?.receive(wire: payload)
                 case .dtmf(let digit):
                     // Keypad input is typed input: "1" pressed is "1" said; a closed prompt's digits are gathered (KeypadEntry).
                     guard !digit.isEmpty, let session = calls.get(socket)?.session else { return }
@@ -79,7 +79,6 @@ extension HostServer {
         let line = phoneLine(TwilioTransport(socket: socket, streamSid: start.streamSid), tenant: tenant, logsEvents: true)
         let call = makeCall(transport: line, tenant: tenant, voice: voice,
                             offlineRecognizer: recognizer, realtimeFormat: .pcmu)
-        call.useMuLaw()
         calls.set(socket, call)
         openSession(tenant: tenant, caller: caller, idleMilliseconds: 0, forward: { call.conversationEvent($0) }) { result in
             switch result {

@@ -35,8 +35,9 @@ extension HostServer {
                 switch type {
                 case "start":
                     do throws(VoiceCallError) {
-                        try call.configure(sampleRate: message["sample_rate"] as? Int ?? 16_000,
-                                           encoding: message["encoding"] as? String ?? "pcm16")
+                        // The transport decodes the caller's audio: the format is its business, not the call's.
+                        try call.transport.configure(sampleRate: message["sample_rate"] as? Int ?? 16_000,
+                                                     encoding: message["encoding"] as? String ?? "pcm16")
                         if message["greet"] as? Bool == true {
                             if call.session == nil { greetings.set(socket, true) } else { call.greet() }
                         }
@@ -54,7 +55,7 @@ extension HostServer {
                     socket.send(text: ConversationEvent.error(code: "bad_message", message: "unknown message type '\(type)'").json)
                 }
             },
-            onBinary: { socket, bytes in calls.get(socket)?.audio(bytes) },
+            onBinary: { socket, bytes in calls.get(socket)?.receive(wire: bytes) },
             onClose: { socket, _, _ in
                 _ = greetings.remove(socket)
                 // The call first: it finishes an utterance the caller had spoken before the session ends.

@@ -23,7 +23,7 @@ extension HostServer {
     func phoneLine(_ transport: CallTransport, tenant: ServedTenant, logsEvents: Bool) -> PhoneLineTransport {
         let phone = tenant.runtime.configuration.telephony
         var makeRecorder: ((Int) -> CallRecorder)?
-        // Realtime calls take caller audio on another path: not recorded yet (docs/telephony.md).
+        // Realtime calls are not recorded yet (docs/telephony.md).
         if let policy = phone.recording, policy.enabled, tenant.voice.mode != .realtime {
             let queue = telephony.recordingQueue
             let directory = Self.recordingDirectory(policy, tenant: tenant.id)

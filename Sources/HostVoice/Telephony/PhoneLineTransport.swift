@@ -30,6 +30,7 @@ package final class PhoneLineTransport: CallTransport, @unchecked Sendable {
     }
 
     package var sampleRate: Int { inner.sampleRate }
+    package var wireFormat: CallAudioFormat { inner.wireFormat }
 
     package func send(event: ConversationEvent) {
         guard logsEvents else { return inner.send(event: event) }
@@ -41,9 +42,15 @@ package final class PhoneLineTransport: CallTransport, @unchecked Sendable {
         inner.send(audio: frame)
     }
 
-    /// Caller audio, as the channel received it.
-    func callerAudio(_ bytes: [UInt8], mulaw: Bool) {
-        recording()?.caller(bytes, mulaw: mulaw)
+    /// Caller audio: the recorder gets it as the channel received it (wire bytes at the wire's
+    /// rate), the call gets it decoded by the channel.
+    package func receive(_ bytes: [UInt8], at rate: Int) -> [Int16] {
+        recording()?.caller(bytes, mulaw: inner.wireFormat.encoding == .mulaw)
+        return inner.receive(bytes, at: rate)
+    }
+
+    package func configure(sampleRate: Int, encoding: String) throws(VoiceCallError) {
+        try inner.configure(sampleRate: sampleRate, encoding: encoding)
     }
 
     /// The session opened: the recording is named after it.

@@ -11,9 +11,12 @@ import HostTenancy
 /// What the voice handlers drive, whatever the tenant's voice mode.
 package protocol VoiceChannelCall: AnyObject, Sendable {
     var session: (any CallSession)? { get set }
-    func configure(sampleRate: Int, encoding: String) throws(VoiceCallError)
-    func useMuLaw()
-    func audio(_ bytes: [UInt8])
+    /// The call's channel: it decodes the caller's audio (Wire/CallAudioCodec).
+    var transport: CallTransport { get }
+    /// The rate the call wants caller audio at (PCM16), or nil while it does not listen.
+    var listeningRate: Int? { get }
+    /// Caller audio as PCM16 samples at `listeningRate`.
+    func audio(_ samples: [Int16])
     func conversationEvent(_ event: ConversationEvent)
     /// The agent speaks first (phone lines; a voice client's `"greet": true`).
     func greet()
@@ -24,8 +27,16 @@ extension VoiceCall: VoiceChannelCall {
     package func greet() { session?.conversation?.greet() }
 }
 
+extension VoiceChannelCall {
+    /// Caller audio off the wire: the transport decodes it at the rate the call listens at.
+    package func receive(wire bytes: [UInt8]) {
+        guard let rate = listeningRate else { return }
+        audio(transport.receive(bytes, at: rate))
+    }
+}
+
 /// A voice call in Realtime mode (issue #6): caller audio goes to a `RealtimeBrain` (24 kHz
-/// PCM16 from a voice socket, mu-law passed through from a phone line), its speech is paced out
+/// PCM16, or mu-law at 8 kHz for a phone line, as the model's format says), its speech is paced out
 /// by `RealtimePlayback`, and its events (transcripts, tools, handoffs) are recorded by the
 /// session's `Conversation`, so the session record is a cascaded call's equal. When Realtime is
 /// unavailable — at connect or mid-call — the client gets a `realtime_unavailable` error and the
@@ -34,7 +45,7 @@ extension VoiceCall: VoiceChannelCall {
 package final class RealtimeCall: VoiceChannelCall, @unchecked Sendable {
     // @unchecked: touched only on the server loop's thread (the brain's callbacks run there).
     let loop: EventLoop
-    let transport: CallTransport
+    package let transport: CallTransport
     private let tenant: ServedTenant
     private let services: HostServices
     private let configuration: RealtimeConfiguration
@@ -47,10 +58,6 @@ package final class RealtimeCall: VoiceChannelCall, @unchecked Sendable {
     /// … and so do the conversation's events, once those the brain emitted before are delivered.
     private var eventsToFallback = false
     private var closed = false
-    private var started = false
-    private var mulaw = false
-    private var decoder = PCM16Decoder()
-    private var inbound: Resampler?
     package var session: (any CallSession)? {
         didSet { session.map(attach) }
     }
@@ -69,17 +76,6 @@ package final class RealtimeCall: VoiceChannelCall, @unchecked Sendable {
     private var escalatedPending = false
     /// A greeting asked for before the session (and so the brain) existed.
     private var greetOnAttach = false
-
-    package func configure(sampleRate: Int, encoding: String) throws(VoiceCallError) {
-        guard !started else { throw .badStart("start must come before any audio") }
-        try fallback.configure(sampleRate: sampleRate, encoding: encoding)   // checks it and sets the socket's rate
-        mulaw = encoding == "mulaw"
-    }
-
-    package func useMuLaw() {
-        mulaw = true
-        fallback.useMuLaw()
-    }
 
     /// The model greets once its session is ready; after a fallback the offline entry agent does.
     package func greet() {
@@ -100,17 +96,21 @@ package final class RealtimeCall: VoiceChannelCall, @unchecked Sendable {
 
     // MARK: caller audio
 
-    package func audio(_ bytes: [UInt8]) {
+    /// The model's rate (8 kHz for mu-law), the cascaded pipeline's after a fallback; nothing
+    /// while the session is still opening.
+    package var listeningRate: Int? {
+        if closed { return nil }
+        if fallenBack { return fallback.listeningRate }
+        return brain == nil ? nil : configuration.audioFormat.sampleRate
+    }
+
+    package func audio(_ samples: [Int16]) {
         guard !closed else { return }
-        if fallenBack { return fallback.audio(bytes) }
+        if fallenBack { return fallback.audio(samples) }
         guard let brain else { return }  // the session is still opening
-        if configuration.audioFormat == .pcmu { return brain.callerAudio(muLaw: bytes) }
-        if !started, transport.sampleRate != configuration.audioFormat.sampleRate {
-            inbound = try? Resampler(inputRate: transport.sampleRate, outputRate: configuration.audioFormat.sampleRate)
-        }
-        started = true
-        let samples = mulaw ? MuLaw.decode(bytes) : decoder.decode(bytes)
-        brain.callerAudio(samples: inbound?.process(samples) ?? samples)
+        // A mu-law model gets G.711 again: a phone line's bytes decode and re-encode to the same sound.
+        if configuration.audioFormat == .pcmu { return brain.callerAudio(muLaw: MuLaw.encode(samples)) }
+        brain.callerAudio(samples: samples)
     }
 
     // MARK: the brain

@@ -32,6 +32,11 @@ final class TurnLatencyOutput: CallTransport, @unchecked Sendable {  // loop-con
     }
 
     var sampleRate: Int { wrapped.sampleRate }
+    var wireFormat: CallAudioFormat { wrapped.wireFormat }
+    func receive(_ bytes: [UInt8], at rate: Int) -> [Int16] { wrapped.receive(bytes, at: rate) }
+    func configure(sampleRate: Int, encoding: String) throws(VoiceCallError) {
+        try wrapped.configure(sampleRate: sampleRate, encoding: encoding)
+    }
 
     /// The VAD (or the semantic verdict) ended the caller's turn: `endOfSpeech` is when their
     /// last speech frame arrived (now minus the trailing silence). A new turn's clock starts.

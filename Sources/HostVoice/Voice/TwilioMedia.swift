@@ -164,8 +164,10 @@ package struct TwilioMessageError: Error, CustomStringConvertible {
 package final class TwilioTransport: CallTransport, @unchecked Sendable {  // loop-confined
     let socket: WebSocketConnection
     let streamSid: String
-    package let sampleRate = 8_000
+    package let sampleRate = CallAudioFormat.twilio.sampleRate
     private let prefix: String
+    private var inbound = CallAudioInbound(format: .twilio)
+    package var wireFormat: CallAudioFormat { .twilio }
 
     package init(socket: WebSocketConnection, streamSid: String) {
         self.socket = socket
@@ -173,12 +175,20 @@ package final class TwilioTransport: CallTransport, @unchecked Sendable {  // lo
         prefix = "{\"event\":\"media\",\"streamSid\":" + JSONText.quote(streamSid) + ",\"media\":{\"payload\":\""
     }
 
+    /// `media` payloads (already base64-decoded by `TwilioInbound`): mu-law at 8 kHz.
+    package func receive(_ bytes: [UInt8], at rate: Int) -> [Int16] { inbound.decode(bytes, at: rate) }
+
+    /// The format is fixed (the `start`'s media format was checked when the stream started).
+    package func configure(sampleRate: Int, encoding: String) throws(VoiceCallError) {
+        throw .badStart("a Twilio Media Stream always carries mu-law at 8000 Hz")
+    }
+
     package func send(event: ConversationEvent) {
         Logger.shared.log(.debug, "twilio", "\(streamSid) \(event.json)")
     }
 
     package func send(audio frame: ArraySlice<Int16>) {
-        socket.send(text: prefix + Data(MuLaw.encode(frame)).base64EncodedString() + "\"}}")
+        socket.send(text: prefix + Data(CallAudioCodec.encode(frame, as: .mulaw)).base64EncodedString() + "\"}}")
     }
 
     package func clearAudio() {

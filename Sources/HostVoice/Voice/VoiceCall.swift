@@ -7,7 +7,7 @@ import HostSupport
 import HostTenancy
 
 /// One voice call, whatever the channel (`WS /ws/voice/{caller}` or Twilio Media Streams): caller
-/// audio in (PCM16 or mu-law at 8/16/24 kHz, chunks of any size) -> 16 kHz -> 20 ms frames -> the
+/// audio in (16 kHz PCM16, decoded by the channel's transport: Wire/CallAudioCodec) -> 20 ms frames -> the
 /// tenant's server VAD; speech is streamed to the recogniser on its own queue while the caller
 /// talks, so only the decoder's finish remains at the end of the turn; the text enters the same
 /// orchestration as chat; the agent's replies are synthesised off the loop and played by
@@ -17,7 +17,7 @@ import HostTenancy
 package final class VoiceCall: @unchecked Sendable {
     // @unchecked: touched only on the server loop's thread (engine callbacks hop back via execute).
     let loop: EventLoop
-    let transport: CallTransport
+    package let transport: CallTransport
     /// What the call sends goes through here: it times the turn's stages (`turn_end`'s `latency_ms`).
     private let output: TurnLatencyOutput
     private let recognizer: any SpeechRecognizer
@@ -26,9 +26,6 @@ package final class VoiceCall: @unchecked Sendable {
     package var session: (any CallSession)? {
         didSet { session.map(attach) }
     }
-    private var mulaw = false
-    private var decoder = PCM16Decoder()
-    private var inbound: Resampler?
     private var reframer = Reframer(sampleRate: 16_000)
     /// Server VAD (`min == max` silence: never asks) or semantic end of turn (asks the model).
     private var detector: SemanticTurnDetector
@@ -41,7 +38,6 @@ package final class VoiceCall: @unchecked Sendable {
     private var agentTalkingAtStop = false
     private var recognition: RecognitionSession?
     private var playback: AgentPlayback?
-    private var started = false
     /// The grammar in force for the caller's next utterance (nil: open recognition).
     private var grammar: RecognitionGrammar?
     private var closed = false
@@ -61,22 +57,6 @@ package final class VoiceCall: @unchecked Sendable {
                                         semantic: settings.semantic ?? SemanticTurnSettings(minimumSilenceMilliseconds: window, maximumSilenceMilliseconds: window),
                                         sampleRate: 16_000)
         if settings.semantic != nil { overlap = PlaybackOverlap(backchannels: settings.backchannels) }
-    }
-
-    /// The caller's audio format, before any audio: 8000/16000/24000 Hz, PCM16 or mu-law.
-    package func configure(sampleRate: Int, encoding: String) throws(VoiceCallError) {
-        loop.preconditionInLoop()
-        guard !started else { throw .badStart("start must come before any audio") }
-        guard [8_000, 16_000, 24_000].contains(sampleRate) else { throw .badStart("sample_rate must be 8000, 16000 or 24000 (got \(sampleRate))") }
-        guard encoding == "pcm16" || encoding == "mulaw" else { throw .badStart("encoding must be pcm16 or mulaw (got \(encoding))") }
-        mulaw = encoding == "mulaw"
-        (((transport as? PhoneLineTransport)?.inner ?? transport) as? VoiceSocketTransport)?.sampleRate = sampleRate
-    }
-
-    /// Mu-law from the first byte (Twilio).
-    package func useMuLaw() {
-        loop.preconditionInLoop()
-        mulaw = true
     }
 
     private func attach(_ session: any CallSession) {
@@ -105,20 +85,14 @@ package final class VoiceCall: @unchecked Sendable {
 
     // MARK: caller audio
 
-    /// Caller audio: decode, bring to 16 kHz, cut into 20 ms frames, run the turn detector.
-    package func audio(_ bytes: [UInt8]) {
+    /// Caller audio wanted as 16 kHz PCM16; nil once the call stopped listening.
+    package var listeningRate: Int? { closed ? nil : 16_000 }
+
+    /// Caller audio (16 kHz PCM16, any count): cut into 20 ms frames, run the turn detector.
+    package func audio(_ samples: [Int16]) {
         loop.preconditionInLoop()
         guard !closed else { return }
-        if !started {
-            started = true
-            if transport.sampleRate != 16_000 {
-                inbound = try? Resampler(inputRate: transport.sampleRate, outputRate: 16_000)
-            }
-        }
-        (transport as? PhoneLineTransport)?.callerAudio(bytes, mulaw: mulaw)
-        let samples = mulaw ? MuLaw.decode(bytes) : decoder.decode(bytes)
-        let at16k = inbound?.process(samples) ?? samples
-        for frame in reframer.frames(appending: at16k) {
+        for frame in reframer.frames(appending: samples) {
             let wasSpeaking = detector.isSpeaking
             let output = detector.process(frame)
             if wasSpeaking, detector.isSpeaking {
