@@ -49,12 +49,7 @@ final class RedisSessionPersistence: SessionPersistence {
     }
 
     func save(_ session: CompletedSession, durable: @escaping @Sendable () -> Void) {
-        var interaction = SessionRecord.Interaction(
-            sessionID: session.sessionID, startedAt: session.startedAt, endedAt: session.endedAt,
-            agents: session.agents, tools: session.tools, outcome: session.outcome,
-            transcript: session.transcript.map { SessionRecord.Line(role: $0.role, agent: $0.agent, text: $0.text) })
-        interaction.recording = session.recording
-        records.save(interaction,
+        records.save(SessionRecord.Interaction(session),
             tenant: session.tenant, caller: session.caller, durable: { _ in durable() })
     }
 }

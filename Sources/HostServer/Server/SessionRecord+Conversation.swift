@@ -7,13 +7,15 @@ extension SessionRecord.Interaction {
     /// thread (its state is loop-confined); `outcome` defaults to its end reason.
     /// The transcript is redacted with the tenant's `redact:` kinds (docs/telephony.md).
     public init(_ conversation: Conversation, outcome: String? = nil, endedAt: Date = Date()) {
-        let redaction = conversation.tenant.configuration.telephony.redaction
-        self.init(sessionID: conversation.id,
-                  startedAt: conversation.startedAt,
-                  endedAt: endedAt,
-                  agents: conversation.agentsVisited,
-                  tools: conversation.toolsCalled,
-                  outcome: outcome ?? conversation.ended ?? SessionRecord.Outcome.error,
-                  transcript: conversation.history.map { SessionRecord.Line(role: $0.role, agent: $0.agent, text: redaction.apply($0.text)) })
+        // One place builds (and redacts) what a conversation leaves behind: CompletedSession.
+        self.init(CompletedSession(conversation, outcome: outcome ?? conversation.ended ?? SessionRecord.Outcome.error, endedAt: endedAt))
+    }
+
+    /// A finished session as its record's interaction (what the Redis store saves).
+    package init(_ session: CompletedSession) {
+        self.init(sessionID: session.sessionID, startedAt: session.startedAt, endedAt: session.endedAt,
+                  agents: session.agents, tools: session.tools, outcome: session.outcome,
+                  transcript: session.transcript.map { SessionRecord.Line(role: $0.role, agent: $0.agent, text: $0.text) })
+        recording = session.recording
     }
 }
