@@ -160,7 +160,7 @@ let package = Package(
         .executableTarget(name: "agent-host-fuzz", dependencies: ["FuzzKit", "FuzzTargets"], swiftSettings: swift6),
 
         // ---- tests ----
-        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swift6),
+        .target(name: "TestSupport", dependencies: ["HostSupport"], path: "Tests/TestSupport", swiftSettings: swift6),
         // Test helpers that need the host (an in-process caller); kept apart so pure tests stay light.
         .target(name: "HostTestSupport", dependencies: ["HostPlugins", "HostOrchestration", "Host", "HostNet", "TestSupport"], path: "Tests/HostTestSupport", swiftSettings: swift6),
         .testTarget(
@@ -171,7 +171,7 @@ let package = Package(
         ),
         // The layer diagram (docs/architecture.md) as a test: no module imports one above it.
         .testTarget(name: "ArchitectureTests", swiftSettings: swift6),
-        .testTarget(name: "HostNetTests", dependencies: ["HostNet"], swiftSettings: swift6),
+        .testTarget(name: "HostNetTests", dependencies: ["HostNet", "TestSupport"], swiftSettings: swift6),
         // The SDK's own code (its package has no test target of its own: CI runs this package's).
         .testTarget(name: "FuzzTests", dependencies: ["FuzzKit", "FuzzTargets"], swiftSettings: swift6),
         .testTarget(name: "SDKTests", dependencies: [.product(name: "AgentHostSDK", package: "SDK")], swiftSettings: swift6),

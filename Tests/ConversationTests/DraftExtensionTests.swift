@@ -16,7 +16,7 @@ final class DraftExtensionTests: XCTestCase {
         let done = DispatchSemaphore(value: 0)
         nonisolated(unsafe) var value: T?
         conversation.loop.execute { value = body(); done.signal() }
-        done.wait()
+        if let failure = done.wait(seconds: 30, for: "a block on the conversation's loop") { fatalError(failure) }
         return value!
     }
 

@@ -39,7 +39,7 @@ public final class HAProxyTestServer {
     public func stop() {
         guard let child = process else { return }
         if child.isRunning { kill(child.processIdentifier, SIGKILL) }
-        child.waitUntilExit()
+        child.waitForExit()
         process = nil
     }
 }

@@ -101,7 +101,7 @@ public final class RedisSentinelTestSet {
     public func kill(_ port: Int) {
         guard let child = processes.removeValue(forKey: port) else { return }
         if child.isRunning { Glibc.kill(child.processIdentifier, SIGKILL) }
-        child.waitUntilExit()
+        child.waitForExit()
     }
 
     public func stopAll() {

@@ -58,7 +58,7 @@ public final class RedisTestServer {
     public func stop(persist: Bool = false) {
         guard let child = process else { return }
         if persist { _ = try? cli("SHUTDOWN", "SAVE") } else { child.terminate() }
-        child.waitUntilExit()
+        child.waitForExit()
         process = nil
     }
 
@@ -66,7 +66,7 @@ public final class RedisTestServer {
     public func kill() {
         guard let child = process else { return }
         if child.isRunning { Glibc.kill(child.processIdentifier, SIGKILL) }
-        child.waitUntilExit()
+        child.waitForExit()
         process = nil
     }
 

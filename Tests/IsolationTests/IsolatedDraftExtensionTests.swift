@@ -24,7 +24,7 @@ final class IsolatedDraftExtensionTests: XCTestCase {
         let done = DispatchSemaphore(value: 0)
         nonisolated(unsafe) var hint: VoiceHint?
         conversation.loop.execute { hint = conversation.expectation; done.signal() }
-        done.wait()
+        XCTAssertNil(done.wait(seconds: 30, for: "reading the expectation on the conversation's loop"))
         XCTAssertEqual(hint, VoiceHint(kind: .orderID), asked.reply)
     }
 }

@@ -53,9 +53,10 @@ final class FleetHAProxyTests: HostProcessTestCase {
         var count: Int { done.load(ordering: .relaxed) }
         /// The first five failures (a broken set-up fails every request: keep the message short).
         var failed: [String] { failures.withLock { Array($0.prefix(5)) + ($0.count > 5 ? ["… \($0.count) in all"] : []) } }
-        func finish() {
+        /// Stops the load; the conversations under way finish first (each request has curl's 20 s limit).
+        func finish(file: StaticString = #filePath, line: UInt = #line) {
             stop.store(true, ordering: .releasing)
-            group.wait()
+            XCTAssertNil(group.wait(seconds: 90, for: "the load threads' last conversations"), file: file, line: line)
         }
     }
 

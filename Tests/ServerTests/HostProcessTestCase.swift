@@ -22,7 +22,7 @@ class HostProcessTestCase: XCTestCase {
 
     override func tearDown() {
         for host in hosts where host.isRunning { kill(host.processIdentifier, SIGKILL) }
-        for host in hosts { host.waitUntilExit() }
+        for host in hosts { host.waitForExit() }
         backend?.stop()
         redis?.kill()
     }

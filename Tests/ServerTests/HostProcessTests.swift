@@ -110,12 +110,7 @@ final class HostProcessTests: HostProcessTestCase {
 
     /// Whether `process` exited within `seconds`; if not it is killed (and reaped), so its status can be read.
     func waitForExit(_ process: Process, seconds: Double) -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while process.isRunning, Date() < deadline { usleep(20_000) }
-        guard process.isRunning else { return true }
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-        return false
+        process.waitForExit(seconds: seconds)
     }
 
     func activeSessions(_ host: String) throws -> Int? {

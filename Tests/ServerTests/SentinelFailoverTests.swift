@@ -83,7 +83,7 @@ final class SentinelFailoverTests: HostProcessTestCase {
                       "the host did not follow the failover:\n\(host.logText.suffix(3000))")
         sleep(2)
         done.store(true, ordering: .releasing)
-        group.wait()
+        XCTAssertNil(group.wait(seconds: 60, for: "the writer threads"))
         XCTAssertTrue(promoted, "sentinels did not promote the replica:\n\(sentinels.log(sentinels.sentinelPorts[0]))")
 
         // The killed master comes back as the new master's replica (as an operator restarts it);

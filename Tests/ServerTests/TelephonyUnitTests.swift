@@ -136,7 +136,7 @@ final class CallRecordingTests: XCTestCase {
         let done = DispatchSemaphore(value: 0)
         let path = LockedBox<String?>(nil)
         recorder.finish { path.value = $0; done.signal() }
-        done.wait()
+        XCTAssertNil(done.wait(seconds: 30, for: "the recorder's finish"))
         XCTAssertEqual(path.value, directory.file("s-1.wav"))
         let wav = try Data(contentsOf: URL(fileURLWithPath: directory.file("s-1.wav")))
         let (channels, rate, left, right) = TwilioTransferTests.stereo(wav)
@@ -158,7 +158,7 @@ final class CallRecordingTests: XCTestCase {
         recorder.agent([Int16](repeating: 1, count: 160)[...])
         let done = DispatchSemaphore(value: 0)
         recorder.finish { XCTAssertNil($0); done.signal() }
-        done.wait()
+        XCTAssertNil(done.wait(seconds: 30, for: "the recorder's finish"))
         XCTAssertEqual((try? FileManager.default.contentsOfDirectory(atPath: directory.path))?.count, 0)
     }
 

@@ -27,23 +27,15 @@ enum RunnerDescription {
         }
         let runner: String
         do { runner = try RunnerExecutable.path() } catch { return refuse(error.description) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: runner)
-        process.arguments = ["--describe", path]
-        process.environment = [:]
-        let output = Pipe(), errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        do { try process.run() } catch { return refuse("cannot start \(runner): \(error)") }
-        let watchdog = DispatchWorkItem { process.terminate() }
-        DispatchQueue.global().asyncAfter(deadline: .now() + timeoutSeconds, execute: watchdog)
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        watchdog.cancel()
-        guard process.terminationStatus == 0 else {
-            return refuse(message.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? "the runner exited with status \(process.terminationStatus)" : message.trimmingCharacters(in: .whitespacesAndNewlines))
+        let described: ChildCommandResult
+        do {
+            described = try ChildCommand.run(runner, ["--describe", path], environment: [:], timeoutSeconds: timeoutSeconds)
+        } catch { return refuse("cannot describe it with \(runner): \(error.description)") }
+        let message = described.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard described.status == 0 else {
+            return refuse(message.isEmpty ? "the runner exited with status \(described.status)" : message)
         }
+        let data = Data(described.stdout.utf8)
         guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
               let list = object["components"] as? [[String: Any]] else { return refuse("its answer is not the expected JSON") }
         var components: [ComponentDescriptor] = []

@@ -1,4 +1,5 @@
 import Foundation
+import HostSupport
 import Synchronization
 
 /// Finds the plugin runner (`agent-host-plugin-runner`, plain C, PluginRunner/plugin_runner.c):
@@ -54,17 +55,13 @@ enum RunnerExecutable {
         if FileManager.default.isExecutableFile(atPath: output) { return output }
         try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let partial = output + ".\(getpid())"
-        let cc = Process()
-        cc.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        cc.arguments = ["cc", "-std=c11", "-O2", "-Wall", "-pthread", "-I", root + "/Sources/PluginABI/include", "-I", root + "/PluginRunner",
-                        "-o", partial, source, "-ldl", "-lseccomp"]
-        let errors = Pipe()
-        cc.standardError = errors
-        do { try cc.run() } catch { throw Missing(description: "cannot run cc to build \(name): \(error)") }
-        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        cc.waitUntilExit()
-        guard cc.terminationStatus == 0, rename(partial, output) == 0 else {
-            throw Missing(description: "building \(name) with cc failed: \(message)")
+        let built: ChildCommandResult
+        do {
+            built = try ChildCommand.run("cc", ["-std=c11", "-O2", "-Wall", "-pthread", "-I", root + "/Sources/PluginABI/include", "-I", root + "/PluginRunner",
+                                                "-o", partial, source, "-ldl", "-lseccomp"], timeoutSeconds: 120)
+        } catch { throw Missing(description: "cannot run cc to build \(name): \(error.description)") }
+        guard built.status == 0, rename(partial, output) == 0 else {
+            throw Missing(description: "building \(name) with cc failed: \(built.stderr)")
         }
         return output
     }

@@ -44,7 +44,7 @@ final class RunningBackend: @unchecked Sendable {
         library?.stop()
         if let process, process.isRunning {
             process.terminate()
-            process.waitUntilExit()
+            process.waitForExit()
         }
     }
 

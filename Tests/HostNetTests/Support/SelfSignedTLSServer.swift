@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// `openssl s_server` with a throwaway self-signed certificate, to prove the client verifies peers.
@@ -20,7 +21,7 @@ final class SelfSignedTLSServer {
             "-subj", "/CN=127.0.0.1", "-days", "1", "-keyout", key, "-out", cert,
         ])
         generate.standardError = FileHandle.nullDevice
-        generate.waitUntilExit()
+        generate.waitForExit()
         guard generate.terminationStatus == 0 else { throw XCTSkip("openssl could not make a certificate") }
 
         port = unusedPort()
@@ -40,7 +41,7 @@ final class SelfSignedTLSServer {
     func stop() {
         if process.isRunning {
             process.terminate()
-            process.waitUntilExit()
+            process.waitForExit()
         }
         try? FileManager.default.removeItem(at: directory)
     }

@@ -21,10 +21,7 @@ final class DemoConsoleTests: XCTestCase {
         defer {
             // SIGINT drains and stops the redis-server and backend the demo started.
             if demo.isRunning { kill(demo.processIdentifier, SIGINT) }
-            let deadline = Date().addingTimeInterval(20)
-            while demo.isRunning, Date() < deadline { usleep(50_000) }
-            if demo.isRunning { kill(demo.processIdentifier, SIGKILL) }
-            demo.waitUntilExit()
+            demo.waitForExit(seconds: 20)
         }
         var text = ""
         let deadline = Date().addingTimeInterval(30)

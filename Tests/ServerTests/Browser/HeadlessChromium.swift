@@ -123,7 +123,7 @@ final class HeadlessChromium {
         let deadline = Date().addingTimeInterval(5)
         while process.isRunning, Date() < deadline { usleep(50_000) }
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
+        process.waitForExit()
     }
 
     /// A page target's DevTools WebSocket, once the browser listens: the first tab, or a new one at `url`.
