@@ -27,8 +27,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -201,6 +203,32 @@ static frame_t *cut_frame(size_t *pos) {
     return f;
 }
 
+/* How long a reader polls the socket before it sleeps in read() (the host passes the operator's
+ * `plugins: supervision: spin_us`, default 50). On an idle machine a thread that sleeps takes
+ * 15-20 us to wake (its vCPU idles too), which was most of an isolated call's cost (47 us p50
+ * idle against 19 us with the spin, docs/benchmarks.md); the host's next frame usually follows
+ * within a few microseconds. Bounded: at most this much CPU per wait, given away with
+ * sched_yield whenever another thread wants the CPU; a runner with nothing to do sleeps. */
+static long long spin_ns = 50000;
+
+static long long now_ns(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+/* read() on the socket, polled without blocking for up to SPIN_NS first. */
+static ssize_t spin_read(char *into, size_t room) {
+    if (spin_ns <= 0) return read(SOCK, into, room);
+    long long until = now_ns() + spin_ns;
+    do {
+        ssize_t r = recv(SOCK, into, room, MSG_DONTWAIT);
+        if (r >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) return r;
+        sched_yield();                 /* a contended CPU goes to whoever is runnable (the host) */
+    } while (now_ns() < until);
+    return read(SOCK, into, room);
+}
+
 /* Called with `lock` held by the thread that just took the reading turn: reads (blocking) until
  * at least one whole frame arrived, taking every whole frame one read returned, files replies
  * with their waiters and queues the rest, then gives the turn back. End of stream: exit. */
@@ -218,7 +246,7 @@ static void read_some(void) {
             if (!(rbuf = realloc(rbuf, need))) _exit(70);
             rcap = need;
         }
-        ssize_t r = read(SOCK, rbuf + rlen, rcap - rlen);
+        ssize_t r = spin_read(rbuf + rlen, rcap - rlen);
         if (r < 0 && errno == EINTR) continue;
         if (r <= 0) _exit(0);          /* the host closed the socket: stop */
         rlen += (size_t)r;
@@ -794,8 +822,8 @@ int main(int argc, char **argv) {
     char message[512];
     signal(SIGPIPE, SIG_IGN);
     describing = argc == 3 && !strcmp(argv[1], "--describe");
-    if (argc != 4 && !describing) {
-        fprintf(stderr, "usage: %s <plugin.so> <tenant_id> <max_memory_mb>   (started by agent-host, socket on fd 3)\n"
+    if (argc != 4 && argc != 5 && !describing) {
+        fprintf(stderr, "usage: %s <plugin.so> <tenant_id> <max_memory_mb> [spin_us]   (started by agent-host, socket on fd 3)\n"
                         "       %s --describe <plugin.so>                      (its descriptors as JSON)\n", argv[0], argv[0]);
         return 64;
     }
@@ -807,6 +835,10 @@ int main(int argc, char **argv) {
 #ifdef SYS_close_range
     syscall(SYS_close_range, 4u, ~0u, 0u);
 #endif
+    if (argc == 5) {
+        unsigned long spin_us = strtoul(argv[4], NULL, 10);
+        spin_ns = (long long)(spin_us > 1000 ? 1000 : spin_us) * 1000;
+    }
     unsigned long mb = strtoul(argv[3], NULL, 10);
     if (mb > 0) {
         struct rlimit limit = {(rlim_t)mb << 20, (rlim_t)mb << 20};

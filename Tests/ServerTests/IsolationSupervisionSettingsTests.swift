@@ -22,11 +22,18 @@ final class IsolationSupervisionSettingsTests: HostProcessTestCase {
               - {id: com.example.isolation.risky, isolation: process}
 
         """
-        let supervision = "  supervision:\n    max_crashes: 1\n    restart_backoff_ms: 10\n    max_restart_backoff_ms: 20\n    crash_window_ms: 30000"
+        let supervision = "  supervision:\n    max_crashes: 1\n    restart_backoff_ms: 10\n    max_restart_backoff_ms: 20\n    crash_window_ms: 30000\n    spin_us: 0"
         let host = try startHost("supervision", plugins: supervision, pluginDirectories: [fixtures.path], tenants: acme)
 
         let healthy = try get(host.url + "/health")
         XCTAssertTrue(healthy.body.contains(#""status":"ok""#), healthy.body)
+        // spin_us reaches the runner: the last argument of its command line.
+        let runners = try ProcessRunner.run("pgrep", ["-P", String(host.pid), "-f", "plugin-runner"]).stdout.split(separator: "\n")
+        XCTAssertFalse(runners.isEmpty, "no runner under the host")
+        for pid in runners {
+            let argv = ((try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/cmdline"))) ?? Data()).split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+            XCTAssertEqual(argv.last, "0", "the runner's arguments: \(argv)")
+        }
         let crash = try post(host.url + "/v1/chat", #"{"tenant":"acme","caller":"+15550001","text":"run segv"}"#)
         XCTAssertEqual(crash.status, 200, crash.body)
         XCTAssertTrue(crash.body.contains("crashed"), crash.body)

@@ -36,6 +36,7 @@ final class SupervisionConfigurationTests: XCTestCase {
                 max_restart_backoff_ms: 800
                 max_crashes: 3
                 crash_window_ms: 10000
+                spin_us: 0
             """ + "\n" + tenants)
         var expected = IsolationPolicy()
         expected.cancelGraceMilliseconds = 500
@@ -43,6 +44,7 @@ final class SupervisionConfigurationTests: XCTestCase {
         expected.maxBackoffMilliseconds = 800
         expected.maxCrashes = 3
         expected.crashWindowMilliseconds = 10_000
+        expected.spinMicroseconds = 0
         XCTAssertEqual(configuration.plugins.supervision, expected)
     }
 
@@ -54,9 +56,11 @@ final class SupervisionConfigurationTests: XCTestCase {
         XCTAssertEqual(partial.restartBackoffMilliseconds, 100)
         XCTAssertEqual(partial.maxBackoffMilliseconds, 5_000)
         XCTAssertEqual(partial.crashWindowMilliseconds, 60_000)
+        XCTAssertEqual(partial.spinMicroseconds, 50)
     }
 
     func testBadValuesAreRefusedSayingWhatIsAllowed() {
+        assertError("plugins:\n  supervision:\n    spin_us: 5000\n" + tenants, "spin_us")
         assertError("plugins:\n  supervision:\n    max_crashes: 0\n" + tenants,
                     "plugins.supervision.max_crashes: must be between 1 and 1000, got 0")
         assertError("plugins:\n  supervision:\n    cancel_grace_ms: soon\n" + tenants,

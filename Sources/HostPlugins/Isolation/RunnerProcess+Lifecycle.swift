@@ -18,7 +18,7 @@ extension RunnerProcess {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, 2, 1)  // the plugin's stdout goes to the host's stderr, not its log stream
         posix_spawn_file_actions_adddup2(&actions, fds[1], 3)
-        let arguments = [executable, pluginPath, tenantID, String(maxMemoryMB)]
+        let arguments = [executable, pluginPath, tenantID, String(maxMemoryMB), String(policy.spinMicroseconds)]
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var environment: [UnsafeMutablePointer<CChar>?] = [nil]  // empty: no keys or secrets reach a plugin
