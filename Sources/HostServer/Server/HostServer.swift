@@ -223,7 +223,11 @@ public final class HostServer: @unchecked Sendable {
         record.recording = session.recording
         services.metrics.observe("agent_host_session_duration_seconds", record.endedAt.timeIntervalSince(record.startedAt),
                                  labels: ["tenant": session.tenantID])
-        persistence.save(record, durable: finished)
+        // Redacting (regular expressions over every line) and encoding the record grow with the
+        // call: off the loop. `save` is thread-safe; `finished` hops back to the loop.
+        let persistence = persistence
+        let completed = record
+        DispatchQueue.global().async { persistence.save(completed.redacted(), durable: finished) }
     }
 
     private func checkDrained() {

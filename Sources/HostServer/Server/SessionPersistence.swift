@@ -20,11 +20,15 @@ public struct CompletedSession: Sendable {
     public let agents: [String]
     public let tools: [String]
     public let outcome: String
-    public let transcript: [Line]
+    /// Redacted only once `redacted()` ran (the record's storage path does that, off the loop).
+    public private(set) var transcript: [Line]
+    /// The tenant's `redact:` kinds not yet applied to `transcript`.
+    private var pendingRedaction: Redaction
     /// The call's recording file (docs/telephony.md); nil: not recorded.
     public var recording: String?
 
-    /// What a conversation knew when it ended. Call on its loop thread.
+    /// What a conversation knew when it ended: a copy, cheap enough for its loop thread (call it
+    /// there; the state is loop-confined). The transcript is not redacted yet: `redacted()`.
     init(_ conversation: Conversation, outcome: String, endedAt: Date = Date()) {
         sessionID = conversation.id
         tenant = conversation.tenant.id
@@ -34,9 +38,19 @@ public struct CompletedSession: Sendable {
         agents = conversation.agentsVisited
         tools = conversation.toolsCalled
         self.outcome = outcome
-        // Stored text is redacted with the tenant's `redact:` kinds (docs/telephony.md).
-        let redaction = conversation.tenant.configuration.telephony.redaction
-        transcript = conversation.history.map { Line(role: $0.role, agent: $0.agent, text: redaction.apply($0.text)) }
+        transcript = conversation.history.map { Line(role: $0.role, agent: $0.agent, text: $0.text) }
+        pendingRedaction = conversation.tenant.configuration.telephony.redaction
+    }
+
+    /// The record as it may be stored: its transcript redacted with the tenant's `redact:` kinds
+    /// (docs/telephony.md). Regular expressions over every line, so caller-sized: not on a loop
+    /// thread. Idempotent (a redacted record has nothing pending).
+    public func redacted() -> CompletedSession {
+        guard !pendingRedaction.isEmpty else { return self }
+        var copy = self
+        copy.transcript = transcript.map { Line(role: $0.role, agent: $0.agent, text: pendingRedaction.apply($0.text)) }
+        copy.pendingRedaction = Redaction()
+        return copy
     }
 }
 
