@@ -56,6 +56,13 @@ enum FliteEngine {
     /// Registered once, on `queue`; flite_init and register_cmu_us_slt must not race.
     nonisolated(unsafe) private static var voice: UnsafeMutablePointer<cst_voice>?
 
+    /// FNV-1a of the sentence: its noise seed.
+    static func seed(_ text: String) -> UInt32 {
+        var hash: UInt32 = 2_166_136_261
+        for byte in text.utf8 { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
+        return hash
+    }
+
     /// Renders one sentence. Call on `queue` only.
     static func render(_ text: String) throws(SpeechError) -> (pcm: [Int16], rate: Int) {
         dispatchPrecondition(condition: .onQueue(queue))
@@ -64,6 +71,11 @@ enum FliteEngine {
             voice = register_cmu_us_slt(nil)
         }
         guard let voice else { throw .engineUnavailable("register_cmu_us_slt failed") }
+        // cmu_us_slt's excitation mixes in noise from libc's rand(), whose one process-wide
+        // sequence every earlier sentence had advanced: the same sentence came out different
+        // from run to run (and a recogniser heard "refund for order" in one run, "refund for a
+        // order" in the next). Seeded from the sentence, a sentence is always the same audio.
+        srand(Self.seed(text))
         guard let wave = flite_text_to_wave(text, voice) else {
             throw .engineFailure("flite_text_to_wave returned nothing for \"\(text)\"")
         }

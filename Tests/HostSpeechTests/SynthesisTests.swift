@@ -58,6 +58,21 @@ final class SynthesisTests: XCTestCase {
               + "(whole reply would take \(format(result.synthesisSeconds * 1000)) ms)")
     }
 
+    /// flite's voice mixes in noise from libc's rand(): unseeded, a sentence came out different
+    /// after other sentences had been rendered (and a recogniser heard it differently). Seeded
+    /// per sentence, the same sentence is the same audio whatever was rendered before it.
+    func testTheSameSentenceIsTheSameAudioWhateverWasRenderedBefore() async throws {
+        let flite = FliteSynthesizer()
+        let first = try await flite.synthesizeAll(text: "I need a refund for order one two.").samples
+        _ = try await flite.synthesizeAll(text: "Something else entirely, to move the noise along.")
+        _ = rand()
+        let again = try await flite.synthesizeAll(text: "I need a refund for order one two.").samples
+        XCTAssertGreaterThan(first.count, 8_000)
+        XCTAssertEqual(first, again)
+        let other = try await flite.synthesizeAll(text: "I need a refund for order one three.").samples
+        XCTAssertNotEqual(first, other)
+    }
+
     func testFliteRejectsUnknownVoice() async {
         var failure: SpeechError?
         for await event in SpeechFixtures.flite.synthesize(text: "Hello.", voice: "kal16") {
