@@ -14,25 +14,19 @@ func evalScenarios(_ arguments: [String]) -> Never {
     var local = false
     var voice = false
     var junit: String?
-    var index = 0
-    func value(_ option: String) -> String {
-        guard index + 1 < arguments.count else { fail("\(option) needs a value") }
-        index += 1
-        return arguments[index]
-    }
-    while index < arguments.count {
-        switch arguments[index] {
-        case "--url": url = value("--url")
+    var cursor = ArgumentCursor(arguments)
+    while let argument = cursor.next() {
+        switch argument {
+        case "--url": url = cursor.value()
         case "--local": local = true
         case "--voice": voice = true
-        case "--junit": junit = value("--junit")
-        case "--tenant": evaluation.tenant = value("--tenant")
-        case "--api-key", "--token": evaluation.apiKey = value(arguments[index])
-        case "--plugin-dir": evaluation.pluginDirectories = [value("--plugin-dir")]
+        case "--junit": junit = cursor.value()
+        case "--tenant": evaluation.tenant = cursor.value()
+        case "--api-key", "--token": evaluation.apiKey = cursor.value()
+        case "--plugin-dir": evaluation.pluginDirectories = [cursor.value()]
         case let option where option.hasPrefix("-"): fail("unknown option \(option) for eval scenarios (\(Usage.evalScenariosLine))")
         case let path: paths.append(path)
         }
-        index += 1
     }
     guard !paths.isEmpty else { fail("eval scenarios needs at least one FILE.yaml (\(Usage.evalScenariosLine))") }
     if local && url != nil { fail("--local and --url exclude each other: scenarios run in-process or against one host") }

@@ -46,22 +46,15 @@ case "plugins":
     var json = false
     var paths: [String] = []
     var key: String?
-    var index = 0
-    while index < arguments.count {
-        switch arguments[index] {
-        case "--key":
-            guard index + 1 < arguments.count else { fail("--key needs a PEM file") }
-            key = arguments[index + 1]
-            index += 1
-        case "--plugin-dir":
-            guard index + 1 < arguments.count else { fail("--plugin-dir needs a directory") }
-            directories.append(arguments[index + 1])
-            index += 1
+    var cursor = ArgumentCursor(arguments)
+    while let argument = cursor.next() {
+        switch argument {
+        case "--key": key = cursor.value("--key needs a PEM file")
+        case "--plugin-dir": directories.append(cursor.value("--plugin-dir needs a directory"))
         case "--json": json = true
         case let option where option.hasPrefix("-"): fail("unknown option \(option) for plugins \(sub)")
         case let path: paths.append(path)
         }
-        index += 1
     }
     let loader = PluginLoader(directories: directories.isEmpty ? PluginLoader.defaultDirectories() : directories)
     switch sub {
@@ -93,25 +86,19 @@ case "chat":
     var local = false
     var chatURL: String?
     var chatKey: String?
-    var index = 0
-    func value(_ option: String) -> String {
-        guard index + 1 < arguments.count else { fail("\(option) needs a value") }
-        index += 1
-        return arguments[index]
-    }
-    while index < arguments.count {
-        switch arguments[index] {
+    var cursor = ArgumentCursor(arguments)
+    while let argument = cursor.next() {
+        switch argument {
         case "--local": local = true
         case "--json": chat.json = true
-        case "--caller": chat.caller = value("--caller")
-        case "--tenant": chat.tenantID = value("--tenant")
-        case "--backend": chat.backendURL = value("--backend")
-        case "--api-key": chatKey = value("--api-key"); chat.apiKey = chatKey ?? chat.apiKey
-        case "--url": chatURL = value("--url")
-        case "--plugin-dir": chat.pluginDirectories = [value("--plugin-dir")]
+        case "--caller": chat.caller = cursor.value()
+        case "--tenant": chat.tenantID = cursor.value()
+        case "--backend": chat.backendURL = cursor.value()
+        case "--api-key": chatKey = cursor.value(); chat.apiKey = chatKey ?? chat.apiKey
+        case "--url": chatURL = cursor.value()
+        case "--plugin-dir": chat.pluginDirectories = [cursor.value()]
         case let other: fail("unknown option \(other) for chat")
         }
-        index += 1
     }
     if local {
         do { try chat.run() } catch { fail(error.description, code: error.exitCode) }
@@ -126,25 +113,19 @@ case "chat":
     }
 case "call":
     var call = VoiceCallClient()
-    var index = 0
-    func value(_ option: String) -> String {
-        guard index + 1 < arguments.count else { fail("\(option) needs a value") }
-        index += 1
-        return arguments[index]
-    }
-    while index < arguments.count {
-        switch arguments[index] {
-        case "--wav": call.wavPath = value("--wav")
-        case "--say": call.sayText = value("--say")
-        case "--out": call.outPath = value("--out")
-        case "--url": call.url = value("--url")
-        case "--caller": call.caller = value("--caller")
-        case "--tenant": call.tenant = value("--tenant")
-        case "--token", "--api-key": call.token = value(arguments[index])
+    var cursor = ArgumentCursor(arguments)
+    while let argument = cursor.next() {
+        switch argument {
+        case "--wav": call.wavPath = cursor.value()
+        case "--say": call.sayText = cursor.value()
+        case "--out": call.outPath = cursor.value()
+        case "--url": call.url = cursor.value()
+        case "--caller": call.caller = cursor.value()
+        case "--tenant": call.tenant = cursor.value()
+        case "--token", "--api-key": call.token = cursor.value()
         case "--json": call.json = true
         case let other: fail("unknown option \(other) for call (usage: agent-host call --wav FILE [--url URL] [--out reply.wav])")
         }
-        index += 1
     }
     do { try call.run() } catch { fail(error.description, code: error.exitCode) }
 case "eval":
@@ -161,14 +142,14 @@ case "eval":
 case "reload":
     var url: String?
     var key: String?
-    var index = 0
-    while index < arguments.count {
-        switch arguments[index] {
-        case "--url" where index + 1 < arguments.count: url = arguments[index + 1]; index += 1
-        case "--admin-key" where index + 1 < arguments.count: key = arguments[index + 1]; index += 1
-        default: fail("unknown or incomplete option \(arguments[index]) for reload (usage: agent-host reload --url ADMIN_URL --admin-key KEY)")
+    let reloadUsage = "usage: agent-host reload --url ADMIN_URL --admin-key KEY"
+    var cursor = ArgumentCursor(arguments)
+    while let argument = cursor.next() {
+        switch argument {
+        case "--url": url = cursor.value("unknown or incomplete option --url for reload (\(reloadUsage))")
+        case "--admin-key": key = cursor.value("unknown or incomplete option --admin-key for reload (\(reloadUsage))")
+        default: fail("unknown or incomplete option \(argument) for reload (\(reloadUsage))")
         }
-        index += 1
     }
     guard let url, let key else { fail("reload needs --url ADMIN_URL and --admin-key KEY (usage: agent-host reload --url http://127.0.0.1:9090 --admin-key KEY)") }
     do { try AdminReload(url: url, adminKey: key).run() } catch { fail(error.description, code: error.exitCode) }
@@ -177,15 +158,13 @@ case "fleet":
     guard arguments.first == "status" else { fail("usage: agent-host fleet status --redis URL [--json]") }
     var redisURL: String?
     var json = false
-    var index = 1
-    while index < arguments.count {
-        switch arguments[index] {
-        case "--redis" where index + 1 < arguments.count: redisURL = arguments[index + 1]; index += 1
-        case "--redis": fail("--redis needs a URL (e.g. redis://127.0.0.1:6379/0)")
+    var cursor = ArgumentCursor(arguments, from: 1)
+    while let argument = cursor.next() {
+        switch argument {
+        case "--redis": redisURL = cursor.value("--redis needs a URL (e.g. redis://127.0.0.1:6379/0)")
         case "--json": json = true
-        default: fail("unknown option \(arguments[index]) for fleet status (usage: agent-host fleet status --redis URL [--json])")
+        default: fail("unknown option \(argument) for fleet status (usage: agent-host fleet status --redis URL [--json])")
         }
-        index += 1
     }
     guard let redisURL else { fail("fleet status needs --redis URL (the Redis the hosts share, e.g. redis://127.0.0.1:6379/0)") }
     do { print(try FleetStatus(redisURL: redisURL, json: json).report(), terminator: "") } catch { fail(error.description, code: error.exitCode) }
@@ -199,21 +178,15 @@ case "hash-key":
 case "serve":
     var path: String?
     var port: Int?
-    var index = 0
-    while index < arguments.count {
-        let option = arguments[index]
-        guard ["--config", "--port"].contains(option) else {
-            fail("unknown option \(option) for serve (usage: agent-host serve --config FILE [--port N])")
-        }
-        guard index + 1 < arguments.count else { fail("\(option) needs a value") }
-        index += 1
-        if option == "--config" {
-            path = arguments[index]
-        } else {
-            guard let value = Int(arguments[index]), (0...65_535).contains(value) else { fail("--port must be 0-65535") }
+    var cursor = ArgumentCursor(arguments)
+    while let argument = cursor.next() {
+        switch argument {
+        case "--config": path = cursor.value()
+        case "--port":
+            guard let value = Int(cursor.value()), (0...65_535).contains(value) else { fail("--port must be 0-65535") }
             port = value
+        case let option: fail("unknown option \(option) for serve (usage: agent-host serve --config FILE [--port N])")
         }
-        index += 1
     }
     guard let path else { fail("serve needs --config FILE (see docs/operations.md)") }
     var configuration: HostConfiguration
@@ -228,16 +201,14 @@ case "serve":
     }
 case "demo":
     var port = 8080
-    var index = 0
-    while index < arguments.count {
-        switch arguments[index] {
+    var cursor = ArgumentCursor(arguments)
+    while let argument = cursor.next() {
+        switch argument {
         case "--port":
-            guard index + 1 < arguments.count, let value = Int(arguments[index + 1]), (0...65_535).contains(value) else { fail("--port must be 0-65535") }
+            guard let value = Int(cursor.value("--port must be 0-65535")), (0...65_535).contains(value) else { fail("--port must be 0-65535") }
             port = value
-            index += 1
         case let other: fail("unknown option \(other) for demo (usage: agent-host demo [--port N])")
         }
-        index += 1
     }
     do { try Demo(port: port).run() } catch { fail(error.description, code: error.exitCode) }
 case "version", "--version":
