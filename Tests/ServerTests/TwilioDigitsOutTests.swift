@@ -47,11 +47,11 @@ final class TwilioDigitsOutTests: ServerTestCase {
         first.socket.send(text: start("MZold", callSid: callSid, parameters: ["tenant": "demo", "caller": "+15558889999"]))
         let greeted = try await first.wait(seconds: 15) { $0.contains { $0.json?["event"] as? String == "mark" } }
         XCTAssertTrue(greeted)
-        let session = try XCTUnwrap(KeypadOut.sessions.first, "the call's session can send digits")
+        let session = try XCTUnwrap(deployment.services.keypad.sessions.first, "the call's session can send digits")
 
         XCTAssertFalse(KeypadOut.validDigits("12a"), "only 0-9 * # w")
-        XCTAssertTrue(KeypadOut.send(session: session, digits: "ww1234#"))
-        XCTAssertFalse(KeypadOut.send(session: "no-such-session", digits: "1"))
+        XCTAssertTrue(deployment.services.keypad.send(session: session, digits: "ww1234#"))
+        XCTAssertFalse(deployment.services.keypad.send(session: "no-such-session", digits: "1"))
         var state: TwilioRESTStandIn.Call?
         for _ in 0..<100 {
             state = twilio.call(callSid)

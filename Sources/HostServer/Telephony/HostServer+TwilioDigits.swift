@@ -49,7 +49,8 @@ extension HostServer {
         let loop = self.loop
         let sessionID = session.id
         let pending = LoopBox(call: call, line: line, session: session, socket: ObjectIdentifier(socket))
-        KeypadOut.register(session: sessionID) { [telephony] digits in
+        let keypad = services.keypad
+        keypad.register(session: sessionID) { [telephony] digits in
             loop.execute {
                 var bytes = [UInt8](repeating: 0, count: 16)
                 for index in bytes.indices { bytes[index] = UInt8.random(in: 0...255) }
@@ -71,7 +72,7 @@ extension HostServer {
                 }
             }
         }
-        line.onClose = { KeypadOut.unregister(session: sessionID) }
+        line.onClose = { keypad.unregister(session: sessionID) }
     }
 
     /// A `start` carrying `resume`: the new stream of a call that played digits. It takes over the
