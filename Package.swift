@@ -109,7 +109,7 @@ let package = Package(
         // Routes, sockets, tenants, limits, drain; the console.
         .target(name: "HostServer", dependencies: [
             "HostSupport", "HostPlugins", "HostSessions", "HostOrchestration", "HostTenancy", "HostVoice",
-            "HostNet", "HostAudio", "HostSpeech", "HostModels", "ConsoleAssets",
+            "HostNet", "HostAudio", "HostSpeech", "HostModels", "ConsoleAssets", "COpenSSL",
         ], swiftSettings: swift6),
         // The app wiring: serve, the demo, deployments, the reloader and its admin API.
         .target(name: "Host", dependencies: [

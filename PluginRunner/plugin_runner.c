@@ -44,6 +44,7 @@
 #include "agent_host/ext/timer.h"
 #include "agent_host/ext/draft/voice_hint.h"
 #include "agent_host/ext/draft/catalog.h"
+#include "agent_host/ext/draft/dtmf.h"
 #include "wire.h"
 
 #define SOCK 3
@@ -319,7 +320,7 @@ typedef struct instance {
     const ah_plugin_t *plugin;
     const ah_tool_t *tool;
     const ah_agent_t *agent;
-    int granted_kv, granted_metrics, granted_http, granted_timer;
+    int granted_kv, granted_metrics, granted_http, granted_timer, granted_dtmf;
 } instance_t;
 
 static instance_t instances[MAX_INSTANCES];
@@ -597,6 +598,21 @@ static ah_status_t catalog_fetch(const ah_host_t *host, const char *version, ah_
 
 static const ah_host_catalog_t catalog_table = {sizeof(ah_host_catalog_t), catalog_subscribe, catalog_fetch};
 
+/* The dtmf draft is granted per tenant like a released extension (not offered to every instance):
+ * the digits reach the host's table for this instance, whose checks (digits, the session's call)
+ * are the in-process ones. */
+static ah_status_t dtmf_send_digits(const ah_host_t *host, const char *session_id, const char *digits, size_t len) {
+    if (!session_id || !digits) return AH_ERR_INVALID_ARGUMENT;
+    if (len > 64) return AH_ERR_INVALID_ARGUMENT;   /* the host allows 32: no need to carry more */
+    buf_t b = {0};
+    buf_header(&b, W_DTMF_SEND, index_of(host), 0, 0, 0);
+    buf_str(&b, session_id);
+    buf_field(&b, digits, len);
+    return draft_call(&b, NULL, NULL, NULL);
+}
+
+static const ah_host_dtmf_draft0_t dtmf_table = {sizeof(ah_host_dtmf_draft0_t), dtmf_send_digits};
+
 static const void *host_get_extension(const ah_host_t *host, const char *id) {
     const instance_t *in = host->host_data;
     if (!id) return NULL;
@@ -606,6 +622,7 @@ static const void *host_get_extension(const ah_host_t *host, const char *id) {
     if (in->granted_metrics && !strcmp(id, AH_EXT_METRICS)) return &metrics_table;
     if (in->granted_http && !strcmp(id, AH_EXT_HTTP)) return &http_table;
     if (in->granted_timer && !strcmp(id, AH_EXT_TIMER)) return &timer_table;
+    if (in->granted_dtmf && !strcmp(id, AH_EXT_DTMF_DRAFT)) return &dtmf_table;
     return NULL;
 }
 
@@ -630,6 +647,7 @@ static void create(const frame_t *f) {
         in->granted_metrics |= !strcmp(id, AH_EXT_METRICS);
         in->granted_http |= !strcmp(id, AH_EXT_HTTP);
         in->granted_timer |= !strcmp(id, AH_EXT_TIMER);
+        in->granted_dtmf |= !strcmp(id, AH_EXT_DTMF_DRAFT);
     }
     in->host = (ah_host_t){
         .struct_size = sizeof(ah_host_t), .abi_major = AH_ABI_VERSION_MAJOR, .abi_minor = AH_ABI_VERSION_MINOR,

@@ -16,7 +16,7 @@
 #define AGENT_HOST_RUNNER_WIRE_H
 
 /* Sent in W_HELLO; the host refuses a runner speaking another revision (a stale build). */
-#define AH_WIRE_VERSION "agent-host-runner/3"
+#define AH_WIRE_VERSION "agent-host-runner/4"
 
 #define AH_WIRE_HEADER 32u
 #define AH_WIRE_MAX_FRAME (16u * 1024u * 1024u)
@@ -68,5 +68,7 @@
 #define W_VOICE_HINT   44   /* instance; id=request; arg=step_id; status=length; fields: kind? (empty = NULL); reply fields: error */
 #define W_CATALOG_SUBSCRIBE 45 /* instance; id=request */
 #define W_CATALOG_FETCH 46  /* instance; id=request; fields: version; reply fields: catalog_json, or the error */
+/* synchronous, added in revision 4 (only for an instance granted agent_host.dtmf.draft/0) */
+#define W_DTMF_SEND    47   /* instance; id=request; fields: session_id, digits (as given: the host checks them) */
 
 #endif

@@ -18,10 +18,12 @@ class ServerTestCase: XCTestCase {
     var base = ""
 
     /// Tenants: "demo" (no key), "secure" (key "s3cret"); global cap and per-caller limit from `settings`.
-    /// `demoVoice`: the demo tenant's voice calls (mode, engines); `configureDemo`: the rest of its configuration (a model).
+    /// `demoVoice`: the demo tenant's voice calls (mode, engines); `configureDemo`: the rest of its configuration (a model);
+    /// `pluginDirectories`: where plugins are loaded from (a test's C fixtures beside the built ones).
     func startServer(maxSessions: Int = 100, perCaller: Int = 2, drainSeconds: Double = 30, demoVoice: TenantVoice = TenantVoice(),
+                     pluginDirectories: [String] = [BuildProducts.directory],
                      configureDemo: (inout TenantConfiguration) -> Void = { _ in }) throws {
-        deployment = try LocalDeployment(pluginDirectories: [BuildProducts.directory], configure: configureDemo)
+        deployment = try LocalDeployment(pluginDirectories: pluginDirectories, configure: configureDemo)
         var settings = HostServer.Settings()
         settings.http.port = 0
         settings.maxSessions = maxSessions

@@ -41,15 +41,17 @@ final class TwilioDigitsOutTests: ServerTestCase {
         let callSid = "CA" + String(repeating: "5", count: 32)
         twilio.placeCall(callSid)
         let ws = base.replacingOccurrences(of: "http://", with: "ws://") + "/twilio/media"
-        let first = try VoiceTestCaller(url: ws)
+        // Twilio signs each stream's handshake over the public stream URL (docs/telephony.md).
+        let signed = try TwilioTestSignature.streamHeaders(authToken: twilio.authToken, url: "wss://voice.example.com/twilio/media")
+        let first = try VoiceTestCaller(url: ws, headers: signed)
         first.socket.send(text: start("MZold", callSid: callSid, parameters: ["tenant": "demo", "caller": "+15558889999"]))
         let greeted = try await first.wait(seconds: 15) { $0.contains { $0.json?["event"] as? String == "mark" } }
         XCTAssertTrue(greeted)
-        let session = try XCTUnwrap(KeypadOut.sessions.first, "the call's session can send digits")
+        let session = try XCTUnwrap(deployment.services.keypad.sessions.first, "the call's session can send digits")
 
         XCTAssertFalse(KeypadOut.validDigits("12a"), "only 0-9 * # w")
-        XCTAssertTrue(KeypadOut.send(session: session, digits: "ww1234#"))
-        XCTAssertFalse(KeypadOut.send(session: "no-such-session", digits: "1"))
+        XCTAssertTrue(deployment.services.keypad.send(session: session, digits: "ww1234#"))
+        XCTAssertFalse(deployment.services.keypad.send(session: "no-such-session", digits: "1"))
         var state: TwilioRESTStandIn.Call?
         for _ in 0..<100 {
             state = twilio.call(callSid)
@@ -68,7 +70,7 @@ final class TwilioDigitsOutTests: ServerTestCase {
         XCTAssertEqual(during.json["active_sessions"] as? Int, 1, "the session waits for the new stream")
 
         // The new stream resumes the call: the caller is heard and answered there.
-        let second = try VoiceTestCaller(url: ws)
+        let second = try VoiceTestCaller(url: ws, headers: signed)
         second.socket.send(text: start("MZnew", callSid: callSid, parameters: state?.streamParameters ?? [:]))
         let speech = try await VoiceTestCaller.speech("I need a refund.")
         try await second.stream(try VoiceTestCaller.muLawFrames(speech + VoiceTestCaller.silence(milliseconds: 1_200))) { TwilioMediaTests.media($0, streamSid: "MZnew") }
@@ -87,7 +89,7 @@ final class TwilioDigitsOutTests: ServerTestCase {
         XCTAssertTrue(records.first?.transcript.contains { $0.role == "user" && $0.text.contains("refund") } == true)
 
         // A stale token is refused.
-        let stale = try VoiceTestCaller(url: ws)
+        let stale = try VoiceTestCaller(url: ws, headers: signed)
         stale.socket.send(text: start("MZstale", callSid: callSid, parameters: ["tenant": "demo", "resume": token]))
         let refused = try await stale.wait(seconds: 5) { $0.contains { if case .closed = $0.message { true } else { false } } }
         XCTAssertTrue(refused, "a used resume token is refused")

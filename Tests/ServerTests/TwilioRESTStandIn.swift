@@ -28,7 +28,7 @@ final class TwilioRESTStandIn: @unchecked Sendable {
     private let loop = EventLoop(name: "twilio-standin")
     private var server: HTTPServer!
     private let client: HTTPClient
-    private let state = LockedBox<(calls: [String: Call], requests: [String])>(([:], []))
+    private let state = LockedBox<(calls: [String: Call], requests: [String], whisperStatuses: [Int])>(([:], [], []))
     private(set) var url = ""
 
     init() throws {
@@ -54,6 +54,8 @@ final class TwilioRESTStandIn: @unchecked Sendable {
     func finishCall(_ sid: String) { state.mutate { $0.calls[sid]?.status = "completed" } }
     /// Every API request, as "METHOD path status".
     var requests: [String] { state.value.requests }
+    /// The host's answers to the (signed) whisper fetches.
+    var whisperStatuses: [Int] { state.value.whisperStatuses }
 
     private func handle(_ request: HTTPRequest, _ respond: @escaping HTTPResponder) {
         let reply: (Int, [String: Any]) -> Void = { [state] status, object in
@@ -107,14 +109,23 @@ final class TwilioRESTStandIn: @unchecked Sendable {
             state.mutate { $0.calls[callSid]?.bridged = true }
             return
         }
-        let body = Self.form(["CallSid": "CA" + String(repeating: "f", count: 32), "ParentCallSid": callSid, "AccountSid": accountSID,
-                              "To": target, "CallStatus": "in-progress", "Direction": "outbound-dial"])
-        let request = ClientRequest(method: "POST", url: whisperURL, headers: ["Content-Type": "application/x-www-form-urlencoded"],
-                                    body: Array(body.utf8))
-        _ = client.send(request) { [state] result in
-            guard case .success(let response) = result, response.status == 200,
-                  let said = Self.sayText(response.text) else { return }
-            state.mutate { $0.calls[callSid]?.whisperHeard = said; $0.calls[callSid]?.bridged = true }
+        let fields = ["CallSid": "CA" + String(repeating: "f", count: 32), "ParentCallSid": callSid, "AccountSid": accountSID,
+                      "To": target, "CallStatus": "in-progress", "Direction": "outbound-dial"]
+        let body = Self.form(fields)
+        // Twilio signs the fetch (X-Twilio-Signature over the URL and the form); signing runs the
+        // openssl command, so it happens off this stand-in's loop.
+        let (client, state, authToken) = (self.client, self.state, self.authToken)
+        DispatchQueue.global().async {
+            let signature = (try? TwilioTestSignature.sign(authToken: authToken, url: whisperURL, parameters: fields)) ?? "unsigned"
+            let request = ClientRequest(method: "POST", url: whisperURL,
+                                        headers: ["Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": signature],
+                                        body: Array(body.utf8))
+            _ = client.send(request) { result in
+                guard case .success(let response) = result else { return }
+                state.mutate { $0.whisperStatuses.append(response.status) }
+                guard response.status == 200, let said = Self.sayText(response.text) else { return }
+                state.mutate { $0.calls[callSid]?.whisperHeard = said; $0.calls[callSid]?.bridged = true }
+            }
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Host
+import HostNet
 import HostTenancy
 import HostTestSupport
 import TestSupport
@@ -56,7 +57,15 @@ final class TwilioTransferTests: HostProcessTestCase {
         let streamSid = "MZ" + String(repeating: "9", count: 32)
         twilio.placeCall(callSid)
 
-        let call = try VoiceTestCaller(url: "ws://127.0.0.1:\(port)/twilio/media")
+        // Twilio signs the stream's handshake over public_url's stream URL (docs/telephony.md).
+        let streamURL = "ws://127.0.0.1:\(port)/twilio/media"
+        // The one tenant takes only Twilio's signed streams: unsigned, or signed for another URL, is 403.
+        for headers in [[:], try TwilioTestSignature.streamHeaders(authToken: twilio.authToken, url: "wss://elsewhere.example/twilio/media")] as [HTTPHeaders] {
+            XCTAssertThrowsError(try VoiceTestCaller(url: streamURL, headers: headers)) { error in
+                XCTAssertEqual((error as? WebSocketClientError)?.status, 403, "\(error)")
+            }
+        }
+        let call = try VoiceTestCaller(url: streamURL, headers: try TwilioTestSignature.streamHeaders(authToken: twilio.authToken, url: streamURL))
         call.socket.send(text: #"{"event":"connected","protocol":"Call","version":"1.0.0"}"#)
         call.socket.send(text: Self.start(streamSid: streamSid, callSid: callSid, caller: "+15553334444"))
         let greeted = try await call.wait(seconds: 15) { $0.contains { $0.json?["event"] as? String == "media" } }
@@ -79,6 +88,7 @@ final class TwilioTransferTests: HostProcessTestCase {
         XCTAssertTrue(whisper.contains("general team"), "what: \(whisper)")
         XCTAssertTrue(whisper.contains("They said:"), "the caller's words: \(whisper)")
         XCTAssertTrue(state.bridged, "the caller is bridged after the whisper")
+        XCTAssertEqual(twilio.whisperStatuses, [200], "the signed whisper fetch is accepted")
         XCTAssertEqual(twilio.requests.filter { $0.hasPrefix("POST") }.count, 1, "\(twilio.requests)")
         XCTAssertTrue(twilio.requests.allSatisfy { $0.hasSuffix(" 200") }, "basic auth and form body accepted: \(twilio.requests)")
 

@@ -25,8 +25,9 @@ final class VoiceTestCaller: @unchecked Sendable {
     private let finished = LockedBox(false)
     let clock = ContinuousClock()
 
-    init(url: String) throws {
-        socket = try BlockingWebSocket(url: url)
+    /// `headers`: sent with the handshake (Twilio's `X-Twilio-Signature`, TwilioTestSignature).
+    init(url: String, headers: HTTPHeaders = [:]) throws {
+        socket = try BlockingWebSocket(url: url, headers: headers)
         let thread = Thread { [socket, log, finished, clock] in
             while true {
                 guard let message = socket.receive(timeoutSeconds: 0.2) else {

@@ -63,7 +63,7 @@ extension RunnerProcess {
             http(frame, host)
         case Wire.timerStart, Wire.timerCancel:
             timer(frame, host)
-        case Wire.voiceHint, Wire.catalogSubscribe, Wire.catalogFetch:
+        case Wire.voiceHint, Wire.catalogSubscribe, Wire.catalogFetch, Wire.dtmfSend:
             draft(frame, host)
         default:
             kill(because: "it sent frame type \(frame.type), which only the host sends")

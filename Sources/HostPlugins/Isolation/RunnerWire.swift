@@ -1,7 +1,7 @@
 /// The host's side of the plugin runner's wire protocol (PluginRunner/wire.h is the other side
 /// and the reference for every number here; docs/abi.md explains the protocol).
 enum Wire {
-    static let version = "agent-host-runner/3"
+    static let version = "agent-host-runner/4"
     static let header = 32
     static let maxFrame = 16 << 20
     static let maxFields = 130
@@ -21,8 +21,10 @@ enum Wire {
     static let metric: UInt8 = 41, httpCancel: UInt8 = 42, timerCancel: UInt8 = 43
     /// Synchronous requests of the draft extensions (revision 3; RunnerProcess+Drafts.swift).
     static let voiceHint: UInt8 = 44, catalogSubscribe: UInt8 = 45, catalogFetch: UInt8 = 46
+    /// The dtmf draft's `send_digits` (revision 4), for an instance granted it.
+    static let dtmfSend: UInt8 = 47
 
-    static let fromRunner: Set<UInt8> = [20, 21, 22, 23, 24, 25, 26, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46]
+    static let fromRunner: Set<UInt8> = [20, 21, 22, 23, 24, 25, 26, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47]
 }
 
 /// One frame: a fixed header and a few byte-string fields.

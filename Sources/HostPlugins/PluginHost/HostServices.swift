@@ -16,6 +16,8 @@ public final class HostServices: Sendable {
     public let http: HTTPClient?
     /// Plugin runner processes for tenants' isolated plugins (Isolation/).
     public let runners = PluginRunners()
+    /// Sessions whose calls can send keypad digits (the dtmf draft): this host's, not the process's.
+    package let keypad = KeypadOut()
 
     public init(router: CompletionRouter = CompletionRouter(), logger: Logger = .shared,
                 metrics: MetricsRegistry = MetricsRegistry(), loop: EventLoop? = nil) {

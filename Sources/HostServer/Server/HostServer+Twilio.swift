@@ -25,7 +25,7 @@ extension HostServer {
                 case .start(let start):
                     guard calls.get(socket) == nil else { return }
                     if let token = start.customParameters["resume"] {
-                        return resumeTwilioCall(token, start: start, socket: socket, calls: calls, state: state)
+                        return resumeTwilioCall(token, start: start, handshake: request, socket: socket, calls: calls, state: state)
                     }
                     startTwilioCall(start, request: request, socket: socket, calls: calls, state: state)
                 case .media(let payload):
@@ -66,6 +66,10 @@ extension HostServer {
         }
         let tenantID = start.customParameters["tenant"] ?? request.query("tenant") ?? defaultTenant
         guard let tenant = tenants[tenantID] else { return refuse("unknown tenant '\(tenantID)'") }
+        if let account = tenant.runtime.configuration.telephony.twilio,
+           let problem = twilioStreamSignatureProblem(request, account: account) {
+            return refuse("tenant '\(tenantID)' takes only signed streams: \(problem)")
+        }
         if !tenant.apiKeyHashes.isEmpty {
             guard let key = start.customParameters["token"] ?? request.query("token"), verifyKey(tenant, key) else {
                 return refuse("missing or invalid API key for tenant '\(tenantID)' (pass it as <Parameter name=\"token\">)")

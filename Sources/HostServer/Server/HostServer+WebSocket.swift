@@ -12,6 +12,7 @@ extension HostServer {
         if request.path == "/twilio/media" {
             // Tenant, key and caller come with Twilio's `start` message (it cannot set headers).
             guard voice != nil else { return .reject(ServerResponses.error(503, "voice is not enabled on this host")) }
+            if let refusal = twilioHandshakeRefusal(request) { return .reject(refusal) }
             return .accept(twilioSocket(request))
         }
         let parts = request.path.split(separator: "/", omittingEmptySubsequences: true)

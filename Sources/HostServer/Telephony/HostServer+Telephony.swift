@@ -50,7 +50,7 @@ extension HostServer {
         let loop = self.loop
         let metrics = services.metrics
         session.conversation?.transferHandler = { [telephony] request in
-            let token = telephony.whispers.post(request.summary)
+            let token = telephony.whispers.post(request.summary, account: account)
             let twiml = TwiML.dial(request.target, whisperURL: "\(account.publicURL)/twilio/whisper/\(token)")
             line.beforeClose = { hangUpNow in
                 let hangUp = LoopBound(hangUpNow)
@@ -79,11 +79,16 @@ extension HostServer {
                 return true
             }
             let token = String(path.dropFirst("/twilio/whisper/".count))
-            guard let twiml = telephony.whispers.twiml(token) else {
+            guard let whisper = telephony.whispers.twiml(token) else {
                 respond(ServerResponses.error(404, "no such whisper (they expire after 15 minutes)"))
                 return true
             }
-            respond(HTTPResponse(status: 200, headers: ["Content-Type": "text/xml"], body: Array(twiml.utf8)))
+            // Only Twilio may fetch it: the summary names the caller and what they said.
+            if let refusal = twilioSignatureRefusal(request, account: whisper.account, what: "whisper \(path)") {
+                respond(refusal)
+                return true
+            }
+            respond(HTTPResponse(status: 200, headers: ["Content-Type": "text/xml"], body: Array(whisper.twiml.utf8)))
             return true
         }
         let parts = path.split(separator: "/", omittingEmptySubsequences: false)

@@ -1,5 +1,6 @@
 import Foundation
 import HostNet
+import HostOrchestration
 import HostPlugins
 import HostSupport
 import HostTenancy
@@ -16,6 +17,8 @@ final class TwilioResumes: @unchecked Sendable {
         let session: ServerSession
         let oldSocket: ObjectIdentifier
         let deadline: LoopTimer
+        /// Signs the new stream's handshake.
+        let account: TwilioAccount
     }
 
     private var waiting: [String: Waiting] = [:]
@@ -46,7 +49,8 @@ extension HostServer {
         let loop = self.loop
         let sessionID = session.id
         let pending = LoopBox(call: call, line: line, session: session, socket: ObjectIdentifier(socket))
-        KeypadOut.register(session: sessionID) { [telephony] digits in
+        let keypad = services.keypad
+        keypad.register(session: sessionID) { [telephony] digits in
             loop.execute {
                 var bytes = [UInt8](repeating: 0, count: 16)
                 for index in bytes.indices { bytes[index] = UInt8.random(in: 0...255) }
@@ -54,7 +58,7 @@ extension HostServer {
                 let twiml = #"<?xml version="1.0" encoding="UTF-8"?><Response><Play digits="\#(TwiML.escape(digits))"/><Connect><Stream url="\#(TwiML.escape(streamURL))"><Parameter name="tenant" value="\#(TwiML.escape(tenant.id))"/><Parameter name="resume" value="\#(token)"/></Stream></Connect></Response>"#
                 let deadline = LoopTimer(loop: loop)
                 telephony.resumes.add(token, TwilioResumes.Waiting(call: pending.call, line: pending.line, session: pending.session,
-                                                                   oldSocket: pending.socket, deadline: deadline))
+                                                                   oldSocket: pending.socket, deadline: deadline, account: account))
                 deadline.start(after: TwilioResumes.deadlineMilliseconds) {
                     telephony.resumes.take(token)?.call.hangUp()
                 }
@@ -68,16 +72,21 @@ extension HostServer {
                 }
             }
         }
-        line.onClose = { KeypadOut.unregister(session: sessionID) }
+        line.onClose = { keypad.unregister(session: sessionID) }
     }
 
     /// A `start` carrying `resume`: the new stream of a call that played digits. It takes over the
     /// call's output; the session goes on. An unknown or expired token is refused (1008).
-    func resumeTwilioCall(_ token: String, start: TwilioInbound.Start, socket: WebSocketConnection,
+    func resumeTwilioCall(_ token: String, start: TwilioInbound.Start, handshake: HTTPRequest, socket: WebSocketConnection,
                           calls: SocketMap<any VoiceChannelCall>, state: SocketSession) {
         guard let waiting = telephony.resumes.take(token) else {
             Logger.shared.log(.warning, "twilio", "stream \(start.streamSid) refused: unknown or expired resume token")
             return socket.close(code: WebSocketCloseCode.policyViolation, reason: "unknown or expired resume token")
+        }
+        if let problem = twilioStreamSignatureProblem(handshake, account: waiting.account) {
+            // The token is spent: a forged resume cannot be retried, and the call ends at once.
+            waiting.call.hangUp()
+            return socket.close(code: WebSocketCloseCode.policyViolation, reason: String("unsigned resume: \(problem)".prefix(120)))
         }
         waiting.line.replaceInner(TwilioTransport(socket: socket, streamSid: start.streamSid))
         calls.set(socket, waiting.call)
