@@ -13,7 +13,9 @@ import HostTenancy
 /// orchestration as chat; the agent's replies are synthesised off the loop and played by
 /// `AgentPlayback`. Caller speech during playback holds it at once and, when it is confirmed as
 /// speech, interrupts it (barge-in) and the conversation keeps only what the caller heard.
-/// Loop-confined: every method runs on the server loop's thread.
+/// What happens on each event is decided by `VoiceCallStateMachine` (the call's states, the
+/// recognitions in flight, barge-in); this class performs its actions on the real audio,
+/// recogniser, playback and session. Loop-confined: every method runs on the server loop's thread.
 package final class VoiceCall: @unchecked Sendable {
     // @unchecked: touched only on the server loop's thread (engine callbacks hop back via execute).
     let loop: EventLoop
@@ -31,18 +33,12 @@ package final class VoiceCall: @unchecked Sendable {
     private var detector: SemanticTurnDetector
     /// Semantic mode: the tenant's "complete request?" model (nil: its rules alone).
     package var turnModel: TurnCompletionModel?
-    /// Semantic mode: caller speech during playback; nil in server-VAD mode (barge-in at once).
-    private var overlap: PlaybackOverlap?
-    private var lastReplyAsked = false
-    /// Whether the agent was still talking when the caller's last utterance ended.
-    private var agentTalkingAtStop = false
+    /// Opening, live, hung up, ended; the recognitions in flight; speech over the agent.
+    private var machine: VoiceCallStateMachine
     private var recognition: RecognitionSession?
     private var playback: AgentPlayback?
     /// The grammar in force for the caller's next utterance (nil: open recognition).
     private var grammar: RecognitionGrammar?
-    private var closed = false
-    /// Turns the recogniser is still finishing; the call ends only after they are delivered.
-    private var pendingRecognitions = 0
 
     package init(transport: CallTransport, loop: EventLoop, recognizer: any SpeechRecognizer,
          synthesizer: any SpeechSynthesizer, settings: TenantVoice) {
@@ -56,12 +52,18 @@ package final class VoiceCall: @unchecked Sendable {
         detector = SemanticTurnDetector(settings: settings.turnDetection,
                                         semantic: settings.semantic ?? SemanticTurnSettings(minimumSilenceMilliseconds: window, maximumSilenceMilliseconds: window),
                                         sampleRate: 16_000)
-        if settings.semantic != nil { overlap = PlaybackOverlap(backchannels: settings.backchannels) }
+        machine = VoiceCallStateMachine(semanticBackchannels: settings.semantic == nil ? nil : settings.backchannels)
     }
 
+    /// The session is open: the call starts — or, if the caller hung up while it was opening, the
+    /// session ends (and is persisted) at once.
     private func attach(_ session: any CallSession) {
-        // The caller hung up while the session was opening: it ends (and is persisted) at once.
-        guard !closed else { return session.end(reason: "caller_hangup") }
+        perform(machine.sessionAttached())
+    }
+
+    /// The agent's playback and the recogniser, for the session just attached.
+    private func startCall() {
+        guard let session else { return }
         output.metrics = session.conversation?.services.metrics
         output.tenant = session.conversation?.tenant.id ?? ""
         if let metrics = output.metrics, let pool = (recognizer as? PocketSphinxRecognizer)?.warmPool {
@@ -72,7 +74,7 @@ package final class VoiceCall: @unchecked Sendable {
         }
         let playback = AgentPlayback(loop: loop, transport: output, synthesizer: synthesizer, voice: settings.name)
         // Semantic mode keeps talking over a possible backchannel; server VAD holds at once.
-        playback.isHeld = { [unowned self] in overlap == nil && detector.hasCandidateSpeech }
+        playback.isHeld = { [unowned self] in machine.holdsPlaybackOnCandidateSpeech && detector.hasCandidateSpeech }
         playback.onSynthesisFailed = { [output] message in
             output.send(event: .error(code: "synthesis_failed", message: message))
         }
@@ -86,19 +88,19 @@ package final class VoiceCall: @unchecked Sendable {
     // MARK: caller audio
 
     /// Caller audio wanted as 16 kHz PCM16; nil once the call stopped listening.
-    package var listeningRate: Int? { closed ? nil : 16_000 }
+    package var listeningRate: Int? { machine.isListening ? 16_000 : nil }
 
     /// Caller audio (16 kHz PCM16, any count): cut into 20 ms frames, run the turn detector.
     package func audio(_ samples: [Int16]) {
         loop.preconditionInLoop()
-        guard !closed else { return }
+        guard machine.isListening else { return }
         for frame in reframer.frames(appending: samples) {
             let wasSpeaking = detector.isSpeaking
             let output = detector.process(frame)
             if wasSpeaking, detector.isSpeaking {
                 recognition?.accept(samples: frame)
                 // Only the caller's speech counts towards "talked for 1.5 s", not the pause after it.
-                if detector.trailingSilenceMilliseconds == 0, let action = overlap?.frame() { overlapped(action) }
+                if detector.trailingSilenceMilliseconds == 0 { perform(machine.callerSpoke()) }
             }
             switch output {
             case nil:
@@ -108,9 +110,7 @@ package final class VoiceCall: @unchecked Sendable {
             case .event(.speechStarted(let at))?:
                 self.output.send(event: .speechStarted(atMilliseconds: at))
                 recognition?.accept(samples: detector.utteranceSoFar)
-                if playback?.isActive == true {
-                    if overlap != nil { overlap?.started(); overlapOnset = at } else { bargeIn(at: at) }
-                }
+                perform(machine.callerStartedSpeaking(atMilliseconds: at, agentSpeaking: playback?.isActive == true))
             case .event(.speechStopped(let at, let utterance))?:
                 recognition?.accept(samples: frame)
                 turnEnded(at: at, utterance: utterance)
@@ -119,10 +119,10 @@ package final class VoiceCall: @unchecked Sendable {
     }
 
     private func turnEnded(at: Int, utterance: [Int16]) {
-        agentTalkingAtStop = playback?.isActive == true
+        let actions = machine.callerStoppedSpeaking(agentSpeaking: playback?.isActive == true)
         output.speechEnded(trailingSilenceMilliseconds: detector.trailingSilenceMilliseconds)
         output.send(event: .speechStopped(atMilliseconds: at))
-        finishUtterance(utterance)
+        perform(actions, utterance: utterance)
     }
 
     /// Semantic mode, a pause of `min_silence_ms`: the recogniser's hypothesis so far goes to the
@@ -132,7 +132,7 @@ package final class VoiceCall: @unchecked Sendable {
         let model = turnModel, grammar = self.grammar
         // Over the agent, what is no request (a backchannel, a filler) is a whole utterance: end it
         // at once so it is dropped soon.
-        let backchannels = overlap?.active == true ? settings.backchannels : nil
+        let backchannels = machine.callerIsOverAgent ? settings.backchannels : nil
         recognition.currentHypothesis { [loop] hypothesis in
             let complete = hypothesis.map { text in
                 backchannels.map { !$0.isRequest(text) } == true || TurnCompletion.isComplete(text, model: model, grammar: grammar)
@@ -140,25 +140,17 @@ package final class VoiceCall: @unchecked Sendable {
             loop.execute { [self] in
                 session?.conversation?.services.metrics.increment("agent_host_voice_turn_verdicts_total",
                                                                   labels: ["verdict": complete ? "complete" : "incomplete"])
-                guard !closed, let event = detector.judged(id: id, complete: complete),
+                guard machine.isListening, let event = detector.judged(id: id, complete: complete),
                       case .speechStopped(let at, let utterance) = event else { return }
                 turnEnded(at: at, utterance: utterance)
             }
         }
     }
 
-    /// Semantic mode, the caller talking over the agent: ask what they are saying, or stop the agent.
-    private var overlapOnset = 0
-    private func overlapped(_ action: PlaybackOverlap.Action) {
-        switch action {
-        case .bargeIn:
-            bargeIn(at: overlapOnset)
-        case .askHypothesis:
-            recognition?.currentHypothesis { [loop] hypothesis in
-                loop.execute { [self] in
-                    if let action = overlap?.heard(hypothesis: hypothesis) { overlapped(action) }
-                }
-            }
+    /// Semantic mode, the caller talking over the agent: what are they saying?
+    private func askHypothesis() {
+        recognition?.currentHypothesis { [loop] hypothesis in
+            loop.execute { [self] in perform(machine.hypothesisHeard(hypothesis)) }
         }
     }
 
@@ -166,13 +158,12 @@ package final class VoiceCall: @unchecked Sendable {
     /// the conversation. A grammar that heard nothing falls back to open recognition.
     private func finishUtterance(_ utterance: [Int16]) {
         guard let recognition else { return }
-        pendingRecognitions += 1
         let usedGrammar = grammar != nil
         recognition.finish { [loop] result in
             loop.execute { [self] in
                 // Retried with open recognition only between utterances: once the caller speaks again
                 // their new words are already in the decoder and must not be mixed with the old ones.
-                if usedGrammar, case .success(let transcript) = result, transcript.isEmpty, !closed,
+                if usedGrammar, case .success(let transcript) = result, transcript.isEmpty, machine.isListening,
                    !detector.isSpeaking, !detector.hasCandidateSpeech {
                     recognition.useLanguageModel()
                     recognition.accept(samples: utterance)
@@ -186,34 +177,7 @@ package final class VoiceCall: @unchecked Sendable {
     }
 
     private func heard(_ result: Result<Transcript, SpeechError>) {
-        pendingRecognitions -= 1
-        switch result {
-        case .success(let transcript) where !isTurn(transcript.text):
-            // A backchannel or a noise over the agent: it goes on, and this is no turn.
-            session?.conversation?.services.metrics.increment("agent_host_voice_backchannels_total",
-                                                              labels: ["kind": transcript.isEmpty ? "noise" : "backchannel"])
-        case .success(let transcript) where !transcript.isEmpty:
-            // By search: "lm" (open recognition) or the closed prompt's grammar.
-            session?.conversation?.services.metrics.increment("agent_host_voice_utterances_total", labels: ["search": transcript.search])
-            session?.send(transcript.text)
-        case .success:
-            break  // noise the VAD took for speech: no turn
-        case .failure(let error):
-            output.send(event: .error(code: "recognition_failed", message: "speech recognition failed: \(error)"))
-        }
-        if closed, pendingRecognitions == 0 { endSession() }
-    }
-
-    /// Whether an utterance is a turn: always in server-VAD mode; in semantic mode one that
-    /// overlapped the agent only when it is a request (which then stops the agent, if still talking).
-    private func isTurn(_ transcript: String) -> Bool {
-        guard var judge = overlap else { return true }
-        // Said after the agent's question had finished playing: an answer ("yes"), not a backchannel.
-        let answers = lastReplyAsked && !agentTalkingAtStop
-        let verdict = judge.finished(transcript: transcript, answersFinishedQuestion: answers)
-        overlap = judge
-        if verdict.bargeIn, playback?.isActive == true { bargeIn(at: overlapOnset) }
-        return verdict.isTurn
+        perform(machine.recognised(result, agentSpeaking: playback?.isActive == true))
     }
 
     // MARK: agent output
@@ -225,12 +189,12 @@ package final class VoiceCall: @unchecked Sendable {
         output.send(event: event)
         switch event {
         case .agent(_, let text):
-            lastReplyAsked = text.trimmingCharacters(in: .whitespaces).hasSuffix("?")
+            machine.agentReplied(text)
             playback?.speak(text)
         case .turnEnd:
             chooseGrammar()
         case .end:
-            sessionEnded()
+            perform(machine.sessionEnded(agentSpeaking: playback?.isActive == true))
         default:
             break
         }
@@ -262,12 +226,10 @@ package final class VoiceCall: @unchecked Sendable {
 
     // MARK: ending
 
-    /// The session ended (the agent said goodbye, escalated, shutdown, hang-up): the call hangs up
-    /// once the last words were played, or after 15 s at most.
-    private func sessionEnded() {
-        closed = true
-        if pendingRecognitions == 0 { releaseRecognizer() }  // else the last `heard` does
-        guard let playback, playback.isActive else { return hangUpLine() }
+    /// The session ended (the agent said goodbye, escalated, shutdown, hang-up) with the agent
+    /// still talking: the call hangs up once the last words were played, or after 15 s at most.
+    private func hangUpLineWhenPlayed() {
+        guard let playback else { return hangUpLine() }
         playback.isHeld = { false }  // the caller is no longer listened to
         let deadline = LoopTimer(loop: loop)
         playback.onIdle = { [weak self] in
@@ -296,22 +258,54 @@ package final class VoiceCall: @unchecked Sendable {
     /// still recognised and run before the session ends, so nothing they said is lost.
     package func hangUp() {
         loop.preconditionInLoop()
-        guard !closed else { return }
-        closed = true
-        playback?.close()
-        if detector.isSpeaking {
-            // Mid-utterance: the words so far are finished like a turn end.
-            let utterance = detector.utteranceSoFar
-            detector.reset()
-            finishUtterance(utterance)
-        }
-        if pendingRecognitions == 0 { endSession() }
+        perform(machine.hungUp(callerSpeaking: detector.isSpeaking))
     }
 
     private func endSession() {
         session?.end(reason: "caller_hangup")
         // After the last finish: the session's queue runs close after it.
         releaseRecognizer()
+    }
+
+    // MARK: the machine's actions
+
+    /// Performs what the machine decided, in order; `utterance` is the turn `.recognise` finishes.
+    private func perform(_ actions: [VoiceCallStateMachine.Action], utterance: [Int16] = []) {
+        for action in actions {
+            switch action {
+            case .startCall:
+                startCall()
+            case .interruptPlayback(let milliseconds):
+                bargeIn(at: milliseconds)
+            case .askHypothesis:
+                askHypothesis()
+            case .recognise:
+                finishUtterance(utterance)
+            case .recogniseUtteranceSoFar:
+                let soFar = detector.utteranceSoFar
+                detector.reset()
+                finishUtterance(soFar)
+            case .sendTurn(let text, let search):
+                // By search: "lm" (open recognition) or the closed prompt's grammar.
+                session?.conversation?.services.metrics.increment("agent_host_voice_utterances_total", labels: ["search": search])
+                session?.send(text)
+            case .countBackchannel(let kind):
+                // A backchannel or a noise over the agent: it goes on, and this is no turn.
+                session?.conversation?.services.metrics.increment("agent_host_voice_backchannels_total", labels: ["kind": kind])
+            case .reportRecognitionFailure(let message):
+                output.send(event: .error(code: "recognition_failed", message: message))
+            case .stopPlayback:
+                playback?.close()
+            case .hangUpLineWhenPlayed:
+                hangUpLineWhenPlayed()
+            case .hangUpLine:
+                hangUpLine()
+            case .endSession:
+                endSession()
+            case .releaseRecognizer:
+                releaseRecognizer()
+            }
+        }
     }
 }
 
