@@ -72,16 +72,16 @@ extension HostServer {
     }
 
     /// A `start` carrying `resume`: the new stream of a call that played digits. It takes over the
-    /// call's output; the session goes on. An unknown or expired token is refused (1008).
-    func resumeTwilioCall(_ token: String, start: TwilioInbound.Start, socket: WebSocketConnection,
-                          calls: SocketMap<any VoiceChannelCall>, state: SocketSession) {
+    /// call's output and gets the call and session that go on (TwilioMediaConnection). An unknown
+    /// or expired token is refused (1008): nil.
+    func resumeTwilioCall(_ token: String, start: TwilioInbound.Start, socket: WebSocketConnection) -> TwilioResumes.Waiting? {
         guard let waiting = telephony.resumes.take(token) else {
             Logger.shared.log(.warning, "twilio", "stream \(start.streamSid) refused: unknown or expired resume token")
-            return socket.close(code: WebSocketCloseCode.policyViolation, reason: "unknown or expired resume token")
+            socket.close(code: WebSocketCloseCode.policyViolation, reason: "unknown or expired resume token")
+            return nil
         }
         waiting.line.replaceInner(TwilioTransport(socket: socket, streamSid: start.streamSid))
-        calls.set(socket, waiting.call)
-        state.opened(waiting.session)
+        return waiting
     }
 }
 
