@@ -14,7 +14,8 @@ final class TwilioResumes: @unchecked Sendable {
         let call: any VoiceChannelCall
         let line: PhoneLineTransport
         let session: ServerSession
-        let oldSocket: ObjectIdentifier
+        /// The stream that played the digits: its stop and close are no hang-up while this waits.
+        weak var oldStream: TwilioMediaConnection?
         let deadline: LoopTimer
     }
 
@@ -22,30 +23,29 @@ final class TwilioResumes: @unchecked Sendable {
     /// A call whose new stream did not come (the caller hung up during the digits) ends after this.
     static let deadlineMilliseconds: UInt64 = 30_000
 
-    func add(_ token: String, _ entry: Waiting) { waiting[token] = entry }
+    func add(_ token: String, _ entry: Waiting) {
+        waiting[token] = entry
+        entry.oldStream?.movesWaiting += 1
+    }
     func take(_ token: String) -> Waiting? {
         let entry = waiting.removeValue(forKey: token)
         entry?.deadline.close()
+        entry?.oldStream?.movesWaiting -= 1
         return entry
-    }
-
-    /// The socket's stream is ending because its call moved on: its stop/close is not a hang-up.
-    func isMoving(_ socket: WebSocketConnection) -> Bool {
-        waiting.values.contains { $0.oldSocket == ObjectIdentifier(socket) }
     }
 }
 
 extension HostServer {
     /// Registers the session's digit sender for a Twilio call of a tenant with `twilio:` settings.
     func enableTwilioDigits(_ session: ServerSession, call: any VoiceChannelCall, line: PhoneLineTransport,
-                            socket: WebSocketConnection, callSid: String, tenant: ServedTenant) {
+                            stream: TwilioMediaConnection, callSid: String, tenant: ServedTenant) {
         guard let account = tenant.runtime.configuration.telephony.twilio, let http = services.http else { return }
         let calls = TwilioCalls(account: account, http: http)
         let streamURL = account.publicURL.replacingOccurrences(of: "https://", with: "wss://")
             .replacingOccurrences(of: "http://", with: "ws://") + "/twilio/media"
         let loop = self.loop
         let sessionID = session.id
-        let pending = LoopBox(call: call, line: line, session: session, socket: ObjectIdentifier(socket))
+        let pending = LoopBox(call: call, line: line, session: session, stream: stream)
         KeypadOut.register(session: sessionID) { [telephony] digits in
             loop.execute {
                 var bytes = [UInt8](repeating: 0, count: 16)
@@ -54,7 +54,7 @@ extension HostServer {
                 let twiml = #"<?xml version="1.0" encoding="UTF-8"?><Response><Play digits="\#(TwiML.escape(digits))"/><Connect><Stream url="\#(TwiML.escape(streamURL))"><Parameter name="tenant" value="\#(TwiML.escape(tenant.id))"/><Parameter name="resume" value="\#(token)"/></Stream></Connect></Response>"#
                 let deadline = LoopTimer(loop: loop)
                 telephony.resumes.add(token, TwilioResumes.Waiting(call: pending.call, line: pending.line, session: pending.session,
-                                                                   oldSocket: pending.socket, deadline: deadline))
+                                                                   oldStream: pending.stream, deadline: deadline))
                 deadline.start(after: TwilioResumes.deadlineMilliseconds) {
                     telephony.resumes.take(token)?.call.hangUp()
                 }
@@ -90,5 +90,5 @@ private struct LoopBox: @unchecked Sendable {
     let call: any VoiceChannelCall
     let line: PhoneLineTransport
     let session: ServerSession
-    let socket: ObjectIdentifier
+    weak var stream: TwilioMediaConnection?
 }

@@ -21,6 +21,9 @@ final class TwilioMediaConnection: WebSocketConnectionHandler, @unchecked Sendab
     private var keypad: KeypadEntry?
     /// The caller gone before the session opened means no greeting; the call ends the session.
     private var opening = SessionOpening()
+    /// Digits this stream's call is playing whose new stream has not come yet (TwilioResumes):
+    /// while any wait, this stream ends because its call moves on, which is no hang-up.
+    var movesWaiting = 0
 
     init(server: HostServer, request: HTTPRequest) {
         self.server = server
@@ -54,7 +57,7 @@ final class TwilioMediaConnection: WebSocketConnectionHandler, @unchecked Sendab
             keypad.press(digit, session: session)
         case .stop:
             // A stream ended because its call moved on (digits played, telephony.md) is no hang-up.
-            if !server.telephony.resumes.isMoving(socket) { call?.hangUp() }
+            if movesWaiting == 0 { call?.hangUp() }
             _ = opening.hangUp()
         case .connected, .mark, .other:
             break
@@ -70,7 +73,7 @@ final class TwilioMediaConnection: WebSocketConnectionHandler, @unchecked Sendab
         server.loop.preconditionInLoop()
         keypad?.close()
         keypad = nil
-        if !server.telephony.resumes.isMoving(socket) { call?.hangUp() }
+        if movesWaiting == 0 { call?.hangUp() }
         // Its transport holds the socket: let go of it, as the socket lets go of this.
         call = nil
         _ = opening.hangUp()
@@ -111,7 +114,7 @@ final class TwilioMediaConnection: WebSocketConnectionHandler, @unchecked Sendab
                 session.perform(opening.opened())
                 server.phoneSessionOpened(session, line: line, call: call, tenant: tenant)
                 server.enableTwilioTransfer(session, line: line, callSid: start.callSid, tenant: tenant)
-                server.enableTwilioDigits(session, call: call, line: line, socket: socket, callSid: start.callSid, tenant: tenant)
+                server.enableTwilioDigits(session, call: call, line: line, stream: self, callSid: start.callSid, tenant: tenant)
                 if !opening.gone { call.greet() }
             }
         }
