@@ -6,14 +6,15 @@ import HostTenancy
 extension HostServer {
     /// Decides a WebSocket handshake (loop thread, synchronous): `/ws/chat/{caller}` with the
     /// tenant's key is accepted when the limits admit a session; anything else is refused with
-    /// the same status and sentence an HTTP request would get.
+    /// the same status and sentence an HTTP request would get. Each accepted socket is served by
+    /// its own connection object (ChatConnection, VoiceConnection, TwilioMediaConnection).
     func upgrade(_ request: HTTPRequest) -> WebSocketRoute {
         loop.preconditionInLoop()
         if request.path == "/twilio/media" {
             // Tenant, key and caller come with Twilio's `start` message (it cannot set headers).
             guard voice != nil else { return .reject(ServerResponses.error(503, "voice is not enabled on this host")) }
             if let refusal = twilioHandshakeRefusal(request) { return .reject(refusal) }
-            return .accept(twilioSocket(request))
+            return .accept(WebSocketHandler(serving: TwilioMediaConnection(server: self, request: request)))
         }
         let parts = request.path.split(separator: "/", omittingEmptySubsequences: true)
         guard parts.count == 3, parts[0] == "ws", parts[1] == "chat" || parts[1] == "voice",
@@ -32,54 +33,9 @@ extension HostServer {
             guard let voice, let recognizer = voice.recognizers[tenant.id] else {
                 return .reject(ServerResponses.error(503, "voice is not enabled on this host for tenant '\(tenant.id)'"))
             }
-            return .accept(voiceSocket(tenant: tenant, caller: caller, voice: voice, recognizer: recognizer))
+            return .accept(WebSocketHandler(serving: VoiceConnection(server: self, tenant: tenant, caller: caller, voice: voice, recognizer: recognizer)))
         }
-        return .accept(chatSocket(tenant: tenant, caller: caller, resuming: request.query("session_id")))
-    }
-
-    /// The chat channel: client sends {"type":"text","text":...} and {"type":"end"}; every event
-    /// goes back as a text frame; the socket closes (1000) after the session's `end`. Words typed
-    /// before the session has opened wait for it; a socket that goes away at any point of opening
-    /// ends its session as soon as it exists; an idle session ends with `timeout` as over HTTP.
-    /// `resuming`: `?session_id=` — continue that conversation from its checkpoint (its host is gone).
-    private func chatSocket(tenant: ServedTenant, caller: String, resuming: String? = nil) -> WebSocketHandler {
-        let state = SocketSession()
-        return WebSocketHandler(
-            onOpen: { [self] socket in
-                if let resuming {
-                    return resumeSocketSession(socket, tenant: tenant, caller: caller, sessionID: resuming,
-                                               deliver: { socket.send(text: $0.json) }) { state.opened($0) }
-                }
-                openSocketSession(socket, tenant: tenant, caller: caller, idleMilliseconds: settings.sessionIdleMilliseconds,
-                                  checkpointed: true, deliver: { socket.send(text: $0.json) }) { session in
-                    session.channel = "chat"
-                    state.opened(session)
-                }
-            },
-            onText: { [self] socket, text in
-                guard let (type, message) = Self.socketMessage(text, on: socket) else { return }
-                switch type {
-                case "text":
-                    guard let words = message["text"] as? String, !words.trimmingCharacters(in: .whitespaces).isEmpty else {
-                        return socket.send(text: ConversationEvent.error(code: "bad_message", message: "a text message needs a non-empty \"text\"").json)
-                    }
-                    guard refuseOversized(words, on: socket) == false else { return state.hangUp() }
-                    if !state.send(words) {
-                        socket.send(text: ConversationEvent.error(code: "busy", message: "too many messages before the session opened; send again in a moment").json)
-                    }
-                case "end":
-                    state.hangUp()
-                default:
-                    socket.send(text: ConversationEvent.error(code: "bad_message", message: "unknown message type '\(type)'").json)
-                }
-            },
-            onBinary: { socket, _ in
-                socket.send(text: ConversationEvent.error(code: "bad_message", message: "the chat channel takes JSON text frames; audio goes to /ws/voice").json)
-            },
-            onClose: { _, _, _ in
-                // The caller went away: the session ends (now, or as soon as it has opened) and is persisted like any other.
-                state.hangUp()
-            })
+        return .accept(WebSocketHandler(serving: ChatConnection(server: self, tenant: tenant, caller: caller, resuming: request.query("session_id"))))
     }
 
     /// Typed text over the byte limit: an error event, then close 1009 (message too big).
@@ -120,59 +76,5 @@ extension HostServer {
             return nil
         }
         return (type, message)
-    }
-}
-
-/// What each socket drives (its session, its call), keyed by socket. Loop thread only.
-final class SocketMap<Value>: @unchecked Sendable {
-    // @unchecked: used only on the server loop's thread.
-    private var values: [ObjectIdentifier: Value] = [:]
-
-    func set(_ socket: WebSocketConnection, _ value: Value) { values[ObjectIdentifier(socket)] = value }
-    func get(_ socket: WebSocketConnection) -> Value? { values[ObjectIdentifier(socket)] }
-    func remove(_ socket: WebSocketConnection) -> Value? { values.removeValue(forKey: ObjectIdentifier(socket)) }
-}
-
-/// One socket's session while it opens and after (loop thread only): the session once open, what
-/// the caller sent before that, and whether the caller already left. The session is registered
-/// (and counts against the caller's limit) from the handshake on, but exists only once the
-/// caller's earlier sessions are read: a socket that goes away in between must still end it, or
-/// it would live forever.
-final class SocketSession: @unchecked Sendable {
-    // @unchecked: used only on the server loop's thread.
-    /// Messages kept for a session still opening (the read of earlier sessions takes ≤ 500 ms).
-    static let maxEarlyMessages = 32
-
-    private(set) var session: ServerSession?
-    private var early: [String] = []
-    private(set) var gone = false
-
-    /// The session exists: the early words go in, in order — or it ends at once if the caller left.
-    func opened(_ session: ServerSession) {
-        self.session = session
-        if gone { return session.end(reason: "caller_hangup") }
-        for text in early { session.send(text) }
-        early.removeAll()
-    }
-
-    /// The caller's words: to the session, or kept until it opens; false when too many are waiting.
-    func send(_ text: String) -> Bool {
-        guard !gone else { return true }
-        if let session {
-            session.send(text)
-            return true
-        }
-        guard early.count < Self.maxEarlyMessages else { return false }
-        early.append(text)
-        return true
-    }
-
-    /// The caller hung up or the socket went away. `endingOpenSession: false` when something
-    /// else ends an open session (a voice call first finishes the utterance in progress).
-    func hangUp(endingOpenSession: Bool = true) {
-        guard !gone else { return }
-        gone = true
-        early.removeAll()
-        if endingOpenSession { session?.end(reason: "caller_hangup") }
     }
 }

@@ -15,7 +15,8 @@ final class TwilioResumes: @unchecked Sendable {
         let call: any VoiceChannelCall
         let line: PhoneLineTransport
         let session: ServerSession
-        let oldSocket: ObjectIdentifier
+        /// The stream that played the digits: its stop and close are no hang-up while this waits.
+        weak var oldStream: TwilioMediaConnection?
         let deadline: LoopTimer
         /// Signs the new stream's handshake.
         let account: TwilioAccount
@@ -25,30 +26,29 @@ final class TwilioResumes: @unchecked Sendable {
     /// A call whose new stream did not come (the caller hung up during the digits) ends after this.
     static let deadlineMilliseconds: UInt64 = 30_000
 
-    func add(_ token: String, _ entry: Waiting) { waiting[token] = entry }
+    func add(_ token: String, _ entry: Waiting) {
+        waiting[token] = entry
+        entry.oldStream?.movesWaiting += 1
+    }
     func take(_ token: String) -> Waiting? {
         let entry = waiting.removeValue(forKey: token)
         entry?.deadline.close()
+        entry?.oldStream?.movesWaiting -= 1
         return entry
-    }
-
-    /// The socket's stream is ending because its call moved on: its stop/close is not a hang-up.
-    func isMoving(_ socket: WebSocketConnection) -> Bool {
-        waiting.values.contains { $0.oldSocket == ObjectIdentifier(socket) }
     }
 }
 
 extension HostServer {
     /// Registers the session's digit sender for a Twilio call of a tenant with `twilio:` settings.
     func enableTwilioDigits(_ session: ServerSession, call: any VoiceChannelCall, line: PhoneLineTransport,
-                            socket: WebSocketConnection, callSid: String, tenant: ServedTenant) {
+                            stream: TwilioMediaConnection, callSid: String, tenant: ServedTenant) {
         guard let account = tenant.runtime.configuration.telephony.twilio, let http = services.http else { return }
         let calls = TwilioCalls(account: account, http: http)
         let streamURL = account.publicURL.replacingOccurrences(of: "https://", with: "wss://")
             .replacingOccurrences(of: "http://", with: "ws://") + "/twilio/media"
         let loop = self.loop
         let sessionID = session.id
-        let pending = LoopBox(call: call, line: line, session: session, socket: ObjectIdentifier(socket))
+        let pending = LoopBox(call: call, line: line, session: session, stream: stream)
         let keypad = services.keypad
         keypad.register(session: sessionID) { [telephony] digits in
             loop.execute {
@@ -58,7 +58,7 @@ extension HostServer {
                 let twiml = #"<?xml version="1.0" encoding="UTF-8"?><Response><Play digits="\#(TwiML.escape(digits))"/><Connect><Stream url="\#(TwiML.escape(streamURL))"><Parameter name="tenant" value="\#(TwiML.escape(tenant.id))"/><Parameter name="resume" value="\#(token)"/></Stream></Connect></Response>"#
                 let deadline = LoopTimer(loop: loop)
                 telephony.resumes.add(token, TwilioResumes.Waiting(call: pending.call, line: pending.line, session: pending.session,
-                                                                   oldSocket: pending.socket, deadline: deadline, account: account))
+                                                                   oldStream: pending.stream, deadline: deadline, account: account))
                 deadline.start(after: TwilioResumes.deadlineMilliseconds) {
                     telephony.resumes.take(token)?.call.hangUp()
                 }
@@ -76,21 +76,22 @@ extension HostServer {
     }
 
     /// A `start` carrying `resume`: the new stream of a call that played digits. It takes over the
-    /// call's output; the session goes on. An unknown or expired token is refused (1008).
-    func resumeTwilioCall(_ token: String, start: TwilioInbound.Start, handshake: HTTPRequest, socket: WebSocketConnection,
-                          calls: SocketMap<any VoiceChannelCall>, state: SocketSession) {
+    /// call's output and gets the call and session that go on (TwilioMediaConnection). An unknown
+    /// or expired token, or a handshake its account did not sign, is refused (1008): nil.
+    func resumeTwilioCall(_ token: String, start: TwilioInbound.Start, handshake: HTTPRequest, socket: WebSocketConnection) -> TwilioResumes.Waiting? {
         guard let waiting = telephony.resumes.take(token) else {
             Logger.shared.log(.warning, "twilio", "stream \(start.streamSid) refused: unknown or expired resume token")
-            return socket.close(code: WebSocketCloseCode.policyViolation, reason: "unknown or expired resume token")
+            socket.close(code: WebSocketCloseCode.policyViolation, reason: "unknown or expired resume token")
+            return nil
         }
         if let problem = twilioStreamSignatureProblem(handshake, account: waiting.account) {
             // The token is spent: a forged resume cannot be retried, and the call ends at once.
             waiting.call.hangUp()
-            return socket.close(code: WebSocketCloseCode.policyViolation, reason: String("unsigned resume: \(problem)".prefix(120)))
+            socket.close(code: WebSocketCloseCode.policyViolation, reason: String("unsigned resume: \(problem)".prefix(120)))
+            return nil
         }
         waiting.line.replaceInner(TwilioTransport(socket: socket, streamSid: start.streamSid))
-        calls.set(socket, waiting.call)
-        state.opened(waiting.session)
+        return waiting
     }
 }
 
@@ -99,5 +100,5 @@ private struct LoopBox: @unchecked Sendable {
     let call: any VoiceChannelCall
     let line: PhoneLineTransport
     let session: ServerSession
-    let socket: ObjectIdentifier
+    weak var stream: TwilioMediaConnection?
 }
