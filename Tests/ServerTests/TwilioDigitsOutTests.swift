@@ -77,14 +77,32 @@ final class TwilioDigitsOutTests: ServerTestCase {
         let answered = try await second.wait(seconds: 20) { $0.contains { $0.json?["event"] as? String == "mark" } }
         XCTAssertTrue(answered, "the agent answers on the new stream")
         XCTAssertTrue(second.events.contains { $0["streamSid"] as? String == "MZnew" }, "output goes to the new stream")
+
+        // Digits a second time, now played from the new stream: its end is no hang-up either.
+        XCTAssertTrue(deployment.services.keypad.send(session: session, digits: "5#"))
+        var again: TwilioRESTStandIn.Call?
+        for _ in 0..<100 {
+            again = twilio.call(callSid)
+            if (again?.playedDigits.count ?? 0) >= 2 { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        XCTAssertEqual(again?.playedDigits, ["ww1234#", "5#"], "Twilio was asked to play the second digits: \(twilio.requests)")
         second.socket.send(text: #"{"event":"stop","sequenceNumber":"99","streamSid":"MZnew","stop":{"accountSid":"AC1","callSid":"\#(callSid)"}}"#)
+        second.close()
+        try await Task.sleep(for: .milliseconds(300))
+        let between = try await request("GET", "/health")
+        XCTAssertEqual(between.json["active_sessions"] as? Int, 1, "the second stream's end while digits play is no hang-up")
+        let third = try VoiceTestCaller(url: ws, headers: signed)
+        third.socket.send(text: start("MZthird", callSid: callSid, parameters: again?.streamParameters ?? [:]))
+        try await Task.sleep(for: .milliseconds(300))
+        third.socket.send(text: #"{"event":"stop","sequenceNumber":"120","streamSid":"MZthird","stop":{"accountSid":"AC1","callSid":"\#(callSid)"}}"#)
         var records: [CompletedSession] = []
         for _ in 0..<200 where records.isEmpty {
             records = persistence.sessions(tenant: "demo", caller: "+15558889999")
             try await Task.sleep(for: .milliseconds(50))
         }
-        second.close()
-        XCTAssertEqual(records.count, 1, "one session across both streams")
+        third.close()
+        XCTAssertEqual(records.count, 1, "one session across the three streams")
         XCTAssertEqual(records.first?.sessionID, session)
         XCTAssertTrue(records.first?.transcript.contains { $0.role == "user" && $0.text.contains("refund") } == true)
 

@@ -20,6 +20,8 @@ final class TwilioResumes: @unchecked Sendable {
         let deadline: LoopTimer
         /// Signs the new stream's handshake.
         let account: TwilioAccount
+        /// The call's digit sender: the new stream becomes the one its next digits move from.
+        let sender: DigitSender
     }
 
     private var waiting: [String: Waiting] = [:]
@@ -48,7 +50,7 @@ extension HostServer {
             .replacingOccurrences(of: "http://", with: "ws://") + "/twilio/media"
         let loop = self.loop
         let sessionID = session.id
-        let pending = LoopBox(call: call, line: line, session: session, stream: stream)
+        let pending = DigitSender(call: call, line: line, session: session, stream: stream)
         let keypad = services.keypad
         keypad.register(session: sessionID) { [telephony] digits in
             loop.execute {
@@ -58,7 +60,8 @@ extension HostServer {
                 let twiml = #"<?xml version="1.0" encoding="UTF-8"?><Response><Play digits="\#(TwiML.escape(digits))"/><Connect><Stream url="\#(TwiML.escape(streamURL))"><Parameter name="tenant" value="\#(TwiML.escape(tenant.id))"/><Parameter name="resume" value="\#(token)"/></Stream></Connect></Response>"#
                 let deadline = LoopTimer(loop: loop)
                 telephony.resumes.add(token, TwilioResumes.Waiting(call: pending.call, line: pending.line, session: pending.session,
-                                                                   oldStream: pending.stream, deadline: deadline, account: account))
+                                                                   oldStream: pending.stream, deadline: deadline, account: account,
+                                                                   sender: pending))
                 deadline.start(after: TwilioResumes.deadlineMilliseconds) {
                     telephony.resumes.take(token)?.call.hangUp()
                 }
@@ -95,10 +98,19 @@ extension HostServer {
     }
 }
 
-/// The call's parts carried into the sender (used on the loop only).
-private struct LoopBox: @unchecked Sendable {
+/// The call's parts carried into its digit sender (used on the loop only). A class: the stream
+/// that plays the next digits changes with each resume, and a second play of digits must move
+/// from the current stream, not the first one (whose stop would otherwise count as a hang-up).
+final class DigitSender: @unchecked Sendable {
     let call: any VoiceChannelCall
     let line: PhoneLineTransport
     let session: ServerSession
     weak var stream: TwilioMediaConnection?
+
+    init(call: any VoiceChannelCall, line: PhoneLineTransport, session: ServerSession, stream: TwilioMediaConnection) {
+        self.call = call
+        self.line = line
+        self.session = session
+        self.stream = stream
+    }
 }

@@ -129,6 +129,7 @@ final class TwilioMediaConnection: WebSocketConnectionHandler, @unchecked Sendab
     private func resume(_ token: String, start: TwilioInbound.Start, socket: WebSocketConnection) {
         guard let waiting = server.resumeTwilioCall(token, start: start, handshake: request, socket: socket) else { return }
         call = waiting.call
+        waiting.sender.stream = self
         waiting.session.perform(opening.opened())
     }
 }
