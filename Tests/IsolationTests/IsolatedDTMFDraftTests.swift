@@ -61,7 +61,11 @@ final class IsolatedDTMFDraftTests: XCTestCase {
 
         // The session's call registers its sender on this host; a second host in the process has its own registry.
         let sent = LockedBox<[String]>([])
-        host.services.keypad.register(session: session) { digits in sent.mutate { $0.append(digits) } }
+        // A call of another tenant is out of this plugin's reach, even under a session id it knows.
+        host.services.keypad.register(session: session, tenant: "another-tenant") { digits in sent.mutate { $0.append(digits) } }
+        XCTAssertEqual(caller.say("send 1234#").reply, "sent 1234#: -3")
+        XCTAssertEqual(sent.value, [], "no digits reached another tenant's call")
+        host.services.keypad.register(session: session, tenant: host.tenant.id) { digits in sent.mutate { $0.append(digits) } }
         XCTAssertTrue(other.services.keypad.sessions.isEmpty, "the other host sees no call")
         XCTAssertEqual(caller.say("send ww1234#").reply, "sent ww1234#: 0")
         XCTAssertEqual(caller.say("9").reply, "sent ww1234#: 0")

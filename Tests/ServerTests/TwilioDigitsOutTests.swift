@@ -50,8 +50,10 @@ final class TwilioDigitsOutTests: ServerTestCase {
         let session = try XCTUnwrap(deployment.services.keypad.sessions.first, "the call's session can send digits")
 
         XCTAssertFalse(KeypadOut.validDigits("12a"), "only 0-9 * # w")
-        XCTAssertTrue(deployment.services.keypad.send(session: session, digits: "ww1234#"))
-        XCTAssertFalse(deployment.services.keypad.send(session: "no-such-session", digits: "1"))
+        XCTAssertFalse(deployment.services.keypad.send(session: session, tenant: "another-tenant", digits: "1"),
+                       "another tenant's plugin cannot send digits on this call, even with its session id")
+        XCTAssertTrue(deployment.services.keypad.send(session: session, tenant: "demo", digits: "ww1234#"))
+        XCTAssertFalse(deployment.services.keypad.send(session: "no-such-session", tenant: "demo", digits: "1"))
         var state: TwilioRESTStandIn.Call?
         for _ in 0..<100 {
             state = twilio.call(callSid)
@@ -79,7 +81,7 @@ final class TwilioDigitsOutTests: ServerTestCase {
         XCTAssertTrue(second.events.contains { $0["streamSid"] as? String == "MZnew" }, "output goes to the new stream")
 
         // Digits a second time, now played from the new stream: its end is no hang-up either.
-        XCTAssertTrue(deployment.services.keypad.send(session: session, digits: "5#"))
+        XCTAssertTrue(deployment.services.keypad.send(session: session, tenant: "demo", digits: "5#"))
         var again: TwilioRESTStandIn.Call?
         for _ in 0..<100 {
             again = twilio.call(callSid)

@@ -52,7 +52,7 @@ extension HostServer {
         let sessionID = session.id
         let pending = DigitSender(call: call, line: line, session: session, stream: stream)
         let keypad = services.keypad
-        keypad.register(session: sessionID) { [telephony] digits in
+        keypad.register(session: sessionID, tenant: tenant.id) { [telephony] digits in
             loop.execute {
                 var bytes = [UInt8](repeating: 0, count: 16)
                 for index in bytes.indices { bytes[index] = UInt8.random(in: 0...255) }

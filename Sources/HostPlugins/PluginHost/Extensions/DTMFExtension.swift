@@ -11,14 +11,14 @@ import Synchronization
 /// One registry per host (`HostServices.keypad`): two hosts in one process (tests, a benchmark)
 /// never reach each other's calls. Any thread.
 package final class KeypadOut: Sendable {
-    /// Session id → what sends digits on its call (registered while a Twilio call with `twilio:`
-    /// settings is live).
-    private let senders = Mutex<[String: @Sendable (String) -> Void]>([:])
+    /// Session id → its tenant and what sends digits on its call (registered while a Twilio call
+    /// with `twilio:` settings is live).
+    private let senders = Mutex<[String: (tenant: String, send: @Sendable (String) -> Void)]>([:])
 
     package init() {}
 
-    package func register(session: String, _ send: @escaping @Sendable (String) -> Void) {
-        senders.withLock { $0[session] = send }
+    package func register(session: String, tenant: String, _ send: @escaping @Sendable (String) -> Void) {
+        senders.withLock { $0[session] = (tenant, send) }
     }
 
     /// Sessions that can send digits now (tests, diagnostics).
@@ -31,10 +31,12 @@ package final class KeypadOut: Sendable {
         (1...32).contains(digits.count) && digits.allSatisfy { "0123456789*#w".contains($0) }
     }
 
-    /// Queues `digits` on `session`'s call; false when it has none.
-    package func send(session: String, digits: String) -> Bool {
-        guard let send = senders.withLock({ $0[session] }) else { return false }
-        send(digits)
+    /// Queues `digits` on `session`'s call; false when it has none, or when it is not `tenant`'s:
+    /// one tenant's plugin never reaches another tenant's call, even knowing its session id (and
+    /// learns nothing from the answer, which is the same as for no call).
+    package func send(session: String, tenant: String, digits: String) -> Bool {
+        guard let sender = senders.withLock({ $0[session] }), sender.tenant == tenant else { return false }
+        sender.send(digits)
         return true
     }
 }
@@ -47,6 +49,6 @@ nonisolated(unsafe) let dtmfDraftTable = permanentTable(ah_host_dtmf_draft0_t(
         guard let context = InstanceContext.from(host), let session, let digits else { return AH_ERR_INVALID_ARGUMENT }
         let text = String(decoding: UnsafeRawBufferPointer(start: digits, count: length), as: UTF8.self)
         guard KeypadOut.validDigits(text) else { return AH_ERR_INVALID_ARGUMENT }
-        return context.services.keypad.send(session: String(cString: session), digits: text) ? AH_OK : AH_ERR_NOT_FOUND
+        return context.services.keypad.send(session: String(cString: session), tenant: context.tenantID, digits: text) ? AH_OK : AH_ERR_NOT_FOUND
     }))
 
