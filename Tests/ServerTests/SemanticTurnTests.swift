@@ -10,23 +10,7 @@ import XCTest
 /// Semantic turn detection and meant interruptions with real audio through the real pipeline:
 /// flite speech streamed in real time over WS /ws/voice, the VAD, pocketsphinx with the tenant's
 /// language model, the tenant's "complete request?" model, the reference departments, flite answers.
-final class SemanticTurnTests: ServerTestCase {
-    override func setUp() async throws {
-        var voice = TenantVoice()
-        voice.semantic = SemanticTurnSettings(minimumSilenceMilliseconds: 250, maximumSilenceMilliseconds: 1_200)
-        voice.backchannels = Backchannels()
-        try startServer(demoVoice: voice)
-        server.voice = try await VoiceServices.offline(tenants: [deployment.tenant])
-        // A host warms its decoders at start-up, long before its first call; so does this one.
-        (server.voice?.recognizers["demo"] as? PocketSphinxRecognizer)?.waitForWarmPool()
-    }
-
-    var voiceURL: String { base.replacingOccurrences(of: "http://", with: "ws://") + "/ws/voice/" }
-    typealias Caller = VoiceTestCaller
-
-    private func turnEnds(_ call: VoiceTestCaller) -> [[String: Any]] {
-        call.events.filter { $0["type"] as? String == "turn_end" }
-    }
+final class SemanticTurnTests: SemanticVoiceTestCase {
 
     /// A complete question: the turn is decided a few hundred ms after the caller stops (not after
     /// a fixed 800 ms), `turn_end` carries every stage in `latency_ms`, and /metrics has them.
@@ -98,22 +82,8 @@ final class SemanticTurnTests: ServerTestCase {
 /// The pause inside an order number, with `min_silence_ms: 400`. At 250 ms one fresh-clone run of
 /// three cut "order one two" short (probably a verdict on a hypothesis not yet caught up with the
 /// audio while the machine compiled; not proven): the premature cuts docs/benchmarks.md counts.
-final class SemanticTurnPauseTests: ServerTestCase {
-    override func setUp() async throws {
-        var voice = TenantVoice()
-        voice.semantic = SemanticTurnSettings(minimumSilenceMilliseconds: 400, maximumSilenceMilliseconds: 1_200)
-        voice.backchannels = Backchannels()
-        try startServer(demoVoice: voice)
-        server.voice = try await VoiceServices.offline(tenants: [deployment.tenant])
-        (server.voice?.recognizers["demo"] as? PocketSphinxRecognizer)?.waitForWarmPool()
-    }
-
-    var voiceURL: String { base.replacingOccurrences(of: "http://", with: "ws://") + "/ws/voice/" }
-    typealias Caller = VoiceTestCaller
-
-    private func turnEnds(_ call: VoiceTestCaller) -> [[String: Any]] {
-        call.events.filter { $0["type"] as? String == "turn_end" }
-    }
+final class SemanticTurnPauseTests: SemanticVoiceTestCase {
+    override var minimumSilenceMilliseconds: Int { 400 }
 
     /// An order number read with a pause inside it (700 ms after "one two"): one turn, all digits.
     func testAPauseInsideAnOrderNumberDoesNotCutTheCallerOff() async throws {
@@ -130,5 +100,29 @@ final class SemanticTurnPauseTests: ServerTestCase {
         print("[voice] paused order number heard as: \(heard)")
         XCTAssertEqual(heard.count, 1, "one turn, not cut at the pause: \(heard)")
         XCTAssertTrue(heard.first?.hasSuffix("three four five") ?? false, "\(heard)")
+    }
+}
+
+/// The set-up both semantic suites share: a served demo tenant in semantic mode (backchannels on),
+/// the offline voice stack, and its decoders warmed before the first call, as a host does at start.
+class SemanticVoiceTestCase: ServerTestCase {
+    /// The tenant's `min_silence_ms`.
+    var minimumSilenceMilliseconds: Int { 250 }
+
+    override func setUp() async throws {
+        var voice = TenantVoice()
+        voice.semantic = SemanticTurnSettings(minimumSilenceMilliseconds: minimumSilenceMilliseconds, maximumSilenceMilliseconds: 1_200)
+        voice.backchannels = Backchannels()
+        try startServer(demoVoice: voice)
+        server.voice = try await VoiceServices.offline(tenants: [deployment.tenant])
+        // A host warms its decoders at start-up, long before its first call; so does this one.
+        (server.voice?.recognizers["demo"] as? PocketSphinxRecognizer)?.waitForWarmPool()
+    }
+
+    var voiceURL: String { base.replacingOccurrences(of: "http://", with: "ws://") + "/ws/voice/" }
+    typealias Caller = VoiceTestCaller
+
+    func turnEnds(_ call: VoiceTestCaller) -> [[String: Any]] {
+        call.events.filter { $0["type"] as? String == "turn_end" }
     }
 }

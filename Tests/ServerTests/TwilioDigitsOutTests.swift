@@ -19,22 +19,13 @@ final class TwilioDigitsOutTests: ServerTestCase {
     override func setUp() async throws {
         twilio = try TwilioRESTStandIn()
         let standIn = twilio!
-        try startServer { configuration in
-            var account = TwilioAccount(accountSID: standIn.accountSID, authToken: Secret(standIn.authToken), publicURL: "https://voice.example.com")
-            account.apiURL = standIn.url
-            configuration.telephony.twilio = account
-        }
+        try startServer { configuration in configuration.telephony.twilio = standIn.account() }
         server.voice = try await VoiceServices.offline(tenants: [deployment.tenant])
     }
 
     override func tearDown() {
         super.tearDown()
         twilio?.stop()
-    }
-
-    private func start(_ streamSid: String, callSid: String, parameters: [String: String]) -> String {
-        let custom = parameters.map { "\"\($0.key)\":\"\($0.value)\"" }.joined(separator: ",")
-        return #"{"event":"start","sequenceNumber":"1","start":{"accountSid":"AC1","streamSid":"\#(streamSid)","callSid":"\#(callSid)","tracks":["inbound"],"customParameters":{\#(custom)},"mediaFormat":{"encoding":"audio/x-mulaw","sampleRate":8000,"channels":1}},"streamSid":"\#(streamSid)"}"#
     }
 
     func testDigitsArePlayedThroughTwilioAndTheNewStreamResumesTheSameSession() async throws {
@@ -44,7 +35,7 @@ final class TwilioDigitsOutTests: ServerTestCase {
         // Twilio signs each stream's handshake over the public stream URL (docs/telephony.md).
         let signed = try TwilioTestSignature.streamHeaders(authToken: twilio.authToken, url: "wss://voice.example.com/twilio/media")
         let first = try VoiceTestCaller(url: ws, headers: signed)
-        first.socket.send(text: start("MZold", callSid: callSid, parameters: ["tenant": "demo", "caller": "+15558889999"]))
+        first.socket.send(text: TwilioMediaTests.start(streamSid: "MZold", callSid: callSid, parameters: ["tenant": "demo", "caller": "+15558889999"]))
         let greeted = try await first.wait(seconds: 15) { $0.contains { $0.json?["event"] as? String == "mark" } }
         XCTAssertTrue(greeted)
         let session = try XCTUnwrap(deployment.services.keypad.sessions.first, "the call's session can send digits")
@@ -73,7 +64,7 @@ final class TwilioDigitsOutTests: ServerTestCase {
 
         // The new stream resumes the call: the caller is heard and answered there.
         let second = try VoiceTestCaller(url: ws, headers: signed)
-        second.socket.send(text: start("MZnew", callSid: callSid, parameters: state?.streamParameters ?? [:]))
+        second.socket.send(text: TwilioMediaTests.start(streamSid: "MZnew", callSid: callSid, parameters: state?.streamParameters ?? [:]))
         let speech = try await VoiceTestCaller.speech("I need a refund.")
         try await second.stream(try VoiceTestCaller.muLawFrames(speech + VoiceTestCaller.silence(milliseconds: 1_200))) { TwilioMediaTests.media($0, streamSid: "MZnew") }
         let answered = try await second.wait(seconds: 20) { $0.contains { $0.json?["event"] as? String == "mark" } }
@@ -95,7 +86,7 @@ final class TwilioDigitsOutTests: ServerTestCase {
         let between = try await request("GET", "/health")
         XCTAssertEqual(between.json["active_sessions"] as? Int, 1, "the second stream's end while digits play is no hang-up")
         let third = try VoiceTestCaller(url: ws, headers: signed)
-        third.socket.send(text: start("MZthird", callSid: callSid, parameters: again?.streamParameters ?? [:]))
+        third.socket.send(text: TwilioMediaTests.start(streamSid: "MZthird", callSid: callSid, parameters: again?.streamParameters ?? [:]))
         try await Task.sleep(for: .milliseconds(300))
         third.socket.send(text: #"{"event":"stop","sequenceNumber":"120","streamSid":"MZthird","stop":{"accountSid":"AC1","callSid":"\#(callSid)"}}"#)
         var records: [CompletedSession] = []
@@ -110,7 +101,7 @@ final class TwilioDigitsOutTests: ServerTestCase {
 
         // A stale token is refused.
         let stale = try VoiceTestCaller(url: ws, headers: signed)
-        stale.socket.send(text: start("MZstale", callSid: callSid, parameters: ["tenant": "demo", "resume": token]))
+        stale.socket.send(text: TwilioMediaTests.start(streamSid: "MZstale", callSid: callSid, parameters: ["tenant": "demo", "resume": token]))
         let refused = try await stale.wait(seconds: 5) { $0.contains { if case .closed = $0.message { true } else { false } } }
         XCTAssertTrue(refused, "a used resume token is refused")
         stale.close()

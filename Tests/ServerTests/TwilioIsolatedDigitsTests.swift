@@ -29,9 +29,7 @@ final class TwilioIsolatedDigitsTests: ServerTestCase {
             configuration.entryAgent = Self.keypad
             configuration.defaultIsolation = PluginIsolation(mode: .process)
             configuration.grantedExtensions = [AH_EXT_DTMF_DRAFT_ID]
-            var account = TwilioAccount(accountSID: standIn.accountSID, authToken: Secret(standIn.authToken), publicURL: "https://voice.example.com")
-            account.apiURL = standIn.url
-            configuration.telephony.twilio = account
+            configuration.telephony.twilio = standIn.account()
         }
         server.voice = try await VoiceServices.offline(tenants: [deployment.tenant])
     }

@@ -15,9 +15,9 @@ final class TwilioMediaTests: ServerTestCase {
         server.voice = try await VoiceServices.offline(tenants: [deployment.tenant])
     }
 
-    static func start(streamSid: String, parameters: [String: String]) -> String {
+    static func start(streamSid: String, callSid: String = "CA1", parameters: [String: String]) -> String {
         let custom = parameters.map { "\"\($0.key)\":\"\($0.value)\"" }.joined(separator: ",")
-        return #"{"event":"start","sequenceNumber":"1","start":{"accountSid":"AC1","streamSid":"\#(streamSid)","callSid":"CA1","tracks":["inbound"],"customParameters":{\#(custom)},"mediaFormat":{"encoding":"audio/x-mulaw","sampleRate":8000,"channels":1}},"streamSid":"\#(streamSid)"}"#
+        return #"{"event":"start","sequenceNumber":"1","start":{"accountSid":"AC1","streamSid":"\#(streamSid)","callSid":"\#(callSid)","tracks":["inbound"],"customParameters":{\#(custom)},"mediaFormat":{"encoding":"audio/x-mulaw","sampleRate":8000,"channels":1}},"streamSid":"\#(streamSid)"}"#
     }
 
     static func media(_ frame: [UInt8], streamSid: String) -> BlockingWebSocket.Message {

@@ -1,5 +1,7 @@
 import Foundation
+import HostModels
 import HostNet
+import HostOrchestration
 import TestSupport
 
 /// A STAND-IN for Twilio's REST API (Twilio is a paid external service), faithful to the parts
@@ -30,6 +32,14 @@ final class TwilioRESTStandIn: @unchecked Sendable {
     private let client: HTTPClient
     private let state = LockedBox<(calls: [String: Call], requests: [String], whisperStatuses: [Int])>(([:], [], []))
     private(set) var url = ""
+
+    /// A tenant's `twilio:` settings pointing at this stand-in (the host's Twilio requests reach
+    /// it; Twilio's requests to the host are signed over `publicURL`).
+    func account(publicURL: String = "https://voice.example.com") -> TwilioAccount {
+        var account = TwilioAccount(accountSID: accountSID, authToken: Secret(authToken), publicURL: publicURL)
+        account.apiURL = url
+        return account
+    }
 
     init() throws {
         loop.start()
