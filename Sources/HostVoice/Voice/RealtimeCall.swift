@@ -20,6 +20,8 @@ package protocol VoiceChannelCall: AnyObject, Sendable {
     func conversationEvent(_ event: ConversationEvent)
     /// The agent speaks first (phone lines; a voice client's `"greet": true`).
     func greet()
+    /// Played to the caller before anything else (a recording's "this call may be recorded").
+    func announce(_ text: String)
     func hangUp()
 }
 
@@ -78,9 +80,42 @@ package final class RealtimeCall: VoiceChannelCall, @unchecked Sendable {
     private var greetOnAttach = false
 
     /// The model greets once its session is ready; after a fallback the offline entry agent does.
+    /// An announcement being synthesised plays first: the greeting waits for it.
     package func greet() {
         if fallenBack { return fallback.greet() }
+        if announcing {
+            greetAfterAnnouncement = true
+            return
+        }
         if let brain { brain.greet() } else { greetOnAttach = true }
+    }
+
+    /// The announcement is synthesised off the loop by the offline voice (the model speaks only
+    /// what it generates) and queued before anything the model says: the greeting waits for it.
+    private var announcing = false
+    private var greetAfterAnnouncement = false
+
+    package func announce(_ text: String) {
+        guard !closed else { return }
+        announcing = true
+        let synthesizer = fallback.synthesizer, loop = self.loop
+        Task {
+            let audio = try? await synthesizer.synthesizeAll(text: text)
+            loop.execute { [self] in announced(audio?.samples ?? [], rate: synthesizer.sampleRate) }
+        }
+    }
+
+    private func announced(_ samples: [Int16], rate: Int) {
+        announcing = false
+        if samples.isEmpty {
+            Logger.shared.log(.error, "voice", "session \(session?.id ?? "-"): the recording announcement could not be synthesised")
+        } else if !closed, !fallenBack {
+            playback?.enqueue(samples, at: rate)
+        }
+        if greetAfterAnnouncement {
+            greetAfterAnnouncement = false
+            greet()
+        }
     }
 
     private func attach(_ session: any CallSession) {

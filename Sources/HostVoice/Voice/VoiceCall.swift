@@ -23,7 +23,7 @@ package final class VoiceCall: @unchecked Sendable {
     /// What the call sends goes through here: it times the turn's stages (`turn_end`'s `latency_ms`).
     private let output: TurnLatencyOutput
     private let recognizer: any SpeechRecognizer
-    private let synthesizer: any SpeechSynthesizer
+    package let synthesizer: any SpeechSynthesizer
     private let settings: TenantVoice
     package var session: (any CallSession)? {
         didSet { session.map(attach) }
