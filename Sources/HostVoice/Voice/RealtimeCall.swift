@@ -76,6 +76,16 @@ package final class RealtimeCall: VoiceChannelCall, @unchecked Sendable {
 
     /// The caller was queued for a person: the session ends after the model's reply.
     private var escalatedPending = false
+    /// … or is being transferred to one (a phone line that can): it ends `transferred`, and the
+    /// line moves the call when it closes.
+    private var transferring = false
+
+    private func transfer(department: String, reason: String?) -> String? {
+        guard let conversation = session?.conversation, let agent = brain?.currentAgent.name,
+              let words = conversation.transferSpokenByModel(department: department, reason: reason, agentName: agent) else { return nil }
+        transferring = true
+        return words
+    }
     /// A greeting asked for before the session (and so the brain) existed.
     private var greetOnAttach = false
 
@@ -126,6 +136,7 @@ package final class RealtimeCall: VoiceChannelCall, @unchecked Sendable {
                               onAudio: { [weak self] samples in self?.playback?.enqueue(samples) },
                               onEvent: { [weak self] event in self?.brainEvent(event) },
                               onUnavailable: { [weak self] reason in self?.unavailable(reason) })
+        brain?.transferOnEscalation = { [weak self] department, reason in self?.transfer(department: department, reason: reason) }
         if greetOnAttach { brain?.greet() }
     }
 
@@ -161,7 +172,7 @@ package final class RealtimeCall: VoiceChannelCall, @unchecked Sendable {
         case .escalated:
             escalatedPending = true
         case .turnEnd where escalatedPending:
-            endWhenPlayed(reason: "escalated")
+            endWhenPlayed(reason: transferring ? "transferred" : "escalated")
         default:
             break
         }
