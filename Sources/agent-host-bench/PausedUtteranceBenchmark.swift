@@ -135,6 +135,11 @@ struct PausedUtteranceBenchmark {
     /// One utterance through VAD + semantic detector + recogniser (+ overlap policy over the agent).
     static func detect(_ audio: [Int16], recognizer: PocketSphinxRecognizer, model: TurnCompletionModel, settings: SemanticTurnSettings,
                        overAgent: Bool, hypothesisSeconds: inout [Double], hearingSeconds: inout [Double]) -> Detection {
+        // Every utterance gets a warm decoder, as a call does when the pool keeps up with the call
+        // rate: on a loaded machine the refill lags one utterance a second, and a cold decoder
+        // hears differently (its first utterance is decoded again after adapting), which made the
+        // counts depend on the machine's load rather than on the turn detection.
+        recognizer.waitForWarmPool()
         let session = recognizer.makeSession()
         defer { session.close() }
         var detector = SemanticTurnDetector(semantic: settings)
