@@ -72,7 +72,7 @@ let package = Package(
         .target(name: "HostModels", dependencies: ["HostNet", "HostAudio", "HostSpeech", "COpenSSL", .product(name: "AgentHostJSON", package: "SDK")],
                 swiftSettings: swift6),
         // A local stand-in that speaks those wire formats (tests and benchmarks only: no network here).
-        .target(name: "ModelStandIn", dependencies: ["HostNet", "COpenSSL", "CLibUV"], swiftSettings: swift6),
+        .target(name: "ModelStandIn", dependencies: ["HostSupport", "HostNet", "COpenSSL", "CLibUV"], swiftSettings: swift6),
 
         // ---- the reference company backend the seed's tools call ----
         .target(name: "ReferenceBackend", dependencies: ["HostNet", "CSQLite"], swiftSettings: swift6),

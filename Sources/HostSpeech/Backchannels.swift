@@ -12,6 +12,15 @@ public struct Backchannels: Sendable, Equatable {
     /// in the model turns up at the end of ordinary utterances, heard in a breath).
     public static let languageModelPhrases = ["uh huh", "mm hmm", "okay", "yeah", "right", "all right", "got it", "i see", "sure", "yep"]
 
+    /// What a caller says to stop the agent. Heard by the overlap grammar's second opinion
+    /// (`RecognitionGrammar.overlap`), these stop it even when the language model heard only
+    /// function words ("wait" → "for a").
+    public static let interruptions = ["wait", "stop", "no", "hold on", "hang on", "sorry", "excuse me", "actually", "pardon"]
+    /// How requests said over the agent start; heard by the second opinion, they stop the agent
+    /// only when the language model also heard a request.
+    public static let requestOpenings = ["i have", "i want", "i need", "can you", "could you", "please", "what", "how", "why", "one moment",
+                                         "just a second"]
+
     /// Backchannel phrases as word sequences, longest first (so "all right" wins over "all").
     public let phrases: [[String]]
 
@@ -45,4 +54,22 @@ public struct Backchannels: Sendable, Equatable {
         let known = vocabulary
         return words.contains { !known.contains($0) && !TurnCompletionModel.danglingWords.contains($0) && $0 != "it" }
     }
+
+    /// Whether an utterance over the agent is a request, given the language model's `transcript`
+    /// and the overlap grammar's `secondOpinion` of the same audio (nil: the engine gave none, and
+    /// the transcript alone decides). The grammar vetoes: when it heard only backchannels, or
+    /// nothing, the utterance is none. An interruption it heard ("wait", "hold on") is one even
+    /// when the language model heard function words; anything else needs both to agree.
+    public func isRequest(_ transcript: String, secondOpinion: String?) -> Bool {
+        guard let secondOpinion else { return isRequest(transcript) }
+        let judged = SpokenText.words(secondOpinion)
+        guard !judged.isEmpty, !isBackchannel(secondOpinion) else { return false }
+        // "yeah, hold on": the interruption after a backchannel counts too.
+        var rest = judged[...]
+        while let phrase = phrases.first(where: { rest.starts(with: $0) }) { rest = rest.dropFirst(phrase.count) }
+        if Self.interruptionPhrases.contains(where: { rest.starts(with: $0) }) { return true }
+        return isRequest(transcript)
+    }
+
+    static let interruptionPhrases = interruptions.map { $0.split(separator: " ").map(String.init) }
 }

@@ -58,6 +58,8 @@ public final class PocketSphinxRecognizer: SpeechRecognizer {
     public let adaptationSeconds: Double
 
     private let files: ScratchDirectory?
+    /// Second opinions on speech over the agent (nil: the recognizer gives none).
+    let overlapJudge: OverlapJudge?
     /// Warm decoders for new sessions (nil: each session creates its own). See `DecoderPool`.
     let pool: DecoderPool?
 
@@ -72,7 +74,7 @@ public final class PocketSphinxRecognizer: SpeechRecognizer {
 
     private init(model: PocketSphinxModel, arguments: [String], grammars: [RecognitionGrammar], vocabulary: Set<String>?,
                  files: ScratchDirectory?, partialInterval: Double, adaptationSeconds: Double,
-                 warmDecoders: Int = 0, warmUpAudio: [Int16] = []) throws(SpeechError) {
+                 warmDecoders: Int = 0, warmUpAudio: [Int16] = [], secondOpinions: Bool = false) throws(SpeechError) {
         pool = warmDecoders > 0 ? DecoderPool(arguments: arguments, warmUpAudio: warmUpAudio, initialTarget: warmDecoders) : nil
         self.model = model
         self.arguments = arguments
@@ -86,6 +88,8 @@ public final class PocketSphinxRecognizer: SpeechRecognizer {
         let probe = try SphinxDecoder(arguments: arguments)
         probeCreationSeconds = monotonicSeconds() - started
         for grammar in grammars { try probe.register(grammar) }
+        // The probe stays as the judge of speech over the agent (its grammars registered: harmless).
+        overlapJudge = secondOpinions ? try OverlapJudge(decoder: probe) : nil
     }
 
     /// A recognizer for a tenant's domain language model (the production setup).
@@ -97,14 +101,16 @@ public final class PocketSphinxRecognizer: SpeechRecognizer {
     ///   - warmDecoders: decoders kept ready for new calls (0: none); `warmUpAudio` (16 kHz
     ///     speech, e.g. the tenant's phrases synthesised) adapts each before a call takes it, so
     ///     calls on a warm decoder skip the first-utterance replay. See `DecoderPool`.
+    ///   - secondOpinions: speech over the agent is also decoded with `RecognitionGrammar.overlap`
+    ///     (one more decoder, the probe, kept for it; its words join the dictionary).
     /// Runs on a setup queue: reads cmudict and creates one probe decoder (~0.1-0.3 s).
     public static func make(languageModel: DomainLanguageModel, grammars: [RecognitionGrammar] = RecognitionGrammar.standard,
                             model: PocketSphinxModel = .standard, options: [String: String] = [:],
                             partialInterval: Double = 0.3, adaptationSeconds: Double = 2,
-                            warmDecoders: Int = 0, warmUpAudio: [Int16] = []) async throws(SpeechError) -> PocketSphinxRecognizer {
+                            warmDecoders: Int = 0, warmUpAudio: [Int16] = [], secondOpinions: Bool = false) async throws(SpeechError) -> PocketSphinxRecognizer {
         try await onSetupQueue { () throws(SpeechError) in
             var lexicon = languageModel.lexicon
-            let needed = Set(grammars.flatMap(\.vocabulary)).subtracting(lexicon.words)
+            let needed = Set((grammars + (secondOpinions ? [.overlap] : [])).flatMap(\.vocabulary)).subtracting(lexicon.words)
             if !needed.isEmpty {
                 lexicon = lexicon.merging(try PronunciationLexicon.load(path: model.dictionaryPath, words: needed))
             }
@@ -116,7 +122,7 @@ public final class PocketSphinxRecognizer: SpeechRecognizer {
             let arguments = decoderArguments(model: model, languageModel: lmPath, dictionary: dictPath, options: options)
             return try PocketSphinxRecognizer(model: model, arguments: arguments, grammars: grammars, vocabulary: lexicon.words,
                                               files: files, partialInterval: partialInterval, adaptationSeconds: adaptationSeconds,
-                                              warmDecoders: warmDecoders, warmUpAudio: warmUpAudio)
+                                              warmDecoders: warmDecoders, warmUpAudio: warmUpAudio, secondOpinions: secondOpinions)
         }
     }
 
@@ -201,6 +207,11 @@ final class PocketSphinxSession: RecognitionSession, @unchecked Sendable {
     private var wantedGrammar: RecognitionGrammar?
     private var activeSearch = RecognitionGrammar.languageModelSearch
     private var deferredError: SpeechError?
+    /// The current utterance is said over the agent (`judgeOverAgent`): the judge gives its second
+    /// opinion on `overlapAudio`, the utterance's first `OverlapJudge.maxSamples` (kept while the
+    /// recognizer has a judge: ≤ 96 KB a call, only while the caller talks).
+    private var judging = false
+    private var overlapAudio: [Int16] = []
 
     init(recognizer: PocketSphinxRecognizer, onPartial: (@Sendable (String) -> Void)?) {
         self.recognizer = recognizer
@@ -248,7 +259,13 @@ final class PocketSphinxSession: RecognitionSession, @unchecked Sendable {
             processingSeconds = 0
             samplesAtLastPartial = 0
             lastPartial = ""
+            overlapAudio = []
             replay = Double(sessionSamples) < recognizer.adaptationSeconds * Double(recognizer.sampleRate) ? [] : nil
+        }
+        // Kept from the utterance's start whether or not it is judged yet: the call learns that
+        // it overlaps the agent only after its first audio went in.
+        if recognizer.overlapJudge != nil, overlapAudio.count < OverlapJudge.maxSamples {
+            overlapAudio.append(contentsOf: samples)
         }
         if replay != nil {
             replay!.append(contentsOf: samples)
@@ -282,6 +299,7 @@ final class PocketSphinxSession: RecognitionSession, @unchecked Sendable {
                 return completion(.failure(error))
             }
             guard self.inUtterance else {
+                self.judging = false
                 self.applyWantedSearch()
                 return completion(.success(Transcript(text: "", search: self.activeSearch, audioSeconds: 0,
                                                       processingSeconds: 0, finalizeSeconds: 0)))
@@ -297,10 +315,12 @@ final class PocketSphinxSession: RecognitionSession, @unchecked Sendable {
             self.replay = nil
             let text = decoder.hypothesis()
             let words = decoder.words()
+            let secondOpinion = self.endJudging()
             let finalize = monotonicSeconds() - started
             let transcript = Transcript(text: text, words: words, search: self.activeSearch,
                                         audioSeconds: Double(self.utteranceSamples) / Double(self.recognizer.sampleRate),
-                                        processingSeconds: self.processingSeconds + finalize, finalizeSeconds: finalize)
+                                        processingSeconds: self.processingSeconds + finalize, finalizeSeconds: finalize,
+                                        secondOpinion: secondOpinion)
             self.applyWantedSearch()
             completion(.success(transcript))
         }
@@ -313,8 +333,31 @@ final class PocketSphinxSession: RecognitionSession, @unchecked Sendable {
         }
     }
 
+    func judgeOverAgent() {
+        onQueue { self.judging = true }
+    }
+
+    func hearingOverAgent(_ completion: @escaping @Sendable (String?, String?) -> Void) {
+        onQueue {
+            guard let decoder = self.decoder, !self.closed.load(ordering: .relaxed) else { return completion(nil, nil) }
+            guard self.inUtterance else { return completion("", nil) }
+            let secondOpinion = self.judging ? self.recognizer.overlapJudge?.decode(self.overlapAudio[...]) : nil
+            completion(decoder.hypothesis(), secondOpinion)
+        }
+    }
+
+    /// The judge's reading of the utterance that ends now (nil when it was not judged), and no
+    /// more judging until asked again. Queue-confined.
+    private func endJudging() -> String? {
+        defer { (judging, overlapAudio) = (false, []) }
+        guard judging, let judge = recognizer.overlapJudge else { return nil }
+        return judge.decode(overlapAudio[...])
+    }
+
     func cancelUtterance() {
         onQueue {
+            self.judging = false
+            self.overlapAudio = []
             guard let decoder = self.decoder, self.inUtterance else { return }
             decoder.endUtterance()
             self.inUtterance = false

@@ -29,9 +29,14 @@ public struct Transcript: Sendable, Equatable {
     /// Time from `finish` reaching the engine to the transcript (ps_end_utt and result
     /// extraction): the recognizer's share of end-of-turn latency.
     public var finalizeSeconds: Double
+    /// The same audio decoded again with `RecognitionGrammar.overlap`, when the utterance was said
+    /// over the agent (`RecognitionSession.judgeOverAgent`) and the engine gives second opinions;
+    /// nil otherwise.
+    public var secondOpinion: String?
 
     public init(text: String, words: [RecognizedWord] = [], search: String, audioSeconds: Double,
-                processingSeconds: Double, finalizeSeconds: Double) {
+                processingSeconds: Double, finalizeSeconds: Double, secondOpinion: String? = nil) {
+        self.secondOpinion = secondOpinion
         self.text = text
         self.words = words
         self.search = search
@@ -95,11 +100,27 @@ public protocol RecognitionSession: AnyObject, Sendable {
     /// already queued ("" between utterances); nil when the engine cannot tell mid-utterance.
     /// Semantic end of turn asks it once per pause. `completion` runs on the session's queue.
     func currentHypothesis(_ completion: @escaping @Sendable (String?) -> Void)
+    /// The current utterance (or the next, when none is in progress) is said over the agent: the
+    /// engine also decodes it with `RecognitionGrammar.overlap`, whose result comes as
+    /// `Transcript.secondOpinion` and with `hearingOverAgent`. Ends with the utterance.
+    func judgeOverAgent()
+    /// While judging over the agent: the hypothesis so far and the overlap grammar's second
+    /// opinion of the audio so far (nil when the engine gives none). `completion` runs on the
+    /// session's queue.
+    func hearingOverAgent(_ completion: @escaping @Sendable (_ hypothesis: String?, _ secondOpinion: String?) -> Void)
 }
 
 extension RecognitionSession {
     /// Engines without mid-utterance hypotheses (a cloud upload at the end of the turn).
     public func currentHypothesis(_ completion: @escaping @Sendable (String?) -> Void) { completion(nil) }
+}
+
+extension RecognitionSession {
+    /// Engines without second opinions: the language model alone decides what was said over the agent.
+    public func judgeOverAgent() {}
+    public func hearingOverAgent(_ completion: @escaping @Sendable (_ hypothesis: String?, _ secondOpinion: String?) -> Void) {
+        currentHypothesis { completion($0, nil) }
+    }
 }
 
 extension SpeechRecognizer {

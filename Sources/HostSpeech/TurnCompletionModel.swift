@@ -160,7 +160,25 @@ public struct TurnCompletionModel: Sendable {
     static func awaitsAnID(_ words: [String]) -> Bool {
         guard let last = words.last else { return false }
         if last == "number" { return true }
-        return last == "order" && words.count >= 2 && ["for", "is", "order"].contains(words[words.count - 2])
+        // "for a order" is nobody's English: it is "for order" with a breath heard as "a".
+        return last == "order" && words.count >= 2 && ["for", "is", "order", "a"].contains(words[words.count - 2])
+    }
+
+    /// Words the tenant's own complete examples use at least three times inside a phrase and
+    /// rarely last — at most one time in five ("return" in "I want to return the chair", "... return
+    /// it", "... return something", last only in "start a return"): a pause after one is a pause
+    /// inside a request ("I want to return … the lamp"). Learned per tenant, so a plugin whose
+    /// callers say "I want to cancel" does not teach the model to wait after "cancel".
+    static func wordsThatNeverEnd(_ complete: [[String]]) -> Set<String> {
+        var inside: [String: Int] = [:], last: [String: Int] = [:]
+        for phrase in complete {
+            guard let final = phrase.last else { continue }
+            last[final, default: 0] += 1
+            for word in phrase.dropLast() { inside[word, default: 0] += 1 }
+        }
+        return Set(inside.filter { word, count in
+            count >= 3 && (last[word] ?? 0) * 5 <= count && !SpokenText.digitWords.contains(word)
+        }.keys)
     }
 
     /// FNV-1a into the weight table.
@@ -190,6 +208,7 @@ public struct TurnCompletionModel: Sendable {
         }
         let completeSet = Set(complete.map { $0.joined(separator: " ") })
         var incomplete: [[String]] = []
+        let openEnded = wordsThatNeverEnd(complete)
         let tails = ["and", "um", "so", "but", "because", "uh"]
         for (index, phrase) in complete.enumerated() {
             // Prefixes a caller pauses in: after a word that cannot end a request, within the first
@@ -199,7 +218,9 @@ public struct TurnCompletionModel: Sendable {
             for k in 1..<max(phrase.count, 1) where !completeSet.contains(phrase.prefix(k).joined(separator: " ")) {
                 let prefix = Array(phrase.prefix(k))
                 let run = trailingDigitRun(prefix)
-                if k <= 2 || danglingWords.contains(prefix[k - 1]) || (run > 0 && run < slotDigits) { incomplete.append(prefix) }
+                if k <= 2 || danglingWords.contains(prefix[k - 1]) || openEnded.contains(prefix[k - 1]) || (run > 0 && run < slotDigits) {
+                    incomplete.append(prefix)
+                }
             }
             incomplete.append(phrase + [tails[index % tails.count]])
         }

@@ -1,3 +1,4 @@
+import HostSupport
 import Foundation
 
 /// A throwaway certificate authority and a server certificate it signed, made at test time with
@@ -55,21 +56,15 @@ public struct TestCertificates: Sendable {
     }
 
     private static func openssl(_ arguments: [String]) throws(Failure) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        process.arguments = arguments
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
+        // ChildCommand, not Foundation's Process: nothing waits without a deadline (docs/testing.md).
+        let result: ChildCommandResult
         do {
-            try process.run()
+            result = try ChildCommand.run("/usr/bin/openssl", arguments, timeoutSeconds: 60)
         } catch {
             throw Failure(description: "cannot run /usr/bin/openssl (install the openssl package): \(error)")
         }
-        let message = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw Failure(description: "openssl \(arguments.prefix(2).joined(separator: " ")) failed: \(String(decoding: message, as: UTF8.self))")
+        guard result.status == 0 else {
+            throw Failure(description: "openssl \(arguments.prefix(2).joined(separator: " ")) failed: \(result.stderr)")
         }
     }
 }

@@ -1,3 +1,4 @@
+import HostSupport
 import Foundation
 import HostNet
 import HostPlugins
@@ -140,13 +141,9 @@ struct IsolationBenchmark {
         let fixtures = root + "/Tests/PluginABITests/Fixtures"
         let directory = NSTemporaryDirectory() + "agent-host-bench-isolation-\(getpid())"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let cc = Process()
-        cc.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        cc.arguments = ["cc", "-std=c11", "-O2", "-fPIC", "-shared", "-fvisibility=hidden", "-I", fixtures + "/abi-1.0/include",
-                        "-o", directory + "/libfrozen_echo.so", fixtures + "/plugins/frozen_echo.c"]
-        try cc.run()
-        cc.waitUntilExit()
-        guard cc.terminationStatus == 0 else { throw Failure(description: "cc could not build \(fixtures)/plugins/frozen_echo.c") }
+        let cc = try ChildCommand.run("cc", ["-std=c11", "-O2", "-fPIC", "-shared", "-fvisibility=hidden", "-I", fixtures + "/abi-1.0/include",
+                                             "-o", directory + "/libfrozen_echo.so", fixtures + "/plugins/frozen_echo.c"], timeoutSeconds: 120)
+        guard cc.status == 0 else { throw Failure(description: "cc could not build \(fixtures)/plugins/frozen_echo.c: \(cc.stderr)") }
         return directory
     }
 }

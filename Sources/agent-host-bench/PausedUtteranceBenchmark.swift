@@ -41,13 +41,13 @@ struct PausedUtteranceBenchmark {
         var premature: [String] = [], late: [String] = [], stopsOnBackchannel: [String] = [], missedRequests: [String] = []
         var decided: [Double] = []
         var counts: [String: Int] = [:]
-        var hypothesisSeconds: [Double] = []
+        var hypothesisSeconds: [Double] = [], hearingSeconds: [Double] = []
         for (index, item) in items.enumerated() {
             counts[item.label, default: 0] += 1
             var audio = VoiceTestAudio.silence(300)
             var segmentEnds: [Int] = []
             for (n, segment) in item.segments.enumerated() {
-                audio += try VoiceTestAudio.trimmed(CallerAudioSynthesis.render(segment))
+                audio += try item.label == "noise" ? Self.noise(segment) : VoiceTestAudio.trimmed(CallerAudioSynthesis.render(segment))
                 segmentEnds.append(audio.count)
                 if n < item.pauses.count { audio += VoiceTestAudio.silence(item.pauses[n]) }
             }
@@ -56,29 +56,29 @@ struct PausedUtteranceBenchmark {
                 try FileManager.default.createDirectory(atPath: writeDirectory, withIntermediateDirectories: true)
                 try WAVFile.write(WAVAudio(samples: audio, sampleRate: 16_000), to: "\(writeDirectory)/\(String(format: "%03d", index))-\(item.label).wav")
             }
-            let result = Self.detect(audio, recognizer: recognizer, model: model, settings: settings, overAgent: ["backchannel", "request"].contains(item.label),
-                                     hypothesisSeconds: &hypothesisSeconds)
+            let result = Self.detect(audio, recognizer: recognizer, model: model, settings: settings, overAgent: ["backchannel", "noise", "request"].contains(item.label),
+                                     hypothesisSeconds: &hypothesisSeconds, hearingSeconds: &hearingSeconds)
             let text = item.segments.joined(separator: " … ")
             switch item.label {
             case "paused", "complete":
                 // Premature: a turn ended before the last segment was spoken.
-                if result.stops.contains(where: { $0 < segmentEnds.last! }) { premature.append(text) }
+                if result.stops.contains(where: { $0 < segmentEnds.last! }) { premature.append(text + " (ended on: \(result.endedOn ?? "?"))") }
                 if let stop = result.stops.first(where: { $0 >= segmentEnds.last! }) {
                     let ms = Double(stop - segmentEnds.last!) / 16
                     decided.append(ms)
                     if ms >= Double(settings.maximumSilenceMilliseconds) - 40 { late.append(text + " (heard: \(result.transcript))") }
                 }
-            case "backchannel":
-                if result.stoppedAgent { stopsOnBackchannel.append(text + " (heard: \(result.transcript))") }
+            case "backchannel", "noise":
+                if result.stoppedAgent { stopsOnBackchannel.append(text + " (heard: \(result.heard))") }
             default:
-                if !result.stoppedAgent { missedRequests.append(text + " (heard: \(result.transcript))") }
+                if !result.stoppedAgent { missedRequests.append(text + " (heard: \(result.heard))") }
             }
         }
         let spoken = (counts["paused"] ?? 0) + (counts["complete"] ?? 0)
         func rate(_ n: Int, _ of: Int) -> String { String(format: "%d / %d (%.1f%%)", n, of, of > 0 ? Double(n) / Double(of) * 100 : 0) }
         print("premature cuts (a turn ended inside a paused or whole request): " + rate(premature.count, spoken))
         print("late cuts (a complete request waited for the maximum silence):   " + rate(late.count, spoken))
-        print("backchannels that stopped the agent:                            " + rate(stopsOnBackchannel.count, counts["backchannel"] ?? 0))
+        print("backchannels and noises that stopped the agent:                 " + rate(stopsOnBackchannel.count, (counts["backchannel"] ?? 0) + (counts["noise"] ?? 0)))
         print("requests over the agent that did not stop it:                   " + rate(missedRequests.count, counts["request"] ?? 0))
         let sorted = decided.sorted()
         if !sorted.isEmpty {
@@ -89,17 +89,57 @@ struct PausedUtteranceBenchmark {
             print("  \(title): " + list.joined(separator: "; "))
         }
         Self.modelCost(model, hypothesisSeconds: hypothesisSeconds)
+        let hearing = hearingSeconds.sorted()
+        if !hearing.isEmpty {
+            print(String(format: "over the agent, hypothesis + second opinion (overlap grammar on the audio so far): p50 %.2f ms, p95 %.2f ms (%d asked)",
+                         hearing[hearing.count / 2] * 1000, hearing[min(hearing.count - 1, hearing.count * 95 / 100)] * 1000, hearing.count))
+        }
+    }
+
+    /// Non-speech said over the agent, made here (flite has no cough): the same every run.
+    /// "cough": a 180 ms decaying noise burst; "click": five 2 ms clicks 80 ms apart; "breath":
+    /// 450 ms of quiet noise swelling and fading.
+    static func noise(_ kind: String) throws -> [Int16] {
+        var seed: UInt64 = 0x9E37_79B9_7F4A_7C15 &+ UInt64(kind.utf8.reduce(0) { $0 &* 31 &+ Int($1) })
+        func random() -> Double {  // splitmix64 in -1...1
+            seed &+= 0x9E37_79B9_7F4A_7C15
+            var z = seed
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return Double(z ^ (z >> 31)) / Double(UInt64.max) * 2 - 1
+        }
+        switch kind {
+        case "cough":
+            return (0..<(16 * 180)).map { i in Int16(random() * 9_000 * exp(-Double(i) / 1_600)) }
+        case "click":
+            return (0..<5).flatMap { _ in (0..<32).map { i in Int16(random() * 12_000 * exp(-Double(i) / 6)) } + VoiceTestAudio.silence(78) }
+        case "breath":
+            let count = 16 * 450
+            return (0..<count).map { i in Int16(random() * 1_500 * sin(Double.pi * Double(i) / Double(count))) }
+        default:
+            throw ServerBenchmark.Failure(description: "bench/paused-utterances.tsv: unknown noise \"\(kind)\" (cough, click, breath)")
+        }
     }
 
     struct Detection {
+        /// What the recogniser heard, with the overlap grammar's second opinion when it gave one.
+        var heard: String { transcript + (secondOpinion.map { " / second opinion: \($0)" } ?? "") }
         var stops: [Int] = []
         var transcript = ""
+        var secondOpinion: String?
+        /// The hypothesis a pause was judged complete on (nil: the maximum silence ended the turn).
+        var endedOn: String?
         var stoppedAgent = false
     }
 
     /// One utterance through VAD + semantic detector + recogniser (+ overlap policy over the agent).
     static func detect(_ audio: [Int16], recognizer: PocketSphinxRecognizer, model: TurnCompletionModel, settings: SemanticTurnSettings,
-                       overAgent: Bool, hypothesisSeconds: inout [Double]) -> Detection {
+                       overAgent: Bool, hypothesisSeconds: inout [Double], hearingSeconds: inout [Double]) -> Detection {
+        // Every utterance gets a warm decoder, as a call does when the pool keeps up with the call
+        // rate: on a loaded machine the refill lags one utterance a second, and a cold decoder
+        // hears differently (its first utterance is decoded again after adapting), which made the
+        // counts depend on the machine's load rather than on the turn detection.
+        recognizer.waitForWarmPool()
         let session = recognizer.makeSession()
         defer { session.close() }
         var detector = SemanticTurnDetector(semantic: settings)
@@ -114,14 +154,25 @@ struct PausedUtteranceBenchmark {
             hypothesisSeconds.append(Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
             return box.value ?? nil
         }
+        func hearing() -> (String?, String?) {
+            let started = DispatchTime.now().uptimeNanoseconds
+            let box = ResultBox<(String?, String?)>()
+            let done = DispatchSemaphore(value: 0)
+            session.hearingOverAgent { box.value = ($0, $1); done.signal() }
+            done.wait()
+            hearingSeconds.append(Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
+            return box.value ?? (nil, nil)
+        }
         func finished(_ stop: Int) {
             result.stops.append(stop)
-            let box = ResultBox<String?>()
+            let box = ResultBox<Transcript?>()
             let done = DispatchSemaphore(value: 0)
-            session.finish { box.value = (try? $0.get())?.text; done.signal() }
+            session.finish { box.value = try? $0.get(); done.signal() }
             done.wait()
-            result.transcript = (box.value ?? nil) ?? ""
-            if overAgent, overlap.finished(transcript: result.transcript).bargeIn { result.stoppedAgent = true }
+            let transcript = box.value ?? nil
+            result.transcript = transcript?.text ?? ""
+            result.secondOpinion = transcript?.secondOpinion
+            if overAgent, overlap.finished(transcript: result.transcript, secondOpinion: result.secondOpinion).bargeIn { result.stoppedAgent = true }
         }
         var sample = 0
         for start in stride(from: 0, to: audio.count - 320, by: 320) {
@@ -132,7 +183,13 @@ struct PausedUtteranceBenchmark {
             if wasSpeaking, detector.isSpeaking {
                 session.accept(samples: frame)
                 if overAgent, detector.trailingSilenceMilliseconds == 0, let action = overlap.frame() {
-                    let next = action == .askHypothesis ? overlap.heard(hypothesis: hypothesis()) : action
+                    let next: PlaybackOverlap.Action?
+                    if action == .askHypothesis {
+                        let (heard, secondOpinion) = hearing()
+                        next = overlap.heard(hypothesis: heard, secondOpinion: secondOpinion)
+                    } else {
+                        next = action
+                    }
                     if next == .bargeIn { result.stoppedAgent = true }
                 }
             }
@@ -141,10 +198,16 @@ struct PausedUtteranceBenchmark {
                 let text = hypothesis()
                 let backchannel = overAgent && text.map { !Backchannels().isRequest($0) } == true
                 let complete = backchannel || text.map { model.isComplete($0) } == true
-                if case .speechStopped(_, _)? = detector.judged(id: id, complete: complete) { finished(sample) }
+                if case .speechStopped(_, _)? = detector.judged(id: id, complete: complete) {
+                    if result.endedOn == nil { result.endedOn = text }
+                    finished(sample)
+                }
             case .event(.speechStarted)?:
                 session.accept(samples: detector.utteranceSoFar)
-                if overAgent { overlap.started() }
+                if overAgent {
+                    overlap.started()
+                    session.judgeOverAgent()
+                }
             case .event(.speechStopped)?:
                 session.accept(samples: frame)
                 finished(sample)

@@ -143,15 +143,9 @@ extension ServerBenchmark {
         print(String(format: "  save (EVAL append+trim+TTL): p50 %.3f ms  p99 %.3f ms", saves[saves.count / 2], saves[saves.count * 99 / 100]))
         print(String(format: "  load (GET + decode):         p50 %.3f ms  p99 %.3f ms", loads[loads.count / 2], loads[loads.count * 99 / 100]))
         let port = redisURL.split(separator: ":").last.map { String($0.prefix { $0.isNumber }) } ?? "6379"
-        let ceiling = Process()
-        ceiling.executableURL = URL(fileURLWithPath: "/usr/bin/redis-benchmark")
-        ceiling.arguments = ["-p", port, "-t", "get,set", "-n", "20000", "-c", "1", "-d", "2048", "-q"]
-        let output = Pipe()
-        ceiling.standardOutput = output
-        ceiling.standardError = FileHandle.nullDevice
-        if (try? ceiling.run()) != nil {
-            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            ceiling.waitUntilExit()
+        if let ceiling = try? ChildCommand.run("/usr/bin/redis-benchmark", ["-p", port, "-t", "get,set", "-n", "20000", "-c", "1", "-d", "2048", "-q"],
+                                               timeoutSeconds: 120) {
+            let text = ceiling.stdout
             print("redis-benchmark against the same Redis (ceiling; 1 connection, 2 KiB values):")
             for line in text.split(separator: "\r").flatMap({ $0.split(separator: "\n") }) where line.contains("requests per second") {
                 print("  " + line.trimmingCharacters(in: .whitespaces))

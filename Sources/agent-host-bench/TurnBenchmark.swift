@@ -1,3 +1,4 @@
+import HostSupport
 import Foundation
 import Host
 import HostClient
@@ -105,19 +106,13 @@ struct TurnBenchmark {
     func measureSDK() throws -> Figures {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("bench/agents-sdk/run.sh").path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [script, "--turns", String(turns)]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let lines = String(decoding: data, as: UTF8.self).split(separator: "\n")
-        guard process.terminationStatus == 0, let last = lines.last,
+        // Installs openai-agents in a virtualenv on its first run: a generous deadline.
+        let process = try ChildCommand.run("/bin/bash", [script, "--turns", String(turns)], timeoutSeconds: 1_800)
+        let lines = process.stdout.split(separator: "\n")
+        guard process.status == 0, let last = lines.last,
               let json = try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any],
               let rate = json["turns_per_second"] as? Double, let p50 = json["p50_ms"] as? Double, let p99 = json["p99_ms"] as? Double
-        else { throw Failure(description: "the Agents SDK side failed (exit \(process.terminationStatus)): \(lines.suffix(5).joined(separator: " | "))") }
+        else { throw Failure(description: "the Agents SDK side failed (exit \(process.status)): \(lines.suffix(5).joined(separator: " | "))") }
         return Figures(name: "OpenAI Agents SDK \(json["version"] as? String ?? ""), canned", turnsPerSecond: rate, p50: p50, p99: p99)
     }
 }

@@ -29,6 +29,9 @@ struct VoiceBenchmark {
     var callMode = VoiceBenchHost.Mode.full
     /// `voice latency --mode semantic`: the latency run's host (full = server VAD, the baseline).
     var latencyMode = VoiceBenchHost.Mode.full
+    /// `voice latency --turns-per-call N`: callers hang up after N turns and call again (nil: one
+    /// call each), so the first turns of calls are many, not four.
+    var latencyTurnsPerCall: Int?
 
     func run() throws {
         let utterances = try Self.utterances()
@@ -37,7 +40,8 @@ struct VoiceBenchmark {
                      utterances.count, Double(utterances.map(\.count).min() ?? 0) / 50, Double(utterances.map(\.count).max() ?? 0) / 50))
         if parts.contains("latency") {
             // First turns: each caller's first (during the ramp) counts too, reported apart.
-            let result = try step(mode: latencyMode, callers: 4, ramp: 4, measure: measureSeconds * 2, utterances: utterances)
+            let result = try step(mode: latencyMode, callers: 4, ramp: 4, measure: measureSeconds * 2, utterances: utterances,
+                                  turnsPerCall: latencyTurnsPerCall)
             printLatency(result)
         }
         if parts.contains("calls") {

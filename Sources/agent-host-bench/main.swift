@@ -101,6 +101,8 @@ case "voice":
     benchmark.mediaSteps = counts("--media-steps") ?? benchmark.mediaSteps
     if let index = arguments.firstIndex(of: "--seconds"), index + 1 < arguments.count, let s = Double(arguments[index + 1]) { benchmark.measureSeconds = s }
     if arguments.contains("--cached") { benchmark.callMode = .fullCached }
+    // Short calls: each caller hangs up after N turns and calls again, so a run has many first turns.
+    benchmark.latencyTurnsPerCall = counts("--turns-per-call")?.first
     if let index = arguments.firstIndex(of: "--mode"), index + 1 < arguments.count {
         // server_vad (default), semantic, or cold: server VAD without the warm decoder pool.
         let modes: [String: VoiceBenchHost.Mode] = ["server_vad": .full, "semantic": .semantic, "cold": .cold]

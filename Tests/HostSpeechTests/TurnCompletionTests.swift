@@ -56,5 +56,36 @@ final class TurnCompletionTests: XCTestCase {
         }
         XCTAssertFalse(backchannels.isRequest(""), "no words (a cough) is not a request")
     }
+
+    /// With the overlap grammar's second opinion: it vetoes what it heard as backchannels, vouches
+    /// for the interruptions it heard, and otherwise the language model must hear a request too.
+    func testTheSecondOpinionVetoesBackchannelsAndVouchesForInterruptions() {
+        let backchannels = Backchannels()
+        // Misheard by the language model, heard right by the grammar (the benchmark's listings).
+        XCTAssertFalse(backchannels.isRequest("can i pay", secondOpinion: "uh huh okay"))
+        XCTAssertFalse(backchannels.isRequest("nine right", secondOpinion: "right right"))
+        XCTAssertFalse(backchannels.isRequest("the", secondOpinion: ""), "the grammar heard nothing: noise")
+        XCTAssertTrue(backchannels.isRequest("for a", secondOpinion: "wait"), "\"wait\" heard as function words")
+        XCTAssertTrue(backchannels.isRequest("hold on", secondOpinion: "yeah hold on"))
+        XCTAssertTrue(backchannels.isRequest("", secondOpinion: "okay stop"), "an interruption after a backchannel")
+        // Neither a backchannel nor an interruption to the grammar: the language model decides.
+        XCTAssertTrue(backchannels.isRequest("i want a refund", secondOpinion: "i want a refund"))
+        XCTAssertFalse(backchannels.isRequest("the", secondOpinion: "i want a"))
+        // No second opinion (an engine that gives none): the transcript alone, as before.
+        XCTAssertFalse(backchannels.isRequest("okay", secondOpinion: nil))
+        XCTAssertTrue(backchannels.isRequest("wait", secondOpinion: nil))
+    }
+
+    /// A pause after a word the tenant's callers never end on ("return": "I want to return the
+    /// chair") is inside the request; a misheard "for a order" awaits its number like "for order".
+    func testAPauseAfterAWordTheTenantNeverEndsOnIsInsideTheRequest() {
+        let openEnded = TurnCompletionModel.wordsThatNeverEnd(SupportPhrases.all.map(SpokenText.words))
+        XCTAssertTrue(openEnded.contains("return"), "\(openEnded.sorted())")
+        XCTAssertFalse(openEnded.contains("refund"), "callers end on \"refund\": \(openEnded.sorted())")
+        XCTAssertFalse(Self.model.isComplete("i want to return"))
+        XCTAssertFalse(Self.model.isComplete("i need a refund for a order"))
+        XCTAssertTrue(Self.model.isComplete("i want to return my order"))
+        XCTAssertTrue(Self.model.isComplete("i need a refund for my order"))
+    }
 }
 

@@ -176,6 +176,28 @@ final class PluginLifecycleTests: HostProcessTestCase {
         return host.logText.components(separatedBy: "\n").filter { $0.contains("[reload] ") }.last ?? ""
     }
 
+    /// A reload rebuilds the voice recognisers with their warm pools (docs/voice.md, "The first
+    /// turn"): the first call after it takes an adapted decoder, as after a start.
+    func testAReloadKeepsTheFirstTurnWarm() throws {
+        let port = try LoopbackPort.free()
+        let config = directory.file("reload-warm.yaml")
+        try demoYAML(port: port, journal: "reload-warm").write(toFile: config, atomically: true, encoding: .utf8)
+        let host = try launchHost("reload-warm", config: config, port: port)
+        try demoYAML(port: port, journal: "reload-warm", backendURL: "http://127.0.0.1:9").write(toFile: config, atomically: true, encoding: .utf8)
+        XCTAssertTrue(reload(host, expecting: 1).contains("applied (requested by SIGHUP)"))
+        // The pool's gauges are set when a call starts on a recogniser that has one.
+        let call = try ProcessRunner.run(BuildProducts.path("agent-host"), ["call", "--say", "What is my balance?", "--url", host.url, "--json"])
+        XCTAssertEqual(call.status, 0, call.stderr)
+        let target = try XCTUnwrap(gauge(host, "agent_host_voice_warm_decoders_target"), "the reloaded recogniser has a warm pool")
+        XCTAssertGreaterThanOrEqual(target, 2)
+    }
+
+    private func gauge(_ host: Host, _ name: String) -> Double? {
+        guard let text = try? get(host.url + "/metrics").body else { return nil }
+        return text.split(separator: "\n").first { $0.hasPrefix(name + "{") && $0.contains("tenant=\"demo\"") }
+            .flatMap { $0.split(separator: " ").last }.flatMap { Double($0) }
+    }
+
     func testSIGHUPWhileAChatSessionRunsLetsItFinishOnItsConfigurationAndNewSessionsGetTheNewOne() throws {
         let port = try LoopbackPort.free()
         let config = directory.file("reload.yaml")

@@ -1,6 +1,7 @@
 import Foundation
 import HostModels
 import HostNet
+import HostOrchestration
 import HostServer
 import HostSpeech
 import HostTenancy
@@ -14,12 +15,12 @@ import XCTest
 final class RealtimeVoiceTests: ServerTestCase {
     var voiceURL: String { base.replacingOccurrences(of: "http://", with: "ws://") + "/ws/voice/" }
 
-    private func startRealtime(_ standIn: RealtimeStandIn) async throws {
+    private func startRealtime(_ standIn: RealtimeStandIn, configureDemo: @escaping (inout TenantConfiguration) -> Void = { _ in }) async throws {
         var realtime = RealtimeVoice(apiKey: Secret("sk-standin"))
         realtime.url = standIn.url
         realtime.connectTimeoutMilliseconds = 1_000
         realtime.stallTimeoutMilliseconds = 2_000
-        try startServer(demoVoice: TenantVoice(mode: .realtime, realtime: realtime))
+        try startServer(demoVoice: TenantVoice(mode: .realtime, realtime: realtime), configureDemo: configureDemo)
         server.voice = try await VoiceServices.offline(tenants: [deployment.tenant])
     }
 
@@ -82,6 +83,74 @@ final class RealtimeVoiceTests: ServerTestCase {
         XCTAssertEqual(record.agents, ["Triage Agent", "Refund Agent"])
         XCTAssertEqual(record.tools, ["lookup_order"])
         XCTAssertEqual(record.outcome, "caller_hangup")
+    }
+
+    /// A Realtime call of a tenant that records: the announcement (flite, the model cannot say what
+    /// it did not generate) plays before the model's greeting, and both sides land in the stereo
+    /// WAV the record names — the caller's speech left, the announcement and the model's voice right.
+    func testARealtimeCallIsRecordedWithTheAnnouncementFirst() async throws {
+        let standIn = try RealtimeStandIn(script: RealtimeScript(turns: [
+            .init(heard: "I want a refund", steps: [.say("Refunds here, what is the order number?", milliseconds: 800)]),
+        ], unscriptedReply: .say("Hello, how can I help?", milliseconds: 600)))
+        let recordings = NSTemporaryDirectory() + "realtime-recordings-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        defer { try? FileManager.default.removeItem(atPath: recordings) }
+        try await startRealtime(standIn) { tenant in
+            var policy = RecordingPolicy(directory: recordings)
+            policy.announce = "This call may be recorded."
+            tenant.telephony.recording = policy
+        }
+        let call = try VoiceTestCaller(url: voiceURL + "caller-recorded")
+        call.socket.send(text: #"{"type":"start","sample_rate":16000,"encoding":"pcm16","greet":true}"#)
+        try await expect(call, seconds: 10, "the announcement and the greeting play") { received in received.filter(\.isAudio).count > 100 }
+        try await say(call, "I want a refund please.")
+        try await expect(call, seconds: 10, "the turn ends") { _ in self.count("turn_end", in: call) >= 1 }
+        _ = try await call.wait(seconds: 5) { received in
+            guard let last = received.last(where: \.isAudio) else { return false }
+            return ContinuousClock.now - last.at > .milliseconds(300)
+        }
+        call.socket.send(text: #"{"type":"end"}"#)
+        _ = try await call.wait(seconds: 5) { $0.contains { if case .closed = $0.message { true } else { false } } }
+        call.close()
+
+        let record = try XCTUnwrap(persistence.sessions(tenant: "demo", caller: "caller-recorded").last, "the session was persisted")
+        let name = try XCTUnwrap(record.recording, "the record names the recording")
+        let path = recordings + "/demo/" + name
+        var wav = Data()
+        for _ in 0..<50 {  // written off the loop: it lands a moment after the session ends
+            if let data = FileManager.default.contents(atPath: path), data.count > 44 { wav = data; break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let (channels, rate, left, right) = TwilioTransferTests.stereo(wav)
+        XCTAssertEqual(channels, 2)
+        XCTAssertEqual(rate, 16_000, "the voice socket's rate")
+        XCTAssertGreaterThan(TwilioTransferTests.rms(left), 100, "the caller's side has speech")
+        XCTAssertGreaterThan(TwilioTransferTests.rms(right), 100, "the agent's side has speech")
+        let agentStart = TwilioTransferTests.firstLoud(right).map { Double($0) / 16_000 } ?? 99
+        let callerStart = TwilioTransferTests.firstLoud(left).map { Double($0) / 16_000 } ?? 0
+        XCTAssertLessThan(agentStart, callerStart, "the announcement (agent side) plays before the caller speaks")
+        // The announcement came before the model's greeting: the agent side starts with flite's
+        // speech, and the stand-in's voice (a 440 Hz tone) comes after it.
+        let start = TwilioTransferTests.firstLoud(right) ?? 0
+        let opening = Array(right[start..<min(start + 8_000, right.count)])
+        XCTAssertLessThan(Self.toneShare(opening, hertz: 440, rate: 16_000), 0.5, "the first half second is speech, not the model's tone")
+        let toneStart = stride(from: start, to: right.count - 1_600, by: 1_600).first { index in
+            Self.toneShare(Array(right[index..<index + 1_600]), hertz: 440, rate: 16_000) > 0.8
+        }
+        let greeting = try XCTUnwrap(toneStart, "the model's greeting is on the agent side")
+        XCTAssertGreaterThan(Double(greeting - start) / 16_000, 1.0, "the greeting follows the ~1.5 s announcement")
+    }
+
+    /// The share of `samples`' energy at `hertz` (Goertzel): ~1 for a pure tone, small for speech.
+    static func toneShare(_ samples: [Int16], hertz: Double, rate: Double) -> Double {
+        let coefficient = 2 * cos(2 * Double.pi * hertz / rate)
+        var (s1, s2, total) = (0.0, 0.0, 0.0)
+        for sample in samples {
+            let x = Double(sample)
+            (s1, s2) = (x + coefficient * s1 - s2, s1)
+            total += x * x
+        }
+        let power = s1 * s1 + s2 * s2 - coefficient * s1 * s2
+        return total > 0 ? power / (total * Double(samples.count) / 2) : 0
     }
 
     /// The service refuses the connection: the caller is told, and the same session is answered by

@@ -3,6 +3,7 @@ import Host
 import HostNet
 import HostTenancy
 import HostTestSupport
+import ModelStandIn
 import TestSupport
 import XCTest
 
@@ -37,9 +38,9 @@ final class TwilioTransferTests: HostProcessTestCase {
         """
     }
 
-    private func startTelephonyHost(recordings: String) throws -> (Host, Int) {
+    private func startTelephonyHost(recordings: String, voice: String = "") throws -> (Host, Int) {
         let port = try LoopbackPort.free()
-        let yaml = demoYAML(port: port, journal: "phone", tenantLimits: try telephonyYAML(port: port, recordings: recordings))
+        let yaml = demoYAML(port: port, journal: "phone", tenantLimits: try telephonyYAML(port: port, recordings: recordings) + voice)
             + "console:\n  api_keys: [\"\(APIKeys.hash(Self.consoleKey))\"]\n"
         let path = directory.file("phone.yaml")
         try yaml.write(toFile: path, atomically: true, encoding: .utf8)
@@ -151,6 +152,66 @@ final class TwilioTransferTests: HostProcessTestCase {
         let missing = try curl(["-s", "-w", "\n%{http_code}", "http://127.0.0.1:\(port)/v1/sessions/00000000-0000-0000-0000-000000000000/recording"])
         XCTAssertEqual(missing.status, 404, missing.body)
         XCTAssertFalse(host.logText.contains(twilio.authToken), "the auth token never reaches the log")
+    }
+
+    /// The same transfer on a Realtime-mode call (the Realtime stand-in plays the model: a local
+    /// double of OpenAI's service, not the real API): the model's escalation is followed by the
+    /// REST update with `<Dial>`, the model is told to say the tenant's transfer words instead of a
+    /// queue ticket, the person hears the summary, and the session ends `transferred`.
+    func testARealtimeCallAskingForAPersonIsTransferredToo() async throws {
+        let standIn = try RealtimeStandIn(script: RealtimeScript(turns: [
+            .init(heard: "I want to talk to a person", steps: [
+                .call(name: "escalate_to_human", arguments: #"{"department":"billing","reason":"wants a person"}"#),
+            ]),
+        ], unscriptedReply: .say("Connecting you now.", milliseconds: 600)))  // stopped when released
+        let keyFile = directory.file("realtime-key")
+        try "sk-standin".write(toFile: keyFile, atomically: true, encoding: .utf8)
+        chmod(keyFile, 0o600)
+        let voice = """
+                voice:
+                  mode: realtime
+                  realtime: {url: "\(standIn.url)", api_key_file: "\(keyFile)", connect_timeout_ms: 2000, stall_timeout_ms: 4000}
+
+            """
+        let (host, port) = try startTelephonyHost(recordings: directory.file("recordings"), voice: voice)
+        let callSid = "CA" + String(repeating: "feedbeef", count: 4)
+        let streamSid = "MZ" + String(repeating: "7", count: 32)
+        twilio.placeCall(callSid)
+        let streamURL = "ws://127.0.0.1:\(port)/twilio/media"
+        let call = try VoiceTestCaller(url: streamURL, headers: try TwilioTestSignature.streamHeaders(authToken: twilio.authToken, url: streamURL))
+        call.socket.send(text: #"{"event":"connected","protocol":"Call","version":"1.0.0"}"#)
+        call.socket.send(text: Self.start(streamSid: streamSid, callSid: callSid, caller: "+15553334444"))
+        let speech = try await VoiceTestCaller.speech("I want to talk to a person.")
+        let frames = try VoiceTestCaller.muLawFrames(VoiceTestCaller.silence(milliseconds: 3_000) + speech + VoiceTestCaller.silence(milliseconds: 1_500))
+        try await call.stream(frames) { TwilioMediaTests.media($0, streamSid: streamSid) }
+
+        var transferred: TwilioRESTStandIn.Call?
+        for _ in 0..<400 {
+            if let state = twilio.call(callSid), state.whisperHeard != nil { transferred = state; break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let state = try XCTUnwrap(transferred, "the call was transferred; API requests: \(twilio.requests)\n\(host.logText.suffix(3000))")
+        XCTAssertEqual(state.dialed, "+15550100", "billing's target")
+        XCTAssertTrue((state.whisperHeard ?? "").contains("billing team"), "the summary: \(state.whisperHeard ?? "")")
+        XCTAssertTrue(state.bridged)
+        let toModel = standIn.received("conversation.item.create").compactMap { ($0.object["item"] as? [String: Any])?["output"] as? String }
+        XCTAssertTrue(toModel.contains { $0.contains(#""transferred":true"#) && $0.contains("say_to_caller") },
+                      "the model is told to announce the transfer, not a queue ticket: \(toModel)")
+        let closed = try await call.wait(seconds: 20) { $0.contains { if case .closed = $0.message { true } else { false } } }
+        XCTAssertTrue(closed, "the media stream is closed after the transfer")
+        call.close()
+
+        var interaction: [String: Any]?
+        for _ in 0..<200 where interaction == nil {
+            let json = try redis.cli("GET", "support:session:demo:+15553334444")
+            if let record = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] {
+                interaction = (record["interactions"] as? [[String: Any]])?.last
+            }
+            if interaction == nil { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        let saved = try XCTUnwrap(interaction, "the session was persisted\n\(host.logText.suffix(2000))")
+        XCTAssertEqual(saved["outcome"] as? String, "transferred", "\(saved)")
+        XCTAssertNotNil(saved["recording"] as? String, "a Realtime call is recorded too")
     }
 
     func testStoredTranscriptsAreRedactedWhileTheConversationSeesTheRealText() throws {

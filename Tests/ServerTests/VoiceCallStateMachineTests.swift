@@ -67,7 +67,8 @@ final class VoiceCallStateMachineTests: XCTestCase {
     func testSemanticModeStopsTheAgentAfterTwoRequestHypothesesInARow() {
         var machine = liveSemantic()
         XCTAssertFalse(machine.holdsPlaybackOnCandidateSpeech, "semantic mode talks over a possible backchannel")
-        XCTAssertEqual(machine.callerStartedSpeaking(atMilliseconds: 900, agentSpeaking: true), [], "not at once")
+        XCTAssertEqual(machine.callerStartedSpeaking(atMilliseconds: 900, agentSpeaking: true), [.judgeOverAgent],
+                       "not at once: the recogniser is asked for its second opinion")
         XCTAssertTrue(machine.callerIsOverAgent)
         var asked = 0
         for _ in 0..<10 where machine.callerSpoke() == [.askHypothesis] { asked += 1 }
@@ -98,6 +99,28 @@ final class VoiceCallStateMachineTests: XCTestCase {
         _ = machine.callerStoppedSpeaking(agentSpeaking: true)
         XCTAssertEqual(machine.recognised(heard("cancel my order"), agentSpeaking: false),
                        [.sendTurn(text: "cancel my order", search: "lm")])
+    }
+
+    /// The recogniser's second opinion (the overlap grammar) weighs in mid-utterance and at the end:
+    /// "uh huh okay" misheard as "can i pay" is no request; "wait" misheard as "for a" is one.
+    func testSemanticModeWeighsTheSecondOpinion() {
+        var machine = liveSemantic()
+        _ = machine.callerStartedSpeaking(atMilliseconds: 500, agentSpeaking: true)
+        for _ in 0..<10 { _ = machine.callerSpoke() }
+        XCTAssertEqual(machine.hypothesisHeard("can i pay", secondOpinion: "uh huh okay"), [])
+        for _ in 0..<10 { _ = machine.callerSpoke() }
+        XCTAssertEqual(machine.hypothesisHeard("can i pay", secondOpinion: "uh huh okay"), [], "two misheard hypotheses stop nothing")
+        _ = machine.callerStoppedSpeaking(agentSpeaking: true)
+        var backchannel = Transcript(text: "can i pay", search: "lm", audioSeconds: 0.8, processingSeconds: 0, finalizeSeconds: 0)
+        backchannel.secondOpinion = "uh huh okay"
+        XCTAssertEqual(machine.recognised(.success(backchannel), agentSpeaking: true), [.countBackchannel(kind: "backchannel")])
+
+        _ = machine.callerStartedSpeaking(atMilliseconds: 2_000, agentSpeaking: true)
+        _ = machine.callerStoppedSpeaking(agentSpeaking: true)
+        var wait = Transcript(text: "for a", search: "lm", audioSeconds: 0.4, processingSeconds: 0, finalizeSeconds: 0)
+        wait.secondOpinion = "wait"
+        XCTAssertEqual(machine.recognised(.success(wait), agentSpeaking: true),
+                       [.interruptPlayback(atMilliseconds: 2_000), .sendTurn(text: "for a", search: "lm")])
     }
 
     func testSemanticModeAYesAfterTheAgentsQuestionFinishedIsAnAnswer() {

@@ -156,9 +156,7 @@ public final class HostReloader: @unchecked Sendable {
     private func serve(_ tenants: [ServedTenant], defaultTenant: String, rebuildVoice: Bool) {
         var rebuiltVoice: VoiceServices?? = .none
         if rebuildVoice {
-            // No warm pool on reload yet: with one, bench/upgrade.py saw no session live across the
-            // reload (PluginLifecycleTests' upgrade test, under load); not understood — issue #14 notes.
-            var rebuilt = HostRunner.voiceServices(for: tenants.map(\.runtime), warmDecoders: 0)
+            var rebuilt = HostRunner.voiceServices(for: tenants.map(\.runtime))
             if let http = services.http { rebuilt = rebuilt?.addingCloudSpeech(for: tenants, http: http) }
             rebuiltVoice = .some(rebuilt)
         }

@@ -135,8 +135,7 @@ public struct HostRunner {
 
     /// Builds each tenant's recogniser (its language model from its plugins' phrases) and the
     /// synthesiser, before serving. Without them voice calls are refused and the host still serves chat.
-    /// `warmDecoders`: each tenant's warm pool (docs/voice.md, "The first turn"); a reload passes 0
-    /// for now (see HostReloader).
+    /// `warmDecoders`: each tenant's warm pool (docs/voice.md, "The first turn"), at start and on reload.
     static func voiceServices(for tenants: [TenantRuntime], warmDecoders: Int = 2) -> VoiceServices? {
         let built = LockedValue<VoiceServices?>(nil)
         let done = DispatchSemaphore(value: 0)

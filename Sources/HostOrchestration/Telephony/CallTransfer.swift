@@ -53,4 +53,19 @@ extension Conversation {
         handler(TransferRequest(department: department, target: target, summary: summary))
         return true
     }
+
+    /// The same transfer for a Realtime call, whose model speaks for itself: `transfer` is emitted
+    /// and the channel moves the call once the model's words have played. Returns what the model
+    /// should tell the caller (the tenant's transfer message), nil when this call cannot transfer
+    /// (then the caller stays queued, as before). Loop thread.
+    package func transferSpokenByModel(department: String, reason: String?, agentName: String) -> String? {
+        guard let handler = transferHandler,
+              let target = tenant.configuration.telephony.transferTarget(department: department) else { return nil }
+        let summary = handoverSummary(department: department, reason: reason)
+        // After the `escalated` the call records (its events hop through the loop too).
+        loop.execute { [self] in emit(.transfer(agent: agentName, department: department, target: target)) }
+        services.metrics.increment("agent_host_transfers_total", labels: ["tenant": tenant.id, "department": department])
+        handler(TransferRequest(department: department, target: target, summary: summary))
+        return tenant.configuration.messages.transfer(department: department)
+    }
 }

@@ -23,8 +23,7 @@ extension HostServer {
     func phoneLine(_ transport: CallTransport, tenant: ServedTenant, logsEvents: Bool) -> PhoneLineTransport {
         let phone = tenant.runtime.configuration.telephony
         var makeRecorder: ((Int) -> CallRecorder)?
-        // Realtime calls are not recorded yet (docs/telephony.md).
-        if let policy = phone.recording, policy.enabled, tenant.voice.mode != .realtime {
+        if let policy = phone.recording, policy.enabled {
             let queue = telephony.recordingQueue
             let directory = Self.recordingDirectory(policy, tenant: tenant.id)
             makeRecorder = { rate in CallRecorder(directory: directory, sampleRate: rate, queue: queue) }
@@ -38,7 +37,7 @@ extension HostServer {
         line.sessionOpened(session.id)
         session.recording = line.recordingName
         if line.recordingName != nil, let announce = tenant.runtime.configuration.telephony.recording?.announce {
-            (call as? VoiceCall)?.announce(announce)
+            call.announce(announce)
         }
     }
 

@@ -7,6 +7,9 @@ import HostSpeech
 /// often heard as "help" before the decoder settles — or when the caller has talked for `longFrames` (nobody says
 /// "uh-huh" for 1.5 s). When the utterance ends without either, its final transcript decides: only
 /// backchannels, or no words at all (a cough, a click, a breath), and it is no turn.
+/// Where the recogniser gives a second opinion (the overlap grammar's reading of the same audio,
+/// `RecognitionGrammar.overlap`), both are weighed by `Backchannels.isRequest(_:secondOpinion:)`:
+/// the grammar vetoes what it heard as backchannels and vouches for the interruptions it heard.
 /// A value the call owns; no I/O.
 public struct PlaybackOverlap: Sendable {
     public enum Action: Equatable, Sendable {
@@ -49,10 +52,10 @@ public struct PlaybackOverlap: Sendable {
     }
 
     /// The hypothesis asked for.
-    public mutating func heard(hypothesis: String?) -> Action? {
+    public mutating func heard(hypothesis: String?, secondOpinion: String? = nil) -> Action? {
         asking = false
         guard active, !bargedIn else { return nil }
-        requestsInARow = hypothesis.map(backchannels.isRequest) == true ? requestsInARow + 1 : 0
+        requestsInARow = hypothesis.map { backchannels.isRequest($0, secondOpinion: secondOpinion) } == true ? requestsInARow + 1 : 0
         guard requestsInARow >= 2 else { return nil }
         bargedIn = true
         return .bargeIn
@@ -61,12 +64,13 @@ public struct PlaybackOverlap: Sendable {
     /// The utterance's final transcript: whether it is a turn (and, if the agent was not stopped
     /// yet, whether to stop it now). An utterance that did not overlap the agent always is; so is
     /// a "yes" that overlapped only the end of a question the agent has now finished asking.
-    public mutating func finished(transcript: String, answersFinishedQuestion: Bool = false) -> (isTurn: Bool, bargeIn: Bool) {
+    public mutating func finished(transcript: String, secondOpinion: String? = nil,
+                                  answersFinishedQuestion: Bool = false) -> (isTurn: Bool, bargeIn: Bool) {
         guard active else { return (true, false) }
         active = false
         if bargedIn { return (true, false) }
         if answersFinishedQuestion { return (!transcript.isEmpty, false) }
-        let request = backchannels.isRequest(transcript)
+        let request = backchannels.isRequest(transcript, secondOpinion: secondOpinion)
         return (request, request)
     }
 }

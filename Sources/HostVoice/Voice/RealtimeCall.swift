@@ -20,6 +20,8 @@ package protocol VoiceChannelCall: AnyObject, Sendable {
     func conversationEvent(_ event: ConversationEvent)
     /// The agent speaks first (phone lines; a voice client's `"greet": true`).
     func greet()
+    /// Played to the caller before anything else (a recording's "this call may be recorded").
+    func announce(_ text: String)
     func hangUp()
 }
 
@@ -74,13 +76,56 @@ package final class RealtimeCall: VoiceChannelCall, @unchecked Sendable {
 
     /// The caller was queued for a person: the session ends after the model's reply.
     private var escalatedPending = false
+    /// … or is being transferred to one (a phone line that can): it ends `transferred`, and the
+    /// line moves the call when it closes.
+    private var transferring = false
+
+    private func transfer(department: String, reason: String?) -> String? {
+        guard let conversation = session?.conversation, let agent = brain?.currentAgent.name,
+              let words = conversation.transferSpokenByModel(department: department, reason: reason, agentName: agent) else { return nil }
+        transferring = true
+        return words
+    }
     /// A greeting asked for before the session (and so the brain) existed.
     private var greetOnAttach = false
 
     /// The model greets once its session is ready; after a fallback the offline entry agent does.
+    /// An announcement being synthesised plays first: the greeting waits for it.
     package func greet() {
         if fallenBack { return fallback.greet() }
+        if announcing {
+            greetAfterAnnouncement = true
+            return
+        }
         if let brain { brain.greet() } else { greetOnAttach = true }
+    }
+
+    /// The announcement is synthesised off the loop by the offline voice (the model speaks only
+    /// what it generates) and queued before anything the model says: the greeting waits for it.
+    private var announcing = false
+    private var greetAfterAnnouncement = false
+
+    package func announce(_ text: String) {
+        guard !closed else { return }
+        announcing = true
+        let synthesizer = fallback.synthesizer, loop = self.loop
+        Task {
+            let audio = try? await synthesizer.synthesizeAll(text: text)
+            loop.execute { [self] in announced(audio?.samples ?? [], rate: synthesizer.sampleRate) }
+        }
+    }
+
+    private func announced(_ samples: [Int16], rate: Int) {
+        announcing = false
+        if samples.isEmpty {
+            Logger.shared.log(.error, "voice", "session \(session?.id ?? "-"): the recording announcement could not be synthesised")
+        } else if !closed, !fallenBack {
+            playback?.enqueue(samples, at: rate)
+        }
+        if greetAfterAnnouncement {
+            greetAfterAnnouncement = false
+            greet()
+        }
     }
 
     private func attach(_ session: any CallSession) {
@@ -91,6 +136,7 @@ package final class RealtimeCall: VoiceChannelCall, @unchecked Sendable {
                               onAudio: { [weak self] samples in self?.playback?.enqueue(samples) },
                               onEvent: { [weak self] event in self?.brainEvent(event) },
                               onUnavailable: { [weak self] reason in self?.unavailable(reason) })
+        brain?.transferOnEscalation = { [weak self] department, reason in self?.transfer(department: department, reason: reason) }
         if greetOnAttach { brain?.greet() }
     }
 
@@ -126,7 +172,7 @@ package final class RealtimeCall: VoiceChannelCall, @unchecked Sendable {
         case .escalated:
             escalatedPending = true
         case .turnEnd where escalatedPending:
-            endWhenPlayed(reason: "escalated")
+            endWhenPlayed(reason: transferring ? "transferred" : "escalated")
         default:
             break
         }

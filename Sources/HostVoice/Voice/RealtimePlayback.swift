@@ -29,7 +29,18 @@ final class RealtimePlayback: @unchecked Sendable {
     var isActive: Bool { pacer != nil && sent < queued.count }
 
     func enqueue(_ samples: [Int16]) {
-        queued.append(contentsOf: outbound?.process(samples) ?? samples)
+        queue(outbound?.process(samples) ?? samples)
+    }
+
+    /// Audio that is not the model's (the recording announcement), at its own `rate`.
+    func enqueue(_ samples: [Int16], at rate: Int) {
+        guard rate != transport.sampleRate else { return queue(samples) }
+        guard let resampler = try? Resampler(inputRate: rate, outputRate: transport.sampleRate) else { return }
+        queue(resampler.process(samples))
+    }
+
+    private func queue(_ samples: [Int16]) {
+        queued.append(contentsOf: samples)
         guard pacer == nil else { return }
         let timer = LoopTimer(loop: loop)
         pacer = timer

@@ -23,7 +23,7 @@ package final class VoiceCall: @unchecked Sendable {
     /// What the call sends goes through here: it times the turn's stages (`turn_end`'s `latency_ms`).
     private let output: TurnLatencyOutput
     private let recognizer: any SpeechRecognizer
-    private let synthesizer: any SpeechSynthesizer
+    package let synthesizer: any SpeechSynthesizer
     private let settings: TenantVoice
     package var session: (any CallSession)? {
         didSet { session.map(attach) }
@@ -149,8 +149,8 @@ package final class VoiceCall: @unchecked Sendable {
 
     /// Semantic mode, the caller talking over the agent: what are they saying?
     private func askHypothesis() {
-        recognition?.currentHypothesis { [loop] hypothesis in
-            loop.execute { [self] in perform(machine.hypothesisHeard(hypothesis)) }
+        recognition?.hearingOverAgent { [loop] hypothesis, secondOpinion in
+            loop.execute { [self] in perform(machine.hypothesisHeard(hypothesis, secondOpinion: secondOpinion)) }
         }
     }
 
@@ -279,6 +279,8 @@ package final class VoiceCall: @unchecked Sendable {
                 bargeIn(at: milliseconds)
             case .askHypothesis:
                 askHypothesis()
+            case .judgeOverAgent:
+                recognition?.judgeOverAgent()
             case .recognise:
                 finishUtterance(utterance)
             case .recogniseUtteranceSoFar:

@@ -35,6 +35,9 @@ struct VoiceCallStateMachine {
         case interruptPlayback(atMilliseconds: Int)
         /// Ask the recogniser what the caller is saying so far; its answer is `hypothesisHeard`.
         case askHypothesis
+        /// The caller's utterance is said over the agent: the recogniser also gives its second
+        /// opinion (`RecognitionSession.judgeOverAgent`).
+        case judgeOverAgent
         /// The caller's turn ended: the recogniser finishes it (its audio already streamed in);
         /// the answer is `recognised`.
         case recognise
@@ -112,7 +115,7 @@ struct VoiceCallStateMachine {
         guard overlap != nil else { return [.interruptPlayback(atMilliseconds: at)] }
         overlap?.started()
         overlapOnset = at
-        return []
+        return [.judgeOverAgent]
     }
 
     /// One more 20 ms frame of the caller's speech (not the pause after it).
@@ -122,9 +125,9 @@ struct VoiceCallStateMachine {
 
     /// The hypothesis `askHypothesis` asked for. Heeded only while the call listens: once the
     /// caller is gone or the session ended, nothing they said before cuts the agent's last words.
-    mutating func hypothesisHeard(_ hypothesis: String?) -> [Action] {
+    mutating func hypothesisHeard(_ hypothesis: String?, secondOpinion: String? = nil) -> [Action] {
         guard isListening else { return [] }
-        return overlapAction(overlap?.heard(hypothesis: hypothesis))
+        return overlapAction(overlap?.heard(hypothesis: hypothesis, secondOpinion: secondOpinion))
     }
 
     /// The caller's turn ended: it is recognised once the session is open.
@@ -145,7 +148,7 @@ struct VoiceCallStateMachine {
         if state != .ended {
             switch result {
             case .success(let transcript):
-                let (isTurn, bargeIn) = judgeOverlap(transcript.text)
+                let (isTurn, bargeIn) = judgeOverlap(transcript.text, secondOpinion: transcript.secondOpinion)
                 if bargeIn, agentSpeaking { actions.append(.interruptPlayback(atMilliseconds: overlapOnset)) }
                 if !isTurn {
                     actions.append(.countBackchannel(kind: transcript.isEmpty ? "noise" : "backchannel"))
@@ -210,11 +213,11 @@ struct VoiceCallStateMachine {
 
     /// Whether an utterance is a turn: always in server-VAD mode; in semantic mode one that
     /// overlapped the agent only when it is a request (which then stops the agent, if still talking).
-    private mutating func judgeOverlap(_ transcript: String) -> (isTurn: Bool, bargeIn: Bool) {
+    private mutating func judgeOverlap(_ transcript: String, secondOpinion: String?) -> (isTurn: Bool, bargeIn: Bool) {
         guard var judge = overlap else { return (true, false) }
         // Said after the agent's question had finished playing: an answer ("yes"), not a backchannel.
         let answers = lastReplyAsked && !agentTalkingAtStop
         defer { overlap = judge }
-        return judge.finished(transcript: transcript, answersFinishedQuestion: answers)
+        return judge.finished(transcript: transcript, secondOpinion: secondOpinion, answersFinishedQuestion: answers)
     }
 }

@@ -82,7 +82,8 @@ public final class VoiceServices: Sendable {
             // Backchannels are in the model so "uh huh" is heard as itself, not as the nearest request.
             let model = try DomainLanguageModel.build(phrases: phrases(for: tenant) + Backchannels.languageModelPhrases)
             let warmUp = warmDecoders > 0 ? try await warmUpAudio(phrases(for: tenant), synthesizer: flite) : []
-            recognizers[tenant.id] = try await PocketSphinxRecognizer.make(languageModel: model, warmDecoders: warmDecoders, warmUpAudio: warmUp)
+            recognizers[tenant.id] = try await PocketSphinxRecognizer.make(languageModel: model, warmDecoders: warmDecoders, warmUpAudio: warmUp,
+                                                                           secondOpinions: true)
             turnModels[tenant.id] = TurnCompletionModel.train(completeExamples: phrases(for: tenant))
         }
         return VoiceServices(recognizers: recognizers, synthesizer: FliteSynthesizer(),

@@ -30,6 +30,10 @@ public final class RealtimeBrain: @unchecked Sendable {
     /// The response in progress called a function (tool or transfer).
     private var responseMadeCalls = false
     private var closed = false
+    /// An escalation on a call that can transfer (RealtimeCall sets it): given the department and
+    /// the model's reason, it starts the transfer and returns what the model should say instead of
+    /// reading out a queue ticket; nil keeps the ticket. Loop thread.
+    package var transferOnEscalation: ((_ department: String, _ reason: String?) -> String?)?
     /// Tool calls and handoffs since the caller last spoke, against the tenant's per-turn limits.
     private var toolCallsThisTurn = 0
     private var handoffsThisTurn = 0
@@ -155,8 +159,15 @@ public final class RealtimeBrain: @unchecked Sendable {
                 runningCalls -= 1
                 guard !closed else { return }
                 emit(.toolResult(tool: call.name, callID: call.callID, ok: status == AH_OK, output: output))
-                if status == AH_OK, call.name == ModelBrain.escalationTool { escalated(output) }
-                session.sendFunctionOutput(callID: call.callID, output: output)
+                var toModel = output
+                if status == AH_OK, call.name == ModelBrain.escalationTool {
+                    let department = escalated(output)
+                    let reason = ((try? JSONSerialization.jsonObject(with: Data(call.argumentsJSON.utf8))) as? [String: Any])?["reason"] as? String
+                    if let words = transferOnEscalation?(department, reason) {
+                        toModel = #"{"transferred":true,"department":\#(JSONText.quote(department)),"say_to_caller":\#(JSONText.quote(words))}"#
+                    }
+                }
+                session.sendFunctionOutput(callID: call.callID, output: toModel)
             }
         }
         do {
@@ -181,11 +192,14 @@ public final class RealtimeBrain: @unchecked Sendable {
 
     /// The caller is queued for a person: `escalated` as in a cascaded call; the call ends after
     /// the model has told them (RealtimeCall waits for the reply to play).
-    private func escalated(_ ticketJSON: String) {
+    /// Returns the ticket's department.
+    private func escalated(_ ticketJSON: String) -> String {
         let ticket = (try? JSONSerialization.jsonObject(with: Data(ticketJSON.utf8))) as? [String: Any] ?? [:]
-        emit(.escalated(agent: currentAgent.name, department: ticket["department"] as? String ?? "support",
+        let department = ticket["department"] as? String ?? "support"
+        emit(.escalated(agent: currentAgent.name, department: department,
                         position: (ticket["position"] as? NSNumber)?.intValue ?? 0,
                         waitMinutes: (ticket["wait_minutes"] as? NSNumber)?.intValue ?? 0))
+        return department
     }
 
     private func unavailable(_ failure: RealtimeFailure) {
