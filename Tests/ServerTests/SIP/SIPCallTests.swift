@@ -1,0 +1,123 @@
+import Foundation
+import Host
+import HostAudio
+import HostNet
+import HostOrchestration
+import HostServer
+import HostSpeech
+import HostTenancy
+import HostVoice
+import TestSupport
+import XCTest
+
+/// The SIP trunk endpoint against a real SIP peer (SIPp, Debian's `sip-tester`): the in-process
+/// host with the reference plugins and offline speech answers an INVITE over UDP or TCP, hears the
+/// caller's synthesised request as RTP, routes it, speaks back (the peer's audio port receives
+/// non-silent G.711), and refuses what it must with the right status (docs/telephony.md).
+final class SIPCallTests: ServerTestCase {
+    private var sipPort = 0
+    private var directory = ""
+
+    private func startSIPHost(transfer: [String: String] = [:]) async throws {
+        try startServer { configuration in
+            configuration.telephony.sip = TenantSIP(allow: [IPNetwork("127.0.0.0/8")!])
+            configuration.telephony.transfer = transfer
+        }
+        server.voice = try await VoiceServices.offline(tenants: [deployment.tenant])
+        sipPort = try LoopbackUDPPort.free()
+        try server.startSIP(SIPTrunkConfiguration(listen: [.init(transport: .udp, host: "127.0.0.1", port: sipPort),
+                                                           .init(transport: .tcp, host: "127.0.0.1", port: sipPort)],
+                                                  tenants: ["+15550001": "demo"], mediaAddress: "127.0.0.1"))
+        directory = NSTemporaryDirectory() + "sip-test-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    }
+
+    override func tearDown() {
+        server?.stopSIP()
+        if !directory.isEmpty { try? FileManager.default.removeItem(atPath: directory) }
+        super.tearDown()
+    }
+
+    /// The caller's request after `leadSilence` ms (the greeting plays meanwhile) as a pcap of PCMU RTP.
+    private func callerPCAP(_ text: String, leadSilence: Int = 5_000) async throws -> String {
+        let speech = try await VoiceTestCaller.speech(text)
+        let frames = try VoiceTestCaller.muLawFrames(VoiceTestCaller.silence(milliseconds: leadSilence) + speech
+                                                         + VoiceTestCaller.silence(milliseconds: 1_500))
+        let path = directory + "/caller.pcap"
+        try SIPp.writePCAP(frames.filter { $0.count == 160 }, payloadType: 0, to: path)
+        return path
+    }
+
+    private func record(caller: String, seconds: Double = 20) async throws -> CompletedSession? {
+        for _ in 0..<Int(seconds * 20) {
+            if let saved = persistence.sessions(tenant: "demo", caller: caller).last { return saved }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return nil
+    }
+
+    func testASIPCallerIsAnsweredRoutedAndHearsTheAgentSpeakBack() async throws {
+        try await startSIPHost()
+        let pcap = try await callerPCAP("I need a refund.", leadSilence: 4_500)
+        let listener = try RTPListener()
+        listener.start()
+        let run = try SIPp.run("call.xml", port: sipPort, service: "+15550001",
+                               keys: ["rtp_listen_port": "\(listener.port)", "codec": "0"], pcap: pcap,
+                               pauseMilliseconds: 22_000, in: directory)
+        listener.stop()
+        XCTAssertEqual(run.status, 0, "SIPp's call completed (INVITE 200 ACK ... BYE 200): \(run.output)")
+        XCTAssertTrue(run.messages.contains("m=audio") && run.messages.contains("PCMU/8000"), "the 200 carries a PCMU answer: \(run.messages.prefix(3_000))")
+
+        let packets = listener.received.compactMap(RTPPacket.init)
+        XCTAssertGreaterThan(packets.count, 100, "the agent's speech arrived as RTP (\(packets.count) packets)")
+        XCTAssertTrue(packets.allSatisfy { $0.payloadType == 0 && $0.payload.count <= 160 }, "20 ms PCMU packets: \(Set(packets.map { "\($0.payloadType)/\($0.payload.count)" }))")
+        XCTAssertEqual(Set(packets.map(\.ssrc)).count, 1, "one SSRC")
+        let steps = zip(packets, packets.dropFirst()).map { $1.sequence &- $0.sequence }
+        XCTAssertTrue(steps.allSatisfy { $0 == 1 }, "sequence numbers grow by one")
+        XCTAssertTrue(packets.first?.marker == true, "the first packet starts a talkspurt")
+        let samples = packets.flatMap { MuLaw.decode($0.payload) }
+        let loud = samples.filter { abs(Int($0)) > 2_000 }.count
+        XCTAssertGreaterThan(loud, 4_000, "the audio is speech, not silence")
+
+        let found = try await record(caller: "+15557654321")
+        let saved = try XCTUnwrap(found, "the call's session was recorded")
+        let said = saved.transcript.filter { $0.role == "user" }.map(\.text).joined(separator: " ")
+        XCTAssertTrue(said.contains("refund"), "the caller's words were recognised: \(saved.transcript.map { "\($0.role): \($0.text)" })")
+        XCTAssertTrue(saved.agents.contains { $0.lowercased().contains("refund") }, "routed to refunds: \(saved.agents)")
+        XCTAssertEqual(saved.outcome, "caller_hangup", "the BYE ended it")
+    }
+
+    func testRefusalsCarryTheRightStatus() async throws {
+        try await startSIPHost()
+        // A number no tenant has: 404 (over TCP: the stack listens on both).
+        let unknown = try SIPp.run("refused.xml", port: sipPort, service: "+15559999", keys: ["codec": "0"], substitutions: ["[expected]": "404"],
+                                   transport: "t1", in: directory)
+        XCTAssertEqual(unknown.status, 0, "404 for an unknown number: \(unknown.output)")
+        // An offer without G.711 (G.729 only): 488.
+        let codec = try SIPp.run("refused.xml", port: sipPort, service: "+15550001", keys: ["codec": "18"], substitutions: ["[expected]": "488"], in: directory)
+        XCTAssertEqual(codec.status, 0, "488 without PCMU or PCMA: \(codec.output)")
+        // A malformed INVITE: 400 from the stack.
+        let malformed = try SIPp.run("malformed.xml", port: sipPort, service: "+15550001", in: directory)
+        XCTAssertEqual(malformed.status, 0, "400 for a malformed INVITE: \(malformed.output)")
+        XCTAssertTrue(malformed.messages.contains("SIP/2.0 400 Bad Contact Header"), malformed.messages)
+        XCTAssertTrue(persistence.sessions(tenant: "demo", caller: "+15557654321").isEmpty, "no session was opened for a refused call")
+    }
+
+    func testAnEscalationOverSIPSendsTheCallerOnWithAREFER() async throws {
+        try await startSIPHost(transfer: ["default": "sip:queue@pbx.example"])
+        let pcap = try await callerPCAP("I want to talk to a person.")
+        let listener = try RTPListener()
+        listener.start()
+        let run = try SIPp.run("refer.xml", port: sipPort, service: "+15550001",
+                               keys: ["rtp_listen_port": "\(listener.port)", "codec": "0"], pcap: pcap, in: directory)
+        listener.stop()
+        XCTAssertEqual(run.status, 0, "the peer received REFER, accepted it and got the BYE: \(run.output)")
+        XCTAssertTrue(run.messages.contains("REFER sip:"), "a REFER was sent: \(run.messages.suffix(3_000))")
+        XCTAssertTrue(run.messages.contains("Refer-To: <sip:queue@pbx.example>") || run.messages.contains("Refer-To: sip:queue@pbx.example"),
+                      "to the tenant's target: \(run.messages.suffix(3_000))")
+        let found = try await record(caller: "+15557654321")
+        let saved = try XCTUnwrap(found)
+        XCTAssertEqual(saved.outcome, "transferred")
+        XCTAssertTrue(saved.tools.contains("escalate_to_human"), "\(saved.tools)")
+    }
+}
