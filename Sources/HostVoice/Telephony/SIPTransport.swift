@@ -113,17 +113,19 @@ package final class SIPTransport: CallTransport, @unchecked Sendable {
 }
 
 /// Plays digits as RFC 4733 events on a 20 ms loop timer: per key five progress packets (the
-/// first with the marker), then the end packet three times (RFC 4733 §2.5.1.4), then 60 ms of gap.
+/// first with the marker), then the end packet three times (RFC 4733 §2.5.1.4), then 60 ms of gap;
+/// `w` waits half a second (as Twilio's `<Play digits>` does: the dtmf draft's alphabet).
 final class TelephoneEventSender {
     typealias Build = (inout RTPSender) -> RTPPacket
     private let timer: LoopTimer
     private let loop: EventLoop
     private let payloadType: UInt8
     private let send: (Build) -> Void
-    private var keys: [UInt8] = []
+    /// nil: a `w` pause.
+    private var keys: [UInt8?] = []
     private var tick = 0
     private var timestamp: UInt32 = 0
-    static let progressTicks = 5, endTicks = 3, gapTicks = 3
+    static let progressTicks = 5, endTicks = 3, gapTicks = 3, pauseTicks = 25
 
     init(loop: EventLoop, payloadType: UInt8, send: @escaping (Build) -> Void) {
         self.loop = loop
@@ -134,14 +136,21 @@ final class TelephoneEventSender {
 
     func enqueue(_ digits: String) {
         let wasIdle = keys.isEmpty
-        keys += digits.compactMap { TelephoneEvent.event(for: Character($0.uppercased())) }
+        for digit in digits.uppercased() {
+            if digit == "W" { keys.append(nil) } else if let event = TelephoneEvent.event(for: digit) { keys.append(event) }
+        }
         guard wasIdle, !keys.isEmpty else { return }
         tick = 0
         timer.start(after: 0, repeat: 20) { [weak self] in self?.step() }
     }
 
     private func step() {
-        guard let key = keys.first else { return timer.stop() }
+        guard let first = keys.first else { return timer.stop() }
+        guard let key = first else {
+            tick += 1
+            if tick == Self.pauseTicks { next() }
+            return
+        }
         let now = loop.nowMilliseconds
         let payloadType = self.payloadType
         if tick < Self.progressTicks + Self.endTicks {
@@ -156,11 +165,13 @@ final class TelephoneEventSender {
             }
         }
         tick += 1
-        if tick == Self.progressTicks + Self.endTicks + Self.gapTicks {
-            keys.removeFirst()
-            tick = 0
-            if keys.isEmpty { timer.stop() }
-        }
+        if tick == Self.progressTicks + Self.endTicks + Self.gapTicks { next() }
+    }
+
+    private func next() {
+        keys.removeFirst()
+        tick = 0
+        if keys.isEmpty { timer.stop() }
     }
 
     func close() { timer.close() }

@@ -120,4 +120,37 @@ final class SIPCallTests: ServerTestCase {
         XCTAssertEqual(saved.outcome, "transferred")
         XCTAssertTrue(saved.tools.contains("escalate_to_human"), "\(saved.tools)")
     }
+
+    func testKeysPressedArriveAsInputAndAgentDigitsLeaveAsRFC4733Events() async throws {
+        try await startSIPHost()
+        let listener = try RTPListener()
+        listener.start()
+        let port = sipPort, directory = self.directory
+        let peer = Task.detached {
+            try SIPp.run("digits.xml", port: port, service: "+15550001", keys: ["rtp_listen_port": "\(listener.port)", "codec": "0"],
+                         pauseMilliseconds: 9_000, in: directory)
+        }
+        var session: String?
+        for _ in 0..<200 where session == nil {
+            session = deployment.services.keypad.sessions.first
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let id = try XCTUnwrap(session, "the SIP call's session can send digits")
+        XCTAssertFalse(deployment.services.keypad.send(session: id, tenant: "secure", digits: "1"), "only the call's own tenant")
+        XCTAssertTrue(deployment.services.keypad.send(session: id, tenant: "demo", digits: "1w2#"))
+        let run = try await peer.value
+        listener.stop()
+        XCTAssertEqual(run.status, 0, run.output)
+
+        let events = listener.received.compactMap(RTPPacket.init).filter { $0.payloadType == 101 }
+        var receiver = TelephoneEventReceiver()
+        let keys = events.compactMap { packet in TelephoneEvent(packet.payload).flatMap { receiver.receive($0, timestamp: packet.timestamp) } }
+        XCTAssertEqual(String(keys), "12#", "the agent's digits reached the peer as RFC 4733 events (\(events.count) packets)")
+        XCTAssertEqual(events.filter(\.marker).count, 3, "each event starts with the marker")
+
+        let found = try await record(caller: "+15557654321")
+        let saved = try XCTUnwrap(found)
+        let typed = saved.transcript.filter { $0.role == "user" }.map(\.text)
+        XCTAssertTrue(typed.contains("5"), "the caller's key press is their input: \(typed)")
+    }
 }
