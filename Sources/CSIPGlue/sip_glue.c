@@ -293,9 +293,10 @@ static void *run(void *arg) {
     }
     su_wait_t wait[1];
     su_wait_create(wait, glue->pipe_fds[0], SU_WAIT_IN);
-    su_root_register(glue->root, wait, on_wake, glue, 0);
+    int wake_index = su_root_register(glue->root, wait, on_wake, glue, 0);
     started(glue, 1);
     su_root_run(glue->root);
+    if (wake_index > 0) su_root_deregister(glue->root, wake_index);
     nua_destroy(glue->nua);
     if (glue->stop_timer) su_timer_destroy(glue->stop_timer);
     su_root_destroy(glue->root);
