@@ -51,14 +51,19 @@ extension HostServer {
         }
     }
 
-    /// A new INVITE: the called number's tenant (404), its allowed peers (403), the offer (400,
-    /// 488), voice (503); then the media socket, the 200 with the SDP answer, and the session.
+    /// A new INVITE: a peer some tenant allows (403), the called number's tenant (404), its
+    /// allowed peers (403), the offer (400, 488), voice (503); then the media socket, the 200 with the SDP answer, and the session.
     private func sipInvite(_ invite: SIPStack.Invite, trunk: SIPTrunk) {
         guard let stack = trunk.stack else { return }
         let refuse = { [services] (status: Int, phrase: String, why: String) in
             Logger.shared.log(.warning, "sip", "INVITE for \(invite.calledNumber) from \(invite.peerAddress) refused \(status): \(why)")
             services.metrics.increment("agent_host_sip_calls_total", labels: ["outcome": "\(status)"])
             stack.reject(invite.call, status: status, phrase: phrase)
+        }
+        // A peer no tenant allows learns nothing, not even which numbers exist.
+        let known = Set(trunk.configuration.tenants.values).compactMap { tenants[$0]?.runtime.configuration.telephony.sip }
+        guard known.contains(where: { $0.allows(invite.peerAddress) }) else {
+            return refuse(403, "Forbidden", "\(invite.peerAddress) is in no tenant's sip.allow")
         }
         guard let tenantID = trunk.configuration.tenants[invite.calledNumber], let tenant = tenants[tenantID] else {
             return refuse(404, "Not Found", "no tenant has number '\(invite.calledNumber)' (sip.tenants)")
@@ -104,7 +109,8 @@ extension HostServer {
             switch result {
             case .failure(let rejection):
                 Logger.shared.log(.warning, "sip", "call \(invite.call): no session: \(String(decoding: rejection.response.body, as: UTF8.self))")
-                stack.hangUp(invite.call)
+                // BYE, and the RTP socket closed with it.
+                line.close()
             case .success(let session):
                 call.session = session
                 session.channel = "sip"

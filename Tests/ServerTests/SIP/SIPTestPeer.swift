@@ -23,7 +23,7 @@ enum SIPp {
     /// `substitutions`' keys by its value.
     static func run(_ scenario: String, port: Int, service: String, keys: [String: String] = [:],
                     substitutions: [String: String] = [:], pcap: String? = nil,
-                    pauseMilliseconds: Int = 1_000, transport: String = "u1", in directory: String,
+                    pauseMilliseconds: Int = 1_000, transport: String = "u1", localAddress: String = "127.0.0.1", in directory: String,
                     timeoutSeconds: Double = 90) throws -> Run {
         var text = try String(contentsOfFile: fixtures + "/" + scenario, encoding: .utf8)
         if let pcap { text = text.replacingOccurrences(of: "caller.pcap", with: pcap) }
@@ -33,7 +33,7 @@ enum SIPp {
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         let messages = directory + "/" + scenario + ".messages.log"
         var arguments = ["127.0.0.1:\(port)", "-sf", path, "-s", service, "-m", "1", "-l", "1", "-nostdin",
-                         "-i", "127.0.0.1", "-mi", "127.0.0.1", "-mp", "\(try LoopbackUDPPort.free())",
+                         "-i", localAddress, "-mi", localAddress, "-mp", "\(try LoopbackUDPPort.free())",
                          "-p", "\(try LoopbackUDPPort.free())", "-t", transport, "-d", "\(pauseMilliseconds)",
                          "-timeout", "\(Int(timeoutSeconds - 10))s", "-timeout_error", "-trace_msg", "-message_file", messages,
                          "-trace_err", "-error_file", directory + "/" + scenario + ".errors.log"]
