@@ -56,12 +56,16 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         // No pkgConfig: hiredis.pc adds -D_FILE_OFFSET_BITS=64, which SwiftPM refuses (and x86_64 does not need).
         .systemLibrary(name: "CHiredis", providers: [.apt(["libhiredis-dev"])]),
+        // The SIP stack (Sofia-SIP's nua): only CSIPGlue includes it (docs/telephony.md, "SIP trunk").
+        .systemLibrary(name: "CSofiaSIP", pkgConfig: "sofia-sip-ua", providers: [.apt(["libsofia-sip-ua-dev"])]),
 
         // ---- networking: libuv loop, HTTP server and client ----
         // Typed C shims for what Swift cannot call directly (variadic curl and libuv functions, macros, accept4).
         .target(name: "CHostShims", dependencies: ["CCurl", "CLibUV"]),
+        // Sofia-SIP's user agent on its own thread behind a Sofia-free header (tag lists are variadic macros).
+        .target(name: "CSIPGlue", dependencies: ["CSofiaSIP"]),
         // JSON (value, parser, writer) is the SDK package's AgentHostJSON, re-exported: one JSON story.
-        .target(name: "HostNet", dependencies: ["CLibUV", "CHTTPParser", "CCurl", "CHostShims", "COpenSSL",
+        .target(name: "HostNet", dependencies: ["CLibUV", "CHTTPParser", "CCurl", "CHostShims", "COpenSSL", "CSIPGlue",
                                                 .product(name: "AgentHostJSON", package: "SDK")], swiftSettings: swift6),
 
         // ---- voice: audio DSP (resampling, mu-law, framing, VAD) and speech engines ----

@@ -9,9 +9,9 @@ final class BenchHostProcess {
     private let output = Pipe()
     private var buffered: [UInt8] = []
 
-    init(mode: VoiceBenchHost.Mode) throws {
+    init(mode: VoiceBenchHost.Mode, extraArguments: [String] = []) throws {
         process.executableURL = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0])
-        process.arguments = ["voice-host", mode.rawValue]
+        process.arguments = ["voice-host", mode.rawValue] + extraArguments
         process.standardInput = input
         process.standardOutput = output
         try process.run()

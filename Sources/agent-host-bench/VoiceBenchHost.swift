@@ -29,12 +29,18 @@ struct VoiceBenchHost {
     }
 
     let mode: Mode
+    /// `agent-host-bench sip`: the SIP stack also listens here (UDP, 127.0.0.1; number +15550001).
+    var sipPort: Int?
 
     func run() throws {
         let deployment: LocalDeployment
         do {
+            let sip = sipPort != nil
             deployment = try LocalDeployment(pluginDirectories: PluginLoader.defaultDirectories(), backend: .url("http://127.0.0.1:9"),
-                                             apiKey: "unused", configure: ReferenceDeployment.useCannedTools)
+                                             apiKey: "unused", configure: { configuration in
+                                                 ReferenceDeployment.useCannedTools(&configuration)
+                                                 if sip { configuration.telephony.sip = TenantSIP(allow: IPNetwork("127.0.0.0/8").map { [$0] } ?? []) }
+                                             })
         } catch {
             throw ServerBenchmark.Failure(description: error.description)
         }
@@ -51,6 +57,10 @@ struct VoiceBenchHost {
             throw ServerBenchmark.Failure(description: "loop not running")
         }
         let port = try started.get()
+        if let sipPort {
+            try server.startSIP(SIPTrunkConfiguration(listen: [.init(transport: .udp, host: "127.0.0.1", port: sipPort)],
+                                                      tenants: ["+15550001": deployment.tenant.id], mediaAddress: "127.0.0.1"))
+        }
         let stalls = StallProbe(loop: deployment.loop)
         print("port \(port)")
         fflush(nil)
@@ -62,6 +72,7 @@ struct VoiceBenchHost {
             }
         }
         stalls.stop()
+        server.stopSIP()
         server.stop()
         deployment.shutdown()
     }

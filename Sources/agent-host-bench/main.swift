@@ -5,6 +5,7 @@
 //                                            runner RSS; then a full refund turn isolated vs in-process, host and runner CPU per turn
 //   agent-host-bench turns [--turns N] [--no-sdk] [--canned-only] | server [--turns N]   a full text turn in-process vs the OpenAI Agents SDK
 //   agent-host-bench model [--turns N]     the host's own cost per model-driven turn (Chat Completions stand-in)
+//   agent-host-bench sip [--calls N] [--seconds S] [--mode media|full]   concurrent SIP calls placed by SIPp: gaps, underruns, host CPU
 //   agent-host-bench voice [latency] [calls] [media] [--steps N,N] [--media-steps N,N] [--seconds S] [--cached]   real-time voice calls
 import Foundation
 import Host
@@ -129,8 +130,26 @@ case "voice-host":
         FileHandle.standardError.write(Data("usage: agent-host-bench voice-host full|full-cached|media|semantic|cold\n".utf8))
         exit(2)
     }
-    do { try VoiceBenchHost(mode: mode).run() } catch {
+    var host = VoiceBenchHost(mode: mode)
+    if let index = arguments.firstIndex(of: "--sip-port"), index + 1 < arguments.count { host.sipPort = Int(arguments[index + 1]) }
+    do { try host.run() } catch {
         FileHandle.standardError.write(Data("agent-host-bench voice-host: \(error)\n".utf8))
+        exit(1)
+    }
+case "sip":
+    // agent-host-bench sip [--calls N] [--seconds S] [--mode media|full]: N concurrent SIPp calls (docs/benchmarks.md).
+    var benchmark = SIPBenchmark()
+    if let index = arguments.firstIndex(of: "--calls"), index + 1 < arguments.count, let n = Int(arguments[index + 1]) { benchmark.calls = n }
+    if let index = arguments.firstIndex(of: "--seconds"), index + 1 < arguments.count, let n = Int(arguments[index + 1]) { benchmark.seconds = n }
+    if let index = arguments.firstIndex(of: "--mode"), index + 1 < arguments.count {
+        guard let mode = VoiceBenchHost.Mode(rawValue: arguments[index + 1]) else {
+            FileHandle.standardError.write(Data("agent-host-bench sip: --mode is media, full or full-cached\n".utf8))
+            exit(2)
+        }
+        benchmark.mode = mode
+    }
+    do { try benchmark.run() } catch {
+        FileHandle.standardError.write(Data("agent-host-bench sip: \(error)\n".utf8))
         exit(1)
     }
 default:

@@ -90,6 +90,12 @@ public struct HostRunner {
             throw Failure(description: "cannot listen on \(configuration.server.host):\(configuration.server.port): \(error)", exitCode: 1)
         }
         banner("http://\(configuration.server.host):\(port)")
+        if let sip = configuration.sip {
+            do { try server.startSIP(sip) } catch {
+                server.stop()
+                throw Failure(description: "sip: \(error)", exitCode: 1)
+            }
+        }
         let fleet = FleetHeartbeat.start(for: server, store: store, configuration: configuration, port: port)
         // The server and the reloader hold the tenants now. This frame lives until shutdown: kept
         // here, the first configuration's instances (and isolated runners) would outlive a reload
@@ -110,6 +116,7 @@ public struct HostRunner {
         server.drain { drained.signal() }
         drained.wait()
         fleet?.stopAndWait()
+        server.stopSIP()
         server.stop()
         let report = Self.close(store)
         services.shutdown()

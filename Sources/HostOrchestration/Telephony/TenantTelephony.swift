@@ -14,6 +14,8 @@ public struct TenantTelephony: Sendable, Equatable {
     public var recording: RecordingPolicy?
     /// What is replaced in stored transcripts, the session record and logs.
     public var redaction = Redaction()
+    /// Which SIP peers may call this tenant's numbers (nil: the tenant takes no SIP calls).
+    public var sip: TenantSIP?
 
     public init() {}
 

@@ -15,6 +15,8 @@ final class ServerTelephony: @unchecked Sendable {
     var sweepTimer: LoopTimer?
     /// Twilio calls playing digits, waiting for their new stream.
     let resumes = TwilioResumes()
+    /// The SIP trunk endpoint, when `sip:` is configured (HostServer+SIP).
+    var sip: SIPTrunk?
 }
 
 extension HostServer {

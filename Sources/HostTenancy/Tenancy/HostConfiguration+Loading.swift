@@ -4,7 +4,7 @@ import HostPlugins
 import Yams
 
 extension HostConfiguration {
-    static let topKeys = ["server", "redis", "plugins", "default_tenant", "tenants", "admin", "console"]
+    static let topKeys = ["server", "redis", "plugins", "default_tenant", "tenants", "admin", "console", "sip"]
     static let adminKeys = ["host", "port", "api_keys"]
     static let serverKeys = ["host", "port", "max_sessions", "drain_deadline_seconds", "limits"]
     static let serverLimitKeys = ["max_header_bytes", "max_body_bytes", "max_ws_message_bytes", "max_turn_text_bytes", "idle_timeout_ms",
@@ -87,6 +87,7 @@ extension HostConfiguration {
         var configuration = HostConfiguration(file: file, server: server, redis: redis, plugins: plugins,
                                               defaultTenant: defaultTenant, tenants: tenants)
         configuration.admin = try parseAdmin(top.mapping("admin", allowed: adminKeys), top: top)
+        configuration.sip = try parseSIP(top.mapping("sip", allowed: sipKeys), tenants: tenants)
         // `console: {enabled, api_keys}` (docs/console.md): off switches /console and /console/playground
         // off; api_keys are operator keys for the console beside admin.api_keys.
         if let console = try top.mapping("console", allowed: ["enabled", "api_keys"]) {

@@ -6,7 +6,7 @@ import Yams
 
 /// A tenant's `transfer:`, `twilio:`, `recording:` and `redact:` sections (docs/telephony.md).
 extension HostConfiguration {
-    static let telephonyTenantKeys = ["transfer", "twilio", "recording", "redact"]
+    static let telephonyTenantKeys = ["transfer", "twilio", "recording", "redact", "sip"]
     static let twilioKeys = ["account_sid", "auth_token_env", "auth_token_file", "api_url", "public_url"]
     static let recordingKeys = ["enabled", "directory", "retention_days", "announce"]
 
@@ -45,6 +45,7 @@ extension HostConfiguration {
                 telephony.redaction.kinds.insert(known)
             }
         }
+        telephony.sip = try parseTenantSIP(entry)
         return telephony
     }
 

@@ -194,6 +194,8 @@ public struct HostConfiguration: Sendable {
     /// The file this was loaded from, as given (used in error messages).
     public var file: String
     public var admin: Admin?
+    /// `sip:` — the SIP trunk endpoint (docs/telephony.md); nil: the host answers no SIP.
+    public var sip: SIPTrunkConfiguration?
     /// `console: {enabled}` — serve /console and /console/playground (docs/console.md); default on.
     public var consoleEnabled = true
     /// `console.api_keys` — operator keys for the console only, beside `admin.api_keys`.

@@ -1,0 +1,109 @@
+import Foundation
+import HostAudio
+import HostNet
+import TestSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What the SIP tests drive: SIPp (Debian's `sip-tester`, a real SIP peer) running a scenario from
+/// Tests/Fixtures/SIP, the caller's audio as a pcap of RTP packets SIPp plays, and a UDP listener
+/// standing at the audio port SIPp's offer names, which records what the host sends back.
+enum SIPp {
+    static let fixtures = BuildProducts.repositoryRoot + "/Tests/Fixtures/SIP"
+
+    struct Run {
+        let status: Int32
+        let output: String
+        let messages: String
+    }
+
+    /// Runs `scenario` once against the host's SIP port; `keys` fill the scenario's [keywords].
+    /// The scenario's `caller.pcap` is replaced by `pcap` (an absolute path), and each of
+    /// `substitutions`' keys by its value.
+    static func run(_ scenario: String, port: Int, service: String, keys: [String: String] = [:],
+                    substitutions: [String: String] = [:], pcap: String? = nil,
+                    pauseMilliseconds: Int = 1_000, transport: String = "u1", localAddress: String = "127.0.0.1", in directory: String,
+                    timeoutSeconds: Double = 90) throws -> Run {
+        var text = try String(contentsOfFile: fixtures + "/" + scenario, encoding: .utf8)
+        if let pcap { text = text.replacingOccurrences(of: "caller.pcap", with: pcap) }
+        // SIPp fills [keywords] in messages only, not in attributes such as <recv response=…>.
+        for (name, value) in substitutions { text = text.replacingOccurrences(of: name, with: value) }
+        let path = directory + "/" + scenario
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        let messages = directory + "/" + scenario + ".messages.log"
+        var arguments = ["127.0.0.1:\(port)", "-sf", path, "-s", service, "-m", "1", "-l", "1", "-nostdin",
+                         "-i", localAddress, "-mi", localAddress, "-mp", "\(try LoopbackUDPPort.free())",
+                         "-p", "\(try LoopbackUDPPort.free())", "-t", transport, "-d", "\(pauseMilliseconds)",
+                         "-timeout", "\(Int(timeoutSeconds - 10))s", "-timeout_error", "-trace_msg", "-message_file", messages,
+                         "-trace_err", "-error_file", directory + "/" + scenario + ".errors.log"]
+        for (key, value) in keys.sorted(by: { $0.key < $1.key }) { arguments += ["-key", key, value] }
+        let result = try ProcessRunner.run("sipp", arguments, timeoutSeconds: timeoutSeconds)
+        let log = (try? String(contentsOfFile: messages, encoding: .utf8)) ?? ""
+        let errors = (try? String(contentsOfFile: directory + "/" + scenario + ".errors.log", encoding: .utf8)) ?? ""
+        return Run(status: result.status, output: result.stdout.suffix(1_500) + result.stderr + errors, messages: log)
+    }
+
+    /// The caller's voice as a pcap SIPp replays (`RTPCapture`).
+    static func writePCAP(_ frames: [[UInt8]], payloadType: UInt8, to path: String) throws {
+        try Data(RTPCapture.pcap(frames, payloadType: payloadType)).write(to: URL(fileURLWithPath: path))
+    }
+}
+
+enum LoopbackUDPPort {
+    /// A UDP port on 127.0.0.1 nobody uses right now.
+    static func free() throws -> Int {
+        let listener = try RTPListener()
+        defer { listener.stop() }
+        return listener.port
+    }
+}
+
+/// A UDP socket on 127.0.0.1 that keeps every datagram it receives (on its own thread, with a
+/// 100 ms receive timeout so `stop()` is prompt): the RTP the host sends to the caller.
+final class RTPListener: @unchecked Sendable {
+    let port: Int
+    private let fd: Int32
+    private let packets = LockedBox<[[UInt8]]>([])
+    private let running = LockedBox(true)
+    private var thread: Thread?
+
+    struct Failure: Error { let description: String }
+
+    init() throws {
+        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        guard fd >= 0 else { throw Failure(description: "socket: errno \(errno)") }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard bound == 0 else { close(fd); throw Failure(description: "bind: errno \(errno)") }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        self.fd = fd
+        port = Int(UInt16(bigEndian: address.sin_port))
+        var timeout = timeval(tv_sec: 0, tv_usec: 100_000)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    func start() {
+        let fd = self.fd, packets = self.packets, running = self.running
+        let thread = Thread {
+            var buffer = [UInt8](repeating: 0, count: 2048)
+            while running.value {
+                let count = recv(fd, &buffer, buffer.count, 0)
+                if count > 0 { let datagram = Array(buffer[0..<count]); packets.mutate { $0.append(datagram) } }
+            }
+        }
+        self.thread = thread
+        thread.start()
+    }
+
+    var received: [[UInt8]] { packets.value }
+
+    func stop() {
+        running.value = false
+        usleep(150_000)
+        close(fd)
+    }
+}
