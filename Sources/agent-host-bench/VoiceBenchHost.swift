@@ -42,6 +42,8 @@ struct VoiceBenchHost {
         settings.http.port = 0
         settings.http.backlog = 4096
         settings.maxSessions = 10_000
+        settings.http.reusePort = BenchLoops.count > 1
+        let tenants = [ServedTenant(runtime: deployment.tenant, maxConcurrentSessions: 10_000, maxSessionsPerCaller: 10, voice: tenantVoice)]
         let server = HostServer(settings: settings, loop: deployment.loop, services: deployment.services,
                                 tenants: [ServedTenant(runtime: deployment.tenant, maxConcurrentSessions: 10_000, maxSessionsPerCaller: 10,
                                                        voice: tenantVoice)],
@@ -51,7 +53,9 @@ struct VoiceBenchHost {
             throw ServerBenchmark.Failure(description: "loop not running")
         }
         let port = try started.get()
-        let stalls = StallProbe(loop: deployment.loop)
+        let loops = try BenchLoops.start(first: server, settings: settings, port: port, services: deployment.services,
+                                         tenants: tenants, defaultTenant: deployment.tenant.id, store: InMemorySessionPersistence())
+        let stalls = LoopsStallProbe(loops: [deployment.loop] + (loops?.loops ?? []))
         print("port \(port)")
         fflush(nil)
         while let line = readLine() {
@@ -63,6 +67,7 @@ struct VoiceBenchHost {
         }
         stalls.stop()
         server.stop()
+        loops?.stop()
         deployment.shutdown()
     }
 

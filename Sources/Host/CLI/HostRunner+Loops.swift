@@ -8,13 +8,13 @@ import HostTenancy
 /// `server.loops` > 1: the host's other loops, each a `HostServer` on its own thread accepting on
 /// the first server's port (SO_REUSEPORT) over the same tenants, plugins, services and session
 /// store (docs/architecture.md, threading model).
-struct HostLoops {
-    let group: ServerLoops
-    let loops: [EventLoop]
+package struct HostLoops {
+    package let group: ServerLoops
+    package let loops: [EventLoop]
     let services: HostServices
 
     /// Starts loops 1..<count beside `first` (already listening on `port`).
-    static func start(count: Int, first: HostServer, settings: HostServer.Settings, port: Int, services: HostServices,
+    package static func start(count: Int, first: HostServer, settings: HostServer.Settings, port: Int, services: HostServices,
                       tenants: [ServedTenant], defaultTenant: String, store: SessionPersistence,
                       probe: @escaping @Sendable () -> (degraded: String?, fields: [String: String])) throws(HostRunner.Failure) -> HostLoops? {
         guard count > 1 else { return nil }
@@ -48,7 +48,7 @@ struct HostLoops {
     }
 
     /// Stops the other loops' listeners, their HTTP clients, then the loops (after a drain).
-    func stop() {
+    package func stop() {
         for server in group.servers.dropFirst() { server.stop() }
         services.closeLoops()
         for loop in loops { loop.stop() }
