@@ -35,12 +35,11 @@ package final class ServerLoops: Sendable {
         return true
     }
 
-    /// The console and telephony keep state (tickets, operators, calls) on the first loop: their
-    /// HTTP requests go there from any loop. False when the request is this loop's to answer.
+    /// The console keeps its state (tickets, operators, the monitor) on the first loop: its HTTP
+    /// requests go there from any loop. False when the request is this loop's to answer.
+    /// (Twilio's state is per loop too: a configuration with `twilio:` and loops > 1 is refused.)
     func routesOnFirstLoop(_ request: HTTPRequest, _ respond: @escaping HTTPResponder, from server: HostServer) -> Bool {
-        guard server.registry.loopIndex != 0 else { return false }
-        let path = request.path
-        guard ConsoleService.handles(path) || path.hasPrefix("/twilio/") || path.hasPrefix("/v1/calls") else { return false }
+        guard server.registry.loopIndex != 0, ConsoleService.handles(request.path) else { return false }
         let first = servers[0]
         let home = server.loop
         first.loop.execute { first.route(request) { response in home.execute { respond(response) } } }

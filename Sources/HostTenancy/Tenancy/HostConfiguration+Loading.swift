@@ -86,6 +86,7 @@ extension HostConfiguration {
 
         var configuration = HostConfiguration(file: file, server: server, redis: redis, plugins: plugins,
                                               defaultTenant: defaultTenant, tenants: tenants)
+        try checkLoops(configuration, top: top)
         configuration.admin = try parseAdmin(top.mapping("admin", allowed: adminKeys), top: top)
         // `console: {enabled, api_keys}` (docs/console.md): off switches /console and /console/playground
         // off; api_keys are operator keys for the console beside admin.api_keys.
