@@ -41,6 +41,8 @@ struct ServerBenchmark {
         // HTTP sessions have no hang-up: let them end (and be saved) soon after their last turn.
         settings.sessionIdleMilliseconds = 1_500
         settings.http.reusePort = BenchLoops.count > 1
+        // Every simulated client comes from 127.0.0.1: the per-address cap (256) would refuse most of 500.
+        settings.http.maxConnectionsPerClient = settings.http.maxConnections
         let server = HostServer(settings: settings, loop: deployment.loop, services: deployment.services,
                                 tenants: [ServedTenant(runtime: deployment.tenant, maxConcurrentSessions: 10_000, maxSessionsPerCaller: 10)],
                                 defaultTenant: deployment.tenant.id, persistence: store, verifyKey: { _, _ in false })

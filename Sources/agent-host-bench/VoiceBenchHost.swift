@@ -43,6 +43,8 @@ struct VoiceBenchHost {
         settings.http.backlog = 4096
         settings.maxSessions = 10_000
         settings.http.reusePort = BenchLoops.count > 1
+        // Every simulated caller comes from 127.0.0.1: the per-address cap (256) would refuse most streams.
+        settings.http.maxConnectionsPerClient = settings.http.maxConnections
         let tenants = [ServedTenant(runtime: deployment.tenant, maxConcurrentSessions: 10_000, maxSessionsPerCaller: 10, voice: tenantVoice)]
         let server = HostServer(settings: settings, loop: deployment.loop, services: deployment.services,
                                 tenants: [ServedTenant(runtime: deployment.tenant, maxConcurrentSessions: 10_000, maxSessionsPerCaller: 10,
