@@ -14,13 +14,18 @@ import Synchronization
 package final class ServerLoops: Sendable {
     package let servers: [HostServer]
 
-    /// `servers[0]` is the host's first server; the others share its counts from here on.
+    /// `servers[0]` is the host's first server; the others share its counts from here on. Call
+    /// before the others start; each server is joined on its own loop's thread (the first one may
+    /// already be serving).
     package init(_ servers: [HostServer]) {
         self.servers = servers
+        let counts = servers[0].registry.counts
         for (index, server) in servers.enumerated() {
-            server.registry.counts = servers[0].registry.counts
-            server.registry.loopIndex = index
-            server.peers = self
+            _ = server.loop.submitAndWait {
+                server.registry.counts = counts
+                server.registry.loopIndex = index
+                server.peers = self
+            }
         }
     }
 
