@@ -20,6 +20,8 @@ package final class ServerLoops: Sendable {
     package init(_ servers: [HostServer]) {
         self.servers = servers
         let counts = servers[0].registry.counts
+        servers[0].services.metrics.describe("agent_host_loop_sessions", type: "gauge",
+                                             help: "Live sessions on each of the host's loops (server.loops).")
         for (index, server) in servers.enumerated() {
             _ = server.loop.submitAndWait {
                 server.registry.counts = counts
