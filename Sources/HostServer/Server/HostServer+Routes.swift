@@ -88,7 +88,7 @@ extension HostServer {
                 }
                 return proceed(session)
             }
-            // Another loop of this host serves it: the request goes there (HostServer+Loops.swift).
+            // Another loop of this host serves it: the request goes there (ServerLoops.swift).
             if let peers, peers.forward(sessionID: sessionID, request, respond, from: self) { return }
             // Not here: its host may be gone; continue it from its checkpoint (HostServer+Checkpoints.swift).
             return resumeSession(tenant: tenant, sessionID: sessionID, caller: caller) { result in

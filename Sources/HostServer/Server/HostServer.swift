@@ -45,7 +45,7 @@ public final class HostServer: @unchecked Sendable {
     /// Chat conversations' state after every turn, so another host can continue them (nil: not
     /// kept; see HostServer+Checkpoints.swift). Set before `start()`.
     public var checkpoints: ChatCheckpointStore?
-    /// The host's other loops (`server.loops` > 1; HostServer+Loops.swift); nil with one loop.
+    /// The host's other loops (`server.loops` > 1; ServerLoops.swift); nil with one loop.
     package weak var peers: ServerLoops?
     private var http: HTTPServer?
     private var watchdog: LoopWatchdog?
