@@ -40,13 +40,20 @@ struct ServerBenchmark {
         settings.maxSessions = 10_000
         // HTTP sessions have no hang-up: let them end (and be saved) soon after their last turn.
         settings.sessionIdleMilliseconds = 1_500
+        settings.http.reusePort = BenchLoops.count > 1
+        // Every simulated client comes from 127.0.0.1: the per-address cap (256) would refuse most of 500.
+        settings.http.maxConnectionsPerClient = settings.http.maxConnections
         let server = HostServer(settings: settings, loop: deployment.loop, services: deployment.services,
                                 tenants: [ServedTenant(runtime: deployment.tenant, maxConcurrentSessions: 10_000, maxSessionsPerCaller: 10)],
                                 defaultTenant: deployment.tenant.id, persistence: store, verifyKey: { _, _ in false })
         guard let started = deployment.loop.submitAndWait({ Result { try server.start() } }) else { throw Failure(description: "loop not running") }
         let port = try started.get()
         defer { server.stop() }
-        let stalls = StallProbe(loop: deployment.loop)
+        let tenants = [ServedTenant(runtime: deployment.tenant, maxConcurrentSessions: 10_000, maxSessionsPerCaller: 10)]
+        let loops = try BenchLoops.start(first: server, settings: settings, port: port, services: deployment.services,
+                                         tenants: tenants, defaultTenant: deployment.tenant.id, store: store)
+        defer { loops?.stop() }
+        let stalls = LoopsStallProbe(loops: [deployment.loop] + (loops?.loops ?? []))
 
         let clientLoop = EventLoop(name: "bench-clients")
         clientLoop.start()
@@ -54,7 +61,7 @@ struct ServerBenchmark {
         let http = HTTPClient(loop: clientLoop)
         defer { http.close() }
 
-        print("agent-host-bench server: one-turn sessions over loopback, canned tools, session store: \(storeDescription)")
+        print("agent-host-bench server: one-turn sessions over loopback, canned tools, session store: \(storeDescription), host loops: \(BenchLoops.count)")
         print("")
         print("saturation: each client sends its next turn as soon as the last one ends (one-turn sessions)")
         print("channel      clients   turns    turns/s    p50 ms    p99 ms   longest loop stall ms")

@@ -48,6 +48,10 @@ struct VoiceBenchHost {
         settings.http.port = 0
         settings.http.backlog = 4096
         settings.maxSessions = 10_000
+        settings.http.reusePort = BenchLoops.count > 1
+        // Every simulated caller comes from 127.0.0.1: the per-address cap (256) would refuse most streams.
+        settings.http.maxConnectionsPerClient = settings.http.maxConnections
+        let tenants = [ServedTenant(runtime: deployment.tenant, maxConcurrentSessions: 10_000, maxSessionsPerCaller: 10, voice: tenantVoice)]
         let server = HostServer(settings: settings, loop: deployment.loop, services: deployment.services,
                                 tenants: [ServedTenant(runtime: deployment.tenant, maxConcurrentSessions: 10_000, maxSessionsPerCaller: 10,
                                                        voice: tenantVoice)],
@@ -61,7 +65,9 @@ struct VoiceBenchHost {
             try server.startSIP(SIPTrunkConfiguration(listen: [.init(transport: .udp, host: "127.0.0.1", port: sipPort)],
                                                       tenants: ["+15550001": deployment.tenant.id], mediaAddress: "127.0.0.1"))
         }
-        let stalls = StallProbe(loop: deployment.loop)
+        let loops = try BenchLoops.start(first: server, settings: settings, port: port, services: deployment.services,
+                                         tenants: tenants, defaultTenant: deployment.tenant.id, store: InMemorySessionPersistence())
+        let stalls = LoopsStallProbe(loops: [deployment.loop] + (loops?.loops ?? []))
         print("port \(port)")
         fflush(nil)
         while let line = readLine() {
@@ -74,6 +80,7 @@ struct VoiceBenchHost {
         stalls.stop()
         server.stopSIP()
         server.stop()
+        loops?.stop()
         deployment.shutdown()
     }
 

@@ -14,6 +14,7 @@ import HostVoice
 
 var arguments = Array(CommandLine.arguments.dropFirst())
 let command = arguments.first ?? "abi"
+BenchLoops.take(from: arguments)
 var iterations = 200_000
 if let index = arguments.firstIndex(of: "--iterations"), index + 1 < arguments.count, let n = Int(arguments[index + 1]) {
     iterations = n

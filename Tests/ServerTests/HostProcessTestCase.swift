@@ -63,12 +63,14 @@ class HostProcessTestCase: XCTestCase {
         let commerce = ["lookup-order", "check-billing", "process-refund", "create-payment-plan", "search-faq", "escalate-to-human"]
         let list = entries ?? (["triage", "billing", "refund", "faq"].map { "com.agenthost.support.\($0)" }
                                + commerce.map { "com.agenthost.commerce.\($0)" })
+        // AGENT_HOST_TEST_LOOPS=N runs these suites' hosts with `server.loops: N` (docs/testing.md).
+        let loops = ProcessInfo.processInfo.environment["AGENT_HOST_TEST_LOOPS"].flatMap { server.contains("loops:") ? nil : $0 }
         var yaml = """
         server:
           host: 127.0.0.1
           port: \(port)
           drain_deadline_seconds: \(drainSeconds)
-        \(server)
+        \(loops.map { "  loops: \($0)\n" } ?? "")\(server)
         redis:
           url: "\(redis.url)"
           journal_path: "\(directory.file("\(journal)-journal.log"))"

@@ -642,7 +642,7 @@ final class HostConfigurationTests: XCTestCase {
                   - agent_host.timer/one
             """, #"t.yaml:6:9: tenant "acme": extensions: "agent_host.timer/one" is not an extension id like agent_host.http/1"#)
         assertError("server: 8080\n" + tenants,
-                    #"t.yaml:1:9: server: must be a mapping (keys: host, port, max_sessions, drain_deadline_seconds, limits), got "8080""#)
+                    #"t.yaml:1:9: server: must be a mapping (keys: host, port, loops, max_sessions, drain_deadline_seconds, limits), got "8080""#)
     }
 
     func testErrorDescriptionAndMissingFile() {

@@ -165,6 +165,7 @@ public final class HostReloader: @unchecked Sendable {
         // once the last session using them has ended (each session holds its runtime).
         let retired = LockedValue(Array(served.values))
         served = Dictionary(tenants.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        server.peers?.replaceTenantsOnPeers(tenants, defaultTenant: defaultTenant, voice: voice)
         let applied = DispatchSemaphore(value: 0)
         server.loop.execute { [server] in
             server.replaceTenants(tenants, defaultTenant: defaultTenant)

@@ -71,6 +71,7 @@ public struct HostRunner {
         settings.maxTurnTextBytes = configuration.server.maxTurnTextBytes
         settings.sessionIdleMilliseconds = configuration.server.sessionIdleTimeoutMilliseconds
         settings.drainDeadlineSeconds = Double(configuration.server.drainDeadlineSeconds)
+        settings.http.reusePort = configuration.server.loops > 1
         let server = HostServer(settings: settings, loop: loop, services: services, tenants: served,
                                 defaultTenant: configuration.defaultTenant, persistence: store,
                                 verifyKey: { tenant, key in APIKeys.verify(key, against: tenant.apiKeyHashes) },
@@ -89,6 +90,9 @@ public struct HostRunner {
         do { port = try server.start() } catch {
             throw Failure(description: "cannot listen on \(configuration.server.host):\(configuration.server.port): \(error)", exitCode: 1)
         }
+        let loops = try HostLoops.start(count: configuration.server.loops, first: server, settings: settings, port: port,
+                                        services: services, tenants: served, defaultTenant: configuration.defaultTenant,
+                                        store: store, probe: probe)
         banner("http://\(configuration.server.host):\(port)")
         if let sip = configuration.sip {
             do { try server.startSIP(sip) } catch {
@@ -113,11 +117,12 @@ public struct HostRunner {
         waitForShutdownSignal(loop: loop, reloader: reloader)
         admin?.stop()
         let drained = DispatchSemaphore(value: 0)
-        server.drain { drained.signal() }
+        if let loops { loops.group.drain { drained.signal() } } else { server.drain { drained.signal() } }
         drained.wait()
         fleet?.stopAndWait()
         server.stopSIP()
         server.stop()
+        loops?.stop()
         let report = Self.close(store)
         services.shutdown()
         // Loss must never hide behind exit code 0: a supervisor sees it, and the line says how many.

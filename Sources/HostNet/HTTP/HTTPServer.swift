@@ -85,6 +85,9 @@ public final class HTTPServer: @unchecked Sendable {
         /// sooner when one of this server's connections closes).
         public var acceptPauseMilliseconds: UInt64 = 250
         public var backlog: Int32
+        /// SO_REUSEPORT: several listeners (one per loop, `server.loops`) bind the same port and
+        /// the kernel spreads new connections over them.
+        public var reusePort = false
         /// Limits and timers of upgraded WebSocket connections (see `init(…upgrade:)`).
         public var webSocket = WebSocketConfiguration()
         /// Where refusals, the open-connection count and warnings go.
@@ -198,6 +201,7 @@ public final class HTTPServer: @unchecked Sendable {
         guard fd >= 0 else { return .failure(HTTPServerError(description: "cannot listen on \(endpoint): \(UVError(-errno))")) }
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))   // as uv_tcp_bind does
+        if configuration.reusePort { setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, socklen_t(MemoryLayout<Int32>.size)) }
         let length = socklen_t(v6 ? MemoryLayout<sockaddr_in6>.size : MemoryLayout<sockaddr_in>.size)
         var status = withUnsafePointer(to: &address) { bind(fd, UnsafeRawPointer($0).assumingMemoryBound(to: sockaddr.self), length) }
         if status == 0 { status = Glibc.listen(fd, configuration.backlog) }

@@ -29,6 +29,9 @@ public final class HostServices: Sendable {
         self.http = loop.map { HTTPClient(loop: $0) }
     }
 
+    /// The host's loops besides `loop` (HostServices+Loops.swift); empty with one loop.
+    let otherLoops = Mutex<[LoopHTTP]>([])
+
     private let shutdownSteps = Mutex<[@Sendable (@escaping @Sendable () -> Void) -> Void]>([])
 
     /// Registers work to finish before the loop stops (e.g. the session store flushing).

@@ -45,7 +45,7 @@ extension HostServer {
                 registry.add(session)
                 session.onEnd = { [self] session, reason, release in sessionEnded(session, reason: reason, release: release) }
                 checkpointTurns(of: session)
-                services.metrics.set("agent_host_active_sessions", Double(registry.count))
+                countSessions()
                 services.metrics.increment("agent_host_sessions_resumed_total", labels: ["tenant": tenant.id])
                 session.resume(tenant: tenant.runtime, services: services, from: checkpoint)
                 services.logger.log(.info, "server", "resumed chat session \(sessionID) for \(tenant.id) from its checkpoint (turn \(checkpoint.turnNumber), agent \(checkpoint.currentAgent))")

@@ -8,6 +8,7 @@ extension HostServer {
     /// Routes one request (loop thread). Every error is a JSON body that says what is wrong.
     func route(_ request: HTTPRequest, _ respond: @escaping HTTPResponder) {
         loop.preconditionInLoop()
+        if let peers, peers.routesOnFirstLoop(request, respond, from: self) { return }
         if ConsoleService.handles(request.path) {
             guard let console else { return respond(ServerResponses.error(404, "the console is switched off on this host (console.enabled: false)")) }
             return console.route(request, respond)
@@ -87,6 +88,8 @@ extension HostServer {
                 }
                 return proceed(session)
             }
+            // Another loop of this host serves it: the request goes there (ServerLoops.swift).
+            if let peers, peers.forward(sessionID: sessionID, request, respond, from: self) { return }
             // Not here: its host may be gone; continue it from its checkpoint (HostServer+Checkpoints.swift).
             return resumeSession(tenant: tenant, sessionID: sessionID, caller: caller) { result in
                 switch result {

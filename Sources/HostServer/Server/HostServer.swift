@@ -45,6 +45,8 @@ public final class HostServer: @unchecked Sendable {
     /// Chat conversations' state after every turn, so another host can continue them (nil: not
     /// kept; see HostServer+Checkpoints.swift). Set before `start()`.
     public var checkpoints: ChatCheckpointStore?
+    /// The host's other loops (`server.loops` > 1; ServerLoops.swift); nil with one loop.
+    package weak var peers: ServerLoops?
     private var http: HTTPServer?
     private var watchdog: LoopWatchdog?
     private var drainFinished: (() -> Void)?
@@ -102,7 +104,7 @@ public final class HostServer: @unchecked Sendable {
             guard drainFinished == nil, drainTimer == nil else { return }
             registry.draining = true
             drainFinished = finished
-            services.logger.log(.info, "server", "draining: \(registry.count) session(s) live, deadline \(settings.drainDeadlineSeconds) s")
+            services.logger.log(.info, "server", "draining\(loopSuffix): \(registry.localCount) session(s) live, deadline \(settings.drainDeadlineSeconds) s")
             let timer = LoopTimer(loop: loop)
             drainTimer = timer
             timer.start(after: UInt64(settings.drainDeadlineSeconds * 1000)) { [self] in
@@ -196,7 +198,7 @@ public final class HostServer: @unchecked Sendable {
         registry.add(session)
         session.onEnd = { [self] session, reason, release in sessionEnded(session, reason: reason, release: release) }
         if checkpointed { checkpointTurns(of: session) }
-        services.metrics.set("agent_host_active_sessions", Double(registry.count))
+        countSessions()
         services.metrics.increment("agent_host_sessions_started_total", labels: ["tenant": tenant.id])
         persistence.previousSessions(tenant: tenant.id, caller: caller) { [self] previous in
             loop.execute { [self] in
@@ -214,7 +216,7 @@ public final class HostServer: @unchecked Sendable {
                 release()
                 if session.onTurnEnd != nil { checkpoints?.remove(tenant: session.tenantID, sessionID: session.id) }
                 registry.remove(session)
-                services.metrics.set("agent_host_active_sessions", Double(registry.count))
+                countSessions()
                 checkDrained()
             }
         }
@@ -231,10 +233,10 @@ public final class HostServer: @unchecked Sendable {
     }
 
     private func checkDrained() {
-        guard registry.draining, registry.count == 0, let finished = drainFinished else { return }
+        guard registry.draining, registry.localCount == 0, let finished = drainFinished else { return }
         drainFinished = nil
         drainTimer?.close()
-        services.logger.log(.info, "server", "drained: every session ended and its record is durable")
+        services.logger.log(.info, "server", "drained\(loopSuffix): every session ended and its record is durable")
         finished()
     }
 

@@ -30,10 +30,17 @@ package final class SessionRegistry {
     }
 
     let globalCap: Int
+    /// This loop's sessions; the counts that admit new ones are `counts`, shared by every loop of
+    /// the host (SessionCounts.swift): one loop's registry owns only its own sessions.
     private(set) var sessions: [String: ServerSession] = [:]
-    private var perTenant: [String: Int] = [:]
-    private var perCaller: [String: Int] = [:]
-    var draining = false
+    /// Replaced (before serving) by the host's shared counts when it runs several loops.
+    package var counts = SessionCounts()
+    /// Which of the host's loops this registry serves (label of `agent_host_loop_sessions`).
+    package var loopIndex = 0
+    var draining: Bool {
+        get { counts.draining }
+        set { counts.draining = newValue }
+    }
     private let loop: EventLoop
 
     init(globalCap: Int, loop: EventLoop) {
@@ -41,32 +48,31 @@ package final class SessionRegistry {
         self.loop = loop
     }
 
-    package var count: Int { sessions.count }
-    var atCapacity: Bool { sessions.count >= globalCap }
+    /// Live sessions on every loop of the host (what /health, /ready and the heartbeat report).
+    package var count: Int { counts.total }
+    /// Live sessions on this registry's loop (what its drain waits for).
+    package var localCount: Int { sessions.count }
+    var atCapacity: Bool { counts.total >= globalCap }
 
     /// Checks the limits for a new session of `caller` on `tenant`.
     func admit(tenant: ServedTenant, caller: String) -> Refusal? {
         loop.preconditionInLoop()
-        if draining { return .draining }
-        if sessions.count >= globalCap { return .atCapacity }
-        if perTenant[tenant.id, default: 0] >= tenant.maxConcurrentSessions { return .tenantAtCapacity(tenant.id) }
-        if perCaller[key(tenant.id, caller), default: 0] >= tenant.maxSessionsPerCaller { return .callerLimit(caller) }
-        return nil
+        let refusal = counts.check(tenant: tenant.id, callerKey: key(tenant.id, caller), globalCap: globalCap,
+                                   tenantCap: tenant.maxConcurrentSessions, callerCap: tenant.maxSessionsPerCaller)
+        if case .callerLimit = refusal { return .callerLimit(caller) }
+        return refusal
     }
 
     func add(_ session: ServerSession) {
         loop.preconditionInLoop()
         sessions[session.id] = session
-        perTenant[session.tenantID, default: 0] += 1
-        perCaller[key(session.tenantID, session.caller), default: 0] += 1
+        counts.add(session.id, tenant: session.tenantID, callerKey: key(session.tenantID, session.caller), loop: loopIndex)
     }
 
     func remove(_ session: ServerSession) {
         loop.preconditionInLoop()
         guard sessions.removeValue(forKey: session.id) != nil else { return }
-        perTenant[session.tenantID, default: 1] -= 1
-        perCaller[key(session.tenantID, session.caller), default: 1] -= 1
-        if perCaller[key(session.tenantID, session.caller)] == 0 { perCaller.removeValue(forKey: key(session.tenantID, session.caller)) }
+        counts.release(session.id, tenant: session.tenantID, callerKey: key(session.tenantID, session.caller))
     }
 
     func session(_ id: String) -> ServerSession? {

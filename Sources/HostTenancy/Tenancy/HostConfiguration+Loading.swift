@@ -6,7 +6,7 @@ import Yams
 extension HostConfiguration {
     static let topKeys = ["server", "redis", "plugins", "default_tenant", "tenants", "admin", "console", "sip"]
     static let adminKeys = ["host", "port", "api_keys"]
-    static let serverKeys = ["host", "port", "max_sessions", "drain_deadline_seconds", "limits"]
+    static let serverKeys = ["host", "port", "loops", "max_sessions", "drain_deadline_seconds", "limits"]
     static let serverLimitKeys = ["max_header_bytes", "max_body_bytes", "max_ws_message_bytes", "max_turn_text_bytes", "idle_timeout_ms",
                                   "session_idle_timeout_ms", "header_timeout_ms", "max_connections", "max_connections_per_client"]
     static let redisKeys = ["url", "command_timeout_ms", "journal_path", "sentinels", "master_name", "database", "password", "replica_acks"]
@@ -86,6 +86,7 @@ extension HostConfiguration {
 
         var configuration = HostConfiguration(file: file, server: server, redis: redis, plugins: plugins,
                                               defaultTenant: defaultTenant, tenants: tenants)
+        try checkLoops(configuration, top: top)
         configuration.admin = try parseAdmin(top.mapping("admin", allowed: adminKeys), top: top)
         configuration.sip = try parseSIP(top.mapping("sip", allowed: sipKeys), tenants: tenants)
         // `console: {enabled, api_keys}` (docs/console.md): off switches /console and /console/playground
@@ -135,6 +136,7 @@ extension HostConfiguration {
         }
         if let port = try section.int("port", in: 0...65_535) { server.port = port }
         if let cap = try section.int("max_sessions", in: 1...1_000_000) { server.maxSessions = cap }
+        server.loops = try parseLoops(section)
         if let seconds = try section.int("drain_deadline_seconds", in: 0...3_600) { server.drainDeadlineSeconds = seconds }
         if let limits = try section.mapping("limits", allowed: serverLimitKeys) {
             if let bytes = try limits.int("max_header_bytes", in: 1_024...1_048_576) { server.maxHeaderBytes = bytes }

@@ -33,6 +33,9 @@ public struct HostConfiguration: Sendable {
         public var maxConnectionsPerClient = 256
         /// An HTTP chat session (`POST /v1/chat`) with no turn for this long ends with `timeout`.
         public var sessionIdleTimeoutMilliseconds: UInt64 = 300_000
+        /// `server.loops`: event loops serving sessions, each on its own thread and accepting on the
+        /// port (SO_REUSEPORT); 1 = the single loop of old (docs/architecture.md, threading model).
+        public var loops = 1
         /// Live sessions across all tenants; at the cap new sessions are refused and /ready is 503.
         public var maxSessions = 1000
         /// On SIGTERM, how long live sessions may go on before they are ended with `shutdown`.

@@ -46,7 +46,8 @@ final class PluginHTTP: Sendable {
         guard let request, let callback else {
             return refuse(AH_ERR_INVALID_ARGUMENT, "http.request: request and callback are required", error)
         }
-        guard let loop = context.services.loop, let client = context.services.http else {
+        // The calling loop's client: the callback then runs on the session's own loop (`server.loops`).
+        guard let (loop, http) = context.services.callingLoop, let client = http else {
             return refuse(AH_ERR_UNAVAILABLE, "http.request: this host runs no event loop for HTTP", error)
         }
         let parsed: ClientRequest

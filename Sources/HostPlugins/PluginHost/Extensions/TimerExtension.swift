@@ -6,7 +6,7 @@ import Synchronization
 nonisolated(unsafe) let timerTable = permanentTable(ah_host_timer_t(
     struct_size: UInt32(MemoryLayout<ah_host_timer_t>.size),
     start: { host, delay, callback, user, outID, error in
-        guard let context = InstanceContext.from(host), let callback, let loop = context.services.loop else {
+        guard let context = InstanceContext.from(host), let callback, let loop = context.services.callingLoop?.loop else {
             return AH_ERR_INVALID_ARGUMENT
         }
         let id = PluginTimers.shared.makeID()

@@ -1,0 +1,43 @@
+import Foundation
+import Host
+import HostNet
+import HostPlugins
+import HostServer
+import HostSessions
+import HostTenancy
+
+/// `--loops N` (docs/benchmarks.md, "Loops"): the benchmarked host serves on N loops, as
+/// `server.loops: N` does. Passed to the voice host child through the environment.
+enum BenchLoops {
+    static let variable = "AGENT_HOST_BENCH_LOOPS"
+
+    static var count: Int { Int(ProcessInfo.processInfo.environment[variable] ?? "").map { max(1, $0) } ?? 1 }
+
+    /// Takes `--loops N` out of the arguments into the environment (children inherit it).
+    static func take(from arguments: [String]) {
+        guard let index = arguments.firstIndex(of: "--loops"), index + 1 < arguments.count, let n = Int(arguments[index + 1]), n >= 1 else { return }
+        setenv(variable, String(n), 1)
+    }
+
+    /// The other loops beside `first` (listening on `port`, started with `reusePort` when count > 1).
+    static func start(first: HostServer, settings: HostServer.Settings, port: Int, services: HostServices,
+                      tenants: [ServedTenant], defaultTenant: String, store: SessionPersistence) throws -> HostLoops? {
+        do {
+            return try HostLoops.start(count: count, first: first, settings: settings, port: port, services: services,
+                                       tenants: tenants, defaultTenant: defaultTenant, store: store, probe: { (nil, [:]) })
+        } catch {
+            throw ServerBenchmark.Failure(description: error.description)
+        }
+    }
+}
+
+/// The longest stall of any of the host's loops (a `StallProbe` on each).
+final class LoopsStallProbe: Sendable {
+    let probes: [StallProbe]
+
+    init(loops: [EventLoop]) { probes = loops.map { StallProbe(loop: $0) } }
+
+    var longestMilliseconds: Double { probes.map(\.longestMilliseconds).max() ?? 0 }
+    func reset() { for probe in probes { probe.reset() } }
+    func stop() { for probe in probes { probe.stop() } }
+}
