@@ -51,9 +51,6 @@ public final class HostTracing: Sendable {
         guard tracer != nil else { return [] }
         return propagationHeaders(for: ServiceContext.current)
     }
-
-    /// Hands queued spans to the exporter now (before a shutdown).
-    public func flush() { tracer?.forceFlush() }
 }
 
 /// One started span, shared by the loop-thread code that owns the operation it measures.
