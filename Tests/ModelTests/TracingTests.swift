@@ -160,6 +160,18 @@ final class TracingTests: XCTestCase {
         for span in spans { XCTAssertFalse(span.allStrings.contains { $0.contains("ORD-12345") }, "caller text in \(span.name)") }
     }
 
+    func testAnEscalationsToolCallIsASpanOfTheTurnWithoutTheHandoverText() throws {
+        let runtime = try tenant(settings)
+        let (turn, spans) = converse(runtime, "let me talk to a person")
+        XCTAssertNotNil(turn.escalation, turn.json)
+        let turnSpan = try XCTUnwrap(spans.first { $0.name == "turn" }, "\(spans)")
+        let escalation = try XCTUnwrap(spans.first { $0.name == "execute_tool escalate_to_human" }, "\(spans)")
+        XCTAssertEqual(escalation.parentSpanID, turnSpan.spanID, "the step that asked has ended: under the turn")
+        XCTAssertEqual(escalation.string("gen_ai.tool.name"), "escalate_to_human")
+        XCTAssertNil(escalation.string("gen_ai.tool.call.arguments"), "the handover carries the transcript: not without opting in")
+        XCTAssertEqual(spans.first { $0.name == "session" }?.string("agent_host.session.end_reason"), "escalated")
+    }
+
     func testATenantThatOptsInGetsItsCallersWordsRedacted() throws {
         let runtime = try tenant(settings) { configuration in
             configuration.telemetry.includeContent = true

@@ -171,8 +171,12 @@ final class TurnRun: @unchecked Sendable {
         conversation.emit(.toolCall(agent: agent.name, tool: "escalate_to_human", callID: callLabel, argumentsJSON: arguments))
         conversation.noteToolCall("escalate_to_human")
         let loop = conversation.loop
+        // The step that asked has ended: the escalation's tool call hangs under the turn.
+        let toolSpan = startToolSpan("escalate_to_human", callID: callID, argumentsJSON: invoked, parent: span)
         let completion: @Sendable (ah_status_t, String) -> Void = { [self] status, output in
             loop.execute {
+                if status != AH_OK { toolSpan?.fail("tool status \(status)") }
+                toolSpan?.end()
                 guard !self.cancelled else { return }
                 self.conversation.emit(.toolResult(tool: "escalate_to_human", callID: callLabel, ok: status == AH_OK, output: output))
                 guard status == AH_OK else {
@@ -199,11 +203,15 @@ final class TurnRun: @unchecked Sendable {
                 self.conversation.finish(reason: "escalated")
             }
         }
-        do {
-            try tool.invokeTool(callID: callID, sessionID: conversation.id, callerID: conversation.caller, argumentsJSON: invoked, completion: completion)
-        } catch {
-            completion(error.status, error.message)
+        let refused = TraceSpan.withCurrent(toolSpan) { () -> (ah_status_t, String)? in
+            do throws(PluginInstance.Failure) {
+                try tool.invokeTool(callID: callID, sessionID: conversation.id, callerID: conversation.caller, argumentsJSON: invoked, completion: completion)
+                return nil
+            } catch {
+                return (error.status, error.message)
+            }
         }
+        if let (status, message) = refused { completion(status, message) }
     }
 
     /// The step ran out of time: the plugin is told to stop and its late actions are ignored.
