@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 //
 // agent-host: the runtime voice and chat customer-support agents run on.
 // Layout (docs/architecture.md has the map):
@@ -41,6 +41,15 @@ let package = Package(
         .package(path: "SDK"),
         // The tenant configuration file is YAML (docs/operations.md).
         .package(url: "https://github.com/jpsim/Yams.git", from: "5.0.1"),
+        // Traces (docs/operations.md, "Telemetry"): the API the host's code speaks (Tracer, ServiceContext) ...
+        .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
+        // ... and the SDK behind it: spans batched and exported over OTLP/HTTP (protobuf). Only the OTLPHTTP
+        // trait: the default also builds the gRPC exporter (grpc-swift, HTTP/2), which the host never uses.
+        .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.6.0", traits: ["OTLPHTTP"]),
+        // Already in the graph through swift-otel: named because Host/Tracing runs the exporter's
+        // service group and routes its diagnostics to the host's Logger.
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // ---- C libraries ----
@@ -86,6 +95,7 @@ let package = Package(
         // Bottom: the one Logger, the one MetricsRegistry, JSON text helpers, the host's identity.
         .target(name: "HostSupport", dependencies: [
             .product(name: "PluginABI", package: "SDK"), .product(name: "AgentHostToolchain", package: "SDK"), "HostNet",
+            .product(name: "Tracing", package: "swift-distributed-tracing"),
         ], swiftSettings: swift6),
         // Plugin loading, the host table, instances, extensions, isolated runners.
         .target(name: "HostPlugins", dependencies: [
@@ -119,6 +129,9 @@ let package = Package(
         .target(name: "Host", dependencies: [
             "HostSupport", "HostPlugins", "HostSessions", "HostOrchestration", "HostTenancy", "HostVoice", "HostServer",
             "HostNet", "HostModels", "CLibUV", .product(name: "PluginABI", package: "SDK"),
+            .product(name: "OTel", package: "swift-otel"), .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Tracing", package: "swift-distributed-tracing"),
         ], swiftSettings: swift6),
         // What the command line runs as a client: chat, call, reload, routing evaluation.
         .target(name: "HostClient", dependencies: [

@@ -39,6 +39,16 @@ final class ChatStreamDecoderTests: XCTestCase {
         XCTAssertEqual(decoder.completion.text, "Hello there.")
     }
 
+    /// `stream_options.include_usage`'s last chunk (no choices): the token counts the chat span reports.
+    func testAUsageChunkGivesTheTokenCounts() throws {
+        var decoder = ChatStreamDecoder()
+        XCTAssertEqual(try decoder.decode(chunk(#"{"content":"Hi."}"#, finish: "stop")), .text("Hi."))
+        XCTAssertNil(decoder.completion.inputTokens)
+        XCTAssertEqual(try decoder.decode(#"{"id":"chatcmpl-1","choices":[],"usage":{"prompt_tokens":57,"completion_tokens":3,"total_tokens":60}}"#), .none)
+        XCTAssertEqual(decoder.completion.inputTokens, 57)
+        XCTAssertEqual(decoder.completion.outputTokens, 3)
+    }
+
     func testACutOffChunkIsMalformed() {
         var decoder = ChatStreamDecoder()
         XCTAssertThrowsError(try decoder.decode(#"{"choices":[{"delta":{"content":"Hel"#))

@@ -396,7 +396,7 @@ final class HostConfigurationTests: XCTestCase {
     func testEmptyAndMissingTenants() {
         assertError("", "t.yaml:1:1: the configuration is empty (it needs at least tenants:)")
         assertError("# only a comment\n", "t.yaml:1:1: the configuration is empty (it needs at least tenants:)")
-        assertError("- a\n- b\n", "t.yaml:1:1: must be a mapping (keys: server, redis, plugins, default_tenant, tenants, admin, console, sip), got a list")
+        assertError("- a\n- b\n", "t.yaml:1:1: must be a mapping (keys: server, redis, plugins, default_tenant, tenants, admin, console, sip, telemetry), got a list")
         assertError("server:\n  port: 8080\n", "t.yaml:1:1: tenants: at least one tenant is required (tenants: - id: ...)")
         assertError("server:\n  port: 8080\ntenants: []\n", "t.yaml:3:10: tenants: at least one tenant is required")
         assertError("tenants: acme\n", #"t.yaml:1:10: tenants: must be a list of tenants, got "acme""#)

@@ -47,7 +47,13 @@ public struct HostRunner {
         let loop = EventLoop(name: "host")
         loop.start()
         defer { loop.stop() }
-        let services = HostServices(loop: loop)
+        // Traces (docs/operations.md, "Telemetry"): exported by swift-otel's own tasks, off the loop.
+        let telemetry: OTelTracing?
+        do { telemetry = try configuration.telemetry.map { try OTelTracing($0) } } catch {
+            throw Failure(description: "\(configuration.file): telemetry: \(error)", exitCode: 2)
+        }
+        defer { telemetry?.shutdown() }
+        let services = HostServices(loop: loop, tracing: telemetry?.tracing ?? .disabled)
         services.runners.policy = configuration.plugins.supervision
         var served: [ServedTenant] = []
         for tenant in configuration.tenants {

@@ -29,12 +29,15 @@ public final class ChatCompletionsClient: Sendable {
     public var loop: EventLoop { http.loop }
 
     /// Streams one completion of `messages` with the functions in `toolsJSON`
-    /// (`ChatRequestBuilder.toolsJSON`). `handler` runs on the client's loop thread.
+    /// (`ChatRequestBuilder.toolsJSON`). `handler` runs on the client's loop thread. `extraHeaders`
+    /// go out on every attempt (the W3C `traceparent` of the step asking).
     @discardableResult
-    public func stream(messages: [ChatMessage], toolsJSON: String, handler: @escaping @Sendable (ChatStreamEvent) -> Void) -> ChatStreamCall {
+    public func stream(messages: [ChatMessage], toolsJSON: String, extraHeaders: [(String, String)] = [],
+                       handler: @escaping @Sendable (ChatStreamEvent) -> Void) -> ChatStreamCall {
         let body = ChatRequestBuilder.body(model: endpoint.model, messages: messages, toolsJSON: toolsJSON, stream: true,
                                            temperature: endpoint.temperature, maxTokens: endpoint.maxTokens)
         let call = ChatStreamCall(client: self, body: body, handler: handler)
+        call.extraHeaders = extraHeaders
         if loop.inLoopThread { call.attempt() } else { loop.execute { call.attempt() } }
         return call
     }
@@ -62,6 +65,8 @@ public final class ChatStreamCall: @unchecked Sendable {
     private var stopReason: ModelFailure?
     /// Text was passed on: from then on a failure is final (the caller already heard part of it).
     private var deliveredText = false
+    /// Set once before the first attempt.
+    var extraHeaders: [(String, String)] = []
 
     init(client: ChatCompletionsClient, body: [UInt8], handler: @escaping @Sendable (ChatStreamEvent) -> Void) {
         self.client = client
@@ -95,6 +100,7 @@ public final class ChatStreamCall: @unchecked Sendable {
         stopReason = nil
         var request = ClientRequest(method: "POST", url: endpoint.chatCompletionsURL, headers: client.headers, body: body,
                                     timeoutMilliseconds: endpoint.timeouts.totalMilliseconds)
+        for (name, value) in extraHeaders { request.headers[name] = value }
         request.connectTimeoutMilliseconds = endpoint.timeouts.connectMilliseconds
         request.caFile = endpoint.caFile
         request.onData = { [self] status, headers, bytes in receive(status, headers, bytes) }

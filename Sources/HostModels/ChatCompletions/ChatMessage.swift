@@ -41,6 +41,9 @@ public struct ChatCompletion: Sendable, Equatable {
     public var toolCalls: [ChatToolCall]
     /// "stop", "tool_calls", "length", "content_filter"; nil when the stream did not say.
     public var finishReason: String?
+    /// `usage.prompt_tokens` / `usage.completion_tokens` when the provider sent them.
+    public var inputTokens: Int?
+    public var outputTokens: Int?
 
     public init(text: String = "", toolCalls: [ChatToolCall] = [], finishReason: String? = nil) {
         self.text = text

@@ -44,6 +44,10 @@ public struct ChatStreamDecoder: Sendable {
         if let error = chunk["error"], !error.isNull {
             throw Malformed(description: "the stream carried an error: \(error["message"]?.string ?? "no message")")
         }
+        if let usage = chunk["usage"], !usage.isNull {
+            completion.inputTokens = usage["prompt_tokens"]?.int
+            completion.outputTokens = usage["completion_tokens"]?.int
+        }
         guard let choices = chunk["choices"]?.array else {
             throw Malformed(description: "a stream chunk has no choices array")
         }

@@ -1,6 +1,7 @@
 import AgentHostJSON
 import Foundation
 import HostModels
+import HostSupport
 import PluginABI
 
 /// One agent step driven by the tenant's model. It performs the same actions a plugin would —
@@ -31,6 +32,8 @@ final class ModelStep: StepDriver, @unchecked Sendable {
     private var batch: [ChatToolCall] = []
     private var results: [String?] = []
     private var outstanding: [UInt64: Int] = [:]
+    /// The current request's `chat {model}` span (ModelStep+Tracing.swift).
+    var chatSpan: TraceSpan?
 
     init(brain: ModelBrain, run: StepRun, handedOffFrom: (TenantRuntime.Agent, String?)?) {
         self.brain = brain
@@ -59,6 +62,7 @@ final class ModelStep: StepDriver, @unchecked Sendable {
     }
 
     func cancel() {
+        endChatSpan(nil)
         stopped = true
         call?.cancel()
         call = nil
@@ -79,7 +83,8 @@ final class ModelStep: StepDriver, @unchecked Sendable {
         }
         let loop = conversation.loop
         requestedAt = DispatchTime.now().uptimeNanoseconds
-        call = brain.client.stream(messages: messages, toolsJSON: brief.toolsJSON) { [self] event in
+        startChatSpan()
+        call = brain.client.stream(messages: messages, toolsJSON: brief.toolsJSON, extraHeaders: chatPropagationHeaders) { [self] event in
             if loop.inLoopThread { receive(event) } else { loop.execute { self.receive(event) } }
         }
     }
@@ -95,10 +100,12 @@ final class ModelStep: StepDriver, @unchecked Sendable {
             for sentence in chunker.add(piece) { say(sentence) }
         case .completed(let completion):
             call = nil
+            endChatSpan(completion)
             if let rest = chunker.flush() { say(rest) }
             act(on: completion)
         case .failed(let failure):
             call = nil
+            endChatSpan(failure)
             fallBack(failure)
         }
     }
@@ -161,6 +168,7 @@ final class ModelStep: StepDriver, @unchecked Sendable {
     private func fallBack(_ failure: ModelFailure) {
         guard !stopped, !run.closed else { return }
         stopped = true
+        endChatSpan(failure)
         // Only signs the provider is down count (timeouts, drops, 5xx, 429) — not one conversation's
         // rejected or malformed request, a cancel, a missing brief or the open circuit itself.
         if rounds > 0, [.timeout, .connection, .serverError, .rateLimited].contains(failure.reason) { brain.circuit.failed() }

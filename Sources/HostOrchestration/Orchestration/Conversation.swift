@@ -44,6 +44,8 @@ public final class Conversation: @unchecked Sendable {
     public internal(set) var startedAt = Date()
     /// Set by a channel that can move the call to a person (Twilio, docs/telephony.md).
     package var transferHandler: ((TransferRequest) -> Void)?
+    /// The session's span (Conversation+Tracing.swift); nil when tracing is off. Loop thread.
+    var sessionSpan: TraceSpan?
 
     public init(tenant: TenantRuntime, caller: String, loop: EventLoop, services: HostServices,
                 sessionID: String = UUID().uuidString.lowercased(), previousSessions: [String] = [],
@@ -67,6 +69,7 @@ public final class Conversation: @unchecked Sendable {
     /// (voice calls: the agent speaks first).
     public func start(greet: Bool = false) {
         loop.execute { [self] in
+            startSessionSpan()
             emit(.session(sessionID: id, tenant: tenant.id, caller: caller, agent: currentAgent.name, returning: returning,
                           plugins: tenant.pluginVersions))
             agentsVisited.append(currentAgent.name)
@@ -174,6 +177,7 @@ public final class Conversation: @unchecked Sendable {
         }
         let turn = TurnRun(conversation: self, input: input)
         currentTurn = turn
+        turn.startSpan()
         turn.step(agent: currentAgent, handedOffFrom: nil)
     }
 
@@ -212,6 +216,7 @@ public final class Conversation: @unchecked Sendable {
         pendingInputs.removeAll()
         services.sessionValues.drop(session: id)
         emit(.end(reason: reason))
+        endSessionSpan(reason: reason)
     }
 
     /// The step context carries the newest messages whose text fits this many bytes (at least

@@ -26,6 +26,9 @@ final class StepRun: StepSink, @unchecked Sendable {
     var timeout: LoopTimer?
     /// Loop-thread only: who drives this step, the plugin or the tenant's model (StepDriver.swift).
     var driver: (any StepDriver)?
+    /// Loop-thread only: the step's `invoke_agent` span and its tool calls' spans (TurnRun+Tracing.swift).
+    var span: TraceSpan?
+    var toolSpans: [UInt64: TraceSpan] = [:]
 
     init(stepID: UInt64, agent: TenantRuntime.Agent, turn: TurnRun) {
         self.stepID = stepID

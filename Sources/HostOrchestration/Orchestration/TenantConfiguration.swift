@@ -1,5 +1,6 @@
 import HostModels
 import HostPlugins
+import HostSupport
 
 /// What an operator decides for one tenant (issue #4 reads it from the configuration file).
 public struct TenantConfiguration: Sendable {
@@ -25,6 +26,8 @@ public struct TenantConfiguration: Sendable {
     public var messages = CallerMessages()
     /// Transfer targets, Twilio account, recording and redaction (docs/telephony.md).
     public var telephony = TenantTelephony()
+    /// `telemetry: {include_content}`: whether callers' words may go into span attributes.
+    public var telemetry = TenantTelemetry()
 
     public func isolation(for componentID: String) -> PluginIsolation {
         isolation[componentID] ?? defaultIsolation

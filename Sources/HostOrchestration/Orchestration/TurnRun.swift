@@ -1,5 +1,7 @@
 import Foundation
 import HostNet
+import HostPlugins
+import HostSupport
 import PluginABI
 import Synchronization
 
@@ -15,6 +17,8 @@ final class TurnRun: @unchecked Sendable {
     private var cancelled = false
     /// The model's time-to-first-token for its first request of the turn (ModelStep sets it).
     var modelFirstTokenMilliseconds: Double?
+    /// The turn's span (TurnRun+Tracing.swift); nil when tracing is off. Loop thread.
+    var span: TraceSpan?
 
     init(conversation: Conversation, input: String) {
         self.conversation = conversation
@@ -38,6 +42,7 @@ final class TurnRun: @unchecked Sendable {
         let router = conversation.services.router
         let run = StepRun(stepID: router.makeID(), agent: agent, turn: self)
         currentStep = run
+        startStepSpan(run, handedOffFrom: handedOffFrom)
         run.timeout = LoopTimer(loop: conversation.loop)
         armStepTimer(run)
         // The plugin or the tenant's model (Brains/): either acts through the same StepRun.
@@ -83,6 +88,7 @@ final class TurnRun: @unchecked Sendable {
             metrics.increment("agent_host_tool_calls_total", labels: ["tool": name, "ok": status == AH_OK ? "true" : "false"])
             metrics.observe("agent_host_tool_call_seconds", seconds, labels: ["tool": name])
             loop.execute {
+                self.endToolSpan(callID: callID, of: step, status: status)
                 step.lifecycle.toolCompleted(callID: callID)
                 guard !self.cancelled else { return }
                 self.conversation.emit(.toolResult(tool: name, callID: callLabel, ok: status == AH_OK, output: output))
@@ -91,12 +97,19 @@ final class TurnRun: @unchecked Sendable {
             }
         }
         step.lifecycle.toolStarted(callID: callID, tool: tool)
-        do {
-            try tool.invokeTool(callID: callID, sessionID: conversation.id, callerID: conversation.caller,
-                                argumentsJSON: argumentsJSON, completion: deliver)
-        } catch {
-            deliver(error.status, error.message)
+        let toolSpan = startToolSpan(name, callID: callID, argumentsJSON: argumentsJSON, parent: step.span)
+        step.toolSpans[callID] = toolSpan
+        // The tool's own HTTP requests (the http extension) carry this span's traceparent.
+        let refused = TraceSpan.withCurrent(toolSpan) { () -> (ah_status_t, String)? in
+            do throws(PluginInstance.Failure) {
+                try tool.invokeTool(callID: callID, sessionID: conversation.id, callerID: conversation.caller,
+                                    argumentsJSON: argumentsJSON, completion: deliver)
+                return nil
+            } catch {
+                return (error.status, error.message)
+            }
         }
+        if let (status, message) = refused { deliver(status, message) }
     }
 
     func stepFinished(_ step: StepRun, status: ah_status_t, message: String?) {
@@ -111,6 +124,7 @@ final class TurnRun: @unchecked Sendable {
             escalate(from: step.agent, department: escalation.department, reason: escalation.reason)
         } else if let handoff = outcome.handoff, let target = conversation.tenant.agents[handoff.agentID] {
             conversation.emit(.handoff(from: step.agent.name, to: target.name, reason: handoff.reason))
+            traceHandoff(from: step.agent, to: target, reason: handoff.reason)
             conversation.services.metrics.increment("agent_host_handoffs_total", labels: ["from": step.agent.name, "to": target.name])
             conversation.switchAgent(to: target)
             self.step(agent: target, handedOffFrom: (step.agent, handoff.reason))
@@ -157,8 +171,12 @@ final class TurnRun: @unchecked Sendable {
         conversation.emit(.toolCall(agent: agent.name, tool: "escalate_to_human", callID: callLabel, argumentsJSON: arguments))
         conversation.noteToolCall("escalate_to_human")
         let loop = conversation.loop
+        // The step that asked has ended: the escalation's tool call hangs under the turn.
+        let toolSpan = startToolSpan("escalate_to_human", callID: callID, argumentsJSON: invoked, parent: span)
         let completion: @Sendable (ah_status_t, String) -> Void = { [self] status, output in
             loop.execute {
+                if status != AH_OK { toolSpan?.fail("tool status \(status)") }
+                toolSpan?.end()
                 guard !self.cancelled else { return }
                 self.conversation.emit(.toolResult(tool: "escalate_to_human", callID: callLabel, ok: status == AH_OK, output: output))
                 guard status == AH_OK else {
@@ -185,11 +203,15 @@ final class TurnRun: @unchecked Sendable {
                 self.conversation.finish(reason: "escalated")
             }
         }
-        do {
-            try tool.invokeTool(callID: callID, sessionID: conversation.id, callerID: conversation.caller, argumentsJSON: invoked, completion: completion)
-        } catch {
-            completion(error.status, error.message)
+        let refused = TraceSpan.withCurrent(toolSpan) { () -> (ah_status_t, String)? in
+            do throws(PluginInstance.Failure) {
+                try tool.invokeTool(callID: callID, sessionID: conversation.id, callerID: conversation.caller, argumentsJSON: invoked, completion: completion)
+                return nil
+            } catch {
+                return (error.status, error.message)
+            }
         }
+        if let (status, message) = refused { completion(status, message) }
     }
 
     /// The step ran out of time: the plugin is told to stop and its late actions are ignored.
@@ -207,6 +229,7 @@ final class TurnRun: @unchecked Sendable {
     @discardableResult
     private func tearDown(_ step: StepRun, _ ending: StepEnding) -> Bool {
         guard let teardown = step.lifecycle.end(ending) else { return false }
+        endStepSpan(step, ending)
         step.timeout?.close()
         if teardown.cancelDriver { step.driver?.cancel() }
         let router = conversation.services.router
@@ -234,6 +257,7 @@ final class TurnRun: @unchecked Sendable {
         currentStep = nil
         let latency = modelFirstTokenMilliseconds.map { TurnLatency(modelFirstToken: $0) }
         conversation.emit(.turnEnd(agent: agent.name, latency: latency))
+        endSpan(agent: agent, cancelled: false)
         conversation.turnFinished(self)
     }
 
@@ -241,6 +265,7 @@ final class TurnRun: @unchecked Sendable {
     func cancel() {
         conversation.loop.preconditionInLoop()
         cancelled = true
+        defer { endSpan(agent: nil, cancelled: true) }
         guard let step = currentStep else { return }
         tearDown(step, .cancelled)
     }

@@ -18,9 +18,12 @@ public final class HostServices: Sendable {
     public let runners = PluginRunners()
     /// Sessions whose calls can send keypad digits (the dtmf draft): this host's, not the process's.
     package let keypad = KeypadOut()
+    /// Spans of sessions, turns, steps and tool calls (HostSupport/Tracing); off by default.
+    public let tracing: HostTracing
 
     public init(router: CompletionRouter = CompletionRouter(), logger: Logger = .shared,
-                metrics: MetricsRegistry = MetricsRegistry(), loop: EventLoop? = nil) {
+                metrics: MetricsRegistry = MetricsRegistry(), loop: EventLoop? = nil, tracing: HostTracing = .disabled) {
+        self.tracing = tracing
         self.router = router
         self.logger = logger
         self.metrics = metrics

@@ -4,14 +4,14 @@ import HostPlugins
 import Yams
 
 extension HostConfiguration {
-    static let topKeys = ["server", "redis", "plugins", "default_tenant", "tenants", "admin", "console", "sip"]
+    static let topKeys = ["server", "redis", "plugins", "default_tenant", "tenants", "admin", "console", "sip", "telemetry"]
     static let adminKeys = ["host", "port", "api_keys"]
     static let serverKeys = ["host", "port", "loops", "max_sessions", "drain_deadline_seconds", "limits"]
     static let serverLimitKeys = ["max_header_bytes", "max_body_bytes", "max_ws_message_bytes", "max_turn_text_bytes", "idle_timeout_ms",
                                   "session_idle_timeout_ms", "header_timeout_ms", "max_connections", "max_connections_per_client"]
     static let redisKeys = ["url", "command_timeout_ms", "journal_path", "sentinels", "master_name", "database", "password", "replica_acks"]
     static let pluginKeys = ["directories", "extensions", "isolation", "max_memory_mb", "supervision", "cache_directory", "allow_insecure_files", "trusted_keys", "require_signature"]
-    static let tenantKeys = ["id", "api_keys", "plugins", "entry_agent", "settings", "limits", "turn_detection", "voice", "extensions", "model", "messages"] + telephonyTenantKeys
+    static let tenantKeys = ["id", "api_keys", "plugins", "entry_agent", "settings", "limits", "turn_detection", "voice", "extensions", "model", "messages", "telemetry"] + telephonyTenantKeys
     static let tenantLimitKeys = ["max_concurrent_sessions", "max_sessions_per_caller", "max_handoffs_per_turn",
                                   "max_tool_calls_per_turn", "step_timeout_ms"]
     static let turnDetectionKeys = ["threshold", "prefix_padding_ms", "silence_ms", "mode", "min_silence_ms", "max_silence_ms", "backchannels"]
@@ -100,6 +100,7 @@ extension HostConfiguration {
                 configuration.consoleKeyHashes.append(key.value.lowercased())
             }
         }
+        configuration.telemetry = try parseTelemetry(top.mapping("telemetry", allowed: telemetryKeys))
         return configuration
     }
 
@@ -316,6 +317,7 @@ extension HostConfiguration {
         tenant.model = try parseModel(entry.mapping("model", allowed: modelKeys), baseDirectory: baseDirectory)
         tenant.messages = try parseMessages(entry.mapping("messages", allowed: messageKeys))
         tenant.telephony = try parseTelephony(entry, baseDirectory: baseDirectory)
+        tenant.telemetry = try parseTenantTelemetry(entry.mapping("telemetry", allowed: tenantTelemetryKeys))
         return (tenant, entry.value("id") ?? node)
     }
 

@@ -4,6 +4,7 @@ import HostModels
 import HostNet
 import HostOrchestration
 import HostPlugins
+import HostSupport
 
 /// The operator's configuration file (`agent-host serve --config FILE`; docs/operations.md):
 /// the listener and its limits, Redis, where plugins come from, and the tenants.
@@ -162,6 +163,8 @@ public struct HostConfiguration: Sendable {
         public var messages = CallerMessages()
         /// `transfer:`, `twilio:`, `recording:`, `redact:` (docs/telephony.md).
         public var telephony = TenantTelephony()
+        /// `telemetry: {include_content}` (docs/operations.md, "Telemetry").
+        public var telemetry = TenantTelemetry()
 
         public init(id: String, apiKeyHashes: [String] = [], plugins: [String], entryAgent: String,
                     settings: [String: String] = [:], limits: Limits = Limits(), turnDetection: TurnDetection = TurnDetection(),
@@ -203,6 +206,8 @@ public struct HostConfiguration: Sendable {
     public var consoleEnabled = true
     /// `console.api_keys` — operator keys for the console only, beside `admin.api_keys`.
     public var consoleKeyHashes: [String] = []
+    /// `telemetry:` — where traces go (docs/operations.md, "Telemetry"); nil = tracing off.
+    public var telemetry: TelemetrySettings?
     public var server: Server
     public var redis: Redis
     public var plugins: Plugins
@@ -229,6 +234,7 @@ public struct HostConfiguration: Sendable {
                                                 grantedExtensions: tenant.extensions ?? plugins.extensions, limits: tenant.limits.turnLimits)
         configuration.model = tenant.model
         configuration.telephony = tenant.telephony
+        configuration.telemetry = tenant.telemetry
         configuration.defaultIsolation = plugins.isolation
         configuration.isolation = tenant.isolation
         configuration.versions = tenant.pins.compactMapValues(\.version)

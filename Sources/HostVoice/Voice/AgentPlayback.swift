@@ -2,6 +2,7 @@ import Foundation
 import HostAudio
 import HostNet
 import HostSpeech
+import HostSupport
 
 /// The agent's side of a call: replies synthesised off the loop, queued in order, and sent to the
 /// transport one 20 ms frame per loop-timer tick, in real time. It knows how much of each reply
@@ -19,6 +20,8 @@ final class AgentPlayback: @unchecked Sendable {
         /// Where each finished sentence ends in `audio`, with its text.
         var sentences: [(end: Int, text: String)] = []
         var synthesisDone = false
+        /// Its `speech_synthesis` span (VoiceCall+Tracing.swift).
+        var span: TraceSpan?
 
         init(number: Int, text: String) {
             self.number = number
@@ -42,6 +45,8 @@ final class AgentPlayback: @unchecked Sendable {
     var onIdle: () -> Void = {}
     /// Synthesis failed: the call reports it (the caller still sees the text event).
     var onSynthesisFailed: (String) -> Void = { _ in }
+    /// Starts a reply's `speech_synthesis` span (nil: tracing off).
+    var startSynthesisSpan: (_ characters: Int) -> TraceSpan? = { _ in nil }
 
     init(loop: EventLoop, transport: CallTransport, synthesizer: any SpeechSynthesizer, voice: String?) {
         self.loop = loop
@@ -62,6 +67,7 @@ final class AgentPlayback: @unchecked Sendable {
         replyCount += 1
         let reply = Reply(number: replyCount, text: text)
         replies.append(reply)
+        reply.span = startSynthesisSpan(text.count)
         reply.job = synthesizer.synthesize(text: text, voice: voiceName) { [weak self, loop] event in
             let playback = self
             loop.execute { playback?.synthesis(event, for: reply) }
@@ -80,10 +86,15 @@ final class AgentPlayback: @unchecked Sendable {
         case .finished, .cancelled:
             reply.synthesisDone = true
             reply.job = nil
+            reply.span?.end()
+            reply.span = nil
             startPacing()
         case .failed(let error):
             reply.synthesisDone = true
             reply.job = nil
+            reply.span?.fail("synthesis failed")
+            reply.span?.end()
+            reply.span = nil
             onSynthesisFailed("speech synthesis failed for a reply: \(error)")
             startPacing()
         }
@@ -124,6 +135,9 @@ final class AgentPlayback: @unchecked Sendable {
         loop.preconditionInLoop()
         let cut = replies.map { reply -> (reply: Reply, heard: String) in
             reply.job?.cancel()
+            reply.span?.set("agent_host.speech.interrupted", true)
+            reply.span?.end()
+            reply.span = nil
             return (reply, Self.heardText(of: reply))
         }
         replies.removeAll()

@@ -39,6 +39,8 @@ package final class VoiceCall: @unchecked Sendable {
     private var playback: AgentPlayback?
     /// The grammar in force for the caller's next utterance (nil: open recognition).
     private var grammar: RecognitionGrammar?
+    /// The utterance being recognised's `speech_recognition` span (VoiceCall+Tracing.swift).
+    var recognitionSpan: TraceSpan?
 
     package init(transport: CallTransport, loop: EventLoop, recognizer: any SpeechRecognizer,
          synthesizer: any SpeechSynthesizer, settings: TenantVoice) {
@@ -78,6 +80,7 @@ package final class VoiceCall: @unchecked Sendable {
         playback.onSynthesisFailed = { [output] message in
             output.send(event: .error(code: "synthesis_failed", message: message))
         }
+        traceSynthesis(of: playback)
         self.playback = playback
         let transport = self.output
         recognition = recognizer.makeSession(onPartial: { [loop] partial in
@@ -133,11 +136,13 @@ package final class VoiceCall: @unchecked Sendable {
         // Over the agent, what is no request (a backchannel, a filler) is a whole utterance: end it
         // at once so it is dropped soon.
         let backchannels = machine.callerIsOverAgent ? settings.backchannels : nil
+        let span = startTurnDetectionSpan()
         recognition.currentHypothesis { [loop] hypothesis in
             let complete = hypothesis.map { text in
                 backchannels.map { !$0.isRequest(text) } == true || TurnCompletion.isComplete(text, model: model, grammar: grammar)
             } ?? false
             loop.execute { [self] in
+                endTurnDetectionSpan(span, complete: complete)
                 session?.conversation?.services.metrics.increment("agent_host_voice_turn_verdicts_total",
                                                                   labels: ["verdict": complete ? "complete" : "incomplete"])
                 guard machine.isListening, let event = detector.judged(id: id, complete: complete),
@@ -159,6 +164,7 @@ package final class VoiceCall: @unchecked Sendable {
     private func finishUtterance(_ utterance: [Int16]) {
         guard let recognition else { return }
         let usedGrammar = grammar != nil
+        startRecognitionSpan(samples: utterance.count, grammar: usedGrammar)
         recognition.finish { [loop] result in
             loop.execute { [self] in
                 // Retried with open recognition only between utterances: once the caller speaks again
@@ -177,6 +183,7 @@ package final class VoiceCall: @unchecked Sendable {
     }
 
     private func heard(_ result: Result<Transcript, SpeechError>) {
+        endRecognitionSpan(result)
         perform(machine.recognised(result, agentSpeaking: playback?.isActive == true))
     }
 

@@ -50,13 +50,16 @@ final class PluginHTTP: Sendable {
         guard let (loop, http) = context.services.callingLoop, let client = http else {
             return refuse(AH_ERR_UNAVAILABLE, "http.request: this host runs no event loop for HTTP", error)
         }
-        let parsed: ClientRequest
+        var copied: ClientRequest
         let target: (origin: String, path: String)
         do {
-            (parsed, target) = try Self.copy(request.pointee)
+            (copied, target) = try Self.copy(request.pointee)
         } catch let refusal {
             return refuse(refusal.status, "http.request: \(refusal.message)", error)
         }
+        // A request made inside a traced tool call carries its trace (W3C traceparent).
+        context.services.tracing.propagate(into: &copied.headers)
+        let parsed = copied
         let id = lastID.add(1, ordering: .relaxed).newValue
         let entry = PendingHTTP(id: id, callback: callback, user: user, context: context, loop: loop, client: client,
                                 origin: target.origin, summary: "\(parsed.method) \(target.origin)\(target.path)",
