@@ -160,7 +160,18 @@ public final class PocketSphinxRecognizer: SpeechRecognizer {
     }
 
     public func makeSession(onPartial: (@Sendable (String) -> Void)? = nil) -> RecognitionSession {
-        PocketSphinxSession(recognizer: self, onPartial: onPartial)
+        PocketSphinxSession(recognizer: self, band: .wideband, onPartial: onPartial)
+    }
+
+    /// Narrowband (phone) sessions never take a warm decoder: the pool's decoders adapted their
+    /// cepstral mean on wideband speech (the tenant's phrases at 16 kHz), and that mean is wrong
+    /// for audio with nothing above 4 kHz. Measured (flite phrases through 8 kHz mu-law and back):
+    /// a wideband-warmed decoder heard "I need a refund" as "one" and got 4 of 5 phrases wrong,
+    /// while a new decoder (with the first-utterance replay) got all 5. Decoding the first
+    /// utterance again on the warm decoder was tried and did not help: the replay starts from
+    /// the same mean.
+    public func makeSession(band: AudioBand, onPartial: (@Sendable (String) -> Void)?) -> RecognitionSession {
+        PocketSphinxSession(recognizer: self, band: band, onPartial: onPartial)
     }
 }
 
@@ -213,15 +224,19 @@ final class PocketSphinxSession: RecognitionSession, @unchecked Sendable {
     private var judging = false
     private var overlapAudio: [Int16] = []
 
-    init(recognizer: PocketSphinxRecognizer, onPartial: (@Sendable (String) -> Void)?) {
+    /// The band of the caller's audio (a narrowband session creates its own decoder).
+    private let band: AudioBand
+
+    init(recognizer: PocketSphinxRecognizer, band: AudioBand, onPartial: (@Sendable (String) -> Void)?) {
         self.recognizer = recognizer
+        self.band = band
         self.onPartial = onPartial
         onQueue { self.create() }
     }
 
     private func create() {
         let started = monotonicSeconds()
-        if let warm = recognizer.pool?.take() {
+        if band == .wideband, let warm = recognizer.pool?.take() {
             decoder = warm.decoder
             // Already adapted to speech: the first utterance need not be decoded twice.
             if warm.adapted { sessionSamples = Int(recognizer.adaptationSeconds * Double(recognizer.sampleRate)) }

@@ -68,6 +68,28 @@ public protocol SpeechRecognizer: AnyObject, Sendable {
     /// `onPartial`, when given, receives the hypothesis so far during an utterance whenever it
     /// changes (throttled).
     func makeSession(onPartial: (@Sendable (String) -> Void)?) -> RecognitionSession
+    /// A session for audio captured in `band` (a phone line's 8 kHz is narrowband, even once
+    /// resampled to `sampleRate`): an engine that adapts to the channel must not start from what
+    /// it learnt on the other band.
+    func makeSession(band: AudioBand, onPartial: (@Sendable (String) -> Void)?) -> RecognitionSession
+}
+
+/// Where a caller's audio was captured: its bandwidth, not the rate it is handed over at.
+public enum AudioBand: String, Sendable {
+    /// A microphone or voice socket at 16 kHz or more: speech up to 8 kHz.
+    case wideband
+    /// A phone line (G.711 at 8 kHz: SIP, Twilio): nothing above 4 kHz.
+    case narrowband
+
+    /// The band of audio that came off a wire at `sampleRate`.
+    public init(sampleRate: Int) { self = sampleRate <= 8_000 ? .narrowband : .wideband }
+}
+
+extension SpeechRecognizer {
+    /// Engines without channel adaptation treat both bands alike.
+    public func makeSession(band: AudioBand, onPartial: (@Sendable (String) -> Void)?) -> RecognitionSession {
+        makeSession(onPartial: onPartial)
+    }
 }
 
 /// One call's recognizer: a sequence of utterances (turns).

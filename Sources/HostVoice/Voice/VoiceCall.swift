@@ -83,7 +83,8 @@ package final class VoiceCall: @unchecked Sendable {
         traceSynthesis(of: playback)
         self.playback = playback
         let transport = self.output
-        recognition = recognizer.makeSession(onPartial: { [loop] partial in
+        // A phone line's audio is narrowband even at 16 kHz: the recogniser must not adapt from wideband.
+        recognition = recognizer.makeSession(band: AudioBand(sampleRate: transport.wireFormat.sampleRate), onPartial: { [loop] partial in
             loop.execute { transport.send(event: .user(text: partial, final: false)) }
         })
     }
