@@ -47,6 +47,18 @@ final class TwilioTransferTests: HostProcessTestCase {
         return (try launchHost("phone", config: path, port: port), port)
     }
 
+    /// The caller's last interaction in their Redis session record, once the host has written it
+    /// (10 s at most; nil if it never came).
+    private func lastInteraction(caller: String) async throws -> [String: Any]? {
+        for _ in 0..<200 {
+            let json = try redis.cli("GET", "support:session:demo:\(caller)")
+            if let record = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any],
+               let last = (record["interactions"] as? [[String: Any]])?.last { return last }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return nil
+    }
+
     static func start(streamSid: String, callSid: String, caller: String) -> String {
         #"{"event":"start","sequenceNumber":"1","start":{"accountSid":"AC1","streamSid":"\#(streamSid)","callSid":"\#(callSid)","tracks":["inbound"],"customParameters":{"tenant":"demo","caller":"\#(caller)"},"mediaFormat":{"encoding":"audio/x-mulaw","sampleRate":8000,"channels":1}},"streamSid":"\#(streamSid)"}"#
     }
@@ -99,14 +111,7 @@ final class TwilioTransferTests: HostProcessTestCase {
         call.close()
 
         // The record: outcome transferred, the recording named; the backend has the handover.
-        var interaction: [String: Any]?
-        for _ in 0..<200 where interaction == nil {
-            let json = try redis.cli("GET", "support:session:demo:+15553334444")
-            if let record = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] {
-                interaction = (record["interactions"] as? [[String: Any]])?.last
-            }
-            if interaction == nil { try await Task.sleep(for: .milliseconds(50)) }
-        }
+        let interaction = try await lastInteraction(caller: "+15553334444")
         let saved = try XCTUnwrap(interaction, "the session was persisted")
         XCTAssertEqual(saved["outcome"] as? String, "transferred")
         let sessionID = try XCTUnwrap(saved["session_id"] as? String)
@@ -201,14 +206,7 @@ final class TwilioTransferTests: HostProcessTestCase {
         XCTAssertTrue(closed, "the media stream is closed after the transfer")
         call.close()
 
-        var interaction: [String: Any]?
-        for _ in 0..<200 where interaction == nil {
-            let json = try redis.cli("GET", "support:session:demo:+15553334444")
-            if let record = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] {
-                interaction = (record["interactions"] as? [[String: Any]])?.last
-            }
-            if interaction == nil { try await Task.sleep(for: .milliseconds(50)) }
-        }
+        let interaction = try await lastInteraction(caller: "+15553334444")
         let saved = try XCTUnwrap(interaction, "the session was persisted\n\(host.logText.suffix(2000))")
         XCTAssertEqual(saved["outcome"] as? String, "transferred", "\(saved)")
         XCTAssertNotNil(saved["recording"] as? String, "a Realtime call is recorded too")
