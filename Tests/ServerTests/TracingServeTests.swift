@@ -1,6 +1,7 @@
 import Foundation
 import Host
 import HostTestSupport
+import ModelStandIn
 import TestSupport
 import XCTest
 
@@ -84,5 +85,65 @@ final class TracingServeTests: HostProcessTestCase {
         XCTAssertTrue(recognitions.contains { $0.string("agent_host.speech.search") == "lm" && ($0.int("agent_host.speech.audio_ms") ?? 0) > 500 })
         XCTAssertTrue(verdicts.contains { $0.string("agent_host.turn_detection.verdict") == "complete" }, "\(verdicts)")
         XCTAssertFalse(spans.flatMap(\.allStrings).contains { $0.lowercased().contains("shipping") }, "no caller words")
+    }
+}
+
+/// A Realtime-mode call's turns are run by the model (here the Realtime stand-in: a local double
+/// of OpenAI's service, not the real API); the host builds their spans from the events it records,
+/// so the trace has the same shape as a cascaded call's.
+final class RealtimeTracingServeTests: HostProcessTestCase {
+    func testARealtimeCallsTurnsToolsAndHandoffsAreSpans() async throws {
+        let receiver = try OTLPReceiver()
+        defer { receiver.stop() }
+        let standIn = try RealtimeStandIn(script: RealtimeScript(turns: [
+            .init(heard: "I want a refund", steps: [.call(name: "transfer_to_refund_agent", arguments: #"{"reason":"refund"}"#)]),
+            .init(heard: "order ORD-12345", steps: [.call(name: "lookup_order", arguments: #"{"order_id":"ORD-12345"}"#),
+                                                   .say("Your order was delivered ten days ago.", milliseconds: 400)]),
+        ], unscriptedReply: .say("Refunds here, what is the order number?", milliseconds: 300)))
+        let keyFile = directory.file("realtime-key")
+        try "sk-standin".write(toFile: keyFile, atomically: true, encoding: .utf8)
+        chmod(keyFile, 0o600)
+        let voice = """
+                voice:
+                  mode: realtime
+                  realtime: {url: "\(standIn.url)", api_key_file: "\(keyFile)", connect_timeout_ms: 2000, stall_timeout_ms: 4000}
+
+            """
+        let port = try LoopbackPort.free()
+        let telemetry = "telemetry:\n  otlp_endpoint: \"\(receiver.endpoint)\"\n  export_interval_ms: 100\n"
+        let path = directory.file("traced-realtime.yaml")
+        try (telemetry + demoYAML(port: port, journal: "traced-realtime", tenantLimits: voice)).write(toFile: path, atomically: true, encoding: .utf8)
+        let host = try launchHost("traced-realtime", config: path, port: port)
+
+        let call = try VoiceTestCaller(url: host.url.replacingOccurrences(of: "http://", with: "ws://") + "/ws/voice/%2B15554441111")
+        for (sentence, turns) in [("I want a refund please.", 1), ("Order one two three four five.", 2)] {
+            let speech = try await VoiceTestCaller.speech(sentence)
+            try await call.stream(VoiceTestCaller.pcmFrames(VoiceTestCaller.silence(milliseconds: 200) + speech + VoiceTestCaller.silence(milliseconds: 1_000)))
+            let ended = try await call.wait(seconds: 10) { _ in call.eventTypes.filter { $0 == "turn_end" }.count >= turns }
+            XCTAssertTrue(ended, "turn \(turns) ended: \(call.eventTypes)")
+        }
+        call.socket.send(text: #"{"type":"end"}"#)
+        call.close()
+        kill(host.pid, SIGTERM)
+        XCTAssertEqual(waitForExit(host), 0, host.logText.suffix(2000).description)
+
+        let spans = receiver.waitFor(seconds: 5) { $0.contains { $0.name == "session" } }
+        let session = try XCTUnwrap(spans.first { $0.name == "session" }, "\(spans)")
+        let turns = spans.filter { $0.name == "turn" }
+        XCTAssertEqual(turns.count, 2, "one span per caller turn: \(spans.map(\.name))")
+        XCTAssertTrue(turns.allSatisfy { $0.parentSpanID == session.spanID && $0.traceID == session.traceID })
+        XCTAssertTrue(turns.allSatisfy { $0.string("agent_host.turn.driver") == "realtime" })
+        let steps = spans.filter { $0.name.hasPrefix("invoke_agent ") }
+        XCTAssertTrue(steps.allSatisfy { step in turns.contains { $0.spanID == step.parentSpanID } }, "\(steps)")
+        let handoff = try XCTUnwrap(spans.first { $0.name == "handoff" }, "\(spans.map(\.name))")
+        XCTAssertEqual(handoff.string("agent_host.handoff.to"), "Refund Agent")
+        // Turn 1: the Triage Agent's step, the handoff, the Refund Agent's step; turn 2: the Refund Agent's.
+        XCTAssertEqual(steps.map(\.name).sorted(), ["invoke_agent Refund Agent", "invoke_agent Refund Agent", "invoke_agent Triage Agent"])
+        XCTAssertEqual(steps.first { $0.string("agent_host.handed_off_from") == "Triage Agent" }?.parentSpanID, handoff.parentSpanID)
+        let tool = try XCTUnwrap(spans.first { $0.name == "execute_tool lookup_order" }, "\(spans.map(\.name))")
+        let toolStep = try XCTUnwrap(steps.first { $0.spanID == tool.parentSpanID }, "the tool hangs under a step")
+        XCTAssertEqual(toolStep.name, "invoke_agent Refund Agent", "the tool ran in the Refund Agent's step")
+        XCTAssertEqual(tool.string("gen_ai.tool.name"), "lookup_order")
+        XCTAssertFalse(spans.flatMap(\.allStrings).contains { $0.contains("ORD-12345") || $0.lowercased().contains("refund please") }, "no caller text")
     }
 }

@@ -46,6 +46,8 @@ public final class Conversation: @unchecked Sendable {
     package var transferHandler: ((TransferRequest) -> Void)?
     /// The session's span (Conversation+Tracing.swift); nil when tracing is off. Loop thread.
     var sessionSpan: TraceSpan?
+    /// Spans of turns a Realtime model runs (Conversation+ExternalTracing.swift). Loop thread.
+    lazy var externalTrace = ExternalTurnTrace()
 
     public init(tenant: TenantRuntime, caller: String, loop: EventLoop, services: HostServices,
                 sessionID: String = UUID().uuidString.lowercased(), previousSessions: [String] = [],
@@ -130,6 +132,7 @@ public final class Conversation: @unchecked Sendable {
             default:
                 break
             }
+            traceExternal(event)
             emit(event)
         }
     }
@@ -216,6 +219,7 @@ public final class Conversation: @unchecked Sendable {
         pendingInputs.removeAll()
         services.sessionValues.drop(session: id)
         emit(.end(reason: reason))
+        if tracing.isEnabled, externalTrace.turn != nil { externalTrace.close(reason: "the session ended mid-turn") }
         endSessionSpan(reason: reason)
     }
 

@@ -11,7 +11,9 @@ extension Conversation {
     package var tracing: HostTracing { services.tracing }
 
     /// What a stage outside the orchestration (speech) hangs under: the open turn, else the session.
-    package var currentTraceSpan: TraceSpan? { currentTurn?.span ?? sessionSpan }
+    package var currentTraceSpan: TraceSpan? {
+        currentTurn?.span ?? (tracing.isEnabled ? externalTrace.turn : nil) ?? sessionSpan
+    }
 
     /// The tenant's words, as they may appear in a span: nil unless the tenant opted in.
     func traceContent(_ text: String) -> String? {
