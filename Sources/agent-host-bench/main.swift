@@ -4,6 +4,7 @@
 //   agent-host-bench isolation [--calls N] [--turns N]   a tool call across the plugin runner boundary vs in-process, calls/s,
 //                                            runner RSS; then a full refund turn isolated vs in-process, host and runner CPU per turn
 //   agent-host-bench turns [--turns N] [--no-sdk] [--canned-only] | server [--turns N]   a full text turn in-process vs the OpenAI Agents SDK
+//   agent-host-bench tracing [--turns N]   the same text turn with tracing off / on (exported over OTLP) / on but unsampled
 //   agent-host-bench model [--turns N]     the host's own cost per model-driven turn (Chat Completions stand-in)
 //   agent-host-bench sip [--calls N] [--seconds S] [--mode media|full]   concurrent SIP calls placed by SIPp: gaps, underruns, host CPU
 //   agent-host-bench voice [latency] [calls] [media] [--steps N,N] [--media-steps N,N] [--seconds S] [--cached]   real-time voice calls
@@ -61,6 +62,15 @@ case "turns":
         var benchmark = TurnBenchmark(turns: turns, includeSDK: !arguments.contains("--no-sdk"))
         benchmark.includeRealTools = !arguments.contains("--canned-only")
         try benchmark.run()
+    } catch {
+        FileHandle.standardError.write(Data("agent-host-bench: \(error)\n".utf8))
+        exit(1)
+    }
+case "tracing":
+    var turns = 5000
+    if let index = arguments.firstIndex(of: "--turns"), index + 1 < arguments.count, let n = Int(arguments[index + 1]) { turns = n }
+    do {
+        try TracingCostBenchmark(turns: turns).run()
     } catch {
         FileHandle.standardError.write(Data("agent-host-bench: \(error)\n".utf8))
         exit(1)

@@ -35,7 +35,8 @@ public final class LocalDeployment: @unchecked Sendable {
                       apiKey: apiKey, configure: configure)
     }
 
-    public init(pluginDirectories: [String], backend backendChoice: Backend, apiKey: String,
+    /// `tracing`: where the sessions' spans go (off by default; the tracing benchmark turns it on).
+    public init(pluginDirectories: [String], backend backendChoice: Backend, apiKey: String, tracing: HostTracing = .disabled,
                 configure: (inout TenantConfiguration) -> Void) throws(Failure) {
         catalog = PluginLoader(directories: pluginDirectories).loadAll()
         for refusal in catalog.refused { Logger.shared.log(.warning, "plugins", "refused \(refusal)") }
@@ -53,7 +54,7 @@ public final class LocalDeployment: @unchecked Sendable {
         }
         loop = EventLoop(name: "local")
         loop.start()
-        services = HostServices(loop: loop)
+        services = HostServices(loop: loop, tracing: tracing)
         var configuration = ReferenceDeployment.tenant(catalog: catalog, backendURL: self.backendURL, apiKey: apiKey)
         configure(&configuration)
         do {
