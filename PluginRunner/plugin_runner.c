@@ -506,8 +506,12 @@ static void copy_error(ah_error_t *error, const frame_t *r) {
     if (error && r->count) snprintf(error->message, sizeof error->message, "%s", field(r, 0));
 }
 
+/* The tool call this thread is running (the W_INVOKE being dispatched), 0 outside one: an HTTP
+   request made during it names it, so the host puts the call's trace context on the request. */
+static _Thread_local uint64_t current_call = 0;
+
 static ah_status_t http_request(const ah_host_t *host, const ah_http_request_t *req, ah_http_callback_t cb, void *ud, uint64_t *out, ah_error_t *error) {
-    if (!req || !cb || !req->method || !req->url || req->header_count > (AH_WIRE_MAX_FIELDS - 4) / 2) return AH_ERR_INVALID_ARGUMENT;
+    if (!req || !cb || !req->method || !req->url || req->header_count > (AH_WIRE_MAX_FIELDS - 5) / 2) return AH_ERR_INVALID_ARGUMENT;
     if (req->body && req->body_len > AH_WIRE_MAX_PAYLOAD) return AH_ERR_LIMIT_EXCEEDED;
     buf_t b = {0};
     buf_header(&b, W_HTTP_REQUEST, index_of(host), 0, req->timeout_ms, 0);
@@ -516,6 +520,11 @@ static ah_status_t http_request(const ah_host_t *host, const ah_http_request_t *
     buf_field(&b, req->body ? req->body : "", req->body ? req->body_len : 0);
     buf_str(&b, req->body ? "1" : "0");
     for (uint32_t i = 0; i < req->header_count; i++) { buf_str(&b, req->headers[i].name); buf_str(&b, req->headers[i].value); }
+    if (current_call) {
+        char call[24];
+        snprintf(call, sizeof call, "%llu", (unsigned long long)current_call);
+        buf_str(&b, call);
+    }
     uint64_t id = new_request_id();
     remember(id, 0, (void *)cb, ud);
     frame_t *r = call_host_id(&b, id);
@@ -696,7 +705,9 @@ static void dispatch(const frame_t *f) {
     switch (f->type) {
     case W_INVOKE: {
         ah_tool_call_t call = {sizeof call, f->id, field(f, 0), field(f, 1), field(f, 2), field_len(f, 2)};
+        current_call = f->id;
         ah_status_t status = in->tool ? in->tool->invoke(in->plugin, &call, &error) : AH_ERR_UNSUPPORTED;
+        current_call = 0;
         if (status != AH_OK) reply_status(W_REFUSED, f->instance, f->id, status, error.message);
         break;
     }

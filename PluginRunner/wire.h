@@ -16,7 +16,7 @@
 #define AGENT_HOST_RUNNER_WIRE_H
 
 /* Sent in W_HELLO; the host refuses a runner speaking another revision (a stale build). */
-#define AH_WIRE_VERSION "agent-host-runner/4"
+#define AH_WIRE_VERSION "agent-host-runner/5"
 
 #define AH_WIRE_HEADER 32u
 #define AH_WIRE_MAX_FRAME (16u * 1024u * 1024u)
@@ -58,7 +58,7 @@
 #define W_KV_GET       36   /* fields: session_id, key; reply fields: value */
 #define W_KV_SET       37   /* fields: session_id, key, value */
 #define W_KV_REMOVE    38   /* fields: session_id, key */
-#define W_HTTP_REQUEST 39   /* arg=timeout_ms; fields: method, url, body, has_body ("1"/"0"), then header name/value pairs; reply arg=request_id, fields: error */
+#define W_HTTP_REQUEST 39   /* arg=timeout_ms; fields: method, url, body, has_body ("1"/"0"), then header name/value pairs, then (revision 5) the decimal id of the tool call being invoked when the request was made, if any; reply arg=request_id, fields: error */
 #define W_TIMER_START  40   /* arg=delay_ms; reply arg=timer_id, fields: error */
 /* asynchronous */
 #define W_METRIC       41   /* instance; status=0 counter,1 gauge,2 histogram; arg=the double's bits; fields: name, then label name/value pairs */

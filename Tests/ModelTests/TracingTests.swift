@@ -186,6 +186,18 @@ final class TracingTests: XCTestCase {
         XCTAssertEqual(spans.first { $0.name == "session" }?.string("agent_host.caller.id"), caller)
     }
 
+    /// Isolated plugins (runner processes): the runner names the tool call it was invoking when the
+    /// plugin made its request, and the host gives that request the call's span, as in-process.
+    func testAnIsolatedToolsBackendRequestJoinsTheToolCallsSpan() throws {
+        let runtime = try tenant(settings) { $0.defaultIsolation = PluginIsolation(mode: .process) }
+        let (turn, spans) = converse(runtime, "I need a refund for order ORD-12345")
+        XCTAssertTrue(turn.toolsCalled.contains("lookup_order"), turn.json)
+        let tool = try XCTUnwrap(spans.first { $0.name == "execute_tool lookup_order" }, "\(spans.map(\.name))")
+        let lookups = relay.requests.filter { $0.path.contains("/orders/") }
+        XCTAssertFalse(lookups.isEmpty, "the isolated lookup reached the backend through the relay")
+        XCTAssertEqual(lookups.first?.headers["traceparent"], "00-\(tool.traceID)-\(tool.spanID)-01")
+    }
+
     func testASampleRatioOfZeroExportsNothingButStillPropagatesAndOffAddsNoHeader() throws {
         var unsampled = settings
         unsampled.sampleRatio = 0

@@ -218,9 +218,10 @@ public final class Conversation: @unchecked Sendable {
         for input in pendingInputs { history.append(Message(role: "user", agent: nil, text: input)) }
         pendingInputs.removeAll()
         services.sessionValues.drop(session: id)
-        emit(.end(reason: reason))
+        // The spans end first: whoever sees `end` may stop the exporter at once.
         if tracing.isEnabled, externalTrace.turn != nil { externalTrace.close(reason: "the session ended mid-turn") }
         endSessionSpan(reason: reason)
+        emit(.end(reason: reason))
     }
 
     /// The step context carries the newest messages whose text fits this many bytes (at least

@@ -1,4 +1,5 @@
 import Glibc
+import HostSupport
 import PluginABI
 
 /// The http and timer extensions for isolated plugins: the host runs the request or timer through
@@ -19,6 +20,9 @@ extension RunnerProcess {
             headers.append(ah_http_header_t(name: strings.pointers[index], value: strings.pointers[index + 1]))
             index += 2
         }
+        // A trailing odd field: the tool call the plugin was running when it asked (wire.h), whose
+        // trace the request joins.
+        let trace = index < strings.pointers.count ? UInt64(frame.text(index)).flatMap { callTraces[$0] } : nil
         let box = Unmanaged.passRetained(Callback(self, frame.id))
         var requestID: UInt64 = 0
         var error = ah_error_t()
@@ -28,7 +32,7 @@ extension RunnerProcess {
                 headers: list.baseAddress, header_count: UInt32(list.count),
                 body: frame.text(3) == "1" ? UnsafePointer(strings.pointers[2]) : nil, body_len: frame.fields.count > 2 ? frame.fields[2].count : 0,
                 timeout_ms: UInt32(truncatingIfNeeded: frame.arg))
-            return http.request(host, &request, { data, response in
+            return AmbientTrace.with(trace) { http.request(host, &request, { data, response in
                 guard let data else { return }
                 let callback = Unmanaged<Callback>.fromOpaque(data).takeRetainedValue()
                 guard let r = response?.pointee else { return }
@@ -43,7 +47,7 @@ extension RunnerProcess {
                 }
                 callback.deliver(WireFrame(type: Wire.httpResponse, id: callback.requestID, arg: UInt64(UInt32(bitPattern: r.http_status)),
                                            status: r.status, fields: Array(fields.prefix(Wire.maxFields))))
-            }, box.toOpaque(), &requestID, &error)
+            }, box.toOpaque(), &requestID, &error) }
         }
         if status != AH_OK { box.release() }
         reply(to: frame, status: status, arg: requestID, status == AH_OK ? [] : [Array(PluginLoader.message(&error, default: "refused").utf8)])

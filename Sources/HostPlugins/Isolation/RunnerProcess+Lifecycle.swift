@@ -181,6 +181,7 @@ extension RunnerProcess {
         let router = services.router
         for callID in pendingCalls.keys.sorted() { router.complete(callID: callID, status: AH_ERR_INTERNAL, output: "The tool could not finish: \(message).") }
         pendingCalls.removeAll()
+        callTraces.removeAll()
         for stepID in openSteps.keys.sorted() { router.closeStep(stepID)?.crashed(message: message) }
         openSteps.removeAll()
         for waiter in createWaiters.values { waiter(AH_ERR_INTERNAL, message) }
@@ -218,7 +219,7 @@ extension RunnerProcess {
     func refuse(_ frame: WireFrame, _ reason: String) {
         switch frame.type {
         case Wire.invoke:
-            pendingCalls[frame.id] = nil
+            callEnded(frame.id)
             services.router.complete(callID: frame.id, status: AH_ERR_UNAVAILABLE, output: "The tool is unavailable: \(reason).")
         case Wire.step:
             openSteps[frame.id] = nil

@@ -11,7 +11,7 @@ extension RunnerProcess {
         case Wire.created: return createAnswered(frame)
         default: break
         }
-        if frame.type == Wire.toolComplete || frame.type == Wire.refused { pendingCalls[frame.id] = nil }
+        if frame.type == Wire.toolComplete || frame.type == Wire.refused { callEnded(frame.id) }
         if frame.type == Wire.stepDone || frame.type == Wire.stepRefused { openSteps[frame.id] = nil }
         guard let instance = instances[frame.instance]?.value else {
             // An instance destroyed meanwhile: answer synchronous requests so the plugin goes on.
@@ -24,11 +24,11 @@ extension RunnerProcess {
         case Wire.log:
             frame.text(0).withCString { table.log(host, frame.status, $0) }
         case Wire.toolComplete:
-            pendingCalls[frame.id] = nil
+            callEnded(frame.id)
             closeGrace(frame.id)
             withBytes(frame, 0) { table.tool_complete(host, frame.id, frame.status, $0, $1) }
         case Wire.refused:
-            pendingCalls[frame.id] = nil
+            callEnded(frame.id)
             closeGrace(frame.id)
             services.router.complete(callID: frame.id, status: frame.status,
                                      output: frame.optionalText(0) ?? "\(instance.descriptor.id) refused the call (status \(frame.status))")

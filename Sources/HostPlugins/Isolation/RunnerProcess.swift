@@ -2,6 +2,7 @@ import CLibUV
 import Dispatch
 import Glibc
 import HostNet
+import HostSupport
 import PluginABI
 import Synchronization
 
@@ -58,6 +59,15 @@ package final class RunnerProcess: @unchecked Sendable {
     /// Tool calls and steps the runner has been given and not finished, by id → instance.
     var pendingCalls: [UInt64: UInt32] = [:]
     var openSteps: [UInt64: UInt32] = [:]
+    /// The ambient trace of each pending tool call started under a span (tracing on): the HTTP
+    /// requests the runner makes during the call carry it (RunnerProcess+Extensions.swift).
+    var callTraces: [UInt64: AmbientTrace] = [:]
+
+    /// The runner finished (or will never finish) tool call `id`.
+    func callEnded(_ id: UInt64) {
+        pendingCalls[id] = nil
+        if !callTraces.isEmpty { callTraces[id] = nil }
+    }
 
     struct WeakInstance { weak var value: IsolatedInstance? }
 
@@ -133,8 +143,10 @@ package final class RunnerProcess: @unchecked Sendable {
     }
 
     func startCall(_ callID: UInt64, _ frame: WireFrame) {
+        let trace = services.tracing.isEnabled ? AmbientTrace.current : nil
         onLoop { [self] in
             pendingCalls[callID] = frame.instance
+            if let trace { callTraces[callID] = trace }
             enqueue(frame)
         }
     }

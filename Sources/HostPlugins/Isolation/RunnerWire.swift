@@ -1,7 +1,7 @@
 /// The host's side of the plugin runner's wire protocol (PluginRunner/wire.h is the other side
 /// and the reference for every number here; docs/abi.md explains the protocol).
 enum Wire {
-    static let version = "agent-host-runner/4"
+    static let version = "agent-host-runner/5"
     static let header = 32
     static let maxFrame = 16 << 20
     static let maxFields = 130

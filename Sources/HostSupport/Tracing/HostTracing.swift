@@ -84,3 +84,19 @@ private struct DictionaryInjector: Injector {
         carrier[key] = value
     }
 }
+
+/// The ambient trace context captured where work is handed to another process (an isolated
+/// plugin's tool call) and restored where that process's requests come back — so a request the
+/// runner makes on the call's behalf joins the call's span as an in-process plugin's does.
+package struct AmbientTrace: Sendable {
+    let context: ServiceContext
+
+    /// The current ambient context, or nil when there is none (tracing off, or no span around).
+    package static var current: AmbientTrace? { ServiceContext.current.map(AmbientTrace.init) }
+
+    /// Runs `body` with `trace` as the ambient context (nil: as it is).
+    package static func with<R>(_ trace: AmbientTrace?, _ body: () throws -> R) rethrows -> R {
+        guard let trace else { return try body() }
+        return try ServiceContext.withValue(trace.context, operation: body)
+    }
+}
