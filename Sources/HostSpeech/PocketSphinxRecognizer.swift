@@ -62,6 +62,11 @@ public final class PocketSphinxRecognizer: SpeechRecognizer {
     let overlapJudge: OverlapJudge?
     /// Warm decoders for new sessions (nil: each session creates its own). See `DecoderPool`.
     let pool: DecoderPool?
+    /// Warm decoders for phone calls (narrowband sessions), adapted on the same phrases as they
+    /// sound through a phone line (`AudioBand.overPhoneLine`): a wideband-adapted mean mishears
+    /// phone audio (see `makeSession(band:onPartial:)`). Starts at `phoneWarmDecoders` and grows
+    /// with the phone call rate like `pool`; nil without warm-up audio.
+    let phonePool: DecoderPool?
 
     /// The warm pool: decoders ready, its current target, calls that found it empty, and the
     /// estimated memory one warm decoder holds (nil without a pool).
@@ -69,13 +74,23 @@ public final class PocketSphinxRecognizer: SpeechRecognizer {
         pool.map { let s = $0.status; return (s.ready, s.target, s.misses, s.bytesPerDecoder) }
     }
 
-    /// Blocks until the warm pool holds its target (start-up, benchmarks; not on a loop thread).
-    public func waitForWarmPool(timeoutSeconds: Double = 30) { pool?.waitUntilFull(timeoutSeconds: timeoutSeconds) }
+    /// The phone calls' warm pool, as `warmPool` (nil without one).
+    public var phoneWarmPool: (ready: Int, target: Int, misses: Int, bytesPerDecoder: Int?)? {
+        phonePool.map { let s = $0.status; return (s.ready, s.target, s.misses, s.bytesPerDecoder) }
+    }
+
+    /// Blocks until the warm pools hold their targets (start-up, benchmarks; not on a loop thread).
+    public func waitForWarmPool(timeoutSeconds: Double = 30) {
+        pool?.waitUntilFull(timeoutSeconds: timeoutSeconds)
+        phonePool?.waitUntilFull(timeoutSeconds: timeoutSeconds)
+    }
 
     private init(model: PocketSphinxModel, arguments: [String], grammars: [RecognitionGrammar], vocabulary: Set<String>?,
                  files: ScratchDirectory?, partialInterval: Double, adaptationSeconds: Double,
-                 warmDecoders: Int = 0, warmUpAudio: [Int16] = [], secondOpinions: Bool = false) throws(SpeechError) {
+                 warmDecoders: Int = 0, phoneWarmDecoders: Int = 0, warmUpAudio: [Int16] = [], secondOpinions: Bool = false) throws(SpeechError) {
         pool = warmDecoders > 0 ? DecoderPool(arguments: arguments, warmUpAudio: warmUpAudio, initialTarget: warmDecoders) : nil
+        phonePool = warmDecoders > 0 && !warmUpAudio.isEmpty
+            ? DecoderPool(arguments: arguments, warmUpAudio: AudioBand.overPhoneLine(warmUpAudio), initialTarget: phoneWarmDecoders) : nil
         self.model = model
         self.arguments = arguments
         self.grammars = Dictionary(grammars.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last })
@@ -101,13 +116,16 @@ public final class PocketSphinxRecognizer: SpeechRecognizer {
     ///   - warmDecoders: decoders kept ready for new calls (0: none); `warmUpAudio` (16 kHz
     ///     speech, e.g. the tenant's phrases synthesised) adapts each before a call takes it, so
     ///     calls on a warm decoder skip the first-utterance replay. See `DecoderPool`.
+    ///   - phoneWarmDecoders: the phone calls' pool's starting size (it grows when a phone call
+    ///     finds it empty); its decoders adapt on `warmUpAudio` as a phone line carries it.
     ///   - secondOpinions: speech over the agent is also decoded with `RecognitionGrammar.overlap`
     ///     (one more decoder, the probe, kept for it; its words join the dictionary).
     /// Runs on a setup queue: reads cmudict and creates one probe decoder (~0.1-0.3 s).
     public static func make(languageModel: DomainLanguageModel, grammars: [RecognitionGrammar] = RecognitionGrammar.standard,
                             model: PocketSphinxModel = .standard, options: [String: String] = [:],
                             partialInterval: Double = 0.3, adaptationSeconds: Double = 2,
-                            warmDecoders: Int = 0, warmUpAudio: [Int16] = [], secondOpinions: Bool = false) async throws(SpeechError) -> PocketSphinxRecognizer {
+                            warmDecoders: Int = 0, phoneWarmDecoders: Int = 0, warmUpAudio: [Int16] = [],
+                            secondOpinions: Bool = false) async throws(SpeechError) -> PocketSphinxRecognizer {
         try await onSetupQueue { () throws(SpeechError) in
             var lexicon = languageModel.lexicon
             let needed = Set((grammars + (secondOpinions ? [.overlap] : [])).flatMap(\.vocabulary)).subtracting(lexicon.words)
@@ -122,7 +140,8 @@ public final class PocketSphinxRecognizer: SpeechRecognizer {
             let arguments = decoderArguments(model: model, languageModel: lmPath, dictionary: dictPath, options: options)
             return try PocketSphinxRecognizer(model: model, arguments: arguments, grammars: grammars, vocabulary: lexicon.words,
                                               files: files, partialInterval: partialInterval, adaptationSeconds: adaptationSeconds,
-                                              warmDecoders: warmDecoders, warmUpAudio: warmUpAudio, secondOpinions: secondOpinions)
+                                              warmDecoders: warmDecoders, phoneWarmDecoders: phoneWarmDecoders, warmUpAudio: warmUpAudio,
+                                              secondOpinions: secondOpinions)
         }
     }
 
@@ -163,13 +182,14 @@ public final class PocketSphinxRecognizer: SpeechRecognizer {
         PocketSphinxSession(recognizer: self, band: .wideband, onPartial: onPartial)
     }
 
-    /// Narrowband (phone) sessions never take a warm decoder: the pool's decoders adapted their
+    /// Narrowband (phone) sessions never take a wideband-warmed decoder: those adapted their
     /// cepstral mean on wideband speech (the tenant's phrases at 16 kHz), and that mean is wrong
     /// for audio with nothing above 4 kHz. Measured (flite phrases through 8 kHz mu-law and back):
     /// a wideband-warmed decoder heard "I need a refund" as "one" and got 4 of 5 phrases wrong,
     /// while a new decoder (with the first-utterance replay) got all 5. Decoding the first
     /// utterance again on the warm decoder was tried and did not help: the replay starts from
-    /// the same mean.
+    /// the same mean. They take a decoder from the phone pool instead, warmed on the same phrases
+    /// as a phone line carries them.
     public func makeSession(band: AudioBand, onPartial: (@Sendable (String) -> Void)?) -> RecognitionSession {
         PocketSphinxSession(recognizer: self, band: band, onPartial: onPartial)
     }
@@ -236,7 +256,7 @@ final class PocketSphinxSession: RecognitionSession, @unchecked Sendable {
 
     private func create() {
         let started = monotonicSeconds()
-        if band == .wideband, let warm = recognizer.pool?.take() {
+        if let warm = (band == .wideband ? recognizer.pool : recognizer.phonePool)?.take() {
             decoder = warm.decoder
             // Already adapted to speech: the first utterance need not be decoded twice.
             if warm.adapted { sessionSamples = Int(recognizer.adaptationSeconds * Double(recognizer.sampleRate)) }

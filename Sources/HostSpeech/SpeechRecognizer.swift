@@ -1,3 +1,4 @@
+import HostAudio
 import Foundation
 
 /// A recognised word and where it was in the utterance.
@@ -83,6 +84,15 @@ public enum AudioBand: String, Sendable {
 
     /// The band of audio that came off a wire at `sampleRate`.
     public init(sampleRate: Int) { self = sampleRate <= 8_000 ? .narrowband : .wideband }
+
+    /// `samples` (16 kHz) as a phone line carries them: down to 8 kHz, through G.711 mu-law, and
+    /// back up to 16 kHz — what a phone call's decoder hears (the phone warm pool adapts on it).
+    public static func overPhoneLine(_ samples: [Int16]) -> [Int16] {
+        guard let down = try? Resampler(inputRate: 16_000, outputRate: 8_000),
+              let up = try? Resampler(inputRate: 8_000, outputRate: 16_000) else { return samples }
+        let line = MuLaw.decode(MuLaw.encode((down.process(samples) + down.flush())[...]))
+        return up.process(line) + up.flush()
+    }
 }
 
 extension SpeechRecognizer {

@@ -38,4 +38,25 @@ final class PhoneBandRecognitionTests: XCTestCase {
         XCTAssertEqual(AudioBand(sampleRate: 8_000), .narrowband)
         XCTAssertEqual(AudioBand(sampleRate: 16_000), .wideband)
     }
+
+    /// Phone calls get warm decoders of their own, adapted on the tenant's phrases as a phone line
+    /// carries them: each phone caller's first utterance is heard on a decoder that was ready
+    /// (no creation, no replay) and heard right.
+    func testPhoneCallsTakeDecodersWarmedOnPhoneAudio() async throws {
+        let model = try await SpeechFixtures.domainModel.value
+        let warmUp = try await SpeechFixtures.flite.synthesizeAll(text: "I want to check my bill. Where is my order. I would like to speak to someone").samples
+        let recognizer = try await PocketSphinxRecognizer.make(languageModel: model, warmDecoders: 1, phoneWarmDecoders: 1, warmUpAudio: warmUp)
+        for text in ["I need a refund.", "I would like a refund for my order.", "I want to check my bill.", "Where is my order?"] {
+            recognizer.waitForWarmPool()
+            XCTAssertEqual(recognizer.phoneWarmPool?.ready, 1, "a phone-warmed decoder is ready")
+            let phone = try overPhoneLine(try await SpeechFixtures.speech(text))
+            let heard = try await recognize(phone, with: recognizer.makeSession(band: .narrowband, onPartial: nil))
+            // "i'd" and "i would" are one reading (the language model has both).
+            XCTAssertEqual(heard.text.replacingOccurrences(of: "i'd", with: "i would"), text.lowercased().filter { $0.isLetter || $0 == " " },
+                           "a phone caller's first utterance on a phone-warmed decoder")
+        }
+        XCTAssertEqual(recognizer.phoneWarmPool?.misses, 0, "every phone call found a warm decoder")
+        XCTAssertEqual(recognizer.warmPool?.ready, 1, "the wideband pool was not touched")
+        XCTAssertNotNil(recognizer.phoneWarmPool?.bytesPerDecoder, "its memory is measured")
+    }
 }

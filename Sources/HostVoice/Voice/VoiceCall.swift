@@ -74,6 +74,12 @@ package final class VoiceCall: @unchecked Sendable {
             metrics.set("agent_host_voice_warm_decoders_target", Double(pool.target), labels: ["tenant": output.tenant])
             metrics.set("agent_host_voice_warm_decoder_bytes", Double((pool.bytesPerDecoder ?? 0) * pool.ready), labels: ["tenant": output.tenant])
         }
+        if let metrics = output.metrics, let pool = (recognizer as? PocketSphinxRecognizer)?.phoneWarmPool {
+            // The phone calls' pool (decoders adapted on phone-band audio), the same way.
+            metrics.set("agent_host_voice_warm_phone_decoders", Double(pool.ready), labels: ["tenant": output.tenant])
+            metrics.set("agent_host_voice_warm_phone_decoders_target", Double(pool.target), labels: ["tenant": output.tenant])
+            metrics.set("agent_host_voice_warm_phone_decoder_bytes", Double((pool.bytesPerDecoder ?? 0) * pool.ready), labels: ["tenant": output.tenant])
+        }
         let playback = AgentPlayback(loop: loop, transport: output, synthesizer: synthesizer, voice: settings.name)
         // Semantic mode keeps talking over a possible backchannel; server VAD holds at once.
         playback.isHeld = { [unowned self] in machine.holdsPlaybackOnCandidateSpeech && detector.hasCandidateSpeech }

@@ -82,7 +82,10 @@ public final class VoiceServices: Sendable {
             // Backchannels are in the model so "uh huh" is heard as itself, not as the nearest request.
             let model = try DomainLanguageModel.build(phrases: phrases(for: tenant) + Backchannels.languageModelPhrases)
             let warmUp = warmDecoders > 0 ? try await warmUpAudio(phrases(for: tenant), synthesizer: flite) : []
-            recognizers[tenant.id] = try await PocketSphinxRecognizer.make(languageModel: model, warmDecoders: warmDecoders, warmUpAudio: warmUp,
+            // A tenant that takes phone calls (Twilio, a SIP trunk) starts with one phone-warmed decoder.
+            let phone = tenant.configuration.telephony.twilio != nil || tenant.configuration.telephony.sip != nil
+            recognizers[tenant.id] = try await PocketSphinxRecognizer.make(languageModel: model, warmDecoders: warmDecoders,
+                                                                           phoneWarmDecoders: phone ? 1 : 0, warmUpAudio: warmUp,
                                                                            secondOpinions: true)
             turnModels[tenant.id] = TurnCompletionModel.train(completeExamples: phrases(for: tenant))
         }
