@@ -40,6 +40,45 @@ final class TracingServeTests: HostProcessTestCase {
         XCTAssertFalse(spans.flatMap(\.allStrings).contains { $0.contains("balance") || $0.contains("+15550007777") }, "no caller text")
     }
 
+    /// A chat whose host is SIGKILLed continues on another host (its checkpoint) and so does its
+    /// trace: the second host's `session` span is the child of the first's, in the same trace.
+    func testAChatResumedOnAnotherHostContinuesItsTrace() throws {
+        let receiver = try OTLPReceiver()
+        defer { receiver.stop() }
+        let telemetry = "telemetry:\n  otlp_endpoint: \"\(receiver.endpoint)\"\n  export_interval_ms: 100\n"
+        var hosts: [Host] = []
+        for name in ["first-traced", "second-traced"] {
+            let port = try LoopbackPort.free()
+            let path = directory.file("\(name).yaml")
+            try (telemetry + demoYAML(port: port, journal: name)).write(toFile: path, atomically: true, encoding: .utf8)
+            hosts.append(try launchHost(name, config: path, port: port))
+        }
+        let opened = try post(hosts[0].url + "/v1/chat", #"{"caller":"+15554447777","text":"I need a refund for order ORD-12345"}"#)
+        XCTAssertEqual(opened.status, 200, opened.body)
+        let id = opened.sessionID
+        // The first host's turn is exported (100 ms batches); its session span never ends: it is killed.
+        let firstTurn = try XCTUnwrap(receiver.waitFor(seconds: 5) { $0.contains { $0.name == "turn" } }.first { $0.name == "turn" })
+        XCTAssertTrue(try eventually(5) { !(try redis.cli("GET", "support:chat:demo:\(id)")).isEmpty }, "no checkpoint after the turn")
+        kill(hosts[0].pid, SIGKILL)
+        _ = waitForExit(hosts[0])
+
+        let next = try post(hosts[1].url + "/v1/chat", #"{"session_id":"\#(id)","text":"yes"}"#)
+        XCTAssertEqual(next.status, 200, next.body)
+        XCTAssertEqual(try post(hosts[1].url + "/v1/chat", #"{"session_id":"\#(id)","end":true}"#).status, 200)
+        kill(hosts[1].pid, SIGTERM)
+        XCTAssertEqual(waitForExit(hosts[1]), 0, hosts[1].logText.suffix(2000).description)
+
+        let spans = receiver.waitFor(seconds: 5) { $0.contains { $0.name == "session" } }
+        let resumed = try XCTUnwrap(spans.first { $0.name == "session" }, "\(spans.map(\.name))")
+        XCTAssertEqual(resumed.attributes["agent_host.session.resumed"], .bool(true))
+        XCTAssertEqual(resumed.traceID, firstTurn.traceID, "one trace across both hosts")
+        XCTAssertEqual(resumed.parentSpanID, firstTurn.parentSpanID, "under the first host's session span")
+        let turns = spans.filter { $0.name == "turn" }
+        XCTAssertEqual(turns.count, 2, "\(spans.map(\.name))")
+        XCTAssertTrue(turns.allSatisfy { $0.traceID == firstTurn.traceID })
+        XCTAssertTrue(turns.contains { $0.parentSpanID == resumed.spanID }, "the second host's turn hangs under its session span")
+    }
+
     /// A voice call in semantic mode: recognition, the turn detector's verdicts and each reply's
     /// synthesis are spans of the call's trace, with no words in them.
     func testAVoiceCallsSpeechStagesAreSpans() async throws {

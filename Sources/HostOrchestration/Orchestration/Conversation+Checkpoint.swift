@@ -26,9 +26,12 @@ extension Conversation {
         package var toolsCalled: [String]
         package var previousSessions: [String]
         package var startedAt: Date
+        /// The `session` span's W3C `traceparent` (nil: tracing off): the trace goes on where it is resumed.
+        package var traceParent: String?
 
         package init(currentAgentID: String, agentStates: [String: String], history: [Line], turnNumber: Int,
-                     agentsVisited: [String], toolsCalled: [String], previousSessions: [String], startedAt: Date) {
+                     agentsVisited: [String], toolsCalled: [String], previousSessions: [String], startedAt: Date,
+                     traceParent: String? = nil) {
             self.currentAgentID = currentAgentID
             self.agentStates = agentStates
             self.history = history
@@ -37,6 +40,7 @@ extension Conversation {
             self.toolsCalled = toolsCalled
             self.previousSessions = previousSessions
             self.startedAt = startedAt
+            self.traceParent = traceParent
         }
     }
 
@@ -45,7 +49,7 @@ extension Conversation {
         Snapshot(currentAgentID: currentAgentID, agentStates: agentStates,
                  history: history.map { Snapshot.Line(role: $0.role, agent: $0.agent, text: $0.text) },
                  turnNumber: turnNumber, agentsVisited: agentsVisited, toolsCalled: toolsCalled,
-                 previousSessions: previousSessions, startedAt: startedAt)
+                 previousSessions: previousSessions, startedAt: startedAt, traceParent: tracing.traceparent(of: sessionSpan))
     }
 
     /// Takes up a snapshot another host took (loop thread, before any turn). No `session` event:
@@ -60,5 +64,6 @@ extension Conversation {
         agentsVisited = snapshot.agentsVisited
         toolsCalled = snapshot.toolsCalled
         startedAt = snapshot.startedAt
+        startSessionSpan(continuing: snapshot.traceParent)
     }
 }

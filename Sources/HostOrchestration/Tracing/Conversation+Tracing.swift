@@ -21,12 +21,15 @@ extension Conversation {
         return tenant.configuration.telephony.redaction.apply(text)
     }
 
-    func startSessionSpan() {
+    /// `continuing`: the `traceparent` of the session span of the host this conversation was
+    /// resumed from (a chat checkpoint's): this host's `session` span joins that trace as its child.
+    func startSessionSpan(continuing traceparent: String? = nil) {
         guard tracing.isEnabled, sessionSpan == nil else { return }
-        sessionSpan = tracing.start("session", parent: nil, kind: .server) { attributes in
+        sessionSpan = tracing.start("session", remoteParent: traceparent, kind: .server) { attributes in
             attributes["gen_ai.conversation.id"] = id
             attributes["agent_host.tenant"] = tenant.id
             attributes["agent_host.session.returning"] = returning
+            if traceparent != nil { attributes["agent_host.session.resumed"] = true }
             if let caller = traceContent(caller) { attributes["agent_host.caller.id"] = caller }
         }
     }

@@ -13,13 +13,14 @@ extension ChatCheckpoint {
                   history: snapshot.history.map { ChatCheckpoint.Line(role: $0.role, agent: $0.agent, text: $0.text) },
                   turnNumber: snapshot.turnNumber, agentsVisited: snapshot.agentsVisited, toolsCalled: snapshot.toolsCalled,
                   previousSessions: snapshot.previousSessions, startedAt: SessionRecord.timeText(snapshot.startedAt),
-                  updatedAt: SessionRecord.timeText(Date()))
+                  updatedAt: SessionRecord.timeText(Date()), traceParent: snapshot.traceParent)
     }
 
     var snapshot: Conversation.Snapshot {
         Conversation.Snapshot(currentAgentID: currentAgent, agentStates: agentStates,
                               history: history.map { Conversation.Snapshot.Line(role: $0.role, agent: $0.agent, text: $0.text) },
                               turnNumber: turnNumber, agentsVisited: agentsVisited, toolsCalled: toolsCalled,
-                              previousSessions: previousSessions, startedAt: SessionRecord.parseTime(startedAt) ?? Date())
+                              previousSessions: previousSessions, startedAt: SessionRecord.parseTime(startedAt) ?? Date(),
+                              traceParent: traceParent)
     }
 }

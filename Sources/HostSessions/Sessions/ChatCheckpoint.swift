@@ -33,10 +33,13 @@ public struct ChatCheckpoint: Codable, Sendable, Equatable {
     public var previousSessions: [String]
     public var startedAt: String
     public var updatedAt: String
+    /// The W3C `traceparent` of the conversation's `session` span (tracing on): the host that
+    /// continues it continues its trace. Absent when tracing is off (and in older checkpoints).
+    public var traceParent: String?
 
     public init(sessionID: String, tenant: String, caller: String, currentAgent: String, agentStates: [String: String],
                 history: [Line], turnNumber: Int, agentsVisited: [String], toolsCalled: [String],
-                previousSessions: [String], startedAt: String, updatedAt: String) {
+                previousSessions: [String], startedAt: String, updatedAt: String, traceParent: String? = nil) {
         self.sessionID = sessionID
         self.tenant = tenant
         self.caller = caller
@@ -49,12 +52,13 @@ public struct ChatCheckpoint: Codable, Sendable, Equatable {
         self.previousSessions = previousSessions
         self.startedAt = startedAt
         self.updatedAt = updatedAt
+        self.traceParent = traceParent
     }
 
     enum CodingKeys: String, CodingKey {
         case sessionID = "session_id", tenant, caller, currentAgent = "current_agent", agentStates = "agent_states",
              history, turnNumber = "turn_number", agentsVisited = "agents_visited", toolsCalled = "tools_called",
-             previousSessions = "previous_sessions", startedAt = "started_at", updatedAt = "updated_at"
+             previousSessions = "previous_sessions", startedAt = "started_at", updatedAt = "updated_at", traceParent = "trace_parent"
     }
 
     /// `support:chat:{tenant}:{session_id}`.

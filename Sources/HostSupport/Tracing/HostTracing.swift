@@ -46,6 +46,22 @@ public final class HostTracing: Sendable {
         return carrier.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
     }
 
+    /// Starts a span whose parent is remote: the W3C `traceparent` another host wrote (a chat
+    /// checkpoint's); an unreadable one starts a new trace.
+    /// nil: a new trace, as `start(_:parent: nil)`.
+    package func start(_ name: String, remoteParent traceparent: String?, kind: SpanKind = .internal,
+                       attributes: (inout SpanAttributes) -> Void = { _ in }) -> TraceSpan? {
+        guard let tracer else { return nil }
+        var context = ServiceContext.topLevel
+        if let traceparent { tracer.extract(["traceparent": traceparent], into: &context, using: DictionaryExtractor()) }
+        return Self.open(tracer, name: name, context: context, kind: kind, attributes: attributes)
+    }
+
+    /// The W3C `traceparent` of `span`, to be continued elsewhere (nil when tracing is off).
+    package func traceparent(of span: TraceSpan?) -> String? {
+        propagationHeaders(for: span?.context).first { $0.0 == "traceparent" }?.1
+    }
+
     /// `propagationHeaders` for the ambient span (`TraceSpan.withCurrent`), if any.
     package func ambientPropagationHeaders() -> [(String, String)] {
         guard tracer != nil else { return [] }
@@ -77,6 +93,10 @@ package struct TraceSpan: Sendable {
         guard let span else { return try body() }
         return try ServiceContext.withValue(span.context, operation: body)
     }
+}
+
+private struct DictionaryExtractor: Extractor {
+    func extract(key: String, from carrier: [String: String]) -> String? { carrier[key] }
 }
 
 private struct DictionaryInjector: Injector {
