@@ -8,6 +8,8 @@
 
 #include <sofia-sip/su.h>
 #include <sofia-sip/su_wait.h>
+#include <sofia-sip/su_log.h>
+#include <stdarg.h>
 #include <sofia-sip/su_tagarg.h>
 #include <sofia-sip/nua.h>
 #include <sofia-sip/nua_tag.h>
@@ -92,6 +94,37 @@ static void report(sip_glue *glue, sip_glue_event_kind kind, uint64_t call, int 
     event.status = status;
     event.telephone_event = -1;
     glue->callback(glue->context, &event);
+}
+
+/* Sofia's logs that are not declared in its public headers (exported by libsofia-sip-ua). */
+extern su_log_t nua_log[], nta_log[], tport_log[];
+
+/* Sofia logs in pieces (one format per call, the newline in the last): lines are assembled per
+ * thread and handed to the host's logger whole. */
+static _Thread_local char log_line[512];
+static _Thread_local size_t log_used;
+
+static void glue_log(void *stream, char const *fmt, va_list ap) {
+    sip_glue *glue = (sip_glue *)stream;
+    char piece[512];
+    int n = vsnprintf(piece, sizeof piece, fmt, ap);
+    if (n <= 0) return;
+    for (const char *c = piece; *c; c++) {
+        if (*c == '\n' || log_used + 1 >= sizeof log_line) {
+            log_line[log_used] = '\0';
+            if (log_used > 0) {
+                sip_glue_event event;
+                memset(&event, 0, sizeof event);
+                event.kind = SIP_GLUE_LOG;
+                event.telephone_event = -1;
+                event.message = log_line;
+                glue->callback(glue->context, &event);
+            }
+            log_used = 0;
+            if (*c == '\n') continue;
+        }
+        log_line[log_used++] = *c;
+    }
 }
 
 static const char *user_of(const url_t *url) { return url && url->url_user ? url->url_user : ""; }
@@ -268,6 +301,10 @@ static void started(sip_glue *glue, int state) {
 static void *run(void *arg) {
     sip_glue *glue = (sip_glue *)arg;
     su_init();
+    su_log_redirect(su_log_default, glue_log, glue);
+    su_log_redirect(nua_log, glue_log, glue);
+    su_log_redirect(nta_log, glue_log, glue);
+    su_log_redirect(tport_log, glue_log, glue);
     glue->root = su_root_create(NULL);
     if (!glue->root) {
         snprintf(glue->error, sizeof glue->error, "Sofia-SIP could not create its event root");

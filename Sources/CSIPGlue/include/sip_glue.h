@@ -21,6 +21,9 @@ typedef enum {
     SIP_GLUE_ACKED = 3,
     /* A REFER we sent was answered (status: its final response). */
     SIP_GLUE_REFERRED = 4,
+    /* A line Sofia-SIP logged (its nua, nta, tport and default logs are redirected here instead
+     * of stderr): `message`, without the newline. call is 0. */
+    SIP_GLUE_LOG = 5,
 } sip_glue_event_kind;
 
 typedef struct {
@@ -38,6 +41,8 @@ typedef struct {
     int offers_pcma;           /* payload 8 offered */
     int telephone_event;       /* the telephone-event/8000 payload type, -1 when not offered */
     int malformed_sdp;         /* a body was there but was not SDP Sofia could parse */
+    /* LOG only (NULL otherwise). */
+    const char *message;
 } sip_glue_event;
 
 typedef void (*sip_glue_callback)(void *context, const sip_glue_event *event);

@@ -40,9 +40,11 @@ public final class SIPStack: @unchecked Sendable {
     private final class Sink: @unchecked Sendable {
         let loop: EventLoop
         let handler: (Event) -> Void
-        init(loop: EventLoop, handler: @escaping (Event) -> Void) {
+        let log: @Sendable (String) -> Void
+        init(loop: EventLoop, handler: @escaping (Event) -> Void, log: @escaping @Sendable (String) -> Void) {
             self.loop = loop
             self.handler = handler
+            self.log = log
         }
     }
 
@@ -52,12 +54,17 @@ public final class SIPStack: @unchecked Sendable {
 
     /// Starts the SIP thread on `url` (`sip:HOST:PORT` for UDP and TCP, `;transport=` for one).
     /// Blocks until it is bound (milliseconds): call it at start-up.
-    public static func start(url: String, loop: EventLoop, handler: @escaping (Event) -> Void) throws(Failure) -> SIPStack {
-        let sink = Unmanaged.passRetained(Sink(loop: loop, handler: handler))
+    /// `log` gets Sofia-SIP's own log lines (on the SIP thread; they used to go to stderr).
+    public static func start(url: String, loop: EventLoop, handler: @escaping (Event) -> Void,
+                             log: @escaping @Sendable (String) -> Void = { _ in }) throws(Failure) -> SIPStack {
+        let sink = Unmanaged.passRetained(Sink(loop: loop, handler: handler, log: log))
         var error = [CChar](repeating: 0, count: 256)
         guard let glue = sip_glue_start(url, { context, event in
             guard let context, let event else { return }
             let sink = Unmanaged<Sink>.fromOpaque(context).takeUnretainedValue()
+            if event.pointee.kind == SIP_GLUE_LOG {
+                return sink.log(event.pointee.message.map { String(cString: $0) } ?? "")
+            }
             let copied = SIPStack.copy(event.pointee)
             _ = sink.loop.execute { sink.handler(copied) }
         }, sink.toOpaque(), &error, Int32(error.count)) else {

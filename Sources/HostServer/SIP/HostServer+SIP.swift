@@ -10,9 +10,10 @@ extension HostServer {
     /// waits for the stack's thread to bind). Throws when it cannot listen.
     public func startSIP(_ configuration: SIPTrunkConfiguration) throws(SIPStack.Failure) {
         let trunk = SIPTrunk(configuration: configuration)
-        let stack = try SIPStack.start(url: configuration.sofiaURL, loop: loop) { [weak self, trunk] event in
+        let logger = services.logger
+        let stack = try SIPStack.start(url: configuration.sofiaURL, loop: loop, handler: { [weak self, trunk] event in
             self?.sipEvent(event, trunk: trunk)
-        }
+        }, log: { line in logger.log(.info, "sip", "Sofia-SIP: \(line)") })
         trunk.started(stack)
         telephony.sip = trunk
         services.metrics.describe("agent_host_sip_calls_total", type: "counter", help: "SIP INVITEs by outcome (answered or the refusal's status).")
