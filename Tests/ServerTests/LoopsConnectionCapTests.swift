@@ -79,15 +79,18 @@ final class LoopsConnectionCapTests: XCTestCase {
             XCTAssertEqual(response?.status, 503, "attempt \(attempt)")
             XCTAssertTrue(response?.body.hasPrefix(#"{"error":"the server has 6 connections open"#) == true, response?.body ?? "-")
         }
+        // One place freed: once the host has seen the close (a probe refused before that is one
+        // more global refusal), /metrics is answered, from whichever loop.
         held.removeLast()
         var metrics = ""
         for _ in 0..<100 {
-            metrics = (try? Client(port: port, from: "127.0.0.4"))?.get("/metrics")?.body ?? ""
-            if metrics.contains(#"agent_host_connections_refused_total{reason="global"} 4"#) { break }
+            let probe = try Client(port: port, from: "127.0.0.4")
+            if let response = probe.get("/metrics"), response.status == 200 { metrics = response.body; break }
             usleep(20_000)
         }
         XCTAssertTrue(metrics.contains(#"agent_host_connections_refused_total{reason="per_client"} 4"#), metrics)
-        XCTAssertTrue(metrics.contains(#"agent_host_connections_refused_total{reason="global"} 4"#), metrics)
+        let global = metrics.split(separator: "\n").first { $0.hasPrefix(#"agent_host_connections_refused_total{reason="global"}"#) }
+        XCTAssertGreaterThanOrEqual(global.flatMap { Int($0.split(separator: " ").last ?? "") } ?? 0, 4, metrics)
         XCTAssertTrue(metrics.contains("agent_host_open_connections 6\n"), "the host's total, whichever loop answered: \(metrics)")
     }
 }
