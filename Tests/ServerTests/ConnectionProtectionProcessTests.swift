@@ -198,7 +198,7 @@ final class ConnectionProtectionProcessTests: XCTestCase {
 }
 
 /// A blocking loopback client speaking just enough HTTP/1.1, for bytes no real client sends.
-private final class Client {
+final class Client {  // also LoopsConnectionCapTests
     enum Read { case bytes([UInt8]), closed, nothing }
 
     private let fd: Int32

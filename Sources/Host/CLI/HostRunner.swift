@@ -78,6 +78,8 @@ public struct HostRunner {
         settings.sessionIdleMilliseconds = configuration.server.sessionIdleTimeoutMilliseconds
         settings.drainDeadlineSeconds = Double(configuration.server.drainDeadlineSeconds)
         settings.http.reusePort = configuration.server.loops > 1
+        // The loops' listeners count connections together: max_connections is the host's (HostLoops copies these settings).
+        if configuration.server.loops > 1 { settings.http.connectionCounts = ConnectionCounts() }
         let server = HostServer(settings: settings, loop: loop, services: services, tenants: served,
                                 defaultTenant: configuration.defaultTenant, persistence: store,
                                 verifyKey: { tenant, key in APIKeys.verify(key, against: tenant.apiKeyHashes) },

@@ -64,8 +64,8 @@ public struct HTTPServerEvents: Sendable {
 /// `accept4`), not through `uv_listen`: libuv's accept hides EMFILE (it accepts and resets every
 /// waiting client, logging nothing), and cannot stop watching the listening socket.
 public final class HTTPServer: @unchecked Sendable {
-    // @unchecked: the listener, connections and counts are loop-thread state; `boundPort` and
-    // `openCount` are atomic.
+    // @unchecked: the listener and connections are loop-thread state; `boundPort` is atomic and
+    // `counts` thread-safe.
     public struct Configuration: Sendable {
         public var host: String
         /// 0 picks an ephemeral port; read the real one from `start()` or `port`.
@@ -88,6 +88,10 @@ public final class HTTPServer: @unchecked Sendable {
         /// SO_REUSEPORT: several listeners (one per loop, `server.loops`) bind the same port and
         /// the kernel spreads new connections over them.
         public var reusePort = false
+        /// Where the caps count: nil, this server's own; one `ConnectionCounts` given to several
+        /// servers (the loops of one host) makes `maxConnections` and `maxConnectionsPerClient`
+        /// hold for them together, and `openConnectionsChanged` report their total.
+        public var connectionCounts: ConnectionCounts?
         /// Limits and timers of upgraded WebSocket connections (see `init(…upgrade:)`).
         public var webSocket = WebSocketConfiguration()
         /// Where refusals, the open-connection count and warnings go.
@@ -117,9 +121,8 @@ public final class HTTPServer: @unchecked Sendable {
     private var listenFD: Int32 = -1
     private var connections: [ObjectIdentifier: HTTPConnection] = [:]
     private let boundPort = Atomic<Int>(0)
-    private let openCount = Atomic<Int>(0)
-    /// Open connections per client address (entries removed at zero).
-    private var perClient: [ClientAddress: Int] = [:]
+    /// Open connections, in total and per client address (shared by a host's loops, or its own).
+    private let counts: ConnectionCounts
     /// The 503 each cap answers with, serialized once.
     private let refusalBytes: [ConnectionRefusal: [UInt8]]
     /// Set while accepting is paused for lack of file descriptors.
@@ -140,6 +143,7 @@ public final class HTTPServer: @unchecked Sendable {
         self.loop = loop
         self.configuration = configuration
         self.handler = handler
+        counts = configuration.connectionCounts ?? ConnectionCounts()
         upgrader = upgrade.map { WebSocketUpgrader(loop: loop, configuration: configuration.webSocket, route: $0) }
         func refusal(_ message: String) -> [UInt8] {
             var response = HTTPResponse.error(503, message)
@@ -158,7 +162,8 @@ public final class HTTPServer: @unchecked Sendable {
     public var port: Int { boundPort.load(ordering: .acquiring) }
 
     /// [thread-safe] Open connections (HTTP and upgraded WebSocket) right now.
-    public var openConnections: Int { openCount.load(ordering: .acquiring) }
+    /// With shared `connectionCounts`, every server's that shares them.
+    public var openConnections: Int { counts.open }
 
     /// [thread-safe] Binds and listens on the loop thread (which must be running); returns the port.
     @discardableResult
@@ -292,22 +297,22 @@ public final class HTTPServer: @unchecked Sendable {
             }
             shortageLogged = false
         }
-        let open = openCount.load(ordering: .relaxed)
-        if open >= configuration.maxConnections { return refuse(fd, .global, client) }
-        let fromClient = perClient[client, default: 0]
-        if fromClient >= configuration.maxConnectionsPerClient { return refuse(fd, .perClient, client) }
+        let open: Int
+        switch counts.admit(client, maxConnections: configuration.maxConnections, maxPerClient: configuration.maxConnectionsPerClient) {
+        case .admitted(let count): open = count
+        case .refused(let refusal): return refuse(fd, refusal, client)
+        }
 
         let tcp = UnsafeMutablePointer<uv_tcp_t>.allocate(capacity: 1)
         uv_tcp_init(loop.uv, tcp)
         guard uv_tcp_open(tcp, fd) == 0 else {
+            _ = counts.release(client)
             Glibc.close(fd)
             uv_close(uvHandle(tcp)) { $0?.deallocate() }
             return
         }
         uv_tcp_nodelay(tcp, 1)   // small responses must not wait for Nagle + delayed ACK
-        openCount.store(open + 1, ordering: .releasing)
-        perClient[client] = fromClient + 1
-        configuration.events.openConnectionsChanged(open + 1)
+        configuration.events.openConnectionsChanged(open)
         let slot = ConnectionSlot { [weak self] in self?.released(client) }
         let connection = HTTPConnection(tcp: tcp, loop: loop, configuration: configuration, handler: handler, upgrader: upgrader,
                                         slot: slot) { [unowned self] closed in
@@ -366,12 +371,7 @@ public final class HTTPServer: @unchecked Sendable {
     }
 
     private func released(_ client: ClientAddress) {
-        let open = openCount.load(ordering: .relaxed) - 1
-        openCount.store(open, ordering: .releasing)
-        if let count = perClient[client] {
-            perClient[client] = count > 1 ? count - 1 : nil
-        }
-        configuration.events.openConnectionsChanged(open)
+        configuration.events.openConnectionsChanged(counts.release(client))
         if paused {
             // A descriptor is free again: try the waiting clients now.
             acceptPause?.stop()

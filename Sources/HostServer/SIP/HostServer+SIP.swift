@@ -12,7 +12,7 @@ extension HostServer {
         let trunk = SIPTrunk(configuration: configuration)
         let logger = services.logger
         let stack = try SIPStack.start(url: configuration.sofiaURL, loop: loop, handler: { [weak self, trunk] event in
-            self?.sipEvent(event, trunk: trunk)
+            self?.sipStackEvent(event, trunk: trunk)
         }, log: { line in logger.log(.info, "sip", "Sofia-SIP: \(line)") })
         trunk.started(stack)
         telephony.sip = trunk
@@ -23,7 +23,8 @@ extension HostServer {
     /// Hangs up every SIP call and stops the stack (shutdown, after the drain).
     public func stopSIP() { telephony.sip?.stop() }
 
-    private func sipEvent(_ event: SIPStack.Event, trunk: SIPTrunk) {
+    /// One of this loop's calls' events (`sipStackEvent` chose the loop).
+    func sipEvent(_ event: SIPStack.Event, trunk: SIPTrunk) {
         loop.preconditionInLoop()
         switch event {
         case .invite(let invite):
@@ -104,7 +105,7 @@ extension HostServer {
         stack.answer(invite.call, sdp: SDPAnswer.text(address: trunk.configuration.mediaAddress, port: port, law: law,
                                                       telephoneEvent: invite.telephoneEvent, sessionID: invite.call))
         services.metrics.increment("agent_host_sip_calls_total", labels: ["outcome": "answered"])
-        Logger.shared.log(.info, "sip", "call \(invite.call) to \(invite.calledNumber) from \(invite.peerAddress) over \(invite.transport): \(law.name), RTP \(port) <-> \(invite.mediaAddress):\(invite.mediaPort)")
+        Logger.shared.log(.info, "sip", "call \(invite.call) to \(invite.calledNumber) from \(invite.peerAddress) over \(invite.transport): \(law.name), RTP \(port) <-> \(invite.mediaAddress):\(invite.mediaPort)\(loopSuffix)")
         let caller = CallerInput.callerProblem(invite.caller) == nil && !invite.caller.isEmpty ? invite.caller : "sip-\(invite.call)"
         openSession(tenant: tenant, caller: caller, idleMilliseconds: 0, forward: { call.conversationEvent($0) }) { [self] result in
             switch result {

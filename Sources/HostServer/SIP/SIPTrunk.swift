@@ -11,6 +11,10 @@ final class SIPTrunk: @unchecked Sendable {
     let configuration: SIPTrunkConfiguration
     private(set) var stack: SIPStack?
     var calls: [UInt64: SIPCall] = [:]
+    /// With `server.loops` > 1, on the first loop (where the stack's events arrive): the loop
+    /// serving each call another loop took, and the loop the next tie goes to (HostServer+SIPLoops).
+    var routes: [UInt64: Int] = [:]
+    var nextLoop = 0
 
     init(configuration: SIPTrunkConfiguration) {
         self.configuration = configuration

@@ -20,12 +20,19 @@ package final class ServerLoops: Sendable {
     package init(_ servers: [HostServer]) {
         self.servers = servers
         let counts = servers[0].registry.counts
+        // Twilio's next request for a call (a whisper fetch, a resumed stream) is a new
+        // connection any loop may accept: the state it looks for is shared or names its loop.
+        let whispers = servers[0].telephony.whispers
+        let resumes = TwilioResumeDirectory()
         servers[0].services.metrics.describe("agent_host_loop_sessions", type: "gauge",
                                              help: "Live sessions on each of the host's loops (server.loops).")
         for (index, server) in servers.enumerated() {
             _ = server.loop.submitAndWait {
                 server.registry.counts = counts
                 server.registry.loopIndex = index
+                server.telephony.whispers = whispers
+                server.telephony.resumes.directory = resumes
+                server.telephony.resumes.loopIndex = index
                 server.peers = self
             }
         }
@@ -44,7 +51,6 @@ package final class ServerLoops: Sendable {
 
     /// The console keeps its state (tickets, operators, the monitor) on the first loop: its HTTP
     /// requests go there from any loop. False when the request is this loop's to answer.
-    /// (Twilio's state is per loop too: a configuration with `twilio:` and loops > 1 is refused.)
     func routesOnFirstLoop(_ request: HTTPRequest, _ respond: @escaping HTTPResponder, from server: HostServer) -> Bool {
         guard server.registry.loopIndex != 0, ConsoleService.handles(request.path) else { return false }
         let first = servers[0]

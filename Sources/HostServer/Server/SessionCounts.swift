@@ -10,6 +10,7 @@ package final class SessionCounts: Sendable {
         var perTenant: [String: Int] = [:]
         var perCaller: [String: Int] = [:]
         var owners: [String: Int] = [:]
+        var perLoop: [Int: Int] = [:]
         var draining = false
     }
 
@@ -49,6 +50,7 @@ package final class SessionCounts: Sendable {
     func add(_ id: String, tenant: String, callerKey key: String, loop: Int) {
         state.withLock { state in
             guard state.owners.updateValue(loop, forKey: id) == nil else { return }
+            state.perLoop[loop, default: 0] += 1
             state.total += 1
             state.perTenant[tenant, default: 0] += 1
             state.perCaller[key, default: 0] += 1
@@ -57,12 +59,18 @@ package final class SessionCounts: Sendable {
 
     func release(_ id: String, tenant: String, callerKey key: String) {
         state.withLock { state in
-            guard state.owners.removeValue(forKey: id) != nil else { return }
+            guard let loop = state.owners.removeValue(forKey: id) else { return }
+            state.perLoop[loop, default: 1] -= 1
             state.total -= 1
             state.perTenant[tenant, default: 1] -= 1
             state.perCaller[key, default: 1] -= 1
             if state.perCaller[key] == 0 { state.perCaller.removeValue(forKey: key) }
         }
+    }
+
+    /// Live sessions on each of `loops` loops (index order).
+    package func sessionsPerLoop(_ loops: Int) -> [Int] {
+        state.withLock { state in (0..<loops).map { state.perLoop[$0, default: 0] } }
     }
 
     /// The loop (index) serving session `id`, nil when no loop of this host does.

@@ -6,9 +6,10 @@ import HostTenancy
 import HostVoice
 
 /// The server's phone state: whisper TwiML waiting for Twilio, the recordings' writer queue and
-/// the retention sweep. Loop-confined (the queue is the writer's).
+/// the retention sweep. Loop-confined (the queue is the writer's; the whisper board is shared by
+/// the host's loops, set by `ServerLoops` before they serve).
 final class ServerTelephony: @unchecked Sendable {
-    let whispers = WhisperBoard()
+    var whispers = WhisperBoard()
     /// Every call's recording is written here, off the loop (one queue: writes are sequential
     /// appends, a fraction of a core for hundreds of calls; docs/benchmarks.md).
     let recordingQueue = DispatchQueue(label: "agent-host.recording", qos: .utility)

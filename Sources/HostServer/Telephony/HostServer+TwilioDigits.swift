@@ -27,12 +27,19 @@ final class TwilioResumes: @unchecked Sendable {
     private var waiting: [String: Waiting] = [:]
     /// A call whose new stream did not come (the caller hung up during the digits) ends after this.
     static let deadlineMilliseconds: UInt64 = 30_000
+    /// With `server.loops` > 1: which loop waits for each token, shared by the loops (the new
+    /// stream is a new connection, accepted by whichever loop the kernel picks), and this loop's
+    /// index in it. Set by `ServerLoops` before the loops serve.
+    var directory: TwilioResumeDirectory?
+    var loopIndex = 0
 
     func add(_ token: String, _ entry: Waiting) {
         waiting[token] = entry
+        directory?.register(token, loop: loopIndex)
         entry.oldStream?.movesWaiting += 1
     }
     func take(_ token: String) -> Waiting? {
+        directory?.remove(token)
         let entry = waiting.removeValue(forKey: token)
         entry?.deadline.close()
         entry?.oldStream?.movesWaiting -= 1

@@ -24,6 +24,9 @@ final class TwilioMediaConnection: WebSocketConnectionHandler, @unchecked Sendab
     /// Digits this stream's call is playing whose new stream has not come yet (TwilioResumes):
     /// while any wait, this stream ends because its call moves on, which is no hang-up.
     var movesWaiting = 0
+    /// A resumed stream whose call another loop serves: that loop's handler gets every message
+    /// (TwilioResumeDirectory).
+    private var relay: (loop: EventLoop, handler: TwilioMediaConnection)?
 
     init(server: HostServer, request: HTTPRequest) {
         self.server = server
@@ -36,6 +39,11 @@ final class TwilioMediaConnection: WebSocketConnectionHandler, @unchecked Sendab
 
     func received(text: String, on socket: WebSocketConnection) {
         server.loop.preconditionInLoop()
+        if let relay {
+            let handler = relay.handler
+            relay.loop.execute { handler.received(text: text, on: socket) }
+            return
+        }
         let message: TwilioInbound
         do { message = try TwilioInbound.parse(text) } catch {
             Logger.shared.log(.warning, "twilio", "ignored a bad message: \(error)")
@@ -45,7 +53,15 @@ final class TwilioMediaConnection: WebSocketConnectionHandler, @unchecked Sendab
         switch message {
         case .start(let start):
             guard call == nil else { return }
-            if let token = start.customParameters["resume"] { return resume(token, start: start, socket: socket) }
+            if let token = start.customParameters["resume"] {
+                if let target = Self.relayTarget(token: token, server: server, request: request) {
+                    relay = target
+                    let handler = target.handler
+                    target.loop.execute { handler.received(text: text, on: socket) }
+                    return
+                }
+                return resume(token, start: start, socket: socket)
+            }
             begin(start, socket: socket)
         case .media(let payload):
             call?.receive(wire: payload)
@@ -71,6 +87,12 @@ final class TwilioMediaConnection: WebSocketConnectionHandler, @unchecked Sendab
 
     func closed(_ socket: WebSocketConnection, code: UInt16, reason: String) {
         server.loop.preconditionInLoop()
+        if let relay {
+            let handler = relay.handler
+            relay.loop.execute { handler.closed(socket, code: code, reason: reason) }
+            self.relay = nil
+            return
+        }
         keypad?.close()
         keypad = nil
         if movesWaiting == 0 { call?.hangUp() }

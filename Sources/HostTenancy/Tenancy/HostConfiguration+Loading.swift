@@ -86,7 +86,6 @@ extension HostConfiguration {
 
         var configuration = HostConfiguration(file: file, server: server, redis: redis, plugins: plugins,
                                               defaultTenant: defaultTenant, tenants: tenants)
-        try checkLoops(configuration, top: top)
         configuration.admin = try parseAdmin(top.mapping("admin", allowed: adminKeys), top: top)
         configuration.sip = try parseSIP(top.mapping("sip", allowed: sipKeys), tenants: tenants)
         // `console: {enabled, api_keys}` (docs/console.md): off switches /console and /console/playground
