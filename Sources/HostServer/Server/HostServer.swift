@@ -78,6 +78,7 @@ public final class HostServer: @unchecked Sendable {
         services.metrics.describe("agent_host_tool_call_seconds", type: "histogram", help: "Tool call latency by tool.")
         services.metrics.describe("agent_host_errors_total", type: "counter", help: "Errors by kind.")
         services.metrics.describe("agent_host_plugin_restarts_total", type: "counter", help: "Isolated plugin runners restarted after a crash, by tenant and plugin file.")
+        services.metrics.describe("agent_host_sessions_handed_over_total", type: "counter", help: "Chat conversations moved to another host at the drain deadline, by tenant.")
         services.metrics.describe("agent_host_escalations_total", type: "counter", help: "Callers queued for a person, by tenant and department.")
         services.metrics.set("agent_host_active_sessions", 0)
     }
