@@ -6,7 +6,9 @@ import HostSessions
 /// does not end: it moves to another host (docs/scaling.md, "What each kind of session survives").
 ///
 /// The hand-over, in this order, on the loop:
-/// 1. the conversation is checkpointed once more (its state after its last turn);
+/// 1. the conversation is checkpointed once more (its state after its last turn), and Redis's
+///    answer is awaited: a conversation whose checkpoint was not stored ends with `shutdown`
+///    rather than go on elsewhere from an older turn;
 /// 2. its owner lease is given up, so the next host to be asked takes it at once;
 /// 3. it ends here with the internal reason `handed_over`: its record is written through the
 ///    journal with outcome `handed_over` (durable before the host exits: a conversation nobody
@@ -31,13 +33,29 @@ extension HostServer {
             if overdueMilliseconds >= 10_000 { session.end(reason: "shutdown") }
             return
         }
+        // From here its lease is not renewed and an HTTP request for it gets 503 (retried elsewhere).
         session.handingOver = true
         let checkpoint = ChatCheckpoint(conversation)
-        checkpoints.save(checkpoint)
-        ownership.leases.release(tenant: session.tenantID, sessionID: session.id)
-        services.metrics.increment("agent_host_sessions_handed_over_total", labels: ["tenant": session.tenantID])
-        services.logger.log(.info, "server", "handing chat session \(session.id) over at the drain deadline: it continues on another host from its checkpoint (turn \(checkpoint.turnNumber))")
-        session.end(reason: ServerSession.handedOver)
+        let leases = ownership.leases
+        checkpoints.save(checkpoint) { [self] saved in
+            loop.execute { [self] in
+                guard !session.ended else { return }
+                // Not stored (Redis down): moving would resume an older turn elsewhere; it ends here.
+                guard saved else {
+                    services.logger.log(.warning, "server", "chat session \(session.id) cannot move at the drain deadline (its checkpoint was not stored): it ends here")
+                    return session.end(reason: "shutdown")
+                }
+                // A socket's words started a turn meanwhile: the next tick tries again after it.
+                if session.inTurn || session.turnInProgress {
+                    session.handingOver = false
+                    return
+                }
+                leases.release(tenant: session.tenantID, sessionID: session.id)
+                services.metrics.increment("agent_host_sessions_handed_over_total", labels: ["tenant": session.tenantID])
+                services.logger.log(.info, "server", "handing chat session \(session.id) over at the drain deadline: it continues on another host from its checkpoint (turn \(checkpoint.turnNumber))")
+                session.end(reason: ServerSession.handedOver)
+            }
+        }
     }
 
     /// A chat socket's session was handed over (loop thread): instead of `end`, close 1012

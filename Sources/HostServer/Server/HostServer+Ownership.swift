@@ -65,7 +65,7 @@ extension HostServer {
         let leases = ownership.leases
         @Sendable func claim(replacing: String?, then decide: @escaping @Sendable (ChatOwner?, String) -> Void) {
             leases.claim(tenant: tenant, sessionID: sessionID, replacing: replacing) { [self] result in
-                loop.execute { [self] in
+                loop.execute {
                     switch result {
                     case .claimed: completion(nil)
                     case .unavailable(let why):
