@@ -154,7 +154,10 @@ public final class HostServer: @unchecked Sendable {
     public func stop() {
         http?.stop()
         watchdog?.stop()
-        loop.execute { [telephony] in telephony.sweepTimer?.close() }
+        loop.execute { [self] in
+            telephony.sweepTimer?.close()
+            ownership?.timer.close()   // the drain is over: no conversation left to renew
+        }
     }
 
     // MARK: sessions (loop thread)
