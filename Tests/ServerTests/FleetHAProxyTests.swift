@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Host
+import HostSupport
 import HostTestSupport
 import Synchronization
 import TestSupport
@@ -88,7 +89,10 @@ final class FleetHAProxyTests: HostProcessTestCase {
 
     /// Rolling upgrade: host 2 drains (SIGTERM) and a new process takes its place while
     /// conversations keep running through HAProxy; not one request fails. The fleet's heartbeats
-    /// show the three hosts before and after.
+    /// show the three hosts before and after, the replacement with its version. A conversation
+    /// left open on host 2 moves at its drain deadline and is continued by the replacement process
+    /// from the checkpoint the old process wrote (the replacement is the same build: docs/scaling.md
+    /// says what that does and does not prove).
     func testRollingRestartBehindHAProxyFailsNoRequest() throws {
         let ports = try (0..<3).map { _ in try LoopbackPort.free() }
         var hosts = try (1...3).map { try startFleetHost($0, port: ports[$0 - 1]) }
@@ -98,6 +102,22 @@ final class FleetHAProxyTests: HostProcessTestCase {
             return XCTFail("haproxy did not answer /ready through to a host:\n\(proxy.logText.suffix(2000))")
         }
         XCTAssertTrue(try eventually(10) { try fleetStatus().contains("3 host(s), 3 serving") }, (try? fleetStatus()) ?? "")
+
+        // A conversation on host 2 that stays open through its drain (cookie jar names host2).
+        let jars = directory.file("held-jars")
+        try FileManager.default.createDirectory(atPath: jars, withIntermediateDirectories: true)
+        var held: (caller: String, jar: String, id: String)?
+        for n in 0..<9 where held == nil {
+            let caller = "+1888000\(String(format: "%04d", n))", jar = "\(jars)/\(n).txt"
+            let first = try proxied(proxy, jar: jar, #"{"caller":"\#(caller)","text":"I need a refund for order ORD-12345"}"#)
+            XCTAssertEqual(first.status, 200, first.body)
+            if ((try? String(contentsOfFile: jar, encoding: .utf8)) ?? "").contains("AGENT_HOST\thost2") {
+                held = (caller, jar, first.sessionID)
+            } else {
+                XCTAssertEqual(try proxied(proxy, jar: jar, #"{"session_id":"\#(first.sessionID)","end":true}"#).status, 200)
+            }
+        }
+        let kept = try XCTUnwrap(held, "leastconn put none of nine conversations on host2")
 
         let load = Load()
         run(load, through: proxy.url, workers: 4, prefix: "555")
@@ -117,6 +137,20 @@ final class FleetHAProxyTests: HostProcessTestCase {
             ((try? metric(replacement, "agent_host_sessions_started_total{tenant=\"demo\"}")) ?? nil ?? 0) > 0
         }
         load.finish()
+
+        // The held conversation moved at host 2's drain deadline (recorded `handed_over` for now);
+        // the new process takes it up from the old one's checkpoint, and it is recorded once.
+        let resumed = try post(replacement.url + "/v1/chat", #"{"session_id":"\#(kept.id)","text":"yes"}"#)
+        XCTAssertEqual(resumed.status, 200, resumed.body)
+        XCTAssertEqual(resumed.json["agent"] as? String, "Refund Agent", resumed.body)
+        XCTAssertFalse(resumed.types.contains("session"))
+        XCTAssertTrue(replacement.logText.contains("resumed chat session \(kept.id)"), replacement.logText.suffix(1500).description)
+        XCTAssertEqual(try post(replacement.url + "/v1/chat", #"{"session_id":"\#(kept.id)","end":true}"#).types.last, "end")
+        XCTAssertEqual(try storedSessionIDs(caller: kept.caller), [kept.id])
+        XCTAssertTrue(try redis.cli("GET", "support:session:demo:\(kept.caller)").contains(#""outcome":"caller_hangup""#))
+        // The heartbeat says which version each host runs.
+        let replacementLine = try fleetStatus().split(separator: "\n").first { $0.contains("127.0.0.1:\(ports[1])") } ?? ""
+        XCTAssertTrue(replacementLine.contains(" \(HostInfo.version) "), "fleet status shows no version for the replacement: \(replacementLine)")
 
         let total = load.count
         XCTAssertEqual(load.failed, [], "requests failed during the rolling restart")

@@ -101,6 +101,12 @@ public struct HostRunner {
         let loops = try HostLoops.start(count: configuration.server.loops, first: server, settings: settings, port: port,
                                         services: services, tenants: served, defaultTenant: configuration.defaultTenant,
                                         store: store, probe: probe)
+        if let redis = store as? RedisSessionPersistence {
+            // Chat owner leases (docs/scaling.md, "Owner leases"): one identity for all loops.
+            let (hostID, address) = FleetHeartbeat.identity(configuration: configuration, port: port)
+            let leases = RedisChatOwnerLeases(connection: redis.records.connection, me: ChatOwner(hostID: hostID, address: address))
+            for each in loops?.group.servers ?? [server] { each.holdOwnerLeases(leases) }
+        }
         banner("http://\(configuration.server.host):\(port)")
         if let sip = configuration.sip {
             do { try server.startSIP(sip) } catch {

@@ -20,7 +20,8 @@ extension HostServer {
 
     /// The session `sessionID` from its checkpoint, admitted like a new session (loop thread;
     /// `ready` runs on it). 404 when there is no checkpoint (never existed, ended, expired, or
-    /// Redis unreachable), 403 when it is another caller's.
+    /// Redis unreachable), 403 when it is another caller's, 409 `session_owned` while another live
+    /// host serves it (its owner lease).
     func resumeSession(tenant: ServedTenant, sessionID: String, caller: String?,
                        ready: @escaping @Sendable (Result<ServerSession, Rejection>) -> Void) {
         let notFound = Rejection(ServerResponses.error(404, "no live session '\(sessionID)' for tenant '\(tenant.id)': start a new one without session_id"))
@@ -36,39 +37,65 @@ extension HostServer {
                 if let live = registry.session(sessionID) {
                     return ready(live.ended ? .failure(notFound) : .success(live))
                 }
+                // A draining or full host does not take conversations on (503: the balancer retries elsewhere).
                 if let refusal = registry.admit(tenant: tenant, caller: checkpoint.caller) {
                     services.metrics.increment("agent_host_errors_total", labels: ["kind": "session_refused"])
                     return ready(.failure(Rejection(ServerResponses.error(refusal.status, refusal.message))))
                 }
-                let session = ServerSession(id: sessionID, tenantID: tenant.id, caller: checkpoint.caller, loop: loop,
-                                            idleMilliseconds: settings.sessionIdleMilliseconds)
-                registry.add(session)
-                session.onEnd = { [self] session, reason, release in sessionEnded(session, reason: reason, release: release) }
-                checkpointTurns(of: session)
-                countSessions()
-                services.metrics.increment("agent_host_sessions_resumed_total", labels: ["tenant": tenant.id])
-                session.resume(tenant: tenant.runtime, services: services, from: checkpoint)
-                services.logger.log(.info, "server", "resumed chat session \(sessionID) for \(tenant.id) from its checkpoint (turn \(checkpoint.turnNumber), agent \(checkpoint.currentAgent))")
-                ready(.success(session))
+                // Only when no live host serves it (HostServer+Ownership.swift).
+                takeLease(tenant: tenant.id, sessionID: sessionID) { [self] refusal in
+                    if let refusal { return ready(.failure(refusal)) }
+                    resume(tenant: tenant, from: checkpoint, ready: ready)
+                }
             }
         }
+    }
+
+    /// Serves the conversation of `checkpoint` here (loop thread), its lease being this host's.
+    private func resume(tenant: ServedTenant, from checkpoint: ChatCheckpoint,
+                        ready: @escaping @Sendable (Result<ServerSession, Rejection>) -> Void) {
+        let sessionID = checkpoint.sessionID
+        if let live = registry.session(sessionID) {
+            return ready(live.ended ? .failure(Rejection(ServerResponses.error(404, "no live session '\(sessionID)' for tenant '\(tenant.id)': start a new one without session_id"))) : .success(live))
+        }
+        if let refusal = registry.admit(tenant: tenant, caller: checkpoint.caller) {
+            ownership?.leases.release(tenant: tenant.id, sessionID: sessionID)
+            services.metrics.increment("agent_host_errors_total", labels: ["kind": "session_refused"])
+            return ready(.failure(Rejection(ServerResponses.error(refusal.status, refusal.message))))
+        }
+        let session = ServerSession(id: sessionID, tenantID: tenant.id, caller: checkpoint.caller, loop: loop,
+                                    idleMilliseconds: settings.sessionIdleMilliseconds)
+        registry.add(session)
+        session.onEnd = { [self] session, reason, release in sessionEnded(session, reason: reason, release: release) }
+        checkpointTurns(of: session)
+        countSessions()
+        services.metrics.increment("agent_host_sessions_resumed_total", labels: ["tenant": tenant.id])
+        session.resume(tenant: tenant.runtime, services: services, from: checkpoint)
+        services.logger.log(.info, "server", "resumed chat session \(sessionID) for \(tenant.id) from its checkpoint (turn \(checkpoint.turnNumber), agent \(checkpoint.currentAgent))")
+        ready(.success(session))
     }
 }
 
 extension HostServer {
     /// `WS /ws/chat/{caller}?session_id=…`: the socket takes up the conversation from its
     /// checkpoint; its events flow as on a new chat socket (without a second `session` event).
-    /// No checkpoint, or another caller's: an `error` event (`unknown_session`) and close 1008.
+    /// No checkpoint, or another caller's: an `error` event (`unknown_session`) and close 1008;
+    /// served by another live host: an `error` event `session_owned` and close 1008.
     func resumeSocketSession(_ socket: WebSocketConnection, tenant: ServedTenant, caller: String, sessionID: String,
                              deliver: @escaping @Sendable (ConversationEvent) -> Void,
                              opened: @escaping @Sendable (ServerSession) -> Void) {
         resumeSession(tenant: tenant, sessionID: sessionID, caller: caller) { result in
             switch result {
+            case .failure(let rejection) where rejection.response.status == 409:
+                // Another live host serves it (HostServer+Ownership.swift): the body names it.
+                socket.send(text: ConversationEvent.error(code: "session_owned", message: String(decoding: rejection.response.body, as: UTF8.self)).json)
+                socket.close(code: 1008, reason: "session served by another host")
             case .failure(let rejection):
                 socket.send(text: ConversationEvent.error(code: "unknown_session", message: String(decoding: rejection.response.body, as: UTF8.self)).json)
                 socket.close(code: 1008, reason: "no such session")
             case .success(let session):
                 session.forward = { event in
+                    if Self.closedForHandOver(event, socket: socket) { return }
                     deliver(event)
                     if event.type == "end" { socket.close(code: 1000, reason: "session ended") }
                 }

@@ -83,6 +83,10 @@ extension HostServer {
                 }
             }
             if let session = registry.session(sessionID) {
+                // Moving to another host (HostServer+HandOver.swift): a balancer retries a 503 elsewhere.
+                if session.handingOver, session.tenantID == tenant.id {
+                    return respond(ServerResponses.error(503, "session '\(sessionID)' is moving to another host (this one is shutting down): send the request again; through the load balancer it goes to another host"))
+                }
                 guard session.tenantID == tenant.id, !session.ended else {
                     return respond(ServerResponses.error(404, "no live session '\(sessionID)' for tenant '\(tenant.id)': start a new one without session_id"))
                 }

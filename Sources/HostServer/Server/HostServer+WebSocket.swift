@@ -55,6 +55,8 @@ extension HostServer {
                            deliver: @escaping @Sendable (ConversationEvent) -> Void,
                            opened: @escaping @Sendable (ServerSession) -> Void) {
         openSession(tenant: tenant, caller: caller, idleMilliseconds: idleMilliseconds, forward: { event in
+            // Moved to another host at the drain deadline (HostServer+HandOver.swift): not an end.
+            if Self.closedForHandOver(event, socket: socket) { return }
             deliver(event)
             if closeOnEnd, event.type == "end" { socket.close(code: 1000, reason: "session ended") }
         }, checkpointed: checkpointed) { result in

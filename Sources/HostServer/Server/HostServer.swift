@@ -45,6 +45,9 @@ public final class HostServer: @unchecked Sendable {
     /// Chat conversations' state after every turn, so another host can continue them (nil: not
     /// kept; see HostServer+Checkpoints.swift). Set before `start()`.
     public var checkpoints: ChatCheckpointStore?
+    /// Owner leases of this server's chat conversations (HostServer+Ownership.swift); nil: none
+    /// held, any host may continue any conversation. Set through `holdOwnerLeases` (loop thread).
+    var ownership: ChatOwnership?
     /// The host's other loops (`server.loops` > 1; ServerLoops.swift); nil with one loop.
     package weak var peers: ServerLoops?
     private var http: HTTPServer?
@@ -75,6 +78,7 @@ public final class HostServer: @unchecked Sendable {
         services.metrics.describe("agent_host_tool_call_seconds", type: "histogram", help: "Tool call latency by tool.")
         services.metrics.describe("agent_host_errors_total", type: "counter", help: "Errors by kind.")
         services.metrics.describe("agent_host_plugin_restarts_total", type: "counter", help: "Isolated plugin runners restarted after a crash, by tenant and plugin file.")
+        services.metrics.describe("agent_host_sessions_handed_over_total", type: "counter", help: "Chat conversations moved to another host at the drain deadline, by tenant.")
         services.metrics.describe("agent_host_escalations_total", type: "counter", help: "Callers queued for a person, by tenant and department.")
         services.metrics.set("agent_host_active_sessions", 0)
     }
@@ -107,8 +111,11 @@ public final class HostServer: @unchecked Sendable {
             services.logger.log(.info, "server", "draining\(loopSuffix): \(registry.localCount) session(s) live, deadline \(settings.drainDeadlineSeconds) s")
             let timer = LoopTimer(loop: loop)
             drainTimer = timer
-            timer.start(after: UInt64(settings.drainDeadlineSeconds * 1000)) { [self] in
-                for session in registry.sessions.values { session.end(reason: "shutdown") }
+            let deadline = loop.nowMilliseconds + UInt64(settings.drainDeadlineSeconds * 1000)
+            // At the deadline, and every half second after it while a chat turn finishes:
+            // conversations that can move to another host do (HostServer+HandOver.swift).
+            timer.start(after: UInt64(settings.drainDeadlineSeconds * 1000), repeat: 500) { [self] in
+                for session in registry.sessions.values { endAtDrainDeadline(session, overdueMilliseconds: loop.nowMilliseconds &- min(deadline, loop.nowMilliseconds)) }
             }
             checkDrained()
         }
@@ -147,7 +154,10 @@ public final class HostServer: @unchecked Sendable {
     public func stop() {
         http?.stop()
         watchdog?.stop()
-        loop.execute { [telephony] in telephony.sweepTimer?.close() }
+        loop.execute { [self] in
+            telephony.sweepTimer?.close()
+            ownership?.timer.close()   // the drain is over: no conversation left to renew
+        }
     }
 
     // MARK: sessions (loop thread)
@@ -197,7 +207,10 @@ public final class HostServer: @unchecked Sendable {
         session.observer = console?.monitor
         registry.add(session)
         session.onEnd = { [self] session, reason, release in sessionEnded(session, reason: reason, release: release) }
-        if checkpointed { checkpointTurns(of: session) }
+        if checkpointed {
+            checkpointTurns(of: session)
+            claimLease(of: session)
+        }
         countSessions()
         services.metrics.increment("agent_host_sessions_started_total", labels: ["tenant": tenant.id])
         persistence.previousSessions(tenant: tenant.id, caller: caller) { [self] previous in
@@ -214,7 +227,11 @@ public final class HostServer: @unchecked Sendable {
         let finished: @Sendable () -> Void = { [self] in
             loop.execute { [self] in
                 release()
-                if session.onTurnEnd != nil { checkpoints?.remove(tenant: session.tenantID, sessionID: session.id) }
+                // A conversation handed over goes on elsewhere from its checkpoint (its lease is already given up).
+                if session.onTurnEnd != nil, reason != ServerSession.handedOver {
+                    checkpoints?.remove(tenant: session.tenantID, sessionID: session.id)
+                    ownership?.leases.release(tenant: session.tenantID, sessionID: session.id)
+                }
                 registry.remove(session)
                 countSessions()
                 checkDrained()

@@ -34,6 +34,11 @@ final class ServerSession: @unchecked Sendable {
     var onTurnEnd: ((ServerSession) -> Void)?
     /// The call's recording file name, for the session record (docs/telephony.md).
     var recording: String?
+    /// Between the caller's words and `turn_end` (either channel).
+    private(set) var inTurn = false
+    /// Being handed to another host at the drain deadline (HostServer+HandOver.swift): its lease
+    /// is given up, not renewed.
+    var handingOver = false
 
     init(id: String = UUID().uuidString.lowercased(), tenantID: String, caller: String, loop: EventLoop, idleMilliseconds: UInt64) {
         self.id = id
@@ -96,6 +101,7 @@ final class ServerSession: @unchecked Sendable {
 
     private func received(_ event: ConversationEvent) {
         observer?.record(event, sessionID: id)
+        if event.type == "user" { inTurn = true } else if event.type == "turn_end" { inTurn = false }
         if case .end(let reason) = event {
             // Write-ahead: the record is durable before the caller hears `end`, so a crash after
             // it loses nothing (SessionJournal).

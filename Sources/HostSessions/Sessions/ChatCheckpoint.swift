@@ -79,6 +79,10 @@ public struct ChatCheckpoint: Codable, Sendable, Equatable {
 public protocol ChatCheckpointStore: Sendable {
     /// Replaces the session's checkpoint. Failures are logged, never block the conversation.
     func save(_ checkpoint: ChatCheckpoint)
+    /// `save`, then `confirmed(true)` once the store holds it (false: not written). For a
+    /// conversation about to leave this host (a drain's hand-over), which must not go on
+    /// elsewhere from an older checkpoint. Runs on the store's loop thread.
+    func save(_ checkpoint: ChatCheckpoint, confirmed: @escaping @Sendable (Bool) -> Void)
     /// The checkpoint of `sessionID`, nil when there is none (or Redis did not answer in time).
     func load(tenant: String, sessionID: String, completion: @escaping @Sendable (ChatCheckpoint?) -> Void)
     /// The session ended (its record is saved): nobody may continue it any more.
@@ -105,13 +109,21 @@ public final class RedisChatCheckpoints: ChatCheckpointStore {
     }
 
     public func save(_ checkpoint: ChatCheckpoint) {
-        guard let json = try? checkpoint.jsonText() else { return }
+        save(checkpoint) { _ in }
+    }
+
+    public func save(_ checkpoint: ChatCheckpoint, confirmed: @escaping @Sendable (Bool) -> Void) {
+        guard let json = try? checkpoint.jsonText() else { return confirmed(false) }
         let key = ChatCheckpoint.key(tenant: checkpoint.tenant, sessionID: checkpoint.sessionID)
         connection.send(["SET", key, json, "EX", String(ttlSeconds)]) { [logger] result in
             switch result {
-            case .success(.error(let message)): logger.log(.warning, "sessions", "checkpoint \(key) refused: \(message)")
-            case .failure(let error): logger.log(.debug, "sessions", "checkpoint \(key) not written: \(error)")
-            case .success: break
+            case .success(.error(let message)):
+                logger.log(.warning, "sessions", "checkpoint \(key) refused: \(message)")
+                confirmed(false)
+            case .failure(let error):
+                logger.log(.debug, "sessions", "checkpoint \(key) not written: \(error)")
+                confirmed(false)
+            case .success: confirmed(true)
             }
         }
     }

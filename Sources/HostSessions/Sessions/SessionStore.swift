@@ -178,6 +178,9 @@ public final class SessionStore: Sendable {
     ///
     /// - Drops an interaction with the same `session_id` first: a replayed save (timed out but
     ///   applied, or replayed after a crash before the journal was compacted) is not duplicated.
+    ///   If that interaction ended later, it stays and the save changes nothing: a conversation
+    ///   handed to another host at a drain deadline is saved as `handed_over` there and again when
+    ///   it really ends, and the real end wins whichever save arrives last.
     /// - Inserts by `ended_at` (fixed-width ISO-8601 sorts as text), so replays and two hosts
     ///   racing still leave the record in time order; trims the oldest beyond `keep`.
     /// - A value that is not a record (corrupt, wrong type) is replaced rather than failing every
@@ -192,11 +195,15 @@ public final class SessionStore: Sendable {
         if type(raw) == 'string' then
           local ok, record = pcall(cjson.decode, raw)
           if ok and type(record) == 'table' and type(record.interactions) == 'table' then
+            local later = false
             for _, item in ipairs(record.interactions) do
               if type(item) == 'table' and item.session_id ~= new.session_id then
                 list[#list + 1] = item
+              elseif type(item) == 'table' and tostring(item.ended_at) > tostring(new.ended_at) then
+                later = true
               end
             end
+            if later then return #record.interactions end
           end
         end
         local at = #list + 1

@@ -1,0 +1,152 @@
+import Foundation
+import HostSupport
+
+/// The host serving a chat conversation now (docs/protocol.md §7): kept in Redis beside the
+/// conversation's checkpoint so that a second host asked to continue it knows whether it may.
+///
+/// `instance` tells two processes with the same `hostID` apart (a host restarted on its port
+/// after a crash): the lease of an earlier process at one's own address is a dead owner's.
+public struct ChatOwner: Codable, Sendable, Equatable {
+    public var hostID: String
+    public var address: String
+    public var instance: String
+
+    public init(hostID: String, address: String, instance: String = UUID().uuidString.lowercased()) {
+        self.hostID = hostID
+        self.address = address
+        self.instance = instance
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case hostID = "host_id", address, instance
+    }
+
+    /// `support:chat-owner:{tenant}:{session_id}`.
+    public static func key(tenant: String, sessionID: String) -> String { "support:chat-owner:\(tenant):\(sessionID)" }
+
+    public func jsonText() -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? String(decoding: encoder.encode(self), as: UTF8.self)) ?? "{}"
+    }
+
+    public static func decode(_ text: String) -> ChatOwner? {
+        try? JSONDecoder().decode(ChatOwner.self, from: Data(text.utf8))
+    }
+}
+
+/// What a claim found.
+public enum ChatLeaseClaim: Sendable, Equatable {
+    /// The lease is this host's now.
+    case claimed
+    /// Another host holds it: its lease as stored (`text`, for a later claim that replaces exactly
+    /// that one) and what it says (nil if unreadable).
+    case held(owner: ChatOwner?, text: String)
+    /// Redis did not answer: nobody can know who serves the conversation.
+    case unavailable(String)
+}
+
+/// Owner leases of chat conversations: Redis in production (`RedisChatOwnerLeases`).
+public protocol ChatOwnerLeases: Sendable {
+    /// This host, as its leases name it.
+    var me: ChatOwner { get }
+    /// How long a lease lives without renewal.
+    var ttlMilliseconds: UInt64 { get }
+    /// [thread-safe] Takes the lease if nobody holds it, this host already does, or it is exactly
+    /// `replacing` (a lease found earlier whose owner turned out dead). `completion` runs on the
+    /// store's loop thread.
+    func claim(tenant: String, sessionID: String, replacing: String?, completion: @escaping @Sendable (ChatLeaseClaim) -> Void)
+    /// [thread-safe] Extends this host's leases of `sessions` (tenant, session id), taking any that
+    /// lapsed meanwhile; `lost` gets the ones another host holds now (loop thread of the store).
+    func renew(_ sessions: [(tenant: String, sessionID: String)], lost: @escaping @Sendable ([String]) -> Void)
+    /// [thread-safe] Gives the lease up if this host holds it.
+    func release(tenant: String, sessionID: String)
+}
+
+/// Leases as one Redis key per conversation, written only through compare-and-set scripts so
+/// that two hosts can never both believe they took one over.
+///
+/// Why a key of its own and not a field of the checkpoint: the checkpoint is rewritten after
+/// every turn and lives as long as the session may idle (minutes); the lease must be renewed
+/// every few seconds whether or not anyone speaks, and must lapse quickly when its host stops
+/// renewing. Renewal is one `EVAL` per renewal period for all of a loop's conversations.
+public final class RedisChatOwnerLeases: ChatOwnerLeases {
+    public let me: ChatOwner
+    public let ttlMilliseconds: UInt64
+    private let mine: String
+    let connection: RedisConnection
+    private let logger: Logger
+
+    public init(connection: RedisConnection, me: ChatOwner, ttlMilliseconds: UInt64 = 15_000, logger: Logger = .shared) {
+        self.connection = connection
+        self.me = me
+        self.mine = me.jsonText()
+        self.ttlMilliseconds = max(1000, ttlMilliseconds)
+        self.logger = logger
+    }
+
+    /// KEYS[1] lease; ARGV: mine, the lease it may replace ("" none), TTL ms. 1, or the holder's lease.
+    static let claimScript = """
+    local current = redis.call('GET', KEYS[1])
+    if current == false or current == ARGV[1] or (ARGV[2] ~= '' and current == ARGV[2]) then
+      redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
+      return 1
+    end
+    return current
+    """
+
+    /// KEYS leases; ARGV: mine, TTL ms. The keys (indexes, 1-based) another host holds.
+    static let renewScript = """
+    local lost = {}
+    for i, key in ipairs(KEYS) do
+      local current = redis.call('GET', key)
+      if current == false or current == ARGV[1] then
+        redis.call('SET', key, ARGV[1], 'PX', ARGV[2])
+      else
+        lost[#lost + 1] = i
+      end
+    end
+    return lost
+    """
+
+    /// KEYS[1] lease; ARGV[1] mine.
+    static let releaseScript = """
+    if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+    return 0
+    """
+
+    public func claim(tenant: String, sessionID: String, replacing: String?, completion: @escaping @Sendable (ChatLeaseClaim) -> Void) {
+        let key = ChatOwner.key(tenant: tenant, sessionID: sessionID)
+        connection.send(["EVAL", Self.claimScript, "1", key, mine, replacing ?? "", String(ttlMilliseconds)]) { result in
+            switch result {
+            case .success(.integer(1)): completion(.claimed)
+            case .success(.string(let text)): completion(.held(owner: ChatOwner.decode(text), text: text))
+            case .success(let other): completion(.unavailable("unexpected reply \(other)"))
+            case .failure(let error): completion(.unavailable("\(error)"))
+            }
+        }
+    }
+
+    public func renew(_ sessions: [(tenant: String, sessionID: String)], lost: @escaping @Sendable ([String]) -> Void) {
+        guard !sessions.isEmpty else { return }
+        let keys = sessions.map { ChatOwner.key(tenant: $0.tenant, sessionID: $0.sessionID) }
+        let ids = sessions.map(\.sessionID)
+        connection.send(["EVAL", Self.renewScript, String(keys.count)] + keys + [mine, String(ttlMilliseconds)]) { [logger] result in
+            switch result {
+            case .success(.array(let indexes)):
+                let taken = indexes.compactMap { reply -> String? in
+                    guard case .integer(let index) = reply, index >= 1, Int(index) <= ids.count else { return nil }
+                    return ids[Int(index) - 1]
+                }
+                if !taken.isEmpty { lost(taken) }
+            case .success(.error(let message)): logger.log(.warning, "sessions", "chat owner leases not renewed: \(message)")
+            case .failure(let error): logger.log(.debug, "sessions", "chat owner leases not renewed: \(error)")
+            case .success: break
+            }
+        }
+    }
+
+    public func release(tenant: String, sessionID: String) {
+        connection.send(["EVAL", Self.releaseScript, "1", ChatOwner.key(tenant: tenant, sessionID: sessionID), mine]) { _ in }
+    }
+}
