@@ -136,7 +136,7 @@ struct PausedUtteranceBenchmark {
 
     /// `--voices slt,en-us,...`: flite's voice ("slt") and espeak-ng voices (any name espeak
     /// accepts, "en-us+f3" for a variant). Each labelled utterance is spoken by each voice.
-    static let defaultVoices = ["slt", "en-us", "en-us+f3", "en-gb-x-rp+m3"]
+    static let defaultVoices = ["slt", "en-us", "en-us+f3"]
     static func voices() -> [String] {
         guard let index = CommandLine.arguments.firstIndex(of: "--voices"), index + 1 < CommandLine.arguments.count else { return defaultVoices }
         return CommandLine.arguments[index + 1].split(separator: ",").map(String.init)
