@@ -104,7 +104,7 @@ public final class PocketSphinxRecognizer: SpeechRecognizer {
         probeCreationSeconds = monotonicSeconds() - started
         for grammar in grammars { try probe.register(grammar) }
         // The probe stays as the judge of speech over the agent (its grammars registered: harmless).
-        overlapJudge = secondOpinions ? try OverlapJudge(decoder: probe) : nil
+        overlapJudge = secondOpinions ? try OverlapJudge(decoder: probe, warmUpAudio: warmUpAudio) : nil
     }
 
     /// A recognizer for a tenant's domain language model (the production setup).
@@ -500,6 +500,9 @@ final class SphinxDecoder: @unchecked Sendable {
     }
 
     deinit { ps_free(decoder) }
+
+    /// The engine's handle, for extensions in this module (used on the owner's queue only).
+    var pointer: OpaquePointer { decoder }
 
     func startUtterance() -> Bool {
         utteranceStartSample = streamSamples

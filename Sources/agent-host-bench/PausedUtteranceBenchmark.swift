@@ -5,17 +5,21 @@ import HostPlugins
 import HostSpeech
 import HostVoice
 
-/// `agent-host-bench voice turns [--write DIR]`: semantic turn detection on the labelled set
+/// `agent-host-bench voice turns [--voices slt,en-us,...] [--list] [--write DIR]`: semantic turn detection on the labelled set
 /// `bench/paused-utterances.tsv` — premature cuts (a paused request ended at a pause), late cuts
 /// (a complete request that waited for the maximum silence), backchannels that would stop the
 /// agent and requests that would not, and the end-of-turn model's cost.
 ///
-/// Each utterance is spoken by flite (pauses inserted as silence, 300 ms before, 1.5 s after) and
+/// Each utterance is spoken by each voice — flite's "slt" and espeak-ng voices (`--voices`; noises
+/// are made once) — with pauses inserted as silence (300 ms before, 1.5 s after), and
 /// run through the production pieces in-process on stream time: the energy VAD and
 /// `SemanticTurnDetector`, a pocketsphinx session of the reference tenant's recogniser (from its
 /// warm pool), its `TurnCompletionModel`, and `PlaybackOverlap` for what is said over the agent.
 /// The recogniser's hypothesis is awaited where a call would get it a few ms later, so decisions
-/// are the call's, not its timing. `--write DIR` also writes each utterance as a WAV file.
+/// are the call's, not its timing. Figures are printed per voice (the espeak-ng voices are the
+/// held-out part: nothing was tuned on them) and for all voices. `--list` prints one line per
+/// utterance (what was heard, where the turn ended) so two runs can be diffed; `--write DIR`
+/// also writes each utterance as a WAV file.
 struct PausedUtteranceBenchmark {
     struct Item {
         let label: String
@@ -25,6 +29,8 @@ struct PausedUtteranceBenchmark {
 
     func run() throws {
         let items = try Self.load()
+        let voices = Self.voices()
+        let listing = CommandLine.arguments.contains("--list")
         let writeDirectory = CommandLine.arguments.firstIndex(of: "--write").flatMap { $0 + 1 < CommandLine.arguments.count ? CommandLine.arguments[$0 + 1] : nil }
         let deployment = try LocalDeployment(pluginDirectories: PluginLoader.defaultDirectories(), backend: .url("http://127.0.0.1:9"),
                                              apiKey: "unused", configure: ReferenceDeployment.useCannedTools)
@@ -34,66 +40,106 @@ struct PausedUtteranceBenchmark {
               let model = services.turnModels[deployment.tenant.id] else { throw ServerBenchmark.Failure(description: "no offline recogniser") }
         recognizer.waitForWarmPool()
         let settings = SemanticTurnSettings()
-        print("agent-host-bench voice turns: \(items.count) labelled utterances (bench/paused-utterances.tsv), flite speech, semantic \(settings.minimumSilenceMilliseconds) / \(settings.maximumSilenceMilliseconds) ms")
+        print("agent-host-bench voice turns: \(items.count) labelled utterances (bench/paused-utterances.tsv) x voices \(voices.joined(separator: ", ")) (noises once), semantic \(settings.minimumSilenceMilliseconds) / \(settings.maximumSilenceMilliseconds) ms")
         print(String(format: "completeness model: trained at tenant load on %d complete + %d generated incomplete examples in %.1f ms (training accuracy %.1f%%)",
                      model.report.complete, model.report.incomplete, model.report.seconds * 1000, model.report.trainingAccuracy * 100))
 
-        var premature: [String] = [], late: [String] = [], stopsOnBackchannel: [String] = [], missedRequests: [String] = []
-        var decided: [Double] = []
-        var counts: [String: Int] = [:]
+        var tallies: [String: Tally] = [:]
         var hypothesisSeconds: [Double] = [], hearingSeconds: [Double] = []
-        for (index, item) in items.enumerated() {
-            counts[item.label, default: 0] += 1
+        let runs = voices.flatMap { voice in items.filter { $0.label != "noise" || voice == voices[0] }.map { (voice, $0) } }
+        for (index, (voice, item)) in runs.enumerated() {
+            var tally = tallies[voice] ?? Tally()
+            defer { tallies[voice] = tally }
+            tally.counts[item.label, default: 0] += 1
             var audio = VoiceTestAudio.silence(300)
             var segmentEnds: [Int] = []
             for (n, segment) in item.segments.enumerated() {
-                audio += try item.label == "noise" ? Self.noise(segment) : VoiceTestAudio.trimmed(CallerAudioSynthesis.render(segment))
+                audio += try item.label == "noise" ? Self.noise(segment) : VoiceTestAudio.trimmed(CallerAudioSynthesis.render(segment, voice: voice))
                 segmentEnds.append(audio.count)
                 if n < item.pauses.count { audio += VoiceTestAudio.silence(item.pauses[n]) }
             }
             audio += VoiceTestAudio.silence(1_500)
             if let writeDirectory {
                 try FileManager.default.createDirectory(atPath: writeDirectory, withIntermediateDirectories: true)
-                try WAVFile.write(WAVAudio(samples: audio, sampleRate: 16_000), to: "\(writeDirectory)/\(String(format: "%03d", index))-\(item.label).wav")
+                try WAVFile.write(WAVAudio(samples: audio, sampleRate: 16_000), to: "\(writeDirectory)/\(String(format: "%03d", index))-\(voice)-\(item.label).wav")
             }
             let result = Self.detect(audio, recognizer: recognizer, model: model, settings: settings, overAgent: ["backchannel", "noise", "request"].contains(item.label),
                                      hypothesisSeconds: &hypothesisSeconds, hearingSeconds: &hearingSeconds)
             let text = item.segments.joined(separator: " … ")
+            if listing {
+                // One line per utterance: what was heard and where the turn ended, to diff two runs.
+                print(String(format: "%03d", index) + "\t\(voice)\t\(item.label)\t\(text)\tstops \(result.stops.map { $0 / 16 })\tended on: \(result.endedOn ?? "-")\theard: \(result.heard)\tstopped agent: \(result.stoppedAgent)")
+            }
             switch item.label {
             case "paused", "complete":
                 // Premature: a turn ended before the last segment was spoken.
-                if result.stops.contains(where: { $0 < segmentEnds.last! }) { premature.append(text + " (ended on: \(result.endedOn ?? "?"))") }
+                if result.stops.contains(where: { $0 < segmentEnds.last! }) { tally.premature.append(text + " (ended on: \(result.endedOn ?? "?"))") }
                 if let stop = result.stops.first(where: { $0 >= segmentEnds.last! }) {
                     let ms = Double(stop - segmentEnds.last!) / 16
-                    decided.append(ms)
-                    if ms >= Double(settings.maximumSilenceMilliseconds) - 40 { late.append(text + " (heard: \(result.transcript))") }
+                    tally.decided.append(ms)
+                    if ms >= Double(settings.maximumSilenceMilliseconds) - 40 { tally.late.append(text + " (heard: \(result.transcript))") }
                 }
-            case "backchannel", "noise":
-                if result.stoppedAgent { stopsOnBackchannel.append(text + " (heard: \(result.heard))") }
+            case "backchannel":
+                if result.stoppedAgent { tally.stopsOnBackchannel.append(text + " (heard: \(result.heard))") }
+            case "noise":
+                if result.stoppedAgent { tally.noiseStops.append(text + " (heard: \(result.heard))") }
             default:
-                if !result.stoppedAgent { missedRequests.append(text + " (heard: \(result.heard))") }
+                if !result.stoppedAgent { tally.missedRequests.append(text + " (heard: \(result.heard))") }
             }
         }
-        let spoken = (counts["paused"] ?? 0) + (counts["complete"] ?? 0)
-        func rate(_ n: Int, _ of: Int) -> String { String(format: "%d / %d (%.1f%%)", n, of, of > 0 ? Double(n) / Double(of) * 100 : 0) }
-        print("premature cuts (a turn ended inside a paused or whole request): " + rate(premature.count, spoken))
-        print("late cuts (a complete request waited for the maximum silence):   " + rate(late.count, spoken))
-        print("backchannels and noises that stopped the agent:                 " + rate(stopsOnBackchannel.count, (counts["backchannel"] ?? 0) + (counts["noise"] ?? 0)))
-        print("requests over the agent that did not stop it:                   " + rate(missedRequests.count, counts["request"] ?? 0))
-        let sorted = decided.sorted()
-        if !sorted.isEmpty {
-            print(String(format: "end of speech -> turn decided (stream time): p50 %.0f ms, p95 %.0f ms over %d requests",
-                         sorted[sorted.count / 2], sorted[min(sorted.count - 1, sorted.count * 95 / 100)], sorted.count))
-        }
-        for (title, list) in [("premature", premature), ("late", late), ("backchannel stops", stopsOnBackchannel), ("missed requests", missedRequests)] where !list.isEmpty {
-            print("  \(title): " + list.joined(separator: "; "))
-        }
+        for voice in voices { tallies[voice]?.report(title: "voice \(voice)", settings: settings, details: true) }
+        tallies.values.reduce(into: Tally()) { $0.add($1) }.report(title: "all voices", settings: settings, details: false)
         Self.modelCost(model, hypothesisSeconds: hypothesisSeconds)
         let hearing = hearingSeconds.sorted()
         if !hearing.isEmpty {
             print(String(format: "over the agent, hypothesis + second opinion (overlap grammar on the audio so far): p50 %.2f ms, p95 %.2f ms (%d asked)",
                          hearing[hearing.count / 2] * 1000, hearing[min(hearing.count - 1, hearing.count * 95 / 100)] * 1000, hearing.count))
         }
+    }
+
+    /// One voice's (or all voices') decisions.
+    struct Tally {
+        var premature: [String] = [], late: [String] = [], stopsOnBackchannel: [String] = [], noiseStops: [String] = [], missedRequests: [String] = []
+        var decided: [Double] = []
+        var counts: [String: Int] = [:]
+
+        mutating func add(_ other: Tally) {
+            premature += other.premature
+            late += other.late
+            stopsOnBackchannel += other.stopsOnBackchannel
+            noiseStops += other.noiseStops
+            missedRequests += other.missedRequests
+            decided += other.decided
+            counts.merge(other.counts, uniquingKeysWith: +)
+        }
+
+        func report(title: String, settings: SemanticTurnSettings, details: Bool) {
+            let spoken = (counts["paused"] ?? 0) + (counts["complete"] ?? 0)
+            func rate(_ n: Int, _ of: Int) -> String { String(format: "%d / %d (%.1f%%)", n, of, of > 0 ? Double(n) / Double(of) * 100 : 0) }
+            print("\(title):")
+            print("  premature cuts (a turn ended inside a paused or whole request): " + rate(premature.count, spoken))
+            print("  late cuts (a complete request waited for the maximum silence):   " + rate(late.count, spoken))
+            print("  backchannels that stopped the agent:                             " + rate(stopsOnBackchannel.count, counts["backchannel"] ?? 0))
+            if let noises = counts["noise"] { print("  noises that stopped the agent:                                   " + rate(noiseStops.count, noises)) }
+            print("  requests over the agent that did not stop it:                   " + rate(missedRequests.count, counts["request"] ?? 0))
+            let sorted = decided.sorted()
+            if !sorted.isEmpty {
+                print(String(format: "  end of speech -> turn decided (stream time): p50 %.0f ms, p95 %.0f ms over %d requests",
+                             sorted[sorted.count / 2], sorted[min(sorted.count - 1, sorted.count * 95 / 100)], sorted.count))
+            }
+            guard details else { return }
+            for (title, list) in [("premature", premature), ("late", late), ("backchannel stops", stopsOnBackchannel), ("noise stops", noiseStops), ("missed requests", missedRequests)] where !list.isEmpty {
+                print("    \(title): " + list.joined(separator: "; "))
+            }
+        }
+    }
+
+    /// `--voices slt,en-us,...`: flite's voice ("slt") and espeak-ng voices (any name espeak
+    /// accepts, "en-us+f3" for a variant). Each labelled utterance is spoken by each voice.
+    static let defaultVoices = ["slt", "en-us", "en-us+f3"]
+    static func voices() -> [String] {
+        guard let index = CommandLine.arguments.firstIndex(of: "--voices"), index + 1 < CommandLine.arguments.count else { return defaultVoices }
+        return CommandLine.arguments[index + 1].split(separator: ",").map(String.init)
     }
 
     /// Non-speech said over the agent, made here (flite has no cough): the same every run.

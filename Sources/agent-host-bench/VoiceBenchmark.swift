@@ -198,12 +198,12 @@ private final class DriverBox: @unchecked Sendable {
     var timer: LoopTimer?
 }
 
-/// flite from the benchmark's main thread.
+/// flite (or, for `voice` other than flite's "slt", espeak-ng at 16 kHz) from the benchmark's main thread.
 enum CallerAudioSynthesis {
-    static func render(_ text: String) throws -> [Int16] {
+    static func render(_ text: String, voice: String = "slt") throws -> [Int16] {
         let done = DispatchSemaphore(value: 0)
         let box = RenderBox()
-        let synthesizer = FliteSynthesizer()
+        let synthesizer: any SpeechSynthesizer = FliteSynthesizer.voices.contains(voice) ? FliteSynthesizer() : EspeakSynthesizer(voice: voice, outputSampleRate: 16_000)
         Task {
             do { box.samples = try await synthesizer.synthesizeAll(text: text).samples } catch { box.error = error }
             done.signal()

@@ -64,9 +64,14 @@ public final class VoiceServices: Sendable {
                              tenantRecognizers: stt, tenantSynthesizers: tts, turnModels: turnModels)
     }
 
-    /// The phrases a tenant's agents ship: routing examples and handoff descriptions.
+    /// The phrases a tenant's agents ship: routing examples and handoff descriptions, in the
+    /// order of the agents' names. The order matters: the first phrases are the warm decoders'
+    /// warm-up audio (their cepstral mean) and the completeness model is trained in this order.
+    /// `tenant.agents` is a dictionary, whose order Swift seeds afresh in every process: taken in
+    /// that order, the same tenant got different warm decoders and a different model at each
+    /// start, and the same audio was recognised and judged differently (docs/benchmarks.md).
     public static func phrases(for tenant: TenantRuntime) -> [String] {
-        tenant.agents.values.flatMap { agent -> [String] in
+        tenant.agents.sorted { $0.key < $1.key }.map(\.value).flatMap { agent -> [String] in
             (agent.instance.descriptor.agent?.examples ?? []) + [agent.instance.descriptor.agent?.handoffDescription ?? ""]
         }.filter { !$0.isEmpty }
     }

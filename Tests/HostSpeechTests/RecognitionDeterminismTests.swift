@@ -1,0 +1,33 @@
+@testable import HostSpeech
+import XCTest
+
+/// The same audio gets the same recognition, whatever else the recogniser heard before
+/// (docs/benchmarks.md, "Semantic turn detection": the runs of `voice turns` used to differ on
+/// byte-identical audio). Real pocketsphinx on real flite speech.
+final class RecognitionDeterminismTests: XCTestCase {
+    /// The overlap judge is one decoder shared by all of a recogniser's calls. pocketsphinx adapts
+    /// its cepstral mean to what it hears, so without a reset one call's second opinion depended
+    /// on what other calls had said before it.
+    func testTheJudgeHearsTheSameAudioTheSameWhateverItHeardBefore() async throws {
+        let warmUp = try await SpeechFixtures.speech("I need a refund for my order. What is your shipping policy")
+        let recognizer = try await PocketSphinxRecognizer.make(languageModel: try await SpeechFixtures.domainModel.value,
+                                                               warmUpAudio: warmUp, secondOpinions: true)
+        let judge = try XCTUnwrap(recognizer.overlapJudge)
+        let meanAtStart = judge.currentMean
+        XCTAssertFalse(meanAtStart.isEmpty, "the decoder exposes its live cepstral mean")
+
+        let backchannel = try await SpeechFixtures.speech("uh huh okay")
+        let first = judge.decode(backchannel[...])
+        XCTAssertEqual(judge.currentMean, meanAtStart, "a decode leaves the judge's mean where it was")
+
+        // Other calls: speech on a very different channel (quiet, then loud and clipped) moves a
+        // live mean far from where it was.
+        let other = try await SpeechFixtures.speech("I was charged twice for my last order and I want my money back")
+        for gain in [0.05, 0.05, 6.0, 6.0] {
+            let scaled = other.map { Int16(clamping: Int((Double($0) * gain).rounded())) }
+            _ = judge.decode(scaled[...])
+        }
+        XCTAssertEqual(judge.currentMean, meanAtStart, "other calls' audio left nothing behind")
+        XCTAssertEqual(judge.decode(backchannel[...]), first, "the same audio, the same second opinion")
+    }
+}
