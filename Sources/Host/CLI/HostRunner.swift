@@ -106,6 +106,13 @@ public struct HostRunner {
             let (hostID, address) = FleetHeartbeat.identity(configuration: configuration, port: port)
             let leases = RedisChatOwnerLeases(connection: redis.records.connection, me: ChatOwner(hostID: hostID, address: address))
             for each in loops?.group.servers ?? [server] { each.holdOwnerLeases(leases) }
+            // Hand-over at the drain deadline only to a fleet that can take it (FleetPeers).
+            let connection = redis.records.connection
+            for each in loops?.group.servers ?? [server] {
+                each.handOverPossible = { tenant, answer in
+                    FleetPeers.anotherServes(tenant: tenant, me: hostID, connection: connection, answer: answer)
+                }
+            }
         }
         banner("http://\(configuration.server.host):\(port)")
         if let sip = configuration.sip {

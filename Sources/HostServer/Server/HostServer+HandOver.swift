@@ -22,11 +22,16 @@ import HostSessions
 /// A conversation in the middle of a turn at the deadline finishes that turn first (its reply
 /// goes out) and moves at the next half-second tick; one still in a turn 10 s after the deadline
 /// ends with `shutdown` as before. Voice calls cannot move (their line is here): `shutdown`.
+///
+/// Only when another host can take it: `handOverPossible` (set by `serve` from the fleet's
+/// heartbeats) must say a host serving the tenant is up and not draining. A lone host — or one
+/// whose fleet is all draining — ends its conversations with `shutdown` and sends `end`, as before.
 extension HostServer {
     /// Loop thread, from the drain timer.
     func endAtDrainDeadline(_ session: ServerSession, overdueMilliseconds: UInt64) {
         guard !session.ended, !session.handingOver else { return }
-        guard session.onTurnEnd != nil, let checkpoints, let ownership, let conversation = session.conversation else {
+        guard session.onTurnEnd != nil, let checkpoints, let ownership, let conversation = session.conversation,
+              let handOverPossible else {
             return session.end(reason: "shutdown")
         }
         if session.inTurn || session.turnInProgress {
@@ -35,8 +40,22 @@ extension HostServer {
         }
         // From here its lease is not renewed and an HTTP request for it gets 503 (retried elsewhere).
         session.handingOver = true
-        let checkpoint = ChatCheckpoint(conversation)
         let leases = ownership.leases
+        handOverPossible(session.tenantID) { [self] possible in
+            loop.execute { [self] in
+                guard !session.ended else { return }
+                guard possible else {
+                    services.logger.log(.info, "server", "chat session \(session.id) ends at the drain deadline: no other host serving \(session.tenantID) is up to continue it")
+                    return session.end(reason: "shutdown")
+                }
+                handOver(session, conversation: conversation, checkpoints: checkpoints, leases: leases)
+            }
+        }
+    }
+
+    private func handOver(_ session: ServerSession, conversation: Conversation, checkpoints: any ChatCheckpointStore,
+                          leases: ChatOwnerLeases) {
+        let checkpoint = ChatCheckpoint(conversation)
         checkpoints.save(checkpoint) { [self] saved in
             loop.execute { [self] in
                 guard !session.ended else { return }

@@ -48,6 +48,10 @@ public final class HostServer: @unchecked Sendable {
     /// Owner leases of this server's chat conversations (HostServer+Ownership.swift); nil: none
     /// held, any host may continue any conversation. Set through `holdOwnerLeases` (loop thread).
     var ownership: ChatOwnership?
+    /// Asks whether another host can continue a `tenant`'s chat conversation (HostServer+HandOver:
+    /// only then is it handed over at the drain deadline); nil: none can. Set by `serve` from the
+    /// fleet's heartbeats; `answer` on any thread.
+    package var handOverPossible: ((_ tenant: String, _ answer: @escaping @Sendable (Bool) -> Void) -> Void)?
     /// The host's other loops (`server.loops` > 1; ServerLoops.swift); nil with one loop.
     package weak var peers: ServerLoops?
     private var http: HTTPServer?
