@@ -4,7 +4,7 @@
 # load hits both; every run is under a minute and prints its own verdict, host CPU and client CPU.
 # Before: swift build -c release (the bench, which is also the host it starts, and the plugins it loads).
 #   bench/loops.sh [media|calls|server ...]     (default: all three)
-set -eu
+set -u   # not -e: a failed run is reported and the next one still runs
 bench=${AGENT_HOST_BENCH:-.build/release/agent-host-bench}
 parts=${*:-media calls server}
 for run in 1 2 3; do

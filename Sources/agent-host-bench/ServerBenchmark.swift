@@ -254,6 +254,16 @@ struct LoadRun {
         }
 
         var all: [Double] { lock.lock(); defer { lock.unlock() }; return latencies }
+
+        /// Waits for every turn, at most `seconds`: a client that never hears back (seen under
+        /// heavy load, a paced WebSocket run hung the whole benchmark) ends the run instead of
+        /// hanging it, and every turn not done by then counts as failed.
+        func waitAll(seconds: Double) {
+            guard done.wait(timeout: .now() + seconds) == .timedOut else { return }
+            lock.lock()
+            failures = target - latencies.count
+            lock.unlock()
+        }
     }
 
     func runHTTP(client: HTTPClient, base: String) -> Result {
@@ -271,7 +281,7 @@ struct LoadRun {
             }
         }
         for id in 0..<clients { next(id, 0) }
-        tally.done.wait()
+        tally.waitAll(seconds: 120)
         return Result(latencies: tally.all, seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9, failures: tally.failures)
     }
 
@@ -299,7 +309,7 @@ struct LoadRun {
             WebSocketClient.connect(base + "/ws/chat/ws\(id)-\(n)", loop: loop, handler: handler) { _ in settle(nil) }
         }
         for id in 0..<clients { next(id, 0) }
-        tally.done.wait()
+        tally.waitAll(seconds: 120)
         return Result(latencies: tally.all, seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9, failures: tally.failures)
     }
 }
