@@ -12,10 +12,10 @@ for run in 1 2 3; do
     for part in $parts; do
       echo "=== $(date -u +%FT%TZ) run $run, loops $loops, $part; load average $(cut -d' ' -f1-3 /proc/loadavg)"
       case $part in
-        # 2,000 media-only streams, callers in 2 processes of their own; 30 s measured after a 13 s ramp.
-        media)  "$bench" voice media --media-steps 2000 --seconds 40 --caller-processes 2 --loops "$loops" ;;
-        # 150 full offline calls (pocketsphinx + flite per call); 25 s measured after a 22 s ramp.
-        calls)  "$bench" voice calls --steps 150 --seconds 25 --caller-processes 2 --loops "$loops" ;;
+        # 2,000 media-only streams, callers in 2 processes of their own; 18 s measured after a 13 s ramp.
+        media)  "$bench" voice media --media-steps 2000 --seconds 24 --caller-processes 2 --loops "$loops" ;;
+        # 150 full offline calls (pocketsphinx + flite per call); 20 s measured after a 22 s ramp.
+        calls)  "$bench" voice calls --steps 150 --seconds 20 --caller-processes 2 --loops "$loops" ;;
         # 500 chat clients: saturation (HTTP, WebSocket) and paced, host and client-loop CPU.
         server) "$bench" server --clients 500 --loops "$loops" ;;
         *) echo "unknown part $part (media, calls, server)" >&2; exit 2 ;;
