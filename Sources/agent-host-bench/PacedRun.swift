@@ -21,7 +21,7 @@ struct PacedRun {
             let arrival = UInt64.random(in: 0...intervalMilliseconds)
             loop.execute { LoopTimer.once(on: loop, after: arrival) { user.connect(base + "/ws/chat/paced\(id)") } }
         }
-        tally.done.wait()
+        tally.waitAll(seconds: Double(turnsPerClient) * Double(intervalMilliseconds) / 1000 + 30)
         return LoadRun.Result(latencies: tally.all, seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9, failures: tally.failures)
     }
 
@@ -32,7 +32,7 @@ struct PacedRun {
             let user = PacedHTTPUser(id: id, turns: turnsPerClient, interval: intervalMilliseconds, loop: loop, client: client, base: base, tally: tally)
             loop.execute { user.schedule(first: true) }
         }
-        tally.done.wait()
+        tally.waitAll(seconds: Double(turnsPerClient) * Double(intervalMilliseconds) / 1000 + 30)
         return LoadRun.Result(latencies: tally.all, seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9, failures: tally.failures)
     }
 }

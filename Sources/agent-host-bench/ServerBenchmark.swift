@@ -60,16 +60,18 @@ struct ServerBenchmark {
         defer { clientLoop.stop() }
         let http = HTTPClient(loop: clientLoop)
         defer { http.close() }
+        let cpu = ClientLoopCPU(clientLoop: clientLoop)
 
         print("agent-host-bench server: one-turn sessions over loopback, canned tools, session store: \(storeDescription), host loops: \(BenchLoops.count)")
         print("")
         print("saturation: each client sends its next turn as soon as the last one ends (one-turn sessions)")
-        print("channel      clients   turns    turns/s    p50 ms    p99 ms   longest loop stall ms")
+        print("channel      clients   turns    turns/s    p50 ms    p99 ms   longest loop stall ms   host CPU %  client loop CPU %")
         for channel in ["http", "websocket"] {
             for clients in clientCounts {
                 let turns = max(turnsPerRun, clients * 2)
                 waitForIdle(deployment.services)
                 stalls.reset()
+                cpu.start()
                 let result = channel == "http"
                     ? LoadRun(clients: clients, turns: turns).runHTTP(client: http, base: "http://127.0.0.1:\(port)")
                     : LoadRun(clients: clients, turns: turns).runWebSocket(loop: clientLoop, base: "ws://127.0.0.1:\(port)")
@@ -78,16 +80,18 @@ struct ServerBenchmark {
                 print(channel.padding(toLength: 12, withPad: " ", startingAt: 0)
                       + String(format: "%8d %7d %10.0f %9.3f %9.3f %12.3f", clients, l.count, Double(l.count) / result.seconds,
                                l[l.count / 2], l[min(l.count - 1, l.count * 99 / 100)], stalls.longestMilliseconds)
+                      + cpu.columns()
                       + (result.failures > 0 ? "   (\(result.failures) failed)" : ""))
             }
         }
         print("")
         print("paced: each client keeps one session and sends a turn every second (a person chatting)")
-        print("channel      clients   turns    turns/s    p50 ms    p99 ms   longest loop stall ms")
+        print("channel      clients   turns    turns/s    p50 ms    p99 ms   longest loop stall ms   host CPU %  client loop CPU %")
         for channel in ["http", "websocket"] {
             for clients in clientCounts {
                 waitForIdle(deployment.services)
                 stalls.reset()
+                cpu.start()
                 let paced = PacedRun(clients: clients, turnsPerClient: clients == 1 ? 20 : 8, intervalMilliseconds: 1000)
                 let result = channel == "http"
                     ? paced.runHTTP(client: http, loop: clientLoop, base: "http://127.0.0.1:\(port)")
@@ -97,6 +101,7 @@ struct ServerBenchmark {
                 print(channel.padding(toLength: 12, withPad: " ", startingAt: 0)
                       + String(format: "%8d %7d %10.0f %9.3f %9.3f %12.3f", clients, l.count, Double(l.count) / result.seconds,
                                l[l.count / 2], l[min(l.count - 1, l.count * 99 / 100)], stalls.longestMilliseconds)
+                      + cpu.columns()
                       + (result.failures > 0 ? "   (\(result.failures) failed)" : ""))
             }
         }
@@ -249,6 +254,16 @@ struct LoadRun {
         }
 
         var all: [Double] { lock.lock(); defer { lock.unlock() }; return latencies }
+
+        /// Waits for every turn, at most `seconds`: a client that never hears back (seen under
+        /// heavy load, a paced WebSocket run hung the whole benchmark) ends the run instead of
+        /// hanging it, and every turn not done by then counts as failed.
+        func waitAll(seconds: Double) {
+            guard done.wait(timeout: .now() + seconds) == .timedOut else { return }
+            lock.lock()
+            failures = target - latencies.count
+            lock.unlock()
+        }
     }
 
     func runHTTP(client: HTTPClient, base: String) -> Result {
@@ -266,7 +281,7 @@ struct LoadRun {
             }
         }
         for id in 0..<clients { next(id, 0) }
-        tally.done.wait()
+        tally.waitAll(seconds: 120)
         return Result(latencies: tally.all, seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9, failures: tally.failures)
     }
 
@@ -294,7 +309,7 @@ struct LoadRun {
             WebSocketClient.connect(base + "/ws/chat/ws\(id)-\(n)", loop: loop, handler: handler) { _ in settle(nil) }
         }
         for id in 0..<clients { next(id, 0) }
-        tally.done.wait()
+        tally.waitAll(seconds: 120)
         return Result(latencies: tally.all, seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9, failures: tally.failures)
     }
 }

@@ -32,10 +32,14 @@ struct VoiceBenchmark {
     /// `voice latency --turns-per-call N`: callers hang up after N turns and call again (nil: one
     /// call each), so the first turns of calls are many, not four.
     var latencyTurnsPerCall: Int?
+    /// `--caller-processes K`: the callers of `calls` and `media` run in K processes of their own
+    /// (0: on one loop in this process, as before). Default: one per core.
+    var callerProcesses = max(1, ProcessInfo.processInfo.activeProcessorCount)
 
     func run() throws {
         let utterances = try Self.utterances()
-        print("agent-host-bench voice: callers on one client loop in this process, the host in its own (pid in each header)")
+        print("agent-host-bench voice: host loops \(BenchLoops.count); callers of calls/media in \(callerProcesses) process(es) of their own, one client loop each "
+              + "(latency: one loop in this process); the host in its own process")
         print(String(format: "utterances: %d flite sentences, %.1f-%.1f s of speech; frames of 20 ms, PCM16 16 kHz",
                      utterances.count, Double(utterances.map(\.count).min() ?? 0) / 50, Double(utterances.map(\.count).max() ?? 0) / 50))
         if parts.contains("latency") {
@@ -89,6 +93,8 @@ struct VoiceBenchmark {
         let idleResidentMiB: Double
         let hostStall: Double
         let clientStall: Double
+        /// The callers' processes (or, in-process, the whole benchmark process), % of one core.
+        let clientCPUPercent: Double
     }
 
     /// A fresh host process, `callers` arriving over `ramp` s, then `measure` s of figures.
@@ -96,59 +102,45 @@ struct VoiceBenchmark {
         let host = try BenchHostProcess(mode: mode)
         defer { host.stop() }
         let idle = host.residentMiB()
-        let loop = EventLoop(name: "voice-callers")
-        loop.start()
-        defer { loop.stop() }
-        let stats = CallerStats()
-        let silence = [UInt8](repeating: 0, count: 640)
-        let all = (0..<callers).map { SimulatedCaller(id: $0, utterances: utterances, silence: silence, stats: stats) }
-        for caller in all { caller.turnsPerCall = turnsPerCall }
-        let clientStalls = StallProbe(loop: loop)
-        let port = host.port
-        let driver = DriverBox()
-        loop.execute {
-            // One timer drives every caller: 2,000 callers cost one wakeup per 10 ms, not 2,000.
-            driver.timer = LoopTimer(loop: loop)
-            driver.timer?.start(after: 10, repeat: 10) {
-                let now = DispatchTime.now().uptimeNanoseconds
-                for caller in all { caller.tick(now) }
-            }
-            for caller in all {
-                let arrival = UInt64(ramp * 1000 * Double(caller.id) / Double(max(callers, 1)))
-                LoopTimer.once(on: loop, after: arrival) { caller.connect("ws://127.0.0.1:\(port)/ws/voice/bench\(caller.id)", loop: loop) }
-            }
-        }
+        // The latency run's 4 callers stay in this process; calls and media get processes of their own.
+        let callerSide: any VoiceCallerSide = callerProcesses > 0 && callers > 4
+            ? try CallerProcesses(count: callerProcesses, port: host.port, callers: callers, ramp: ramp, turnsPerCall: turnsPerCall)
+            : InProcessCallers(port: host.port, callers: callers, ramp: ramp, utterances: utterances, turnsPerCall: turnsPerCall)
+        defer { callerSide.stop() }
         Thread.sleep(forTimeInterval: ramp + 3)
-        _ = loop.submitAndWait { stats.measureFrom = DispatchTime.now().uptimeNanoseconds }
+        try callerSide.beginMeasuring()
         _ = host.stall()
-        clientStalls.reset()
         let cpuStart = host.cpuSeconds()
+        let clientCPUStart = callerSide.cpuSeconds()
         let wallStart = DispatchTime.now().uptimeNanoseconds
         Thread.sleep(forTimeInterval: measure)
         let cpu = host.cpuSeconds() - cpuStart
+        let clientCPU = callerSide.cpuSeconds() - clientCPUStart
         let wall = Double(DispatchTime.now().uptimeNanoseconds - wallStart) / 1e9
         let resident = host.residentMiB()
         let hostStall = host.stall()
-        let clientStall = clientStalls.longestMilliseconds
-        let (turns, live) = loop.submitAndWait { (stats.turns, all.filter { !$0.closed }.count) } ?? ([], 0)
-        _ = loop.submitAndWait { stats.measureFrom = .max; stats.ended = true; for caller in all { caller.hangUp() }; driver.timer?.close() }
-        clientStalls.stop()
+        let outcome = try callerSide.finish()
         Thread.sleep(forTimeInterval: 0.5)
+        let stats = outcome.stats, turns = outcome.stats.turns, live = outcome.live, clientStall = outcome.clientStall
         return StepResult(mode: mode, callers: callers, live: live, turns: turns, stats: stats, cpuPercent: cpu / wall * 100,
-                          residentMiB: resident, idleResidentMiB: idle, hostStall: hostStall, clientStall: clientStall)
+                          residentMiB: resident, idleResidentMiB: idle, hostStall: hostStall, clientStall: clientStall,
+                          clientCPUPercent: clientCPU / wall * 100)
     }
 
     func printHeader() {
-        print("callers  live  turns  first-audio p50/p95 ms  gap p99/max ms  underruns  unanswered  host CPU %  RSS MiB (per call)  host/client stall ms")
+        print("callers  live  turns  first-audio p50/p95 ms  gap p99/max ms  underruns  unanswered  host CPU %  client CPU %  RSS MiB (per call)  host/client stall ms  verdict")
     }
 
     func printRow(_ r: StepResult) {
         let latencies = r.turns.map { Double($0.firstAudio - $0.speechEnd) / 1e6 }.sorted()
         let perCall = (r.residentMiB - r.idleResidentMiB) / Double(max(r.callers, 1)) * 1024
-        print(String(format: "%7d %5d %6d %11.0f / %-8.0f %6d / %-6.0f %9d %11d %11.0f %8.0f (%5.0f KiB) %9.1f / %.1f",
+        // The issue's bar: no underrun, no unanswered turn, every caller still on the line.
+        let clean = r.stats.underruns == 0 && r.stats.unanswered == 0 && r.live == r.callers && !r.turns.isEmpty
+        let verdict = clean ? "PASS: 0 underruns, every turn answered" : "FAIL: \(r.stats.underruns) underruns, \(r.stats.unanswered) unanswered, \(r.callers - r.live) hung up"
+        print(String(format: "%7d %5d %6d %11.0f / %-8.0f %6d / %-6.0f %9d %11d %11.0f %13.0f %8.0f (%5.0f KiB) %9.1f / %-8.1f %@",
                      r.callers, r.live, r.turns.count, quantile(latencies, 0.5), quantile(latencies, 0.95),
                      r.stats.gapQuantile(0.99), Double(r.stats.maxGapNanoseconds) / 1e6, r.stats.underruns,
-                     r.stats.unanswered, r.cpuPercent, r.residentMiB, perCall, r.hostStall, r.clientStall)
+                     r.stats.unanswered, r.cpuPercent, r.clientCPUPercent, r.residentMiB, perCall, r.hostStall, r.clientStall, verdict)
               + (r.stats.connectFailures + r.stats.dropped > 0 ? "  (\(r.stats.connectFailures) failed to connect, \(r.stats.dropped) dropped)" : ""))
         fflush(nil)   // each row as soon as its step ends, also when stdout is a file
     }
@@ -190,12 +182,6 @@ struct VoiceBenchmark {
     func quantile(_ sorted: [Double], _ q: Double) -> Double {
         sorted.isEmpty ? .nan : sorted[min(sorted.count - 1, Int(Double(sorted.count) * q))]
     }
-}
-
-/// The callers' shared timer (created, used and closed on the client loop).
-private final class DriverBox: @unchecked Sendable {
-    // @unchecked: touched only on the client loop's thread.
-    var timer: LoopTimer?
 }
 
 /// flite (or, for `voice` other than flite's "slt", espeak-ng at 16 kHz) from the benchmark's main thread.

@@ -3,11 +3,11 @@
 //   agent-host-bench abi [--iterations N]   cost of a tool call through the plugin ABI vs a direct Swift call
 //   agent-host-bench isolation [--calls N] [--turns N]   a tool call across the plugin runner boundary vs in-process, calls/s,
 //                                            runner RSS; then a full refund turn isolated vs in-process, host and runner CPU per turn
-//   agent-host-bench turns [--turns N] [--no-sdk] [--canned-only] | server [--turns N]   a full text turn in-process vs the OpenAI Agents SDK
+//   agent-host-bench turns [--turns N] [--no-sdk] [--canned-only] | server [--turns N] [--clients N,N] [--loops N]   a full text turn in-process vs the OpenAI Agents SDK
 //   agent-host-bench tracing [--turns N]   the same text turn with tracing off / on (exported over OTLP) / on but unsampled
 //   agent-host-bench model [--turns N]     the host's own cost per model-driven turn (Chat Completions stand-in)
 //   agent-host-bench sip [--calls N] [--seconds S] [--mode media|full]   concurrent SIP calls placed by SIPp: gaps, underruns, host CPU
-//   agent-host-bench voice [latency] [calls] [media] [--steps N,N] [--media-steps N,N] [--seconds S] [--cached]   real-time voice calls
+//   agent-host-bench voice [latency] [calls] [media] [--steps N,N] [--media-steps N,N] [--seconds S] [--cached] [--caller-processes K] [--loops N]   real-time voice calls
 import Foundation
 import Host
 import HostTenancy
@@ -86,7 +86,12 @@ case "server":
         var store = HostConfiguration.Redis()
         store.url = redisURL ?? redis?.url
         store.journalPath = NSTemporaryDirectory() + "/agent-host-bench-journal-\(getpid()).log"
-        var benchmark = ServerBenchmark(clientCounts: [1, 50, 500], turnsPerRun: turns, persistence: SessionStores.make(store),
+        // --clients N,N: only these client counts (the loops comparison runs 500 alone, to stay short).
+        var clientCounts = [1, 50, 500]
+        if let index = arguments.firstIndex(of: "--clients"), index + 1 < arguments.count {
+            clientCounts = arguments[index + 1].split(separator: ",").compactMap { Int($0) }
+        }
+        var benchmark = ServerBenchmark(clientCounts: clientCounts, turnsPerRun: turns, persistence: SessionStores.make(store),
                                         storeDescription: "redis at \(store.url ?? "?")")
         benchmark.redisURL = store.url
         try benchmark.run()
@@ -113,6 +118,7 @@ case "voice":
     benchmark.mediaSteps = counts("--media-steps") ?? benchmark.mediaSteps
     if let index = arguments.firstIndex(of: "--seconds"), index + 1 < arguments.count, let s = Double(arguments[index + 1]) { benchmark.measureSeconds = s }
     if arguments.contains("--cached") { benchmark.callMode = .fullCached }
+    if let n = counts("--caller-processes")?.first { benchmark.callerProcesses = max(0, n) }
     // Short calls: each caller hangs up after N turns and calls again, so a run has many first turns.
     benchmark.latencyTurnsPerCall = counts("--turns-per-call")?.first
     if let index = arguments.firstIndex(of: "--mode"), index + 1 < arguments.count {
@@ -133,6 +139,16 @@ case "voice":
     }
     do { try benchmark.run() } catch {
         FileHandle.standardError.write(Data("agent-host-bench: \(error)\n".utf8))
+        exit(1)
+    }
+case "voice-callers":
+    // The callers of `voice calls` / `voice media`, started by it as child processes (see CallerProcesses).
+    guard let child = VoiceCallersChild(arguments: arguments) else {
+        FileHandle.standardError.write(Data("usage: agent-host-bench voice-callers --port P --index I --of K --total N --ramp S [--turns-per-call T]\n".utf8))
+        exit(2)
+    }
+    do { try child.run() } catch {
+        FileHandle.standardError.write(Data("agent-host-bench voice-callers: \(error)\n".utf8))
         exit(1)
     }
 case "voice-host":
@@ -164,6 +180,6 @@ case "sip":
         exit(1)
     }
 default:
-    FileHandle.standardError.write(Data("usage: agent-host-bench abi [--iterations N] | turns [--turns N] [--no-sdk] [--canned-only] | server [--turns N] | voice [latency] [calls] [media]\n".utf8))
+    FileHandle.standardError.write(Data("usage: agent-host-bench abi [--iterations N] | turns [--turns N] [--no-sdk] [--canned-only] | server [--turns N] [--clients N,N] [--loops N] | voice [latency] [calls] [media]\n".utf8))
     exit(2)
 }

@@ -1,0 +1,41 @@
+import Foundation
+import HostNet
+
+/// `server`'s host and clients share one process: the CPU of the client loop's thread
+/// (CLOCK_THREAD_CPUTIME_ID, read on that thread) against the rest of the process (the host's loops, its pool, Redis
+/// client), so a saturation figure says whether the host or the clients ran out of core.
+final class ClientLoopCPU {
+    private let clientLoop: EventLoop
+    private var process = 0.0, client = 0.0, wall: UInt64 = 0
+
+    init(clientLoop: EventLoop) { self.clientLoop = clientLoop }
+
+    func start() {
+        process = ProcessCPU.seconds(pid: getpid())
+        client = clientSeconds()
+        wall = DispatchTime.now().uptimeNanoseconds
+    }
+
+    /// (host, client) CPU since `start`, % of one core each.
+    func percentages() -> (host: Double, client: Double) {
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - wall) / 1e9
+        let client = clientSeconds() - client
+        let all = ProcessCPU.seconds(pid: getpid()) - process
+        return ((all - client) / seconds * 100, client / seconds * 100)
+    }
+
+    /// The two figures as the `server` table's last columns.
+    func columns() -> String {
+        let (host, client) = percentages()
+        return String(format: " %12.0f %18.0f", host, client)
+    }
+
+    /// The client loop thread's CPU seconds (asked on the loop: a thread clock is its own).
+    private func clientSeconds() -> Double {
+        clientLoop.submitAndWait {
+            var now = timespec()
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now)
+            return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+        } ?? .nan
+    }
+}
