@@ -8,7 +8,7 @@ public final class TCPProbe {
     public enum Outcome: Sendable, Equatable {
         /// A process accepted the connection.
         case listening
-        /// The connection was refused or the address is unreachable: nothing listens there.
+        /// The connection was refused (`ECONNREFUSED`): the machine answered and nothing listens there.
         case refused(String)
         /// No answer within the timeout (a host hung, or a network dropping packets): unknown.
         case noAnswer
@@ -64,13 +64,21 @@ public final class TCPProbe {
             let probe = Unmanaged<TCPProbe>.fromOpaque(request.pointee.data).takeRetainedValue()
             request.deallocate()
             // ECANCELED: the timeout closed the handle first and already answered.
-            probe.finish(status == 0 ? .listening : .refused(UVError(status).description))
+            probe.finish(TCPProbe.outcome(status))
         }
         if status < 0 {
             Unmanaged<TCPProbe>.fromOpaque(request.pointee.data).release()
             request.deallocate()
-            finish(.refused(UVError(status).description))
+            finish(Self.outcome(status))
         }
+    }
+
+    /// Only a refusal proves nothing listens: an unreachable host or network, or a timeout, may be
+    /// a partition in front of a live process, so those are "no answer" (unknown), never "dead".
+    public static func outcome(_ status: Int32) -> Outcome {
+        if status == 0 { return .listening }
+        if status == UV_ECONNREFUSED.rawValue { return .refused(UVError(status).description) }
+        return .noAnswer
     }
 
     private func finish(_ outcome: Outcome) {
