@@ -100,26 +100,47 @@ static void report(sip_glue *glue, sip_glue_event_kind kind, uint64_t call, int 
 extern su_log_t nua_log[], nta_log[], tport_log[];
 
 /* Sofia logs in pieces (one format per call, the newline in the last): lines are assembled per
- * thread and handed to the host's logger whole. */
+ * thread and handed to the host's logger whole.
+ *
+ * Sofia's log objects are process-wide, so they cannot point at one stack: the stack that started
+ * last owns them (`log_owner`), each line goes to its callback under `log_lock`, and a stack that
+ * stops or fails to start gives them up before it is freed (a line then has nowhere to go and is
+ * dropped). */
 static _Thread_local char log_line[512];
 static _Thread_local size_t log_used;
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+static sip_glue *log_owner;
+
+static void own_logs(sip_glue *glue) {
+    pthread_mutex_lock(&log_lock);
+    log_owner = glue;
+    pthread_mutex_unlock(&log_lock);
+}
+
+static void disown_logs(sip_glue *glue) {
+    pthread_mutex_lock(&log_lock);
+    if (log_owner == glue) log_owner = NULL;
+    pthread_mutex_unlock(&log_lock);
+}
 
 static void glue_log(void *stream, char const *fmt, va_list ap) {
-    sip_glue *glue = (sip_glue *)stream;
+    (void)stream;
     char piece[512];
     int n = vsnprintf(piece, sizeof piece, fmt, ap);
     if (n <= 0) return;
     for (const char *c = piece; *c; c++) {
         if (*c == '\n' || log_used + 1 >= sizeof log_line) {
             log_line[log_used] = '\0';
-            if (log_used > 0) {
+            pthread_mutex_lock(&log_lock);
+            if (log_used > 0 && log_owner) {
                 sip_glue_event event;
                 memset(&event, 0, sizeof event);
                 event.kind = SIP_GLUE_LOG;
                 event.telephone_event = -1;
                 event.message = log_line;
-                glue->callback(glue->context, &event);
+                log_owner->callback(log_owner->context, &event);
             }
+            pthread_mutex_unlock(&log_lock);
             log_used = 0;
             if (*c == '\n') continue;
         }
@@ -301,10 +322,11 @@ static void started(sip_glue *glue, int state) {
 static void *run(void *arg) {
     sip_glue *glue = (sip_glue *)arg;
     su_init();
-    su_log_redirect(su_log_default, glue_log, glue);
-    su_log_redirect(nua_log, glue_log, glue);
-    su_log_redirect(nta_log, glue_log, glue);
-    su_log_redirect(tport_log, glue_log, glue);
+    own_logs(glue);
+    su_log_redirect(su_log_default, glue_log, NULL);
+    su_log_redirect(nua_log, glue_log, NULL);
+    su_log_redirect(nta_log, glue_log, NULL);
+    su_log_redirect(tport_log, glue_log, NULL);
     glue->root = su_root_create(NULL);
     if (!glue->root) {
         snprintf(glue->error, sizeof glue->error, "Sofia-SIP could not create its event root");
@@ -363,6 +385,7 @@ sip_glue *sip_glue_start(const char *url, sip_glue_callback callback, void *cont
     pthread_mutex_unlock(&glue->start_lock);
     if (state < 0) {
         pthread_join(glue->thread, NULL);
+        disown_logs(glue);
         snprintf(error, (size_t)error_size, "%s", glue->error);
         close(glue->pipe_fds[0]);
         close(glue->pipe_fds[1]);
@@ -398,6 +421,7 @@ void sip_glue_stop(sip_glue *glue) {
     if (!glue) return;
     enqueue(glue, OP_STOP, 0, 0, NULL);
     pthread_join(glue->thread, NULL);
+    disown_logs(glue);
     /* commands queued after the stop are dropped */
     command *cmd = glue->head;
     while (cmd) { command *next = cmd->next; free(cmd->text); free(cmd); cmd = next; }
