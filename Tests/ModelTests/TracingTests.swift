@@ -198,6 +198,37 @@ final class TracingTests: XCTestCase {
         XCTAssertEqual(lookups.first?.headers["traceparent"], "00-\(tool.traceID)-\(tool.spanID)-01")
     }
 
+    /// A Realtime model's turn as the host records it, with the caller's transcript arriving late —
+    /// after the tool call and `turn_end`, as OpenAI's asynchronous transcription may: one turn,
+    /// opened when the caller stopped speaking, its tool under its step, and no second turn.
+    func testARealtimeTurnWhoseTranscriptArrivesLateIsStillOneTurn() throws {
+        let runtime = try tenant(settings)
+        let ended = DispatchSemaphore(value: 0)
+        let conversation = Conversation(tenant: runtime, caller: caller, loop: loop, services: services) { event in
+            if event.type == "end" { ended.signal() }
+        }
+        conversation.start()
+        for event: ConversationEvent in [
+            .speechStarted(atMilliseconds: 100), .speechStopped(atMilliseconds: 1_900),
+            .toolCall(agent: "Triage Agent", tool: "lookup_order", callID: "call_1", argumentsJSON: #"{"order_id":"ORD-12345"}"#),
+            .toolResult(tool: "lookup_order", callID: "call_1", ok: true, output: "{}"),
+            .agent(agent: "Triage Agent", text: "It was delivered."), .turnEnd(agent: "Triage Agent"),
+            .user(text: "where is order ORD-12345", final: true),
+        ] { conversation.record(external: event) }
+        conversation.end(reason: "caller_hangup")
+        XCTAssertEqual(ended.wait(timeout: .now() + 5), .success)
+        telemetry?.shutdown()
+        let spans = receiver.waitFor(seconds: 10) { $0.contains { $0.name == "session" } }
+        let turns = spans.filter { $0.name == "turn" }
+        XCTAssertEqual(turns.count, 1, "the late transcript opened no turn of its own: \(spans.map(\.name))")
+        let turn = try XCTUnwrap(turns.first)
+        XCTAssertEqual(turn.statusCode, 0, "the turn ended at turn_end, not cut short")
+        XCTAssertEqual(turn.string("agent_host.turn.agent"), "Triage Agent")
+        let step = try XCTUnwrap(spans.first { $0.name == "invoke_agent Triage Agent" })
+        XCTAssertEqual(step.parentSpanID, turn.spanID)
+        XCTAssertEqual(spans.first { $0.name == "execute_tool lookup_order" }?.parentSpanID, step.spanID)
+    }
+
     func testASampleRatioOfZeroExportsNothingButStillPropagatesAndOffAddsNoHeader() throws {
         var unsampled = settings
         unsampled.sampleRatio = 0

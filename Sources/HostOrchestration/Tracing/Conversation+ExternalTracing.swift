@@ -4,14 +4,20 @@ import HostSupport
 /// the host only records their events (`record(external:)`). From those events it builds the same
 /// tree a cascaded turn has — `turn` under the session, `invoke_agent {agent}` under the turn (a
 /// new one after each handoff), `execute_tool {tool}` under the step that called it, `handoff`
-/// under the turn — so an operator reads both modes' traces alike. A turn opens at the caller's
-/// final transcript and closes at `turn_end` (or when the next one opens, or the session ends).
-/// No `chat` span: the model's work happens inside one long-lived Realtime session, not per
-/// request. Loop thread.
+/// under the turn — so an operator reads both modes' traces alike.
+///
+/// A turn opens when the caller stops speaking (`speech_stopped`) and closes at `turn_end`. The
+/// caller's transcript is asynchronous to the model's response — it may arrive after the tool
+/// calls, even after `turn_end` — so it only annotates the open turn; it opens one itself only on
+/// a call whose service reports no speech events. A tool call with no turn open opens one. No
+/// `chat` span: the model's work happens inside one long-lived Realtime session, not per request.
+/// Loop thread.
 package final class ExternalTurnTrace {
     var turn: TraceSpan?
     var step: TraceSpan?
     var tools: [String: TraceSpan] = [:]
+    /// The service reports when the caller stops speaking (turns open there, not at transcripts).
+    var speechEvents = false
 
     /// Ends whatever is open (a turn cut short by the next one or by the session's end).
     func close(reason: String?) {
@@ -34,16 +40,20 @@ extension Conversation {
         guard tracing.isEnabled else { return }
         let trace = externalTrace
         switch event {
-        case .user(let text, true):
+        case .speechStopped:
+            trace.speechEvents = true
             if trace.turn != nil { trace.close(reason: "the caller spoke again before the turn ended") }
-            trace.turn = tracing.start("turn", parent: sessionSpan) { attributes in
-                attributes["gen_ai.conversation.id"] = id
-                attributes["agent_host.turn.number"] = turnNumber
-                attributes["agent_host.turn.driver"] = "realtime"
-                if let input = traceContent(text) { attributes["agent_host.turn.input"] = input }
+            openExternalTurn(trace)
+        case .user(let text, true):
+            if trace.turn == nil {
+                // A late transcript of a turn already ended: nothing to open.
+                guard !trace.speechEvents else { return }
+                openExternalTurn(trace)
             }
-            trace.step = startExternalStep(agent: currentAgent, under: trace.turn, handedOffFrom: nil)
+            trace.turn?.set("agent_host.turn.number", turnNumber)
+            if let input = traceContent(text) { trace.turn?.set("agent_host.turn.input", input) }
         case .handoff(let from, let to, let reason):
+            if trace.turn == nil { openExternalTurn(trace) }
             guard let turn = trace.turn else { return }
             tracing.start("handoff", parent: turn) { attributes in
                 attributes["agent_host.handoff.from"] = from
@@ -54,6 +64,7 @@ extension Conversation {
             let target = tenant.agents.values.first { $0.name == to } ?? currentAgent
             trace.step = startExternalStep(agent: target, under: turn, handedOffFrom: from)
         case .toolCall(_, let tool, let callID, let argumentsJSON):
+            if trace.turn == nil { openExternalTurn(trace) }
             guard let parent = trace.step ?? trace.turn else { return }
             trace.tools[callID] = tracing.start("execute_tool \(tool)", parent: parent) { attributes in
                 attributes["gen_ai.operation.name"] = "execute_tool"
@@ -72,6 +83,14 @@ extension Conversation {
         default:
             break
         }
+    }
+
+    private func openExternalTurn(_ trace: ExternalTurnTrace) {
+        trace.turn = tracing.start("turn", parent: sessionSpan) { attributes in
+            attributes["gen_ai.conversation.id"] = id
+            attributes["agent_host.turn.driver"] = "realtime"
+        }
+        trace.step = startExternalStep(agent: currentAgent, under: trace.turn, handedOffFrom: nil)
     }
 
     private func startExternalStep(agent: TenantRuntime.Agent, under turn: TraceSpan?, handedOffFrom: String?) -> TraceSpan? {
