@@ -66,25 +66,19 @@ struct TracingCostBenchmark {
         let bench = TurnBenchmark(turns: turns, includeSDK: false)
         _ = bench.runChain(deployment, count: min(500, turns))  // warm-up
         sink.reset()
-        let cpuBefore = Self.processCPUMicroseconds()
+        let cpuBefore = IsolationTurnBenchmark.ownCPU()
         let start = DispatchTime.now().uptimeNanoseconds
         var latencies = bench.runChain(deployment, count: turns)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         // The last batch is part of the cost: flush it before reading the CPU clock.
         otel?.shutdown(seconds: 10)
-        let cpu = Self.processCPUMicroseconds() - cpuBefore
+        let cpu = IsolationTurnBenchmark.ownCPU() - cpuBefore
         latencies.sort()
         let (exports, bytes) = sink.counts
         if let ratio, ratio > 0, exports == 0 { throw TurnBenchmark.Failure(description: "\(name): no span reached the sink") }
         return Row(name: name, turnsPerSecond: Double(turns) / seconds, p50: latencies[latencies.count / 2],
                    p99: latencies[min(latencies.count - 1, latencies.count * 99 / 100)],
                    cpuMicrosecondsPerTurn: cpu / Double(turns), exports: exports, exportedBytes: bytes)
-    }
-
-    static func processCPUMicroseconds() -> Double {
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1e6 + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec)
     }
 }
 
