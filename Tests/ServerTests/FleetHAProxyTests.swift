@@ -18,11 +18,14 @@ final class FleetHAProxyTests: HostProcessTestCase {
         super.tearDown()
     }
 
-    /// Starts host `index` (1…3) on its fixed port.
-    func startFleetHost(_ index: Int, port: Int) throws -> Host {
+    /// Starts host `index` (1…3) on its fixed port: this build's `agent-host` and plugins unless
+    /// another build's are given (the upgrade test, FleetHAProxyTests+Upgrade.swift).
+    func startFleetHost(_ index: Int, port: Int, executable: String = BuildProducts.path("agent-host"),
+                        pluginDirectory: String? = nil) throws -> Host {
         let path = directory.file("fleet\(index).yaml")
-        try demoYAML(port: port, journal: "fleet\(index)", drainSeconds: 10).write(toFile: path, atomically: true, encoding: .utf8)
-        return try launchHost("fleet\(index)", config: path, port: port)
+        try demoYAML(port: port, journal: "fleet\(index)", drainSeconds: 10, pluginDirectory: pluginDirectory)
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        return try launchHost("fleet\(index)", config: path, port: port, executable: executable)
     }
 
     /// One whole conversation through the proxy: start, a second turn, hang up. nil when every

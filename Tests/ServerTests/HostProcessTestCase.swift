@@ -93,12 +93,14 @@ class HostProcessTestCase: XCTestCase {
     }
 
     /// Starts `agent-host serve --config config` (listening on `port`), its output in a log file.
-    func launchHost(_ name: String, config path: String, port: Int, waitReady: Bool = true) throws -> Host {
+    /// `executable` is this build's `agent-host` unless given (another build's, for an upgrade).
+    func launchHost(_ name: String, config path: String, port: Int, waitReady: Bool = true,
+                    executable: String = BuildProducts.path("agent-host")) throws -> Host {
         let log = directory.file("\(name)-\(hosts.count).log")
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         let output = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: BuildProducts.path("agent-host"))
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = ["serve", "--config", path]
         process.standardOutput = output
         process.standardError = output
