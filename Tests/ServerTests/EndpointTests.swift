@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Host
+import HostSupport
 import XCTest
 
 /// Every endpoint over a real socket, and every bad request answered with the right status while
@@ -15,6 +16,8 @@ final class EndpointTests: ServerTestCase {
         XCTAssertEqual(health.status, 200)
         XCTAssertEqual(health.json["status"] as? String, "ok")
         XCTAssertEqual(health.json["active_sessions"] as? Int, 0)
+        // Which build answers (protocol.md §5): the executable's build id, as readelf shows it.
+        XCTAssertEqual(health.json["build"] as? String, try XCTUnwrap(ExecutableBuildID.current, "the test binary has no build id"))
         let ready = try await request("GET", "/ready")
         XCTAssertEqual(ready.status, 200)
         XCTAssertEqual(ready.json["ready"] as? Bool, true)

@@ -1,5 +1,7 @@
 import Foundation
 import Glibc
+import Host
+import HostSupport
 import HostTestSupport
 import TestSupport
 import XCTest
@@ -30,6 +32,7 @@ extension FleetHAProxyTests {
         XCTAssertNotEqual(URL(fileURLWithPath: previous).resolvingSymlinksInPath().path, thisBuild,
                           "AGENT_HOST_PREVIOUS_BUILD names this build: the test would prove nothing")
 
+        let thisBuildID = try XCTUnwrap(ExecutableBuildID.read(BuildProducts.path("agent-host")), "this build's agent-host has no build id")
         let ports = try (0..<3).map { _ in try LoopbackPort.free() }
         var hosts = try (1...3).map { try startFleetHost($0, port: ports[$0 - 1], executable: oldExecutable, pluginDirectory: previous) }
         let proxy = try HAProxyTestServer(backends: ports.map { "127.0.0.1:\($0)" }, directory: directory.path)
@@ -68,6 +71,12 @@ extension FleetHAProxyTests {
             hosts[index] = try startFleetHost(index + 1, port: ports[index], pluginDirectory: index < 2 ? previous : nil)
             let replacement = hosts[index]
             XCTAssertTrue(try eventually(10) { try fleetStatus().contains("3 host(s), 3 serving") }, (try? fleetStatus()) ?? "")
+            // The heartbeats tell the builds apart: the replaced hosts name this build, the others not.
+            let status = try fleetStatus().split(separator: "\n")
+            for (other, port) in ports.enumerated() {
+                let line = status.first { $0.contains("127.0.0.1:\(port) ") } ?? ""
+                XCTAssertEqual(line.contains(" \(thisBuildID.prefix(12)) "), other <= index, "host\(other + 1) after \(name)'s replacement: \(line)")
+            }
             XCTAssertTrue(eventually(20) {
                 ((try? metric(replacement, "agent_host_sessions_started_total{tenant=\"demo\"}")) ?? nil ?? 0) > 0
             }, "HAProxy sent the new \(name) no conversation")

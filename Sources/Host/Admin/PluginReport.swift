@@ -6,7 +6,8 @@ import PluginABI
 /// Renders what the loader found, for `agent-host plugins list` and `plugins inspect`.
 public enum PluginReport {
     public static func header() -> String {
-        "\(HostInfo.name) \(HostInfo.version), plugin ABI \(HostInfo.abiMajor).\(HostInfo.abiMinor), \(HostInfo.swiftToolchain)"
+        "\(HostInfo.name) \(HostInfo.version)\(ExecutableBuildID.current.map { " (build \($0.prefix(12)))" } ?? ""), "
+            + "plugin ABI \(HostInfo.abiMajor).\(HostInfo.abiMinor), \(HostInfo.swiftToolchain)"
     }
 
     public static func list(_ catalog: PluginCatalog) -> String {

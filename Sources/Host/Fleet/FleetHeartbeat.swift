@@ -67,7 +67,8 @@ public final class FleetHeartbeat: @unchecked Sendable {
     private func publish() {
         guard !stopped else { return }
         let facts = server.fleetFacts()
-        let member = FleetMember(hostID: hostID, address: address, version: HostInfo.version, loops: server.peers?.servers.count ?? 1,
+        let member = FleetMember(hostID: hostID, address: address, version: HostInfo.version, build: ExecutableBuildID.current,
+                                 loops: server.peers?.servers.count ?? 1,
                                  activeSessions: facts.active, capacity: facts.capacity, draining: facts.draining,
                                  tenants: facts.tenants, startedAt: startedAt, updatedAt: SessionRecord.timeText(Date()))
         guard let json = try? member.jsonText() else { return }

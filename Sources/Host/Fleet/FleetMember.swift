@@ -8,6 +8,9 @@ public struct FleetMember: Codable, Sendable, Equatable {
     /// Where the host serves (`http://host:port`).
     public var address: String
     public var version: String
+    /// The executable's GNU build id (ExecutableBuildID): which build of `version` the host runs.
+    /// Absent in records of hosts from before it was published.
+    public var build: String? = nil
     /// Event loops serving sessions (1 until a loop per core lands).
     public var loops: Int
     public var activeSessions: Int
@@ -19,7 +22,7 @@ public struct FleetMember: Codable, Sendable, Equatable {
     public var updatedAt: String
 
     enum CodingKeys: String, CodingKey {
-        case hostID = "host_id", address, version, loops, activeSessions = "active_sessions", capacity, draining,
+        case hostID = "host_id", address, version, build, loops, activeSessions = "active_sessions", capacity, draining,
              tenants, startedAt = "started_at", updatedAt = "updated_at"
     }
 

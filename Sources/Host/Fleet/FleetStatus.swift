@@ -67,9 +67,9 @@ public struct FleetStatus {
         let fleet = try members()
         if json { return fleet.compactMap { try? $0.jsonText() }.joined(separator: "\n") + (fleet.isEmpty ? "" : "\n") }
         guard !fleet.isEmpty else { return "no hosts in the fleet at \(url) (none has published a heartbeat in the last few seconds)\n" }
-        var rows = [["HOST", "ADDRESS", "VERSION", "LOOPS", "SESSIONS", "STATE", "TENANTS", "UPDATED"]]
+        var rows = [["HOST", "ADDRESS", "VERSION", "BUILD", "LOOPS", "SESSIONS", "STATE", "TENANTS", "UPDATED"]]
         for member in fleet {
-            rows.append([member.hostID, member.address, member.version, String(member.loops),
+            rows.append([member.hostID, member.address, member.version, member.build.map { String($0.prefix(12)) } ?? "-", String(member.loops),
                          "\(member.activeSessions)/\(member.capacity)", member.draining ? "draining" : "serving",
                          member.tenants.joined(separator: ","), member.updatedAt])
         }

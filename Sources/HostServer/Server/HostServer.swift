@@ -276,6 +276,7 @@ public final class HostServer: @unchecked Sendable {
         }
         fields["active_sessions"] = String(registry.count)
         fields["version"] = JSONText.quote(HostInfo.version)
+        if let build = ExecutableBuildID.current { fields["build"] = JSONText.quote(build) }
         fields["status"] = JSONText.quote(probe.degraded == nil ? (registry.draining ? "draining" : "ok") : "degraded")
         if let reason = probe.degraded { fields["degraded_reason"] = JSONText.quote(reason) }
         return ServerResponses.json(200, JSONText.object(fields.sorted { $0.key < $1.key }))
