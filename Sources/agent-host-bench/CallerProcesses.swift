@@ -6,16 +6,28 @@ import Foundation
 /// and `report` on stdin (the report is one JSON `CallerReport` line). The kernel spreads the
 /// children over the cores; a stalled child delays 1/K of the callers, not all of them.
 final class CallerProcesses: VoiceCallerSide {
-    private let children: [CallerChild]
+    /// Where the callers run. By default this executable on this machine, dialing loopback; with
+    /// `command` (`--callers-via "ssh bench-2 /opt/agent-host-bench"`) each child is that command
+    /// plus `voice-callers …` — on another machine, talking over ssh's stdin and stdout as a local
+    /// child does over pipes — and dials `hostAddress`, where the host then listens.
+    struct Placement {
+        var command: [String] = []
+        var hostAddress: String?
+        var remote: Bool { !command.isEmpty }
+    }
 
-    init(count: Int, port: Int, callers: Int, ramp: Double, turnsPerCall: Int?) throws {
+    private let children: [CallerChild]
+    private let placement: Placement
+
+    init(count: Int, port: Int, callers: Int, ramp: Double, turnsPerCall: Int?, placement: Placement = Placement()) throws {
+        self.placement = placement
         var started: [CallerChild] = []
         do {
             for index in 0..<count {
-                var arguments = ["voice-callers", "--port", String(port), "--index", String(index), "--of", String(count),
-                                 "--total", String(callers), "--ramp", String(ramp)]
+                var arguments = ["voice-callers", "--host", placement.hostAddress ?? "127.0.0.1", "--port", String(port),
+                                 "--index", String(index), "--of", String(count), "--total", String(callers), "--ramp", String(ramp)]
                 if let turnsPerCall { arguments += ["--turns-per-call", String(turnsPerCall)] }
-                started.append(try CallerChild(arguments: arguments))
+                started.append(try CallerChild(command: placement.command, arguments: arguments))
             }
             // Everyone has rendered its sentences before anyone dials: the ramp starts together.
             for child in started { try child.expect("ready", seconds: 30) }
@@ -32,7 +44,10 @@ final class CallerProcesses: VoiceCallerSide {
         for child in children { try child.expect("measuring", seconds: 10) }
     }
 
-    func cpuSeconds() -> Double { children.map { ProcessCPU.seconds(pid: $0.pid) }.reduce(0, +) }
+    /// NaN for callers on another machine: read their CPU there (the pid here is ssh's).
+    func cpuSeconds() -> Double {
+        placement.remote ? .nan : children.map { ProcessCPU.seconds(pid: $0.pid) }.reduce(0, +)
+    }
 
     func finish() throws -> CallerOutcome {
         for child in children { child.send("report") }
@@ -60,9 +75,15 @@ final class CallerChild {
     private let output = Pipe()
     private var buffered: [UInt8] = []
 
-    init(arguments: [String]) throws {
-        process.executableURL = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0])
-        process.arguments = arguments
+    /// `command` empty: this executable. Otherwise the command's first word is looked up on PATH.
+    init(command: [String] = [], arguments: [String]) throws {
+        if let program = command.first {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = [program] + command.dropFirst() + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0])
+            process.arguments = arguments
+        }
         process.standardInput = input
         process.standardOutput = output
         try process.run()
@@ -107,10 +128,11 @@ final class CallerChild {
     }
 }
 
-/// The child side: `agent-host-bench voice-callers --port P --index I --of K --total N --ramp S
-/// [--turns-per-call T]` runs callers I, I+K, I+2K, … < N against 127.0.0.1:P.
+/// The child side: `agent-host-bench voice-callers [--host A] --port P --index I --of K --total N
+/// --ramp S [--turns-per-call T]` runs callers I, I+K, I+2K, … < N against A:P (127.0.0.1 by default).
 struct VoiceCallersChild {
     let port: Int, index: Int, of: Int, total: Int, ramp: Double
+    var host = "127.0.0.1"
     var turnsPerCall: Int?
 
     init?(arguments: [String]) {
@@ -126,6 +148,7 @@ struct VoiceCallersChild {
         self.total = total
         self.ramp = ramp
         turnsPerCall = value("--turns-per-call").flatMap(Int.init)
+        host = value("--host") ?? host
     }
 
     func run() throws {
@@ -137,7 +160,7 @@ struct VoiceCallersChild {
         while let line = readLine() {
             switch line {
             case "go":
-                callers.dial(port: port, total: total, ramp: ramp)
+                callers.dial(host: host, port: port, total: total, ramp: ramp)
             case "measure":
                 callers.beginMeasuring()
                 say("measuring")

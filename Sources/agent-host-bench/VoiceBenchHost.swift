@@ -31,6 +31,9 @@ struct VoiceBenchHost {
     let mode: Mode
     /// `agent-host-bench sip`: the SIP stack also listens here (UDP, 127.0.0.1; number +15550001).
     var sipPort: Int?
+    /// `--listen ADDRESS`: where the voice socket listens (loopback unless the callers run on
+    /// another machine: `voice --callers-via … --host-address ADDRESS`).
+    var listenAddress: String?
 
     func run() throws {
         let deployment: LocalDeployment
@@ -46,6 +49,7 @@ struct VoiceBenchHost {
         }
         var settings = HostServer.Settings()
         settings.http.port = 0
+        if let listenAddress { settings.http.host = listenAddress }
         settings.http.backlog = 4096
         settings.maxSessions = 10_000
         settings.http.reusePort = BenchLoops.count > 1

@@ -35,6 +35,9 @@ struct VoiceBenchmark {
     /// `--caller-processes K`: the callers of `calls` and `media` run in K processes of their own
     /// (0: on one loop in this process, as before). Default: one per core.
     var callerProcesses = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    /// `--callers-via CMD --host-address A`: the caller processes of `calls` and `media` on another
+    /// machine (CallerProcesses.Placement); the host listens on A.
+    var callers = CallerProcesses.Placement()
 
     func run() throws {
         let utterances = try Self.utterances()
@@ -99,12 +102,14 @@ struct VoiceBenchmark {
 
     /// A fresh host process, `callers` arriving over `ramp` s, then `measure` s of figures.
     func step(mode: VoiceBenchHost.Mode, callers: Int, ramp: Double, measure: Double, utterances: [[[UInt8]]], turnsPerCall: Int? = nil) throws -> StepResult {
-        let host = try BenchHostProcess(mode: mode)
+        let remote = self.callers.remote && callers > 4
+        let host = try BenchHostProcess(mode: mode, extraArguments: remote ? ["--listen", self.callers.hostAddress ?? "0.0.0.0"] : [])
         defer { host.stop() }
         let idle = host.residentMiB()
         // The latency run's 4 callers stay in this process; calls and media get processes of their own.
-        let callerSide: any VoiceCallerSide = callerProcesses > 0 && callers > 4
-            ? try CallerProcesses(count: callerProcesses, port: host.port, callers: callers, ramp: ramp, turnsPerCall: turnsPerCall)
+        let callerSide: any VoiceCallerSide = (callerProcesses > 0 || remote) && callers > 4
+            ? try CallerProcesses(count: max(1, callerProcesses), port: host.port, callers: callers, ramp: ramp, turnsPerCall: turnsPerCall,
+                                  placement: remote ? self.callers : CallerProcesses.Placement())
             : InProcessCallers(port: host.port, callers: callers, ramp: ramp, utterances: utterances, turnsPerCall: turnsPerCall)
         defer { callerSide.stop() }
         Thread.sleep(forTimeInterval: ramp + 3)

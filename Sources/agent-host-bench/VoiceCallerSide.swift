@@ -85,7 +85,7 @@ final class CallerLoop: @unchecked Sendable {
     }
 
     /// Starts the shared timer and dials caller `id` at `ramp * id / total` seconds from now.
-    func dial(port: Int, total: Int, ramp: Double) {
+    func dial(host: String = "127.0.0.1", port: Int, total: Int, ramp: Double) {
         loop.execute { [self] in
             timer = LoopTimer(loop: loop)
             timer?.start(after: 10, repeat: 10) { [self] in
@@ -94,7 +94,7 @@ final class CallerLoop: @unchecked Sendable {
             }
             for caller in callers {
                 let arrival = UInt64(ramp * 1000 * Double(caller.id) / Double(max(total, 1)))
-                LoopTimer.once(on: loop, after: arrival) { [self] in caller.connect("ws://127.0.0.1:\(port)/ws/voice/bench\(caller.id)", loop: loop) }
+                LoopTimer.once(on: loop, after: arrival) { [self] in caller.connect("ws://\(host):\(port)/ws/voice/bench\(caller.id)", loop: loop) }
             }
         }
     }

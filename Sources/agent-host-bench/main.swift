@@ -7,7 +7,7 @@
 //   agent-host-bench tracing [--turns N]   the same text turn with tracing off / on (exported over OTLP) / on but unsampled
 //   agent-host-bench model [--turns N]     the host's own cost per model-driven turn (Chat Completions stand-in)
 //   agent-host-bench sip [--calls N] [--seconds S] [--mode media|full]   concurrent SIP calls placed by SIPp: gaps, underruns, host CPU
-//   agent-host-bench voice [latency] [calls] [media] [--steps N,N] [--media-steps N,N] [--seconds S] [--cached] [--caller-processes K] [--loops N]   real-time voice calls
+//   agent-host-bench voice [latency] [calls] [media] [--steps N,N] [--media-steps N,N] [--seconds S] [--cached] [--caller-processes K] [--callers-via CMD --host-address A] [--loops N]   real-time voice calls
 import Foundation
 import Host
 import HostTenancy
@@ -119,6 +119,11 @@ case "voice":
     if let index = arguments.firstIndex(of: "--seconds"), index + 1 < arguments.count, let s = Double(arguments[index + 1]) { benchmark.measureSeconds = s }
     if arguments.contains("--cached") { benchmark.callMode = .fullCached }
     if let n = counts("--caller-processes")?.first { benchmark.callerProcesses = max(0, n) }
+    // Callers on another machine (docs/benchmarks.md "Callers on another machine").
+    if let index = arguments.firstIndex(of: "--callers-via"), index + 1 < arguments.count {
+        benchmark.callers.command = arguments[index + 1].split(separator: " ").map(String.init)
+    }
+    if let index = arguments.firstIndex(of: "--host-address"), index + 1 < arguments.count { benchmark.callers.hostAddress = arguments[index + 1] }
     // Short calls: each caller hangs up after N turns and calls again, so a run has many first turns.
     benchmark.latencyTurnsPerCall = counts("--turns-per-call")?.first
     if let index = arguments.firstIndex(of: "--mode"), index + 1 < arguments.count {
@@ -144,7 +149,7 @@ case "voice":
 case "voice-callers":
     // The callers of `voice calls` / `voice media`, started by it as child processes (see CallerProcesses).
     guard let child = VoiceCallersChild(arguments: arguments) else {
-        FileHandle.standardError.write(Data("usage: agent-host-bench voice-callers --port P --index I --of K --total N --ramp S [--turns-per-call T]\n".utf8))
+        FileHandle.standardError.write(Data("usage: agent-host-bench voice-callers [--host A] --port P --index I --of K --total N --ramp S [--turns-per-call T]\n".utf8))
         exit(2)
     }
     do { try child.run() } catch {
@@ -154,11 +159,12 @@ case "voice-callers":
 case "voice-host":
     // The host half of `voice`, started by it as a child process (see VoiceBenchHost).
     guard arguments.count > 1, let mode = VoiceBenchHost.Mode(rawValue: arguments[1]) else {
-        FileHandle.standardError.write(Data("usage: agent-host-bench voice-host full|full-cached|media|semantic|cold\n".utf8))
+        FileHandle.standardError.write(Data("usage: agent-host-bench voice-host full|full-cached|media|semantic|cold [--listen ADDRESS]\n".utf8))
         exit(2)
     }
     var host = VoiceBenchHost(mode: mode)
     if let index = arguments.firstIndex(of: "--sip-port"), index + 1 < arguments.count { host.sipPort = Int(arguments[index + 1]) }
+    if let index = arguments.firstIndex(of: "--listen"), index + 1 < arguments.count { host.listenAddress = arguments[index + 1] }
     do { try host.run() } catch {
         FileHandle.standardError.write(Data("agent-host-bench voice-host: \(error)\n".utf8))
         exit(1)
