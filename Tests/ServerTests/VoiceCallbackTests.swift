@@ -134,4 +134,51 @@ final class VoiceCallbackTests: HostProcessTestCase {
         XCTAssertTrue(try eventually(10) { try redis.cli("EXISTS", callKey(caller)) == "0" }, "an ended call left its checkpoint: \((try? redis.cli("HGETALL", callKey(caller))) ?? "")")
         for call in [live, other] { call.close() }
     }
+    /// The same through a phone line: a Twilio media stream naming its caller (the call's events
+    /// go nowhere, so the new call's checkpoint says where it stands).
+    func testATwilioCallLostWithItsHostIsRecordedAndContinuedOnTheCallback() async throws {
+        let first = try startHost("first")
+        let second = try startHost("second")
+        let caller = "+15554460003"
+        func stream(_ host: Host, sid: String) throws -> VoiceTestCaller {
+            let call = try VoiceTestCaller(url: host.url.replacingOccurrences(of: "http://", with: "ws://") + "/twilio/media")
+            call.socket.send(text: #"{"event":"connected","protocol":"Call","version":"1.0.0"}"#)
+            call.socket.send(text: TwilioMediaTests.start(streamSid: sid, callSid: "CA" + sid, parameters: ["tenant": "demo", "caller": caller]))
+            return call
+        }
+        func checkpoints() throws -> [String: [String: Any]] {
+            let fields = try redis.cli("HKEYS", callKey(caller)).split(separator: "\n").map(String.init).filter { !$0.isEmpty }
+            var found: [String: [String: Any]] = [:]
+            for field in fields {
+                found[field] = (try? JSONSerialization.jsonObject(with: Data(try redis.cli("HGET", callKey(caller), field).utf8))) as? [String: Any]
+            }
+            return found
+        }
+        let lost = try stream(first, sid: "MZlost")
+        let speech = try await VoiceTestCaller.speech("I need a refund please.")
+        try await lost.stream(try VoiceTestCaller.muLawFrames(VoiceTestCaller.silence(milliseconds: 2_500) + speech + VoiceTestCaller.silence(milliseconds: 1_200))) {
+            TwilioMediaTests.media($0, streamSid: "MZlost")
+        }
+        XCTAssertTrue(try eventually(15) { try checkpoints().values.contains { $0["current_agent"] as? String == "com.agenthost.support.refund" } },
+                      "the call reached the Refund Agent: \((try? checkpoints()) ?? [:])")
+        let lostID = try XCTUnwrap(try checkpoints().first { $0.value["current_agent"] as? String == "com.agenthost.support.refund" }?.key)
+        kill(first.pid, SIGKILL)
+        XCTAssertNotNil(waitForExit(first))
+        lost.close()
+
+        let callback = try stream(second, sid: "MZback")
+        XCTAssertTrue(try eventually(15) { try storedSessionIDs(caller: caller) == [lostID] }, "\((try? storedSessionIDs(caller: caller)) ?? [])")
+        XCTAssertEqual(try interactions(caller).first?["outcome"] as? String, "host_lost")
+        // The callback greeted at the Refund Agent, carrying the lost call's lines.
+        XCTAssertTrue(try eventually(15) { try checkpoints().values.contains { $0["current_agent"] as? String == "com.agenthost.support.refund" } },
+                      "\((try? checkpoints()) ?? [:])")
+        let continued = try XCTUnwrap(try checkpoints().first { $0.key != lostID }?.value)
+        XCTAssertEqual(continued["agents_visited"] as? [String], ["Refund Agent"], "\(continued)")
+        XCTAssertGreaterThan(continued["inherited_lines"] as? Int ?? 0, 0, "\(continued)")
+        XCTAssertTrue("\(continued["history"] ?? "")".contains("we were cut off"), "\(continued)")
+        callback.socket.send(text: #"{"event":"stop","sequenceNumber":"99","streamSid":"MZback","stop":{"accountSid":"AC1","callSid":"CAMZback"}}"#)
+        XCTAssertTrue(try eventually(10) { try storedSessionIDs(caller: caller).count == 2 })
+        XCTAssertTrue(try eventually(10) { try redis.cli("EXISTS", callKey(caller)) == "0" })
+        callback.close()
+    }
 }
