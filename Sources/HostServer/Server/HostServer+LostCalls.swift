@@ -35,6 +35,31 @@ extension HostServer {
         ownership?.leases.release(tenant: session.tenantID, sessionID: session.id)
     }
 
+    /// The caller's earlier sessions and, for a `call`, their lost call (loop thread; `completion`
+    /// on it). Both are asked at once, so a call's start waits for one Redis round trip (or one
+    /// timeout while Redis hangs), not two; the lost call's record, saved meanwhile, is merged in.
+    func callerHistory(tenant: ServedTenant, caller: String, call: Bool,
+                       completion: @escaping @Sendable (_ previous: [String], _ lost: LostCall?) -> Void) {
+        let pending = CallerHistory()
+        let finish: @Sendable () -> Void = {
+            guard pending.lost != nil, let previous = pending.previous else { return }
+            let lost = pending.lost ?? nil
+            completion(Self.including(lost, in: previous), lost)
+        }
+        recoverLostCall(tenant: tenant, caller: caller, enabled: call) { [self] lost in
+            loop.execute {
+                pending.lost = .some(lost)
+                finish()
+            }
+        }
+        persistence.previousSessions(tenant: tenant.id, caller: caller) { [self] previous in
+            loop.execute {
+                pending.previous = previous
+                finish()
+            }
+        }
+    }
+
     /// Records every lost call of `caller` and answers the newest, for the new call to continue
     /// (loop thread; `completion` on it). A call is lost when its checkpoint's owner lease is
     /// this host's to take (HostServer+Ownership.swift: none, or its owner is dead); a call live
@@ -104,6 +129,14 @@ extension HostServer {
         guard !previous.contains(where: { $0.contains(marker) }) else { return previous }
         return Array((previous + [lost.summary]).suffix(10))
     }
+}
+
+/// `callerHistory`'s two answers as they come (loop-confined). `lost` is nil until answered,
+/// `.some(nil)` when there is no lost call.
+private final class CallerHistory: @unchecked Sendable {
+    // @unchecked: touched only on the server loop's thread.
+    var previous: [String]?
+    var lost: HostServer.LostCall??
 }
 
 extension ServerSession {

@@ -223,15 +223,10 @@ public final class HostServer: @unchecked Sendable {
         if call { checkpointCallTurns(of: session) }
         countSessions()
         services.metrics.increment("agent_host_sessions_started_total", labels: ["tenant": tenant.id])
-        // A call first records the caller's lost call (its host died), then reads the history with it.
-        recoverLostCall(tenant: tenant, caller: caller, enabled: call) { [self] lost in
-            persistence.previousSessions(tenant: tenant.id, caller: caller) { [self] previous in
-                loop.execute { [self] in
-                    session.begin(tenant: tenant.runtime, services: services, previousSessions: Self.including(lost, in: previous),
-                                  lostCall: lost?.checkpoint)
-                    ready(.success(session))
-                }
-            }
+        // A call also records and picks up the caller's lost call, if any (HostServer+LostCalls.swift).
+        callerHistory(tenant: tenant, caller: caller, call: call) { [self] previous, lost in
+            session.begin(tenant: tenant.runtime, services: services, previousSessions: previous, lostCall: lost?.checkpoint)
+            ready(.success(session))
         }
     }
 
