@@ -21,6 +21,7 @@ struct BillingAgent: Agent {
     init(host: PluginHost, settings: PluginSettings) {}
 
     func respond(to turn: Turn, with actions: AgentActions) async throws {
+        if CutOffCall.resume(turn, agentName: Self.displayName, actions: actions, as: BillingConversation.self) { return }
         var conversation = BillingConversation(turn: turn, actions: actions, cache: cache)
         await conversation.run()
         actions.setState(conversation.state.json)

@@ -23,6 +23,7 @@ struct RefundAgent: Agent {
     init(host: PluginHost, settings: PluginSettings) {}
 
     func respond(to turn: Turn, with actions: AgentActions) async throws {
+        if CutOffCall.resume(turn, agentName: Self.displayName, actions: actions, as: RefundConversation.self) { return }
         var conversation = RefundConversation(turn: turn, actions: actions, cache: cache)
         await conversation.run()
         actions.setState(conversation.state.json)

@@ -51,6 +51,19 @@ final class RefundTests: XCTestCase {
         XCTAssertEqual(done.toolCalls.first { $0.name == "process_refund" }?.arguments["amount"] as? Double, 39)
     }
 
+    /// A call continuing a lost one (the host's docs/scaling.md) greets at the Refund Agent with an
+    /// empty input: the agent apologises, repeats its question, and takes the answer as before.
+    func testACutOffCallIsPickedUpWhereItWas() async throws {
+        let conversation = try refund()
+        let asked = try await conversation.say("I want a refund", handedOffFrom: Departments.triageID)
+        XCTAssertTrue(asked.text.contains("order number"), asked.text)
+        let greeting = try await conversation.say("")
+        XCTAssertEqual(greeting.text, "Sorry, we were cut off. " + asked.text)
+        XCTAssertTrue(greeting.toolCalls.isEmpty && greeting.escalation == nil, "\(greeting.actions)")
+        let answered = try await conversation.say("ORD-12345")
+        XCTAssertEqual(answered.toolCalls.first?.arguments["order_id"] as? String, "ORD-12345", "the pending question stayed pending")
+    }
+
     func testAsksForTheOrderAndTheReasonWhenMissing() async throws {
         let conversation = try refund()
         let first = try await conversation.say("I want a refund", handedOffFrom: Departments.triageID)

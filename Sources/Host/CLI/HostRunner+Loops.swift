@@ -34,6 +34,7 @@ package struct HostLoops {
                                     healthProbe: probe)
             server.voice = first.voice
             server.checkpoints = first.checkpoints
+            server.calls = first.calls
             servers.append(server)
         }
         let running = HostLoops(group: ServerLoops(servers), loops: loops, services: services)

@@ -93,6 +93,7 @@ public struct HostRunner {
         if let redis = store as? RedisSessionPersistence {
             server.checkpoints = RedisChatCheckpoints(connection: redis.records.connection,
                                                       ttlSeconds: Int(configuration.server.sessionIdleTimeoutMilliseconds / 1000))
+            server.calls = RedisCallCheckpoints(connection: redis.records.connection)
         }
         let port: Int
         do { port = try server.start() } catch {

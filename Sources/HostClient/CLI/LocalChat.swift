@@ -99,7 +99,7 @@ struct EventPrinter: Sendable {
 
     func readable(_ event: ConversationEvent) -> String? {
         switch event {
-        case let .session(_, tenant, caller, agent, returning, _):
+        case let .session(_, tenant, caller, agent, returning, _, _):
             return "[session for \(caller) on tenant \(tenant), \(agent)\(returning ? ", returning caller" : "")]"
         case let .agent(agent, text): return "\(agent): \(text)"
         case let .handoff(from, to, reason): return "[handoff \(from) -> \(to)\(reason.map { ": \($0)" } ?? "")]"

@@ -28,10 +28,12 @@ extension Conversation {
         package var startedAt: Date
         /// The `session` span's W3C `traceparent` (nil: tracing off): the trace goes on where it is resumed.
         package var traceParent: String?
+        /// The first this many `history` lines were carried over from a lost call (voice only).
+        package var inheritedLines: Int
 
         package init(currentAgentID: String, agentStates: [String: String], history: [Line], turnNumber: Int,
                      agentsVisited: [String], toolsCalled: [String], previousSessions: [String], startedAt: Date,
-                     traceParent: String? = nil) {
+                     traceParent: String? = nil, inheritedLines: Int = 0) {
             self.currentAgentID = currentAgentID
             self.agentStates = agentStates
             self.history = history
@@ -41,6 +43,7 @@ extension Conversation {
             self.previousSessions = previousSessions
             self.startedAt = startedAt
             self.traceParent = traceParent
+            self.inheritedLines = inheritedLines
         }
     }
 
@@ -49,7 +52,8 @@ extension Conversation {
         Snapshot(currentAgentID: currentAgentID, agentStates: agentStates,
                  history: history.map { Snapshot.Line(role: $0.role, agent: $0.agent, text: $0.text) },
                  turnNumber: turnNumber, agentsVisited: agentsVisited, toolsCalled: toolsCalled,
-                 previousSessions: previousSessions, startedAt: startedAt, traceParent: tracing.traceparent(of: sessionSpan))
+                 previousSessions: previousSessions, startedAt: startedAt, traceParent: tracing.traceparent(of: sessionSpan),
+                 inheritedLines: inheritedLines)
     }
 
     /// Takes up a snapshot another host took (loop thread, before any turn). No `session` event:
@@ -64,6 +68,7 @@ extension Conversation {
         agentsVisited = snapshot.agentsVisited
         toolsCalled = snapshot.toolsCalled
         startedAt = snapshot.startedAt
+        inheritedLines = min(snapshot.inheritedLines, history.count)
         startSessionSpan(continuing: snapshot.traceParent)
     }
 }

@@ -42,6 +42,10 @@ public final class Conversation: @unchecked Sendable {
     public internal(set) var agentsVisited: [String] = []
     public internal(set) var toolsCalled: [String] = []
     public internal(set) var startedAt = Date()
+    /// A voice call continuing a lost one (Conversation+LostCall.swift): its id, and how many of
+    /// the first `history` lines are that call's (the session record leaves them to it).
+    public internal(set) var continues: String?
+    public internal(set) var inheritedLines = 0
     /// Set by a channel that can move the call to a person (Twilio, docs/telephony.md).
     package var transferHandler: ((TransferRequest) -> Void)?
     /// The session's span (Conversation+Tracing.swift); nil when tracing is off. Loop thread.
@@ -73,7 +77,7 @@ public final class Conversation: @unchecked Sendable {
         loop.execute { [self] in
             startSessionSpan()
             emit(.session(sessionID: id, tenant: tenant.id, caller: caller, agent: currentAgent.name, returning: returning,
-                          plugins: tenant.pluginVersions))
+                          plugins: tenant.pluginVersions, continues: continues))
             agentsVisited.append(currentAgent.name)
             if greet { beginTurn(input: "", announceUser: false) }
         }

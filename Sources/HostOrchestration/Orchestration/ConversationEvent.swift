@@ -2,8 +2,10 @@ import HostSupport
 
 /// The events of docs/protocol.md §1, the same on every channel (WebSocket, POST /v1/chat, chat --json).
 public enum ConversationEvent: Sendable, Equatable {
-    /// `plugins`: component id → version of every component this session runs (docs/protocol.md §1).
-    case session(sessionID: String, tenant: String, caller: String, agent: String, returning: Bool, plugins: [String: String] = [:])
+    /// `plugins`: component id → version of every component this session runs (docs/protocol.md §1);
+    /// `continues`: the lost call this voice call picks up from (docs/protocol.md §8).
+    case session(sessionID: String, tenant: String, caller: String, agent: String, returning: Bool, plugins: [String: String] = [:],
+                 continues: String? = nil)
     case user(text: String, final: Bool)
     case agent(agent: String, text: String)
     case handoff(from: String, to: String, reason: String?)
@@ -46,8 +48,9 @@ public enum ConversationEvent: Sendable, Equatable {
         let q = JSONText.quote
         var m: [(String, String)]
         switch self {
-        case let .session(sessionID, tenant, caller, agent, returning, plugins):
+        case let .session(sessionID, tenant, caller, agent, returning, plugins, continues):
             m = [("agent", q(agent)), ("caller", q(caller))]
+            if let continues { m.append(("continues", q(continues))) }
             if !plugins.isEmpty { m.append(("plugins", JSONText.object(plugins.sorted { $0.key < $1.key }.map { ($0.key, q($0.value)) }))) }
             m += [("returning", returning ? "true" : "false"), ("session_id", q(sessionID)), ("tenant", q(tenant))]
         case let .user(text, final):

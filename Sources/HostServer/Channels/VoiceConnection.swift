@@ -38,7 +38,7 @@ final class VoiceConnection: WebSocketConnectionHandler, @unchecked Sendable {
         let call = server.makeCall(transport: line, tenant: tenant, voice: voice,
                                    offlineRecognizer: recognizer, realtimeFormat: .pcm16)
         self.call = call
-        server.openSocketSession(socket, tenant: tenant, caller: caller, closeOnEnd: false, deliver: { call.conversationEvent($0) }) { [self] session in
+        server.openSocketSession(socket, tenant: tenant, caller: caller, closeOnEnd: false, call: true, deliver: { call.conversationEvent($0) }) { [self] session in
             call.session = session
             session.channel = "voice"
             self.session = session

@@ -107,7 +107,7 @@ extension HostServer {
         services.metrics.increment("agent_host_sip_calls_total", labels: ["outcome": "answered"])
         Logger.shared.log(.info, "sip", "call \(invite.call) to \(invite.calledNumber) from \(invite.peerAddress) over \(invite.transport): \(law.name), RTP \(port) <-> \(invite.mediaAddress):\(invite.mediaPort)\(loopSuffix)")
         let caller = CallerInput.callerProblem(invite.caller) == nil && !invite.caller.isEmpty ? invite.caller : "sip-\(invite.call)"
-        openSession(tenant: tenant, caller: caller, idleMilliseconds: 0, forward: { call.conversationEvent($0) }) { [self] result in
+        openSession(tenant: tenant, caller: caller, idleMilliseconds: 0, forward: { call.conversationEvent($0) }, call: true) { [self] result in
             switch result {
             case .failure(let rejection):
                 Logger.shared.log(.warning, "sip", "call \(invite.call): no session: \(String(decoding: rejection.response.body, as: UTF8.self))")

@@ -14,6 +14,7 @@ extension ChatCheckpoint {
                   turnNumber: snapshot.turnNumber, agentsVisited: snapshot.agentsVisited, toolsCalled: snapshot.toolsCalled,
                   previousSessions: snapshot.previousSessions, startedAt: SessionRecord.timeText(snapshot.startedAt),
                   updatedAt: SessionRecord.timeText(Date()), traceParent: snapshot.traceParent)
+        inheritedLines = snapshot.inheritedLines > 0 ? snapshot.inheritedLines : nil
     }
 
     var snapshot: Conversation.Snapshot {
@@ -21,6 +22,6 @@ extension ChatCheckpoint {
                               history: history.map { Conversation.Snapshot.Line(role: $0.role, agent: $0.agent, text: $0.text) },
                               turnNumber: turnNumber, agentsVisited: agentsVisited, toolsCalled: toolsCalled,
                               previousSessions: previousSessions, startedAt: SessionRecord.parseTime(startedAt) ?? Date(),
-                              traceParent: traceParent)
+                              traceParent: traceParent, inheritedLines: inheritedLines ?? 0)
     }
 }

@@ -8,8 +8,9 @@ import HostTenancy
 /// survives"): after every turn the conversation's state goes to `checkpoints`; a `session_id`
 /// this host does not know is looked up there and the conversation continues here.
 extension HostServer {
-    /// Checkpoints `session` after each of its turns (loop thread). Voice sessions are not
-    /// checkpointed: their audio pipeline and line cannot move to another host.
+    /// Checkpoints `session` after each of its turns (loop thread). Voice calls are checkpointed
+    /// elsewhere (HostServer+LostCalls.swift): their audio pipeline and line cannot move to
+    /// another host, only a callback can pick up from them.
     func checkpointTurns(of session: ServerSession) {
         guard let checkpoints else { return }
         session.onTurnEnd = { session in

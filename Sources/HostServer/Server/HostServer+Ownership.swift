@@ -35,7 +35,7 @@ extension HostServer {
             let period = max(1, leases.ttlMilliseconds / 3)
             timer.start(after: period, repeat: period) { [self] in renewLeases() }
             // Conversations opened before this point get theirs now.
-            for session in registry.sessions.values where session.onTurnEnd != nil { claimLease(of: session) }
+            for session in registry.sessions.values where session.holdsLease { claimLease(of: session) }
         }
     }
 
@@ -50,7 +50,7 @@ extension HostServer {
     /// it is said loudly, since the conversation forked.
     private func renewLeases() {
         guard let ownership else { return }
-        let held = registry.sessions.values.filter { $0.onTurnEnd != nil && !$0.ended && !$0.handingOver }.map { (tenant: $0.tenantID, sessionID: $0.id) }
+        let held = registry.sessions.values.filter { $0.holdsLease && !$0.ended && !$0.handingOver }.map { (tenant: $0.tenantID, sessionID: $0.id) }
         let ttl = ownership.leases.ttlMilliseconds
         ownership.leases.renew(held) { [services] lost in
             services.metrics.increment("agent_host_errors_total", by: Double(lost.count), labels: ["kind": "chat_lease_lost"])

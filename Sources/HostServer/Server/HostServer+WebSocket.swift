@@ -51,7 +51,7 @@ extension HostServer {
     /// socket closes (1000) after `end` (voice calls close it themselves, after the last words play). A session the handshake admitted but that is refused now
     /// (a race with another session of the caller) gets an error event and close 1013.
     func openSocketSession(_ socket: WebSocketConnection, tenant: ServedTenant, caller: String, closeOnEnd: Bool = true,
-                           idleMilliseconds: UInt64 = 0, checkpointed: Bool = false,
+                           idleMilliseconds: UInt64 = 0, checkpointed: Bool = false, call: Bool = false,
                            deliver: @escaping @Sendable (ConversationEvent) -> Void,
                            opened: @escaping @Sendable (ServerSession) -> Void) {
         openSession(tenant: tenant, caller: caller, idleMilliseconds: idleMilliseconds, forward: { event in
@@ -59,7 +59,7 @@ extension HostServer {
             if Self.closedForHandOver(event, socket: socket) { return }
             deliver(event)
             if closeOnEnd, event.type == "end" { socket.close(code: 1000, reason: "session ended") }
-        }, checkpointed: checkpointed) { result in
+        }, checkpointed: checkpointed, call: call) { result in
             switch result {
             case .failure(let rejection):
                 socket.send(text: ConversationEvent.error(code: "refused", message: String(decoding: rejection.response.body, as: UTF8.self)).json)

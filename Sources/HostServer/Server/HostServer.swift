@@ -45,6 +45,9 @@ public final class HostServer: @unchecked Sendable {
     /// Chat conversations' state after every turn, so another host can continue them (nil: not
     /// kept; see HostServer+Checkpoints.swift). Set before `start()`.
     public var checkpoints: ChatCheckpointStore?
+    /// Voice calls' state after every turn, found by caller when one calls back after their call's
+    /// host died (HostServer+LostCalls.swift; nil: not kept). Set before `start()`.
+    public var calls: CallCheckpointStore?
     /// Owner leases of this server's chat conversations (HostServer+Ownership.swift); nil: none
     /// held, any host may continue any conversation. Set through `holdOwnerLeases` (loop thread).
     var ownership: ChatOwnership?
@@ -83,6 +86,7 @@ public final class HostServer: @unchecked Sendable {
         services.metrics.describe("agent_host_errors_total", type: "counter", help: "Errors by kind.")
         services.metrics.describe("agent_host_plugin_restarts_total", type: "counter", help: "Isolated plugin runners restarted after a crash, by tenant and plugin file.")
         services.metrics.describe("agent_host_sessions_handed_over_total", type: "counter", help: "Chat conversations moved to another host at the drain deadline, by tenant.")
+        services.metrics.describe("agent_host_calls_recovered_total", type: "counter", help: "Voice calls lost with their host, recorded when their caller called back, by tenant.")
         services.metrics.describe("agent_host_escalations_total", type: "counter", help: "Callers queued for a person, by tenant and department.")
         services.metrics.set("agent_host_active_sessions", 0)
     }
@@ -196,9 +200,10 @@ public final class HostServer: @unchecked Sendable {
 
     /// Admits and starts a session; `ready` runs once its conversation exists.
     /// `idleMilliseconds`: a session with no turn for this long ends with `timeout` (nil: the
-    /// HTTP setting; 0: never, for voice calls, whose line has its own liveness).
+    /// HTTP setting; 0: never, for voice calls, whose line has its own liveness). `call`: a voice
+    /// call (any line), checkpointed per turn and picking up from the caller's lost call, if any.
     func openSession(tenant: ServedTenant, caller: String, idleMilliseconds: UInt64? = nil,
-                     forward: (@Sendable (ConversationEvent) -> Void)? = nil, checkpointed: Bool = false,
+                     forward: (@Sendable (ConversationEvent) -> Void)? = nil, checkpointed: Bool = false, call: Bool = false,
                      ready: @escaping @Sendable (Result<ServerSession, Rejection>) -> Void) {
         loop.preconditionInLoop()
         if let refusal = registry.admit(tenant: tenant, caller: caller) {
@@ -215,13 +220,13 @@ public final class HostServer: @unchecked Sendable {
             checkpointTurns(of: session)
             claimLease(of: session)
         }
+        if call { checkpointCallTurns(of: session) }
         countSessions()
         services.metrics.increment("agent_host_sessions_started_total", labels: ["tenant": tenant.id])
-        persistence.previousSessions(tenant: tenant.id, caller: caller) { [self] previous in
-            loop.execute { [self] in
-                session.begin(tenant: tenant.runtime, services: services, previousSessions: previous)
-                ready(.success(session))
-            }
+        // A call also records and picks up the caller's lost call, if any (HostServer+LostCalls.swift).
+        callerHistory(tenant: tenant, caller: caller, call: call) { [self] previous, lost in
+            session.begin(tenant: tenant.runtime, services: services, previousSessions: previous, lostCall: lost?.checkpoint)
+            ready(.success(session))
         }
     }
 
@@ -236,6 +241,7 @@ public final class HostServer: @unchecked Sendable {
                     checkpoints?.remove(tenant: session.tenantID, sessionID: session.id)
                     ownership?.leases.release(tenant: session.tenantID, sessionID: session.id)
                 }
+                if session.onCallTurnEnd != nil { callEnded(session) }
                 registry.remove(session)
                 countSessions()
                 checkDrained()

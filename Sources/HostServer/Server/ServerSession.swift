@@ -30,8 +30,10 @@ final class ServerSession: @unchecked Sendable {
     var onEnd: ((_ session: ServerSession, _ reason: String, _ release: @escaping @Sendable () -> Void) -> Void)?
     /// `end` is held until the session record is durable.
     private var endPending = false
-    /// After every turn of a chat session: the server checkpoints the conversation (nil: voice).
+    /// After every turn of a chat session: the server checkpoints the conversation (nil: not a chat).
     var onTurnEnd: ((ServerSession) -> Void)?
+    /// After every turn of a voice call: the server checkpoints the call (HostServer+LostCalls.swift).
+    var onCallTurnEnd: ((ServerSession) -> Void)?
     /// The call's recording file name, for the session record (docs/telephony.md).
     var recording: String?
     /// Between the caller's words and `turn_end` (either channel).
@@ -51,12 +53,14 @@ final class ServerSession: @unchecked Sendable {
     var turnInProgress: Bool { waiting != nil }
     var ended: Bool { conversation?.ended != nil }
 
-    /// Creates the conversation (with the caller's earlier sessions) and emits `session`.
-    func begin(tenant: TenantRuntime, services: HostServices, previousSessions: [String]) {
+    /// Creates the conversation (with the caller's earlier sessions) and emits `session`; a voice
+    /// call picks up from the caller's `lostCall` (HostServer+LostCalls.swift).
+    func begin(tenant: TenantRuntime, services: HostServices, previousSessions: [String], lostCall: ChatCheckpoint? = nil) {
         let conversation = Conversation(tenant: tenant, caller: caller, loop: loop, services: services, sessionID: id,
                                         previousSessions: previousSessions) { [weak self] event in
             self?.received(event)
         }
+        if let lostCall { conversation.continueLostCall(lostCall.snapshot, sessionID: lostCall.sessionID) }
         self.conversation = conversation
         conversation.start()
         touch()
@@ -119,6 +123,7 @@ final class ServerSession: @unchecked Sendable {
         }
         if event.type == "turn_end" {
             onTurnEnd?(self)
+            onCallTurnEnd?(self)
             // An `end` may follow in the same loop pass (escalation, agent ended): deliver with it.
             loop.execute { [weak self] in self?.deliver() }
         }

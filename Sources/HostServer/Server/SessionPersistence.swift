@@ -38,8 +38,26 @@ public struct CompletedSession: Sendable {
         agents = conversation.agentsVisited
         tools = conversation.toolsCalled
         self.outcome = outcome
-        transcript = conversation.history.map { Line(role: $0.role, agent: $0.agent, text: $0.text) }
+        // Lines carried over from a lost call this one continues are that call's (HostServer+LostCalls).
+        transcript = conversation.history.dropFirst(min(conversation.inheritedLines, conversation.history.count))
+            .map { Line(role: $0.role, agent: $0.agent, text: $0.text) }
         pendingRedaction = conversation.tenant.configuration.telephony.redaction
+    }
+
+    /// A voice call lost with its host, from its last checkpoint (HostServer+LostCalls.swift): it
+    /// ended, as far as anyone knows, when that checkpoint was written.
+    init(lostCall checkpoint: ChatCheckpoint, outcome: String, redaction: Redaction) {
+        sessionID = checkpoint.sessionID
+        tenant = checkpoint.tenant
+        caller = checkpoint.caller
+        startedAt = SessionRecord.parseTime(checkpoint.startedAt) ?? Date()
+        endedAt = SessionRecord.parseTime(checkpoint.updatedAt) ?? Date()
+        agents = checkpoint.agentsVisited
+        tools = checkpoint.toolsCalled
+        self.outcome = outcome
+        transcript = checkpoint.history.dropFirst(min(checkpoint.inheritedLines ?? 0, checkpoint.history.count))
+            .map { Line(role: $0.role, agent: $0.agent, text: $0.text) }
+        pendingRedaction = redaction
     }
 
     /// The record as it may be stored: its transcript redacted with the tenant's `redact:` kinds

@@ -130,7 +130,7 @@ final class TwilioMediaConnection: WebSocketConnectionHandler, @unchecked Sendab
         let call = server.makeCall(transport: line, tenant: tenant, voice: voice,
                                    offlineRecognizer: recognizer, realtimeFormat: .pcmu)
         self.call = call
-        server.openSession(tenant: tenant, caller: caller, idleMilliseconds: 0, forward: { call.conversationEvent($0) }) { [self] result in
+        server.openSession(tenant: tenant, caller: caller, idleMilliseconds: 0, forward: { call.conversationEvent($0) }, call: true) { [self] result in
             switch result {
             case .failure(let rejection):
                 refuse(String(decoding: rejection.response.body, as: UTF8.self))

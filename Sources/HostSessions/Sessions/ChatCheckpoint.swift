@@ -36,6 +36,12 @@ public struct ChatCheckpoint: Codable, Sendable, Equatable {
     /// The W3C `traceparent` of the conversation's `session` span (tracing on): the host that
     /// continues it continues its trace. Absent when tracing is off (and in older checkpoints).
     public var traceParent: String?
+    /// Voice calls only (docs/protocol.md §8): the host serving the call, so that this very
+    /// process never takes a call of its own (on another of its loops) for a lost one.
+    public var owner: ChatOwner?
+    /// Voice calls only: the first this many `history` lines were carried over from a lost call
+    /// this one continues (they are that call's, not this one's, in the session record).
+    public var inheritedLines: Int?
 
     public init(sessionID: String, tenant: String, caller: String, currentAgent: String, agentStates: [String: String],
                 history: [Line], turnNumber: Int, agentsVisited: [String], toolsCalled: [String],
@@ -58,7 +64,8 @@ public struct ChatCheckpoint: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case sessionID = "session_id", tenant, caller, currentAgent = "current_agent", agentStates = "agent_states",
              history, turnNumber = "turn_number", agentsVisited = "agents_visited", toolsCalled = "tools_called",
-             previousSessions = "previous_sessions", startedAt = "started_at", updatedAt = "updated_at", traceParent = "trace_parent"
+             previousSessions = "previous_sessions", startedAt = "started_at", updatedAt = "updated_at", traceParent = "trace_parent",
+             owner, inheritedLines = "inherited_lines"
     }
 
     /// `support:chat:{tenant}:{session_id}`.

@@ -42,6 +42,9 @@ public struct SessionRecord: Codable, Sendable, Equatable {
         public static let agentEnded = "agent_ended"
         public static let timeout = "timeout"
         public static let shutdown = "shutdown"
+        /// A voice call whose host died mid-call, recorded from its last checkpoint when the caller
+        /// called back (docs/protocol.md §8).
+        public static let hostLost = "host_lost"
         public static let error = "error"
     }
 

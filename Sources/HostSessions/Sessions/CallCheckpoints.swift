@@ -1,0 +1,94 @@
+import Foundation
+import HostSupport
+
+/// Where voice calls' checkpoints live (docs/protocol.md §8): the chat checkpoint's format, kept
+/// per caller, because a caller who calls back after their call's host died comes with a new
+/// session id and is known only by tenant and caller. Redis in production (`RedisCallCheckpoints`).
+public protocol CallCheckpointStore: Sendable {
+    /// [thread-safe] Replaces the call's checkpoint. Failures are logged, never block the call.
+    func save(_ checkpoint: ChatCheckpoint)
+    /// [thread-safe] Every call checkpoint of the caller (live calls and lost ones); [] when there
+    /// is none or the store did not answer. `completion` on the store's loop thread.
+    func all(tenant: String, caller: String, completion: @escaping @Sendable ([ChatCheckpoint]) -> Void)
+    /// [thread-safe] Removes the call's checkpoint and hands it over, atomically: of two hosts
+    /// taking one lost call, one gets it and the other nil. `completion` on the store's loop thread.
+    func take(tenant: String, caller: String, sessionID: String, completion: @escaping @Sendable (ChatCheckpoint?) -> Void)
+    /// [thread-safe] The call ended here and is recorded: nothing of it is left to recover.
+    func remove(tenant: String, caller: String, sessionID: String)
+}
+
+/// One Redis hash per caller, `support:call:{tenant}:{caller}`, field session id → checkpoint
+/// JSON, its TTL renewed by every write.
+///
+/// Why a hash per caller and not a key per call: a callback is found by its caller, and HGETALL
+/// of one key costs one round trip where a key per call would need a scan. Why not journaled:
+/// as for chat checkpoints (RedisChatCheckpoints), a checkpoint is replaced at every turn; what
+/// losing one costs is only that a call lost while Redis was down cannot be recovered.
+public final class RedisCallCheckpoints: CallCheckpointStore {
+    let connection: RedisConnection
+    /// How long a lost call can still be recovered by a callback (the session record's 24 h).
+    let ttlSeconds: Int
+    private let logger: Logger
+
+    public init(connection: RedisConnection, ttlSeconds: Int = 86_400, logger: Logger = .shared) {
+        self.connection = connection
+        self.ttlSeconds = max(1, ttlSeconds)
+        self.logger = logger
+    }
+
+    /// `support:call:{tenant}:{caller}`.
+    public static func key(tenant: String, caller: String) -> String { "support:call:\(tenant):\(caller)" }
+
+    /// KEYS[1] hash; ARGV: session id, checkpoint, TTL s.
+    static let saveScript = """
+    redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+    redis.call('EXPIRE', KEYS[1], ARGV[3])
+    return 1
+    """
+
+    /// KEYS[1] hash; ARGV[1] session id. The checkpoint, removed; nil when already gone.
+    static let takeScript = """
+    local value = redis.call('HGET', KEYS[1], ARGV[1])
+    if value then redis.call('HDEL', KEYS[1], ARGV[1]) end
+    return value
+    """
+
+    public func save(_ checkpoint: ChatCheckpoint) {
+        guard let json = try? checkpoint.jsonText() else { return }
+        let key = Self.key(tenant: checkpoint.tenant, caller: checkpoint.caller)
+        connection.send(["EVAL", Self.saveScript, "1", key, checkpoint.sessionID, json, String(ttlSeconds)]) { [logger] result in
+            switch result {
+            case .success(.error(let message)): logger.log(.warning, "sessions", "call checkpoint \(key) refused: \(message)")
+            case .failure(let error): logger.log(.debug, "sessions", "call checkpoint \(key) not written: \(error)")
+            case .success: break
+            }
+        }
+    }
+
+    public func all(tenant: String, caller: String, completion: @escaping @Sendable ([ChatCheckpoint]) -> Void) {
+        let key = Self.key(tenant: tenant, caller: caller)
+        connection.send(["HGETALL", key]) { [logger] result in
+            guard case .success(.array(let replies)) = result else { return completion([]) }
+            // Field, value, field, value…: the values are the checkpoints.
+            let values = stride(from: 1, to: replies.count, by: 2).compactMap { index -> ChatCheckpoint? in
+                guard case .string(let json) = replies[index] else { return nil }
+                do { return try ChatCheckpoint.decode(json) } catch {
+                    logger.log(.warning, "sessions", "call checkpoint in \(key) unreadable: \(error)")
+                    return nil
+                }
+            }
+            completion(values)
+        }
+    }
+
+    public func take(tenant: String, caller: String, sessionID: String, completion: @escaping @Sendable (ChatCheckpoint?) -> Void) {
+        connection.send(["EVAL", Self.takeScript, "1", Self.key(tenant: tenant, caller: caller), sessionID]) { result in
+            guard case .success(.string(let json)) = result else { return completion(nil) }
+            completion(try? ChatCheckpoint.decode(json))
+        }
+    }
+
+    public func remove(tenant: String, caller: String, sessionID: String) {
+        connection.send(["HDEL", Self.key(tenant: tenant, caller: caller), sessionID]) { _ in }
+    }
+}
