@@ -22,6 +22,9 @@ public struct TurnCompletionModel: Sendable {
     static let lonelyFragments: [[String]] = [["well"], ["i", "need"], ["i", "want"], ["can", "you"], ["i'd", "like"], ["what", "is"], ["i", "have"]]
 
     private let weights: [Float]
+    /// The tenant's language, to tell a request heard right from misrecognised audio (nil: the
+    /// model and rules alone decide). See `LanguageFit`.
+    public var languageFit: LanguageFit?
     /// The longest digit run in the complete examples (5 for ORD-12345): shorter trailing runs are
     /// incomplete.
     public let slotDigits: Int
@@ -101,6 +104,7 @@ public struct TurnCompletionModel: Sendable {
         let run = Self.trailingDigitRun(words)
         if run > 0, run < slotDigits { return false }
         if Self.awaitsAnID(words) { return false }
+        if let languageFit, !languageFit.fits(words) { return false }
         return probability(words: words) >= 0.5
     }
 
