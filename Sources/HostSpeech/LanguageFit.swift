@@ -23,6 +23,11 @@ public struct LanguageFit: Sendable {
     public var minimumMeanLogProbability: Double
 
     public static let defaultMinimumMeanLogProbability = -1.9
+    /// At or above this probability of the completeness model the fit is not asked: the fit is
+    /// relative to how many phrases a tenant ships, so on its own it would hold back requests a
+    /// small tenant's phrases never put that way (`SemanticTurnTests`: "what is your shipping
+    /// policy" waited for the maximum on the test tenant).
+    public static let confidentProbability = 0.9
 
     public init(model: DomainLanguageModel, minimumMeanLogProbability: Double = defaultMinimumMeanLogProbability) {
         self.model = model
