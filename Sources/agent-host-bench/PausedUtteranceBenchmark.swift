@@ -18,7 +18,9 @@ import HostVoice
 /// The recogniser's hypothesis is awaited where a call would get it a few ms later, so decisions
 /// are the call's, not its timing. Figures are printed per voice (the espeak-ng voices are the
 /// held-out part: nothing was tuned on them) and for all voices. `--list` prints one line per
-/// utterance (what was heard, where the turn ended) so two runs can be diffed; `--write DIR`
+/// utterance (what was heard, where the turn ended, and a trace of every hypothesis judged at a
+/// pause or heard over the agent) so two runs can be diffed and errors classified; `--replay
+/// LISTING...` re-decides such a listing with the current rules (`TurnDecisionReplay`); `--write DIR`
 /// also writes each utterance as a WAV file.
 struct PausedUtteranceBenchmark {
     struct Item {
