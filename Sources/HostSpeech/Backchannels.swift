@@ -52,8 +52,14 @@ public struct Backchannels: Sendable, Equatable {
         let words = SpokenText.words(transcript)
         guard !words.isEmpty, !isBackchannel(transcript) else { return false }
         let known = vocabulary
-        return words.contains { !known.contains($0) && !TurnCompletionModel.danglingWords.contains($0) && $0 != "it" }
+        return words.contains { !known.contains($0) && !TurnCompletionModel.danglingWords.contains($0) && !Self.pronouns.contains($0) }
     }
+
+    /// Pronouns make no request on their own either. Measured on espeak-ng's voices (`voice turns
+    /// --list`): the language model hears a quick "okay", "mm hmm" or "uh huh yeah" as "you", "okay
+    /// you", "are you" — words that are not backchannels, so they stopped the agent. A request
+    /// still has a word of its own ("can you *help*", "*excuse* me").
+    static let pronouns: Set<String> = ["it", "you", "me", "we", "us", "they", "them", "he", "she", "him", "her", "that", "this"]
 
     /// Whether an utterance over the agent is a request, given the language model's `transcript`
     /// and the overlap grammar's `secondOpinion` of the same audio (nil: the engine gave none, and

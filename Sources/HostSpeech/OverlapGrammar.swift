@@ -13,7 +13,13 @@ extension RecognitionGrammar {
     /// followed by common words.
     public static let overlap = RecognitionGrammar(
         name: overlapName,
-        rule: "(<backchannel>)+ | <opening> [<word>+]",
+        // One backchannel, then more: not "(<backchannel>)+". pocketsphinx compiles a repeat by
+        // linking its end back to the state it started from, and a repeat at the start of an
+        // alternative starts from the rule's own start state — so "(<backchannel>)+ | <opening> …"
+        // let an opening follow backchannels ("i see okay" heard as "i see okay i need"), a
+        // reading the grammar never meant to allow. After one backchannel the repeat starts
+        // from a state of its own.
+        rule: "<backchannel> [<backchannel>+] | <opening> [<word>+]",
         rules: [
             ("backchannel", Backchannels.languageModelPhrases.joined(separator: " | ")),
             ("opening", (Backchannels.interruptions + Backchannels.requestOpenings).joined(separator: " | ")),

@@ -12,37 +12,57 @@ final class OverlapJudge: Sendable {
     /// the judge never needs more than this.
     static let maxSamples = 3 * 16_000
     private let decoder: Mutex<SphinxDecoder>
-    /// The cepstral mean every decode starts from. The judge is shared by all of a recognizer's
-    /// calls, and pocketsphinx adapts its mean to whatever it hears: left alone, the judge's
-    /// reading of one call's "uh huh" depended on what other calls had said before (and on the
-    /// order calls happened to reach it), so the same audio got different second opinions.
-    /// Restoring this mean before each decode makes the second opinion a function of the audio.
-    private let mean: [Float]
+    /// The cepstral mean every decode starts from, per band. The judge is shared by all of a
+    /// recognizer's calls, and pocketsphinx adapts its mean to whatever it hears: left alone, the
+    /// judge's reading of one call's "uh huh" depended on what other calls had said before (and on
+    /// the order calls happened to reach it), so the same audio got different second opinions.
+    /// Restoring a saved mean before each decode makes the second opinion a function of the audio.
+    /// A phone call's audio (nothing above 4 kHz, mu-law) has another channel than the wideband
+    /// warm-up: judged from the wideband mean it was misheard, as a wideband-warmed decoder
+    /// mishears a phone caller (`PocketSphinxRecognizer.makeSession(band:onPartial:)`), so phone
+    /// calls get a mean adapted on the same warm-up as a phone line carries it.
+    private let means: [AudioBand: [Float]]
 
     /// `decoder` is the recognizer's probe, with the overlap grammar registered; it is selected
     /// here. `warmUpAudio` (the warm pool's: the tenant's phrases spoken) adapts its mean to
-    /// speech once, as the warm decoders' is; without it the model's initial mean is kept.
+    /// speech once per band — as is for wideband calls, through `AudioBand.overPhoneLine` for
+    /// phone calls — each from the model's initial mean, as the warm pools' decoders are; without
+    /// it the model's initial mean is kept for both.
     init(decoder: SphinxDecoder, warmUpAudio: [Int16] = []) throws(SpeechError) {
         try decoder.register(.overlap)
         try decoder.select(RecognitionGrammar.overlapName)
-        if !warmUpAudio.isEmpty, decoder.startUtterance() {
-            _ = decoder.process(warmUpAudio)
+        let initial = decoder.cepstralMean()
+        func adapted(on audio: [Int16]) -> [Float] {
+            decoder.setCepstralMean(initial)
+            guard !audio.isEmpty, decoder.startUtterance() else { return initial }
+            _ = decoder.process(audio)
             decoder.endUtterance()
+            return decoder.cepstralMean()
         }
-        mean = decoder.cepstralMean()
+        // Wideband first: its mean is exactly what the judge had before phone calls got their own.
+        let wideband = adapted(on: warmUpAudio)
+        let narrowband = adapted(on: warmUpAudio.isEmpty ? [] : AudioBand.overPhoneLine(warmUpAudio))
+        decoder.setCepstralMean(wideband)
+        means = [.wideband: wideband, .narrowband: narrowband]
         self.decoder = Mutex(decoder)
     }
 
     /// The mean the judge's decoder holds now (tests: it is the same after every decode).
     var currentMean: [Float] { decoder.withLock { $0.cepstralMean() } }
 
-    /// The overlap grammar's reading of `samples` (16 kHz), "" when it heard nothing; the same
-    /// samples always get the same reading.
-    func decode(_ samples: ArraySlice<Int16>) -> String {
+    /// The mean decodes of `band`'s audio start from (tests).
+    func startingMean(for band: AudioBand) -> [Float] { means[band] ?? [] }
+
+    /// The overlap grammar's reading of `samples` (16 kHz; a phone call's upsampled, `band`
+    /// `.narrowband`), "" when it heard nothing; the same samples always get the same reading.
+    func decode(_ samples: ArraySlice<Int16>, band: AudioBand = .wideband) -> String {
         let audio = Array(samples.prefix(Self.maxSamples))
+        let start = means[band] ?? []
+        let rest = means[.wideband] ?? []
         return decoder.withLock { decoder in
-            decoder.setCepstralMean(mean)
-            defer { decoder.setCepstralMean(mean) }
+            decoder.setCepstralMean(start)
+            // Between decodes the decoder holds the wideband mean (`currentMean`).
+            defer { decoder.setCepstralMean(rest) }
             guard decoder.startUtterance() else { return "" }
             _ = decoder.process(audio)
             decoder.endUtterance()

@@ -22,6 +22,9 @@ public struct TurnCompletionModel: Sendable {
     static let lonelyFragments: [[String]] = [["well"], ["i", "need"], ["i", "want"], ["can", "you"], ["i'd", "like"], ["what", "is"], ["i", "have"]]
 
     private let weights: [Float]
+    /// The tenant's language, to tell a request heard right from misrecognised audio (nil: the
+    /// model and rules alone decide). See `LanguageFit`.
+    public var languageFit: LanguageFit?
     /// The longest digit run in the complete examples (5 for ORD-12345): shorter trailing runs are
     /// incomplete.
     public let slotDigits: Int
@@ -101,7 +104,12 @@ public struct TurnCompletionModel: Sendable {
         let run = Self.trailingDigitRun(words)
         if run > 0, run < slotDigits { return false }
         if Self.awaitsAnID(words) { return false }
-        return probability(words: words) >= 0.5
+        let probability = probability(words: words)
+        // The fit breaks a doubtful verdict only: a request the model is sure of is not held back
+        // because the tenant's phrases put its words together differently (a tenant with few
+        // phrases scores every unseen phrasing low: "what is your shipping policy").
+        if probability < LanguageFit.confidentProbability, let languageFit, !languageFit.fits(words) { return false }
+        return probability >= 0.5
     }
 
     private func probability(words: [String]) -> Double {

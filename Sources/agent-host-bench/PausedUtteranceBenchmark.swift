@@ -18,7 +18,9 @@ import HostVoice
 /// The recogniser's hypothesis is awaited where a call would get it a few ms later, so decisions
 /// are the call's, not its timing. Figures are printed per voice (the espeak-ng voices are the
 /// held-out part: nothing was tuned on them) and for all voices. `--list` prints one line per
-/// utterance (what was heard, where the turn ended) so two runs can be diffed; `--write DIR`
+/// utterance (what was heard, where the turn ended, and a trace of every hypothesis judged at a
+/// pause or heard over the agent) so two runs can be diffed and errors classified; `--replay
+/// LISTING...` re-decides such a listing with the current rules (`TurnDecisionReplay`); `--write DIR`
 /// also writes each utterance as a WAV file.
 struct PausedUtteranceBenchmark {
     struct Item {
@@ -35,6 +37,15 @@ struct PausedUtteranceBenchmark {
         let deployment = try LocalDeployment(pluginDirectories: PluginLoader.defaultDirectories(), backend: .url("http://127.0.0.1:9"),
                                              apiKey: "unused", configure: ReferenceDeployment.useCannedTools)
         defer { deployment.shutdown() }
+        if let index = CommandLine.arguments.firstIndex(of: "--replay") {
+            // The tenant's completeness model as VoiceServices builds it, without recognisers.
+            let phrases = VoiceServices.phrases(for: deployment.tenant)
+            var model = TurnCompletionModel.train(completeExamples: phrases)
+            model.languageFit = LanguageFit(model: try DomainLanguageModel.build(phrases: phrases + Backchannels.languageModelPhrases))
+            if let minimum = ProcessInfo.processInfo.environment["BENCH_MIN_FIT"].flatMap(Double.init) { model.languageFit?.minimumMeanLogProbability = minimum }
+            if ProcessInfo.processInfo.environment["BENCH_NO_FIT"] != nil { model.languageFit = nil }
+            return try TurnDecisionReplay(model: model).run(listings: CommandLine.arguments[(index + 1)...].filter { !$0.hasPrefix("--") })
+        }
         let services = try Self.wait { try await VoiceServices.offline(tenants: [deployment.tenant]) }
         guard let recognizer = services.recognizers[deployment.tenant.id] as? PocketSphinxRecognizer,
               let model = services.turnModels[deployment.tenant.id] else { throw ServerBenchmark.Failure(description: "no offline recogniser") }
@@ -68,7 +79,7 @@ struct PausedUtteranceBenchmark {
             let text = item.segments.joined(separator: " … ")
             if listing {
                 // One line per utterance: what was heard and where the turn ended, to diff two runs.
-                print(String(format: "%03d", index) + "\t\(voice)\t\(item.label)\t\(text)\tstops \(result.stops.map { $0 / 16 })\tended on: \(result.endedOn ?? "-")\theard: \(result.heard)\tstopped agent: \(result.stoppedAgent)")
+                print(String(format: "%03d", index) + "\t\(voice)\t\(item.label)\t\(text)\tstops \(result.stops.map { $0 / 16 })\tended on: \(result.endedOn ?? "-")\theard: \(result.heard)\tstopped agent: \(result.stoppedAgent)\ttrace: \(result.trace.joined(separator: " ; "))")
             }
             switch item.label {
             case "paused", "complete":
@@ -176,6 +187,9 @@ struct PausedUtteranceBenchmark {
         /// The hypothesis a pause was judged complete on (nil: the maximum silence ended the turn).
         var endedOn: String?
         var stoppedAgent = false
+        /// Every question asked on the way, in order (for `--list`): at a pause, the hypothesis and
+        /// the verdict ("c" complete, "i" not); over the agent, the hypothesis and second opinion.
+        var trace: [String] = []
     }
 
     /// One utterance through VAD + semantic detector + recogniser (+ overlap policy over the agent).
@@ -233,6 +247,7 @@ struct PausedUtteranceBenchmark {
                     if action == .askHypothesis {
                         let (heard, secondOpinion) = hearing()
                         next = overlap.heard(hypothesis: heard, secondOpinion: secondOpinion)
+                        result.trace.append("hear \(heard ?? "-") | \(secondOpinion ?? "-")\(next == .bargeIn ? " STOP" : "")")
                     } else {
                         next = action
                     }
@@ -244,6 +259,7 @@ struct PausedUtteranceBenchmark {
                 let text = hypothesis()
                 let backchannel = overAgent && text.map { !Backchannels().isRequest($0) } == true
                 let complete = backchannel || text.map { model.isComplete($0) } == true
+                result.trace.append("pause \(text ?? "-") \(complete ? "c" : "i")")
                 if case .speechStopped(_, _)? = detector.judged(id: id, complete: complete) {
                     if result.endedOn == nil { result.endedOn = text }
                     finished(sample)

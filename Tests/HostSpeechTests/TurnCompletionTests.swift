@@ -71,6 +71,13 @@ final class TurnCompletionTests: XCTestCase {
         // Neither a backchannel nor an interruption to the grammar: the language model decides.
         XCTAssertTrue(backchannels.isRequest("i want a refund", secondOpinion: "i want a refund"))
         XCTAssertFalse(backchannels.isRequest("the", secondOpinion: "i want a"))
+        // Pronouns are no request either: espeak-ng's "uh huh yeah" heard "are you" by the language
+        // model and "i want on you" by the grammar; "okay yeah" heard "can i use" still stops.
+        XCTAssertFalse(backchannels.isRequest("are you", secondOpinion: "i want on you"))
+        XCTAssertFalse(backchannels.isRequest("okay you", secondOpinion: "what to the"))
+        XCTAssertFalse(backchannels.isRequest("you you"))
+        XCTAssertTrue(backchannels.isRequest("can you help me", secondOpinion: "can you help me"))
+        XCTAssertTrue(backchannels.isRequest("excuse me"))
         // No second opinion (an engine that gives none): the transcript alone, as before.
         XCTAssertFalse(backchannels.isRequest("okay", secondOpinion: nil))
         XCTAssertTrue(backchannels.isRequest("wait", secondOpinion: nil))

@@ -92,7 +92,10 @@ public final class VoiceServices: Sendable {
             recognizers[tenant.id] = try await PocketSphinxRecognizer.make(languageModel: model, warmDecoders: warmDecoders,
                                                                            phoneWarmDecoders: phone ? 1 : 0, warmUpAudio: warmUp,
                                                                            secondOpinions: true)
-            turnModels[tenant.id] = TurnCompletionModel.train(completeExamples: phrases(for: tenant))
+            var turnModel = TurnCompletionModel.train(completeExamples: phrases(for: tenant))
+            // Misheard audio rarely fits the tenant's language: such a pause is left to the maximum.
+            turnModel.languageFit = LanguageFit(model: model)
+            turnModels[tenant.id] = turnModel
         }
         return VoiceServices(recognizers: recognizers, synthesizer: FliteSynthesizer(),
                              synthesizers: ["espeak-ng": EspeakSynthesizer(outputSampleRate: 16_000)], turnModels: turnModels)
