@@ -9,17 +9,6 @@ import XCTest
 /// real redis-server; the host a conversation began on is SIGKILLed and the other continues it,
 /// over `POST /v1/chat` and over a chat WebSocket reconnecting with `?session_id=`.
 final class ChatCheckpointTests: HostProcessTestCase {
-    func events(_ socket: BlockingWebSocket, until type: String) -> [[String: Any]] {
-        var events: [[String: Any]] = []
-        while let message = socket.receive(timeoutSeconds: 10) {
-            guard case .text(let text) = message,
-                  let event = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] else { break }
-            events.append(event)
-            if event["type"] as? String == type { break }
-        }
-        return events
-    }
-
     func testAConversationContinuesOnAnotherHostWhereItWas() throws {
         let first = try startHost("first")
         let second = try startHost("second")
@@ -28,7 +17,7 @@ final class ChatCheckpointTests: HostProcessTestCase {
         XCTAssertEqual(opened.status, 200, opened.body)
         XCTAssertEqual(opened.json["agent"] as? String, "Refund Agent", opened.body)
         let id = opened.sessionID
-        XCTAssertTrue(try eventually(5) { !(try redis.cli("GET", "support:chat:demo:\(id)")).isEmpty }, "no checkpoint after the turn")
+        XCTAssertTrue(try eventually(5) { !(try chatCheckpoint(of: id)).isEmpty }, "no checkpoint after the turn")
         kill(first.pid, SIGKILL)
         _ = waitForExit(first)
 
@@ -53,29 +42,29 @@ final class ChatCheckpointTests: HostProcessTestCase {
         let first = try startHost("first")
         let second = try startHost("second")
         let caller = "+15554440002"
-        let socket = try BlockingWebSocket(url: first.url.replacingOccurrences(of: "http://", with: "ws://") + "/ws/chat/%2B15554440002")
-        let opening = events(socket, until: "session")
+        let socket = try BlockingWebSocket(url: webSocketBase(first) + "/ws/chat/%2B15554440002")
+        let opening = chatEvents(socket, until: "session")
         let id = try XCTUnwrap(opening.last?["session_id"] as? String)
         socket.send(text: #"{"type":"text","text":"I need a refund for order ORD-12345"}"#)
-        XCTAssertEqual(events(socket, until: "turn_end").last?["agent"] as? String, "Refund Agent")
-        XCTAssertTrue(try eventually(5) { !(try redis.cli("GET", "support:chat:demo:\(id)")).isEmpty })
+        XCTAssertEqual(chatEvents(socket, until: "turn_end").last?["agent"] as? String, "Refund Agent")
+        XCTAssertTrue(try eventually(5) { !(try chatCheckpoint(of: id)).isEmpty })
         kill(first.pid, SIGKILL)
         _ = waitForExit(first)
 
-        let base = second.url.replacingOccurrences(of: "http://", with: "ws://")
+        let base = webSocketBase(second)
         let again = try BlockingWebSocket(url: base + "/ws/chat/%2B15554440002?session_id=\(id)")
         again.send(text: #"{"type":"text","text":"yes"}"#)
-        let turn = events(again, until: "turn_end")
+        let turn = chatEvents(again, until: "turn_end")
         XCTAssertEqual(turn.first?["type"] as? String, "user", "\(turn)")
         XCTAssertFalse(turn.contains { $0["type"] as? String == "session" })
         XCTAssertEqual(turn.last?["agent"] as? String, "Refund Agent")
         again.send(text: #"{"type":"end"}"#)
-        XCTAssertEqual(events(again, until: "end").last?["reason"] as? String, "caller_hangup")
+        XCTAssertEqual(chatEvents(again, until: "end").last?["reason"] as? String, "caller_hangup")
         XCTAssertTrue(try eventually(5) { try storedSessionIDs(caller: caller) == [id] })
 
         // An unknown id: an error event and close 1008.
         let unknown = try BlockingWebSocket(url: base + "/ws/chat/%2B15554440002?session_id=nope")
-        let refused = events(unknown, until: "error")
+        let refused = chatEvents(unknown, until: "error")
         XCTAssertEqual(refused.last?["code"] as? String, "unknown_session", "\(refused)")
     }
 }

@@ -10,11 +10,6 @@ import XCTest
 /// the other refuses it (409 `session_owned`, naming the owner); once the owner is SIGKILLed the
 /// other takes it over at the next request, without waiting for the lease's TTL.
 final class ChatOwnerLeaseTests: HostProcessTestCase {
-    func owner(of id: String) throws -> [String: Any] {
-        let text = try redis.cli("GET", "support:chat-owner:demo:\(id)")
-        return (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:]
-    }
-
     func testASecondHostRefusesWhileTheOwnerLivesAndTakesOverWhenItIsKilled() throws {
         let first = try startHost("first")
         let second = try startHost("second")
@@ -22,8 +17,8 @@ final class ChatOwnerLeaseTests: HostProcessTestCase {
         let opened = try post(first.url + "/v1/chat", #"{"caller":"\#(caller)","text":"I need a refund for order ORD-12345"}"#)
         XCTAssertEqual(opened.status, 200, opened.body)
         let id = opened.sessionID
-        XCTAssertTrue(try eventually(5) { try owner(of: id)["address"] as? String == first.url }, "no lease naming the first host: \((try? owner(of: id)) ?? [:])")
-        XCTAssertTrue(try eventually(5) { !(try redis.cli("GET", "support:chat:demo:\(id)")).isEmpty }, "no checkpoint after the turn")
+        XCTAssertTrue(try eventually(5) { try chatOwner(of: id)["address"] as? String == first.url }, "no lease naming the first host: \((try? chatOwner(of: id)) ?? [:])")
+        XCTAssertTrue(try eventually(5) { !(try chatCheckpoint(of: id)).isEmpty }, "no checkpoint after the turn")
 
         // The owner lives: the second host refuses, says who serves it, and leaves the lease alone.
         let refused = try post(second.url + "/v1/chat", #"{"session_id":"\#(id)","text":"yes"}"#)
@@ -31,22 +26,15 @@ final class ChatOwnerLeaseTests: HostProcessTestCase {
         XCTAssertEqual(refused.json["code"] as? String, "session_owned", refused.body)
         XCTAssertEqual((refused.json["owner"] as? [String: Any])?["address"] as? String, first.url, refused.body)
         XCTAssertTrue((refused.json["error"] as? String ?? "").contains("AGENT_HOST cookie"), refused.body)
-        XCTAssertEqual(try owner(of: id)["address"] as? String, first.url)
+        XCTAssertEqual(try chatOwner(of: id)["address"] as? String, first.url)
         // The conversation goes on where it is, undisturbed.
         let onOwner = try post(first.url + "/v1/chat", #"{"session_id":"\#(id)","text":"yes"}"#)
         XCTAssertEqual(onOwner.status, 200, onOwner.body)
         XCTAssertEqual(onOwner.types.first, "user", onOwner.body)
 
         // A chat socket asking the second host for it is refused the same way.
-        let socket = try BlockingWebSocket(url: second.url.replacingOccurrences(of: "http://", with: "ws://") + "/ws/chat/%2B15554450001?session_id=\(id)")
-        var codes: [String] = []
-        while let message = socket.receive(timeoutSeconds: 10) {
-            guard case .text(let text) = message,
-                  let event = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] else { break }
-            if let code = event["code"] as? String { codes.append(code) }
-            if event["type"] as? String == "error" { break }
-        }
-        XCTAssertEqual(codes, ["session_owned"])
+        let socket = try BlockingWebSocket(url: webSocketBase(second) + "/ws/chat/%2B15554450001?session_id=\(id)")
+        XCTAssertEqual(chatEvents(socket, until: "error").compactMap { $0["code"] as? String }, ["session_owned"])
 
         // The owner dies: the very next request to the second host takes the conversation over
         // (the lease's TTL has not run out: the dead owner's port refused the probe).
@@ -58,7 +46,7 @@ final class ChatOwnerLeaseTests: HostProcessTestCase {
         XCTAssertEqual(next.sessionID, id)
         XCTAssertFalse(next.types.contains("session"))
         XCTAssertLessThan(Date().timeIntervalSince(started), 5, "taking over waited for something (the lease's TTL is 15 s)")
-        XCTAssertEqual(try owner(of: id)["address"] as? String, second.url, "the lease still names the dead host")
+        XCTAssertEqual(try chatOwner(of: id)["address"] as? String, second.url, "the lease still names the dead host")
         XCTAssertEqual(try metric(second, "agent_host_sessions_resumed_total{tenant=\"demo\"}"), 1)
 
         // It ends on the second host: one record with every turn, lease and checkpoint gone.
@@ -77,7 +65,7 @@ final class ChatOwnerLeaseTests: HostProcessTestCase {
         let opened = try post(first.url + "/v1/chat", #"{"caller":"+15554450002","text":"hello"}"#)
         XCTAssertEqual(opened.status, 200, opened.body)
         let id = opened.sessionID
-        XCTAssertTrue(try eventually(5) { try owner(of: id)["address"] as? String == first.url })
+        XCTAssertTrue(try eventually(5) { try chatOwner(of: id)["address"] as? String == first.url })
         let ttl = Int(try redis.cli("PTTL", "support:chat-owner:demo:\(id)")) ?? -2
         XCTAssertGreaterThan(ttl, 0, "a lease must lapse by itself when its host stops renewing it")
         XCTAssertLessThanOrEqual(ttl, 15_000)

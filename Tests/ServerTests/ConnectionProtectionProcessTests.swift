@@ -18,15 +18,6 @@ final class ConnectionProtectionProcessTests: XCTestCase {
         for host in hosts where host.isRunning { kill(host.processIdentifier, SIGKILL) }
     }
 
-    /// A running `agent-host serve`: its port and the file its stderr (the log) goes to.
-    struct Host {
-        let port: Int
-        let process: Process
-        let logPath: String
-        var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
-        var base: String { "http://127.0.0.1:\(port)" }
-    }
-
     func eventually(timeout: Double = 5, _ condition: () -> Bool) -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
@@ -36,44 +27,9 @@ final class ConnectionProtectionProcessTests: XCTestCase {
         return condition()
     }
 
-    /// Starts `agent-host serve` with `limits` under `server.limits`, through `sh -c` so `ulimit`
-    /// can set its open-file limits first.
-    func startHost(_ name: String, limits: [String: Int], ulimit: String? = nil) throws -> Host {
-        let port = try LoopbackPort.free()
-        var yaml = """
-        server:
-          host: 127.0.0.1
-          port: \(port)
-          limits:
-
-        """
-        for (key, value) in limits.sorted(by: { $0.key < $1.key }) { yaml += "    \(key): \(value)\n" }
-        yaml += """
-        plugins:
-          directories: ["\(BuildProducts.directory)"]
-        tenants:
-          - id: demo
-            entry_agent: com.agenthost.support.triage
-            plugins: [com.agenthost.support.triage, com.agenthost.support.faq]
-
-        """
-        let config = directory.file("\(name).yaml")
-        try yaml.write(toFile: config, atomically: true, encoding: .utf8)
-        let logPath = directory.file("\(name).log")
-        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        let command = "exec \"$0\" serve --config \"$1\" 2>\"$2\""
-        process.arguments = ["-c", (ulimit.map { "ulimit \($0) && " } ?? "") + command, BuildProducts.path("agent-host"), config, logPath]
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        hosts.append(process)
-        let host = Host(port: port, process: process, logPath: logPath)
-        for _ in 0..<200 {
-            if let client = try? Client(port: port), client.get("/ready")?.status == 200 { return host }
-            usleep(50_000)
-        }
-        XCTFail("\(name) did not become ready: \(host.log)")
+    /// Starts `agent-host serve` with `limits` under `server.limits` (LimitedHost).
+    func startHost(_ name: String, limits: [String: Int], ulimit: String? = nil) throws -> LimitedHost {
+        let host = try LimitedHost.start(name, in: directory, limits: limits, ulimit: ulimit) { hosts.append($0) }
         return host
     }
 
@@ -194,110 +150,5 @@ final class ConnectionProtectionProcessTests: XCTestCase {
         XCTAssertNotNil(emfile.flatMap { Double($0.split(separator: " ").last ?? "") }.flatMap { $0 >= 1 ? $0 : nil }, "\(String(describing: emfile))")
         XCTAssertTrue(host.log.contains("accepting connections again"), host.log)
         XCTAssertTrue(host.log.contains("leaves no room for max_connections (10000)"), "the start-up warning: \(host.log)")
-    }
-}
-
-/// A blocking loopback client speaking just enough HTTP/1.1, for bytes no real client sends.
-final class Client {  // also LoopsConnectionCapTests
-    enum Read { case bytes([UInt8]), closed, nothing }
-
-    private let fd: Int32
-    private var buffered: [UInt8] = []
-
-    init(port: Int, from source: String? = nil) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        struct Failure: Error { let code: Int32 }
-        func address(_ ip: String, _ port: Int) -> sockaddr_in {
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = in_port_t(UInt16(port).bigEndian)
-            address.sin_addr.s_addr = inet_addr(ip)
-            return address
-        }
-        let size = socklen_t(MemoryLayout<sockaddr_in>.size)
-        if let source {
-            var local = address(source, 0)
-            guard withUnsafePointer(to: &local, { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, size) } }) == 0 else {
-                let code = errno
-                close(fd)
-                throw Failure(code: code)
-            }
-        }
-        var remote = address("127.0.0.1", port)
-        guard withUnsafePointer(to: &remote, { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, size) } }) == 0 else {
-            let code = errno
-            close(fd)
-            throw Failure(code: code)
-        }
-        setTimeout(milliseconds: 3_000)
-    }
-
-    deinit { close(fd) }
-
-    private func setTimeout(milliseconds: Int) {
-        var timeout = timeval(tv_sec: milliseconds / 1000, tv_usec: (milliseconds % 1000) * 1000)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-    }
-
-    func send(_ bytes: [UInt8]) {
-        _ = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-    }
-
-    func get(_ path: String) -> (status: Int, headers: [String: String], body: String)? {
-        send(Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8))
-        return readResponse()
-    }
-
-    /// Whatever has arrived, without waiting.
-    func readAvailable() -> Read {
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        let count = recv(fd, &chunk, chunk.count, Int32(MSG_DONTWAIT))
-        if count > 0 { return .bytes(Array(chunk[..<count])) }
-        if count == 0 || (errno != EAGAIN && errno != EWOULDBLOCK) { return .closed }
-        return .nothing
-    }
-
-    func waitForClose() -> Bool {
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let count = recv(fd, &chunk, chunk.count, 0)
-            if count == 0 { return true }
-            if count < 0 { return errno == ECONNRESET }
-        }
-    }
-
-    /// One response (Content-Length framed); nil on timeout or close first.
-    func readResponse(timeoutMilliseconds: Int = 3_000) -> (status: Int, headers: [String: String], body: String)? {
-        setTimeout(milliseconds: timeoutMilliseconds)
-        defer { setTimeout(milliseconds: 3_000) }
-        var chunk = [UInt8](repeating: 0, count: 16 * 1024)
-        while true {
-            if let end = headEnd() {
-                let head = String(decoding: buffered[..<end], as: UTF8.self).components(separatedBy: "\r\n")
-                let status = head.first.flatMap { line in line.split(separator: " ").dropFirst().first.flatMap { Int($0) } } ?? 0
-                var headers: [String: String] = [:]
-                for line in head.dropFirst() {
-                    guard let colon = line.firstIndex(of: ":") else { continue }
-                    headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-                }
-                let length = Int(headers["content-length"] ?? "0") ?? 0
-                if buffered.count >= end + 4 + length {
-                    let body = String(decoding: buffered[(end + 4)..<(end + 4 + length)], as: UTF8.self)
-                    buffered.removeFirst(end + 4 + length)
-                    return (status, headers, body)
-                }
-            }
-            let count = recv(fd, &chunk, chunk.count, 0)
-            guard count > 0 else { return nil }
-            buffered += chunk[..<count]
-        }
-    }
-
-    private func headEnd() -> Int? {
-        guard buffered.count >= 4 else { return nil }
-        for i in 0...(buffered.count - 4) where buffered[i] == 13 && buffered[i + 1] == 10 && buffered[i + 2] == 13 && buffered[i + 3] == 10 {
-            return i
-        }
-        return nil
     }
 }

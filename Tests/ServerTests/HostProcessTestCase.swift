@@ -151,7 +151,10 @@ class HostProcessTestCase: XCTestCase {
     /// A body too large for an argument list goes through a file.
     func post(_ url: String, file: String) throws -> Reply { try curl(["-s", "-w", "\n%{http_code}", "--data-binary", "@" + file, url]) }
 
-    func curl(_ arguments: [String]) throws -> Reply {
+    func curl(_ arguments: [String]) throws -> Reply { try Self.curl(arguments) }
+
+    /// `curl` from any thread (requests sent at once from several).
+    static func curl(_ arguments: [String]) throws -> Reply {
         let result = try ProcessRunner.run("curl", ["--max-time", "20"] + arguments)
         let lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false)
         return Reply(status: Int(lines.last ?? "") ?? 0, body: lines.dropLast().joined(separator: "\n"))

@@ -18,66 +18,31 @@ final class LoopsConnectionCapTests: XCTestCase {
     }
 
     func testTheCapsHoldForTheHostAcrossItsLoops() throws {
-        let port = try LoopbackPort.free()
-        let yaml = """
-        server:
-          host: 127.0.0.1
-          port: \(port)
-          loops: 2
-          limits:
-            max_connections: 6
-            max_connections_per_client: 3
-        plugins:
-          directories: ["\(BuildProducts.directory)"]
-        tenants:
-          - id: demo
-            entry_agent: com.agenthost.support.triage
-            plugins: [com.agenthost.support.triage, com.agenthost.support.faq]
-
-        """
-        let config = directory.file("caps.yaml")
-        try yaml.write(toFile: config, atomically: true, encoding: .utf8)
-        let logPath = directory.file("caps.log")
-        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: BuildProducts.path("agent-host"))
-        process.arguments = ["serve", "--config", config]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        try process.run()
-        self.process = process
-        var ready = false
-        for _ in 0..<200 where !ready {
-            ready = (try? Client(port: port))?.get("/ready")?.status == 200
-            if !ready { usleep(50_000) }
-        }
-        XCTAssertTrue(ready, (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "")
+        let host = try LimitedHost.start("caps", in: directory, limits: ["max_connections": 6, "max_connections_per_client": 3],
+                                         loops: 2) { self.process = $0 }
+        let port = host.port
         usleep(300_000)   // the readiness probes' connections have closed and given their places back
 
+        // Three held from one address, then each new connection, landing on either loop, is over a cap of
+        // the host: first the per-client cap (from the same address), then, with three more held from
+        // a second address (six open across both loops), max_connections (from a third).
+        let caps: [(holder: String, intruder: String, status: Int, refusal: String)] = [
+            ("127.0.0.2", "127.0.0.2", 503, #"{"error":"your address has 3 connections open"#),
+            ("127.0.0.3", "127.0.0.4", 503, #"{"error":"the server has 6 connections open"#),
+        ]
         var held: [Client] = []
-        for _ in 0..<3 {
-            let client = try Client(port: port, from: "127.0.0.2")
-            XCTAssertEqual(client.get("/health")?.status, 200)
-            held.append(client)
-        }
-        // Each new connection lands on either loop: every one is over the host's per-client cap.
-        for attempt in 0..<4 {
-            let refused = try Client(port: port, from: "127.0.0.2")
-            let response = refused.readResponse()
-            XCTAssertEqual(response?.status, 503, "attempt \(attempt)")
-            XCTAssertTrue(response?.body.hasPrefix(#"{"error":"your address has 3 connections open"#) == true, response?.body ?? "-")
-        }
-        for _ in 0..<3 {
-            let client = try Client(port: port, from: "127.0.0.3")
-            XCTAssertEqual(client.get("/health")?.status, 200)
-            held.append(client)
-        }
-        // Six open across both loops: the host's max_connections.
-        for attempt in 0..<4 {
-            let refused = try Client(port: port, from: "127.0.0.4")
-            let response = refused.readResponse()
-            XCTAssertEqual(response?.status, 503, "attempt \(attempt)")
-            XCTAssertTrue(response?.body.hasPrefix(#"{"error":"the server has 6 connections open"#) == true, response?.body ?? "-")
+        for cap in caps {
+            for _ in 0..<3 {
+                let client = try Client(port: port, from: cap.holder)
+                XCTAssertEqual(client.get("/health")?.status, 200)
+                held.append(client)
+            }
+            for attempt in 0..<4 {
+                let refused = try Client(port: port, from: cap.intruder)
+                let response = refused.readResponse()
+                XCTAssertEqual(response?.status, cap.status, "attempt \(attempt)")
+                XCTAssertTrue(response?.body.hasPrefix(cap.refusal) == true, response?.body ?? "-")
+            }
         }
         // One place freed: once the host has seen the close (a probe refused before that is one
         // more global refusal), /metrics is answered, from whichever loop.

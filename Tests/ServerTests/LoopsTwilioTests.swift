@@ -10,19 +10,8 @@ import XCTest
 /// connection the kernel gives to either loop: the call and its session stay on their loop, and a
 /// stream landing on the other loop is relayed there. Calls are repeated until both loops served
 /// calls and at least one resumed stream crossed loops; each resumed call is answered on its new stream.
-final class LoopsTwilioTests: HostProcessTestCase {
-    private var twilio: TwilioRESTStandIn!
+final class LoopsTwilioTests: TwilioHostTestCase {
     private static let keypad = "com.example.isolation.keypad"
-
-    override func setUpWithError() throws {
-        try super.setUpWithError()
-        twilio = try TwilioRESTStandIn()
-    }
-
-    override func tearDown() {
-        twilio?.stop()
-        super.tearDown()
-    }
 
     private func startKeypadHost() throws -> (Host, Int) {
         let fixtures = directory.file("fixtures")
@@ -30,9 +19,7 @@ final class LoopsTwilioTests: HostProcessTestCase {
         try CPluginBuilder.build(source: BuildProducts.repositoryRoot + "/Tests/IsolationTests/Fixtures/keypad_agent.c",
                                  includeDirectory: BuildProducts.repositoryRoot + "/Sources/PluginABI/include",
                                  output: fixtures + "/libkeypad_agent.so")
-        let tokenFile = directory.file("twilio-token")
-        try twilio.authToken.write(toFile: tokenFile, atomically: true, encoding: .utf8)
-        chmod(tokenFile, 0o600)
+        let tokenFile = try twilioTokenFile()
         let port = try LoopbackPort.free()
         let yaml = """
         server:

@@ -12,12 +12,8 @@ final class TracingServeTests: HostProcessTestCase {
     func testAServedChatIsExportedOverOTLPAndFlushedOnSIGTERM() throws {
         let receiver = try OTLPReceiver()
         defer { receiver.stop() }
-        let port = try LoopbackPort.free()
         // A long export interval: what arrives, arrives through the shutdown's flush.
-        let telemetry = "telemetry:\n  otlp_endpoint: \"\(receiver.endpoint)\"\n  service_name: served-host\n  export_interval_ms: 60000\n"
-        let path = directory.file("traced.yaml")
-        try (telemetry + demoYAML(port: port, journal: "traced")).write(toFile: path, atomically: true, encoding: .utf8)
-        let host = try launchHost("traced", config: path, port: port)
+        let host = try launchTracedHost("traced", receiver: receiver, settings: "  service_name: served-host\n  export_interval_ms: 60000\n")
 
         let opened = try post(host.url + "/v1/chat", #"{"caller":"+15550007777","text":"what's my balance"}"#)
         XCTAssertEqual(opened.status, 200, opened.body)
@@ -45,13 +41,9 @@ final class TracingServeTests: HostProcessTestCase {
     func testAChatResumedOnAnotherHostContinuesItsTrace() throws {
         let receiver = try OTLPReceiver()
         defer { receiver.stop() }
-        let telemetry = "telemetry:\n  otlp_endpoint: \"\(receiver.endpoint)\"\n  export_interval_ms: 100\n"
         var hosts: [Host] = []
         for name in ["first-traced", "second-traced"] {
-            let port = try LoopbackPort.free()
-            let path = directory.file("\(name).yaml")
-            try (telemetry + demoYAML(port: port, journal: name)).write(toFile: path, atomically: true, encoding: .utf8)
-            hosts.append(try launchHost(name, config: path, port: port))
+            hosts.append(try launchTracedHost(name, receiver: receiver, settings: "  export_interval_ms: 100\n"))
         }
         let opened = try post(hosts[0].url + "/v1/chat", #"{"caller":"+15554447777","text":"I need a refund for order ORD-12345"}"#)
         XCTAssertEqual(opened.status, 200, opened.body)
@@ -84,12 +76,8 @@ final class TracingServeTests: HostProcessTestCase {
     func testAVoiceCallsSpeechStagesAreSpans() async throws {
         let receiver = try OTLPReceiver()
         defer { receiver.stop() }
-        let port = try LoopbackPort.free()
-        let telemetry = "telemetry:\n  otlp_endpoint: \"\(receiver.endpoint)\"\n  export_interval_ms: 100\n"
         let semantic = "    turn_detection: {mode: semantic, min_silence_ms: 250, max_silence_ms: 1200}"
-        let path = directory.file("traced-voice.yaml")
-        try (telemetry + demoYAML(port: port, journal: "traced-voice", tenantLimits: semantic)).write(toFile: path, atomically: true, encoding: .utf8)
-        let host = try launchHost("traced-voice", config: path, port: port)
+        let host = try launchTracedHost("traced-voice", receiver: receiver, settings: "  export_interval_ms: 100\n", tenantLimits: semantic)
 
         let speech = try await VoiceTestCaller.speech("What is your shipping policy?")
         let call = try VoiceTestCaller(url: host.url.replacingOccurrences(of: "http://", with: "ws://") + "/ws/voice/%2B15554440000")
@@ -148,11 +136,7 @@ final class RealtimeTracingServeTests: HostProcessTestCase {
                   realtime: {url: "\(standIn.url)", api_key_file: "\(keyFile)", connect_timeout_ms: 2000, stall_timeout_ms: 4000}
 
             """
-        let port = try LoopbackPort.free()
-        let telemetry = "telemetry:\n  otlp_endpoint: \"\(receiver.endpoint)\"\n  export_interval_ms: 100\n"
-        let path = directory.file("traced-realtime.yaml")
-        try (telemetry + demoYAML(port: port, journal: "traced-realtime", tenantLimits: voice)).write(toFile: path, atomically: true, encoding: .utf8)
-        let host = try launchHost("traced-realtime", config: path, port: port)
+        let host = try launchTracedHost("traced-realtime", receiver: receiver, settings: "  export_interval_ms: 100\n", tenantLimits: voice)
 
         let call = try VoiceTestCaller(url: host.url.replacingOccurrences(of: "http://", with: "ws://") + "/ws/voice/%2B15554441111")
         for (sentence, turns) in [("I want a refund please.", 1), ("Order one two three four five.", 2)] {
@@ -184,5 +168,18 @@ final class RealtimeTracingServeTests: HostProcessTestCase {
         XCTAssertEqual(toolStep.name, "invoke_agent Refund Agent", "the tool ran in the Refund Agent's step")
         XCTAssertEqual(tool.string("gen_ai.tool.name"), "lookup_order")
         XCTAssertFalse(spans.flatMap(\.allStrings).contains { $0.contains("ORD-12345") || $0.lowercased().contains("refund please") }, "no caller text")
+    }
+}
+
+extension HostProcessTestCase {
+    /// `agent-host serve` on the demo configuration (journal `name`) with `telemetry:` sending to
+    /// `receiver`; `settings` adds telemetry keys (lines indented two spaces), `tenantLimits` lines
+    /// to the demo tenant.
+    fileprivate func launchTracedHost(_ name: String, receiver: OTLPReceiver, settings: String, tenantLimits: String = "") throws -> Host {
+        let port = try LoopbackPort.free()
+        let telemetry = "telemetry:\n  otlp_endpoint: \"\(receiver.endpoint)\"\n" + settings
+        let path = directory.file("\(name).yaml")
+        try (telemetry + demoYAML(port: port, journal: name, tenantLimits: tenantLimits)).write(toFile: path, atomically: true, encoding: .utf8)
+        return try launchHost(name, config: path, port: port)
     }
 }

@@ -10,25 +10,12 @@ import XCTest
 /// A phone caller asking for a person, end to end: a real `agent-host serve`, a Twilio Media
 /// Streams client playing the caller's synthesised voice (mu-law 8 kHz), the reference backend,
 /// Redis, and a stand-in for Twilio's REST API (`TwilioRESTStandIn`: Twilio is a paid service).
-final class TwilioTransferTests: HostProcessTestCase {
-    private var twilio: TwilioRESTStandIn!
+final class TwilioTransferTests: TwilioHostTestCase {
     private static let consoleKey = "console-operator-key"
-
-    override func setUpWithError() throws {
-        try super.setUpWithError()
-        twilio = try TwilioRESTStandIn()
-    }
-
-    override func tearDown() {
-        twilio?.stop()
-        super.tearDown()
-    }
 
     /// The tenant's phone settings as the demo tenant's YAML lines; the token in a mode-600 file.
     private func telephonyYAML(port: Int, recordings: String) throws -> String {
-        let tokenFile = directory.file("twilio-token")
-        try twilio.authToken.write(toFile: tokenFile, atomically: true, encoding: .utf8)
-        chmod(tokenFile, 0o600)
+        let tokenFile = try twilioTokenFile()
         return """
             transfer: {billing: "+15550100", default: "sip:queue@pbx.example"}
             twilio: {account_sid: "\(twilio.accountSID)", auth_token_file: "\(tokenFile)", api_url: "\(twilio.url)", public_url: "http://127.0.0.1:\(port)"}

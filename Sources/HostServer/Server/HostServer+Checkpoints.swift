@@ -2,6 +2,7 @@ import Foundation
 import HostNet
 import HostOrchestration
 import HostSessions
+import HostSupport
 import HostTenancy
 
 /// Chat conversations that outlive their host (docs/scaling.md, "What each kind of session
@@ -13,9 +14,14 @@ extension HostServer {
     /// another host, only a callback can pick up from them.
     func checkpointTurns(of session: ServerSession) {
         guard let checkpoints else { return }
-        session.onTurnEnd = { session in
+        session.onTurnEnd = { [self] session in
             guard let conversation = session.conversation, conversation.ended == nil else { return }
-            checkpoints.save(ChatCheckpoint(conversation))
+            // Guarded (docs/protocol.md §6): a host that lost the conversation's lease while it hung
+            // cannot overwrite the checkpoint of the host that took it over; it ends its copy instead.
+            checkpoints.save(ChatCheckpoint(conversation), owner: ownership?.leases.me) { [self] outcome in
+                guard outcome == .ownedElsewhere || outcome == .newer else { return }
+                loop.execute { [self] in endMovedConversation(session, found: "its checkpoint was refused: \(outcome == .newer ? "a later turn is stored" : "another host holds its lease")") }
+            }
         }
     }
 
@@ -43,13 +49,32 @@ extension HostServer {
                     services.metrics.increment("agent_host_errors_total", labels: ["kind": "session_refused"])
                     return ready(.failure(Rejection(ServerResponses.error(refusal.status, refusal.message))))
                 }
+                // Another loop of this host serves it or is resuming it: the lease cannot tell two
+                // loops apart (they share one identity), this host-wide claim does (SessionCounts).
+                let counts = registry.counts
+                guard counts.beginResume(sessionID) else {
+                    services.metrics.increment("agent_host_errors_total", labels: ["kind": "session_busy"])
+                    return ready(.failure(Self.resumingElsewhereHere(sessionID)))
+                }
+                let resumed: @Sendable (Result<ServerSession, Rejection>) -> Void = { result in
+                    counts.endResume(sessionID)
+                    ready(result)
+                }
                 // Only when no live host serves it (HostServer+Ownership.swift).
                 takeLease(tenant: tenant.id, sessionID: sessionID) { [self] refusal in
-                    if let refusal { return ready(.failure(refusal)) }
-                    resume(tenant: tenant, from: checkpoint, ready: ready)
+                    if let refusal { return resumed(.failure(refusal)) }
+                    resume(tenant: tenant, from: checkpoint, ready: resumed)
                 }
             }
         }
+    }
+
+    /// 409 for a request racing another request of the same session on another loop of this host.
+    static func resumingElsewhereHere(_ sessionID: String) -> Rejection {
+        Rejection(ServerResponses.json(409, JSONText.object([
+            ("code", JSONText.quote("session_busy")),
+            ("error", JSONText.quote("session '\(sessionID)' is being continued by another request on this host: send yours again when that one has its answer")),
+        ])))
     }
 
     /// Serves the conversation of `checkpoint` here (loop thread), its lease being this host's.
@@ -87,6 +112,10 @@ extension HostServer {
                              opened: @escaping @Sendable (ServerSession) -> Void) {
         resumeSession(tenant: tenant, sessionID: sessionID, caller: caller) { result in
             switch result {
+            case .failure(let rejection) where rejection.response.status == 409 && String(decoding: rejection.response.body, as: UTF8.self).contains("session_busy"):
+                // Another request of this host is taking it up: it may be retried in a moment.
+                socket.send(text: ConversationEvent.error(code: "busy", message: String(decoding: rejection.response.body, as: UTF8.self)).json)
+                socket.close(code: 1013, reason: "try again later")
             case .failure(let rejection) where rejection.response.status == 409:
                 // Another live host serves it (HostServer+Ownership.swift): the body names it.
                 socket.send(text: ConversationEvent.error(code: "session_owned", message: String(decoding: rejection.response.body, as: UTF8.self)).json)

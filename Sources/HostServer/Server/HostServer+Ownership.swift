@@ -47,14 +47,20 @@ extension HostServer {
 
     /// Loop thread, on the timer. A lease another host holds now means that host took the
     /// conversation over believing this one dead (a hang longer than the TTL, or a network split):
-    /// it is said loudly, since the conversation forked.
+    /// this host's copy ends (HostServer+LeaseLost.swift), so the conversation does not fork.
     private func renewLeases() {
         guard let ownership else { return }
         let held = registry.sessions.values.filter { $0.holdsLease && !$0.ended && !$0.handingOver }.map { (tenant: $0.tenantID, sessionID: $0.id) }
         let ttl = ownership.leases.ttlMilliseconds
-        ownership.leases.renew(held) { [services] lost in
+        ownership.leases.renew(held) { [self] lost in
             services.metrics.increment("agent_host_errors_total", by: Double(lost.count), labels: ["kind": "chat_lease_lost"])
-            services.logger.log(.error, "server", "lost the owner lease of chat session(s) \(lost.joined(separator: ", ")) to another host: it took them over (this host did not renew within \(ttl) ms); their conversations have forked")
+            services.logger.log(.error, "server", "lost the owner lease of session(s) \(lost.joined(separator: ", ")) to another host: it took them over (this host did not renew within \(ttl) ms); chat conversations end here and go on there, a voice call whose caller is still on the line goes on here (its record, written at its end, replaces the other host's `host_lost` one)")
+            loop.execute { [self] in
+                for id in lost {
+                    guard let session = registry.session(id) else { continue }
+                    endMovedConversation(session, found: "its lease renewal found another host's lease")
+                }
+            }
         }
     }
 

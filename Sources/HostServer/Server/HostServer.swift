@@ -87,6 +87,7 @@ public final class HostServer: @unchecked Sendable {
         services.metrics.describe("agent_host_plugin_restarts_total", type: "counter", help: "Isolated plugin runners restarted after a crash, by tenant and plugin file.")
         services.metrics.describe("agent_host_sessions_handed_over_total", type: "counter", help: "Chat conversations moved to another host at the drain deadline, by tenant.")
         services.metrics.describe("agent_host_calls_recovered_total", type: "counter", help: "Voice calls lost with their host, recorded when their caller called back, by tenant.")
+        services.metrics.describe("agent_host_sessions_moved_away_total", type: "counter", help: "Chat conversations this host ended because another host took them over (their lease lapsed while this host hung), by tenant.")
         services.metrics.describe("agent_host_escalations_total", type: "counter", help: "Callers queued for a person, by tenant and department.")
         services.metrics.set("agent_host_active_sessions", 0)
     }
@@ -236,8 +237,9 @@ public final class HostServer: @unchecked Sendable {
         let finished: @Sendable () -> Void = { [self] in
             loop.execute { [self] in
                 release()
-                // A conversation handed over goes on elsewhere from its checkpoint (its lease is already given up).
-                if session.onTurnEnd != nil, reason != ServerSession.handedOver {
+                // A conversation handed over goes on elsewhere from its checkpoint (its lease is already
+                // given up); one taken over by another host is that host's, checkpoint and lease alike.
+                if session.onTurnEnd != nil, reason != ServerSession.handedOver, reason != ServerSession.movedToAnotherHost {
                     checkpoints?.remove(tenant: session.tenantID, sessionID: session.id)
                     ownership?.leases.release(tenant: session.tenantID, sessionID: session.id)
                 }
@@ -247,7 +249,8 @@ public final class HostServer: @unchecked Sendable {
                 checkDrained()
             }
         }
-        guard let conversation = session.conversation else { return finished() }
+        // Its new host records it when it ends there (HostServer+LeaseLost.swift): not twice.
+        guard let conversation = session.conversation, reason != ServerSession.movedToAnotherHost else { return finished() }
         var record = CompletedSession(conversation, outcome: reason)
         record.recording = session.recording
         services.metrics.observe("agent_host_session_duration_seconds", record.endedAt.timeIntervalSince(record.startedAt),

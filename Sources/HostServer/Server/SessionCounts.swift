@@ -11,6 +11,8 @@ package final class SessionCounts: Sendable {
         var perCaller: [String: Int] = [:]
         var owners: [String: Int] = [:]
         var perLoop: [Int: Int] = [:]
+        /// Sessions some loop is resuming from their checkpoint right now (not yet in `owners`).
+        var resuming: Set<String> = []
         var draining = false
     }
 
@@ -71,6 +73,22 @@ package final class SessionCounts: Sendable {
     /// Live sessions on each of `loops` loops (index order).
     package func sessionsPerLoop(_ loops: Int) -> [Int] {
         state.withLock { state in (0..<loops).map { state.perLoop[$0, default: 0] } }
+    }
+
+    /// Claims the resumption of session `id` for the calling loop: false when a loop of this host
+    /// serves it already or another request is resuming it. Why here and not the owner lease: every
+    /// loop of a host holds leases under the same identity, so two loops resuming one conversation
+    /// at once would both be granted its lease and serve two copies of it.
+    func beginResume(_ id: String) -> Bool {
+        state.withLock { state in
+            guard state.owners[id] == nil else { return false }
+            return state.resuming.insert(id).inserted
+        }
+    }
+
+    /// The resumption `beginResume` claimed is over (the session is in `owners` now, or was refused).
+    func endResume(_ id: String) {
+        _ = state.withLock { $0.resuming.remove(id) }
     }
 
     /// The loop (index) serving session `id`, nil when no loop of this host does.

@@ -90,13 +90,31 @@ public protocol ChatCheckpointStore: Sendable {
     /// conversation about to leave this host (a drain's hand-over), which must not go on
     /// elsewhere from an older checkpoint. Runs on the store's loop thread.
     func save(_ checkpoint: ChatCheckpoint, confirmed: @escaping @Sendable (Bool) -> Void)
+    /// [thread-safe] `save` guarded against a host that lost the conversation (docs/protocol.md
+    /// §6): not written when another host than `owner` holds its owner lease (nil: no leases are
+    /// held, that check is skipped) or the stored checkpoint is of a later turn. `outcome` runs on
+    /// the store's loop thread.
+    func save(_ checkpoint: ChatCheckpoint, owner: ChatOwner?, outcome: @escaping @Sendable (ChatCheckpointWrite) -> Void)
     /// The checkpoint of `sessionID`, nil when there is none (or Redis did not answer in time).
     func load(tenant: String, sessionID: String, completion: @escaping @Sendable (ChatCheckpoint?) -> Void)
     /// The session ended (its record is saved): nobody may continue it any more.
     func remove(tenant: String, sessionID: String)
 }
 
-/// Checkpoints as one `SET … EX` per turn through the session store's connection.
+/// What a guarded checkpoint write did.
+public enum ChatCheckpointWrite: Sendable, Equatable {
+    case stored
+    /// Another host holds the conversation's owner lease: it serves the conversation now, and this
+    /// writer's copy is stale (it hung or was cut off longer than the lease's TTL).
+    case ownedElsewhere
+    /// The stored checkpoint is of a later turn: a host that continued the conversation wrote it.
+    case newer
+    /// Not written (Redis refused or did not answer): why.
+    case failed(String)
+}
+
+/// Checkpoints as one guarded `EVAL` (a compare-and-set `SET … EX`) per turn through the session
+/// store's connection.
 ///
 /// Why not through the write-ahead journal the records use: a checkpoint is replaced at every
 /// turn and is worth something only while the conversation lives; journaling it would put an
@@ -115,22 +133,57 @@ public final class RedisChatCheckpoints: ChatCheckpointStore {
         self.logger = logger
     }
 
+    /// KEYS: checkpoint, owner lease; ARGV: checkpoint JSON, TTL s, the writer's lease ("" none),
+    /// its turn. `stored`, `owned` (another host's lease) or `newer` (a later turn is stored).
+    ///
+    /// Why a script and not WATCH/MULTI: hiredis's async connection here is shared by every
+    /// conversation of the host (and the records), so a WATCH of one would be undone by another's
+    /// commands between it and EXEC; a script is one atomic step on a shared connection.
+    static let saveScript = """
+    if ARGV[3] ~= '' then
+      local owner = redis.call('GET', KEYS[2])
+      if owner and owner ~= ARGV[3] then return 'owned' end
+    end
+    local stored = redis.call('GET', KEYS[1])
+    if stored then
+      local ok, old = pcall(cjson.decode, stored)
+      if ok and type(old) == 'table' and type(old.turn_number) == 'number' and old.turn_number > tonumber(ARGV[4]) then
+        return 'newer'
+      end
+    end
+    redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+    return 'stored'
+    """
+
     public func save(_ checkpoint: ChatCheckpoint) {
         save(checkpoint) { _ in }
     }
 
     public func save(_ checkpoint: ChatCheckpoint, confirmed: @escaping @Sendable (Bool) -> Void) {
-        guard let json = try? checkpoint.jsonText() else { return confirmed(false) }
+        save(checkpoint, owner: nil) { confirmed($0 == .stored) }
+    }
+
+    public func save(_ checkpoint: ChatCheckpoint, owner: ChatOwner?, outcome: @escaping @Sendable (ChatCheckpointWrite) -> Void) {
+        guard let json = try? checkpoint.jsonText() else { return outcome(.failed("the checkpoint could not be encoded")) }
         let key = ChatCheckpoint.key(tenant: checkpoint.tenant, sessionID: checkpoint.sessionID)
-        connection.send(["SET", key, json, "EX", String(ttlSeconds)]) { [logger] result in
+        let lease = ChatOwner.key(tenant: checkpoint.tenant, sessionID: checkpoint.sessionID)
+        connection.send(["EVAL", Self.saveScript, "2", key, lease, json, String(ttlSeconds), owner?.jsonText() ?? "",
+                         String(checkpoint.turnNumber)]) { [logger] result in
             switch result {
+            case .success(.string("stored")), .success(.status("stored")): outcome(.stored)
+            case .success(.string("owned")), .success(.status("owned")):
+                logger.log(.warning, "sessions", "checkpoint \(key) not written: another host holds the conversation's owner lease")
+                outcome(.ownedElsewhere)
+            case .success(.string("newer")), .success(.status("newer")):
+                logger.log(.warning, "sessions", "checkpoint \(key) not written: a later turn (by another host) is stored")
+                outcome(.newer)
             case .success(.error(let message)):
                 logger.log(.warning, "sessions", "checkpoint \(key) refused: \(message)")
-                confirmed(false)
+                outcome(.failed(message))
+            case .success(let other): outcome(.failed("unexpected reply \(other)"))
             case .failure(let error):
                 logger.log(.debug, "sessions", "checkpoint \(key) not written: \(error)")
-                confirmed(false)
-            case .success: confirmed(true)
+                outcome(.failed("\(error)"))
             }
         }
     }
