@@ -44,7 +44,7 @@ public struct HostRunner {
         do { try configuration.check(against: catalog) } catch {
             throw Failure(description: error.description, exitCode: 2)
         }
-        let loop = EventLoop(name: "host")
+        let loop = EventLoop(name: "host", threadName: "loop-0")
         loop.start()
         defer { loop.stop() }
         // Traces (docs/operations.md, "Telemetry"): exported by swift-otel's own tasks, off the loop.
