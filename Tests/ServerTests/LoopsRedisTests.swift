@@ -32,7 +32,7 @@ final class LoopsRedisTests: HostProcessTestCase {
 
     func testEachLoopHasItsOwnRedisConnectionAndItsSessionsUseIt() throws {
         let host = try startHost("loops-redis", server: "  loops: 2")
-        XCTAssertTrue(try eventually { try hostClients() == 2 }, "the store's connection and loop 1's: \(try redis.cli("CLIENT", "LIST"))")
+        XCTAssertTrue(try eventually { try hostClients() == 2 }, "the store's connection and loop 1's: \((try? redis.cli("CLIENT", "LIST")) ?? "")")
         let opened = try openChatsOnBothLoops(host, prefix: "+1555060")
         XCTAssertTrue(try loopSessions(host).allSatisfy { $0 >= 2 })
         // Every conversation, on either loop, has its checkpoint and its owner lease in Redis.
@@ -58,7 +58,7 @@ final class LoopsRedisTests: HostProcessTestCase {
         // While Redis is away sessions still open on both loops (their records wait in the journal).
         let during = try openChatsOnBothLoops(host, each: 1, prefix: "+1555070")
         try redis.start()
-        XCTAssertTrue(try eventually(20) { try hostClients() == 2 }, "both loops reconnected: \(try redis.cli("CLIENT", "LIST"))")
+        XCTAssertTrue(try eventually(20) { try hostClients() == 2 }, "both loops reconnected: \((try? redis.cli("CLIENT", "LIST")) ?? "")")
         let after = try openChatsOnBothLoops(host, prefix: "+1555080")
         for (_, session) in after {
             XCTAssertTrue(try eventually { try redis.cli("EXISTS", "support:chat:demo:\(session)") == "1" }, "checkpoint of \(session) after the outage")

@@ -1,5 +1,6 @@
 import Dispatch
 import HostNet
+import HostPlugins
 import HostServer
 import HostSessions
 import HostSupport
