@@ -2,6 +2,8 @@
 #define _GNU_SOURCE
 #include "host_shims.h"
 #include <uv.h>
+#include <pthread.h>
+#include <unistd.h>
 
 /* CURL_GLOBAL_DEFAULT is a composite macro, which Swift does not import. */
 CURLcode host_curl_global_init_default(void) { return curl_global_init(CURL_GLOBAL_DEFAULT); }
@@ -68,3 +70,11 @@ int host_accept4_nonblocking(int fd, struct sockaddr *address, socklen_t *length
 
 /* Variadic uv_loop_configure with the one option that takes no argument the watchdog needs. */
 int host_uv_loop_enable_idle_time(struct uv_loop_s *loop) { return uv_loop_configure(loop, UV_METRICS_IDLE_TIME); }
+
+/* gettid is declared only with _GNU_SOURCE (glibc 2.30+), and SYS_gettid is a macro of a macro,
+   which Swift does not import: the TID names a loop's thread for operators and benchmarks. */
+int host_thread_id(void) { return (int)gettid(); }
+
+/* See the header: _GNU_SOURCE-only declarations. */
+int host_set_thread_name(const char *name) { return pthread_setname_np(pthread_self(), name); }
+int host_get_thread_name(char *buffer, size_t size) { return pthread_getname_np(pthread_self(), buffer, size); }

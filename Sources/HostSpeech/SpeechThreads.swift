@@ -16,12 +16,20 @@ public enum SpeechThreads {
     public static let niceness: Int32 = 10
     static let pool = DispatchQueue.global(qos: .utility)
 
-    /// Call first thing in a speech work item.
+    /// Call first thing in a speech work item. It also names the pool thread `speech` for
+    /// `top -H` (docs/operations.md, "Threads"): such threads only run speech and background work.
     static func lowerPriority() {
         #if canImport(Glibc)
         // On Linux the nice value is per thread, and `who` 0 is the calling thread.
         if getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0) < niceness {
             _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, niceness)
+            // Once per thread, with the priority. Through /proc: pthread_setname_np is not
+            // declared to Swift here (HostNet's ThreadName has a C shim; this module has no C glue).
+            let fd = open("/proc/thread-self/comm", O_WRONLY)
+            if fd >= 0 {
+                _ = write(fd, "speech", 6)
+                close(fd)
+            }
         }
         #endif
     }

@@ -11,10 +11,23 @@ import HostTenancy
 enum BenchLoops {
     static let variable = "AGENT_HOST_BENCH_LOOPS"
 
+    /// `--redis shared`: every loop's Redis commands through the first loop's connection (as before
+    /// a connection per loop), to measure what the per-loop connections change in the same build.
+    static let redisVariable = "AGENT_HOST_BENCH_REDIS"
+
     static var count: Int { Int(ProcessInfo.processInfo.environment[variable] ?? "").map { max(1, $0) } ?? 1 }
 
-    /// Takes `--loops N` out of the arguments into the environment (children inherit it).
+    /// True unless `--redis shared` (HostLoops+Redis: a Redis connection per loop).
+    static var redisPerLoop: Bool { ProcessInfo.processInfo.environment[redisVariable] != "shared" }
+
+    /// "per-loop" or "shared", for the benchmarks' headers.
+    static var redisDescription: String { redisPerLoop ? "a connection per loop" : "shared (the first loop's connection)" }
+
+    /// Takes `--loops N` and `--redis shared|per-loop` out of the arguments into the environment (children inherit them).
     static func take(from arguments: [String]) {
+        if let index = arguments.firstIndex(of: "--redis"), index + 1 < arguments.count, ["shared", "per-loop"].contains(arguments[index + 1]) {
+            setenv(redisVariable, arguments[index + 1], 1)
+        }
         guard let index = arguments.firstIndex(of: "--loops"), index + 1 < arguments.count, let n = Int(arguments[index + 1]), n >= 1 else { return }
         setenv(variable, String(n), 1)
     }
@@ -24,7 +37,8 @@ enum BenchLoops {
                       tenants: [ServedTenant], defaultTenant: String, store: SessionPersistence) throws -> HostLoops? {
         do {
             return try HostLoops.start(count: count, first: first, settings: settings, port: port, services: services,
-                                       tenants: tenants, defaultTenant: defaultTenant, store: store, probe: { (nil, [:]) })
+                                       tenants: tenants, defaultTenant: defaultTenant, store: store, probe: { (nil, [:]) },
+                                       redisPerLoop: redisPerLoop)
         } catch {
             throw ServerBenchmark.Failure(description: error.description)
         }

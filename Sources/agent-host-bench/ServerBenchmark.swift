@@ -20,6 +20,8 @@ struct ServerBenchmark {
     let storeDescription: String
     /// The Redis the store uses, for the store's own figures and redis-benchmark's ceiling.
     var redisURL: String?
+    /// The redis-server child's pid when the bench started it: its CPU joins the threads line.
+    var redisProcessID: Int32?
 
     struct Failure: Error, CustomStringConvertible {
         let description: String
@@ -61,8 +63,14 @@ struct ServerBenchmark {
         let http = HTTPClient(loop: clientLoop)
         defer { http.close() }
         let cpu = ClientLoopCPU(clientLoop: clientLoop)
+        // Which thread used the cores: is loop 0 (Redis I/O, the first listener) busier than loop 1?
+        let hostLoops = [deployment.loop] + (loops?.loops ?? [])
+        var labels = Dictionary(uniqueKeysWithValues: hostLoops.enumerated().map { ($0.element.threadID, "loop-\($0.offset)") })
+        labels[clientLoop.threadID] = "bench-clients"
+        let threads = ThreadCPU(threads: labels, other: redisProcessID.map { ("redis-server", $0) })
 
-        print("agent-host-bench server: one-turn sessions over loopback, canned tools, session store: \(storeDescription), host loops: \(BenchLoops.count)")
+        print("agent-host-bench server: one-turn sessions over loopback, canned tools, session store: \(storeDescription), host loops: \(BenchLoops.count)"
+              + (BenchLoops.count > 1 ? ", redis: \(BenchLoops.redisDescription)" : ""))
         print("")
         print("saturation: each client sends its next turn as soon as the last one ends (one-turn sessions)")
         print("channel      clients   turns    turns/s    p50 ms    p99 ms   longest loop stall ms   host CPU %  client loop CPU %")
@@ -72,6 +80,7 @@ struct ServerBenchmark {
                 waitForIdle(deployment.services)
                 stalls.reset()
                 cpu.start()
+                threads.start()
                 let result = channel == "http"
                     ? LoadRun(clients: clients, turns: turns).runHTTP(client: http, base: "http://127.0.0.1:\(port)")
                     : LoadRun(clients: clients, turns: turns).runWebSocket(loop: clientLoop, base: "ws://127.0.0.1:\(port)")
@@ -82,6 +91,7 @@ struct ServerBenchmark {
                                l[l.count / 2], l[min(l.count - 1, l.count * 99 / 100)], stalls.longestMilliseconds)
                       + cpu.columns()
                       + (result.failures > 0 ? "   (\(result.failures) failed)" : ""))
+                print("    threads CPU %: " + threads.line())
             }
         }
         print("")
@@ -92,6 +102,7 @@ struct ServerBenchmark {
                 waitForIdle(deployment.services)
                 stalls.reset()
                 cpu.start()
+                threads.start()
                 let paced = PacedRun(clients: clients, turnsPerClient: clients == 1 ? 20 : 8, intervalMilliseconds: 1000)
                 let result = channel == "http"
                     ? paced.runHTTP(client: http, loop: clientLoop, base: "http://127.0.0.1:\(port)")
@@ -103,6 +114,7 @@ struct ServerBenchmark {
                                l[l.count / 2], l[min(l.count - 1, l.count * 99 / 100)], stalls.longestMilliseconds)
                       + cpu.columns()
                       + (result.failures > 0 ? "   (\(result.failures) failed)" : ""))
+                print("    threads CPU %: " + threads.line())
             }
         }
         stalls.stop()

@@ -38,6 +38,14 @@ CURLcode host_curl_easy_getinfo_pointer(CURL *easy, CURLINFO info, void **value)
  * in which a child process forked by another thread inherits the socket. Returns the fd, or -1 and errno. */
 int host_accept4_nonblocking(int fd, struct sockaddr *address, socklen_t *length);
 
+/* The calling thread's kernel id (TID, as in /proc/PID/task/TID and `top -H`). */
+int host_thread_id(void);
+
+/* pthread_setname_np / pthread_getname_np for the calling thread: declared only with _GNU_SOURCE,
+ * which Swift's Glibc module does not set. Names longer than 15 bytes are refused (ERANGE): callers cut. */
+int host_set_thread_name(const char *name);
+int host_get_thread_name(char *buffer, size_t size);
+
 /* uv_loop_configure(loop, UV_METRICS_IDLE_TIME) is variadic. The loop-stall watchdog needs libuv's
  * count of time spent waiting in epoll to tell waiting from running callbacks. Returns libuv's status. */
 int host_uv_loop_enable_idle_time(struct uv_loop_s *loop);

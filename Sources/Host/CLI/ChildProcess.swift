@@ -10,6 +10,8 @@ final class ChildProcess: @unchecked Sendable {
 
     let readyLine: String
     private let process: Process
+    /// The child's pid (for /proc readings such as a benchmark's CPU columns).
+    var processID: Int32 { process.processIdentifier }
     private let output: FileHandle
 
     init(executable: String, arguments: [String], readyMarker: String, timeout: TimeInterval, hint: String) throws {
@@ -126,6 +128,9 @@ public final class RedisServerProcess: @unchecked Sendable {
                                  hint: "install it with `apt-get install redis-server` (scripts/setup does)")
         url = "redis://127.0.0.1:\(port)"
     }
+
+    /// The redis-server's pid (benchmarks print its CPU beside the host's threads).
+    public var processID: Int32 { child.processID }
 
     public func stop() {
         child.stop()

@@ -44,7 +44,7 @@ public struct HostRunner {
         do { try configuration.check(against: catalog) } catch {
             throw Failure(description: error.description, exitCode: 2)
         }
-        let loop = EventLoop(name: "host")
+        let loop = EventLoop(name: "host", threadName: "loop-0")
         loop.start()
         defer { loop.stop() }
         // Traces (docs/operations.md, "Telemetry"): exported by swift-otel's own tasks, off the loop.
@@ -105,14 +105,18 @@ public struct HostRunner {
         if let redis = store as? RedisSessionPersistence {
             // Chat owner leases (docs/scaling.md, "Owner leases"): one identity for all loops.
             let (hostID, address) = FleetHeartbeat.identity(configuration: configuration, port: port)
-            let leases = RedisChatOwnerLeases(connection: redis.records.connection, me: ChatOwner(hostID: hostID, address: address))
-            for each in loops?.group.servers ?? [server] { each.holdOwnerLeases(leases) }
-            // Hand-over at the drain deadline only to a fleet that can take it (FleetPeers).
-            let connection = redis.records.connection
+            // Each loop claims and renews through its own connection (HostLoops+Redis), as the same owner.
+            let owner = ChatOwner(hostID: hostID, address: address)
+            for (index, each) in (loops?.group.servers ?? [server]).enumerated() {
+                let connection = loops?.redisConnection(forServerAt: index) ?? redis.records.connection
+                each.holdOwnerLeases(RedisChatOwnerLeases(connection: connection, me: owner))
+            }
+            // Hand-over at the drain deadline only to a fleet that can take it (FleetPeers), read
+            // once per heartbeat interval for all the host's conversations (FleetPeersCache).
+            let peers = FleetPeersCache(me: hostID, connection: redis.records.connection,
+                                        maxAgeMilliseconds: FleetHeartbeat.defaultIntervalMilliseconds)
             for each in loops?.group.servers ?? [server] {
-                each.handOverPossible = { tenant, answer in
-                    FleetPeers.anotherServes(tenant: tenant, me: hostID, connection: connection, answer: answer)
-                }
+                each.handOverPossible = { tenant, answer in peers.anotherServes(tenant: tenant, answer: answer) }
             }
         }
         banner("http://\(configuration.server.host):\(port)")

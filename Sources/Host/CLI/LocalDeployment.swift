@@ -52,7 +52,7 @@ public final class LocalDeployment: @unchecked Sendable {
                 throw Failure(description: "\(error)", exitCode: 1)
             }
         }
-        loop = EventLoop(name: "local")
+        loop = EventLoop(name: "local", threadName: "loop-0")
         loop.start()
         services = HostServices(loop: loop, tracing: tracing)
         var configuration = ReferenceDeployment.tenant(catalog: catalog, backendURL: self.backendURL, apiKey: apiKey)

@@ -25,8 +25,11 @@ public final class FleetHeartbeat: @unchecked Sendable {
     private var stopped = false
     private var lastFailure: String?
 
+    /// How often a host publishes: also how long `FleetPeersCache` keeps what it read.
+    public static let defaultIntervalMilliseconds: UInt64 = 2000
+
     public init(server: HostServer, connection: RedisConnection, hostID: String, address: String,
-                intervalMilliseconds: UInt64 = 2000) {
+                intervalMilliseconds: UInt64 = FleetHeartbeat.defaultIntervalMilliseconds) {
         self.server = server
         self.connection = connection
         self.hostID = hostID

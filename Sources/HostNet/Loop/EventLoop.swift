@@ -25,12 +25,17 @@ public final class EventLoop: @unchecked Sendable {
     /// `inLoopThread`, which is false there).
     nonisolated(unsafe) private var draining = false
     private let loopThread = Atomic<UInt>(0)
+    private let kernelThread = Atomic<Int32>(0)
     private let stopping = Atomic<Bool>(false)
     private var thread: pthread_t?
     public let name: String
+    /// What `top -H` / `ps -L` show for the thread `start()` creates (docs/operations.md,
+    /// "Threads"): `threadName`, else `name`, cut to Linux's 15 bytes.
+    public let threadName: String
 
-    public init(name: String = "loop") {
+    public init(name: String = "loop", threadName: String? = nil) {
         self.name = name
+        self.threadName = threadName ?? name
         uv = .allocate(capacity: 1)
         uv_loop_init(uv)
         afterPoll = .allocate(capacity: 1)
@@ -69,6 +74,11 @@ public final class EventLoop: @unchecked Sendable {
         wakeup.deallocate()
         uv.deallocate()
     }
+
+    /// The Linux thread id (TID, as in /proc/PID/task/TID and `top -H`) running this loop; 0 before it
+    /// runs. Threads the loop's thread creates (libdispatch's and libuv's pool threads) inherit its
+    /// name, so the TID, not the name, tells the loop itself apart.
+    public var threadID: Int32 { kernelThread.load(ordering: .acquiring) }
 
     /// True on the thread running this loop.
     public var inLoopThread: Bool { loopThread.load(ordering: .acquiring) == UInt(bitPattern: Int(bitPattern: pthread_self())) }
@@ -110,6 +120,7 @@ public final class EventLoop: @unchecked Sendable {
 
     /// Runs the loop on the calling thread until `stop()`.
     public func run() {
+        kernelThread.store(host_thread_id(), ordering: .releasing)
         loopThread.store(UInt(bitPattern: Int(bitPattern: pthread_self())), ordering: .releasing)
         var clock = clockid_t()
         if pthread_getcpuclockid(pthread_self(), &clock) == 0 { monitor.threadClock.store(Int64(clock), ordering: .releasing) }
@@ -129,6 +140,7 @@ public final class EventLoop: @unchecked Sendable {
         let created = pthread_create(&tid, nil, { raw in
             guard let raw else { return nil }
             let loop = Unmanaged<EventLoop>.fromOpaque(raw).takeRetainedValue()
+            ThreadName.set(loop.threadName)
             loop.run()
             return nil
         }, box)

@@ -46,7 +46,9 @@ public final class LoopWatchdog: @unchecked Sendable {
         var tid = pthread_t()
         let created = pthread_create(&tid, nil, { raw in
             guard let raw else { return nil }
-            Unmanaged<LoopWatchdog>.fromOpaque(raw).takeRetainedValue().watch()
+            let watchdog = Unmanaged<LoopWatchdog>.fromOpaque(raw).takeRetainedValue()
+            ThreadName.set("wd-" + watchdog.loop.threadName)
+            watchdog.watch()
             return nil
         }, box)
         precondition(created == 0, "pthread_create failed for the watchdog of loop \(loop.name): \(created)")

@@ -34,7 +34,15 @@ public final class SessionRecordService: Sendable {
     /// Completes on the loop thread.
     public func interactions(tenant: String, caller: String,
                              completion: @escaping @Sendable ([SessionRecord.Interaction]) -> Void) {
-        store.load(tenant: tenant, caller: caller) { [self] result in
+        interactions(tenant: tenant, caller: caller, from: store, completion: completion)
+    }
+
+    /// [thread-safe] `interactions`, read through `reader` (a store on another loop's own
+    /// connection, `server.loops`: docs/architecture.md) and merged with this service's journal.
+    /// Completes on `reader`'s loop thread.
+    public func interactions(tenant: String, caller: String, from reader: SessionStore,
+                             completion: @escaping @Sendable ([SessionRecord.Interaction]) -> Void) {
+        reader.load(tenant: tenant, caller: caller) { [self] result in
             let stored = (try? result.get()) ?? []
             let pending = journal.pending(tenant: tenant, caller: caller)
             guard !pending.isEmpty else { return completion(stored) }
@@ -55,8 +63,8 @@ public final class SessionRecordService: Sendable {
 
     /// [thread-safe] The JSON summaries for `Conversation(previousSessions:)`, oldest first.
     public func previousSessions(tenant: String, caller: String, limit: Int = 10, lastLines: Int = 4,
-                                 completion: @escaping @Sendable ([String]) -> Void) {
-        interactions(tenant: tenant, caller: caller) { list in
+                                 from reader: SessionStore? = nil, completion: @escaping @Sendable ([String]) -> Void) {
+        interactions(tenant: tenant, caller: caller, from: reader ?? store) { list in
             completion(SessionSummary.previousSessions(list, limit: limit, lastLines: lastLines))
         }
     }
