@@ -41,4 +41,18 @@ final class ChatCheckpointGuardTests: SessionTestCase {
         XCTAssertTrue(try redis.cli("GET", key).contains("first host, turn 3"))
         XCTAssertGreaterThan(Int(try redis.cli("TTL", key)) ?? -2, 0)
     }
+
+    /// The script reads the stored turn with a pattern (no JSON decoding in Redis): text that looks
+    /// like the key inside the conversation does not fool it.
+    func testTheStoredTurnIsReadFromTheCheckpointNotFromItsText() throws {
+        let connection = connection()
+        waitConnected(connection)
+        let store = RedisChatCheckpoints(connection: connection, ttlSeconds: 60, logger: quietLogger)
+        let key = ChatCheckpoint.key(tenant: "demo", sessionID: "s-1")
+        XCTAssertEqual(waitFor { store.save(checkpoint(turn: 2, said: #"my note says "turn_number":99"#), owner: nil, outcome: $0) }, .stored)
+        XCTAssertEqual(waitFor { store.save(checkpoint(turn: 3, said: "turn 3"), owner: nil, outcome: $0) }, .stored,
+                       "a turn after the stored one was refused: the caller's text was read as the turn")
+        XCTAssertEqual(waitFor { store.save(checkpoint(turn: 2, said: "turn 2 again"), owner: nil, outcome: $0) }, .newer)
+        XCTAssertTrue(try redis.cli("GET", key).contains("turn 3"))
+    }
 }

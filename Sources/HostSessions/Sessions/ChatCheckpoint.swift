@@ -136,6 +136,11 @@ public final class RedisChatCheckpoints: ChatCheckpointStore {
     /// KEYS: checkpoint, owner lease; ARGV: checkpoint JSON, TTL s, the writer's lease ("" none),
     /// its turn. `stored`, `owned` (another host's lease) or `newer` (a later turn is stored).
     ///
+    /// The stored turn is read with a pattern, not `cjson.decode`: decoding the whole checkpoint
+    /// (history, earlier sessions: kilobytes) on every turn would cost Redis's one thread far more.
+    /// Only the top-level key matches `"turn_number":`: the checkpoint is compact JSON, and the same
+    /// text inside a string (agent states, history) is escaped (`\"turn_number\":`).
+    ///
     /// Why a script and not WATCH/MULTI: hiredis's async connection here is shared by every
     /// conversation of the host (and the records), so a WATCH of one would be undone by another's
     /// commands between it and EXEC; a script is one atomic step on a shared connection.
@@ -146,10 +151,8 @@ public final class RedisChatCheckpoints: ChatCheckpointStore {
     end
     local stored = redis.call('GET', KEYS[1])
     if stored then
-      local ok, old = pcall(cjson.decode, stored)
-      if ok and type(old) == 'table' and type(old.turn_number) == 'number' and old.turn_number > tonumber(ARGV[4]) then
-        return 'newer'
-      end
+      local turn = tonumber(string.match(stored, '"turn_number":(%d+)'))
+      if turn and turn > tonumber(ARGV[4]) then return 'newer' end
     end
     redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
     return 'stored'
