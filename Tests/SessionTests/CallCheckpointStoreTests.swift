@@ -28,8 +28,9 @@ final class CallCheckpointStoreTests: SessionTestCase {
         let other = RedisCallCheckpoints(connection: connection(on: makeLoop("other-host")), ttlSeconds: 60)
         let first = waitFor { calls.take(tenant: "acme", caller: "+15550001111", sessionID: "call-1", completion: $0) }
         let second = waitFor { other.take(tenant: "acme", caller: "+15550001111", sessionID: "call-1", completion: $0) }
-        XCTAssertEqual(first??.sessionID, "call-1")
-        XCTAssertEqual(second ?? nil, nil, "a lost call was taken twice")
+        guard case .taken(let taken)? = first else { return XCTFail("the first take got \(String(describing: first))") }
+        XCTAssertEqual(taken.sessionID, "call-1")
+        guard case .gone? = second else { return XCTFail("a lost call was taken twice: \(String(describing: second))") }
 
         calls.remove(tenant: "acme", caller: "+15550001111", sessionID: "call-2")
         let left = try XCTUnwrap(waitFor { calls.all(tenant: "acme", caller: "+15550001111", completion: $0) })

@@ -17,9 +17,11 @@ extension HostServer {
         let summary: String
     }
 
-    /// Checkpoints the call after each of its turns, and claims its lease (loop thread).
+    /// Checkpoints the call after each of its turns, and claims its lease (loop thread). Not for
+    /// a caller id that does not name one person (`sharedCallerIDs`): every withheld number of a
+    /// tenant would share one hash, and a stranger's call would continue another's.
     func checkpointCallTurns(of session: ServerSession) {
-        guard let calls else { return }
+        guard let calls, !Self.isSharedCallerID(session.caller) else { return }
         session.onCallTurnEnd = { [weak self] session in
             guard let conversation = session.conversation, conversation.ended == nil else { return }
             var checkpoint = ChatCheckpoint(conversation)
@@ -43,7 +45,10 @@ extension HostServer {
         let pending = CallerHistory()
         let finish: @Sendable () -> Void = {
             guard pending.lost != nil, let previous = pending.previous else { return }
-            let lost = pending.lost ?? nil
+            var lost = pending.lost ?? nil
+            // A call recorded as ended normally whose checkpoint outlived it (its removal was lost
+            // while Redis was away) is not a cut-off call: it is not continued.
+            if let call = lost, Self.endedNormally(call.checkpoint.sessionID, in: previous) { lost = nil }
             completion(Self.including(lost, in: previous), lost)
         }
         recoverLostCall(tenant: tenant, caller: caller, enabled: call) { [self] lost in
@@ -68,7 +73,7 @@ extension HostServer {
     func recoverLostCall(tenant: ServedTenant, caller: String, enabled: Bool,
                          completion: @escaping @Sendable (LostCall?) -> Void) {
         // Without leases nobody can tell a lost call from one live on another host.
-        guard enabled, let calls, let me = ownership?.leases.me else { return completion(nil) }
+        guard enabled, let calls, let me = ownership?.leases.me, !Self.isSharedCallerID(caller) else { return completion(nil) }
         calls.all(tenant: tenant.id, caller: caller) { [self] found in
             loop.execute { [self] in
                 let candidates = found.filter {
@@ -89,13 +94,22 @@ extension HostServer {
             if refusal != nil { return recover(rest, tenant: tenant, newest: newest, completion: completion) }
             calls.take(tenant: tenant.id, caller: candidate.caller, sessionID: candidate.sessionID) { [self] taken in
                 loop.execute { [self] in
-                    guard let taken else {
+                    switch taken {
+                    case .taken(let checkpoint):
+                        record(lostCall: checkpoint, tenant: tenant) { [self] lost in
+                            recover(rest, tenant: tenant, newest: lost, completion: completion)
+                        }
+                    case .gone:
                         // Another callback took it first: that one records it.
                         ownership?.leases.release(tenant: tenant.id, sessionID: candidate.sessionID)
-                        return recover(rest, tenant: tenant, newest: newest, completion: completion)
-                    }
-                    record(lostCall: taken, tenant: tenant) { [self] lost in
-                        recover(rest, tenant: tenant, newest: lost, completion: completion)
+                        recover(rest, tenant: tenant, newest: newest, completion: completion)
+                    case .unknown:
+                        // The take may have run with its answer lost: record the call from the copy
+                        // read before (the record's append is idempotent per session id), so it is
+                        // not lost twice; it is not continued (another host may have taken it).
+                        record(lostCall: candidate, tenant: tenant) { [self] _ in
+                            recover(rest, tenant: tenant, newest: newest, completion: completion)
+                        }
                     }
                 }
             }
@@ -119,6 +133,23 @@ extension HostServer {
             }
             loop.execute { next(LostCall(checkpoint: checkpoint, summary: summary)) }
         }
+    }
+
+    /// Caller ids that stand for whoever withheld their number (Twilio's `anonymous`, `restricted`,
+    /// `unknown`, and the fake numbers carriers put in From), compared without case.
+    static let sharedCallerIDs: Set<String> = ["anonymous", "restricted", "unknown", "unavailable", "private", "withheld",
+                                               "+266696687", "+86282452253", "+7378742833", "+2562533"]
+
+    static func isSharedCallerID(_ caller: String) -> Bool {
+        let id = caller.lowercased()
+        return id.isEmpty || sharedCallerIDs.contains(id) || id.hasPrefix("anonymous@") || id.hasPrefix("sip:anonymous@")
+    }
+
+    /// Whether `previous` (session summaries) records `sessionID` with an outcome other than `host_lost`.
+    static func endedNormally(_ sessionID: String, in previous: [String]) -> Bool {
+        let marker = "\"session_id\":" + JSONText.quote(sessionID)
+        let lost = "\"outcome\":" + JSONText.quote(SessionRecord.Outcome.hostLost)
+        return previous.contains { $0.contains(marker) && !$0.contains(lost) }
     }
 
     /// The caller's earlier sessions with the lost call among them: its record may not have

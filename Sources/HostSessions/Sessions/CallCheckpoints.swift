@@ -11,10 +11,19 @@ public protocol CallCheckpointStore: Sendable {
     /// is none or the store did not answer. `completion` on the store's loop thread.
     func all(tenant: String, caller: String, completion: @escaping @Sendable ([ChatCheckpoint]) -> Void)
     /// [thread-safe] Removes the call's checkpoint and hands it over, atomically: of two hosts
-    /// taking one lost call, one gets it and the other nil. `completion` on the store's loop thread.
-    func take(tenant: String, caller: String, sessionID: String, completion: @escaping @Sendable (ChatCheckpoint?) -> Void)
+    /// taking one lost call, one gets it and the other `.gone`. `completion` on the store's loop thread.
+    func take(tenant: String, caller: String, sessionID: String, completion: @escaping @Sendable (CallTake) -> Void)
     /// [thread-safe] The call ended here and is recorded: nothing of it is left to recover.
     func remove(tenant: String, caller: String, sessionID: String)
+}
+
+/// What taking a lost call's checkpoint did.
+public enum CallTake: Sendable {
+    case taken(ChatCheckpoint)
+    /// Not there: another host took it first (and records it), or its call ended.
+    case gone
+    /// Redis did not answer, or answered something unreadable: the take may have happened.
+    case unknown
 }
 
 /// One Redis hash per caller, `support:call:{tenant}:{caller}`, field session id → checkpoint
@@ -81,10 +90,23 @@ public final class RedisCallCheckpoints: CallCheckpointStore {
         }
     }
 
-    public func take(tenant: String, caller: String, sessionID: String, completion: @escaping @Sendable (ChatCheckpoint?) -> Void) {
-        connection.send(["EVAL", Self.takeScript, "1", Self.key(tenant: tenant, caller: caller), sessionID]) { result in
-            guard case .success(.string(let json)) = result else { return completion(nil) }
-            completion(try? ChatCheckpoint.decode(json))
+    public func take(tenant: String, caller: String, sessionID: String, completion: @escaping @Sendable (CallTake) -> Void) {
+        let key = Self.key(tenant: tenant, caller: caller)
+        connection.send(["EVAL", Self.takeScript, "1", key, sessionID]) { [logger] result in
+            switch result {
+            case .success(.string(let json)):
+                do { completion(.taken(try ChatCheckpoint.decode(json))) } catch {
+                    logger.log(.warning, "sessions", "call checkpoint \(sessionID) in \(key) taken but unreadable: \(error)")
+                    completion(.unknown)
+                }
+            case .success(.null): completion(.gone)
+            case .success(let other):
+                logger.log(.warning, "sessions", "taking call checkpoint \(sessionID) in \(key): unexpected answer \(other)")
+                completion(.unknown)
+            case .failure(let error):
+                logger.log(.warning, "sessions", "taking call checkpoint \(sessionID) in \(key): \(error) (it may have been taken)")
+                completion(.unknown)
+            }
         }
     }
 
