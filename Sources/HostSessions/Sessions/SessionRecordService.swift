@@ -42,9 +42,15 @@ public final class SessionRecordService: Sendable {
     /// Completes on `reader`'s loop thread.
     public func interactions(tenant: String, caller: String, from reader: SessionStore,
                              completion: @escaping @Sendable ([SessionRecord.Interaction]) -> Void) {
+        // Pending saves are read before and after the load: on another loop's connection the
+        // journal's append (on its own connection) may land, and leave the journal, between Redis
+        // answering this read and the answer arriving; the first look still has it.
+        let pendingBefore = journal.pending(tenant: tenant, caller: caller)
         reader.load(tenant: tenant, caller: caller) { [self] result in
             let stored = (try? result.get()) ?? []
-            let pending = journal.pending(tenant: tenant, caller: caller)
+            let after = journal.pending(tenant: tenant, caller: caller)
+            let afterIDs = Set(after.map(\.sessionID))
+            let pending = pendingBefore.filter { !afterIDs.contains($0.sessionID) } + after
             guard !pending.isEmpty else { return completion(stored) }
             let journaledIDs = Set(pending.map(\.sessionID))
             let merged = (stored.filter { !journaledIDs.contains($0.sessionID) } + pending)
