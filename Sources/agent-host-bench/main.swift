@@ -125,6 +125,10 @@ case "voice":
         benchmark.callers.command = arguments[index + 1].split(separator: " ").map(String.init)
     }
     if let index = arguments.firstIndex(of: "--host-address"), index + 1 < arguments.count { benchmark.callers.hostAddress = arguments[index + 1] }
+    if benchmark.callers.remote, benchmark.callers.hostAddress == nil {
+        FileHandle.standardError.write(Data("agent-host-bench voice: --callers-via needs --host-address A (an address of this machine that the callers' machine can reach; the host listens there)\n".utf8))
+        exit(2)
+    }
     // Short calls: each caller hangs up after N turns and calls again, so a run has many first turns.
     benchmark.latencyTurnsPerCall = counts("--turns-per-call")?.first
     if let index = arguments.firstIndex(of: "--mode"), index + 1 < arguments.count {

@@ -53,11 +53,14 @@ extension HostServer {
         let held = registry.sessions.values.filter { $0.holdsLease && !$0.ended && !$0.handingOver }.map { (tenant: $0.tenantID, sessionID: $0.id) }
         let ttl = ownership.leases.ttlMilliseconds
         ownership.leases.renew(held) { [self] lost in
-            services.metrics.increment("agent_host_errors_total", by: Double(lost.count), labels: ["kind": "chat_lease_lost"])
             services.logger.log(.error, "server", "lost the owner lease of session(s) \(lost.joined(separator: ", ")) to another host: it took them over (this host did not renew within \(ttl) ms); chat conversations end here and go on there, a voice call whose caller is still on the line goes on here (its record, written at its end, replaces the other host's `host_lost` one)")
             loop.execute { [self] in
                 for id in lost {
-                    guard let session = registry.session(id) else { continue }
+                    let session = registry.session(id)
+                    // A voice call's loss counts apart: it goes on here (its caller is on the line).
+                    let kind = session?.onCallTurnEnd != nil ? "call_lease_lost" : "chat_lease_lost"
+                    services.metrics.increment("agent_host_errors_total", labels: ["kind": kind])
+                    guard let session else { continue }
                     endMovedConversation(session, found: "its lease renewal found another host's lease")
                 }
             }
