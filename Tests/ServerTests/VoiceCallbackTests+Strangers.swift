@@ -23,13 +23,8 @@ extension VoiceCallbackTests {
         kill(first.pid, SIGKILL)
         XCTAssertNotNil(waitForExit(first))
         call.close()
-        let stranger = try VoiceTestCaller(url: ws(second, caller))
-        stranger.socket.send(text: #"{"type":"start","sample_rate":16000,"greet":true}"#)
-        let greeted = try await stranger.wait { $0.compactMap(\.json).contains { $0["type"] as? String == "turn_end" } }
-        XCTAssertTrue(greeted, "greeted: \(stranger.events)")
-        let session = try XCTUnwrap(Self.events(stranger, "session").first)
-        XCTAssertNil(session["continues"], "a stranger continued a withheld caller's call: \(session)")
-        XCTAssertEqual(session["agent"] as? String, "Triage Agent", "\(session)")
+        let (stranger, session) = try await greetedCall(second, caller: caller)
+        assertStartsAfresh(session, "a stranger continued a withheld caller's call")
         stranger.socket.send(text: #"{"type":"end"}"#)
         stranger.close()
     }
@@ -53,13 +48,8 @@ extension VoiceCallbackTests {
         // Its host is gone too (the case where the removal was lost with it); the caller calls another.
         kill(first.pid, SIGKILL)
         XCTAssertNotNil(waitForExit(first))
-        let next = try VoiceTestCaller(url: ws(second, caller))
-        next.socket.send(text: #"{"type":"start","sample_rate":16000,"greet":true}"#)
-        let greeted = try await next.wait { $0.compactMap(\.json).contains { $0["type"] as? String == "turn_end" } }
-        XCTAssertTrue(greeted, "greeted: \(next.events)")
-        let session = try XCTUnwrap(Self.events(next, "session").first)
-        XCTAssertNil(session["continues"], "a call that ended normally was continued as cut off: \(session)")
-        XCTAssertEqual(session["agent"] as? String, "Triage Agent", "\(session)")
+        let (next, session) = try await greetedCall(second, caller: caller)
+        assertStartsAfresh(session, "a call that ended normally was continued as cut off")
         let recorded = try interactions(caller).filter { $0["session_id"] as? String == id }
         XCTAssertEqual(recorded.count, 1)
         XCTAssertEqual(recorded.first?["outcome"] as? String, "caller_hangup", "the normal end stays the record: \(recorded)")

@@ -42,6 +42,22 @@ final class VoiceCallbackTests: HostProcessTestCase {
         return (call, id)
     }
 
+    /// A new call of `caller` to `host` that asks to be greeted: the call and its `session` event,
+    /// once the greeting's turn has ended.
+    func greetedCall(_ host: Host, caller: String, file: StaticString = #filePath, line: UInt = #line) async throws -> (VoiceTestCaller, [String: Any]) {
+        let call = try VoiceTestCaller(url: ws(host, caller))
+        call.socket.send(text: #"{"type":"start","sample_rate":16000,"greet":true}"#)
+        let greeted = try await call.wait { $0.compactMap(\.json).contains { $0["type"] as? String == "turn_end" } }
+        XCTAssertTrue(greeted, "greeted: \(call.events)", file: file, line: line)
+        return (call, try XCTUnwrap(Self.events(call, "session").first, file: file, line: line))
+    }
+
+    /// The call's `session` event says it continues nothing and starts at the entry agent.
+    func assertStartsAfresh(_ session: [String: Any], _ why: String, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertNil(session["continues"], "\(why): \(session)", file: file, line: line)
+        XCTAssertEqual(session["agent"] as? String, "Triage Agent", "\(session)", file: file, line: line)
+    }
+
     func testACallerWhoseHostDiedIsRecognisedAndContinuesWithTheirAgent() async throws {
         let first = try startHost("first")
         let second = try startHost("second")
@@ -112,13 +128,8 @@ final class VoiceCallbackTests: HostProcessTestCase {
         let caller = "+15554460002"
         let (live, liveID) = try await callReachingRefunds(first, caller: caller)
 
-        let other = try VoiceTestCaller(url: ws(second, caller))
-        other.socket.send(text: #"{"type":"start","sample_rate":16000,"greet":true}"#)
-        let greeted = try await other.wait { $0.compactMap(\.json).contains { $0["type"] as? String == "turn_end" } }
-        XCTAssertTrue(greeted, "\(other.events)")
-        let session = try XCTUnwrap(Self.events(other, "session").first)
-        XCTAssertNil(session["continues"], "a live call was taken over: \(session)")
-        XCTAssertEqual(session["agent"] as? String, "Triage Agent", "\(session)")
+        let (other, session) = try await greetedCall(second, caller: caller)
+        assertStartsAfresh(session, "a live call was taken over")
         XCTAssertEqual(try storedSessionIDs(caller: caller), [], "a live call was recorded")
         XCTAssertTrue(try redis.cli("HGET", callKey(caller), liveID).contains("com.agenthost.support.refund"), "the live call's checkpoint was taken")
 
