@@ -43,7 +43,7 @@ public struct Demo {
         } catch {
             throw HostRunner.Failure(description: "the embedded demo configuration is invalid (a bug): \(error)", exitCode: 1)
         }
-        let runner = HostRunner(configuration: configuration, persistence: SessionStores.make(configuration.redis)) { url in
+        var runner = HostRunner(configuration: configuration, persistence: SessionStores.make(configuration.redis)) { url in
             print("""
             agent-host demo is running at \(url)
               open in a browser:  \(url)/console/playground   (talk to the agent with your microphone)
@@ -56,6 +56,10 @@ public struct Demo {
             Ctrl-C drains and stops everything it started.
             """)
             fflush(nil)
+        }
+        runner.childrenToStop = { [redis] in
+            backend.stop()
+            redis?.stop()
         }
         try runner.run()
     }

@@ -27,6 +27,9 @@ public struct HostRunner {
     public var portOverride: Int?
     /// Printed once the server listens (the URL and how to talk to it).
     var banner: (String) -> Void = { url in print("agent-host listening on \(url)") }
+    /// Stops the processes this run started (the demo's redis-server and backend) when a second
+    /// signal ends the run without the drain; called on a thread of its own, may block.
+    var childrenToStop: (@Sendable () -> Void)?
 
     public init(configuration: HostConfiguration, persistence: @escaping PersistenceFactory,
                 banner: @escaping (String) -> Void = { print("agent-host listening on \($0)") }) {
@@ -193,6 +196,7 @@ public struct HostRunner {
     private func waitForShutdownSignal(loop: EventLoop, reloader: HostReloader) {
         let received = DispatchSemaphore(value: 0)
         let file = configuration.file
+        let stopChildren = childrenToStop
         loop.execute {
             let hangUp = LoopSignal(loop: loop)
             hangUp.start(signal: SIGHUP) { _ in
@@ -200,17 +204,39 @@ public struct HostRunner {
                 Logger.shared.log(.info, "server", "signal SIGHUP: reloading \(file)")
                 reloader.reload(requestedBy: "SIGHUP")
             }
+            // Both watchers stay for the whole run: with the first closed, a second Ctrl-C got the
+            // default action and the process died mid-drain, leaving the demo's redis-server and
+            // support-backend running with nobody to stop them.
+            var draining = false
             for signal in [SIGINT, SIGTERM] {
                 let watcher = LoopSignal(loop: loop)
                 // The callback holds the watcher: a LoopSignal closes its handle when released.
                 watcher.start(signal: signal) { number in
-                    watcher.close()
-                    Logger.shared.log(.info, "server", "signal \(number): draining")
-                    received.signal()
+                    _ = watcher
+                    guard draining else {
+                        draining = true
+                        Logger.shared.log(.info, "server", "signal \(number): draining (send it again to stop at once)")
+                        received.signal()
+                        return
+                    }
+                    Self.stopAtOnce(signal: number, stopping: stopChildren)
                 }
             }
         }
         received.wait()
+    }
+
+    /// A second SIGINT/SIGTERM during the drain: the operator will not wait. Sessions still open are
+    /// not handed over; records already acknowledged are in the journal file and Redis. What the
+    /// run started (`childrenToStop`) is stopped first, off the loop, then the process exits 128+signal.
+    private static func stopAtOnce(signal number: Int32, stopping stopChildren: (@Sendable () -> Void)?) {
+        Logger.shared.log(.warning, "server", "signal \(number) again: stopping at once without finishing the drain; open sessions end here, acknowledged records are in the journal")
+        Thread.detachNewThread {
+            stopChildren?()
+            Logger.shared.log(.info, "server", "stopped at once")
+            fflush(nil)
+            _exit(128 + number)
+        }
     }
 }
 
