@@ -5,18 +5,8 @@ import HostNet
 /// ChatOwnerLeaseTests, ChatLeaseLostTests) read: the events of a chat socket, and the checkpoint
 /// and owner lease of a conversation in the test's redis-server (docs/protocol.md §6, §7).
 extension HostProcessTestCase {
-    /// A chat socket's events up to and including the first of `type` (or until it closes or stays
-    /// silent for 10 s).
-    func chatEvents(_ socket: BlockingWebSocket, until type: String) -> [[String: Any]] {
-        var events: [[String: Any]] = []
-        while let message = socket.receive(timeoutSeconds: 10) {
-            guard case .text(let text) = message,
-                  let event = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] else { break }
-            events.append(event)
-            if event["type"] as? String == type { break }
-        }
-        return events
-    }
+    /// A chat socket's events up to and including the first of `type` (BlockingWebSocket.events).
+    func chatEvents(_ socket: BlockingWebSocket, until type: String) -> [[String: Any]] { socket.events(until: type) }
 
     /// `ws://…` of `host`.
     func webSocketBase(_ host: Host) -> String { host.url.replacingOccurrences(of: "http://", with: "ws://") }

@@ -8,23 +8,6 @@ import XCTest
 /// Redis connection of its own for its sessions' records, checkpoints and owner leases, and it
 /// follows Redis going away and coming back like the first loop's. Real host process, real Redis.
 final class LoopsRedisTests: HostProcessTestCase {
-    private func loopSessions(_ host: Host) throws -> [Int] {
-        try (0..<2).map { Int(try metric(host, "agent_host_loop_sessions{loop=\"\($0)\"}") ?? 0) }
-    }
-
-    /// Opens chat sessions until both loops serve at least `each`.
-    private func openChatsOnBothLoops(_ host: Host, each: Int = 2, prefix: String) throws -> [(caller: String, session: String)] {
-        var opened: [(String, String)] = []
-        for index in 0..<60 {
-            let caller = "\(prefix)\(String(format: "%03d", index))"
-            let reply = try post(host.url + "/v1/chat", #"{"caller":"\#(caller)","text":"what's my balance"}"#)
-            XCTAssertEqual(reply.status, 200, reply.body)
-            opened.append((caller, reply.sessionID))
-            if opened.count >= 2 * each, try loopSessions(host).allSatisfy({ $0 >= each }) { break }
-        }
-        return opened
-    }
-
     /// The host's Redis clients: every connection but redis-cli's own.
     private func hostClients() throws -> Int {
         try redis.cli("CLIENT", "LIST").split(whereSeparator: \.isNewline).filter { !$0.contains("cmd=client|list") }.count

@@ -11,27 +11,9 @@ import XCTest
 final class LoopsServeTests: HostProcessTestCase {
     static let loops = "  loops: 2"
 
-    /// Live sessions on each loop, from `agent_host_loop_sessions{loop="N"}`.
-    func loopSessions(_ host: Host) throws -> [Int] {
-        try (0..<2).map { Int(try metric(host, "agent_host_loop_sessions{loop=\"\($0)\"}") ?? 0) }
-    }
-
-    /// Opens chat sessions (a new connection each) until both loops serve at least `each`.
-    func openChatsOnBothLoops(_ host: Host, each: Int = 2, prefix: String = "+1555010") throws -> [(caller: String, session: String)] {
-        var opened: [(String, String)] = []
-        for index in 0..<60 {
-            let caller = "\(prefix)\(String(format: "%03d", index))"
-            let reply = try post(host.url + "/v1/chat", #"{"caller":"\#(caller)","text":"what's my balance"}"#)
-            XCTAssertEqual(reply.status, 200, reply.body)
-            opened.append((caller, reply.sessionID))
-            if opened.count >= 2 * each, try loopSessions(host).allSatisfy({ $0 >= each }) { break }
-        }
-        return opened
-    }
-
     func testChatSessionsSpreadOverBothLoopsAndEachContinuesFromAnyConnection() throws {
         let host = try startHost("loops-chat", server: Self.loops)
-        let opened = try openChatsOnBothLoops(host)
+        let opened = try openChatsOnBothLoops(host, prefix: "+1555010")
         let perLoop = try loopSessions(host)
         XCTAssertTrue(perLoop.allSatisfy { $0 >= 2 }, "both loops serve sessions: \(perLoop)")
         XCTAssertEqual(try metric(host, "agent_host_active_sessions"), Double(opened.count), "the host's total counts every loop")

@@ -45,10 +45,6 @@ final class LoopsTwilioTests: TwilioHostTestCase {
         return (try launchHost("loops-twilio", config: path, port: port), port)
     }
 
-    private func loopSessions(_ host: Host) throws -> [Int] {
-        try (0..<2).map { Int(try metric(host, "agent_host_loop_sessions{loop=\"\($0)\"}") ?? 0) }
-    }
-
     private static func dtmf(_ digit: String, streamSid: String) -> String {
         #"{"event":"dtmf","streamSid":"\#(streamSid)","sequenceNumber":"5","dtmf":{"track":"inbound_track","digit":"\#(digit)"}}"#
     }

@@ -11,30 +11,18 @@ final class WebSocketChatTests: ServerTestCase {
 
     var wsBase: String { base.replacingOccurrences(of: "http://", with: "ws://") }
 
-    /// Receives events until one of `type` (inclusive).
-    func events(_ socket: BlockingWebSocket, until type: String) -> [[String: Any]] {
-        var events: [[String: Any]] = []
-        while let message = socket.receive(timeoutSeconds: 10) {
-            guard case .text(let text) = message,
-                  let event = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] else { break }
-            events.append(event)
-            if event["type"] as? String == type { break }
-        }
-        return events
-    }
-
     func testAConversationOverTheChatSocketAndAHangupThatIsPersisted() throws {
         let socket = try BlockingWebSocket(url: wsBase + "/ws/chat/%2B15557770000")
-        let opening = events(socket, until: "session")
+        let opening = socket.events(until: "session")
         XCTAssertEqual(opening.last?["caller"] as? String, "+15557770000")
         socket.send(text: #"{"type":"text","text":"I need a refund for order ORD-12345"}"#)
-        let turn = events(socket, until: "turn_end")
+        let turn = socket.events(until: "turn_end")
         XCTAssertEqual(turn.first?["type"] as? String, "user")
         XCTAssertTrue(turn.contains { $0["type"] as? String == "handoff" && $0["to"] as? String == "Refund Agent" })
         XCTAssertEqual(turn.last?["agent"] as? String, "Refund Agent")
 
         socket.send(text: #"{"type":"end"}"#)
-        let ending = events(socket, until: "end")
+        let ending = socket.events(until: "end")
         XCTAssertEqual(ending.last?["reason"] as? String, "caller_hangup")
         if case .closed(let code, _)? = socket.receive(timeoutSeconds: 5) { XCTAssertEqual(code, 1000) } else { XCTFail("socket should close after end") }
         let previous = persistence.count
@@ -43,12 +31,12 @@ final class WebSocketChatTests: ServerTestCase {
 
     func testABadMessageGetsAnErrorEventAndTheSessionGoesOn() throws {
         let socket = try BlockingWebSocket(url: wsBase + "/ws/chat/caller-1")
-        _ = events(socket, until: "session")
+        _ = socket.events(until: "session")
         socket.send(text: "this is not json")
-        let error = events(socket, until: "error")
+        let error = socket.events(until: "error")
         XCTAssertEqual(error.last?["code"] as? String, "bad_message")
         socket.send(text: #"{"type":"text","text":"hello"}"#)
-        XCTAssertEqual(events(socket, until: "turn_end").last?["type"] as? String, "turn_end")
+        XCTAssertEqual(socket.events(until: "turn_end").last?["type"] as? String, "turn_end")
         _ = socket.close()
     }
 
@@ -71,7 +59,7 @@ final class WebSocketChatTests: ServerTestCase {
 
     func testAClientThatDropsMidTurnEndsItsSessionAndOthersCarryOn() async throws {
         let dropper = try BlockingWebSocket(url: wsBase + "/ws/chat/dropper")
-        _ = events(dropper, until: "session")
+        _ = dropper.events(until: "session")
         dropper.send(text: #"{"type":"text","text":"what's my balance"}"#)
         _ = dropper.close(code: 1001)
         let other = try await chat("hello", caller: "+15550001111")
