@@ -33,14 +33,7 @@ extension FleetHAProxyTests {
                           "AGENT_HOST_PREVIOUS_BUILD names this build: the test would prove nothing")
 
         let thisBuildID = try XCTUnwrap(ExecutableBuildID.read(BuildProducts.path("agent-host")), "this build's agent-host has no build id")
-        let ports = try (0..<3).map { _ in try LoopbackPort.free() }
-        var hosts = try (1...3).map { try startFleetHost($0, port: ports[$0 - 1], executable: oldExecutable, pluginDirectory: previous) }
-        let proxy = try HAProxyTestServer(backends: ports.map { "127.0.0.1:\($0)" }, directory: directory.path)
-        self.proxy = proxy
-        guard eventually(15, { (try? get(proxy.url + "/ready"))?.status == 200 }) else {
-            return XCTFail("haproxy did not answer /ready through to a host:\n\(proxy.logText.suffix(2000))")
-        }
-        XCTAssertTrue(try eventually(10) { try fleetStatus().contains("3 host(s), 3 serving") }, (try? fleetStatus()) ?? "")
+        var (ports, hosts, proxy) = try startFleetBehindProxy(executable: oldExecutable, pluginDirectory: previous)
 
         // One conversation held open on each old host (its cookie names the host).
         let jars = directory.file("upgrade-jars")
@@ -50,8 +43,7 @@ extension FleetHAProxyTests {
             let caller = "+1889000\(String(format: "%04d", n))", jar = "\(jars)/\(n).txt"
             let first = try proxied(proxy, jar: jar, #"{"caller":"\#(caller)","text":"I need a refund for order ORD-12345"}"#)
             XCTAssertEqual(first.status, 200, first.body)
-            let cookie = (try? String(contentsOfFile: jar, encoding: .utf8)) ?? ""
-            if let host = ["host1", "host2", "host3"].first(where: { cookie.contains("AGENT_HOST\t\($0)") }), held[host] == nil {
+            if let host = stickyHost(inCookieJar: jar), held[host] == nil {
                 held[host] = (caller, jar, first.sessionID)
             } else {
                 XCTAssertEqual(try proxied(proxy, jar: jar, #"{"session_id":"\#(first.sessionID)","end":true}"#).status, 200)

@@ -28,6 +28,31 @@ final class FleetHAProxyTests: HostProcessTestCase {
         return try launchHost("fleet\(index)", config: path, port: port, executable: executable)
     }
 
+    /// Hosts 1…3 (`startFleetHost`) behind a real HAProxy, once the proxy answers `/ready` through
+    /// to a host and `fleet status` shows all three serving.
+    func startFleetBehindProxy(executable: String = BuildProducts.path("agent-host"),
+                               pluginDirectory: String? = nil) throws -> (ports: [Int], hosts: [Host], proxy: HAProxyTestServer) {
+        let ports = try (0..<3).map { _ in try LoopbackPort.free() }
+        let hosts = try (1...3).map { try startFleetHost($0, port: ports[$0 - 1], executable: executable, pluginDirectory: pluginDirectory) }
+        let proxy = try HAProxyTestServer(backends: ports.map { "127.0.0.1:\($0)" }, directory: directory.path)
+        self.proxy = proxy
+        guard eventually(15, { (try? get(proxy.url + "/ready"))?.status == 200 }) else {
+            throw FleetNotReady(description: "haproxy did not answer /ready through to a host:\n\(proxy.logText.suffix(2000))")
+        }
+        guard try eventually(10, { try fleetStatus().contains("3 host(s), 3 serving") }) else {
+            throw FleetNotReady(description: "the fleet did not show three serving hosts: \((try? fleetStatus()) ?? "")")
+        }
+        return (ports, hosts, proxy)
+    }
+
+    struct FleetNotReady: Error, CustomStringConvertible { let description: String }
+
+    /// The host HAProxy's stickiness cookie in curl's cookie jar `jar` names ("host1"…), if any.
+    func stickyHost(inCookieJar jar: String) -> String? {
+        let cookie = (try? String(contentsOfFile: jar, encoding: .utf8)) ?? ""
+        return ["host1", "host2", "host3"].first { cookie.contains("AGENT_HOST\t\($0)") }
+    }
+
     /// One whole conversation through the proxy: start, a second turn, hang up. nil when every
     /// request answered 200 as the protocol says; else what went wrong.
     static func conversation(_ proxy: String, caller: String, jar: String) -> String? {
@@ -97,14 +122,7 @@ final class FleetHAProxyTests: HostProcessTestCase {
     /// from the checkpoint the old process wrote (the replacement is the same build: docs/scaling.md
     /// says what that does and does not prove).
     func testRollingRestartBehindHAProxyFailsNoRequest() throws {
-        let ports = try (0..<3).map { _ in try LoopbackPort.free() }
-        var hosts = try (1...3).map { try startFleetHost($0, port: ports[$0 - 1]) }
-        let proxy = try HAProxyTestServer(backends: ports.map { "127.0.0.1:\($0)" }, directory: directory.path)
-        self.proxy = proxy
-        guard eventually(15, { (try? get(proxy.url + "/ready"))?.status == 200 }) else {
-            return XCTFail("haproxy did not answer /ready through to a host:\n\(proxy.logText.suffix(2000))")
-        }
-        XCTAssertTrue(try eventually(10) { try fleetStatus().contains("3 host(s), 3 serving") }, (try? fleetStatus()) ?? "")
+        var (ports, hosts, proxy) = try startFleetBehindProxy()
 
         // A conversation on host 2 that stays open through its drain (cookie jar names host2).
         let jars = directory.file("held-jars")
@@ -114,7 +132,7 @@ final class FleetHAProxyTests: HostProcessTestCase {
             let caller = "+1888000\(String(format: "%04d", n))", jar = "\(jars)/\(n).txt"
             let first = try proxied(proxy, jar: jar, #"{"caller":"\#(caller)","text":"I need a refund for order ORD-12345"}"#)
             XCTAssertEqual(first.status, 200, first.body)
-            if ((try? String(contentsOfFile: jar, encoding: .utf8)) ?? "").contains("AGENT_HOST\thost2") {
+            if stickyHost(inCookieJar: jar) == "host2" {
                 held = (caller, jar, first.sessionID)
             } else {
                 XCTAssertEqual(try proxied(proxy, jar: jar, #"{"session_id":"\#(first.sessionID)","end":true}"#).status, 200)
@@ -171,13 +189,7 @@ final class FleetHAProxyTests: HostProcessTestCase {
     /// checkpoints (same session id, same agent, the history it had), the load sees no failed
     /// request, and new conversations never reach the dead host.
     func testKilledHostsConversationsContinueOnTheOthers() throws {
-        let ports = try (0..<3).map { _ in try LoopbackPort.free() }
-        let hosts = try (1...3).map { try startFleetHost($0, port: ports[$0 - 1]) }
-        let proxy = try HAProxyTestServer(backends: ports.map { "127.0.0.1:\($0)" }, directory: directory.path)
-        self.proxy = proxy
-        guard eventually(15, { (try? get(proxy.url + "/ready"))?.status == 200 }) else {
-            return XCTFail("haproxy did not answer /ready through to a host:\n\(proxy.logText.suffix(2000))")
-        }
+        let (_, hosts, proxy) = try startFleetBehindProxy()
         // Twelve open conversations, one turn each, spread by leastconn over the three hosts.
         let jars = directory.file("open-jars")
         try FileManager.default.createDirectory(atPath: jars, withIntermediateDirectories: true)
@@ -187,8 +199,7 @@ final class FleetHAProxyTests: HostProcessTestCase {
             let jar = "\(jars)/\(n).txt"
             let first = try proxied(proxy, jar: jar, #"{"caller":"\#(caller)","text":"I was charged twice, I want a refund"}"#)
             XCTAssertEqual(first.status, 200, first.body)
-            let cookie = (try? String(contentsOfFile: jar, encoding: .utf8)) ?? ""
-            let host = ["host1", "host2", "host3"].first { cookie.contains("AGENT_HOST\t\($0)") } ?? "?"
+            let host = stickyHost(inCookieJar: jar) ?? "?"
             open.append((caller, jar, first.sessionID, first.json["agent"] as? String ?? "", host))
         }
         let victims = open.filter { $0.host == "host3" }
