@@ -1,4 +1,5 @@
 import Dispatch
+import HostAudio
 import Synchronization
 
 /// One decoder per recognizer that gives second opinions (`RecognitionGrammar.overlap`) on audio
@@ -55,8 +56,10 @@ final class OverlapJudge: Sendable {
 
     /// The overlap grammar's reading of `samples` (16 kHz; a phone call's upsampled, `band`
     /// `.narrowband`), "" when it heard nothing; the same samples always get the same reading.
+    /// Audio with less voice than `minimumVoicedMilliseconds` is read as nothing, undecoded.
     func decode(_ samples: ArraySlice<Int16>, band: AudioBand = .wideband) -> String {
         let audio = Array(samples.prefix(Self.maxSamples))
+        guard Self.isVoiced(audio[...]) else { return "" }
         let start = means[band] ?? []
         let rest = means[.wideband] ?? []
         return decoder.withLock { decoder in
@@ -68,5 +71,19 @@ final class OverlapJudge: Sendable {
             decoder.endUtterance()
             return decoder.hypothesis()
         }
+    }
+
+    /// Less voice than this is no speech. A breath, a cough or a click has no pitch at all, yet
+    /// the grammar must read something into it (the benchmark's breath: "how for", a request
+    /// opening, while the language model heard "fee" — together they stopped the agent); the
+    /// shortest requests have more (espeak-ng's "stop": `UnvoicedOverlapTests`; `Voicing`, docs/voice.md).
+    static let minimumVoicedMilliseconds = 60
+
+    /// Whether `audio` has enough voice to be speech, on the caller's speech queue: speech is
+    /// known after its first syllable (~0.1 ms), unvoiced audio is scanned whole (5-6 ms per 1.5 s
+    /// under heavy load, `Voicing`) and then not decoded, which costs more. A phone call's upsampled
+    /// audio keeps its pitch: voicing lies below 4 kHz.
+    static func isVoiced(_ audio: ArraySlice<Int16>) -> Bool {
+        Voicing.voicedMilliseconds(audio, atLeast: minimumVoicedMilliseconds) >= minimumVoicedMilliseconds
     }
 }

@@ -259,7 +259,8 @@ struct PausedUtteranceBenchmark {
                 let text = hypothesis()
                 let backchannel = overAgent && text.map { !Backchannels().isRequest($0) } == true
                 let complete = backchannel || text.map { model.isComplete($0) } == true
-                result.trace.append("pause \(text ?? "-") \(complete ? "c" : "i")")
+                let contour = Voicing.contour(detector.utteranceSoFar[...]).map { String(format: " [pitch %+.1f st/s, level %.1f dB, run %d ms]", $0.pitchSlope, $0.finalLevelDecibels, $0.lastVoicedRunMilliseconds) } ?? " [unvoiced]"
+                result.trace.append("pause \(text ?? "-") \(complete ? "c" : "i")" + contour)
                 if case .speechStopped(_, _)? = detector.judged(id: id, complete: complete) {
                     if result.endedOn == nil { result.endedOn = text }
                     finished(sample)

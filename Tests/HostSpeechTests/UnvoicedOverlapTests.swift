@@ -1,0 +1,62 @@
+import HostAudio
+import HostSpeech
+import XCTest
+
+/// What the overlap judge makes of audio said over the agent that has no voice — a breath — and of
+/// short interruptions that have (docs/voice.md, "Interruptions that are meant"). Real
+/// pocketsphinx on real synthesised audio; the breath is made as `agent-host-bench voice turns`
+/// makes its own (quiet noise swelling and fading over 450 ms).
+final class UnvoicedOverlapTests: XCTestCase {
+    static let recognizer = Task { () throws -> PocketSphinxRecognizer in
+        try await PocketSphinxRecognizer.make(languageModel: try await SpeechFixtures.domainModel.value, secondOpinions: true)
+    }
+
+    /// 450 ms of quiet noise swelling and fading (the benchmark's "breath").
+    static func breath() -> [Int16] {
+        var seed: UInt64 = 0x1234_5678_9ABC_DEF0
+        let count = 16 * 450
+        return (0..<count).map { i in
+            seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            let noise = Double(Int64(bitPattern: seed) >> 11) / Double(1 << 52)
+            return Int16(noise * 1_500 * sin(Double.pi * Double(i) / Double(count)))
+        }
+    }
+
+    static func espeak(_ text: String, voice: String = "en-us") async throws -> [Int16] {
+        try await EspeakSynthesizer(voice: voice, outputSampleRate: 16_000).synthesizeAll(text: text).samples
+    }
+
+    func judged(_ audio: [Int16]) async throws -> Transcript {
+        let session = try await Self.recognizer.value.makeSession(onPartial: nil)
+        defer { session.close() }
+        session.judgeOverAgent()
+        return try await recognize(audio, with: session)
+    }
+
+    /// A breath has no voiced hop; speech has its vowels.
+    func testABreathHasNoVoiceAndSpeechHas() async throws {
+        XCTAssertEqual(Voicing.voicedMilliseconds(Self.breath()[...]), 0)
+        let okay = try await SpeechFixtures.speech("okay")
+        XCTAssertGreaterThanOrEqual(Voicing.voicedMilliseconds(okay[...]), 100, "flite's \"okay\"")
+        let stop = try await Self.espeak("stop")
+        XCTAssertGreaterThanOrEqual(Voicing.voicedMilliseconds(stop[...]), 60, "espeak-ng's \"stop\"")
+    }
+
+    /// The breath is heard as nothing by the judge, so it does not stop the agent whatever the
+    /// language model made of it.
+    func testABreathOverTheAgentIsNoRequest() async throws {
+        let transcript = try await judged(Self.breath())
+        print("[speech] breath over the agent: \"\(transcript.text)\" / second opinion \"\(transcript.secondOpinion ?? "-")\"")
+        XCTAssertEqual(transcript.secondOpinion, "")
+        XCTAssertFalse(Backchannels().isRequest(transcript.text, secondOpinion: transcript.secondOpinion))
+    }
+
+    /// Short real interruptions have voice enough: the judge still reads them and they stop the agent.
+    func testInterruptionsStillStop() async throws {
+        for text in ["wait", "no stop", "hold on", "excuse me"] {
+            let transcript = try await judged(try await Self.espeak(text))
+            print("[speech] \"\(text)\" over the agent: \"\(transcript.text)\" / second opinion \"\(transcript.secondOpinion ?? "-")\"")
+            XCTAssertTrue(Backchannels().isRequest(transcript.text, secondOpinion: transcript.secondOpinion), text)
+        }
+    }
+}
