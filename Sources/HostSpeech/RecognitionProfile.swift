@@ -25,14 +25,14 @@ public enum RecognitionProfile: String, Sendable, Equatable, CaseIterable {
         case .accurate:
             return [:]
         case .fast:
-            return [
-                // No second, flat-lexicon pass over the utterance at its end: with a tenant's
-                // small language model the tree pass already finds the same words, and fwdflat
-                // scores the utterance's frames again.
-                "-fwdflat": "no",
-                // No lattice best-path rescoring at the end of the utterance (same reason).
-                "-bestpath": "no",
-            ]
+            // No second, flat-lexicon Viterbi pass at the utterance's end: it rewinds the
+            // utterance and scores every frame's Gaussians again. With a tenant's small
+            // language model the tree pass plus the best-path lattice search find the same
+            // words (measured on the labelled utterances, three voices: 556 vs 553 word errors
+            // in 1,182, 23 vs 23 utterances exact) for a third less CPU per second of speech.
+            // Measured and left out, because they lost words: `-bestpath no` (+42 errors),
+            // `-ds 2` (+97), `-topn 2` (+56); `-pl_window 0` saved nothing.
+            return ["-fwdflat": "no"]
         }
     }
 }
