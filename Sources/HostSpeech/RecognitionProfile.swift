@@ -10,14 +10,18 @@ import CPocketSphinx
 /// calls a machine carries (docs/benchmarks.md, "What limits full offline calls").
 public enum RecognitionProfile: String, Sendable, Equatable, CaseIterable {
     /// pocketsphinx's own defaults (every frame scored, fwdflat + bestpath rescoring passes,
-    /// phone-loop lookahead): the behaviour before profiles existed.
+    /// phone-loop lookahead): the behaviour before profiles existed, and the default.
     case accurate
-    /// Cheaper decoding measured to recognise the tenant's requests as well as `accurate`
-    /// (see `decoderOptions` for each flag's reason).
+    /// Cheaper decoding measured to recognise wideband speech of the tenant's requests as well
+    /// as `accurate` (see `decoderOptions` for the flag's reason; `standard` for phone calls).
     case fast
 
-    /// The host's default (justified by the measurements in docs/benchmarks.md).
-    public static let standard = RecognitionProfile.fast
+    /// The host's default: still `accurate`. `fast` decodes wideband speech as well for a third
+    /// less CPU (docs/benchmarks.md, "Recognition profiles"), but on a SIP call (8 kHz audio,
+    /// a phone-warmed decoder) it heard the first request "I need a refund…" as "one"
+    /// (SIPCallTests), which `accurate` hears right: until phone audio is measured on a
+    /// labelled set, tenants opt in with `voice.recognition: fast`.
+    public static let standard = RecognitionProfile.accurate
 
     /// Decoder arguments this profile adds to `-hmm/-lm/-dict/-samprate` (flag → value).
     public var decoderOptions: [String: String] {
