@@ -372,6 +372,12 @@ final class PocketSphinxSession: RecognitionSession, @unchecked Sendable {
         onQueue { self.judging = true }
     }
 
+    /// An integer setting of this session's decoder as the engine holds it (nil before the
+    /// decoder exists or for an unknown name): tests check a `RecognitionProfile` reached it.
+    func decoderSetting(_ name: String, _ completion: @escaping @Sendable (Int?) -> Void) {
+        onQueue { completion(self.decoder?.integerSetting(name)) }
+    }
+
     func hearingOverAgent(_ completion: @escaping @Sendable (String?, String?) -> Void) {
         onQueue {
             guard let decoder = self.decoder, !self.closed.load(ordering: .relaxed) else { return completion(nil, nil) }

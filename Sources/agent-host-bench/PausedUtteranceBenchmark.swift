@@ -46,12 +46,12 @@ struct PausedUtteranceBenchmark {
             if ProcessInfo.processInfo.environment["BENCH_NO_FIT"] != nil { model.languageFit = nil }
             return try TurnDecisionReplay(model: model).run(listings: CommandLine.arguments[(index + 1)...].filter { !$0.hasPrefix("--") })
         }
-        let services = try Self.wait { try await VoiceServices.offline(tenants: [deployment.tenant]) }
+        let services = try Self.wait { try await VoiceServices.offline(tenants: [deployment.tenant], recognition: BenchRecognition.profiles(tenant: deployment.tenant.id)) }
         guard let recognizer = services.recognizers[deployment.tenant.id] as? PocketSphinxRecognizer,
               let model = services.turnModels[deployment.tenant.id] else { throw ServerBenchmark.Failure(description: "no offline recogniser") }
         recognizer.waitForWarmPool()
         let settings = SemanticTurnSettings()
-        print("agent-host-bench voice turns: \(items.count) labelled utterances (bench/paused-utterances.tsv) x voices \(voices.joined(separator: ", ")) (noises once), semantic \(settings.minimumSilenceMilliseconds) / \(settings.maximumSilenceMilliseconds) ms")
+        print("agent-host-bench voice turns: \(items.count) labelled utterances (bench/paused-utterances.tsv) x voices \(voices.joined(separator: ", ")) (noises once), semantic \(settings.minimumSilenceMilliseconds) / \(settings.maximumSilenceMilliseconds) ms, recognition \(BenchRecognition.description)")
         print(String(format: "completeness model: trained at tenant load on %d complete + %d generated incomplete examples in %.1f ms (training accuracy %.1f%%)",
                      model.report.complete, model.report.incomplete, model.report.seconds * 1000, model.report.trainingAccuracy * 100))
 

@@ -103,7 +103,8 @@ struct VoiceBenchHost {
             let box = ServicesBox()
             let done = DispatchSemaphore(value: 0)
             Task {
-                do { box.result = .success(try await VoiceServices.offline(tenants: [tenant], warmDecoders: mode == .cold ? 0 : 2)) } catch { box.result = .failure(error) }
+                do { box.result = .success(try await VoiceServices.offline(tenants: [tenant], warmDecoders: mode == .cold ? 0 : 2,
+                                                                               recognition: BenchRecognition.profiles(tenant: tenant.id))) } catch { box.result = .failure(error) }
                 done.signal()
             }
             done.wait()

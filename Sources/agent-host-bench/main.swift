@@ -16,6 +16,7 @@ import HostVoice
 var arguments = Array(CommandLine.arguments.dropFirst())
 let command = arguments.first ?? "abi"
 BenchLoops.take(from: arguments)
+BenchRecognition.take(from: arguments)
 var iterations = 200_000
 if let index = arguments.firstIndex(of: "--iterations"), index + 1 < arguments.count, let n = Int(arguments[index + 1]) {
     iterations = n
@@ -113,7 +114,7 @@ case "voice":
     func counts(_ option: String) -> [Int]? {
         arguments.firstIndex(of: option).flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1].split(separator: ",").compactMap { Int($0) } : nil }
     }
-    let parts = arguments.filter { ["latency", "calls", "media", "turns"].contains($0) }
+    let parts = arguments.filter { ["latency", "calls", "media", "turns", "recognition"].contains($0) }
     var benchmark = VoiceBenchmark(parts: parts.isEmpty ? ["latency", "calls", "media"] : parts)
     benchmark.callSteps = counts("--steps") ?? benchmark.callSteps
     benchmark.mediaSteps = counts("--media-steps") ?? benchmark.mediaSteps
@@ -139,6 +140,13 @@ case "voice":
             exit(2)
         }
         benchmark.latencyMode = mode
+    }
+    if parts == ["recognition"] {
+        do { try RecognitionBenchmark().run() } catch {
+            FileHandle.standardError.write(Data("agent-host-bench: \(error)\n".utf8))
+            exit(1)
+        }
+        exit(0)
     }
     if parts == ["turns"] {
         do { try PausedUtteranceBenchmark().run() } catch {

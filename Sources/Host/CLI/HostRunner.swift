@@ -4,6 +4,7 @@ import HostOrchestration
 import HostPlugins
 import HostServer
 import HostSessions
+import HostSpeech
 import HostSupport
 import HostTenancy
 import HostVoice
@@ -87,7 +88,7 @@ public struct HostRunner {
                                 defaultTenant: configuration.defaultTenant, persistence: store,
                                 verifyKey: { tenant, key in APIKeys.verify(key, against: tenant.apiKeyHashes) },
                                 healthProbe: probe)
-        var voice = Self.voiceServices(for: served.map(\.runtime))
+        var voice = Self.voiceServices(for: served.map(\.runtime), recognition: VoiceServices.profiles(of: served))
         if let http = services.http { voice = voice?.addingCloudSpeech(for: served, http: http) }
         server.voice = voice
         let reloader = HostReloader(configuration: configuration, catalog: catalog, served: served, server: server,
@@ -177,11 +178,13 @@ public struct HostRunner {
     /// Builds each tenant's recogniser (its language model from its plugins' phrases) and the
     /// synthesiser, before serving. Without them voice calls are refused and the host still serves chat.
     /// `warmDecoders`: each tenant's warm pool (docs/voice.md, "The first turn"), at start and on reload.
-    static func voiceServices(for tenants: [TenantRuntime], warmDecoders: Int = 2) -> VoiceServices? {
+    /// `recognition`: each tenant's recognition profile (`VoiceServices.profiles(of:)`).
+    static func voiceServices(for tenants: [TenantRuntime], warmDecoders: Int = 2,
+                              recognition: [String: RecognitionProfile] = [:]) -> VoiceServices? {
         let built = LockedValue<VoiceServices?>(nil)
         let done = DispatchSemaphore(value: 0)
         Task {
-            do { built.set(try await VoiceServices.offline(tenants: tenants, warmDecoders: warmDecoders)) } catch {
+            do { built.set(try await VoiceServices.offline(tenants: tenants, warmDecoders: warmDecoders, recognition: recognition)) } catch {
                 Logger.shared.log(.warning, "voice", "voice calls disabled: \(error)")
             }
             done.signal()

@@ -1,5 +1,6 @@
 import Foundation
 import HostModels
+import HostSpeech
 
 /// How a tenant's voice calls are driven (docs/models.md).
 public enum VoiceMode: String, Sendable, Equatable, CaseIterable {
@@ -28,7 +29,7 @@ public struct RealtimeVoice: Sendable, Equatable {
 }
 
 extension HostConfiguration {
-    static let voiceKeys = ["engine", "name", "mode", "realtime", "stt", "tts", "openai"]
+    static let voiceKeys = ["engine", "name", "mode", "realtime", "stt", "tts", "openai", "recognition"]
     static let realtimeKeys = ["url", "model", "api_key_env", "api_key_file", "voice", "ca_file", "connect_timeout_ms", "stall_timeout_ms"]
     static let cloudSpeechKeys = ["base_url", "api_key_env", "api_key_file", "stt_model", "tts_model", "tts_voice", "ca_file", "timeout_ms"]
     static let speechChoices = ["offline", "openai"]
@@ -48,6 +49,13 @@ extension HostConfiguration {
                 throw section.fail("mode", "\"\(mode)\" is not one of cascaded, realtime")
             }
             voice.mode = chosen
+        }
+        if let profile = try section.string("recognition") {
+            guard let chosen = RecognitionProfile(rawValue: profile) else {
+                let names = RecognitionProfile.allCases.map(\.rawValue).joined(separator: ", ")
+                throw section.fail("recognition", "\"\(profile)\" is not one of \(names) (see docs/voice.md, Recognition profiles)")
+            }
+            voice.recognition = chosen
         }
         voice.realtime = try parseRealtime(section.mapping("realtime", allowed: realtimeKeys), baseDirectory: baseDirectory)
         if voice.mode == .realtime, voice.realtime == nil {

@@ -5,6 +5,7 @@ import HostNet
 import HostOrchestration
 import HostPlugins
 import HostSupport
+import HostSpeech
 
 /// The operator's configuration file (`agent-host serve --config FILE`; docs/operations.md):
 /// the listener and its limits, Redis, where plugins come from, and the tenants.
@@ -315,6 +316,8 @@ public struct SpeechVoice: Sendable, Equatable {
     /// `stt: openai` / `tts: openai`: the cloud endpoints; nil = the offline engines.
     public var transcription: AudioEndpoint?
     public var speech: AudioEndpoint?
+    /// `recognition:` how hard the offline recogniser works per second of speech (`RecognitionProfile`).
+    public var recognition = RecognitionProfile.standard
 
     public init(engine: String = "flite", name: String? = nil) {
         self.engine = engine

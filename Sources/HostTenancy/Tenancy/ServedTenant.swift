@@ -43,6 +43,8 @@ public struct TenantVoice: Sendable, Equatable {
     /// Cloud speech endpoints (`stt: openai`, `tts: openai`); nil = offline engines.
     public var transcription: AudioEndpoint?
     public var speech: AudioEndpoint?
+    /// `recognition:` the offline recogniser's profile (docs/voice.md, `RecognitionProfile`).
+    public var recognition = RecognitionProfile.standard
 
     public init(turnDetection: TurnDetectionSettings = TurnDetectionSettings(), engine: String = "flite", name: String? = nil,
                 mode: VoiceMode = .cascaded, realtime: RealtimeVoice? = nil, transcription: AudioEndpoint? = nil, speech: AudioEndpoint? = nil) {
@@ -81,5 +83,6 @@ extension TenantVoice {
                   transcription: tenant.voice.transcription, speech: tenant.voice.speech)
         semantic = detection.semantic
         backchannels = Backchannels(extra: detection.backchannels)
+        recognition = tenant.voice.recognition
     }
 }

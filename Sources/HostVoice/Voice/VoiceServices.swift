@@ -79,7 +79,10 @@ public final class VoiceServices: Sendable {
     /// Builds a pocketsphinx recogniser per tenant, flite (default) and espeak-ng. Each tenant's
     /// recogniser keeps `warmDecoders` decoders ready (growing with the call rate), adapted on
     /// the tenant's own phrases spoken by flite, so a call's first turn is as fast as the rest.
-    public static func offline(tenants: [TenantRuntime], warmDecoders: Int = 2) async throws -> VoiceServices {
+    /// `recognition`: each tenant's `voice.recognition:` profile by tenant id (`profiles(of:)`);
+    /// a tenant not in it gets `RecognitionProfile.standard`.
+    public static func offline(tenants: [TenantRuntime], warmDecoders: Int = 2,
+                               recognition: [String: RecognitionProfile] = [:]) async throws -> VoiceServices {
         var recognizers: [String: any SpeechRecognizer] = [:]
         var turnModels: [String: TurnCompletionModel] = [:]
         let flite = FliteSynthesizer()
@@ -89,7 +92,10 @@ public final class VoiceServices: Sendable {
             let warmUp = warmDecoders > 0 ? try await warmUpAudio(phrases(for: tenant), synthesizer: flite) : []
             // A tenant that takes phone calls (Twilio, a SIP trunk) starts with one phone-warmed decoder.
             let phone = tenant.configuration.telephony.twilio != nil || tenant.configuration.telephony.sip != nil
-            recognizers[tenant.id] = try await PocketSphinxRecognizer.make(languageModel: model, warmDecoders: warmDecoders,
+            // The tenant's `voice.recognition:` profile picks the decoder's effort (RecognitionProfile).
+            recognizers[tenant.id] = try await PocketSphinxRecognizer.make(languageModel: model,
+                                                                           options: (recognition[tenant.id] ?? .standard).decoderOptions,
+                                                                           warmDecoders: warmDecoders,
                                                                            phoneWarmDecoders: phone ? 1 : 0, warmUpAudio: warmUp,
                                                                            secondOpinions: true)
             var turnModel = TurnCompletionModel.train(completeExamples: phrases(for: tenant))
@@ -99,6 +105,11 @@ public final class VoiceServices: Sendable {
         }
         return VoiceServices(recognizers: recognizers, synthesizer: FliteSynthesizer(),
                              synthesizers: ["espeak-ng": EspeakSynthesizer(outputSampleRate: 16_000)], turnModels: turnModels)
+    }
+
+    /// The served tenants' recognition profiles by tenant id (`offline`'s `recognition`).
+    public static func profiles(of tenants: [ServedTenant]) -> [String: RecognitionProfile] {
+        Dictionary(tenants.map { ($0.id, $0.voice.recognition) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// About three seconds of the tenant's phrases, spoken: what warm decoders adapt on.
