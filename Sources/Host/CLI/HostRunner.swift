@@ -106,10 +106,13 @@ public struct HostRunner {
             // Chat owner leases (docs/scaling.md, "Owner leases"): one identity for all loops.
             let (hostID, address) = FleetHeartbeat.identity(configuration: configuration, port: port)
             // Each loop claims and renews through its own connection (HostLoops+Redis), as the same owner.
+            // Each loop holds its leases with its own text (ChatOwner.loop): a release or claim of one
+            // loop can never drop or take a lease another loop of this process holds.
             let owner = ChatOwner(hostID: hostID, address: address)
-            for (index, each) in (loops?.group.servers ?? [server]).enumerated() {
+            let servers = loops?.group.servers ?? [server]
+            for (index, each) in servers.enumerated() {
                 let connection = loops?.redisConnection(forServerAt: index) ?? redis.records.connection
-                each.holdOwnerLeases(RedisChatOwnerLeases(connection: connection, me: owner))
+                each.holdOwnerLeases(RedisChatOwnerLeases(connection: connection, me: owner.onLoop(servers.count > 1 ? index : nil)))
             }
             // Hand-over at the drain deadline only to a fleet that can take it (FleetPeers), read
             // once per heartbeat interval for all the host's conversations (FleetPeersCache).
@@ -117,6 +120,9 @@ public struct HostRunner {
                                         maxAgeMilliseconds: FleetHeartbeat.defaultIntervalMilliseconds)
             for each in loops?.group.servers ?? [server] {
                 each.handOverPossible = { tenant, answer in peers.anotherServes(tenant: tenant, answer: answer) }
+                each.hostStartedAt = { hostID, answer in
+                    peers.members { members in answer(members?.first { $0.hostID == hostID }?.startedAt) }
+                }
             }
         }
         banner("http://\(configuration.server.host):\(port)")
