@@ -36,6 +36,10 @@ public struct HostRunner {
     }
 
     public func run() throws(Failure) {
+        // The build id is read from the executable file (pread of its notes): here, once, before any
+        // loop runs — not lazily on a loop thread the first time /health or the heartbeat asks.
+        let build = ExecutableBuildID.current
+        Logger.shared.log(.info, "server", "agent-host \(HostInfo.version) build \(build ?? "(none: linked without a build id)")")
         OpenFileLimit.raise(forConnections: configuration.server.maxConnections)
         let catalog = configuration.plugins.loader.loadAll()
         for refusal in catalog.refused { Logger.shared.log(.warning, "plugins", "refused \(refusal)") }
