@@ -245,8 +245,8 @@ public final class HostServer: @unchecked Sendable {
                 // given up); one taken over by another host is that host's, checkpoint and lease alike.
                 if session.onTurnEnd != nil, reason != ServerSession.handedOver, reason != ServerSession.movedToAnotherHost {
                     checkpoints?.remove(tenant: session.tenantID, sessionID: session.id)
-                    // Not a DEL: the ended marker leaves a host that hung through all this nothing to
-                    // bring the conversation back with when it wakes (docs/protocol.md §7, "Ended").
+                    // Not a DEL: a host that hung through the take-over and this end finds the ended
+                    // marker to fail against when it wakes, not an empty key (docs/protocol.md §7, "Ended").
                     ownership?.leases.end(tenant: session.tenantID, sessionID: session.id)
                 }
                 if session.onCallTurnEnd != nil { callEnded(session) }
