@@ -67,8 +67,10 @@ extension VoiceCallbackTests {
         XCTAssertTrue(try eventually(10) { try metric(first, "agent_host_session_journal_depth") == 1 }, "the record is not waiting in the journal")
 
         // Redis is back: the journal drains, the record lands and the checkpoint goes with it.
+        // It restarts with the call's checkpoint (saved at its shutdown); the host's journal may
+        // replay at once, so the checkpoint's presence is not asserted here: without the journaled
+        // removal it would stay for good.
         try redis.start()
-        XCTAssertEqual(try redis.cli("HEXISTS", callKey(caller), id), "1", "the test needs the checkpoint to outlive the outage")
         XCTAssertTrue(try eventually(30) { try storedSessionIDs(caller: caller) == [id] }, "the journal did not drain: \(first.logText.suffix(2000))")
         XCTAssertTrue(try eventually(5) { try redis.cli("HEXISTS", callKey(caller), id) == "0" },
                       "the ended call's checkpoint outlived the outage: \((try? redis.cli("HGETALL", callKey(caller))) ?? "")")
