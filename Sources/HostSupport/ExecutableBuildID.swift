@@ -6,7 +6,8 @@ import Glibc
 /// with `pread` (a few hundred bytes), not from the mapped image: Swift's Glibc module does not
 /// export `dl_iterate_phdr`.
 public enum ExecutableBuildID {
-    /// This process's executable's build id, read once; nil when it was linked without one.
+    /// This process's executable's build id, read once; nil when it was linked without one. The
+    /// read is file I/O: a server reads it at start-up (HostRunner), before any loop asks.
     public static let current: String? = read()
 
     /// The build id of the ELF64 little-endian file at `path` in hex; nil when it has none or is

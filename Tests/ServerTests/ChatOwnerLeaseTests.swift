@@ -49,13 +49,16 @@ final class ChatOwnerLeaseTests: HostProcessTestCase {
         XCTAssertEqual(try chatOwner(of: id)["address"] as? String, second.url, "the lease still names the dead host")
         XCTAssertEqual(try metric(second, "agent_host_sessions_resumed_total{tenant=\"demo\"}"), 1)
 
-        // It ends on the second host: one record with every turn, lease and checkpoint gone.
+        // It ends on the second host: one record with every turn, checkpoint gone, and the lease
+        // replaced by the ended marker (docs/protocol.md §7), which nobody can take.
         let end = try post(second.url + "/v1/chat", #"{"session_id":"\#(id)","end":true}"#)
         XCTAssertEqual(end.types.last, "end", end.body)
         XCTAssertEqual(try storedSessionIDs(caller: caller), [id])
         let record = try redis.cli("GET", "support:session:demo:\(caller)")
         XCTAssertTrue(record.contains("ORD-12345") && record.contains("store hours"), record)
-        XCTAssertTrue(try eventually(5) { try redis.cli("EXISTS", "support:chat-owner:demo:\(id)") == "0" }, "the lease outlived its conversation")
+        XCTAssertTrue(try eventually(5) { try redis.cli("GET", "support:chat-owner:demo:\(id)").hasPrefix(#"{"ended_at":"#) },
+                      "the lease outlived its conversation: \((try? redis.cli("GET", "support:chat-owner:demo:\(id)")) ?? "")")
+        XCTAssertEqual(try post(second.url + "/v1/chat", #"{"session_id":"\#(id)","text":"again"}"#).status, 404, "an ended conversation was continued")
     }
 
     /// The lease is renewed while the conversation is idle, and not taken from a live owner that

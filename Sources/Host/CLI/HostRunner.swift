@@ -40,6 +40,10 @@ public struct HostRunner {
     }
 
     public func run() throws(Failure) {
+        // The build id is read from the executable file (pread of its notes): here, once, before any
+        // loop runs — not lazily on a loop thread the first time /health or the heartbeat asks.
+        let build = ExecutableBuildID.current
+        Logger.shared.log(.info, "server", "agent-host \(HostInfo.version) build \(build ?? "(none: linked without a build id)")")
         OpenFileLimit.raise(forConnections: configuration.server.maxConnections)
         let catalog = configuration.plugins.loader.loadAll()
         for refusal in catalog.refused { Logger.shared.log(.warning, "plugins", "refused \(refusal)") }
@@ -110,10 +114,13 @@ public struct HostRunner {
             // Chat owner leases (docs/scaling.md, "Owner leases"): one identity for all loops.
             let (hostID, address) = FleetHeartbeat.identity(configuration: configuration, port: port)
             // Each loop claims and renews through its own connection (HostLoops+Redis), as the same owner.
+            // Each loop holds its leases with its own text (ChatOwner.loop): a release or claim of one
+            // loop can never drop or take a lease another loop of this process holds.
             let owner = ChatOwner(hostID: hostID, address: address)
-            for (index, each) in (loops?.group.servers ?? [server]).enumerated() {
+            let servers = loops?.group.servers ?? [server]
+            for (index, each) in servers.enumerated() {
                 let connection = loops?.redisConnection(forServerAt: index) ?? redis.records.connection
-                each.holdOwnerLeases(RedisChatOwnerLeases(connection: connection, me: owner))
+                each.holdOwnerLeases(RedisChatOwnerLeases(connection: connection, me: owner.onLoop(servers.count > 1 ? index : nil)))
             }
             // Hand-over at the drain deadline only to a fleet that can take it (FleetPeers), read
             // once per heartbeat interval for all the host's conversations (FleetPeersCache).
@@ -121,6 +128,9 @@ public struct HostRunner {
                                         maxAgeMilliseconds: FleetHeartbeat.defaultIntervalMilliseconds)
             for each in loops?.group.servers ?? [server] {
                 each.handOverPossible = { tenant, answer in peers.anotherServes(tenant: tenant, answer: answer) }
+                each.hostStartedAt = { hostID, answer in
+                    peers.members { members in answer(members?.first { $0.hostID == hostID }?.startedAt) }
+                }
             }
         }
         banner("http://\(configuration.server.host):\(port)")

@@ -106,7 +106,9 @@ extension HostServer {
                                                       telephoneEvent: invite.telephoneEvent, sessionID: invite.call))
         services.metrics.increment("agent_host_sip_calls_total", labels: ["outcome": "answered"])
         Logger.shared.log(.info, "sip", "call \(invite.call) to \(invite.calledNumber) from \(invite.peerAddress) over \(invite.transport): \(law.name), RTP \(port) <-> \(invite.mediaAddress):\(invite.mediaPort)\(loopSuffix)")
-        let caller = CallerInput.callerProblem(invite.caller) == nil && !invite.caller.isEmpty ? invite.caller : "sip-\(invite.call)"
+        // A withheld From (`anonymous@…`) names nobody: the call goes by its own id (docs/protocol.md §8).
+        let caller = CallerInput.callerProblem(invite.caller) == nil && !invite.caller.isEmpty
+            ? Self.callerIdentity(number: invite.caller, call: "sip-\(invite.call)") : "sip-\(invite.call)"
         openSession(tenant: tenant, caller: caller, idleMilliseconds: 0, forward: { call.conversationEvent($0) }, call: true) { [self] result in
             switch result {
             case .failure(let rejection):

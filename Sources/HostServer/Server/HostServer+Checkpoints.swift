@@ -19,8 +19,14 @@ extension HostServer {
             // Guarded (docs/protocol.md §6): a host that lost the conversation's lease while it hung
             // cannot overwrite the checkpoint of the host that took it over; it ends its copy instead.
             checkpoints.save(ChatCheckpoint(conversation), owner: ownership?.leases.me) { [self] outcome in
-                guard outcome == .ownedElsewhere || outcome == .newer else { return }
-                loop.execute { [self] in endMovedConversation(session, found: "its checkpoint was refused: \(outcome == .newer ? "a later turn is stored" : "another host holds its lease")") }
+                let why: String
+                switch outcome {
+                case .ownedElsewhere: why = "another host holds its lease"
+                case .newer: why = "a later turn is stored"
+                case .ended: why = "another host continued it and ended it"
+                case .stored, .failed: return
+                }
+                loop.execute { [self] in endMovedConversation(session, found: "its checkpoint was refused: \(why)") }
             }
         }
     }

@@ -17,7 +17,8 @@ extension HostServer {
     /// Loop thread. `found`: how this host learned it, for the log.
     func endMovedConversation(_ session: ServerSession, found: String) {
         loop.preconditionInLoop()
-        guard !session.ended, session.onTurnEnd != nil else { return }
+        guard !session.ended, !session.movedAway, session.onTurnEnd != nil else { return }
+        session.movedAway = true
         services.metrics.increment("agent_host_sessions_moved_away_total", labels: ["tenant": session.tenantID])
         services.logger.log(.warning, "server", "chat session \(session.id) ends here: another host continues it (\(found)); this host's copy writes nothing more")
         session.end(reason: ServerSession.movedToAnotherHost)

@@ -31,10 +31,13 @@ extension HostServer {
         claimLease(of: session)
     }
 
-    /// The call ended here and is recorded (loop thread): nothing is left to recover.
+    /// The call ended here and is recorded (loop thread): nothing is left to recover. Its checkpoint
+    /// goes with its record's append (SessionStore.appendScript), journaled: a removal sent
+    /// here would be lost while Redis is away, and the call would come back as a cut-off one.
+    /// Its lease becomes the ended marker (docs/protocol.md §7): a host that finds the checkpoint
+    /// anyway (its removal still in a journal) knows the call is over.
     func callEnded(_ session: ServerSession) {
-        calls?.remove(tenant: session.tenantID, caller: session.caller, sessionID: session.id)
-        ownership?.leases.release(tenant: session.tenantID, sessionID: session.id)
+        ownership?.leases.end(tenant: session.tenantID, sessionID: session.id)
     }
 
     /// The caller's earlier sessions and, for a `call`, their lost call (loop thread; `completion`
@@ -45,10 +48,7 @@ extension HostServer {
         let pending = CallerHistory()
         let finish: @Sendable () -> Void = {
             guard pending.lost != nil, let previous = pending.previous else { return }
-            var lost = pending.lost ?? nil
-            // A call recorded as ended normally whose checkpoint outlived it (its removal was lost
-            // while Redis was away) is not a cut-off call: it is not continued.
-            if let call = lost, Self.endedNormally(call.checkpoint.sessionID, in: previous) { lost = nil }
+            let lost = pending.lost ?? nil
             completion(Self.including(lost, in: previous), lost)
         }
         recoverLostCall(tenant: tenant, caller: caller, enabled: call) { [self] lost in
@@ -90,26 +90,48 @@ extension HostServer {
         guard let calls, let candidate = candidates.first else { return completion(newest) }
         let rest = candidates.dropFirst()
         takeLease(tenant: tenant.id, sessionID: candidate.sessionID) { [self] refusal in
+            // Ended (its lease is the ended marker): recorded by its host, its checkpoint's removal
+            // still on the way (in a journal); dropped here, never continued nor recorded again.
+            if refusal?.response.status == 404 {
+                calls.take(tenant: tenant.id, caller: candidate.caller, sessionID: candidate.sessionID) { _ in }
+                return recover(rest, tenant: tenant, newest: newest, completion: completion)
+            }
             // Live on another host (or Redis did not answer): not lost.
             if refusal != nil { return recover(rest, tenant: tenant, newest: newest, completion: completion) }
-            calls.take(tenant: tenant.id, caller: candidate.caller, sessionID: candidate.sessionID) { [self] taken in
-                loop.execute { [self] in
-                    switch taken {
-                    case .taken(let checkpoint):
-                        record(lostCall: checkpoint, tenant: tenant) { [self] lost in
-                            recover(rest, tenant: tenant, newest: lost, completion: completion)
-                        }
-                    case .gone:
-                        // Another callback took it first: that one records it.
-                        ownership?.leases.release(tenant: tenant.id, sessionID: candidate.sessionID)
+            // The lease is this host's now, but it may only have lapsed while its host lives on (a
+            // Redis outage longer than its TTL): the owner is asked first (HostServer+CallLiveness).
+            ownerIsGone(of: candidate) { [self] gone in
+                guard gone else {
+                    services.logger.log(.info, "server", "call \(candidate.sessionID)'s lease lapsed but its host \(candidate.owner?.hostID ?? "?") lives: not taken for lost")
+                    ownership?.leases.release(tenant: tenant.id, sessionID: candidate.sessionID)
+                    return recover(rest, tenant: tenant, newest: newest, completion: completion)
+                }
+                take(candidate, rest: rest, tenant: tenant, newest: newest, completion: completion)
+            }
+        }
+    }
+
+    /// Takes `candidate`, whose owner is gone and whose lease is this host's, and records it (loop thread).
+    private func take(_ candidate: ChatCheckpoint, rest: ArraySlice<ChatCheckpoint>, tenant: ServedTenant, newest: LostCall?,
+                      completion: @escaping @Sendable (LostCall?) -> Void) {
+        guard let calls else { return completion(newest) }
+        calls.take(tenant: tenant.id, caller: candidate.caller, sessionID: candidate.sessionID) { [self] taken in
+            loop.execute { [self] in
+                switch taken {
+                case .taken(let checkpoint):
+                    record(lostCall: checkpoint, tenant: tenant) { [self] lost in
+                        recover(rest, tenant: tenant, newest: lost, completion: completion)
+                    }
+                case .gone:
+                    // Another callback took it first: that one records it.
+                    ownership?.leases.release(tenant: tenant.id, sessionID: candidate.sessionID)
+                    recover(rest, tenant: tenant, newest: newest, completion: completion)
+                case .unknown:
+                    // The take may have run with its answer lost: record the call from the copy
+                    // read before (the record's append is idempotent per session id), so it is
+                    // not lost twice; it is not continued (another host may have taken it).
+                    record(lostCall: candidate, tenant: tenant) { [self] _ in
                         recover(rest, tenant: tenant, newest: newest, completion: completion)
-                    case .unknown:
-                        // The take may have run with its answer lost: record the call from the copy
-                        // read before (the record's append is idempotent per session id), so it is
-                        // not lost twice; it is not continued (another host may have taken it).
-                        record(lostCall: candidate, tenant: tenant) { [self] _ in
-                            recover(rest, tenant: tenant, newest: newest, completion: completion)
-                        }
                     }
                 }
             }
@@ -143,13 +165,17 @@ extension HostServer {
     static func isSharedCallerID(_ caller: String) -> Bool {
         let id = caller.lowercased()
         return id.isEmpty || sharedCallerIDs.contains(id) || id.hasPrefix("anonymous@") || id.hasPrefix("sip:anonymous@")
+            || id.hasPrefix(withheldPrefix)
     }
 
-    /// Whether `previous` (session summaries) records `sessionID` with an outcome other than `host_lost`.
-    static func endedNormally(_ sessionID: String, in previous: [String]) -> Bool {
-        let marker = "\"session_id\":" + JSONText.quote(sessionID)
-        let lost = "\"outcome\":" + JSONText.quote(SessionRecord.Outcome.hostLost)
-        return previous.contains { $0.contains(marker) && !$0.contains(lost) }
+    static let withheldPrefix = "withheld-"
+
+    /// The caller id a phone line's call goes by (docs/protocol.md §8, "Withheld numbers"): the
+    /// number when it names one person; for a withheld one, `withheld-{call}`, new with every call.
+    /// Such a caller has no identity: no earlier sessions, no record shared with every other
+    /// withheld caller of the tenant (who would all be "returning" to each other), no checkpoint.
+    static func callerIdentity(number: String, call: String) -> String {
+        isSharedCallerID(number) ? withheldPrefix + call : number
     }
 
     /// The caller's earlier sessions with the lost call among them: its record may not have

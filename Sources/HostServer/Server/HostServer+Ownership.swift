@@ -77,6 +77,7 @@ extension HostServer {
                 loop.execute {
                     switch result {
                     case .claimed: completion(nil)
+                    case .ended: completion(Self.ended(sessionID))
                     case .unavailable(let why):
                         completion(Rejection(ServerResponses.error(503, "cannot tell which host serves session '\(sessionID)': Redis did not answer (\(why)); try again in a few seconds")))
                     case .held(let owner, let text): decide(owner, text)
@@ -90,6 +91,8 @@ extension HostServer {
                 claim(replacing: text) { [self] newOwner, _ in completion(owned(sessionID, by: newOwner)) }
             }
             guard let owner else { return takeOver("its lease is unreadable") }
+            // Another loop of this very process holds it (ChatOwner.loop): alive by definition.
+            if owner.instance == leases.me.instance { return completion(owned(sessionID, by: owner)) }
             // An earlier process at this very address: it is not running, this one listens there.
             if owner.hostID == leases.me.hostID, owner.address == leases.me.address { return takeOver("an earlier process on this address") }
             guard let (host, port) = Self.hostAndPort(owner.address) else { return completion(owned(sessionID, by: owner)) }
@@ -103,6 +106,11 @@ extension HostServer {
                 }
             }
         }
+    }
+
+    /// 404 for a conversation that ended (its lease key holds the ended marker, docs/protocol.md §7).
+    static func ended(_ sessionID: String) -> Rejection {
+        Rejection(ServerResponses.error(404, "session '\(sessionID)' has ended: start a new one without session_id"))
     }
 
     /// 409 `session_owned` (docs/protocol.md §2): which host serves the conversation and what to do.

@@ -55,6 +55,10 @@ public final class HostServer: @unchecked Sendable {
     /// only then is it handed over at the drain deadline); nil: none can. Set by `serve` from the
     /// fleet's heartbeats; `answer` on any thread.
     package var handOverPossible: ((_ tenant: String, _ answer: @escaping @Sendable (Bool) -> Void) -> Void)?
+    /// When the process now publishing `hostID`'s heartbeat started (docs/protocol.md §5; nil: no
+    /// heartbeat, or Redis did not answer): tells a restarted host from the one a lost call ran on
+    /// (HostServer+CallLiveness). Set by `serve`; `answer` on any thread.
+    package var hostStartedAt: ((_ hostID: String, _ answer: @escaping @Sendable (String?) -> Void) -> Void)?
     /// The host's other loops (`server.loops` > 1; ServerLoops.swift); nil with one loop.
     package weak var peers: ServerLoops?
     private var http: HTTPServer?
@@ -241,7 +245,9 @@ public final class HostServer: @unchecked Sendable {
                 // given up); one taken over by another host is that host's, checkpoint and lease alike.
                 if session.onTurnEnd != nil, reason != ServerSession.handedOver, reason != ServerSession.movedToAnotherHost {
                     checkpoints?.remove(tenant: session.tenantID, sessionID: session.id)
-                    ownership?.leases.release(tenant: session.tenantID, sessionID: session.id)
+                    // Not a DEL: a host that hung through the take-over and this end finds the ended
+                    // marker to fail against when it wakes, not an empty key (docs/protocol.md §7, "Ended").
+                    ownership?.leases.end(tenant: session.tenantID, sessionID: session.id)
                 }
                 if session.onCallTurnEnd != nil { callEnded(session) }
                 registry.remove(session)

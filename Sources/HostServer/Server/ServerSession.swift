@@ -41,6 +41,9 @@ final class ServerSession: @unchecked Sendable {
     /// Being handed to another host at the drain deadline (HostServer+HandOver.swift): its lease
     /// is given up, not renewed.
     var handingOver = false
+    /// Another host continues it (HostServer+LeaseLost): set once, since its renewal and its
+    /// checkpoint write may both report so in one loop turn, before the end has taken effect.
+    var movedAway = false
 
     init(id: String = UUID().uuidString.lowercased(), tenantID: String, caller: String, loop: EventLoop, idleMilliseconds: UInt64) {
         self.id = id

@@ -124,7 +124,9 @@ final class TwilioMediaConnection: WebSocketConnectionHandler, @unchecked Sendab
         guard let voice = server.voice, let recognizer = voice.recognizers[tenant.id] else {
             return refuse("voice is not enabled on this host for tenant '\(tenant.id)'")
         }
-        let caller = start.customParameters["caller"] ?? start.customParameters["from"] ?? (start.callSid.isEmpty ? start.streamSid : start.callSid)
+        let thisCall = start.callSid.isEmpty ? start.streamSid : start.callSid
+        // A withheld number (`anonymous`, a carrier's fake one) names nobody: the call goes by its own id.
+        let caller = HostServer.callerIdentity(number: start.customParameters["caller"] ?? start.customParameters["from"] ?? thisCall, call: thisCall)
         if let problem = CallerInput.callerProblem(caller) { return refuse("<Parameter name=\"caller\">: \(problem)") }
         let line = server.phoneLine(TwilioTransport(socket: socket, streamSid: start.streamSid), tenant: tenant, logsEvents: true)
         let call = server.makeCall(transport: line, tenant: tenant, voice: voice,

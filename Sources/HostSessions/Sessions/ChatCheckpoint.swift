@@ -109,6 +109,9 @@ public enum ChatCheckpointWrite: Sendable, Equatable {
     case ownedElsewhere
     /// The stored checkpoint is of a later turn: a host that continued the conversation wrote it.
     case newer
+    /// The conversation ended (its lease key holds the ended marker, docs/protocol.md §7): a host
+    /// that continued it ended it, and this writer's copy is stale.
+    case ended
     /// Not written (Redis refused or did not answer): why.
     case failed(String)
 }
@@ -134,7 +137,8 @@ public final class RedisChatCheckpoints: ChatCheckpointStore {
     }
 
     /// KEYS: checkpoint, owner lease; ARGV: checkpoint JSON, TTL s, the writer's lease ("" none),
-    /// its turn. `stored`, `owned` (another host's lease) or `newer` (a later turn is stored).
+    /// its turn. `stored`, `owned` (another host's lease), `ended` (the lease key holds the ended
+    /// marker, `ChatOwner.endedText`) or `newer` (a later turn is stored).
     ///
     /// The stored turn is read with a pattern, not `cjson.decode`: decoding the whole checkpoint
     /// (history, earlier sessions: kilobytes) on every turn would cost Redis's one thread far more.
@@ -147,6 +151,7 @@ public final class RedisChatCheckpoints: ChatCheckpointStore {
     static let saveScript = """
     if ARGV[3] ~= '' then
       local owner = redis.call('GET', KEYS[2])
+      if owner and string.sub(owner, 1, 12) == '{"ended_at":' then return 'ended' end
       if owner and owner ~= ARGV[3] then return 'owned' end
     end
     local stored = redis.call('GET', KEYS[1])
@@ -177,6 +182,9 @@ public final class RedisChatCheckpoints: ChatCheckpointStore {
             case .success(.string("owned")), .success(.status("owned")):
                 logger.log(.warning, "sessions", "checkpoint \(key) not written: another host holds the conversation's owner lease")
                 outcome(.ownedElsewhere)
+            case .success(.string("ended")), .success(.status("ended")):
+                logger.log(.warning, "sessions", "checkpoint \(key) not written: the conversation ended on another host")
+                outcome(.ended)
             case .success(.string("newer")), .success(.status("newer")):
                 logger.log(.warning, "sessions", "checkpoint \(key) not written: a later turn (by another host) is stored")
                 outcome(.newer)

@@ -6,19 +6,32 @@ import HostSupport
 ///
 /// `instance` tells two processes with the same `hostID` apart (a host restarted on its port
 /// after a crash): the lease of an earlier process at one's own address is a dead owner's.
+/// `loop` tells the event loops of one process apart (a host with `server.loops` > 1): each loop
+/// holds its leases with its own text, so one loop's compare-and-set (a release, a claim) never
+/// takes or drops a lease another loop of the same process holds.
 public struct ChatOwner: Codable, Sendable, Equatable {
     public var hostID: String
     public var address: String
     public var instance: String
+    /// The event loop holding the lease (nil: the host has one loop).
+    public var loop: Int?
 
-    public init(hostID: String, address: String, instance: String = UUID().uuidString.lowercased()) {
+    public init(hostID: String, address: String, instance: String = UUID().uuidString.lowercased(), loop: Int? = nil) {
         self.hostID = hostID
         self.address = address
         self.instance = instance
+        self.loop = loop
     }
 
     enum CodingKeys: String, CodingKey {
-        case hostID = "host_id", address, instance
+        case hostID = "host_id", address, instance, loop
+    }
+
+    /// This owner on event loop `index` of its process (nil: the process has one loop).
+    public func onLoop(_ index: Int?) -> ChatOwner {
+        var copy = self
+        copy.loop = index
+        return copy
     }
 
     /// `support:chat-owner:{tenant}:{session_id}`.
@@ -33,6 +46,18 @@ public struct ChatOwner: Codable, Sendable, Equatable {
     public static func decode(_ text: String) -> ChatOwner? {
         try? JSONDecoder().decode(ChatOwner.self, from: Data(text.utf8))
     }
+
+    /// The lease key's value once its conversation ended (docs/protocol.md §7, "Ended"):
+    /// `{"ended_at":"…","owner":{…}}`, the lease of the host that ended it inside. Every
+    /// compare-and-set on the key fails against it — a claim, a renewal, a guarded checkpoint
+    /// write — so a host that hung through the conversation's take-over and end cannot bring it
+    /// back when it wakes: there is something left to compare against.
+    public static func endedText(by owner: String, at time: String) -> String {
+        "{\"ended_at\":\"\(time)\",\"owner\":\(owner)}"
+    }
+
+    /// Whether a lease key's value is an ended marker (`endedText`).
+    public static func isEnded(_ text: String) -> Bool { text.hasPrefix("{\"ended_at\":") }
 }
 
 /// What a claim found.
@@ -42,6 +67,8 @@ public enum ChatLeaseClaim: Sendable, Equatable {
     /// Another host holds it: its lease as stored (`text`, for a later claim that replaces exactly
     /// that one) and what it says (nil if unreadable).
     case held(owner: ChatOwner?, text: String)
+    /// The conversation ended (its lease key holds the ended marker): nobody may continue it.
+    case ended
     /// Redis did not answer: nobody can know who serves the conversation.
     case unavailable(String)
 }
@@ -61,6 +88,15 @@ public protocol ChatOwnerLeases: Sendable {
     func renew(_ sessions: [(tenant: String, sessionID: String)], lost: @escaping @Sendable ([String]) -> Void)
     /// [thread-safe] Gives the lease up if this host holds it.
     func release(tenant: String, sessionID: String)
+    /// [thread-safe] The conversation ended here: replaces this host's lease (or none) by the ended
+    /// marker (`ChatOwner.endedText`), kept as long as the session record; another host's lease is
+    /// left alone.
+    func end(tenant: String, sessionID: String)
+}
+
+extension ChatOwnerLeases {
+    /// Stores without an ended marker give the lease up.
+    public func end(tenant: String, sessionID: String) { release(tenant: tenant, sessionID: sessionID) }
 }
 
 /// Leases as one Redis key per conversation, written only through compare-and-set scripts so
@@ -77,11 +113,17 @@ public final class RedisChatOwnerLeases: ChatOwnerLeases {
     let connection: RedisConnection
     private let logger: Logger
 
-    public init(connection: RedisConnection, me: ChatOwner, ttlMilliseconds: UInt64 = 15_000, logger: Logger = .shared) {
+    /// How long an ended marker stays (`end`): the session record's 24 h, the longest a woken
+    /// host's copy could still replace anything.
+    let endedTTLSeconds: Int
+
+    public init(connection: RedisConnection, me: ChatOwner, ttlMilliseconds: UInt64 = 15_000, endedTTLSeconds: Int = 86_400,
+                logger: Logger = .shared) {
         self.connection = connection
         self.me = me
         self.mine = me.jsonText()
         self.ttlMilliseconds = max(1000, ttlMilliseconds)
+        self.endedTTLSeconds = max(1, endedTTLSeconds)
         self.logger = logger
     }
 
@@ -115,11 +157,23 @@ public final class RedisChatOwnerLeases: ChatOwnerLeases {
     return 0
     """
 
+    /// KEYS[1] lease; ARGV: mine, the ended marker, its TTL s. 1 when the marker was written (the
+    /// lease was this host's or lapsed), 0 when another host holds the lease.
+    static let endScript = """
+    local current = redis.call('GET', KEYS[1])
+    if current == false or current == ARGV[1] then
+      redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+      return 1
+    end
+    return 0
+    """
+
     public func claim(tenant: String, sessionID: String, replacing: String?, completion: @escaping @Sendable (ChatLeaseClaim) -> Void) {
         let key = ChatOwner.key(tenant: tenant, sessionID: sessionID)
         connection.send(["EVAL", Self.claimScript, "1", key, mine, replacing ?? "", String(ttlMilliseconds)]) { result in
             switch result {
             case .success(.integer(1)): completion(.claimed)
+            case .success(.string(let text)) where ChatOwner.isEnded(text): completion(.ended)
             case .success(.string(let text)): completion(.held(owner: ChatOwner.decode(text), text: text))
             case .success(let other): completion(.unavailable("unexpected reply \(other)"))
             case .failure(let error): completion(.unavailable("\(error)"))
@@ -148,5 +202,18 @@ public final class RedisChatOwnerLeases: ChatOwnerLeases {
 
     public func release(tenant: String, sessionID: String) {
         connection.send(["EVAL", Self.releaseScript, "1", ChatOwner.key(tenant: tenant, sessionID: sessionID), mine]) { _ in }
+    }
+
+    public func end(tenant: String, sessionID: String) {
+        let key = ChatOwner.key(tenant: tenant, sessionID: sessionID)
+        let ended = ChatOwner.endedText(by: mine, at: SessionRecord.timeText(Date()))
+        connection.send(["EVAL", Self.endScript, "1", key, mine, ended, String(endedTTLSeconds)]) { [logger] result in
+            switch result {
+            case .success(.integer(0)): logger.log(.warning, "sessions", "\(key) ended here but another host holds its lease: left to it")
+            case .success(.error(let message)): logger.log(.warning, "sessions", "\(key): ended marker refused: \(message)")
+            case .failure(let error): logger.log(.debug, "sessions", "\(key): ended marker not written: \(error)")
+            case .success: break
+            }
+        }
     }
 }

@@ -136,7 +136,7 @@ public final class SessionStore: Sendable {
               completion: @escaping @Sendable (Result<Int, SessionStoreError>) -> Void) {
         let key = SessionRecord.key(tenant: tenant, caller: caller)
         let started = DispatchTime.now()
-        let args = ["EVAL", Self.appendScript, "1", key, json, tenant, caller,
+        let args = ["EVAL", Self.appendScript, "2", key, RedisCallCheckpoints.key(tenant: tenant, caller: caller), json, tenant, caller,
                     SessionRecord.timeText(Date()), String(keep), String(ttlSeconds)]
         connection.send(args) { [self] result in
             observe("save", since: started)
@@ -173,9 +173,14 @@ public final class SessionStore: Sendable {
         metrics?.observe("agent_host_session_store_seconds", seconds, labels: ["op": op])
     }
 
-    /// The atomic append. KEYS[1] = record key; ARGV = interaction JSON, tenant, caller,
-    /// updated_at, keep, ttl seconds.
+    /// The atomic append. KEYS[1] = record key, KEYS[2] = the caller's call checkpoints
+    /// (docs/protocol.md §8); ARGV = interaction JSON, tenant, caller, updated_at, keep, ttl seconds.
     ///
+    /// - Removes the session's call checkpoint (a voice call's; nothing for others) in the same
+    ///   step, after the record's `SET` (so an out-of-memory refusal still stops the script before
+    ///   it wrote anything: Redis lets a script that already wrote go on): the record is journaled and replayed until Redis takes it, so the removal is too.
+    ///   Sent on its own, it would be lost while Redis is away, and the ended call would come back
+    ///   as a cut-off one when its caller calls again.
     /// - Drops an interaction with the same `session_id` first: a replayed save (timed out but
     ///   applied, or replayed after a crash before the journal was compacted) is not duplicated.
     ///   If that interaction ended later, it stays and the save changes nothing: a conversation
@@ -203,7 +208,10 @@ public final class SessionStore: Sendable {
                 later = true
               end
             end
-            if later then return #record.interactions end
+            if later then
+              redis.pcall('HDEL', KEYS[2], tostring(new.session_id))
+              return #record.interactions
+            end
           end
         end
         local at = #list + 1
@@ -227,6 +235,7 @@ public final class SessionStore: Sendable {
         end
         local text = encode({tenant = ARGV[2], caller = ARGV[3], updated_at = ARGV[4], interactions = list}, nil)
         redis.call('SET', KEYS[1], text, 'EX', tonumber(ARGV[6]))
+        redis.pcall('HDEL', KEYS[2], tostring(new.session_id))
         return #list
         """
 }

@@ -96,6 +96,11 @@ public final class RedisConnection: @unchecked Sendable {
     private var closed = false
     /// Our own `redisAsyncFree` is running: its disconnect callback must not schedule a reconnect.
     private var freeing = false
+    /// `close` waits for the final PING (`closeAfterSent`); `closingStarted` once it is sent:
+    /// later commands are refused.
+    private var closing = false
+    private var closingStarted = false
+    private var closeWaiters: [() -> Void] = []
     /// The deliberate retain cycle between `start()` and `close()`: hiredis's context points here.
     private var keepAlive: RedisConnection?
 
@@ -141,20 +146,44 @@ public final class RedisConnection: @unchecked Sendable {
         observers.withLock { $0.append(handler) }
     }
 
-    /// [thread-safe] Stops reconnecting, fails every open command with `.closed`, frees the
-    /// hiredis context. `completion` runs once all that is done (on the loop thread).
+    /// [thread-safe] Stops reconnecting, lets the commands already sent be answered (within the
+    /// command timeout), fails the rest with `.closed`, frees the hiredis context. `completion`
+    /// runs once all that is done (on the loop thread). Later `send`s fail with `.closed`.
     public func close(completion: (@Sendable () -> Void)? = nil) {
         let accepted = loop.execute { [self] in
-            closeOnLoop()
-            completion?()
+            closeAfterSent { completion?() }
         }
         if !accepted { completion?() }
+    }
+
+    /// Commands handed to hiredis may still sit in its output buffer (written when the socket is
+    /// next writable): freeing the context at once would drop them — the last cleanup of a host
+    /// shutting down (an ended marker, a released lease). A final PING goes after them instead;
+    /// Redis answers in order, so its reply (or the command timeout) means they were all
+    /// answered, and the context is freed on the next loop turn (never inside hiredis's callback).
+    private func closeAfterSent(_ done: @escaping () -> Void) {
+        if closing { return closeWaiters.append(done) }
+        guard !closed, state == .connected, context != nil, commands.values.contains(where: \.sent) else {
+            closeOnLoop()
+            return done()
+        }
+        closing = true
+        closeWaiters.append(done)
+        enqueue(["PING"], timeout: options.commandTimeoutMilliseconds) { [self] _ in
+            loop.execute { [self] in
+                closeOnLoop()
+                let waiters = closeWaiters
+                closeWaiters.removeAll()
+                for waiter in waiters { waiter() }
+            }
+        }
+        closingStarted = true
     }
 
     // MARK: commands (loop thread)
 
     private func enqueue(_ args: [String], timeout: UInt64, completion: @escaping Completion) {
-        if closed { return completion(.failure(.closed)) }
+        if closed || closingStarted { return completion(.failure(.closed)) }
         guard !args.isEmpty else { return completion(.success(.error("ERR empty command"))) }
         switch state {
         case .down:
@@ -222,7 +251,8 @@ public final class RedisConnection: @unchecked Sendable {
         queued.removeAll { $0 == id }
         finish(id, .failure(.timeout))
         // A sent command without a reply: every later reply on this connection waits behind it.
-        if pending.sent, context != nil { resetConnection("a command timed out") }
+        // (Closing: `closeAfterSent` frees the context next, failing what is left with `.closed`.)
+        if pending.sent, context != nil, !closing { resetConnection("a command timed out") }
     }
 
     /// Fails the commands hiredis already holds (`sent`) and, with `includingQueued`, those
@@ -378,7 +408,7 @@ public final class RedisConnection: @unchecked Sendable {
         let wasUp = state == .connected
         lastErrorText.withLock { $0 = reason }
         setState(.down)
-        guard !closed else { return }
+        guard !closed, !closing else { return }
         if wasUp || attempt == 0 {
             logger.log(.warning, "redis", "\(url): \(reason); reconnecting")
         } else {

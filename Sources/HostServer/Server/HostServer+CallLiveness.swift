@@ -1,0 +1,37 @@
+import HostNet
+import HostSessions
+
+/// Whether a voice call whose owner lease lapsed was really lost (docs/scaling.md, "Owner
+/// leases"). A lapsed lease says only that nobody renewed it for its TTL: its host died — or Redis
+/// was away longer than the TTL while the host, alive, went on with the call (its renewal then
+/// takes the lease back, too late for a callback that came first). A call taken for lost while its
+/// caller is still on the line would fork: recorded `host_lost`, continued on the callback, and
+/// going on where it is. So the taker asks the owner itself before taking the call:
+/// - an earlier process at this host's own address, or a host whose heartbeat (docs/protocol.md
+///   §5) says its process started after the call did: restarted, the call's process is gone;
+/// - otherwise a connection to the owner's address: refused, nothing listens (dead); accepted or
+///   unanswered within a second, the owner lives (or hangs, and may go on) — the call is left to it.
+///
+/// Why not end the live copy instead (its renewal fails the compare): the caller is on that line.
+extension HostServer {
+    /// Loop thread; `answer` on it. True when `call`'s owner is gone.
+    func ownerIsGone(of call: ChatCheckpoint, answer: @escaping @Sendable (Bool) -> Void) {
+        guard let owner = call.owner, let me = ownership?.leases.me else { return answer(true) }
+        if owner.hostID == me.hostID, owner.address == me.address { return answer(owner.instance != me.instance) }
+        let probe: @Sendable () -> Void = { [self] in
+            guard let (host, port) = Self.hostAndPort(owner.address) else { return answer(false) }
+            TCPProbe.check(loop: loop, host: host, port: port) { outcome in
+                if case .refused = outcome { return answer(true) }
+                answer(false)
+            }
+        }
+        guard let hostStartedAt else { return probe() }
+        hostStartedAt(owner.hostID) { [self] started in
+            loop.execute {
+                // ISO-8601 UTC with milliseconds, fixed width: compared as text.
+                if let started, started > call.startedAt { return answer(true) }
+                probe()
+            }
+        }
+    }
+}
