@@ -24,6 +24,14 @@ final class ClientLoopCPU {
         return ((all - client) / seconds * 100, client / seconds * 100)
     }
 
+    /// (host, client) CPU microseconds per turn since `start`: the cost of a turn, which does not
+    /// shrink when other work on the machine takes cores away (turns/s does).
+    func microsecondsPerTurn(_ turns: Int) -> (host: Double, client: Double) {
+        let client = clientSeconds() - client
+        let all = ProcessCPU.seconds(pid: getpid()) - process
+        return ((all - client) / Double(max(turns, 1)) * 1e6, client / Double(max(turns, 1)) * 1e6)
+    }
+
     /// The two figures as the `server` table's last columns.
     func columns() -> String {
         let (host, client) = percentages()

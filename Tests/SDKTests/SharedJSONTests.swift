@@ -28,4 +28,35 @@ final class SharedJSONTests: XCTestCase {
         XCTAssertEqual(JSONValue.string(text).jsonString(), JSONString.quote(text))
         XCTAssertEqual(JSONString.quote(text), #""line\nbreak \"quoted\" \u2028 \u0001""#)
     }
+
+    /// The escaper works on UTF-8 bytes (it is on every turn's hot path): it must write exactly
+    /// what escaping scalar by scalar writes, for text with nothing to escape (copied whole), for
+    /// other characters led by 0xE2 like U+2028 and U+2029 ("…", "€", "–"), multi-byte text, every
+    /// control character, and escapes at either end.
+    func testTheByteEscaperWritesWhatTheScalarRulesSay() {
+        func byScalars(_ value: String) -> String {
+            var out = "\""
+            for scalar in value.unicodeScalars {
+                switch scalar {
+                case "\"": out += "\\\""
+                case "\\": out += "\\\\"
+                case "\n": out += "\\n"
+                case "\r": out += "\\r"
+                case "\t": out += "\\t"
+                case _ where scalar.value < 0x20 || scalar.value == 0x2028 || scalar.value == 0x2029:
+                    let hex = String(scalar.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                default: out.unicodeScalars.append(scalar)
+                }
+            }
+            return out + "\""
+        }
+        var samples = ["", "plain ASCII order ORD-12345", "caf\u{E9} \u{1F600} \u{65E5}\u{672C}", "\u{2026}\u{20AC}\u{2013}\u{2028}\u{2029}\u{2027}\u{202A}",
+                       "\"", "\\", "\u{2028}", "ends with \u{2029}", "\u{2029} starts", "\u{7F} is not escaped", #"{"order_id":"ORD-1","items":["a\\b"]}"#]
+        samples += (0..<0x20).map { "x" + String(UnicodeScalar(UInt8($0))) + "y" }
+        for sample in samples {
+            XCTAssertEqual(JSONString.quote(sample), byScalars(sample), "escaping \(sample.debugDescription)")
+            XCTAssertEqual(try JSONValue.parse(JSONString.quote(sample)).string, sample, "round trip of \(sample.debugDescription)")
+        }
+    }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Bounds on what a caller controls, checked before anything else touches it: a caller id and
 /// a turn's text are measured in bytes (not characters: 400,000 combining accents are one
 /// character), so no request can make the loop featurise, log or store something caller-sized.
@@ -16,6 +18,13 @@ enum CallerInput {
             return "the caller id contains U+\(String(scalar.value, radix: 16, uppercase: true)), which is not printable: use a phone number or chat id"
         }
         return nil
+    }
+
+    /// True when `text` is empty or only whitespace (what `trimmingCharacters(in: .whitespaces)`
+    /// would empty), decided at the first other character: trimming built a trimmed copy through
+    /// NSString on every turn (~1 % of the host's CPU per chat turn, docs/benchmarks.md).
+    static func isBlank(_ text: String) -> Bool {
+        text.unicodeScalars.allSatisfy { CharacterSet.whitespaces.contains($0) }
     }
 
     /// Why `text` is too large for one turn (`limit` bytes), or nil.

@@ -43,7 +43,7 @@ extension HostServer {
         if body["end"] != nil && !(body["end"] is Bool) { return respond(ServerResponses.error(400, "field 'end' must be true or false")) }
         let hangUp = body["end"] as? Bool ?? false
         if body["text"] != nil && !(body["text"] is String) { return respond(ServerResponses.error(400, "field 'text' must be a string")) }
-        let text = (body["text"] as? String).flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0 }
+        let text = (body["text"] as? String).flatMap { CallerInput.isBlank($0) ? nil : $0 }
         guard text != nil || hangUp else {
             return respond(ServerResponses.error(400, "field 'text' is required and must be a non-empty string (or \"end\": true with a session_id to end a session)"))
         }

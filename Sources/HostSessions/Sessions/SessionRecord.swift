@@ -1,4 +1,5 @@
 import Foundation
+import HostSupport
 
 /// The session record of docs/protocol.md §4: the value under `support:session:{tenant}:{caller}`.
 ///
@@ -103,9 +104,28 @@ public struct SessionRecord: Codable, Sendable, Equatable {
             try c.encodeIfPresent(recording, forKey: .recording)
         }
 
-        /// The interaction as one line of JSON (what the save script and the journal take).
+        /// The interaction as one line of JSON (what the save script and the journal take): the
+        /// members `encode(to:)` writes, in its order, written directly — JSONEncoder was ~3 % of
+        /// the host's CPU per chat turn (docs/benchmarks.md, "CPU per chat turn"). `decode` and
+        /// the save script read both spellings (JSONEncoder also escaped `/` as `\/`).
         public func jsonText() throws -> String {
-            String(decoding: try JSONEncoder().encode(self), as: UTF8.self)
+            let q = JSONText.quote
+            var out = "{\"session_id\":" + q(sessionID)
+            out += ",\"started_at\":" + q(SessionRecord.timeText(startedAt))
+            out += ",\"ended_at\":" + q(SessionRecord.timeText(endedAt))
+            out += ",\"agents\":[" + agents.map(q).joined(separator: ",") + "]"
+            out += ",\"tools\":[" + tools.map(q).joined(separator: ",") + "]"
+            out += ",\"outcome\":" + q(outcome)
+            out += ",\"transcript\":["
+            for (index, line) in transcript.enumerated() {
+                if index > 0 { out += "," }
+                out += "{\"role\":" + q(line.role)
+                if let agent = line.agent { out += ",\"agent\":" + q(agent) }
+                out += ",\"text\":" + q(line.text) + "}"
+            }
+            out += "]"
+            if let recording { out += ",\"recording\":" + q(recording) }
+            return out + "}"
         }
     }
 

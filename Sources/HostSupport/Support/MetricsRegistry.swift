@@ -16,6 +16,12 @@ public final class MetricsRegistry: Sendable {
         var counts: [UInt64]
         var sum: Double = 0
         var count: UInt64 = 0
+
+        mutating func record(_ value: Double) {
+            for (i, bound) in buckets.enumerated() where value <= bound { counts[i] += 1 }
+            sum += value
+            count += 1
+        }
     }
 
     struct Families: ~Copyable {
@@ -47,12 +53,10 @@ public final class MetricsRegistry: Sendable {
 
     public func observe(_ name: String, _ value: Double, labels: [String: String] = [:], buckets: [Double] = MetricsRegistry.defaultBuckets) {
         families.withLock { f in
-            let key = Key(name: name, labels: labels)
-            var h = f.histograms[key] ?? Histogram(buckets: buckets, counts: Array(repeating: 0, count: buckets.count))
-            for (i, bound) in h.buckets.enumerated() where value <= bound { h.counts[i] += 1 }
-            h.sum += value
-            h.count += 1
-            f.histograms[key] = h
+            // In place: a copy taken out of the dictionary and stored back copied `counts` (an
+            // allocation under the registry's lock, which every loop shares) at every observation.
+            f.histograms[Key(name: name, labels: labels), default: Histogram(buckets: buckets, counts: Array(repeating: 0, count: buckets.count))]
+                .record(value)
         }
     }
 
