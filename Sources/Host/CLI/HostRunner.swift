@@ -128,8 +128,11 @@ public struct HostRunner {
                                         maxAgeMilliseconds: FleetHeartbeat.defaultIntervalMilliseconds)
             for each in loops?.group.servers ?? [server] {
                 each.handOverPossible = { tenant, answer in peers.anotherServes(tenant: tenant, answer: answer) }
-                each.hostStartedAt = { hostID, answer in
-                    peers.members { members in answer(members?.first { $0.hostID == hostID }?.startedAt) }
+                each.hostHeartbeat = { hostID, answer in
+                    peers.members { members in
+                        guard let members else { return answer(.unknown) }
+                        answer(members.first { $0.hostID == hostID }.map { .startedAt($0.startedAt) } ?? .absent)
+                    }
                 }
             }
         }

@@ -9,8 +9,10 @@ import HostSessions
 /// going on where it is. So the taker asks the owner itself before taking the call:
 /// - an earlier process at this host's own address, or a host whose heartbeat (docs/protocol.md
 ///   §5) says its process started after the call did: restarted, the call's process is gone;
-/// - otherwise a connection to the owner's address: refused, nothing listens (dead); accepted or
-///   unanswered within a second, the owner lives (or hangs, and may go on) — the call is left to it.
+/// - otherwise a connection to the owner's address: refused, nothing listens (dead); accepted,
+///   the owner lives (or hangs, and may go on) — the call is left to it; unanswered within a
+///   second, gone only when Redis answered and holds no heartbeat of the owner's host (a machine
+///   that vanished, power or network, answers nothing and stops publishing), else left to it.
 ///
 /// Why not end the live copy instead (its renewal fails the compare): the caller is on that line.
 extension HostServer {
@@ -18,20 +20,35 @@ extension HostServer {
     func ownerIsGone(of call: ChatCheckpoint, answer: @escaping @Sendable (Bool) -> Void) {
         guard let owner = call.owner, let me = ownership?.leases.me else { return answer(true) }
         if owner.hostID == me.hostID, owner.address == me.address { return answer(owner.instance != me.instance) }
-        let probe: @Sendable () -> Void = { [self] in
+        let probe: @Sendable (HostHeartbeat) -> Void = { [self] heartbeat in
             guard let (host, port) = Self.hostAndPort(owner.address) else { return answer(false) }
             TCPProbe.check(loop: loop, host: host, port: port) { outcome in
-                if case .refused = outcome { return answer(true) }
-                answer(false)
+                switch outcome {
+                case .refused: answer(true)
+                case .listening: answer(false)
+                // A machine that vanished (power, network) answers nothing, like a hung one: its
+                // heartbeat tells them apart. Gone from a Redis that answered: nobody publishes it.
+                case .noAnswer: answer(heartbeat == .absent)
+                }
             }
         }
-        guard let hostStartedAt else { return probe() }
-        hostStartedAt(owner.hostID) { [self] started in
+        guard let hostHeartbeat else { return probe(.unknown) }
+        hostHeartbeat(owner.hostID) { [self] heartbeat in
             loop.execute {
                 // ISO-8601 UTC with milliseconds, fixed width: compared as text.
-                if let started, started > call.startedAt { return answer(true) }
-                probe()
+                if case .startedAt(let started) = heartbeat, started > call.startedAt { return answer(true) }
+                probe(heartbeat)
             }
         }
     }
+}
+
+/// What the fleet's heartbeats (docs/protocol.md §5) say of one host.
+package enum HostHeartbeat: Sendable, Equatable {
+    /// Redis did not answer: nothing is known.
+    case unknown
+    /// Redis answered and holds no heartbeat of the host: no process has published it for its TTL.
+    case absent
+    /// The process publishing it now started at this time (ISO-8601 UTC, fixed width).
+    case startedAt(String)
 }

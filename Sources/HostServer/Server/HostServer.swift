@@ -55,10 +55,10 @@ public final class HostServer: @unchecked Sendable {
     /// only then is it handed over at the drain deadline); nil: none can. Set by `serve` from the
     /// fleet's heartbeats; `answer` on any thread.
     package var handOverPossible: ((_ tenant: String, _ answer: @escaping @Sendable (Bool) -> Void) -> Void)?
-    /// When the process now publishing `hostID`'s heartbeat started (docs/protocol.md §5; nil: no
-    /// heartbeat, or Redis did not answer): tells a restarted host from the one a lost call ran on
-    /// (HostServer+CallLiveness). Set by `serve`; `answer` on any thread.
-    package var hostStartedAt: ((_ hostID: String, _ answer: @escaping @Sendable (String?) -> Void) -> Void)?
+    /// What the fleet's heartbeats (docs/protocol.md §5) say of `hostID`: tells a restarted or
+    /// vanished host from the one a lost call ran on (HostServer+CallLiveness). Set by `serve`;
+    /// `answer` on any thread.
+    package var hostHeartbeat: ((_ hostID: String, _ answer: @escaping @Sendable (HostHeartbeat) -> Void) -> Void)?
     /// The host's other loops (`server.loops` > 1; ServerLoops.swift); nil with one loop.
     package weak var peers: ServerLoops?
     private var http: HTTPServer?
