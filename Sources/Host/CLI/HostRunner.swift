@@ -223,18 +223,24 @@ public struct HostRunner {
             // Both watchers stay for the whole run: with the first closed, a second Ctrl-C got the
             // default action and the process died mid-drain, leaving the demo's redis-server and
             // support-backend running with nobody to stop them.
-            var draining = false
+            // A repeat within a second is the same request (Ctrl-C reaches the whole process group,
+            // and a wrapper may forward it too): only a later one skips the drain, and only once.
+            var drainStarted: UInt64?
+            var stopping = false
             for signal in [SIGINT, SIGTERM] {
                 let watcher = LoopSignal(loop: loop)
                 // The callback holds the watcher: a LoopSignal closes its handle when released.
                 watcher.start(signal: signal) { number in
                     _ = watcher
-                    guard draining else {
-                        draining = true
+                    let now = DispatchTime.now().uptimeNanoseconds
+                    guard let started = drainStarted else {
+                        drainStarted = now
                         Logger.shared.log(.info, "server", "signal \(number): draining (send it again to stop at once)")
                         received.signal()
                         return
                     }
+                    guard !stopping, now - started >= 1_000_000_000 else { return }
+                    stopping = true
                     Self.stopAtOnce(signal: number, stopping: stopChildren)
                 }
             }
