@@ -64,9 +64,12 @@ final class TwilioMediaTests: ServerTestCase {
     }
 
     func testAStartForAnUnknownTenantOrWithoutTheKeyIsRefusedAndNothingIsOpened() async throws {
-        for (parameters, expected) in [(["tenant": "nope"], "unknown tenant"), (["tenant": "secure"], "API key")] {
+        // The last: a withheld number on a start with no call id would share one caller with every such call.
+        for (start, expected) in [(Self.start(streamSid: "MZ1", parameters: ["tenant": "nope"]), "unknown tenant"),
+                                  (Self.start(streamSid: "MZ1", parameters: ["tenant": "secure"]), "API key"),
+                                  (Self.start(streamSid: "", callSid: "", parameters: ["caller": "anonymous"]), "neither callSid nor streamSid")] {
             let call = try VoiceTestCaller(url: base.replacingOccurrences(of: "http://", with: "ws://") + "/twilio/media")
-            call.socket.send(text: Self.start(streamSid: "MZ1", parameters: parameters))
+            call.socket.send(text: start)
             let closed = try await call.wait(seconds: 5) { $0.contains { if case .closed = $0.message { true } else { false } } }
             XCTAssertTrue(closed, "the stream is closed")
             let reason = call.received.compactMap { message -> String? in

@@ -13,6 +13,10 @@ public enum JSONString {
         var value = value
         return value.withUTF8 { bytes in
             guard let first = bytes.firstIndex(where: needsEscape) else {
+                // The SDK declares no platforms: plugin authors may build it on an older macOS.
+                guard #available(macOS 11, iOS 14, tvOS 14, watchOS 7, *) else {
+                    return "\"" + String(decoding: bytes, as: UTF8.self) + "\""
+                }
                 return String(unsafeUninitializedCapacity: bytes.count + 2) { out in
                     out[0] = quoteMark
                     if let base = bytes.baseAddress { out.baseAddress!.advanced(by: 1).update(from: base, count: bytes.count) }

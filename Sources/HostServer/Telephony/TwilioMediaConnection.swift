@@ -125,6 +125,8 @@ final class TwilioMediaConnection: WebSocketConnectionHandler, @unchecked Sendab
             return refuse("voice is not enabled on this host for tenant '\(tenant.id)'")
         }
         let thisCall = start.callSid.isEmpty ? start.streamSid : start.callSid
+        // Without either id a withheld number would become one `withheld-` shared by every such call.
+        guard !thisCall.isEmpty else { return refuse("the start message has neither callSid nor streamSid") }
         // A withheld number (`anonymous`, a carrier's fake one) names nobody: the call goes by its own id.
         let caller = HostServer.callerIdentity(number: start.customParameters["caller"] ?? start.customParameters["from"] ?? thisCall, call: thisCall)
         if let problem = CallerInput.callerProblem(caller) { return refuse("<Parameter name=\"caller\">: \(problem)") }
