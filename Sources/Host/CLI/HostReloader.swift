@@ -156,9 +156,7 @@ public final class HostReloader: @unchecked Sendable {
     private func serve(_ tenants: [ServedTenant], defaultTenant: String, rebuildVoice: Bool) {
         var rebuiltVoice: VoiceServices?? = .none
         if rebuildVoice {
-            var rebuilt = HostRunner.voiceServices(for: tenants.map(\.runtime), recognition: VoiceServices.profiles(of: tenants))
-            if let http = services.http { rebuilt = rebuilt?.addingCloudSpeech(for: tenants, http: http) }
-            rebuiltVoice = .some(rebuilt)
+            rebuiltVoice = .some(HostRunner.voiceServices(for: tenants, http: services.http))
         }
         let voice = rebuiltVoice
         // The replaced tenants' instances are destroyed where plugins are called: on the loop,

@@ -92,9 +92,7 @@ public struct HostRunner {
                                 defaultTenant: configuration.defaultTenant, persistence: store,
                                 verifyKey: { tenant, key in APIKeys.verify(key, against: tenant.apiKeyHashes) },
                                 healthProbe: probe)
-        var voice = Self.voiceServices(for: served.map(\.runtime), recognition: VoiceServices.profiles(of: served))
-        if let http = services.http { voice = voice?.addingCloudSpeech(for: served, http: http) }
-        server.voice = voice
+        server.voice = Self.voiceServices(for: served, http: services.http)
         let reloader = HostReloader(configuration: configuration, catalog: catalog, served: served, server: server,
                                     services: services, portOverride: portOverride)
         if configuration.consoleEnabled { server.console = Self.console(server: server, reloader: reloader, configuration: configuration) }
@@ -191,11 +189,12 @@ public struct HostRunner {
     /// Builds each tenant's recogniser (its language model from its plugins' phrases) and the
     /// synthesiser, before serving. Without them voice calls are refused and the host still serves chat.
     /// `warmDecoders`: each tenant's warm pool (docs/voice.md, "The first turn"), at start and on reload.
-    /// `recognition`: each tenant's recognition profile (`VoiceServices.profiles(of:)`).
-    static func voiceServices(for tenants: [TenantRuntime], warmDecoders: Int = 2,
-                              recognition: [String: RecognitionProfile] = [:]) -> VoiceServices? {
+    /// Each tenant's recognition profile comes from its configuration; with an HTTP client, the
+    /// tenants' cloud speech (`stt`/`tts: openai`) is added.
+    static func voiceServices(for served: [ServedTenant], http: HTTPClient?, warmDecoders: Int = 2) -> VoiceServices? {
         let built = LockedValue<VoiceServices?>(nil)
         let done = DispatchSemaphore(value: 0)
+        let tenants = served.map(\.runtime), recognition = VoiceServices.profiles(of: served)
         Task {
             do { built.set(try await VoiceServices.offline(tenants: tenants, warmDecoders: warmDecoders, recognition: recognition)) } catch {
                 Logger.shared.log(.warning, "voice", "voice calls disabled: \(error)")
@@ -203,7 +202,8 @@ public struct HostRunner {
             done.signal()
         }
         done.wait()
-        return built.get()
+        guard let http else { return built.get() }
+        return built.get()?.addingCloudSpeech(for: served, http: http)
     }
 
     /// Blocks until SIGTERM or SIGINT (watched on the loop with uv_signal_t); SIGHUP reloads the
