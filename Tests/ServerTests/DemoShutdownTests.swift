@@ -6,14 +6,24 @@ import XCTest
 /// `agent-host demo` starts a redis-server and the reference backend; however it is stopped with
 /// Ctrl-C, it stops them too (a newcomer's machine must not keep orphans on ports after the demo).
 final class DemoShutdownTests: XCTestCase {
-    func testOneCtrlCDrainsAndStopsWhatTheDemoStarted() throws {
+    /// A demo serving one open chat session (it keeps the drain waiting for its deadline, 5 s in
+    /// the demo), and the demo's children.
+    private func demoWithAnOpenChat() throws -> (RunningDemo, children: [pid_t]) {
         let demo = try RunningDemo()
-        defer { demo.kill() }
-        try demo.openChatSession()
+        do { try demo.openChatSession() } catch {
+            demo.kill()
+            throw error
+        }
         let children = demo.children()
         XCTAssertEqual(children.count, 2, "redis-server and support-backend: \(children)")
+        return (demo, children)
+    }
 
-        Foundation.kill(demo.process.processIdentifier, SIGINT)
+    func testOneCtrlCDrainsAndStopsWhatTheDemoStarted() throws {
+        let (demo, children) = try demoWithAnOpenChat()
+        defer { demo.kill() }
+
+        demo.interrupt()
         XCTAssertTrue(demo.process.waitForExit(seconds: 30), demo.log())
         XCTAssertEqual(demo.process.terminationStatus, 0, demo.log())
         XCTAssertEqual(children.filter(isAlive), [], "children left running: \(demo.log())")
@@ -21,21 +31,17 @@ final class DemoShutdownTests: XCTestCase {
     }
 
     func testASecondCtrlCDuringTheDrainStopsAtOnceAndStillStopsWhatTheDemoStarted() throws {
-        let demo = try RunningDemo()
+        let (demo, children) = try demoWithAnOpenChat()
         defer { demo.kill() }
-        // An open chat session keeps the drain waiting for its deadline (5 s in the demo).
-        try demo.openChatSession()
-        let children = demo.children()
-        XCTAssertEqual(children.count, 2, "redis-server and support-backend: \(children)")
 
-        Foundation.kill(demo.process.processIdentifier, SIGINT)
+        demo.interrupt()
         try demo.waitForLog("signal \(SIGINT): draining")
         // A repeat within a second is the same Ctrl-C (delivered to the process group and forwarded).
-        Foundation.kill(demo.process.processIdentifier, SIGINT)
+        demo.interrupt()
         usleep(1_200_000)
         XCTAssertTrue(demo.process.isRunning, "a repeat within a second skipped the drain: \(demo.log())")
         let second = Date()
-        Foundation.kill(demo.process.processIdentifier, SIGINT)
+        demo.interrupt()
         XCTAssertTrue(demo.process.waitForExit(seconds: 30), demo.log())
         XCTAssertEqual(demo.process.terminationStatus, 128 + SIGINT, demo.log())
         XCTAssertLessThan(Date().timeIntervalSince(second), 3.0, "at once, not at the 5 s drain deadline: \(demo.log())")
@@ -100,6 +106,9 @@ private final class RunningDemo {
             return text.split(separator: " ").compactMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
         }
     }
+
+    /// Ctrl-C.
+    func interrupt() { Foundation.kill(process.processIdentifier, SIGINT) }
 
     func kill() {
         if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
