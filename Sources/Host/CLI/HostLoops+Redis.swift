@@ -57,6 +57,12 @@ final class LoopSessionPersistence: SessionPersistence {
         shared.save(session, durable: durable)
     }
 
+    var savesConversationEnds: Bool { true }
+
+    func save(_ session: CompletedSession, ending: ConversationEnd, durable: @escaping @Sendable () -> Void) {
+        shared.save(session, ending: ending, durable: durable)
+    }
+
     func close(report: @escaping @Sendable (SessionJournal.CloseReport) -> Void) {
         shared.close(report: report)
     }

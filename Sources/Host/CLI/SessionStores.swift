@@ -52,4 +52,11 @@ final class RedisSessionPersistence: SessionPersistence {
         records.save(SessionRecord.Interaction(session),
             tenant: session.tenant, caller: session.caller, durable: { _ in durable() })
     }
+
+    var savesConversationEnds: Bool { true }
+
+    func save(_ session: CompletedSession, ending: ConversationEnd, durable: @escaping @Sendable () -> Void) {
+        records.save(SessionRecord.Interaction(session),
+            tenant: session.tenant, caller: session.caller, ending: ending, durable: { _ in durable() })
+    }
 }

@@ -35,7 +35,9 @@ extension HostServer {
     /// goes with its record's append (SessionStore.appendScript), journaled: a removal sent
     /// here would be lost while Redis is away, and the call would come back as a cut-off one.
     /// Its lease becomes the ended marker (docs/protocol.md §7): a host that finds the checkpoint
-    /// anyway (its removal still in a journal) knows the call is over.
+    /// anyway (its removal still in a journal) knows the call is over. With a Redis store the
+    /// record's append writes the marker too (`ConversationEnd`), and this runs only for a call
+    /// that ends without a record of its own here.
     func callEnded(_ session: ServerSession) {
         ownership?.leases.end(tenant: session.tenantID, sessionID: session.id)
     }

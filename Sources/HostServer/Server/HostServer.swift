@@ -238,18 +238,27 @@ public final class HostServer: @unchecked Sendable {
     /// Persists an ended session; the session leaves the registry (and its `end` goes out) once
     /// the record is durable, so a drain finishes only when every record is.
     func sessionEnded(_ session: ServerSession, reason: String, release: @escaping @Sendable () -> Void) {
+        // A conversation handed over goes on elsewhere from its checkpoint (its lease is already
+        // given up); one taken over by another host is that host's, checkpoint and lease alike.
+        let chatEnds = session.onTurnEnd != nil && reason != ServerSession.handedOver && reason != ServerSession.movedToAnotherHost
+        let callEnds = session.onCallTurnEnd != nil
+        // Its record (none when it moved to another host: its new host records it there) makes
+        // the ending when the store can, journaled with it (ConversationEnd); otherwise the ending
+        // is made apart, below, once the record is durable.
+        let recorded = session.conversation != nil && reason != ServerSession.movedToAnotherHost
+        let ending = recorded && persistence.savesConversationEnds && (chatEnds || callEnds)
+            ? ownership?.leases.ending(removesChatCheckpoint: chatEnds) : nil
+        let endedWithRecord = ending != nil
         let finished: @Sendable () -> Void = { [self] in
             loop.execute { [self] in
                 release()
-                // A conversation handed over goes on elsewhere from its checkpoint (its lease is already
-                // given up); one taken over by another host is that host's, checkpoint and lease alike.
-                if session.onTurnEnd != nil, reason != ServerSession.handedOver, reason != ServerSession.movedToAnotherHost {
+                if chatEnds, !endedWithRecord {
                     checkpoints?.remove(tenant: session.tenantID, sessionID: session.id)
                     // Not a DEL: a host that hung through the take-over and this end finds the ended
                     // marker to fail against when it wakes, not an empty key (docs/protocol.md §7, "Ended").
                     ownership?.leases.end(tenant: session.tenantID, sessionID: session.id)
                 }
-                if session.onCallTurnEnd != nil { callEnded(session) }
+                if callEnds, !endedWithRecord { callEnded(session) }
                 registry.remove(session)
                 countSessions()
                 checkDrained()
@@ -265,7 +274,13 @@ public final class HostServer: @unchecked Sendable {
         // call: off the loop. `save` is thread-safe; `finished` hops back to the loop.
         let persistence = persistence
         let completed = record
-        DispatchQueue.global().async { persistence.save(completed.redacted(), durable: finished) }
+        DispatchQueue.global().async {
+            if let ending {
+                persistence.save(completed.redacted(), ending: ending, durable: finished)
+            } else {
+                persistence.save(completed.redacted(), durable: finished)
+            }
+        }
     }
 
     private func checkDrained() {

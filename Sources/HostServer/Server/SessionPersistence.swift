@@ -82,8 +82,22 @@ public protocol SessionPersistence: Sendable {
     /// crash of this process — or, rarely, once it is known lost (then logged and counted): the
     /// server sends the session's `end` event only after it.
     func save(_ session: CompletedSession, durable: @escaping @Sendable () -> Void)
+    /// Whether `save(_:ending:durable:)` makes the ending with the record; when false, the caller
+    /// ends the conversation apart (its checkpoint and lease) once the record is durable.
+    var savesConversationEnds: Bool { get }
+    /// `save` that also makes the conversation's `ending` (its checkpoint deleted, its lease the
+    /// ended marker) with the record, as durably as the record.
+    func save(_ session: CompletedSession, ending: ConversationEnd, durable: @escaping @Sendable () -> Void)
     /// At shutdown, after the last save: flushes and reports what did not reach the shared store.
     func close(report: @escaping @Sendable (SessionJournal.CloseReport) -> Void)
+}
+
+extension SessionPersistence {
+    public var savesConversationEnds: Bool { false }
+    /// Stores without conversation state to end: the record alone.
+    public func save(_ session: CompletedSession, ending: ConversationEnd, durable: @escaping @Sendable () -> Void) {
+        save(session, durable: durable)
+    }
 }
 
 /// Keeps records in memory: for `chat --local`, tests, and a host run without Redis.

@@ -92,11 +92,17 @@ public protocol ChatOwnerLeases: Sendable {
     /// marker (`ChatOwner.endedText`), kept as long as the session record; another host's lease is
     /// left alone.
     func end(tenant: String, sessionID: String)
+    /// [thread-safe] What `end` writes, as a `ConversationEnd` for the session record's append to
+    /// write instead, journaled with the record; nil when the store has no ended marker.
+    func ending(removesChatCheckpoint: Bool) -> ConversationEnd?
 }
 
 extension ChatOwnerLeases {
     /// Stores without an ended marker give the lease up.
     public func end(tenant: String, sessionID: String) { release(tenant: tenant, sessionID: sessionID) }
+
+    /// Stores without an ended marker: nothing for the record's append to write.
+    public func ending(removesChatCheckpoint: Bool) -> ConversationEnd? { nil }
 }
 
 /// Leases as one Redis key per conversation, written only through compare-and-set scripts so
@@ -202,6 +208,11 @@ public final class RedisChatOwnerLeases: ChatOwnerLeases {
 
     public func release(tenant: String, sessionID: String) {
         connection.send(["EVAL", Self.releaseScript, "1", ChatOwner.key(tenant: tenant, sessionID: sessionID), mine]) { _ in }
+    }
+
+    public func ending(removesChatCheckpoint: Bool) -> ConversationEnd? {
+        ConversationEnd(owner: mine, marker: ChatOwner.endedText(by: mine, at: SessionRecord.timeText(Date())),
+                        markerTTLSeconds: endedTTLSeconds, removesChatCheckpoint: removesChatCheckpoint)
     }
 
     public func end(tenant: String, sessionID: String) {

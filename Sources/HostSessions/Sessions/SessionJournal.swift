@@ -109,6 +109,8 @@ public final class SessionJournal: @unchecked Sendable {
         let interaction: SessionRecord.Interaction
         /// The interaction as JSON (what the save script takes).
         let json: String
+        /// The conversation's checkpoint and lease changes, made with the record (`ConversationEnd`).
+        let ending: ConversationEnd?
         /// The journal line.
         let line: String
         var errorReplies = 0
@@ -190,7 +192,8 @@ public final class SessionJournal: @unchecked Sendable {
     /// written, in Redis (`.stored`); `.lost` when neither took it. `completion` runs once the
     /// record is placed: `.stored` in Redis, or `.journaled` when Redis could not take it and it
     /// waits on disk. Both arrive within the command timeout plus an fsync.
-    public func save(_ interaction: SessionRecord.Interaction, tenant: String, caller: String,
+    /// `ending` is journaled and replayed with the record (`ConversationEnd`).
+    public func save(_ interaction: SessionRecord.Interaction, tenant: String, caller: String, ending: ConversationEnd? = nil,
                      durable: (@Sendable (SaveOutcome) -> Void)? = nil,
                      completion: (@Sendable (SaveOutcome) -> Void)? = nil) {
         let json: String
@@ -200,9 +203,11 @@ public final class SessionJournal: @unchecked Sendable {
             completion?(outcome)
             return
         }
+        // `ends` is optional: a journal written before it existed replays as it did, and an older
+        // host replaying a newer journal ignores it (JSONDecoder skips unknown keys).
         let line = "{\"v\":1,\"tenant\":" + JSONText.quote(tenant) + ",\"caller\":" + JSONText.quote(caller)
-            + ",\"interaction\":" + json + "}"
-        let entry = Entry(tenant: tenant, caller: caller, interaction: interaction, json: json, line: line,
+            + ",\"interaction\":" + json + (ending.map { ",\"ends\":" + $0.jsonText } ?? "") + "}"
+        let entry = Entry(tenant: tenant, caller: caller, interaction: interaction, json: json, ending: ending, line: line,
                           durable: durable, placed: completion)
         queue.async { [self] in
             loadIfNeeded()
@@ -308,7 +313,8 @@ public final class SessionJournal: @unchecked Sendable {
             return checkClosed()
         }
         sendingDirect += 1
-        store.save(json: entry.json, tenant: entry.tenant, caller: entry.caller) { [self] result in
+        store.save(json: entry.json, sessionID: entry.interaction.sessionID, tenant: entry.tenant, caller: entry.caller,
+                   ending: entry.ending) { [self] result in
             queue.async { [self] in
                 sendingDirect -= 1
                 let outcome: SaveOutcome
@@ -339,7 +345,8 @@ public final class SessionJournal: @unchecked Sendable {
         }
         sending = true
         let entry = entries[head]
-        store.save(json: entry.json, tenant: entry.tenant, caller: entry.caller) { [self] result in
+        store.save(json: entry.json, sessionID: entry.interaction.sessionID, tenant: entry.tenant, caller: entry.caller,
+                   ending: entry.ending) { [self] result in
             queue.async { [self] in
                 sending = false
                 switch result {
@@ -473,6 +480,7 @@ public final class SessionJournal: @unchecked Sendable {
             let tenant: String
             let caller: String
             let interaction: SessionRecord.Interaction
+            let ends: ConversationEnd?
         }
         var unreadable: [(String, String)] = []
         if let torn = read.torn { unreadable.append((torn, "incomplete last line (crash during write; never acknowledged)")) }
@@ -480,7 +488,7 @@ public final class SessionJournal: @unchecked Sendable {
             do {
                 let stored = try JSONDecoder().decode(Stored.self, from: Data(line.utf8))
                 let entry = Entry(tenant: stored.tenant, caller: stored.caller, interaction: stored.interaction,
-                                  json: try stored.interaction.jsonText(), line: line)
+                                  json: try stored.interaction.jsonText(), ending: stored.ends, line: line)
                 entries.append(entry)
                 pendingIndex.withLock { $0[SessionRecord.key(tenant: entry.tenant, caller: entry.caller), default: []].append(entry.interaction) }
             } catch {

@@ -121,7 +121,7 @@ public final class SessionStore: Sendable {
         do { json = try interaction.jsonText() } catch {
             return completion(.failure(.encoding("\(error)")))
         }
-        save(json: json, tenant: tenant, caller: caller, completion: completion)
+        save(json: json, sessionID: interaction.sessionID, tenant: tenant, caller: caller, completion: completion)
     }
 
     /// [thread-safe] `save` for async callers.
@@ -131,13 +131,17 @@ public final class SessionStore: Sendable {
         }
     }
 
-    /// The save with the interaction already encoded (the journal keeps this text).
-    func save(json: String, tenant: String, caller: String,
+    /// The save with the interaction already encoded (the journal keeps this text); `ending`: the
+    /// conversation's checkpoint and lease change in the same script (`ConversationEnd`).
+    func save(json: String, sessionID: String, tenant: String, caller: String, ending: ConversationEnd? = nil,
               completion: @escaping @Sendable (Result<Int, SessionStoreError>) -> Void) {
         let key = SessionRecord.key(tenant: tenant, caller: caller)
         let started = DispatchTime.now()
-        let args = ["EVAL", Self.appendScript, "2", key, RedisCallCheckpoints.key(tenant: tenant, caller: caller), json, tenant, caller,
-                    SessionRecord.timeText(Date()), String(keep), String(ttlSeconds)]
+        var keys = [key, RedisCallCheckpoints.key(tenant: tenant, caller: caller)]
+        if let ending { keys += ending.scriptKeys(tenant: tenant, sessionID: sessionID) }
+        let args = ["EVAL", Self.appendScript, String(keys.count)] + keys
+            + [json, tenant, caller, SessionRecord.timeText(Date()), String(keep), String(ttlSeconds)]
+            + (ending?.scriptArguments ?? [])
         connection.send(args) { [self] result in
             observe("save", since: started)
             switch result {
@@ -175,12 +179,16 @@ public final class SessionStore: Sendable {
 
     /// The atomic append. KEYS[1] = record key, KEYS[2] = the caller's call checkpoints
     /// (docs/protocol.md §8); ARGV = interaction JSON, tenant, caller, updated_at, keep, ttl seconds.
+    /// With a `ConversationEnd`, also KEYS[3] = the chat checkpoint (§6), KEYS[4] = the owner
+    /// lease (§7), ARGV[7...10] = the ending host's lease, the ended marker, its TTL seconds, "1"
+    /// to delete the chat checkpoint.
     ///
     /// - Removes the session's call checkpoint (a voice call's; nothing for others) in the same
     ///   step, after the record's `SET` (so an out-of-memory refusal still stops the script before
     ///   it wrote anything: Redis lets a script that already wrote go on): the record is journaled and replayed until Redis takes it, so the removal is too.
     ///   Sent on its own, it would be lost while Redis is away, and the ended call would come back
-    ///   as a cut-off one when its caller calls again.
+    ///   as a cut-off one when its caller calls again. The same for a `ConversationEnd`: the chat
+    ///   checkpoint is deleted and the lease (this host's, or none) becomes the ended marker.
     /// - Drops an interaction with the same `session_id` first: a replayed save (timed out but
     ///   applied, or replayed after a crash before the journal was compacted) is not duplicated.
     ///   If that interaction ended later, it stays and the save changes nothing: a conversation
@@ -195,6 +203,14 @@ public final class SessionStore: Sendable {
     /// - `SET ... EX` refreshes the 24 h TTL on every write.
     static let appendScript = """
         local new = cjson.decode(ARGV[1])
+        local function ended()
+          redis.pcall('HDEL', KEYS[2], tostring(new.session_id))
+          if KEYS[4] then
+            if ARGV[10] == '1' then redis.pcall('DEL', KEYS[3]) end
+            local lease = redis.pcall('GET', KEYS[4])
+            if lease == false or lease == ARGV[7] then redis.pcall('SET', KEYS[4], ARGV[8], 'EX', tonumber(ARGV[9])) end
+          end
+        end
         local list = {}
         local raw = redis.pcall('GET', KEYS[1])
         if type(raw) == 'string' then
@@ -209,7 +225,7 @@ public final class SessionStore: Sendable {
               end
             end
             if later then
-              redis.pcall('HDEL', KEYS[2], tostring(new.session_id))
+              ended()
               return #record.interactions
             end
           end
@@ -235,7 +251,7 @@ public final class SessionStore: Sendable {
         end
         local text = encode({tenant = ARGV[2], caller = ARGV[3], updated_at = ARGV[4], interactions = list}, nil)
         redis.call('SET', KEYS[1], text, 'EX', tonumber(ARGV[6]))
-        redis.pcall('HDEL', KEYS[2], tostring(new.session_id))
+        ended()
         return #list
         """
 }
