@@ -86,6 +86,30 @@ public final class RedisTestServer {
         return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
+    /// Every command the server runs while `body` runs, as `redis-cli MONITOR` prints them (one
+    /// line each, arguments quoted): what a host wrote, not only what is left.
+    public func monitor<T>(_ body: () async throws -> T) async throws -> (T, commands: [String]) {
+        let log = directory + "/monitor-\(UUID().uuidString).log"
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: "/usr/bin/redis-cli")
+        child.arguments = ["-p", String(port), "MONITOR"]
+        child.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        child.standardError = FileHandle.nullDevice
+        try child.run()
+        defer { if child.isRunning { child.terminate() }; child.waitForExit() }
+        // MONITOR answers OK once it is on; what comes before is not seen.
+        let deadline = Date().addingTimeInterval(5)
+        while Date() < deadline, ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").isEmpty {
+            _ = try? cli("PING")
+            usleep(20_000)
+        }
+        let result = try await body()
+        _ = try? cli("PING")
+        usleep(100_000)
+        return (result, ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init))
+    }
+
     /// A port nobody listens on right now.
     public static func freePort() throws -> Int {
         try LoopbackPort.free()

@@ -27,9 +27,13 @@ extension VoiceCallbackTests {
         XCTAssertEqual(try redis.cli("HEXISTS", callKey(caller), id), "1", "the test needs the checkpoint to outlive the outage")
         XCTAssertTrue(try eventually(20) { try get(second.url + "/health").json["status"] as? String == "ok" }, "the second host did not reconnect")
 
-        // The caller calls again on the second host (a second line): the live call is not taken.
-        let (other, session) = try await greetedCall(second, caller: caller)
+        // The caller calls again on the second host (a second line): the live call is not taken,
+        // and its lease is not even written meanwhile (the owner is asked first): a renewal of the
+        // live host falling between a write and its release would count a lease lost that was not.
+        let ((other, session), commands) = try await redis.monitor { try await greetedCall(second, caller: caller) }
         assertStartsAfresh(session, "a live call was taken for lost after a Redis outage")
+        let leaseWrites = commands.filter { $0.contains("\"support:chat-owner:demo:\(id)\"") && $0.contains("EVAL") }
+        XCTAssertEqual(leaseWrites, [], "the callback wrote the live call's lease")
         XCTAssertEqual(try redis.cli("HEXISTS", callKey(caller), id), "1", "the live call's checkpoint was taken")
         XCTAssertFalse(try storedSessionIDs(caller: caller).contains(id), "the live call was recorded as lost")
 

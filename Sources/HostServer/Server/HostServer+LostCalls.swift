@@ -91,23 +91,24 @@ extension HostServer {
                          completion: @escaping @Sendable (LostCall?) -> Void) {
         guard let calls, let candidate = candidates.first else { return completion(newest) }
         let rest = candidates.dropFirst()
-        takeLease(tenant: tenant.id, sessionID: candidate.sessionID) { [self] refusal in
-            // Ended (its lease is the ended marker): recorded by its host, its checkpoint's removal
-            // still on the way (in a journal); dropped here, never continued nor recorded again.
-            if refusal?.response.status == 404 {
-                calls.take(tenant: tenant.id, caller: candidate.caller, sessionID: candidate.sessionID) { _ in }
+        // The owner is asked before the lease is touched (HostServer+CallLiveness): a lapsed lease
+        // may only mean Redis was away longer than its TTL while its host went on with the call, and
+        // a lease written here, even for the moment until it is released, could meet that host's
+        // renewal, which would count it lost to another host (`call_lease_lost`) when it was not.
+        ownerIsGone(of: candidate) { [self] gone in
+            guard gone else {
+                services.logger.log(.info, "server", "call \(candidate.sessionID) of \(candidate.owner?.hostID ?? "?") has a checkpoint and its host lives: not taken for lost")
                 return recover(rest, tenant: tenant, newest: newest, completion: completion)
             }
-            // Live on another host (or Redis did not answer): not lost.
-            if refusal != nil { return recover(rest, tenant: tenant, newest: newest, completion: completion) }
-            // The lease is this host's now, but it may only have lapsed while its host lives on (a
-            // Redis outage longer than its TTL): the owner is asked first (HostServer+CallLiveness).
-            ownerIsGone(of: candidate) { [self] gone in
-                guard gone else {
-                    services.logger.log(.info, "server", "call \(candidate.sessionID)'s lease lapsed but its host \(candidate.owner?.hostID ?? "?") lives: not taken for lost")
-                    ownership?.leases.release(tenant: tenant.id, sessionID: candidate.sessionID)
+            takeLease(tenant: tenant.id, sessionID: candidate.sessionID) { [self] refusal in
+                // Ended (its lease is the ended marker): recorded by its host, its checkpoint's removal
+                // still on the way (in a journal); dropped here, never continued nor recorded again.
+                if refusal?.response.status == 404 {
+                    calls.take(tenant: tenant.id, caller: candidate.caller, sessionID: candidate.sessionID) { _ in }
                     return recover(rest, tenant: tenant, newest: newest, completion: completion)
                 }
+                // Held by a host that answers after all (or Redis did not answer): not lost.
+                if refusal != nil { return recover(rest, tenant: tenant, newest: newest, completion: completion) }
                 take(candidate, rest: rest, tenant: tenant, newest: newest, completion: completion)
             }
         }
