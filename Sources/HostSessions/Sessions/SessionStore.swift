@@ -145,6 +145,9 @@ public final class SessionStore: Sendable {
         connection.send(args) { [self] result in
             observe("save", since: started)
             switch result {
+            case .success(.integer(Self.movedAway)):
+                logger.log(.info, "sessions", "session \(sessionID) of \(tenant) not recorded here: another host holds or ended its conversation and records it")
+                completion(.success(0))
             case .success(.integer(let kept)) where replicaAcks > 0: waitForReplicas(kept: Int(kept), completion: completion)
             case .success(.integer(let kept)): completion(.success(Int(kept)))
             case .success(.error(let message)): completion(.failure(.rejected(message)))
@@ -183,6 +186,11 @@ public final class SessionStore: Sendable {
     /// lease (§7), ARGV[7...10] = the ending host's lease, the ended marker, its TTL seconds, "1"
     /// to delete the chat checkpoint.
     ///
+    /// - A chat conversation's record (ARGV[10] = "1") is not written when its lease names another
+    ///   host, or that host's ended marker (`movedAway`, -1): this host's copy is stale — it hung
+    ///   while the conversation moved, and its idle timer ended it on waking before its lease
+    ///   renewal could tell it — and the new owner records the whole conversation. A voice call's is
+    ///   written whatever the lease says: its caller stayed on this host's line.
     /// - Removes the session's call checkpoint (a voice call's; nothing for others) in the same
     ///   step, after the record's `SET` (so an out-of-memory refusal still stops the script before
     ///   it wrote anything: Redis lets a script that already wrote go on): the record is journaled and replayed until Redis takes it, so the removal is too.
@@ -201,8 +209,15 @@ public final class SessionStore: Sendable {
     /// - Encodes by hand: Redis's cjson writes an empty array as `{}`, which would turn
     ///   `"tools": []` into an object after the first rewrite. The record's list fields are known.
     /// - `SET ... EX` refreshes the 24 h TTL on every write.
+    /// The append script's answer when a chat record was not written because its conversation moved.
+    static let movedAway: Int64 = -1
+
     static let appendScript = """
         local new = cjson.decode(ARGV[1])
+        if KEYS[4] and ARGV[10] == '1' then
+          local lease = redis.pcall('GET', KEYS[4])
+          if type(lease) == 'string' and lease ~= ARGV[7] and not string.find(lease, ARGV[7], 1, true) then return -1 end
+        end
         local function ended()
           redis.pcall('HDEL', KEYS[2], tostring(new.session_id))
           if KEYS[4] then
