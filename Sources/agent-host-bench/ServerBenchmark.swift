@@ -24,6 +24,9 @@ struct ServerBenchmark {
     var redisURL: String?
     /// The redis-server child's pid when the bench started it: its CPU joins the threads line.
     var redisProcessID: Int32?
+    /// As `serve` runs them (HostRunner+Conversations): a checkpoint after every turn and an owner
+    /// lease per conversation. `--without-checkpoints` leaves both out (the figures before they existed).
+    var conversationState = !CommandLine.arguments.contains("--without-checkpoints")
 
     struct Failure: Error, CustomStringConvertible {
         let description: String
@@ -53,6 +56,7 @@ struct ServerBenchmark {
         let server = HostServer(settings: settings, loop: deployment.loop, services: deployment.services,
                                 tenants: [ServedTenant(runtime: deployment.tenant, maxConcurrentSessions: Self.sessionCap, maxSessionsPerCaller: 10)],
                                 defaultTenant: deployment.tenant.id, persistence: store, verifyKey: { _, _ in false })
+        if conversationState { HostRunner.checkpointConversations(of: server, store: store, idleMilliseconds: settings.sessionIdleMilliseconds) }
         guard let started = deployment.loop.submitAndWait({ Result { try server.start() } }) else { throw Failure(description: "loop not running") }
         let port = try started.get()
         defer { server.stop() }
@@ -60,6 +64,10 @@ struct ServerBenchmark {
         let loops = try BenchLoops.start(first: server, settings: settings, port: port, services: deployment.services,
                                          tenants: tenants, defaultTenant: deployment.tenant.id, store: store)
         defer { loops?.stop() }
+        if conversationState {
+            HostRunner.holdConversations(servers: loops?.group.servers ?? [server], loops: loops, store: store,
+                                         hostID: "bench-\(port)", address: "http://127.0.0.1:\(port)")
+        }
         let stalls = LoopsStallProbe(loops: [deployment.loop] + (loops?.loops ?? []))
 
         let clientLoop = EventLoop(name: "bench-clients")
@@ -75,7 +83,8 @@ struct ServerBenchmark {
         let threads = ThreadCPU(threads: labels, other: redisProcessID.map { ("redis-server", $0) })
 
         print("agent-host-bench server: one-turn sessions over loopback, canned tools, session store: \(storeDescription), host loops: \(BenchLoops.count)"
-              + (BenchLoops.count > 1 ? ", redis: \(BenchLoops.redisDescription)" : ""))
+              + (BenchLoops.count > 1 ? ", redis: \(BenchLoops.redisDescription)" : "")
+              + (conversationState ? ", checkpoints and owner leases as served" : ", without checkpoints and owner leases (--without-checkpoints)"))
         print("")
         print("saturation: each client sends its next turn as soon as the last one ends (one-turn sessions)")
         print("channel      clients   turns    turns/s    p50 ms    p99 ms   longest loop stall ms   host CPU %  client loop CPU %  host µs/turn  client µs/turn")

@@ -3,7 +3,7 @@
 //   agent-host-bench abi [--iterations N]   cost of a tool call through the plugin ABI vs a direct Swift call
 //   agent-host-bench isolation [--calls N] [--turns N]   a tool call across the plugin runner boundary vs in-process, calls/s,
 //                                            runner RSS; then a full refund turn isolated vs in-process, host and runner CPU per turn
-//   agent-host-bench turns [--turns N] [--no-sdk] [--canned-only] | server [--turns N] [--clients N,N] [--loops N] [--redis shared|per-loop]   a full text turn in-process vs the OpenAI Agents SDK
+//   agent-host-bench turns [--turns N] [--no-sdk] [--canned-only] | server [--turns N] [--clients N,N] [--loops N] [--redis shared|per-loop] [--without-checkpoints]   a full text turn in-process vs the OpenAI Agents SDK
 //   agent-host-bench tracing [--turns N]   the same text turn with tracing off / on (exported over OTLP) / on but unsampled
 //   agent-host-bench model [--turns N]     the host's own cost per model-driven turn (Chat Completions stand-in)
 //   agent-host-bench sip [--calls N] [--seconds S] [--mode media|full]   concurrent SIP calls placed by SIPp: gaps, underruns, host CPU
@@ -199,6 +199,6 @@ case "sip":
         exit(1)
     }
 default:
-    FileHandle.standardError.write(Data("usage: agent-host-bench abi [--iterations N] | turns [--turns N] [--no-sdk] [--canned-only] | server [--turns N] [--clients N,N] [--loops N] [--redis shared|per-loop] | voice [latency] [calls] [media]\n".utf8))
+    FileHandle.standardError.write(Data("usage: agent-host-bench abi [--iterations N] | turns [--turns N] [--no-sdk] [--canned-only] | server [--turns N] [--clients N,N] [--loops N] [--redis shared|per-loop] [--without-checkpoints] | voice [latency] [calls] [media]\n".utf8))
     exit(2)
 }

@@ -96,11 +96,7 @@ public struct HostRunner {
         let reloader = HostReloader(configuration: configuration, catalog: catalog, served: served, server: server,
                                     services: services, portOverride: portOverride)
         if configuration.consoleEnabled { server.console = Self.console(server: server, reloader: reloader, configuration: configuration) }
-        if let redis = store as? RedisSessionPersistence {
-            server.checkpoints = RedisChatCheckpoints(connection: redis.records.connection,
-                                                      ttlSeconds: Int(configuration.server.sessionIdleTimeoutMilliseconds / 1000))
-            server.calls = RedisCallCheckpoints(connection: redis.records.connection)
-        }
+        Self.checkpointConversations(of: server, store: store, idleMilliseconds: configuration.server.sessionIdleTimeoutMilliseconds)
         let port: Int
         do { port = try server.start() } catch {
             throw Failure(description: "cannot listen on \(configuration.server.host):\(configuration.server.port): \(error)", exitCode: 1)
@@ -108,32 +104,8 @@ public struct HostRunner {
         let loops = try HostLoops.start(count: configuration.server.loops, first: server, settings: settings, port: port,
                                         services: services, tenants: served, defaultTenant: configuration.defaultTenant,
                                         store: store, probe: probe)
-        if let redis = store as? RedisSessionPersistence {
-            // Chat owner leases (docs/scaling.md, "Owner leases"): one identity for all loops.
-            let (hostID, address) = FleetHeartbeat.identity(configuration: configuration, port: port)
-            // Each loop claims and renews through its own connection (HostLoops+Redis), as the same owner.
-            // Each loop holds its leases with its own text (ChatOwner.loop): a release or claim of one
-            // loop can never drop or take a lease another loop of this process holds.
-            let owner = ChatOwner(hostID: hostID, address: address)
-            let servers = loops?.group.servers ?? [server]
-            for (index, each) in servers.enumerated() {
-                let connection = loops?.redisConnection(forServerAt: index) ?? redis.records.connection
-                each.holdOwnerLeases(RedisChatOwnerLeases(connection: connection, me: owner.onLoop(servers.count > 1 ? index : nil)))
-            }
-            // Hand-over at the drain deadline only to a fleet that can take it (FleetPeers), read
-            // once per heartbeat interval for all the host's conversations (FleetPeersCache).
-            let peers = FleetPeersCache(me: hostID, connection: redis.records.connection,
-                                        maxAgeMilliseconds: FleetHeartbeat.defaultIntervalMilliseconds)
-            for each in loops?.group.servers ?? [server] {
-                each.handOverPossible = { tenant, answer in peers.anotherServes(tenant: tenant, answer: answer) }
-                each.hostHeartbeat = { hostID, answer in
-                    peers.members { members in
-                        guard let members else { return answer(.unknown) }
-                        answer(members.first { $0.hostID == hostID }.map { .startedAt($0.startedAt) } ?? .absent)
-                    }
-                }
-            }
-        }
+        let (hostID, address) = FleetHeartbeat.identity(configuration: configuration, port: port)
+        Self.holdConversations(servers: loops?.group.servers ?? [server], loops: loops, store: store, hostID: hostID, address: address)
         banner("http://\(configuration.server.host):\(port)")
         if let sip = configuration.sip {
             do { try server.startSIP(sip) } catch {

@@ -71,10 +71,42 @@ public struct ChatCheckpoint: Codable, Sendable, Equatable {
     /// `support:chat:{tenant}:{session_id}`.
     public static func key(tenant: String, sessionID: String) -> String { "support:chat:\(tenant):\(sessionID)" }
 
+    /// Compact JSON, keys sorted (as JSONEncoder's `.sortedKeys` wrote it before), written directly:
+    /// a checkpoint is encoded after every chat turn and grows with the conversation, and
+    /// JSONEncoder's cost per line made that the largest caller-sized piece of a turn on the loop.
+    /// `ChatCheckpointJSONTests` checks it against JSONEncoder's output, value for value.
     public func jsonText() throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: try encoder.encode(self), as: UTF8.self)
+        var out = "{\"agent_states\":{"
+        out.reserveCapacity(256 + history.reduce(0) { $0 + $1.text.utf8.count + 48 } + previousSessions.reduce(0) { $0 + $1.utf8.count + 8 })
+        for (index, (agent, state)) in agentStates.sorted(by: { $0.key < $1.key }).enumerated() {
+            if index > 0 { out += "," }
+            out += JSONText.quote(agent) + ":" + JSONText.quote(state)
+        }
+        out += "},\"agents_visited\":" + Self.array(agentsVisited)
+        out += ",\"caller\":" + JSONText.quote(caller)
+        out += ",\"current_agent\":" + JSONText.quote(currentAgent)
+        out += ",\"history\":["
+        for (index, line) in history.enumerated() {
+            if index > 0 { out += "," }
+            out += "{"
+            if let agent = line.agent { out += "\"agent\":" + JSONText.quote(agent) + "," }
+            out += "\"role\":" + JSONText.quote(line.role) + ",\"text\":" + JSONText.quote(line.text) + "}"
+        }
+        out += "]"
+        if let inheritedLines { out += ",\"inherited_lines\":\(inheritedLines)" }
+        if let owner { out += ",\"owner\":" + owner.jsonText() }
+        out += ",\"previous_sessions\":" + Self.array(previousSessions)
+        out += ",\"session_id\":" + JSONText.quote(sessionID)
+        out += ",\"started_at\":" + JSONText.quote(startedAt)
+        out += ",\"tenant\":" + JSONText.quote(tenant)
+        out += ",\"tools_called\":" + Self.array(toolsCalled)
+        if let traceParent { out += ",\"trace_parent\":" + JSONText.quote(traceParent) }
+        out += ",\"turn_number\":\(turnNumber),\"updated_at\":" + JSONText.quote(updatedAt) + "}"
+        return out
+    }
+
+    private static func array(_ strings: [String]) -> String {
+        "[" + strings.map(JSONText.quote).joined(separator: ",") + "]"
     }
 
     public static func decode(_ text: String) throws -> ChatCheckpoint {

@@ -37,10 +37,12 @@ public struct ChatOwner: Codable, Sendable, Equatable {
     /// `support:chat-owner:{tenant}:{session_id}`.
     public static func key(tenant: String, sessionID: String) -> String { "support:chat-owner:\(tenant):\(sessionID)" }
 
+    /// `{"address":…,"host_id":…,"instance":…,"loop":…}`: the bytes JSONEncoder wrote (sorted keys,
+    /// slashes unescaped), written directly — a call's checkpoint carries it after every turn.
+    /// Leases are compared as text, so the bytes matter (`ChatCheckpointJSONTests`).
     public func jsonText() -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return (try? String(decoding: encoder.encode(self), as: UTF8.self)) ?? "{}"
+        "{\"address\":" + JSONText.quote(address) + ",\"host_id\":" + JSONText.quote(hostID)
+            + ",\"instance\":" + JSONText.quote(instance) + (loop.map { ",\"loop\":\($0)" } ?? "") + "}"
     }
 
     public static func decode(_ text: String) -> ChatOwner? {
