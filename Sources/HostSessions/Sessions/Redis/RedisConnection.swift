@@ -170,14 +170,22 @@ public final class RedisConnection: @unchecked Sendable {
         closing = true
         closeWaiters.append(done)
         enqueue(["PING"], timeout: options.commandTimeoutMilliseconds) { [self] _ in
-            loop.execute { [self] in
+            let accepted = loop.execute { [self] in
                 closeOnLoop()
-                let waiters = closeWaiters
-                closeWaiters.removeAll()
-                for waiter in waiters { waiter() }
+                tellCloseWaiters()
             }
+            // The loop is finishing and runs nothing more: the waiters (a shutdown waiting for the
+            // journal's close report) are told now rather than never. The context is not freed here,
+            // inside hiredis's own callback; the process is on its way out.
+            if !accepted { tellCloseWaiters() }
         }
         closingStarted = true
+    }
+
+    private func tellCloseWaiters() {
+        let waiters = closeWaiters
+        closeWaiters.removeAll()
+        for waiter in waiters { waiter() }
     }
 
     // MARK: commands (loop thread)
