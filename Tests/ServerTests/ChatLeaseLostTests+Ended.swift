@@ -23,10 +23,7 @@ extension ChatLeaseLostTests {
                       "no lease or checkpoint of the first host")
 
         // The first host hangs until its lease lapses; the second takes the conversation and ends it.
-        kill(first.pid, SIGSTOP)
-        var thawed = false
-        defer { if !thawed { kill(first.pid, SIGCONT) } }
-        XCTAssertTrue(try eventually(25) { try redis.cli("EXISTS", lease + id) == "0" }, "the frozen host's lease did not lapse")
+        XCTAssertTrue(try freeze(first, untilLeasesLapse: [id]), "the frozen host's lease did not lapse")
         let next = try post(second.url + "/v1/chat", #"{"session_id":"\#(id)","text":"yes"}"#)
         XCTAssertEqual(next.status, 200, next.body)
         XCTAssertEqual(try post(second.url + "/v1/chat", #"{"session_id":"\#(id)","end":true}"#).types.last, "end")
@@ -41,8 +38,7 @@ extension ChatLeaseLostTests {
 
         // The first host wakes with the caller's words waiting for it: its copy ends.
         socket.send(text: #"{"type":"text","text":"what are your store hours?"}"#)
-        kill(first.pid, SIGCONT)
-        thawed = true
+        thaw(first)
         let tail = chatEvents(socket, until: "end")
         XCTAssertEqual(tail.last?["type"] as? String, "end", "the woken host went on with the conversation: \(tail)")
         XCTAssertEqual(tail.last?["reason"] as? String, "moved_to_another_host", "\(tail)")

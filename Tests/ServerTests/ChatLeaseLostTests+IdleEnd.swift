@@ -25,10 +25,7 @@ extension ChatLeaseLostTests {
         XCTAssertTrue(try eventually(5) { try chatOwner(of: id)["address"] as? String == first.url }, "no lease of the first host")
 
         // The first host hangs past its lease's TTL; the second continues the conversation and ends it.
-        kill(first.pid, SIGSTOP)
-        var thawed = false
-        defer { if !thawed { kill(first.pid, SIGCONT) } }
-        XCTAssertTrue(try eventually(25) { try redis.cli("EXISTS", lease + id) == "0" }, "the frozen host's lease did not lapse")
+        XCTAssertTrue(try freeze(first, untilLeasesLapse: [id]), "the frozen host's lease did not lapse")
         let next = try post(second.url + "/v1/chat", #"{"session_id":"\#(id)","text":"it arrived broken"}"#)
         XCTAssertEqual(next.status, 200, next.body)
         XCTAssertEqual(try post(second.url + "/v1/chat", #"{"session_id":"\#(id)","end":true}"#).types.last, "end")
@@ -39,8 +36,7 @@ extension ChatLeaseLostTests {
         // The first host wakes past its copy's idle deadline: the copy ends there.
         let idleDeadline = lastTurnOnFirst.addingTimeInterval(idleSeconds + 1)
         if idleDeadline > Date() { usleep(useconds_t(idleDeadline.timeIntervalSinceNow * 1_000_000)) }
-        kill(first.pid, SIGCONT)
-        thawed = true
+        thaw(first)
         XCTAssertTrue(try eventually(10) { try metric(first, "agent_host_active_sessions") == 0 }, "the woken host kept its copy")
         XCTAssertTrue(try eventually(10) { try metric(first, "agent_host_session_journal_depth") == 0 }, "the woken host's journal did not settle")
         XCTAssertEqual(try redis.cli("GET", "support:session:demo:\(caller)"), record,

@@ -30,12 +30,7 @@ final class ChatLeaseLostTests: HostProcessTestCase {
         }
 
         // The first host hangs: nothing renews its leases, which lapse after their TTL (15 s).
-        kill(first.pid, SIGSTOP)
-        var thawed = false
-        defer { if !thawed { kill(first.pid, SIGCONT) } }
-        XCTAssertTrue(try eventually(25) {
-            try redis.cli("EXISTS", "support:chat-owner:demo:\(httpID)") == "0" && redis.cli("EXISTS", "support:chat-owner:demo:\(socketID)") == "0"
-        }, "the frozen host's leases did not lapse")
+        XCTAssertTrue(try freeze(first, untilLeasesLapse: [httpID, socketID]), "the frozen host's leases did not lapse")
 
         // The second host takes both over (the balancer sent the callers there).
         let next = try post(second.url + "/v1/chat", #"{"session_id":"\#(httpID)","text":"yes"}"#)
@@ -52,8 +47,7 @@ final class ChatLeaseLostTests: HostProcessTestCase {
 
         // The first host's caller types while it is frozen; it reads the words when it wakes.
         socket.send(text: #"{"type":"text","text":"what are your store hours?"}"#)
-        kill(first.pid, SIGCONT)
-        thawed = true
+        thaw(first)
 
         // Its copies end: the socket gets `end` saying where the conversation went, then closes.
         let tail = chatEvents(socket, until: "end")

@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import HostNet
 
 /// What the suites moving chat conversations between two served hosts (ChatCheckpointTests,
@@ -19,4 +20,14 @@ extension HostProcessTestCase {
 
     /// The checkpoint of demo session `id` as stored ("" when there is none).
     func chatCheckpoint(of id: String) throws -> String { try redis.cli("GET", "support:chat:demo:\(id)") }
+
+    /// Freezes `host` (SIGSTOP: a hung host) until the owner leases of `ids` lapse (their TTL, 15 s);
+    /// false if they did not within 25 s. A host left frozen by a failing test is SIGKILLed in
+    /// tearDown like any other; `thaw` wakes it.
+    func freeze(_ host: Host, untilLeasesLapse ids: [String]) throws -> Bool {
+        kill(host.pid, SIGSTOP)
+        return try eventually(25) { try ids.allSatisfy { try redis.cli("EXISTS", "support:chat-owner:demo:\($0)") == "0" } }
+    }
+
+    func thaw(_ host: Host) { kill(host.pid, SIGCONT) }
 }
