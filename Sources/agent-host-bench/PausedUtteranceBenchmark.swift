@@ -5,13 +5,15 @@ import HostPlugins
 import HostSpeech
 import HostVoice
 
-/// `agent-host-bench voice turns [--voices slt,en-us,...] [--list] [--write DIR]`: semantic turn detection on the labelled set
+/// `agent-host-bench voice turns [--voices slt,en-us,...] [--list] [--write DIR] [--no-prosody] [--segments-apart]`: semantic turn detection on the labelled set
 /// `bench/paused-utterances.tsv` — premature cuts (a paused request ended at a pause), late cuts
 /// (a complete request that waited for the maximum silence), backchannels that would stop the
 /// agent and requests that would not, and the end-of-turn model's cost.
 ///
 /// Each utterance is spoken by each voice — flite's "slt" and espeak-ng voices (`--voices`; noises
-/// are made once) — with pauses inserted as silence (300 ms before, 1.5 s after), and
+/// are made once) — a paused one as one sentence with the silence cut in at word ends
+/// (`PausedUtteranceAudio`; `--segments-apart`: each piece its own sentence), 300 ms of silence
+/// before and 1.5 s after, and
 /// run through the production pieces in-process on stream time: the energy VAD and
 /// `SemanticTurnDetector`, a pocketsphinx session of the reference tenant's recogniser (from its
 /// warm pool), its `TurnCompletionModel`, and `PlaybackOverlap` for what is said over the agent.
@@ -20,7 +22,8 @@ import HostVoice
 /// held-out part: nothing was tuned on them) and for all voices. `--list` prints one line per
 /// utterance (what was heard, where the turn ended, and a trace of every hypothesis judged at a
 /// pause or heard over the agent) so two runs can be diffed and errors classified; `--replay
-/// LISTING...` re-decides such a listing with the current rules (`TurnDecisionReplay`); `--write DIR`
+/// LISTING...` re-decides such a listing with the current rules (`TurnDecisionReplay`);
+/// `--no-prosody` lets the words alone decide (no `TurnProsody`); `--write DIR`
 /// also writes each utterance as a WAV file.
 struct PausedUtteranceBenchmark {
     struct Item {
