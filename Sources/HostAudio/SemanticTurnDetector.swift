@@ -53,7 +53,9 @@ public struct SemanticTurnDetector: Sendable {
     public var trailingSilenceMilliseconds: Int { detector.trailingSilenceMilliseconds }
     /// The last `milliseconds` of the turn so far (what `TurnProsody` reads at a pause): a copy of
     /// at most that much audio, cheap enough for the loop.
-    public func utteranceTail(milliseconds: Int) -> [Int16] { Array(detector.utteranceSoFar.suffix(milliseconds * 16)) }
+    public func utteranceTail(milliseconds: Int) -> [Int16] {
+        Array(detector.utteranceSoFar.suffix(milliseconds * detector.sampleRate / 1_000))
+    }
 
     /// The next frame of the stream (scored by the built-in VAD).
     public mutating func process(_ frame: [Int16]) -> Output? {

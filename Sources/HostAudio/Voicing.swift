@@ -113,7 +113,8 @@ public enum Voicing {
         /// The final pitch (median of the last three voiced hops) against the median pitch of every
         /// voiced hop of the samples given, semitones: a statement ends low in the speaker's range.
         public var finalPitchSemitones: Double = 0
-        /// The median length of the samples' voiced runs, ms (what the last run is long against).
+        /// The median length of the samples' voiced runs, ms (what the last run is long against;
+        /// printed by `voice turns --list`, not used by `TurnProsody`).
         public var medianVoicedRunMilliseconds: Int = 0
 
         public init(pitchSlope: Double, finalLevelDecibels: Double, lastVoicedRunMilliseconds: Int,

@@ -152,7 +152,7 @@ package final class VoiceCall: @unchecked Sendable {
             let verdict = TurnVerdict.judge(hypothesis, model: model, grammar: grammar, backchannels: backchannels, prosody: prosody, tail: tail)
             let complete = verdict == .complete
             loop.execute { [self] in
-                endTurnDetectionSpan(span, complete: complete)
+                endTurnDetectionSpan(span, verdict: verdict)
                 session?.conversation?.services.metrics.increment("agent_host_voice_turn_verdicts_total",
                                                                   labels: ["verdict": verdict.rawValue])
                 guard machine.isListening, let event = detector.judged(id: id, complete: complete),
