@@ -5,10 +5,14 @@ public struct SemanticTurnSettings: Sendable, Equatable, Hashable {
     public var minimumSilenceMilliseconds: Int
     /// Silence that ends a turn even when it sounds unfinished (1200 ms default).
     public var maximumSilenceMilliseconds: Int
+    /// `prosody:` (default true): a complete transcript whose voice does not sound finished at the
+    /// pause (`TurnProsody`) waits for the maximum silence.
+    public var prosody: Bool
 
-    public init(minimumSilenceMilliseconds: Int = 250, maximumSilenceMilliseconds: Int = 1_200) {
+    public init(minimumSilenceMilliseconds: Int = 250, maximumSilenceMilliseconds: Int = 1_200, prosody: Bool = true) {
         self.minimumSilenceMilliseconds = minimumSilenceMilliseconds
         self.maximumSilenceMilliseconds = max(maximumSilenceMilliseconds, minimumSilenceMilliseconds)
+        self.prosody = prosody
     }
 }
 
@@ -47,6 +51,11 @@ public struct SemanticTurnDetector: Sendable {
     public var hasCandidateSpeech: Bool { detector.hasCandidateSpeech }
     public var utteranceSoFar: [Int16] { detector.utteranceSoFar }
     public var trailingSilenceMilliseconds: Int { detector.trailingSilenceMilliseconds }
+    /// The last `milliseconds` of the turn so far (what `TurnProsody` reads at a pause): a copy of
+    /// at most that much audio, cheap enough for the loop.
+    public func utteranceTail(milliseconds: Int) -> [Int16] {
+        Array(detector.utteranceSoFar.suffix(milliseconds * detector.sampleRate / 1_000))
+    }
 
     /// The next frame of the stream (scored by the built-in VAD).
     public mutating func process(_ frame: [Int16]) -> Output? {

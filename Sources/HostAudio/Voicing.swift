@@ -110,6 +110,21 @@ public enum Voicing {
         public var finalLevelDecibels: Double
         /// Length of the last voiced run in milliseconds (final lengthening).
         public var lastVoicedRunMilliseconds: Int
+        /// The final pitch (median of the last three voiced hops) against the median pitch of every
+        /// voiced hop of the samples given, semitones: a statement ends low in the speaker's range.
+        public var finalPitchSemitones: Double = 0
+        /// The median length of the samples' voiced runs, ms (what the last run is long against;
+        /// printed by `voice turns --list`, not used by `TurnProsody`).
+        public var medianVoicedRunMilliseconds: Int = 0
+
+        public init(pitchSlope: Double, finalLevelDecibels: Double, lastVoicedRunMilliseconds: Int,
+                    finalPitchSemitones: Double = 0, medianVoicedRunMilliseconds: Int = 0) {
+            self.pitchSlope = pitchSlope
+            self.finalLevelDecibels = finalLevelDecibels
+            self.lastVoicedRunMilliseconds = lastVoicedRunMilliseconds
+            self.finalPitchSemitones = finalPitchSemitones
+            self.medianVoicedRunMilliseconds = medianVoicedRunMilliseconds
+        }
     }
 
     public static func contour(_ samples: ArraySlice<Int16>, milliseconds: Int = 300) -> Contour? {
@@ -129,8 +144,17 @@ public enum Voicing {
             guard hop.isVoiced else { break }
             run += 1
         }
+        let pitches = all.compactMap(\.pitch).map { 12 * log2($0) }
+        let final = voiced.suffix(3).map(\.1).sorted()[min(1, voiced.suffix(3).count - 1)]
+        var runs: [Int] = [], current = 0
+        for hop in all[...last] {
+            if hop.isVoiced { current += 1 } else if current > 0 { runs.append(current); current = 0 }
+        }
+        runs.append(current)
         return Contour(pitchSlope: variance > 0 ? covariance / variance : 0,
                        finalLevelDecibels: 20 * log10(max(all[last].rms, 1) / max(loudest, 1)),
-                       lastVoicedRunMilliseconds: run * 20)
+                       lastVoicedRunMilliseconds: run * 20,
+                       finalPitchSemitones: final - pitches.sorted()[pitches.count / 2],
+                       medianVoicedRunMilliseconds: runs.sorted()[runs.count / 2] * 20)
     }
 }

@@ -106,10 +106,13 @@ enum EspeakEngine {
     }
 
     /// Renders one sentence synchronously; `emit` gets each buffer and returns false to abort.
-    static func render(_ text: String, _ emit: ([Int16]) -> Bool) throws(SpeechError) {
+    /// `onWord` (test and benchmark audio only, `WordTimedSynthesis`) gets each word's start: its
+    /// 1-based character position in `text` and its first sample at the native rate.
+    static func render(_ text: String, onWord: ((_ textPosition: Int, _ sample: Int) -> Void)? = nil,
+                       _ emit: ([Int16]) -> Bool) throws(SpeechError) {
         dispatchPrecondition(condition: .onQueue(queue))
         try withoutActuallyEscaping(emit) { (emit) throws(SpeechError) in
-            let sink = EspeakSink(emit: emit)
+            let sink = EspeakSink(emit: emit, onWord: onWord)
             let context = Unmanaged.passUnretained(sink).toOpaque()
             let status = withExtendedLifetime(sink) {
                 text.withCString { bytes in
@@ -131,9 +134,13 @@ enum EspeakEngine {
 /// stack of `EspeakEngine.render` for the duration of the synchronous `espeak_Synth` call.
 private final class EspeakSink {
     let emit: ([Int16]) -> Bool
+    let onWord: ((Int, Int) -> Void)?
     var aborted = false
 
-    init(emit: @escaping ([Int16]) -> Bool) { self.emit = emit }
+    init(emit: @escaping ([Int16]) -> Bool, onWord: ((Int, Int) -> Void)?) {
+        self.emit = emit
+        self.onWord = onWord
+    }
 }
 
 /// espeak's synth callback (runs inside `espeak_Synth`, on `EspeakEngine.queue`). Returns 1 to
@@ -144,6 +151,12 @@ private let espeakSynthCallback: @convention(c) (UnsafeMutablePointer<Int16>?, I
         return 1
     }
     let sink = Unmanaged<EspeakSink>.fromOpaque(context).takeUnretainedValue()
+    if let onWord = sink.onWord, var event = events {
+        while event.pointee.type != espeakEVENT_LIST_TERMINATED {
+            if event.pointee.type == espeakEVENT_WORD { onWord(Int(event.pointee.text_position), Int(event.pointee.sample)) }
+            event += 1
+        }
+    }
     // A NULL buffer marks the end of synthesis; an empty one is not the end.
     guard let wav, count > 0 else { return sink.aborted ? 1 : 0 }
     if !sink.emit(Array(UnsafeBufferPointer(start: wav, count: Int(count)))) { sink.aborted = true }

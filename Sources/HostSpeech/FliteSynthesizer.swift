@@ -63,14 +63,20 @@ enum FliteEngine {
         return hash
     }
 
-    /// Renders one sentence. Call on `queue` only.
-    static func render(_ text: String) throws(SpeechError) -> (pcm: [Int16], rate: Int) {
-        dispatchPrecondition(condition: .onQueue(queue))
+    /// cmu_us_slt, registered on first use. Call on `queue` only.
+    static func registeredVoice() throws(SpeechError) -> UnsafeMutablePointer<cst_voice> {
         if voice == nil {
             flite_init()
             voice = register_cmu_us_slt(nil)
         }
         guard let voice else { throw .engineUnavailable("register_cmu_us_slt failed") }
+        return voice
+    }
+
+    /// Renders one sentence. Call on `queue` only.
+    static func render(_ text: String) throws(SpeechError) -> (pcm: [Int16], rate: Int) {
+        dispatchPrecondition(condition: .onQueue(queue))
+        let voice = try registeredVoice()
         // cmu_us_slt's excitation mixes in noise from libc's rand(), whose one process-wide
         // sequence every earlier sentence had advanced: the same sentence came out different
         // from run to run (and a recogniser heard "refund for order" in one run, "refund for a

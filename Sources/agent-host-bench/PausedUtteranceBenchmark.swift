@@ -5,13 +5,15 @@ import HostPlugins
 import HostSpeech
 import HostVoice
 
-/// `agent-host-bench voice turns [--voices slt,en-us,...] [--list] [--write DIR]`: semantic turn detection on the labelled set
+/// `agent-host-bench voice turns [--voices slt,en-us,...] [--list] [--write DIR] [--no-prosody] [--segments-apart]`: semantic turn detection on the labelled set
 /// `bench/paused-utterances.tsv` — premature cuts (a paused request ended at a pause), late cuts
 /// (a complete request that waited for the maximum silence), backchannels that would stop the
 /// agent and requests that would not, and the end-of-turn model's cost.
 ///
 /// Each utterance is spoken by each voice — flite's "slt" and espeak-ng voices (`--voices`; noises
-/// are made once) — with pauses inserted as silence (300 ms before, 1.5 s after), and
+/// are made once) — a paused one as one sentence with the silence cut in at word ends
+/// (`PausedUtteranceAudio`; `--segments-apart`: each piece its own sentence), 300 ms of silence
+/// before and 1.5 s after, and
 /// run through the production pieces in-process on stream time: the energy VAD and
 /// `SemanticTurnDetector`, a pocketsphinx session of the reference tenant's recogniser (from its
 /// warm pool), its `TurnCompletionModel`, and `PlaybackOverlap` for what is said over the agent.
@@ -20,7 +22,8 @@ import HostVoice
 /// held-out part: nothing was tuned on them) and for all voices. `--list` prints one line per
 /// utterance (what was heard, where the turn ended, and a trace of every hypothesis judged at a
 /// pause or heard over the agent) so two runs can be diffed and errors classified; `--replay
-/// LISTING...` re-decides such a listing with the current rules (`TurnDecisionReplay`); `--write DIR`
+/// LISTING...` re-decides such a listing with the current rules (`TurnDecisionReplay`);
+/// `--no-prosody` lets the words alone decide (no `TurnProsody`); `--write DIR`
 /// also writes each utterance as a WAV file.
 struct PausedUtteranceBenchmark {
     struct Item {
@@ -33,6 +36,7 @@ struct PausedUtteranceBenchmark {
         let items = try Self.load()
         let voices = Self.voices()
         let listing = CommandLine.arguments.contains("--list")
+        let segmentsApart = CommandLine.arguments.contains("--segments-apart")
         let writeDirectory = CommandLine.arguments.firstIndex(of: "--write").flatMap { $0 + 1 < CommandLine.arguments.count ? CommandLine.arguments[$0 + 1] : nil }
         let deployment = try LocalDeployment(pluginDirectories: PluginLoader.defaultDirectories(), backend: .url("http://127.0.0.1:9"),
                                              apiKey: "unused", configure: ReferenceDeployment.useCannedTools)
@@ -44,42 +48,43 @@ struct PausedUtteranceBenchmark {
             model.languageFit = LanguageFit(model: try DomainLanguageModel.build(phrases: phrases + Backchannels.languageModelPhrases))
             if let minimum = ProcessInfo.processInfo.environment["BENCH_MIN_FIT"].flatMap(Double.init) { model.languageFit?.minimumMeanLogProbability = minimum }
             if ProcessInfo.processInfo.environment["BENCH_NO_FIT"] != nil { model.languageFit = nil }
-            return try TurnDecisionReplay(model: model).run(listings: CommandLine.arguments[(index + 1)...].filter { !$0.hasPrefix("--") })
+            let prosody = CommandLine.arguments.contains("--no-prosody") ? nil : Self.prosody()
+            return try TurnDecisionReplay(model: model, prosody: prosody).run(listings: CommandLine.arguments[(index + 1)...].filter { !$0.hasPrefix("--") })
         }
         let services = try Self.wait { try await VoiceServices.offline(tenants: [deployment.tenant], recognition: BenchRecognition.profiles(tenant: deployment.tenant.id)) }
         guard let recognizer = services.recognizers[deployment.tenant.id] as? PocketSphinxRecognizer,
               let model = services.turnModels[deployment.tenant.id] else { throw ServerBenchmark.Failure(description: "no offline recogniser") }
         recognizer.waitForWarmPool()
-        let settings = SemanticTurnSettings()
-        print("agent-host-bench voice turns: \(items.count) labelled utterances (bench/paused-utterances.tsv) x voices \(voices.joined(separator: ", ")) (noises once), semantic \(settings.minimumSilenceMilliseconds) / \(settings.maximumSilenceMilliseconds) ms, recognition \(BenchRecognition.description)")
+        var settings = SemanticTurnSettings()
+        // `--no-prosody`: the words alone decide, as before the voice was read (the figures before).
+        settings.prosody = !CommandLine.arguments.contains("--no-prosody")
+        let prosody = settings.prosody ? Self.prosody() : nil
+        print("agent-host-bench voice turns: \(items.count) labelled utterances (bench/paused-utterances.tsv) x voices \(voices.joined(separator: ", ")) (noises once), semantic \(settings.minimumSilenceMilliseconds) / \(settings.maximumSilenceMilliseconds) ms, prosody \(prosody.map { "on (\($0))" } ?? "off"), recognition \(BenchRecognition.description)")
         print(String(format: "completeness model: trained at tenant load on %d complete + %d generated incomplete examples in %.1f ms (training accuracy %.1f%%)",
                      model.report.complete, model.report.incomplete, model.report.seconds * 1000, model.report.trainingAccuracy * 100))
 
         var tallies: [String: Tally] = [:]
         var hypothesisSeconds: [Double] = [], hearingSeconds: [Double] = []
+        var cutChecks: [PausedUtteranceAudio.CutCheck] = []
         let runs = voices.flatMap { voice in items.filter { $0.label != "noise" || voice == voices[0] }.map { (voice, $0) } }
         for (index, (voice, item)) in runs.enumerated() {
             var tally = tallies[voice] ?? Tally()
             defer { tallies[voice] = tally }
             tally.counts[item.label, default: 0] += 1
-            var audio = VoiceTestAudio.silence(300)
-            var segmentEnds: [Int] = []
-            for (n, segment) in item.segments.enumerated() {
-                audio += try item.label == "noise" ? Self.noise(segment) : VoiceTestAudio.trimmed(CallerAudioSynthesis.render(segment, voice: voice))
-                segmentEnds.append(audio.count)
-                if n < item.pauses.count { audio += VoiceTestAudio.silence(item.pauses[n]) }
-            }
-            audio += VoiceTestAudio.silence(1_500)
+            let made = try PausedUtteranceAudio.make(item, voice: voice, segmentsApart: segmentsApart)
+            let audio = made.samples, segmentEnds = made.segmentEnds
+            cutChecks += made.cutChecks
             if let writeDirectory {
                 try FileManager.default.createDirectory(atPath: writeDirectory, withIntermediateDirectories: true)
                 try WAVFile.write(WAVAudio(samples: audio, sampleRate: 16_000), to: "\(writeDirectory)/\(String(format: "%03d", index))-\(voice)-\(item.label).wav")
             }
-            let result = Self.detect(audio, recognizer: recognizer, model: model, settings: settings, overAgent: ["backchannel", "noise", "request"].contains(item.label),
+            let result = Self.detect(audio, recognizer: recognizer, model: model, settings: settings, overAgent: ["backchannel", "noise", "request"].contains(item.label), prosody: prosody,
                                      hypothesisSeconds: &hypothesisSeconds, hearingSeconds: &hearingSeconds)
             let text = item.segments.joined(separator: " … ")
             if listing {
                 // One line per utterance: what was heard and where the turn ended, to diff two runs.
-                print(String(format: "%03d", index) + "\t\(voice)\t\(item.label)\t\(text)\tstops \(result.stops.map { $0 / 16 })\tended on: \(result.endedOn ?? "-")\theard: \(result.heard)\tstopped agent: \(result.stoppedAgent)\ttrace: \(result.trace.joined(separator: " ; "))")
+                let cuts = made.cutChecks.map { String(format: "%@ %.0f dB (quietest %.0f dB at %+d ms)", $0.word, $0.levelDecibels, $0.quietestDecibels, $0.quietestOffsetMilliseconds) }
+                print(String(format: "%03d", index) + "\t\(voice)\t\(item.label)\t\(text)\tcuts: \(cuts.isEmpty ? "-" : cuts.joined(separator: ", "))\tstops \(result.stops.map { $0 / 16 })\tended on: \(result.endedOn ?? "-")\theard: \(result.heard)\tstopped agent: \(result.stoppedAgent)\ttrace: \(result.trace.joined(separator: " ; "))")
             }
             switch item.label {
             case "paused", "complete":
@@ -98,9 +103,11 @@ struct PausedUtteranceBenchmark {
                 if !result.stoppedAgent { tally.missedRequests.append(text + " (heard: \(result.heard))") }
             }
         }
+        PausedUtteranceAudio.reportCuts(cutChecks, segmentsApart: segmentsApart)
         for voice in voices { tallies[voice]?.report(title: "voice \(voice)", settings: settings, details: true) }
         tallies.values.reduce(into: Tally()) { $0.add($1) }.report(title: "all voices", settings: settings, details: false)
         Self.modelCost(model, hypothesisSeconds: hypothesisSeconds)
+        try Self.prosodyCost(prosody ?? .standard)
         let hearing = hearingSeconds.sorted()
         if !hearing.isEmpty {
             print(String(format: "over the agent, hypothesis + second opinion (overlap grammar on the audio so far): p50 %.2f ms, p95 %.2f ms (%d asked)",
@@ -143,6 +150,17 @@ struct PausedUtteranceBenchmark {
                 print("    \(title): " + list.joined(separator: "; "))
             }
         }
+    }
+
+    /// The production rule, its thresholds overridable for tuning (`BENCH_FALL_ST`, `BENCH_FADE_DB`,
+    /// `BENCH_PROSODY_TAIL` ms).
+    static func prosody() -> TurnProsody {
+        var prosody = TurnProsody.standard
+        let environment = ProcessInfo.processInfo.environment
+        if let value = environment["BENCH_FALL_ST"].flatMap(Double.init) { prosody.fallSemitones = value }
+        if let value = environment["BENCH_FADE_DB"].flatMap(Double.init) { prosody.fadeDecibels = value }
+        if let value = environment["BENCH_PROSODY_TAIL"].flatMap(Int.init) { prosody.tailMilliseconds = value }
+        return prosody
     }
 
     /// `--voices slt,en-us,...`: flite's voice ("slt") and espeak-ng voices (any name espeak
@@ -194,7 +212,7 @@ struct PausedUtteranceBenchmark {
 
     /// One utterance through VAD + semantic detector + recogniser (+ overlap policy over the agent).
     static func detect(_ audio: [Int16], recognizer: PocketSphinxRecognizer, model: TurnCompletionModel, settings: SemanticTurnSettings,
-                       overAgent: Bool, hypothesisSeconds: inout [Double], hearingSeconds: inout [Double]) -> Detection {
+                       overAgent: Bool, prosody: TurnProsody?, hypothesisSeconds: inout [Double], hearingSeconds: inout [Double]) -> Detection {
         // Every utterance gets a warm decoder, as a call does when the pool keeps up with the call
         // rate: on a loaded machine the refill lags one utterance a second, and a cold decoder
         // hears differently (its first utterance is decoded again after adapting), which made the
@@ -257,10 +275,11 @@ struct PausedUtteranceBenchmark {
             switch output {
             case .judge(let id)?:
                 let text = hypothesis()
-                let backchannel = overAgent && text.map { !Backchannels().isRequest($0) } == true
-                let complete = backchannel || text.map { model.isComplete($0) } == true
-                let contour = Voicing.contour(detector.utteranceSoFar[...]).map { String(format: " [pitch %+.1f st/s, level %.1f dB, run %d ms]", $0.pitchSlope, $0.finalLevelDecibels, $0.lastVoicedRunMilliseconds) } ?? " [unvoiced]"
-                result.trace.append("pause \(text ?? "-") \(complete ? "c" : "i")" + contour)
+                let verdict = TurnVerdict.judge(text, model: model, grammar: nil, backchannels: overAgent ? Backchannels() : nil, prosody: prosody,
+                                                tail: detector.utteranceTail(milliseconds: (prosody ?? .standard).tailMilliseconds))
+                let complete = verdict == .complete
+                let contour = Voicing.contour(detector.utteranceTail(milliseconds: (prosody ?? .standard).tailMilliseconds)[...]).map { String(format: " [pitch %+.1f st/s, level %.1f dB, run %d ms, final %+.1f st, runs %d ms]", $0.pitchSlope, $0.finalLevelDecibels, $0.lastVoicedRunMilliseconds, $0.finalPitchSemitones, $0.medianVoicedRunMilliseconds) } ?? " [unvoiced]"
+                result.trace.append("pause \(text ?? "-") \(verdict == .held ? "h" : complete ? "c" : "i")" + contour)
                 if case .speechStopped(_, _)? = detector.judged(id: id, complete: complete) {
                     if result.endedOn == nil { result.endedOn = text }
                     finished(sample)
@@ -297,6 +316,21 @@ struct PausedUtteranceBenchmark {
         // A caller pausing ≥ 250 ms ~12 times a minute: per stream, per minute of call.
         print(String(format: "per stream (12 pauses a minute): %.2f ms of CPU a minute = %.4f%% of a core (hypothesis included)",
                      12 * (perDecision / 1000 + hypP50), 12 * (perDecision / 1000 + hypP50) / 60_000 * 100))
+    }
+
+    /// What reading the voice at a pause costs (`TurnProsody` on its tail of a spoken request
+    /// followed by the minimum silence), on the recogniser's queue in a call.
+    static func prosodyCost(_ prosody: TurnProsody) throws {
+        let speech = VoiceTestAudio.trimmed(try CallerAudioSynthesis.render("I need to change the address on my order"))
+        let utterance = VoiceTestAudio.silence(300) + speech + VoiceTestAudio.silence(250)
+        let tail = Array(utterance.suffix(prosody.tailMilliseconds * 16))
+        let rounds = 200
+        var held = 0
+        let started = DispatchTime.now().uptimeNanoseconds
+        for _ in 0..<rounds where prosody.soundsUnfinished(utterance: tail[...]) { held += 1 }
+        let perDecision = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e3 / Double(rounds)
+        print(String(format: "the voice at a pause (TurnProsody, %d ms read): %.0f µs per decision (%d decisions on one request's end, %d held)",
+                     prosody.tailMilliseconds, perDecision, rounds, held))
     }
 
     static func load() throws -> [Item] {

@@ -1,4 +1,5 @@
 import Foundation
+import HostAudio
 import HostSpeech
 import HostVoice
 
@@ -10,6 +11,24 @@ import HostVoice
 /// come from `voice turns` itself (docs/benchmarks.md).
 struct TurnDecisionReplay {
     let model: TurnCompletionModel
+    /// The voice at a pause, re-decided from the contour the listing recorded (nil: words only).
+    var prosody: TurnProsody?
+
+    /// A trace entry "pause HYPOTHESIS V [pitch .. st/s, level .. dB, run .. ms, final .. st, runs .. ms]"
+    /// (V: c, i or h; "[unvoiced]" when there was too little voice to read).
+    static func pause(_ entry: String) -> (hypothesis: String, contour: Voicing.Contour?) {
+        var body = Substring(entry.dropFirst("pause ".count))
+        var contour: Voicing.Contour?
+        if let open = body.lastIndex(of: "[") {
+            let numbers = body[open...].split(whereSeparator: { " [],".contains($0) }).compactMap { Double($0) }
+            if numbers.count >= 5 {
+                contour = Voicing.Contour(pitchSlope: numbers[0], finalLevelDecibels: numbers[1], lastVoicedRunMilliseconds: Int(numbers[2]),
+                                          finalPitchSemitones: numbers[3], medianVoicedRunMilliseconds: Int(numbers[4]))
+            }
+            body = body[..<open].dropLast()
+        }
+        return (String(body.dropLast(2)), contour)
+    }
 
     func run(listings: [String]) throws {
         var premature: [String: Int] = [:], late: [String: Int] = [:], stops: [String: Int] = [:], spoken: [String: Int] = [:]
@@ -18,20 +37,19 @@ struct TurnDecisionReplay {
         for path in listings {
             for line in try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n") {
                 let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
-                guard fields.count >= 9, Int(fields[0]) != nil, fields[8].hasPrefix("trace: ") else { continue }
+                guard fields.count >= 9, Int(fields[0]) != nil, let trace = fields.last(where: { $0.hasPrefix("trace: ") }),
+                      let final = fields.first(where: { $0.hasPrefix("heard: ") }) else { continue }
                 let (voice, label, text) = (fields[1], fields[2], fields[3])
-                let entries = fields[8].dropFirst("trace: ".count).components(separatedBy: " ; ").filter { !$0.isEmpty }
+                let entries = trace.dropFirst("trace: ".count).components(separatedBy: " ; ").filter { !$0.isEmpty }
                 switch label {
                 case "paused", "complete":
                     spoken[voice, default: 0] += 1
-                    let pauses = entries.filter { $0.hasPrefix("pause ") }.map { entry -> String in
-                        String(entry.dropFirst("pause ".count).dropLast(2))
-                    }
-                    let verdicts = pauses.map { model.isComplete($0) }
+                    let pauses = entries.filter { $0.hasPrefix("pause ") }.map(Self.pause)
+                    let verdicts = pauses.map { model.isComplete($0.hypothesis) && !(prosody?.soundsUnfinished($0.contour) ?? false) }
                     if label == "paused", verdicts.dropLast().contains(true) { premature[voice, default: 0] += 1 }
                     if verdicts.last != true { late[voice, default: 0] += 1 }
                     if verbose {
-                        for (hypothesis, verdict) in zip(pauses, verdicts) {
+                        for ((hypothesis, _), verdict) in zip(pauses, verdicts) {
                             let fit = model.languageFit?.meanLogProbability(SpokenText.words(hypothesis)) ?? 0
                             let end = model.languageFit?.endLogProbability(SpokenText.words(hypothesis)) ?? 0
                             print(String(format: "%@\t%@\t%@\t%@ -> %@ (p %.2f, fit %.2f, end %.2f)", voice, label, text, hypothesis, verdict ? "c" : "i",
@@ -40,9 +58,9 @@ struct TurnDecisionReplay {
                     }
                 case "backchannel":
                     backchannels[voice, default: 0] += 1
-                    if stopped(entries: entries, final: fields[6]) {
+                    if stopped(entries: entries, final: final) {
                         stops[voice, default: 0] += 1
-                        if verbose { print("\(voice)\tbackchannel stops\t\(text)\t\(fields[6])") }
+                        if verbose { print("\(voice)\tbackchannel stops\t\(text)\t\(final)") }
                     }
                 default:
                     break

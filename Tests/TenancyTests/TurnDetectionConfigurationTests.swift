@@ -29,6 +29,16 @@ extension HostConfigurationTests {
         XCTAssertEqual(try parse(turnYAML("{mode: semantic}")).tenants[0].turnDetection.semantic, SemanticTurnSettings())
     }
 
+    /// `prosody:` (the voice at a pause, docs/voice.md) is on with semantic mode unless switched off.
+    func testProsodyIsOnWithSemanticModeAndCanBeSwitchedOff() throws {
+        XCTAssertEqual(try parse(turnYAML("{mode: semantic}")).tenants[0].turnDetection.semantic?.prosody, true)
+        let off = try parse(turnYAML("{mode: semantic, prosody: false}")).tenants[0]
+        XCTAssertEqual(off.turnDetection.semantic?.prosody, false)
+        XCTAssertEqual(TenantVoice(configured: off).semantic?.prosody, false)
+        assertError(turnYAML("{prosody: true}"),
+                    #"t.yaml:5:31: tenant "acme": turn_detection.prosody: applies to mode: semantic only (this tenant's turn detection is server_vad)"#)
+    }
+
     func testSemanticTurnDetectionMistakesAreRefusedWithTheReason() {
         assertError(turnYAML("{mode: meaning}"), #"t.yaml:5:28: tenant "acme": turn_detection.mode: "meaning" is not one of server_vad, semantic"#)
         assertError(turnYAML("{mode: semantic, min_silence_ms: 900, max_silence_ms: 400}"),

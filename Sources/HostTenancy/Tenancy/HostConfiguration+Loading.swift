@@ -14,7 +14,7 @@ extension HostConfiguration {
     static let tenantKeys = ["id", "api_keys", "plugins", "entry_agent", "settings", "limits", "turn_detection", "voice", "extensions", "model", "messages", "telemetry"] + telephonyTenantKeys
     static let tenantLimitKeys = ["max_concurrent_sessions", "max_sessions_per_caller", "max_handoffs_per_turn",
                                   "max_tool_calls_per_turn", "step_timeout_ms"]
-    static let turnDetectionKeys = ["threshold", "prefix_padding_ms", "silence_ms", "mode", "min_silence_ms", "max_silence_ms", "backchannels"]
+    static let turnDetectionKeys = ["threshold", "prefix_padding_ms", "silence_ms", "mode", "min_silence_ms", "max_silence_ms", "prosody", "backchannels"]
 
     /// Reads and validates the YAML file at `path`. Relative paths written in the file
     /// (plugin directories, journal path) are taken from the file's directory.

@@ -35,9 +35,9 @@ extension VoiceCall {
         }
     }
 
-    func endTurnDetectionSpan(_ span: TraceSpan?, complete: Bool) {
+    func endTurnDetectionSpan(_ span: TraceSpan?, verdict: TurnVerdict) {
         guard let span else { return }
-        span.set("agent_host.turn_detection.verdict", complete ? "complete" : "incomplete")
+        span.set("agent_host.turn_detection.verdict", verdict.rawValue)
         span.end()
     }
 

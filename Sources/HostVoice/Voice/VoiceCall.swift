@@ -136,22 +136,25 @@ package final class VoiceCall: @unchecked Sendable {
     }
 
     /// Semantic mode, a pause of `min_silence_ms`: the recogniser's hypothesis so far goes to the
-    /// tenant's model on the recogniser's queue (off the loop); a complete verdict ends the turn.
+    /// tenant's model on the recogniser's queue (off the loop), and so does the voice before the
+    /// pause (`TurnProsody`, when on); a complete verdict ends the turn.
     private func judge(_ id: Int) {
         guard let recognition else { return }
         let model = turnModel, grammar = self.grammar
         // Over the agent, what is no request (a backchannel, a filler) is a whole utterance: end it
         // at once so it is dropped soon.
         let backchannels = machine.callerIsOverAgent ? settings.backchannels : nil
+        // A closed prompt's answer is complete by its grammar; its voice is not asked.
+        let prosody = settings.semantic?.prosody == true && grammar == nil ? TurnProsody.standard : nil
+        let tail = prosody.map { detector.utteranceTail(milliseconds: $0.tailMilliseconds) } ?? []
         let span = startTurnDetectionSpan()
         recognition.currentHypothesis { [loop] hypothesis in
-            let complete = hypothesis.map { text in
-                backchannels.map { !$0.isRequest(text) } == true || TurnCompletion.isComplete(text, model: model, grammar: grammar)
-            } ?? false
+            let verdict = TurnVerdict.judge(hypothesis, model: model, grammar: grammar, backchannels: backchannels, prosody: prosody, tail: tail)
+            let complete = verdict == .complete
             loop.execute { [self] in
-                endTurnDetectionSpan(span, complete: complete)
+                endTurnDetectionSpan(span, verdict: verdict)
                 session?.conversation?.services.metrics.increment("agent_host_voice_turn_verdicts_total",
-                                                                  labels: ["verdict": complete ? "complete" : "incomplete"])
+                                                                  labels: ["verdict": verdict.rawValue])
                 guard machine.isListening, let event = detector.judged(id: id, complete: complete),
                       case .speechStopped(let at, let utterance) = event else { return }
                 turnEnded(at: at, utterance: utterance)
