@@ -39,9 +39,13 @@ enum SIPp {
                          "-trace_err", "-error_file", directory + "/" + scenario + ".errors.log"]
         for (key, value) in keys.sorted(by: { $0.key < $1.key }) { arguments += ["-key", key, value] }
         let result = try ProcessRunner.run("sipp", arguments, timeoutSeconds: timeoutSeconds)
-        let log = (try? String(contentsOfFile: messages, encoding: .utf8)) ?? ""
+        // Decoded leniently: a peer's bytes that are not UTF-8 must still show in the trace.
+        let log = FileManager.default.contents(atPath: messages).map { String(decoding: $0, as: UTF8.self) } ?? ""
         let errors = (try? String(contentsOfFile: directory + "/" + scenario + ".errors.log", encoding: .utf8)) ?? ""
-        return Run(status: result.status, output: result.stdout.suffix(1_500) + result.stderr + errors, messages: log)
+        // A failed run carries SIPp's own trace of what it sent and received: the directory is
+        // removed at tearDown, and without the trace a refusal that never came looks like a timeout.
+        let trace = result.status == 0 ? "" : "\n--- SIPp's messages ---\n" + log
+        return Run(status: result.status, output: result.stdout.suffix(1_500) + result.stderr + errors + trace, messages: log)
     }
 
     /// The caller's voice as a pcap SIPp replays (`RTPCapture`).
