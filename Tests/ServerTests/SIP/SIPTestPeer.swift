@@ -36,8 +36,9 @@ enum SIPp {
         // SIPp binds the ports it is given, and a port free a moment ago may be taken by then: the
         // kernel hands the same ephemeral ports to UDP bind(0) (how they are picked) and to any
         // process's TCP connections, which hold them in TIME_WAIT after closing. SIPp then exits
-        // at once ("Unable to bind main socket, errno = 98", status 254) having sent nothing, so
-        // the run is repeated with new ports; a run that sent anything is never repeated.
+        // at once ("Unable to bind main socket, errno = 98", status 254; or "video RTP socket" for
+        // -mp + 2, which SIPp binds too) having sent nothing, so the run is repeated with new
+        // ports; a run that sent anything is never repeated.
         for attempt in 1...5 {
             for file in [messages, errorFile] { try? FileManager.default.removeItem(atPath: file) }
             var arguments = ["127.0.0.1:\(port)", "-sf", path, "-s", service, "-m", "1", "-l", "1", "-nostdin",
@@ -50,7 +51,8 @@ enum SIPp {
             // Decoded leniently: a peer's bytes that are not UTF-8 must still show in the trace.
             let log = FileManager.default.contents(atPath: messages).map { String(decoding: $0, as: UTF8.self) } ?? ""
             let errors = (try? String(contentsOfFile: errorFile, encoding: .utf8)) ?? ""
-            if result.status != 0, log.isEmpty, (result.stderr + errors).contains("Unable to bind"), attempt < 5 { continue }
+            // "message sent": SIPp's trace line for each message (its trace may hold other notes).
+            if result.status != 0, !log.contains("message sent"), (result.stderr + errors).contains("Unable to bind"), attempt < 5 { continue }
             // A failed run carries SIPp's own trace of what it sent and received: the directory is
             // removed at tearDown, and without the trace a refusal that never came looks like a timeout.
             let trace = result.status == 0 ? "" : "\n--- SIPp's messages ---\n" + log
