@@ -7,6 +7,7 @@
 #include "sip_glue.h"
 
 #include <sofia-sip/su.h>
+#include <sofia-sip/su_alloc.h>
 #include <sofia-sip/su_wait.h>
 #include <sofia-sip/su_log.h>
 #include <stdarg.h>
@@ -280,9 +281,15 @@ static void perform(sip_glue *glue, command *cmd) {
         nua_respond(entry->nh, 200, "OK", SIPTAG_CONTENT_TYPE_STR("application/sdp"),
                     SIPTAG_PAYLOAD_STR(entry->answer_sdp), TAG_END());
         break;
-    case OP_REJECT:
-        nua_respond(entry->nh, cmd->status, cmd->text ? cmd->text : "Rejected", TAG_END());
+    case OP_REJECT: {
+        /* nua_respond() keeps the phrase's pointer, not a copy, until its stack takes the signal
+         * later on this thread, and cmd->text is freed before that: peers got freed memory as
+         * the reason phrase, and dropped the refusal when it held a line break. The copy lives
+         * in the handle's own memory, which the pending signal keeps alive. */
+        char const *phrase = su_strdup(nua_handle_home(entry->nh), cmd->text ? cmd->text : "Rejected");
+        nua_respond(entry->nh, cmd->status, phrase ? phrase : "Rejected", TAG_END());
         break;
+    }
     case OP_HANGUP:
         if (entry->answered) nua_bye(entry->nh, TAG_END());
         else nua_respond(entry->nh, 480, "Temporarily Unavailable", TAG_END());

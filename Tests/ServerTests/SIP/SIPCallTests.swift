@@ -115,6 +115,22 @@ final class SIPCallTests: ServerTestCase {
         XCTAssertTrue(persistence.sessions(tenant: "demo", caller: "+15557654321").isEmpty, "no session was opened for a refused call")
     }
 
+    /// The reason phrase the host chose reaches the peer as written, on UDP and TCP. It once
+    /// reached it as freed memory (Sofia keeps the phrase's pointer until it sends): random bytes
+    /// that, when they held a line break, made SIPp drop the refusal and wait until its timeout.
+    func testARefusalsReasonPhraseReachesThePeerAsWritten() async throws {
+        try await startSIPHost()
+        for (transport, number, codec, expected) in [("u1", "+15559999", "0", "404 Not Found"), ("t1", "+15559999", "0", "404 Not Found"),
+                                                     ("u1", "+15550001", "18", "488 Not Acceptable Here")] {
+            let run = try SIPp.run("refused.xml", port: sipPort, service: number, keys: ["codec": codec],
+                                   substitutions: ["[expected]": String(expected.prefix(3))], transport: transport, in: directory)
+            XCTAssertEqual(run.status, 0, "\(expected) over \(transport): \(run.output)")
+            let statusLines = run.messages.split(whereSeparator: \.isNewline).filter { $0.hasPrefix("SIP/2.0 4") }
+            XCTAssertFalse(statusLines.isEmpty, "SIPp received the refusal over \(transport): \(run.messages)")
+            XCTAssertTrue(statusLines.allSatisfy { $0 == "SIP/2.0 \(expected)" }, "over \(transport): \(statusLines.map(\.debugDescription))")
+        }
+    }
+
     func testAPeerNoTenantAllowsIsRefusedWith403WhateverTheNumber() async throws {
         try await startSIPHost(allow: "127.0.0.1/32")
         for number in ["+15550001", "+15559999"] {

@@ -18,7 +18,8 @@ enum SIPp {
         let messages: String
     }
 
-    /// Runs `scenario` once against the host's SIP port; `keys` fill the scenario's [keywords].
+    /// Runs `scenario` once against the host's SIP port (again with new local ports when SIPp
+    /// could not bind the first ones); `keys` fill the scenario's [keywords].
     /// The scenario's `caller.pcap` is replaced by `pcap` (an absolute path), and each of
     /// `substitutions`' keys by its value.
     static func run(_ scenario: String, port: Int, service: String, keys: [String: String] = [:],
@@ -31,17 +32,33 @@ enum SIPp {
         for (name, value) in substitutions { text = text.replacingOccurrences(of: name, with: value) }
         let path = directory + "/" + scenario
         try text.write(toFile: path, atomically: true, encoding: .utf8)
-        let messages = directory + "/" + scenario + ".messages.log"
-        var arguments = ["127.0.0.1:\(port)", "-sf", path, "-s", service, "-m", "1", "-l", "1", "-nostdin",
-                         "-i", localAddress, "-mi", localAddress, "-mp", "\(try LoopbackUDPPort.free())",
-                         "-p", "\(try LoopbackUDPPort.free())", "-t", transport, "-d", "\(pauseMilliseconds)",
-                         "-timeout", "\(Int(timeoutSeconds - 10))s", "-timeout_error", "-trace_msg", "-message_file", messages,
-                         "-trace_err", "-error_file", directory + "/" + scenario + ".errors.log"]
-        for (key, value) in keys.sorted(by: { $0.key < $1.key }) { arguments += ["-key", key, value] }
-        let result = try ProcessRunner.run("sipp", arguments, timeoutSeconds: timeoutSeconds)
-        let log = (try? String(contentsOfFile: messages, encoding: .utf8)) ?? ""
-        let errors = (try? String(contentsOfFile: directory + "/" + scenario + ".errors.log", encoding: .utf8)) ?? ""
-        return Run(status: result.status, output: result.stdout.suffix(1_500) + result.stderr + errors, messages: log)
+        let messages = directory + "/" + scenario + ".messages.log", errorFile = directory + "/" + scenario + ".errors.log"
+        // SIPp binds the ports it is given, and a port free a moment ago may be taken by then: the
+        // kernel hands the same ephemeral ports to UDP bind(0) (how they are picked) and to any
+        // process's TCP connections, which hold them in TIME_WAIT after closing. SIPp then exits
+        // at once ("Unable to bind main socket, errno = 98", status 254; or "video RTP socket" for
+        // -mp + 2, which SIPp binds too) having sent nothing, so the run is repeated with new
+        // ports; a run that sent anything is never repeated.
+        for attempt in 1...5 {
+            for file in [messages, errorFile] { try? FileManager.default.removeItem(atPath: file) }
+            var arguments = ["127.0.0.1:\(port)", "-sf", path, "-s", service, "-m", "1", "-l", "1", "-nostdin",
+                             "-i", localAddress, "-mi", localAddress, "-mp", "\(try LoopbackUDPPort.free())",
+                             "-p", "\(try LoopbackUDPPort.free())", "-t", transport, "-d", "\(pauseMilliseconds)",
+                             "-timeout", "\(Int(timeoutSeconds - 10))s", "-timeout_error", "-trace_msg", "-message_file", messages,
+                             "-trace_err", "-error_file", errorFile]
+            for (key, value) in keys.sorted(by: { $0.key < $1.key }) { arguments += ["-key", key, value] }
+            let result = try ProcessRunner.run("sipp", arguments, timeoutSeconds: timeoutSeconds)
+            // Decoded leniently: a peer's bytes that are not UTF-8 must still show in the trace.
+            let log = FileManager.default.contents(atPath: messages).map { String(decoding: $0, as: UTF8.self) } ?? ""
+            let errors = (try? String(contentsOfFile: errorFile, encoding: .utf8)) ?? ""
+            // "message sent": SIPp's trace line for each message (its trace may hold other notes).
+            if result.status != 0, !log.contains("message sent"), (result.stderr + errors).contains("Unable to bind"), attempt < 5 { continue }
+            // A failed run carries SIPp's own trace of what it sent and received: the directory is
+            // removed at tearDown, and without the trace a refusal that never came looks like a timeout.
+            let trace = result.status == 0 ? "" : "\n--- SIPp's messages ---\n" + log
+            return Run(status: result.status, output: result.stdout.suffix(1_500) + result.stderr + errors + trace, messages: log)
+        }
+        fatalError("unreachable: the last attempt returns")
     }
 
     /// The caller's voice as a pcap SIPp replays (`RTPCapture`).
