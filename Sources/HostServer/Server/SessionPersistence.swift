@@ -127,6 +127,14 @@ public final class InMemorySessionPersistence: SessionPersistence {
 
     public var count: Int { records.withLock { $0.values.reduce(0) { $0 + $1.count } } }
 
+    /// The callers of `tenant` with saved sessions.
+    public func callers(tenant: String) -> [String] {
+        records.withLock { all in all.keys.compactMap { key in
+            let parts = key.split(separator: "\u{1F}", maxSplits: 1).map(String.init)
+            return parts.count == 2 && parts[0] == tenant ? parts[1] : nil
+        } }
+    }
+
     /// The saved sessions of one caller, oldest first.
     public func sessions(tenant: String, caller: String) -> [CompletedSession] {
         records.withLock { $0["\(tenant)\u{1F}\(caller)"] ?? [] }

@@ -143,6 +143,35 @@ final class SIPCallTests: ServerTestCase {
         XCTAssertEqual(allowed.status, 0, "an allowed peer learns the number is unknown: \(allowed.output)")
     }
 
+    /// A withheld number (`From: <sip:anonymous@…>`) is nobody in particular (docs/protocol.md §8,
+    /// "Withheld numbers"): each call goes by `withheld-sip-{Call-ID}`, a record of its own — never
+    /// one shared by every withheld caller of the tenant, who would all be "returning" to each other.
+    func testWithheldCallersOverSIPShareNoRecord() async throws {
+        try await startSIPHost()
+        let frames = try VoiceTestCaller.muLawFrames(VoiceTestCaller.silence(milliseconds: 600))
+        let pcap = directory + "/silence.pcap"
+        try SIPp.writePCAP(frames.filter { $0.count == 160 }, payloadType: 0, to: pcap)
+        for _ in 0..<2 {
+            let listener = try RTPListener()
+            listener.start()
+            let run = try SIPp.run("call.xml", port: sipPort, service: "+15550001", keys: ["rtp_listen_port": "\(listener.port)", "codec": "0"],
+                                   substitutions: ["+15557654321": "anonymous"], pcap: pcap, pauseMilliseconds: 2_000, in: directory)
+            listener.stop()
+            XCTAssertEqual(run.status, 0, "the withheld caller's call completed: \(run.output)")
+        }
+        var callers: [String] = []
+        for _ in 0..<200 where callers.count < 2 {
+            callers = persistence.callers(tenant: "demo")
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        XCTAssertEqual(callers.count, 2, "two calls, two callers: \(callers)")
+        for caller in callers {
+            XCTAssertTrue(caller.hasPrefix("withheld-sip-"), "a withheld SIP caller goes by its call: \(caller)")
+            XCTAssertEqual(persistence.sessions(tenant: "demo", caller: caller).count, 1, caller)
+        }
+        XCTAssertTrue(persistence.sessions(tenant: "demo", caller: "anonymous").isEmpty, "withheld callers share one record")
+    }
+
     func testAnEscalationOverSIPSendsTheCallerOnWithAREFER() async throws {
         try await startSIPHost(transfer: ["default": "sip:queue@pbx.example"])
         let pcap = try await callerPCAP("I want to talk to a person.")
