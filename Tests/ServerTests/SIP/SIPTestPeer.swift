@@ -52,7 +52,11 @@ enum SIPp {
             let log = FileManager.default.contents(atPath: messages).map { String(decoding: $0, as: UTF8.self) } ?? ""
             let errors = (try? String(contentsOfFile: errorFile, encoding: .utf8)) ?? ""
             // "message sent": SIPp's trace line for each message (its trace may hold other notes).
-            if result.status != 0, !log.contains("message sent"), (result.stderr + errors).contains("Unable to bind"), attempt < 5 { continue }
+            if result.status != 0, !log.contains("message sent"), (result.stderr + errors).contains("Unable to bind"), attempt < 5 {
+                // Said, so that growing port pressure on the machine shows in the test log.
+                print("SIPp could not bind its ports (attempt \(attempt) of 5): running it again with new ones")
+                continue
+            }
             // A failed run carries SIPp's own trace of what it sent and received: the directory is
             // removed at tearDown, and without the trace a refusal that never came looks like a timeout.
             let trace = result.status == 0 ? "" : "\n--- SIPp's messages ---\n" + log
