@@ -49,20 +49,22 @@ struct PausedUtteranceAudio {
               let last = speech.samples.lastIndex(where: { abs(Int($0)) > 300 }) else {
             throw ServerBenchmark.Failure(description: "\(voice) said nothing audible for \"\(text)\"")
         }
-        var cuts: [Int] = [], counted = 0
+        // The last word of each piece but the last: where its pause goes.
+        var lastWords: [Int] = [], counted = 0
         for segment in item.segments.dropLast() {
             counted += segment.split(whereSeparator: \.isWhitespace).count
-            cuts.append(speech.wordEnds[counted - 1])
+            lastWords.append(counted - 1)
         }
         var result = PausedUtteranceAudio(samples: [], segmentEnds: [])
         var from = first
-        for (n, cut) in cuts.enumerated() {
+        for (n, word) in lastWords.enumerated() {
+            let cut = speech.wordEnds[word]
             guard cut > from, cut < last else { throw ServerBenchmark.Failure(description: "\(voice): cut \(n) of \"\(text)\" outside its speech") }
             audio += faded(speech.samples[from..<cut], in: n > 0, out: true)
             ends.append(audio.count)
             audio += VoiceTestAudio.silence(item.pauses[n])
             from = cut
-            result.cutChecks.append(check(speech.samples, cut: cut, word: String(words[item.segments[...n].map { $0.split(whereSeparator: \.isWhitespace).count }.reduce(0, +) - 1])))
+            result.cutChecks.append(check(speech.samples, cut: cut, word: String(words[word])))
         }
         audio += faded(speech.samples[from...last], in: true, out: false)
         ends.append(audio.count)

@@ -275,10 +275,10 @@ struct PausedUtteranceBenchmark {
             switch output {
             case .judge(let id)?:
                 let text = hypothesis()
-                let verdict = TurnVerdict.judge(text, model: model, grammar: nil, backchannels: overAgent ? Backchannels() : nil, prosody: prosody,
-                                                tail: detector.utteranceTail(milliseconds: (prosody ?? .standard).tailMilliseconds))
+                let tail = detector.utteranceTail(milliseconds: (prosody ?? .standard).tailMilliseconds)
+                let verdict = TurnVerdict.judge(text, model: model, grammar: nil, backchannels: overAgent ? Backchannels() : nil, prosody: prosody, tail: tail)
                 let complete = verdict == .complete
-                let contour = Voicing.contour(detector.utteranceTail(milliseconds: (prosody ?? .standard).tailMilliseconds)[...]).map { String(format: " [pitch %+.1f st/s, level %.1f dB, run %d ms, final %+.1f st, runs %d ms]", $0.pitchSlope, $0.finalLevelDecibels, $0.lastVoicedRunMilliseconds, $0.finalPitchSemitones, $0.medianVoicedRunMilliseconds) } ?? " [unvoiced]"
+                let contour = Voicing.contour(tail[...]).map { String(format: " [pitch %+.1f st/s, level %.1f dB, run %d ms, final %+.1f st, runs %d ms]", $0.pitchSlope, $0.finalLevelDecibels, $0.lastVoicedRunMilliseconds, $0.finalPitchSemitones, $0.medianVoicedRunMilliseconds) } ?? " [unvoiced]"
                 result.trace.append("pause \(text ?? "-") \(verdict == .held ? "h" : complete ? "c" : "i")" + contour)
                 if case .speechStopped(_, _)? = detector.judged(id: id, complete: complete) {
                     if result.endedOn == nil { result.endedOn = text }
