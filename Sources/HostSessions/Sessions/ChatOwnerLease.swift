@@ -212,15 +212,18 @@ public final class RedisChatOwnerLeases: ChatOwnerLeases {
         connection.send(["EVAL", Self.releaseScript, "1", ChatOwner.key(tenant: tenant, sessionID: sessionID), mine]) { _ in }
     }
 
-    public func ending(removesChatCheckpoint: Bool) -> ConversationEnd? {
+    public func ending(removesChatCheckpoint: Bool) -> ConversationEnd? { endingNow(removesChatCheckpoint: removesChatCheckpoint) }
+
+    /// The ended marker as of now, over this host's lease (`end`, and the record's append).
+    private func endingNow(removesChatCheckpoint: Bool) -> ConversationEnd {
         ConversationEnd(owner: mine, marker: ChatOwner.endedText(by: mine, at: SessionRecord.timeText(Date())),
                         markerTTLSeconds: endedTTLSeconds, removesChatCheckpoint: removesChatCheckpoint)
     }
 
     public func end(tenant: String, sessionID: String) {
         let key = ChatOwner.key(tenant: tenant, sessionID: sessionID)
-        let ended = ChatOwner.endedText(by: mine, at: SessionRecord.timeText(Date()))
-        connection.send(["EVAL", Self.endScript, "1", key, mine, ended, String(endedTTLSeconds)]) { [logger] result in
+        let ended = endingNow(removesChatCheckpoint: false)
+        connection.send(["EVAL", Self.endScript, "1", key, mine, ended.marker, String(ended.markerTTLSeconds)]) { [logger] result in
             switch result {
             case .success(.integer(0)): logger.log(.warning, "sessions", "\(key) ended here but another host holds its lease: left to it")
             case .success(.error(let message)): logger.log(.warning, "sessions", "\(key): ended marker refused: \(message)")
