@@ -63,6 +63,10 @@ final class LoopSessionPersistence: SessionPersistence {
         shared.save(session, ending: ending, durable: durable)
     }
 
+    func saveLostCall(_ session: CompletedSession, durable: @escaping @Sendable () -> Void) {
+        shared.saveLostCall(session, durable: durable)
+    }
+
     func close(report: @escaping @Sendable (SessionJournal.CloseReport) -> Void) {
         shared.close(report: report)
     }

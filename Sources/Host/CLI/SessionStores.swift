@@ -59,4 +59,9 @@ final class RedisSessionPersistence: SessionPersistence {
         records.save(SessionRecord.Interaction(session),
             tenant: session.tenant, caller: session.caller, ending: ending, durable: { _ in durable() })
     }
+
+    func saveLostCall(_ session: CompletedSession, durable: @escaping @Sendable () -> Void) {
+        records.save(SessionRecord.Interaction(session),
+            tenant: session.tenant, caller: session.caller, keepsCallCheckpoint: true, durable: { _ in durable() })
+    }
 }

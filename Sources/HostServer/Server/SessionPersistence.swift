@@ -88,6 +88,9 @@ public protocol SessionPersistence: Sendable {
     /// `save` that also makes the conversation's `ending` (its checkpoint deleted, its lease the
     /// ended marker) with the record, as durably as the record.
     func save(_ session: CompletedSession, ending: ConversationEnd, durable: @escaping @Sendable () -> Void)
+    /// `save` for a lost call a sweep found (HostServer+LostCallSweep.swift): its call checkpoint
+    /// stays, so a caller who calls back is still continued where they were.
+    func saveLostCall(_ session: CompletedSession, durable: @escaping @Sendable () -> Void)
     /// At shutdown, after the last save: flushes and reports what did not reach the shared store.
     func close(report: @escaping @Sendable (SessionJournal.CloseReport) -> Void)
 }
@@ -96,6 +99,10 @@ extension SessionPersistence {
     public var savesConversationEnds: Bool { false }
     /// Stores without conversation state to end: the record alone.
     public func save(_ session: CompletedSession, ending: ConversationEnd, durable: @escaping @Sendable () -> Void) {
+        save(session, durable: durable)
+    }
+    /// Stores without call checkpoints: the record alone.
+    public func saveLostCall(_ session: CompletedSession, durable: @escaping @Sendable () -> Void) {
         save(session, durable: durable)
     }
 }

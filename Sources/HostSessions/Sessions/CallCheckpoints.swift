@@ -15,6 +15,16 @@ public protocol CallCheckpointStore: Sendable {
     func take(tenant: String, caller: String, sessionID: String, completion: @escaping @Sendable (CallTake) -> Void)
     /// [thread-safe] The call ended here and is recorded: nothing of it is left to recover.
     func remove(tenant: String, caller: String, sessionID: String)
+    /// [thread-safe] The processes (owner `instance`s) whose calls have been checkpointed and not
+    /// yet all ended or recorded ([] when Redis did not answer). `completion` on the store's loop thread.
+    func ownersWithCalls(completion: @escaping @Sendable ([String]) -> Void)
+    /// [thread-safe] The checkpoints of owner `instance`'s calls still kept; entries whose call
+    /// ended (its checkpoint gone) are dropped from the owner's index on the way, and the owner
+    /// from the list once none is left. nil when Redis did not answer. `completion` on the store's loop thread.
+    func calls(ofOwner instance: String, completion: @escaping @Sendable ([ChatCheckpoint]?) -> Void)
+    /// [thread-safe] Drops the call from its owner's index (recorded lost by a sweep); true when
+    /// this removed it (false: another host's sweep did first). The checkpoint stays for a callback.
+    func forget(_ checkpoint: ChatCheckpoint, completion: @escaping @Sendable (Bool) -> Void)
 }
 
 /// What taking a lost call's checkpoint did.
@@ -27,7 +37,10 @@ public enum CallTake: Sendable {
 }
 
 /// One Redis hash per caller, `support:call:{tenant}:{caller}`, field session id → checkpoint
-/// JSON, its TTL renewed by every write.
+/// JSON, its TTL renewed by every write. Each checkpoint with an owner is also listed under its
+/// owner's process (`support:calls-of:{instance}`, a set, and `support:call-owners`, the set of
+/// those processes), so a live host can find the calls of a process that died and whose callers
+/// never call back (HostServer+LostCallSweep.swift).
 ///
 /// Why a hash per caller and not a key per call: a callback is found by its caller, and HGETALL
 /// of one key costs one round trip where a key per call would need a scan. Why not journaled:
@@ -37,7 +50,7 @@ public final class RedisCallCheckpoints: CallCheckpointStore {
     let connection: RedisConnection
     /// How long a lost call can still be recovered by a callback (the session record's 24 h).
     let ttlSeconds: Int
-    private let logger: Logger
+    let logger: Logger
 
     public init(connection: RedisConnection, ttlSeconds: Int = 86_400, logger: Logger = .shared) {
         self.connection = connection
@@ -48,10 +61,30 @@ public final class RedisCallCheckpoints: CallCheckpointStore {
     /// `support:call:{tenant}:{caller}`.
     public static func key(tenant: String, caller: String) -> String { "support:call:\(tenant):\(caller)" }
 
-    /// KEYS[1] hash; ARGV: session id, checkpoint, TTL s.
+    /// `support:call-owners`: the processes with calls in an index of their own.
+    public static let ownersKey = "support:call-owners"
+
+    /// `support:calls-of:{instance}`: the calls process `instance` has checkpointed.
+    public static func ownerIndexKey(instance: String) -> String { "support:calls-of:\(instance)" }
+
+    /// An owner index entry: the caller's hash key and the session id (the unit separator is in
+    /// neither a key this host writes nor a session id it makes).
+    static func indexEntry(_ checkpoint: ChatCheckpoint) -> String {
+        key(tenant: checkpoint.tenant, caller: checkpoint.caller) + "\u{1F}" + checkpoint.sessionID
+    }
+
+    /// KEYS[1] hash, KEYS[2] the owner's index, KEYS[3] the owners (both absent without an owner);
+    /// ARGV: session id, checkpoint, TTL s, index entry, owner instance. Checkpoint and index entry
+    /// in one step: an entry whose checkpoint is gone is a call that ended (or was taken).
     static let saveScript = """
     redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
     redis.call('EXPIRE', KEYS[1], ARGV[3])
+    if KEYS[2] then
+      redis.call('SADD', KEYS[2], ARGV[4])
+      redis.call('EXPIRE', KEYS[2], ARGV[3])
+      redis.call('SADD', KEYS[3], ARGV[5])
+      redis.call('EXPIRE', KEYS[3], ARGV[3])
+    end
     return 1
     """
 
@@ -65,7 +98,14 @@ public final class RedisCallCheckpoints: CallCheckpointStore {
     public func save(_ checkpoint: ChatCheckpoint) {
         guard let json = try? checkpoint.jsonText() else { return }
         let key = Self.key(tenant: checkpoint.tenant, caller: checkpoint.caller)
-        connection.send(["EVAL", Self.saveScript, "1", key, checkpoint.sessionID, json, String(ttlSeconds)]) { [logger] result in
+        var command = ["EVAL", Self.saveScript]
+        if let instance = checkpoint.owner?.instance {
+            command += ["3", key, Self.ownerIndexKey(instance: instance), Self.ownersKey,
+                        checkpoint.sessionID, json, String(ttlSeconds), Self.indexEntry(checkpoint), instance]
+        } else {
+            command += ["1", key, checkpoint.sessionID, json, String(ttlSeconds)]
+        }
+        connection.send(command) { [logger] result in
             switch result {
             case .success(.error(let message)): logger.log(.warning, "sessions", "call checkpoint \(key) refused: \(message)")
             case .failure(let error): logger.log(.debug, "sessions", "call checkpoint \(key) not written: \(error)")

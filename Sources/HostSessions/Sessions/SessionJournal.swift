@@ -111,6 +111,8 @@ public final class SessionJournal: @unchecked Sendable {
         let json: String
         /// The conversation's checkpoint and lease changes, made with the record (`ConversationEnd`).
         let ending: ConversationEnd?
+        /// A lost call recorded by a sweep: its call checkpoint stays (`SessionStore.save`).
+        var keepsCallCheckpoint = false
         /// The journal line.
         let line: String
         var errorReplies = 0
@@ -194,6 +196,7 @@ public final class SessionJournal: @unchecked Sendable {
     /// waits on disk. Both arrive within the command timeout plus an fsync.
     /// `ending` is journaled and replayed with the record (`ConversationEnd`).
     public func save(_ interaction: SessionRecord.Interaction, tenant: String, caller: String, ending: ConversationEnd? = nil,
+                     keepsCallCheckpoint: Bool = false,
                      durable: (@Sendable (SaveOutcome) -> Void)? = nil,
                      completion: (@Sendable (SaveOutcome) -> Void)? = nil) {
         let json: String
@@ -203,12 +206,14 @@ public final class SessionJournal: @unchecked Sendable {
             completion?(outcome)
             return
         }
-        // `ends` is optional: a journal written before it existed replays as it did, and an older
-        // host replaying a newer journal ignores it (JSONDecoder skips unknown keys).
+        // `ends` and `keeps_call_checkpoint` are optional: a journal written before they existed
+        // replays as it did, and an older host replaying a newer journal ignores them (JSONDecoder
+        // skips unknown keys; the lost call's checkpoint then goes with its record, as it did).
         let line = "{\"v\":1,\"tenant\":" + JSONText.quote(tenant) + ",\"caller\":" + JSONText.quote(caller)
-            + ",\"interaction\":" + json + (ending.map { ",\"ends\":" + $0.jsonText } ?? "") + "}"
-        let entry = Entry(tenant: tenant, caller: caller, interaction: interaction, json: json, ending: ending, line: line,
-                          durable: durable, placed: completion)
+            + ",\"interaction\":" + json + (ending.map { ",\"ends\":" + $0.jsonText } ?? "")
+            + (keepsCallCheckpoint ? ",\"keeps_call_checkpoint\":true" : "") + "}"
+        let entry = Entry(tenant: tenant, caller: caller, interaction: interaction, json: json, ending: ending,
+                          keepsCallCheckpoint: keepsCallCheckpoint, line: line, durable: durable, placed: completion)
         queue.async { [self] in
             loadIfNeeded()
             incoming.append(entry)
@@ -314,7 +319,7 @@ public final class SessionJournal: @unchecked Sendable {
         }
         sendingDirect += 1
         store.save(json: entry.json, sessionID: entry.interaction.sessionID, tenant: entry.tenant, caller: entry.caller,
-                   ending: entry.ending) { [self] result in
+                   ending: entry.ending, keepsCallCheckpoint: entry.keepsCallCheckpoint) { [self] result in
             queue.async { [self] in
                 sendingDirect -= 1
                 let outcome: SaveOutcome
@@ -346,7 +351,7 @@ public final class SessionJournal: @unchecked Sendable {
         sending = true
         let entry = entries[head]
         store.save(json: entry.json, sessionID: entry.interaction.sessionID, tenant: entry.tenant, caller: entry.caller,
-                   ending: entry.ending) { [self] result in
+                   ending: entry.ending, keepsCallCheckpoint: entry.keepsCallCheckpoint) { [self] result in
             queue.async { [self] in
                 sending = false
                 switch result {
@@ -481,6 +486,12 @@ public final class SessionJournal: @unchecked Sendable {
             let caller: String
             let interaction: SessionRecord.Interaction
             let ends: ConversationEnd?
+            let keepsCallCheckpoint: Bool?
+
+            enum CodingKeys: String, CodingKey {
+                case tenant, caller, interaction, ends
+                case keepsCallCheckpoint = "keeps_call_checkpoint"
+            }
         }
         var unreadable: [(String, String)] = []
         if let torn = read.torn { unreadable.append((torn, "incomplete last line (crash during write; never acknowledged)")) }
@@ -488,7 +499,8 @@ public final class SessionJournal: @unchecked Sendable {
             do {
                 let stored = try JSONDecoder().decode(Stored.self, from: Data(line.utf8))
                 let entry = Entry(tenant: stored.tenant, caller: stored.caller, interaction: stored.interaction,
-                                  json: try stored.interaction.jsonText(), ending: stored.ends, line: line)
+                                  json: try stored.interaction.jsonText(), ending: stored.ends,
+                                  keepsCallCheckpoint: stored.keepsCallCheckpoint ?? false, line: line)
                 entries.append(entry)
                 pendingIndex.withLock { $0[SessionRecord.key(tenant: entry.tenant, caller: entry.caller), default: []].append(entry.interaction) }
             } catch {

@@ -77,9 +77,11 @@ public final class SessionRecordService: Sendable {
 
     /// [thread-safe] Saves a finished session durably (see `SessionJournal.save`).
     public func save(_ interaction: SessionRecord.Interaction, tenant: String, caller: String, ending: ConversationEnd? = nil,
+                     keepsCallCheckpoint: Bool = false,
                      durable: (@Sendable (SessionJournal.SaveOutcome) -> Void)? = nil,
                      completion: (@Sendable (SessionJournal.SaveOutcome) -> Void)? = nil) {
-        journal.save(interaction, tenant: tenant, caller: caller, ending: ending, durable: durable, completion: completion)
+        journal.save(interaction, tenant: tenant, caller: caller, ending: ending, keepsCallCheckpoint: keepsCallCheckpoint,
+                     durable: durable, completion: completion)
     }
 
     /// [thread-safe] ok / degraded with a reason, for `/health`.

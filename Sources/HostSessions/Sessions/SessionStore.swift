@@ -133,7 +133,10 @@ public final class SessionStore: Sendable {
 
     /// The save with the interaction already encoded (the journal keeps this text); `ending`: the
     /// conversation's checkpoint and lease change in the same script (`ConversationEnd`).
+    /// `keepsCallCheckpoint`: a lost call recorded by a sweep keeps its checkpoint for the caller's
+    /// callback, which continues it (HostServer+LostCallSweep.swift).
     func save(json: String, sessionID: String, tenant: String, caller: String, ending: ConversationEnd? = nil,
+              keepsCallCheckpoint: Bool = false,
               completion: @escaping @Sendable (Result<Int, SessionStoreError>) -> Void) {
         let key = SessionRecord.key(tenant: tenant, caller: caller)
         let started = DispatchTime.now()
@@ -141,7 +144,8 @@ public final class SessionStore: Sendable {
         if let ending { keys += ending.scriptKeys(tenant: tenant, sessionID: sessionID) }
         let args = ["EVAL", Self.appendScript, String(keys.count)] + keys
             + [json, tenant, caller, SessionRecord.timeText(Date()), String(keep), String(ttlSeconds)]
-            + (ending?.scriptArguments ?? [])
+            + (ending?.scriptArguments ?? (keepsCallCheckpoint ? ["", "", "0", "0"] : []))
+            + (keepsCallCheckpoint ? ["1"] : [])
         connection.send(args) { [self] result in
             observe("save", since: started)
             switch result {
@@ -184,7 +188,8 @@ public final class SessionStore: Sendable {
     /// (docs/protocol.md §8); ARGV = interaction JSON, tenant, caller, updated_at, keep, ttl seconds.
     /// With a `ConversationEnd`, also KEYS[3] = the chat checkpoint (§6), KEYS[4] = the owner
     /// lease (§7), ARGV[7...10] = the ending host's lease, the ended marker, its TTL seconds, "1"
-    /// to delete the chat checkpoint.
+    /// to delete the chat checkpoint; ARGV[11] "1" keeps the call checkpoint (a lost call recorded
+    /// by a sweep, continued when its caller calls back).
     ///
     /// - A chat conversation's record (ARGV[10] = "1") is not written when its lease names another
     ///   host, or that host's ended marker (`movedAway`, -1): this host's copy is stale — it hung
@@ -219,7 +224,7 @@ public final class SessionStore: Sendable {
           if type(lease) == 'string' and lease ~= ARGV[7] and not string.find(lease, ARGV[7], 1, true) then return -1 end
         end
         local function ended()
-          redis.pcall('HDEL', KEYS[2], tostring(new.session_id))
+          if ARGV[11] ~= '1' then redis.pcall('HDEL', KEYS[2], tostring(new.session_id)) end
           if KEYS[4] then
             if ARGV[10] == '1' then redis.pcall('DEL', KEYS[3]) end
             local lease = redis.pcall('GET', KEYS[4])

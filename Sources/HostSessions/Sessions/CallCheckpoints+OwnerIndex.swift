@@ -1,0 +1,56 @@
+import Foundation
+import HostSupport
+
+/// The owner index of call checkpoints (`RedisCallCheckpoints`): which process's calls are kept,
+/// read by the lost-call sweep (HostServer+LostCallSweep.swift).
+extension RedisCallCheckpoints {
+    public func ownersWithCalls(completion: @escaping @Sendable ([String]) -> Void) {
+        connection.send(["SMEMBERS", Self.ownersKey]) { result in
+            guard case .success(.array(let members)) = result else { return completion([]) }
+            completion(members.compactMap { if case .string(let instance) = $0 { return instance } else { return nil } })
+        }
+    }
+
+    /// KEYS[1] the owner's index, KEYS[2] the owners; ARGV[1] the owner instance. The index's
+    /// checkpoints; entries without one (their call ended or was taken) are removed, and the
+    /// owner once its index is empty. The callers' hash keys come from the entries: this store
+    /// runs on one Redis (or a Sentinel-managed master), not a cluster.
+    static let ownerCallsScript = """
+    local found = {}
+    for _, entry in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+      local at = string.find(entry, '\\31', 1, true)
+      local value = at and redis.call('HGET', string.sub(entry, 1, at - 1), string.sub(entry, at + 1))
+      if value then found[#found + 1] = value else redis.call('SREM', KEYS[1], entry) end
+    end
+    if #found == 0 then
+      redis.call('DEL', KEYS[1])
+      redis.call('SREM', KEYS[2], ARGV[1])
+    end
+    return found
+    """
+
+    public func calls(ofOwner instance: String, completion: @escaping @Sendable ([ChatCheckpoint]?) -> Void) {
+        let index = Self.ownerIndexKey(instance: instance)
+        connection.send(["EVAL", Self.ownerCallsScript, "2", index, Self.ownersKey, instance]) { [logger] result in
+            guard case .success(.array(let values)) = result else {
+                logger.log(.debug, "sessions", "reading \(index): \(result)")
+                return completion(nil)
+            }
+            completion(values.compactMap { value -> ChatCheckpoint? in
+                guard case .string(let json) = value else { return nil }
+                do { return try ChatCheckpoint.decode(json) } catch {
+                    logger.log(.warning, "sessions", "call checkpoint listed in \(index) unreadable: \(error)")
+                    return nil
+                }
+            })
+        }
+    }
+
+    public func forget(_ checkpoint: ChatCheckpoint, completion: @escaping @Sendable (Bool) -> Void) {
+        guard let instance = checkpoint.owner?.instance else { return completion(false) }
+        connection.send(["SREM", Self.ownerIndexKey(instance: instance), Self.indexEntry(checkpoint)]) { result in
+            if case .success(.integer(1)) = result { return completion(true) }
+            completion(false)
+        }
+    }
+}
