@@ -132,6 +132,7 @@ final class HostConfigurationTests: XCTestCase {
         XCTAssertEqual(configuration.server.idleTimeoutMilliseconds, 30_000)
         XCTAssertEqual(configuration.server.maxSessions, 1000)
         XCTAssertEqual(configuration.server.drainDeadlineSeconds, 30)
+        XCTAssertEqual(configuration.server.lostCallSweepSeconds, 30)
         XCTAssertNil(configuration.redis.url)
         XCTAssertEqual(configuration.redis.commandTimeoutMilliseconds, 1000)
         XCTAssertEqual(configuration.redis.journalPath, "./agent-host-journal.log")
@@ -166,6 +167,7 @@ final class HostConfigurationTests: XCTestCase {
               port: 9000
               max_sessions: 20
               drain_deadline_seconds: 5
+              lost_call_sweep_seconds: 0
               limits:
                 max_header_bytes: 8192
                 max_body_bytes: 65536
@@ -202,6 +204,7 @@ final class HostConfigurationTests: XCTestCase {
         XCTAssertEqual(configuration.server.sessionIdleTimeoutMilliseconds, 60000)
         XCTAssertEqual(configuration.server.maxSessions, 20)
         XCTAssertEqual(configuration.server.drainDeadlineSeconds, 5)
+        XCTAssertEqual(configuration.server.lostCallSweepSeconds, 0)
         XCTAssertEqual(configuration.redis.url, "unix:///run/redis.sock")
         XCTAssertEqual(configuration.redis.commandTimeoutMilliseconds, 250)
         XCTAssertEqual(configuration.redis.journalPath, "/var/lib/agent-host/journal.log")
@@ -589,6 +592,7 @@ final class HostConfigurationTests: XCTestCase {
         assertError("server:\n  port: \"8080\"\n", #"t.yaml:2:9: server.port: must be an integer, got "8080""#)
         assertError("server:\n  port: 80.5\n", #"t.yaml:2:9: server.port: must be an integer, got "80.5""#)
         assertError("server:\n  max_sessions: 0\n", "t.yaml:2:17: server.max_sessions: must be between 1 and 1000000, got 0")
+        assertError("server:\n  lost_call_sweep_seconds: -1\n", "t.yaml:2:28: server.lost_call_sweep_seconds: must be between 0 and 86400, got -1")
         assertError("server:\n  drain_deadline_seconds: 7200\n", "t.yaml:2:27: server.drain_deadline_seconds: must be between 0 and 3600, got 7200")
         assertError("server:\n  limits:\n    max_header_bytes: 10\n", "t.yaml:3:23: server.limits.max_header_bytes: must be between 1024 and 1048576, got 10")
         assertError("server:\n  limits: {max_ws_message_bytes: 1e9}\n", #"t.yaml:2:34: server.limits.max_ws_message_bytes: must be an integer, got "1e9""#)
@@ -642,7 +646,7 @@ final class HostConfigurationTests: XCTestCase {
                   - agent_host.timer/one
             """, #"t.yaml:6:9: tenant "acme": extensions: "agent_host.timer/one" is not an extension id like agent_host.http/1"#)
         assertError("server: 8080\n" + tenants,
-                    #"t.yaml:1:9: server: must be a mapping (keys: host, port, loops, max_sessions, drain_deadline_seconds, limits), got "8080""#)
+                    #"t.yaml:1:9: server: must be a mapping (keys: host, port, loops, max_sessions, drain_deadline_seconds, lost_call_sweep_seconds, limits), got "8080""#)
     }
 
     func testErrorDescriptionAndMissingFile() {

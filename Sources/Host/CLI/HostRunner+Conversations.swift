@@ -27,6 +27,8 @@ extension HostRunner {
             let connection = loops?.redisConnection(forServerAt: index) ?? redis.records.connection
             each.holdOwnerLeases(RedisChatOwnerLeases(connection: connection, me: owner.onLoop(servers.count > 1 ? index : nil)))
         }
+        // Calls of dead processes whose callers never call back: one loop looks for them (HostServer+LostCallSweep).
+        if let first = servers.first { first.loop.execute { first.startLostCallSweep() } }
         // Hand-over at the drain deadline only to a fleet that can take it (FleetPeers), read
         // once per heartbeat interval for all the host's conversations (FleetPeersCache).
         let peers = FleetPeersCache(me: hostID, connection: redis.records.connection,

@@ -85,6 +85,7 @@ public struct HostRunner {
         settings.maxTurnTextBytes = configuration.server.maxTurnTextBytes
         settings.sessionIdleMilliseconds = configuration.server.sessionIdleTimeoutMilliseconds
         settings.drainDeadlineSeconds = Double(configuration.server.drainDeadlineSeconds)
+        settings.lostCallSweepSeconds = Double(configuration.server.lostCallSweepSeconds)
         settings.http.reusePort = configuration.server.loops > 1
         // The loops' listeners count connections together: max_connections is the host's (HostLoops copies these settings).
         if configuration.server.loops > 1 { settings.http.connectionCounts = ConnectionCounts() }

@@ -23,6 +23,9 @@ public final class HostServer: @unchecked Sendable {
         public var maxTurnTextBytes = 4096
         /// The event loop busy longer than this is a stall: logged with what ran, and counted.
         public var loopStallThresholdMilliseconds: UInt64 = 50
+        /// How often this host looks for calls of dead processes whose callers never called back,
+        /// to record them (HostServer+LostCallSweep.swift); 0: never.
+        public var lostCallSweepSeconds: Double = 30
 
         public init() {}
     }
@@ -51,6 +54,9 @@ public final class HostServer: @unchecked Sendable {
     /// Owner leases of this server's chat conversations (HostServer+Ownership.swift); nil: none
     /// held, any host may continue any conversation. Set through `holdOwnerLeases` (loop thread).
     var ownership: ChatOwnership?
+    /// The lost-call sweep's timer, and whether a pass is under way (HostServer+LostCallSweep.swift).
+    var lostCallSweep: LoopTimer?
+    var lostCallSweepRunning = false
     /// Asks whether another host can continue a `tenant`'s chat conversation (HostServer+HandOver:
     /// only then is it handed over at the drain deadline); nil: none can. Set by `serve` from the
     /// fleet's heartbeats; `answer` on any thread.
@@ -170,6 +176,7 @@ public final class HostServer: @unchecked Sendable {
         loop.execute { [self] in
             telephony.sweepTimer?.close()
             ownership?.timer.close()   // the drain is over: no conversation left to renew
+            lostCallSweep?.close()
         }
     }
 

@@ -6,7 +6,7 @@ import Yams
 extension HostConfiguration {
     static let topKeys = ["server", "redis", "plugins", "default_tenant", "tenants", "admin", "console", "sip", "telemetry"]
     static let adminKeys = ["host", "port", "api_keys"]
-    static let serverKeys = ["host", "port", "loops", "max_sessions", "drain_deadline_seconds", "limits"]
+    static let serverKeys = ["host", "port", "loops", "max_sessions", "drain_deadline_seconds", "lost_call_sweep_seconds", "limits"]
     static let serverLimitKeys = ["max_header_bytes", "max_body_bytes", "max_ws_message_bytes", "max_turn_text_bytes", "idle_timeout_ms",
                                   "session_idle_timeout_ms", "header_timeout_ms", "max_connections", "max_connections_per_client"]
     static let redisKeys = ["url", "command_timeout_ms", "journal_path", "sentinels", "master_name", "database", "password", "replica_acks"]
@@ -138,6 +138,7 @@ extension HostConfiguration {
         if let cap = try section.int("max_sessions", in: 1...1_000_000) { server.maxSessions = cap }
         server.loops = try parseLoops(section)
         if let seconds = try section.int("drain_deadline_seconds", in: 0...3_600) { server.drainDeadlineSeconds = seconds }
+        if let seconds = try section.int("lost_call_sweep_seconds", in: 0...86_400) { server.lostCallSweepSeconds = seconds }
         if let limits = try section.mapping("limits", allowed: serverLimitKeys) {
             if let bytes = try limits.int("max_header_bytes", in: 1_024...1_048_576) { server.maxHeaderBytes = bytes }
             if let bytes = try limits.int("max_body_bytes", in: 1_024...67_108_864) { server.maxBodyBytes = bytes }

@@ -42,6 +42,9 @@ public struct HostConfiguration: Sendable {
         public var maxSessions = 1000
         /// On SIGTERM, how long live sessions may go on before they are ended with `shutdown`.
         public var drainDeadlineSeconds = 30
+        /// `server.lost_call_sweep_seconds`: how often the host looks for calls of dead hosts whose
+        /// callers never called back, to record them (docs/scaling.md); 0: never.
+        public var lostCallSweepSeconds = 30
 
         public init() {}
 
