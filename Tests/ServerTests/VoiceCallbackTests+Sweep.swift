@@ -16,7 +16,8 @@ extension VoiceCallbackTests {
         let checkpoint = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(try redis.cli("HGET", callKey(caller), lostID).utf8)) as? [String: Any])
         let instance = try XCTUnwrap((checkpoint["owner"] as? [String: Any])?["instance"] as? String, "\(checkpoint)")
         let index = "support:calls-of:\(instance)"
-        XCTAssertEqual(try redis.cli("SISMEMBER", "support:call-owners", instance), "1", "the call's process is not listed")
+        let listed = try redis.cli("HGET", "support:call-owners", instance)
+        XCTAssertTrue(listed.contains(#""first_call_started_at":"\#(checkpoint["started_at"] as? String ?? "?")""#), "the call's process is not listed: \(listed)")
         XCTAssertEqual(try redis.cli("SCARD", index), "1", "the call is not in its process's index")
 
         // Three sweeps of a live host's call: it is left alone.
@@ -34,7 +35,7 @@ extension VoiceCallbackTests {
         XCTAssertEqual(recorded["outcome"] as? String, "host_lost", "\(recorded)")
         XCTAssertEqual(recorded["agents"] as? [String], ["Triage Agent", "Refund Agent"], "\(recorded)")
         XCTAssertTrue("\(recorded["transcript"] ?? "")".lowercased().contains("refund"), "\(recorded)")
-        XCTAssertTrue(try eventually(5) { try redis.cli("EXISTS", index) == "0" && redis.cli("SISMEMBER", "support:call-owners", instance) == "0" },
+        XCTAssertTrue(try eventually(5) { try redis.cli("EXISTS", index) == "0" && redis.cli("HEXISTS", "support:call-owners", instance) == "0" },
                       "the dead process is still listed: \((try? redis.cli("SMEMBERS", index)) ?? "")")
         XCTAssertEqual(try metric(sweeper, #"agent_host_lost_calls_recorded_total{tenant="demo"}"#), 1)
         XCTAssertEqual(try redis.cli("HEXISTS", callKey(caller), lostID), "1", "the checkpoint must stay for a callback")
@@ -43,10 +44,17 @@ extension VoiceCallbackTests {
         let (call, session) = try await greetedCall(sweeper, caller: caller)
         XCTAssertEqual(session["continues"] as? String, lostID, "\(session)")
         XCTAssertEqual(session["agent"] as? String, "Refund Agent", "\(session)")
+        let newID = try XCTUnwrap(session["session_id"] as? String)
+        XCTAssertTrue(try eventually(5) { try redis.cli("HEXISTS", callKey(caller), newID) == "1" })
+        let newCheckpoint = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(try redis.cli("HGET", callKey(caller), newID).utf8)) as? [String: Any])
+        let sweeperIndex = "support:calls-of:" + (try XCTUnwrap((newCheckpoint["owner"] as? [String: Any])?["instance"] as? String))
+        XCTAssertEqual(try redis.cli("SCARD", sweeperIndex), "1", "the live call is in its process's index")
         call.socket.send(text: #"{"type":"end"}"#)
         XCTAssertTrue(try eventually(10) { try storedSessionIDs(caller: caller).count == 2 }, "\((try? storedSessionIDs(caller: caller)) ?? [])")
         XCTAssertEqual(try storedSessionIDs(caller: caller).filter { $0 == lostID }.count, 1)
         XCTAssertTrue(try eventually(10) { try redis.cli("EXISTS", callKey(caller)) == "0" }, "\((try? redis.cli("HGETALL", callKey(caller))) ?? "")")
+        // The host's own sweep tidies its index: an ended call does not stay listed.
+        XCTAssertTrue(try eventually(5) { try redis.cli("SCARD", sweeperIndex) == "0" }, "\((try? redis.cli("SMEMBERS", sweeperIndex)) ?? "")")
         call.close()
     }
 }

@@ -18,7 +18,14 @@ import HostSessions
 extension HostServer {
     /// Loop thread; `answer` on it. True when `call`'s owner is gone.
     func ownerIsGone(of call: ChatCheckpoint, answer: @escaping @Sendable (Bool) -> Void) {
-        guard let owner = call.owner, let me = ownership?.leases.me else { return answer(true) }
+        guard let owner = call.owner else { return answer(true) }
+        ownerIsGone(owner, since: call.startedAt, answer: answer)
+    }
+
+    /// Loop thread; `answer` on it. True when the process `owner` that was serving calls at
+    /// `startedAt` (ISO-8601 UTC) is gone.
+    func ownerIsGone(_ owner: ChatOwner, since startedAt: String, answer: @escaping @Sendable (Bool) -> Void) {
+        guard let me = ownership?.leases.me else { return answer(true) }
         if owner.hostID == me.hostID, owner.address == me.address { return answer(owner.instance != me.instance) }
         let probe: @Sendable (HostHeartbeat) -> Void = { [self] heartbeat in
             guard let (host, port) = Self.hostAndPort(owner.address) else { return answer(false) }
@@ -36,7 +43,7 @@ extension HostServer {
         hostHeartbeat(owner.hostID) { [self] heartbeat in
             loop.execute {
                 // ISO-8601 UTC with milliseconds, fixed width: compared as text.
-                if case .startedAt(let started) = heartbeat, started > call.startedAt { return answer(true) }
+                if case .startedAt(let started) = heartbeat, started > startedAt { return answer(true) }
                 probe(heartbeat)
             }
         }

@@ -9,8 +9,9 @@ import HostSupport
 /// the call at all, though every turn of it was answered. So every `lostCallSweepSeconds` one
 /// loop of each host reads the owner index of the call checkpoints (`RedisCallCheckpoints`): for
 /// every other process with calls still checkpointed, it asks whether that process is gone (the
-/// same question a callback asks, HostServer+CallLiveness.swift) and, if so, records each of its
-/// calls as `host_lost` and drops it from the index.
+/// same question a callback asks, HostServer+CallLiveness.swift) and, only if so, reads its calls'
+/// checkpoints, records each as `host_lost` and drops it from the index. Its own process's index
+/// it tidies (the calls that ended since), so the index holds about the calls now live.
 ///
 /// Why the checkpoint stays: a caller who calls back later is still continued where they were;
 /// that callback records the call again, which changes nothing (the record's append is idempotent
@@ -38,21 +39,23 @@ extension HostServer {
         }
     }
 
-    private func sweep(_ owners: ArraySlice<String>) {
-        guard let calls, let me = ownership?.leases.me, let instance = owners.first else {
+    private func sweep(_ owners: ArraySlice<CallOwner>) {
+        guard let calls, let me = ownership?.leases.me, let entry = owners.first else {
             lostCallSweepRunning = false
             return
         }
         let rest = owners.dropFirst()
-        calls.calls(ofOwner: instance) { [self] found in
-            loop.execute { [self] in
-                // This process's own calls are live here or ended here: reading them only tidied the index.
-                guard instance != me.instance, let found, let newest = found.max(by: { $0.updatedAt < $1.updatedAt }) else {
-                    return sweep(rest)
-                }
-                // One process, one answer: its newest call asks for all of them.
-                ownerIsGone(of: newest) { [self] gone in
-                    guard gone else { return sweep(rest) }
+        let instance = entry.owner.instance
+        // This process's own calls are live or ended here: their index is only tidied.
+        guard instance != me.instance else {
+            return calls.tidyCalls(ofOwner: instance) { [self] in loop.execute { self.sweep(rest) } }
+        }
+        // Asked of the process, before any of its checkpoints is read: a live one's are not.
+        ownerIsGone(entry.owner, since: entry.firstCallStartedAt) { [self] gone in
+            guard gone else { return sweep(rest) }
+            calls.calls(ofOwner: instance) { [self] found in
+                loop.execute { [self] in
+                    guard let found else { return sweep(rest) }
                     record(swept: found[...]) { [self] in loop.execute { self.sweep(rest) } }
                 }
             }

@@ -15,16 +15,31 @@ public protocol CallCheckpointStore: Sendable {
     func take(tenant: String, caller: String, sessionID: String, completion: @escaping @Sendable (CallTake) -> Void)
     /// [thread-safe] The call ended here and is recorded: nothing of it is left to recover.
     func remove(tenant: String, caller: String, sessionID: String)
-    /// [thread-safe] The processes (owner `instance`s) whose calls have been checkpointed and not
-    /// yet all ended or recorded ([] when Redis did not answer). `completion` on the store's loop thread.
-    func ownersWithCalls(completion: @escaping @Sendable ([String]) -> Void)
-    /// [thread-safe] The checkpoints of owner `instance`'s calls still kept; entries whose call
-    /// ended (its checkpoint gone) are dropped from the owner's index on the way, and the owner
-    /// from the list once none is left. nil when Redis did not answer. `completion` on the store's loop thread.
+    /// [thread-safe] The processes whose calls have been checkpointed and not yet all ended or
+    /// recorded ([] when Redis did not answer). `completion` on the store's loop thread.
+    func ownersWithCalls(completion: @escaping @Sendable ([CallOwner]) -> Void)
+    /// [thread-safe] Drops from `instance`'s index the calls that ended (their checkpoint gone),
+    /// without reading any checkpoint. `completion` on the store's loop thread.
+    func tidyCalls(ofOwner instance: String, completion: @escaping @Sendable () -> Void)
+    /// [thread-safe] The checkpoints of `instance`'s calls still kept, after `tidyCalls`; the
+    /// owner is dropped from the list once none is left. nil when Redis did not answer.
+    /// `completion` on any thread (checkpoints are decoded off the store's loop: they grow with calls).
     func calls(ofOwner instance: String, completion: @escaping @Sendable ([ChatCheckpoint]?) -> Void)
     /// [thread-safe] Drops the call from its owner's index (recorded lost by a sweep); true when
     /// this removed it (false: another host's sweep did first). The checkpoint stays for a callback.
     func forget(_ checkpoint: ChatCheckpoint, completion: @escaping @Sendable (Bool) -> Void)
+}
+
+/// A process with checkpointed calls (`support:call-owners`): who it is, and when its first
+/// checkpointed call started (a heartbeat of its host that started later is another process).
+public struct CallOwner: Sendable, Equatable {
+    public var owner: ChatOwner
+    public var firstCallStartedAt: String
+
+    public init(owner: ChatOwner, firstCallStartedAt: String) {
+        self.owner = owner
+        self.firstCallStartedAt = firstCallStartedAt
+    }
 }
 
 /// What taking a lost call's checkpoint did.
@@ -38,9 +53,9 @@ public enum CallTake: Sendable {
 
 /// One Redis hash per caller, `support:call:{tenant}:{caller}`, field session id → checkpoint
 /// JSON, its TTL renewed by every write. Each checkpoint with an owner is also listed under its
-/// owner's process (`support:calls-of:{instance}`, a set, and `support:call-owners`, the set of
+/// owner's process (`support:calls-of:{instance}`, a set, and `support:call-owners`, a hash of
 /// those processes), so a live host can find the calls of a process that died and whose callers
-/// never call back (HostServer+LostCallSweep.swift).
+/// never call back (HostServer+LostCallSweep.swift; CallCheckpoints+OwnerIndex.swift).
 ///
 /// Why a hash per caller and not a key per call: a callback is found by its caller, and HGETALL
 /// of one key costs one round trip where a key per call would need a scan. Why not journaled:
@@ -61,7 +76,8 @@ public final class RedisCallCheckpoints: CallCheckpointStore {
     /// `support:call:{tenant}:{caller}`.
     public static func key(tenant: String, caller: String) -> String { "support:call:\(tenant):\(caller)" }
 
-    /// `support:call-owners`: the processes with calls in an index of their own.
+    /// `support:call-owners`: the processes with calls in an index of their own, field instance →
+    /// `{"owner":{lease text},"first_call_started_at":"…"}`.
     public static let ownersKey = "support:call-owners"
 
     /// `support:calls-of:{instance}`: the calls process `instance` has checkpointed.
@@ -74,15 +90,16 @@ public final class RedisCallCheckpoints: CallCheckpointStore {
     }
 
     /// KEYS[1] hash, KEYS[2] the owner's index, KEYS[3] the owners (both absent without an owner);
-    /// ARGV: session id, checkpoint, TTL s, index entry, owner instance. Checkpoint and index entry
-    /// in one step: an entry whose checkpoint is gone is a call that ended (or was taken).
+    /// ARGV: session id, checkpoint, TTL s, index entry, owner instance, the owner's entry (kept
+    /// from its first call). Checkpoint and index entry in one step: an entry whose checkpoint is
+    /// gone is a call that ended (or was taken).
     static let saveScript = """
     redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
     redis.call('EXPIRE', KEYS[1], ARGV[3])
     if KEYS[2] then
       redis.call('SADD', KEYS[2], ARGV[4])
       redis.call('EXPIRE', KEYS[2], ARGV[3])
-      redis.call('SADD', KEYS[3], ARGV[5])
+      redis.call('HSETNX', KEYS[3], ARGV[5], ARGV[6])
       redis.call('EXPIRE', KEYS[3], ARGV[3])
     end
     return 1
@@ -99,9 +116,11 @@ public final class RedisCallCheckpoints: CallCheckpointStore {
         guard let json = try? checkpoint.jsonText() else { return }
         let key = Self.key(tenant: checkpoint.tenant, caller: checkpoint.caller)
         var command = ["EVAL", Self.saveScript]
-        if let instance = checkpoint.owner?.instance {
+        if let owner = checkpoint.owner {
+            let instance = owner.instance
             command += ["3", key, Self.ownerIndexKey(instance: instance), Self.ownersKey,
-                        checkpoint.sessionID, json, String(ttlSeconds), Self.indexEntry(checkpoint), instance]
+                        checkpoint.sessionID, json, String(ttlSeconds), Self.indexEntry(checkpoint), instance,
+                        CallOwner(owner: owner, firstCallStartedAt: checkpoint.startedAt).jsonText]
         } else {
             command += ["1", key, checkpoint.sessionID, json, String(ttlSeconds)]
         }
