@@ -69,12 +69,12 @@ extension HostServer {
         let rest = swept.dropFirst()
         // A tenant this host does not serve is left to one that does: the redaction rules are its.
         guard let tenant = tenants[checkpoint.tenant] else { return record(swept: rest, next: next) }
-        let completed = CompletedSession(lostCall: checkpoint, outcome: SessionRecord.Outcome.hostLost,
-                                         redaction: tenant.runtime.configuration.telephony.redaction)
+        let redaction = tenant.runtime.configuration.telephony.redaction
         let persistence = persistence
         let logger = services.logger
         let metrics = services.metrics
         DispatchQueue.global().async { [self] in
+            let completed = CompletedSession(lostCall: checkpoint, outcome: SessionRecord.Outcome.hostLost, redaction: redaction)
             persistence.saveLostCall(completed.redacted()) {
                 // Out of the index only once the record is durable: a host killed in between leaves it to the next sweep.
                 calls.forget(checkpoint) { removed in
