@@ -17,7 +17,9 @@ final class OverlapJudge: Sendable {
     /// recognizer's calls, and pocketsphinx adapts its mean to whatever it hears: left alone, the
     /// judge's reading of one call's "uh huh" depended on what other calls had said before (and on
     /// the order calls happened to reach it), so the same audio got different second opinions.
-    /// Restoring a saved mean before each decode makes the second opinion a function of the audio.
+    /// Restoring a saved mean before each decode — and starting the front end's stream afresh, so
+    /// that its noise estimate (`-remove_noise`) is not the last decode's either
+    /// (`RecognitionDeterminismTests`) — makes the second opinion a function of the audio.
     /// A phone call's audio (nothing above 4 kHz, mu-law) has another channel than the wideband
     /// warm-up: judged from the wideband mean it was misheard, as a wideband-warmed decoder
     /// mishears a phone caller (`PocketSphinxRecognizer.makeSession(band:onPartial:)`), so phone
@@ -66,6 +68,7 @@ final class OverlapJudge: Sendable {
             decoder.setCepstralMean(start)
             // Between decodes the decoder holds the wideband mean (`currentMean`).
             defer { decoder.setCepstralMean(rest) }
+            decoder.restartStream()
             guard decoder.startUtterance() else { return "" }
             _ = decoder.process(audio)
             decoder.endUtterance()

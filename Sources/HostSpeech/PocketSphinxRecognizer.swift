@@ -510,6 +510,13 @@ final class SphinxDecoder: @unchecked Sendable {
     /// The engine's handle, for extensions in this module (used on the owner's queue only).
     var pointer: OpaquePointer { decoder }
 
+    /// Starts the decoder's stream afresh: its front end forgets the noise level it has been
+    /// estimating from everything it heard (spectral subtraction, `-remove_noise`) and its clock.
+    func restartStream() {
+        ps_start_stream(decoder)
+        streamSamples = 0
+    }
+
     func startUtterance() -> Bool {
         utteranceStartSample = streamSamples
         return ps_start_utt(decoder) == 0
