@@ -87,6 +87,9 @@ public struct SemanticTurnDetector: Sendable {
         return .judge(id: silenceRun)
     }
 
+    /// Whether `.judge(id)` asked about the silence still running (speech has not resumed since).
+    public func isCurrent(judge id: Int) -> Bool { id == silenceRun && detector.isSpeaking }
+
     /// The answer to `.judge(id)`: a complete verdict for the silence still running ends the turn
     /// now (returned); otherwise nothing happens and the maximum silence decides.
     public mutating func judged(id: Int, complete: Bool) -> TurnEvent? {

@@ -55,6 +55,47 @@ public enum Voicing {
         return voiced
     }
 
+    /// A hop whose second difference carries this many times its energy is hiss: most of its
+    /// energy lies above ~4 kHz (the second difference weighs a frequency f by 16 sin⁴(πf/16 kHz):
+    /// 0.02 at 1 kHz, 4 at 4 kHz, 16 at 8 kHz; white noise scores 6). espeak-ng's and flite's /s/
+    /// score 5-9; voiced speech and the /h/ of "uh huh" under 2 (docs/benchmarks.md).
+    public static let minimumHissRatio = 5.0
+
+    /// Milliseconds of sibilant hiss in `samples` (16 kHz wideband): unvoiced 20 ms hops, not
+    /// silent, whose energy lies mostly above ~4 kHz (`minimumHissRatio`) — the /s/ of "stop",
+    /// "sorry", "excuse". Counts no further than `atLeast`. Cheap where there is none: the pitch
+    /// (~16 k multiply-adds) is scored only for hops that are hiss by their spectrum. A phone
+    /// line carries nothing above 4 kHz: meaningless for narrowband audio.
+    public static func sibilantMilliseconds(_ samples: ArraySlice<Int16>, atLeast: Int = .max) -> Int {
+        guard samples.count >= windowSamples * 2 else { return 0 }
+        var hiss = 0
+        var start = samples.startIndex
+        while start + windowSamples * 2 <= samples.endIndex, hiss < atLeast {
+            if isHiss(samples[start..<start + hopSamples]), hops(samples[start..<start + windowSamples * 2]).first?.isVoiced == false {
+                hiss += 20
+            }
+            start += hopSamples
+        }
+        return hiss
+    }
+
+    /// Whether a 20 ms hop is loud enough and its energy mostly high (second difference / energy).
+    static func isHiss(_ hop: ArraySlice<Int16>) -> Bool {
+        let mean = hop.reduce(0.0) { $0 + Double($1) } / Double(hop.count)
+        var energy = 0.0, curvature = 0.0
+        var previous = Double(hop[hop.startIndex]) - mean, beforePrevious = previous
+        for (offset, sample) in hop.enumerated() {
+            let value = Double(sample) - mean
+            energy += value * value
+            if offset >= 2 {
+                let second = value - 2 * previous + beforePrevious
+                curvature += second * second
+            }
+            (beforePrevious, previous) = (previous, value)
+        }
+        return energy / Double(hop.count) >= minimumRMS * minimumRMS && curvature >= minimumHissRatio * energy
+    }
+
     /// Calls `body` with each hop in order until it returns false.
     private static func forEachHop(_ samples: ArraySlice<Int16>, _ body: (Hop) -> Bool) {
         guard samples.count >= windowSamples * 2 else { return }

@@ -17,7 +17,9 @@ final class OverlapJudge: Sendable {
     /// recognizer's calls, and pocketsphinx adapts its mean to whatever it hears: left alone, the
     /// judge's reading of one call's "uh huh" depended on what other calls had said before (and on
     /// the order calls happened to reach it), so the same audio got different second opinions.
-    /// Restoring a saved mean before each decode makes the second opinion a function of the audio.
+    /// Restoring a saved mean before each decode — and starting the front end's stream afresh, so
+    /// that its noise estimate (`-remove_noise`) is not the last decode's either
+    /// (`RecognitionDeterminismTests`) — makes the second opinion a function of the audio.
     /// A phone call's audio (nothing above 4 kHz, mu-law) has another channel than the wideband
     /// warm-up: judged from the wideband mean it was misheard, as a wideband-warmed decoder
     /// mishears a phone caller (`PocketSphinxRecognizer.makeSession(band:onPartial:)`), so phone
@@ -66,12 +68,34 @@ final class OverlapJudge: Sendable {
             decoder.setCepstralMean(start)
             // Between decodes the decoder holds the wideband mean (`currentMean`).
             defer { decoder.setCepstralMean(rest) }
+            decoder.restartStream()
             guard decoder.startUtterance() else { return "" }
             _ = decoder.process(audio)
             decoder.endUtterance()
             return decoder.hypothesis()
         }
     }
+
+    /// The second opinion a call weighs (`Backchannels.isRequest(_:secondOpinion:)`): the grammar's
+    /// reading (`decode`), or nil — the judge abstains and the language model's words decide —
+    /// when the reading names an interruption said with an /s/ ("stop", "sorry", "excuse me") and
+    /// wideband audio has no hiss at all. A closed grammar must put words on whatever it hears:
+    /// it reads espeak-ng's "uh huh" as "stop" or "no stop" and "uh huh okay" as "stop to you", and
+    /// an interruption it heard stops the agent on its own. The /s/ is the loudest, longest hiss
+    /// in speech (80-240 ms of it in every "stop", "sorry", "excuse me" of `agent-host-bench voice
+    /// turns`); an "uh huh" has none (docs/benchmarks.md). Phone audio has no band above 4 kHz to
+    /// hear it in: its readings are kept as they are.
+    func secondOpinion(_ samples: ArraySlice<Int16>, band: AudioBand = .wideband) -> String? {
+        let reading = decode(samples, band: band)
+        guard band == .wideband, SpokenText.words(reading).contains(where: Self.saidWithHiss.contains) else { return reading }
+        let audio = samples.prefix(Self.maxSamples)
+        return Voicing.sibilantMilliseconds(audio, atLeast: Self.minimumHissMilliseconds) >= Self.minimumHissMilliseconds ? reading : nil
+    }
+
+    /// The grammar's interruptions said with an /s/ (`Backchannels.interruptions`).
+    static let saidWithHiss: Set<String> = ["stop", "sorry", "excuse"]
+    /// Less hiss than this is none (one hop can be a plosive's burst: the /k/ of "okay").
+    static let minimumHissMilliseconds = 40
 
     /// Less voice than this is no speech. A breath, a cough or a click has no pitch at all, yet
     /// the grammar must read something into it (the benchmark's breath: "how for", a request

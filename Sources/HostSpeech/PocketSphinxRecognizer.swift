@@ -382,7 +382,7 @@ final class PocketSphinxSession: RecognitionSession, @unchecked Sendable {
         onQueue {
             guard let decoder = self.decoder, !self.closed.load(ordering: .relaxed) else { return completion(nil, nil) }
             guard self.inUtterance else { return completion("", nil) }
-            let secondOpinion = self.judging ? self.recognizer.overlapJudge?.decode(self.overlapAudio[...], band: self.band) : nil
+            let secondOpinion = self.judging ? self.recognizer.overlapJudge?.secondOpinion(self.overlapAudio[...], band: self.band) : nil
             completion(decoder.hypothesis(), secondOpinion)
         }
     }
@@ -392,7 +392,7 @@ final class PocketSphinxSession: RecognitionSession, @unchecked Sendable {
     private func endJudging() -> String? {
         defer { (judging, overlapAudio) = (false, []) }
         guard judging, let judge = recognizer.overlapJudge else { return nil }
-        return judge.decode(overlapAudio[...], band: band)
+        return judge.secondOpinion(overlapAudio[...], band: band)
     }
 
     func cancelUtterance() {
@@ -509,6 +509,13 @@ final class SphinxDecoder: @unchecked Sendable {
 
     /// The engine's handle, for extensions in this module (used on the owner's queue only).
     var pointer: OpaquePointer { decoder }
+
+    /// Starts the decoder's stream afresh: its front end forgets the noise level it has been
+    /// estimating from everything it heard (spectral subtraction, `-remove_noise`) and its clock.
+    func restartStream() {
+        ps_start_stream(decoder)
+        streamSamples = 0
+    }
 
     func startUtterance() -> Bool {
         utteranceStartSample = streamSamples

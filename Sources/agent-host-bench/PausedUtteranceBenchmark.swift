@@ -274,12 +274,15 @@ struct PausedUtteranceBenchmark {
             }
             switch output {
             case .judge(let id)?:
-                let text = hypothesis()
+                // Over the agent the pause is read with the grammar's second opinion, as a call reads
+                // it (VoiceCall.judge): the final transcript must agree with it (`PlaybackOverlap.paused`).
+                let (text, pauseOpinion): (String?, String?) = overAgent ? hearing() : (hypothesis(), nil)
+                if overAgent { overlap.paused(hypothesis: text, secondOpinion: pauseOpinion) }
                 let tail = detector.utteranceTail(milliseconds: (prosody ?? .standard).tailMilliseconds)
                 let verdict = TurnVerdict.judge(text, model: model, grammar: nil, backchannels: overAgent ? Backchannels() : nil, prosody: prosody, tail: tail)
                 let complete = verdict == .complete
                 let contour = Voicing.contour(tail[...]).map { String(format: " [pitch %+.1f st/s, level %.1f dB, run %d ms, final %+.1f st, runs %d ms]", $0.pitchSlope, $0.finalLevelDecibels, $0.lastVoicedRunMilliseconds, $0.finalPitchSemitones, $0.medianVoicedRunMilliseconds) } ?? " [unvoiced]"
-                result.trace.append("pause \(text ?? "-") \(verdict == .held ? "h" : complete ? "c" : "i")" + contour)
+                result.trace.append("pause \(text ?? "-") \(verdict == .held ? "h" : complete ? "c" : "i")" + (pauseOpinion.map { " | \($0)" } ?? "") + contour)
                 if case .speechStopped(_, _)? = detector.judged(id: id, complete: complete) {
                     if result.endedOn == nil { result.endedOn = text }
                     finished(sample)

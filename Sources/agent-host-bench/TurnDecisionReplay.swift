@@ -76,7 +76,15 @@ struct TurnDecisionReplay {
     func stopped(entries: [String], final: String) -> Bool {
         var overlap = PlaybackOverlap(backchannels: Backchannels())
         overlap.started()
-        for entry in entries where entry.hasPrefix("hear ") {
+        for entry in entries {
+            if entry.hasPrefix("pause "), entry.contains(" | ") {
+                // "pause HYPOTHESIS V | SECOND OPINION [contour]" (listings since the pause is read twice).
+                let parts = String(entry.dropFirst("pause ".count)).components(separatedBy: " | ")
+                let opinion = parts[1].components(separatedBy: " [").first ?? ""
+                overlap.paused(hypothesis: String(parts[0].dropLast(2)), secondOpinion: opinion)
+                continue
+            }
+            guard entry.hasPrefix("hear ") else { continue }
             let parts = String(entry.dropFirst("hear ".count)).replacingOccurrences(of: " STOP", with: "").components(separatedBy: " | ")
             guard parts.count == 2 else { continue }
             for _ in 0..<10 where overlap.frame() == .bargeIn { return true }  // one hearing per 10 frames (PlaybackOverlap)

@@ -1,5 +1,5 @@
 import HostAudio
-import HostSpeech
+@testable import HostSpeech
 import XCTest
 
 /// What the overlap judge makes of audio said over the agent that has no voice — a breath — and of
@@ -57,6 +57,36 @@ final class UnvoicedOverlapTests: XCTestCase {
             let transcript = try await judged(try await Self.espeak(text))
             print("[speech] \"\(text)\" over the agent: \"\(transcript.text)\" / second opinion \"\(transcript.secondOpinion ?? "-")\"")
             XCTAssertTrue(Backchannels().isRequest(transcript.text, secondOpinion: transcript.secondOpinion), text)
+        }
+    }
+
+    /// espeak-ng's "uh huh" has no hiss, yet the grammar reads it "no stop": the judge abstains
+    /// (no second opinion) and the language model's words decide, which are no request. The
+    /// interruptions said with an /s/ have 80 ms of hiss or more, in both engines' voices, and
+    /// keep the grammar's reading (whatever it is: espeak-ng's rendering, and so the reading, varies
+    /// with what it rendered before) (docs/voice.md, "An /s/ the audio does not have"). Last in the class:
+    /// espeak-ng renders the same text differently after other text (its own state), so what
+    /// this test synthesises would change what the tests after it hear.
+    func testTheJudgeAbstainsOnAStopWithoutHiss() async throws {
+        let uhHuh = try await Self.espeak("uh huh")
+        let reading = try await Self.recognizer.value.overlapJudge?.decode(uhHuh[...]) ?? ""
+        print("[speech] espeak-ng \"uh huh\": grammar \"\(reading)\", hiss \(Voicing.sibilantMilliseconds(uhHuh[...])) ms")
+        XCTAssertTrue(SpokenText.words(reading).contains("stop"), "the grammar reads an /s/ into it: \(reading)")
+        XCTAssertEqual(Voicing.sibilantMilliseconds(uhHuh[...]), 0)
+        let transcript = try await judged(uhHuh)
+        print("[speech] espeak-ng \"uh huh\" over the agent: \"\(transcript.text)\" / second opinion \"\(transcript.secondOpinion ?? "-")\"")
+        XCTAssertNil(transcript.secondOpinion, "an unheard /s/: the judge abstains")
+        XCTAssertFalse(Backchannels().isRequest(transcript.text, secondOpinion: transcript.secondOpinion), "\(transcript)")
+
+        let recognizer = try await Self.recognizer.value
+        let judge = try XCTUnwrap(recognizer.overlapJudge)
+        for text in ["no stop", "stop please", "no no stop", "sorry can you repeat that", "excuse me"] {
+            for (voice, audio) in [("en-us", try await Self.espeak(text)), ("slt", try await SpeechFixtures.speech(text))] {
+                let hiss = Voicing.sibilantMilliseconds(audio[...])
+                print("[speech] \(voice) \"\(text)\": hiss \(hiss) ms, second opinion \"\(judge.secondOpinion(audio[...]) ?? "-")\"")
+                XCTAssertGreaterThanOrEqual(hiss, 80, "\(voice) \"\(text)\"")
+                XCTAssertEqual(judge.secondOpinion(audio[...]), judge.decode(audio[...]), "\(voice) \"\(text)\": the reading is kept")
+            }
         }
     }
 }

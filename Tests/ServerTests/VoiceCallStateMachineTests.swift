@@ -123,6 +123,42 @@ final class VoiceCallStateMachineTests: XCTestCase {
                        [.interruptPlayback(atMilliseconds: 2_000), .sendTurn(text: "for a", search: "lm")])
     }
 
+    /// The end of an utterance over the agent is read at its pause and when finished: it stops the
+    /// agent only when both readings hold a request. The readings are `agent-host-bench voice
+    /// turns`' of espeak-ng's "okay yeah" (pause "can you" / "what to you", finished "can i use" /
+    /// "what to you") and "wait" (pause "where you" / "wait", finished "when" / "wait"). Speech
+    /// after a pause makes its reading stale: then the final transcript alone decides.
+    func testSemanticModeTheFinalTranscriptMustAgreeWithThePause() {
+        var machine = liveSemantic()
+        _ = machine.callerStartedSpeaking(atMilliseconds: 500, agentSpeaking: true)
+        for _ in 0..<12 { _ = machine.callerSpoke() }
+        machine.pauseHeard("can you", secondOpinion: "what to you")
+        _ = machine.callerStoppedSpeaking(agentSpeaking: true)
+        var okayYeah = Transcript(text: "can i use", search: "lm", audioSeconds: 0.8, processingSeconds: 0, finalizeSeconds: 0)
+        okayYeah.secondOpinion = "what to you"
+        XCTAssertEqual(machine.recognised(.success(okayYeah), agentSpeaking: true), [.countBackchannel(kind: "backchannel")],
+                       "a request only when finished: the pause read none")
+
+        _ = machine.callerStartedSpeaking(atMilliseconds: 2_000, agentSpeaking: true)
+        for _ in 0..<8 { _ = machine.callerSpoke() }
+        machine.pauseHeard("where you", secondOpinion: "wait")
+        _ = machine.callerStoppedSpeaking(agentSpeaking: true)
+        var wait = Transcript(text: "when", search: "lm", audioSeconds: 0.4, processingSeconds: 0, finalizeSeconds: 0)
+        wait.secondOpinion = "wait"
+        XCTAssertEqual(machine.recognised(.success(wait), agentSpeaking: true),
+                       [.interruptPlayback(atMilliseconds: 2_000), .sendTurn(text: "when", search: "lm")], "both readings hold a request")
+
+        _ = machine.callerStartedSpeaking(atMilliseconds: 4_000, agentSpeaking: true)
+        for _ in 0..<5 { _ = machine.callerSpoke() }
+        machine.pauseHeard("okay", secondOpinion: "okay")
+        for _ in 0..<5 { _ = machine.callerSpoke() }  // "okay … wait": the caller went on after the pause
+        _ = machine.callerStoppedSpeaking(agentSpeaking: true)
+        var okayWait = Transcript(text: "okay when", search: "lm", audioSeconds: 0.9, processingSeconds: 0, finalizeSeconds: 0)
+        okayWait.secondOpinion = "okay wait"
+        XCTAssertEqual(machine.recognised(.success(okayWait), agentSpeaking: true),
+                       [.interruptPlayback(atMilliseconds: 4_000), .sendTurn(text: "okay when", search: "lm")], "the pause's reading was stale")
+    }
+
     func testSemanticModeAYesAfterTheAgentsQuestionFinishedIsAnAnswer() {
         var machine = liveSemantic()
         machine.agentReplied("Shall I refund it? ")

@@ -148,17 +148,25 @@ package final class VoiceCall: @unchecked Sendable {
         let prosody = settings.semantic?.prosody == true && grammar == nil ? TurnProsody.standard : nil
         let tail = prosody.map { detector.utteranceTail(milliseconds: $0.tailMilliseconds) } ?? []
         let span = startTurnDetectionSpan()
-        recognition.currentHypothesis { [loop] hypothesis in
+        // Over the agent the pause is read as a hearing is (with the grammar's second opinion):
+        // the final transcript must agree with it to stop the agent (`PlaybackOverlap.paused`).
+        let judged: @Sendable (String?, String?) -> Void = { [loop] hypothesis, secondOpinion in
             let verdict = TurnVerdict.judge(hypothesis, model: model, grammar: grammar, backchannels: backchannels, prosody: prosody, tail: tail)
             let complete = verdict == .complete
             loop.execute { [self] in
                 endTurnDetectionSpan(span, verdict: verdict)
+                if backchannels != nil, detector.isCurrent(judge: id) { machine.pauseHeard(hypothesis, secondOpinion: secondOpinion) }
                 session?.conversation?.services.metrics.increment("agent_host_voice_turn_verdicts_total",
                                                                   labels: ["verdict": verdict.rawValue])
                 guard machine.isListening, let event = detector.judged(id: id, complete: complete),
                       case .speechStopped(let at, let utterance) = event else { return }
                 turnEnded(at: at, utterance: utterance)
             }
+        }
+        if backchannels == nil {
+            recognition.currentHypothesis { judged($0, nil) }
+        } else {
+            recognition.hearingOverAgent(judged)
         }
     }
 

@@ -130,6 +130,12 @@ struct VoiceCallStateMachine {
         return overlapAction(overlap?.heard(hypothesis: hypothesis, secondOpinion: secondOpinion))
     }
 
+    /// The readings a pause of the caller's utterance over the agent was judged on: the final
+    /// transcript must agree with them to stop the agent (`PlaybackOverlap.paused`).
+    mutating func pauseHeard(_ hypothesis: String?, secondOpinion: String?) {
+        overlap?.paused(hypothesis: hypothesis, secondOpinion: secondOpinion)
+    }
+
     /// The caller's turn ended: it is recognised once the session is open.
     mutating func callerStoppedSpeaking(agentSpeaking: Bool) -> [Action] {
         agentTalkingAtStop = agentSpeaking
