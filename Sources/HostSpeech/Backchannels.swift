@@ -9,8 +9,12 @@ public struct Backchannels: Sendable, Equatable {
                                   // Fillers and hesitations are not requests either (a partial "uh" of "uh-huh").
                                   "uh", "um", "mm", "oh", "ah", "huh"]
     /// What the language model learns to hear: the spoken backchannels, not lone fillers ("hmm"
-    /// in the model turns up at the end of ordinary utterances, heard in a breath).
-    public static let languageModelPhrases = ["uh huh", "mm hmm", "okay", "yeah", "right", "all right", "got it", "i see", "sure", "yep"]
+    /// in the model turns up at the end of ordinary utterances, heard in a breath). "great" is
+    /// here because without it neither hearing had the word: the model heard flite's "great" as
+    /// "upgrade" and the overlap grammar as the interruption "wait", and it stopped the agent
+    /// (`DefaultBackchannelsTests`).
+    public static let languageModelPhrases = ["uh huh", "mm hmm", "okay", "yeah", "right", "all right", "got it", "i see", "sure", "yep",
+                                              "great"]
 
     /// What a caller says to stop the agent. Heard by the overlap grammar's second opinion
     /// (`RecognitionGrammar.overlap`), these stop it even when the language model heard only
