@@ -121,10 +121,25 @@ final class PacedHTTPUser: @unchecked Sendable {
         self.tally = tally
     }
 
+    /// When the first turn was due (ms of `DispatchTime`): turn k is due `k` intervals later.
+    private var origin: UInt64 = 0
+
+    /// A person sends a turn every `interval` ms, whenever the last answer came (not `interval`
+    /// after it): with the next send timed from the answer, clients whose answers came together
+    /// send together a second later, and a one-off delay grows into bursts every second.
     func schedule(first: Bool) {
         guard sent < turns else { timer?.close(); timer = nil; return }
         if timer == nil { timer = LoopTimer(loop: loop) }
-        timer?.start(after: first ? UInt64.random(in: 0...interval) : interval) { [self] in send() }
+        let now = DispatchTime.now().uptimeNanoseconds / 1_000_000
+        let delay: UInt64
+        if first {
+            delay = UInt64.random(in: 0...interval)
+            origin = now + delay
+        } else {
+            let due = origin + UInt64(sent) * interval
+            delay = due > now ? due - now : 0
+        }
+        timer?.start(after: delay) { [self] in send() }
     }
 
     private func send() {
