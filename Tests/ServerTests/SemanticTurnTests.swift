@@ -127,4 +127,22 @@ class SemanticVoiceTestCase: ServerTestCase {
     func turnEnds(_ call: VoiceTestCaller) -> [[String: Any]] {
         call.events.filter { $0["type"] as? String == "turn_end" }
     }
+
+    /// `speech` (the caller saying `said`) 200 ms into the agent's greeting, then 3 s of silence,
+    /// over WS /ws/voice: whether the agent was interrupted, and the caller's final transcripts.
+    func overTheGreeting(_ speech: [Int16], said: String, caller: String,
+                         file: StaticString = #filePath, line: UInt = #line) async throws -> (interrupted: Bool, turns: [String]) {
+        let call = try VoiceTestCaller(url: voiceURL + caller)
+        call.socket.send(text: #"{"type":"start","sample_rate":16000,"encoding":"pcm16","greet":true}"#)
+        let greeting = try await call.wait(seconds: 10) { $0.contains(where: \.isAudio) }
+        XCTAssertTrue(greeting, "the agent greets first: \(call.eventTypes)", file: file, line: line)
+        try await call.stream(Caller.pcmFrames(Caller.silence(milliseconds: 200) + speech + Caller.silence(milliseconds: 3_000)))
+        call.socket.send(text: #"{"type":"end"}"#)
+        call.close()
+        let turns = call.events.filter { $0["type"] as? String == "user" && $0["final"] as? Bool == true }.compactMap { $0["text"] as? String }
+        let interrupted = call.eventTypes.contains("interrupted")
+        print("[voice] \"\(said)\" over the greeting: interrupted \(interrupted), turns \(turns), events \(call.eventTypes)")
+        XCTAssertTrue(call.eventTypes.contains("speech_started"), "\(said): the caller was heard at all: \(call.eventTypes)", file: file, line: line)
+        return (interrupted, turns)
+    }
 }

@@ -130,33 +130,30 @@ final class VoiceCallStateMachineTests: XCTestCase {
     /// after a pause makes its reading stale: then the final transcript alone decides.
     func testSemanticModeTheFinalTranscriptMustAgreeWithThePause() {
         var machine = liveSemantic()
-        _ = machine.callerStartedSpeaking(atMilliseconds: 500, agentSpeaking: true)
-        for _ in 0..<12 { _ = machine.callerSpoke() }
-        machine.pauseHeard("can you", secondOpinion: "what to you")
-        _ = machine.callerStoppedSpeaking(agentSpeaking: true)
-        var okayYeah = Transcript(text: "can i use", search: "lm", audioSeconds: 0.8, processingSeconds: 0, finalizeSeconds: 0)
-        okayYeah.secondOpinion = "what to you"
-        XCTAssertEqual(machine.recognised(.success(okayYeah), agentSpeaking: true), [.countBackchannel(kind: "backchannel")],
-                       "a request only when finished: the pause read none")
-
-        _ = machine.callerStartedSpeaking(atMilliseconds: 2_000, agentSpeaking: true)
-        for _ in 0..<8 { _ = machine.callerSpoke() }
-        machine.pauseHeard("where you", secondOpinion: "wait")
-        _ = machine.callerStoppedSpeaking(agentSpeaking: true)
-        var wait = Transcript(text: "when", search: "lm", audioSeconds: 0.4, processingSeconds: 0, finalizeSeconds: 0)
-        wait.secondOpinion = "wait"
-        XCTAssertEqual(machine.recognised(.success(wait), agentSpeaking: true),
+        XCTAssertEqual(Self.overAgent(&machine, at: 500, framesBefore: 12, pause: ("can you", "what to you"),
+                                      final: ("can i use", "what to you"), seconds: 0.8),
+                       [.countBackchannel(kind: "backchannel")], "a request only when finished: the pause read none")
+        XCTAssertEqual(Self.overAgent(&machine, at: 2_000, framesBefore: 8, pause: ("where you", "wait"), final: ("when", "wait"), seconds: 0.4),
                        [.interruptPlayback(atMilliseconds: 2_000), .sendTurn(text: "when", search: "lm")], "both readings hold a request")
-
-        _ = machine.callerStartedSpeaking(atMilliseconds: 4_000, agentSpeaking: true)
-        for _ in 0..<5 { _ = machine.callerSpoke() }
-        machine.pauseHeard("okay", secondOpinion: "okay")
-        for _ in 0..<5 { _ = machine.callerSpoke() }  // "okay … wait": the caller went on after the pause
-        _ = machine.callerStoppedSpeaking(agentSpeaking: true)
-        var okayWait = Transcript(text: "okay when", search: "lm", audioSeconds: 0.9, processingSeconds: 0, finalizeSeconds: 0)
-        okayWait.secondOpinion = "okay wait"
-        XCTAssertEqual(machine.recognised(.success(okayWait), agentSpeaking: true),
+        // "okay … wait": the caller went on after the pause.
+        XCTAssertEqual(Self.overAgent(&machine, at: 4_000, framesBefore: 5, pause: ("okay", "okay"), framesAfter: 5,
+                                      final: ("okay when", "okay wait"), seconds: 0.9),
                        [.interruptPlayback(atMilliseconds: 4_000), .sendTurn(text: "okay when", search: "lm")], "the pause's reading was stale")
+    }
+
+    /// One utterance over the agent: speech from `at`, `framesBefore` frames, a pause read as
+    /// `pause` (hypothesis, second opinion), `framesAfter` more frames, then the final transcript
+    /// `final` (text, second opinion). Returns what the machine does with the final transcript.
+    static func overAgent(_ machine: inout VoiceCallStateMachine, at milliseconds: Int, framesBefore: Int,
+                          pause: (String, String), framesAfter: Int = 0, final: (String, String), seconds: Double) -> [VoiceCallStateMachine.Action] {
+        _ = machine.callerStartedSpeaking(atMilliseconds: milliseconds, agentSpeaking: true)
+        for _ in 0..<framesBefore { _ = machine.callerSpoke() }
+        machine.pauseHeard(pause.0, secondOpinion: pause.1)
+        for _ in 0..<framesAfter { _ = machine.callerSpoke() }
+        _ = machine.callerStoppedSpeaking(agentSpeaking: true)
+        var transcript = Transcript(text: final.0, search: "lm", audioSeconds: seconds, processingSeconds: 0, finalizeSeconds: 0)
+        transcript.secondOpinion = final.1
+        return machine.recognised(.success(transcript), agentSpeaking: true)
     }
 
     func testSemanticModeAYesAfterTheAgentsQuestionFinishedIsAnAnswer() {
