@@ -52,6 +52,15 @@ final class LoopsStallProbe: Sendable {
     init(loops: [EventLoop]) { probes = loops.map { StallProbe(loop: $0) } }
 
     var longestMilliseconds: Double { probes.map(\.longestMilliseconds).max() ?? 0 }
+
+    /// Which loop stalled longest and how much of that stall its thread was on the CPU: the rest
+    /// it waited for a core (preempted) or blocked in the kernel.
+    var longestSplit: String {
+        guard let index = probes.indices.max(by: { probes[$0].longestMilliseconds < probes[$1].longestMilliseconds }) else { return "" }
+        let split = probes[index].longestOnCPUMilliseconds
+        return String(format: "longest stall on loop-%d: its thread ran %.1f ms of that %.1f ms interval (off the CPU %.1f ms)",
+                      index, split.ran, split.interval, max(0, split.interval - split.ran))
+    }
     func reset() { for probe in probes { probe.reset() } }
     func stop() { for probe in probes { probe.stop() } }
 }

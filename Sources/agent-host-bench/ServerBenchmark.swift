@@ -53,6 +53,12 @@ struct ServerBenchmark {
         settings.http.reusePort = BenchLoops.count > 1
         // Every simulated client comes from 127.0.0.1: the per-address cap (256) would refuse most of 500.
         settings.http.maxConnectionsPerClient = settings.http.maxConnections
+        // `--stall-log MS`: the host's own loop watchdog logs every stall over MS with what ran
+        // (the route or plugin call): the tuning aid behind the "longest loop stall" column.
+        if let index = CommandLine.arguments.firstIndex(of: "--stall-log"), index + 1 < CommandLine.arguments.count,
+           let milliseconds = UInt64(CommandLine.arguments[index + 1]) {
+            settings.loopStallThresholdMilliseconds = milliseconds
+        }
         let server = HostServer(settings: settings, loop: deployment.loop, services: deployment.services,
                                 tenants: [ServedTenant(runtime: deployment.tenant, maxConcurrentSessions: Self.sessionCap, maxSessionsPerCaller: 10)],
                                 defaultTenant: deployment.tenant.id, persistence: store, verifyKey: { _, _ in false })
@@ -109,6 +115,7 @@ struct ServerBenchmark {
                       + String(format: " %13.0f %15.0f", perTurn.host, perTurn.client)
                       + (result.failures > 0 ? "   (\(result.failures) failed)" : ""))
                 print("    threads CPU %: " + threads.line())
+                print("    " + stalls.longestSplit)
             }
         }
         print("")
@@ -132,6 +139,7 @@ struct ServerBenchmark {
                       + cpu.columns()
                       + (result.failures > 0 ? "   (\(result.failures) failed)" : ""))
                 print("    threads CPU %: " + threads.line())
+                print("    " + stalls.longestSplit)
             }
         }
         stalls.stop()
@@ -201,46 +209,6 @@ extension ServerBenchmark {
 func waitForIdle(_ services: HostServices) {
     let deadline = Date().addingTimeInterval(15)
     while (services.metrics.gauge("agent_host_active_sessions") ?? 0) > 0, Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
-}
-
-/// Measures how late a 1 ms repeating timer fires on a loop: the longest time the loop was busy.
-final class StallProbe: @unchecked Sendable {
-    // @unchecked: `last` and the timer are loop-thread only; `longest` is atomic.
-    private let loop: EventLoop
-    private var timer: LoopTimer?
-    private var last: UInt64 = 0
-    private let longest = Atomic<UInt64>(0)
-
-    init(loop: EventLoop) {
-        self.loop = loop
-        loop.execute { [self] in
-            let timer = LoopTimer(loop: loop)
-            self.timer = timer
-            last = DispatchTime.now().uptimeNanoseconds
-            timer.start(after: 1, repeat: 1) { [self] in
-                let now = DispatchTime.now().uptimeNanoseconds
-                let late = now - last > 1_000_000 ? now - last - 1_000_000 : 0
-                if late > longest.load(ordering: .relaxed) { longest.store(late, ordering: .relaxed) }
-                last = now
-            }
-        }
-    }
-
-    var longestMilliseconds: Double { Double(longest.load(ordering: .relaxed)) / 1e6 }
-
-    /// Lets the previous run's tail (sessions ending, sockets closing) finish, then starts
-    /// measuring afresh from the loop itself.
-    func reset() {
-        Thread.sleep(forTimeInterval: 0.5)
-        _ = loop.submitAndWait { [self] in
-            last = DispatchTime.now().uptimeNanoseconds
-            longest.store(0, ordering: .relaxed)
-        }
-    }
-
-    func stop() {
-        loop.execute { [self] in timer?.close() }
-    }
 }
 
 /// `clients` virtual callers running one-turn sessions until `turns` turns completed in all.
