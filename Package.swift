@@ -200,7 +200,7 @@ let package = Package(
         .testTarget(name: "TenancyTests", dependencies: ["HostPlugins", "HostOrchestration", "HostTenancy", "Host", "TestSupport"], swiftSettings: swift6),
         .testTarget(name: "ModelTests", dependencies: ["HostSupport", "HostSessions", "HostOrchestration", "HostTenancy", "Host", "HostModels", "ModelStandIn", "HostNet", "TestSupport", "HostTestSupport"], swiftSettings: swift6),
         .testTarget(name: "RealtimeTests", dependencies: ["HostModels", "ModelStandIn", "HostNet", "HostAudio", "TestSupport", "HostPlugins", "HostOrchestration", "HostVoice", "Host"], swiftSettings: swift6),
-        .testTarget(name: "ServerTests", dependencies: ["HostPlugins", "HostOrchestration", "HostTenancy", "HostVoice", "HostServer", "Host", "HostNet", "HostAudio", "HostSpeech", "HostModels", "ModelStandIn", "TestSupport", "HostTestSupport"], swiftSettings: swift6),
+        .testTarget(name: "ServerTests", dependencies: ["HostSupport", "HostPlugins", "HostOrchestration", "HostTenancy", "HostVoice", "HostServer", "Host", "HostNet", "HostAudio", "HostSpeech", "HostModels", "ModelStandIn", "TestSupport", "HostTestSupport"], swiftSettings: swift6),
         .testTarget(name: "ConversationTests", dependencies: ["HostPlugins", "HostOrchestration", "HostVoice", "Host", "TestSupport", "HostTestSupport"], exclude: ["Fixtures"], swiftSettings: swift6),
         .testTarget(name: "IsolationTests", dependencies: ["HostSupport", "HostPlugins", "HostOrchestration", "HostTenancy", "HostServer", "Host", "HostNet", "TestSupport", "HostTestSupport"], exclude: ["Fixtures"], swiftSettings: swift6),
         // The built agent-host executable run as a person would (usage, exit codes).

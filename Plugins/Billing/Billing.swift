@@ -15,14 +15,16 @@ struct BillingAgent: Agent {
     static let version = "1.0.0"
     static let description = "Answers questions about the caller's balance, invoices and charges, and sets up payment plans, after verifying the caller."
 
-    /// Classifiers (scope against the other agents; billing topics), cached per handoff-target set.
+    /// Scope classifiers against the other agents, one per handoff-target set (trained off the session thread).
     let cache = ClassifierCache()
+    /// Trained here, on the host's main thread, so no step trains it on the session thread.
+    let topics = BillingTopic.classifier()
 
     init(host: PluginHost, settings: PluginSettings) {}
 
     func respond(to turn: Turn, with actions: AgentActions) async throws {
         if CutOffCall.resume(turn, agentName: Self.displayName, actions: actions, as: BillingConversation.self) { return }
-        var conversation = BillingConversation(turn: turn, actions: actions, cache: cache)
+        var conversation = BillingConversation(turn: turn, actions: actions, cache: cache, topics: topics)
         await conversation.run()
         actions.setState(conversation.state.json)
     }

@@ -14,14 +14,16 @@ struct BillingConversation: DepartmentConversation {
     let turn: Turn
     let actions: AgentActions
     let cache: ClassifierCache
+    let topics: IntentClassifier
     let text: String
     var state: ConversationState
     let awaiting: Awaiting?
 
-    init(turn: Turn, actions: AgentActions, cache: ClassifierCache) {
+    init(turn: Turn, actions: AgentActions, cache: ClassifierCache, topics: IntentClassifier) {
         self.turn = turn
         self.actions = actions
         self.cache = cache
+        self.topics = topics
         (text, state, awaiting) = Self.opening(turn)
     }
 
@@ -51,7 +53,7 @@ struct BillingConversation: DepartmentConversation {
             state.set("customer_id", id)
             answered = awaiting == .customerID
         }
-        if !answered, handleNewRequest() { return }
+        if !answered, await handleNewRequest() { return }
 
         guard let customerID = state.string("customer_id") else {
             let hint = awaiting == .customerID ? "You'll find it on your invoices. "
@@ -113,10 +115,10 @@ struct BillingConversation: DepartmentConversation {
 
     /// A request rather than an answer: a person, another department's business, a billing topic
     /// (disputes and account changes go to a billing specialist). True when this step is done.
-    mutating func handleNewRequest() -> Bool {
+    mutating func handleNewRequest() async -> Bool {
         if turn.handedOffFrom == nil {  // on the handoff step triage already judged this input
-            let scope = DepartmentScope(ownExamples: BillingAgent.routingExamples, ownDescription: BillingAgent.profile.handoffDescription,
-                                        turn: turn, cache: cache)
+            let scope = await DepartmentScope.trained(ownExamples: BillingAgent.routingExamples,
+                                                      ownDescription: BillingAgent.profile.handoffDescription, turn: turn, cache: cache)
             switch scope.decide(text) {
             case .human:
                 escalate("Sure, I'll connect you with someone on our billing team.", reason: "caller asked for a person")
@@ -132,8 +134,7 @@ struct BillingConversation: DepartmentConversation {
                 break
             }
         }
-        let classifier = cache.classifier(for: "billing-topics", build: BillingTopic.classifier)
-        if let best = classifier.best(text), best.probability >= BillingTopic.threshold, let topic = BillingTopic(rawValue: best.label) {
+        if let best = topics.best(text), best.probability >= BillingTopic.threshold, let topic = BillingTopic(rawValue: best.label) {
             switch topic {
             case .dispute:
                 escalate("I'm sorry about that. I can't reverse or remove charges myself, so I'll connect you with a billing specialist who can review it.",

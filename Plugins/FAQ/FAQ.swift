@@ -64,8 +64,8 @@ struct FAQAgent: Agent {
             break
         }
 
-        let scope = DepartmentScope(ownExamples: Self.routingExamples, ownDescription: Self.profile.handoffDescription,
-                                    turn: turn, cache: cache)
+        let scope = await DepartmentScope.trained(ownExamples: Self.routingExamples, ownDescription: Self.profile.handoffDescription,
+                                                  turn: turn, cache: cache)
         switch scope.decide(text) {
         case .human:
             actions.say("Sure, I'll connect you with a member of our team.")

@@ -18,13 +18,18 @@ struct RefundAgent: Agent {
     /// The refund window, in days from delivery.
     static let windowDays = 30
 
+    /// Scope classifiers, one per handoff-target set (trained off the session thread).
     let cache = ClassifierCache()
+    /// Trained here, on the host's main thread, so no step trains them on the session thread.
+    let reasons = RefundReason.classifier()
+    let refusals = RefusalResponse.classifier()
 
     init(host: PluginHost, settings: PluginSettings) {}
 
     func respond(to turn: Turn, with actions: AgentActions) async throws {
         if CutOffCall.resume(turn, agentName: Self.displayName, actions: actions, as: RefundConversation.self) { return }
-        var conversation = RefundConversation(turn: turn, actions: actions, cache: cache)
+        var conversation = RefundConversation(turn: turn, actions: actions, cache: cache,
+                                              reasons: reasons, refusals: refusals)
         await conversation.run()
         actions.setState(conversation.state.json)
     }

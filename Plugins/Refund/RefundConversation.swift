@@ -16,14 +16,18 @@ struct RefundConversation: DepartmentConversation {
     let turn: Turn
     let actions: AgentActions
     let cache: ClassifierCache
+    let reasons: IntentClassifier
+    let refusals: IntentClassifier
     let text: String
     var state: ConversationState
     let awaiting: Awaiting?
 
-    init(turn: Turn, actions: AgentActions, cache: ClassifierCache) {
+    init(turn: Turn, actions: AgentActions, cache: ClassifierCache, reasons: IntentClassifier, refusals: IntentClassifier) {
         self.turn = turn
         self.actions = actions
         self.cache = cache
+        self.reasons = reasons
+        self.refusals = refusals
         (text, state, awaiting) = Self.opening(turn)
     }
 
@@ -40,7 +44,7 @@ struct RefundConversation: DepartmentConversation {
         }
         if let mentioned { state.set("order_id", mentioned) }
         let affirmation = Affirmation.detect(in: text)
-        if mentioned == nil, handleRequest(affirmation: affirmation) { return }
+        if mentioned == nil, await handleRequest(affirmation: affirmation) { return }
         if handleYesNoFollowUp(affirmation) { return }
 
         let reasonNow = detectReason()
@@ -80,11 +84,15 @@ struct RefundConversation: DepartmentConversation {
     }
 
     /// A refusal being disputed, a person asked for, another department's business. True when done.
-    mutating func handleRequest(affirmation: Affirmation?) -> Bool {
+    mutating func handleRequest(affirmation: Affirmation?) async -> Bool {
         let answering = (awaiting == .confirm && affirmation != nil) || awaiting == .reason
-        let scope = DepartmentScope(ownExamples: RefundAgent.routingExamples, ownDescription: RefundAgent.profile.handoffDescription,
-                                    turn: turn, cache: cache)
-        let decision = turn.handedOffFrom == nil && !answering ? scope.decide(text) : .own
+        let decision: DepartmentScope.Decision
+        if turn.handedOffFrom == nil && !answering {
+            decision = await DepartmentScope.trained(ownExamples: RefundAgent.routingExamples,
+                                                     ownDescription: RefundAgent.profile.handoffDescription, turn: turn, cache: cache).decide(text)
+        } else {
+            decision = .own
+        }
         let refused = state.string("refused")
         state.remove("refused")
         if case .human = decision {
@@ -100,8 +108,7 @@ struct RefundConversation: DepartmentConversation {
             return true
         }
         if refused != nil {
-            let classifier = cache.classifier(for: "refusal-response", build: RefusalResponse.classifier)
-            if let best = classifier.best(text), best.label == RefusalResponse.pushback.rawValue, best.probability >= 0.5 {
+            if let best = refusals.best(text), best.label == RefusalResponse.pushback.rawValue, best.probability >= 0.5 {
                 escalate("I understand. I'll connect you with our refunds team so a person can review it.", reason: "disputed refusal")
                 return true
             }
@@ -131,8 +138,7 @@ struct RefundConversation: DepartmentConversation {
     }
 
     func detectReason() -> RefundReason? {
-        let classifier = cache.classifier(for: "refund-reasons", build: RefundReason.classifier)
-        guard let best = classifier.strongestMention(in: text, excluding: RefundReason.none.rawValue),
+        guard let best = reasons.strongestMention(in: text, excluding: RefundReason.none.rawValue),
               best.probability >= RefundReason.threshold else { return nil }
         return RefundReason(rawValue: best.label)
     }

@@ -23,10 +23,11 @@ public struct DepartmentScope: Sendable {
     let classifier: IntentClassifier
     let targets: [Turn.HandoffTarget]
 
-    public init(ownExamples: [String], ownDescription: String, turn: Turn, cache: ClassifierCache) {
+    /// The scope for this turn's handoff targets; its classifier is trained (once per target set)
+    /// away from the session thread while the step awaits it (ClassifierCache).
+    public static func trained(ownExamples: [String], ownDescription: String, turn: Turn, cache: ClassifierCache) async -> DepartmentScope {
         let targets = turn.handoffTargets
-        self.targets = targets
-        classifier = cache.classifier(for: ClassifierCache.key(for: targets, salt: "scope")) {
+        let classifier = await cache.trained(for: ClassifierCache.key(for: targets, salt: "scope")) {
             var classes: [(label: String, examples: [String])] = [
                 ("self", ownExamples + [ownDescription]),
                 ("human", CallerPhrases.humanRequests),
@@ -36,6 +37,7 @@ public struct DepartmentScope: Sendable {
             }
             return IntentClassifier(classes: classes)
         }
+        return DepartmentScope(classifier: classifier, targets: targets)
     }
 
     public func decide(_ text: String) -> Decision {

@@ -45,7 +45,7 @@ struct TriageAgent: Agent {
         let departments = turn.handoffTargets.filter {
             $0.id != Self.id && $0.id != turn.handedOffFrom?.id && !$0.id.hasSuffix(".triage")
         }
-        let router = TriageRouter(departments: departments, cache: cache)
+        let router = await TriageRouter.trained(departments: departments, cache: cache)
         let welcome = turn.turnNumber == 1 && turn.caller.returning ? Self.welcomeBack(turn) + " " : ""
         switch router.decide(input, alreadyAsked: state.bool("asked")) {
         case .human:

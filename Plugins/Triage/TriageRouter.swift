@@ -23,11 +23,13 @@ struct TriageRouter {
     let departments: [Turn.HandoffTarget]
     let classifier: IntentClassifier
 
-    init(departments: [Turn.HandoffTarget], cache: ClassifierCache) {
-        self.departments = departments
-        classifier = cache.classifier(for: ClassifierCache.key(for: departments, salt: "triage")) {
-            IntentClassifier(classes: Self.trainingClasses(departments))
+    /// The router for these departments; its classifier is trained (once per department set)
+    /// away from the session thread while the step awaits it (ClassifierCache).
+    static func trained(departments: [Turn.HandoffTarget], cache: ClassifierCache) async -> TriageRouter {
+        let classifier = await cache.trained(for: ClassifierCache.key(for: departments, salt: "triage")) {
+            IntentClassifier(classes: trainingClasses(departments))
         }
+        return TriageRouter(departments: departments, classifier: classifier)
     }
 
     static func trainingClasses(_ departments: [Turn.HandoffTarget]) -> [(label: String, examples: [String])] {
