@@ -12,8 +12,11 @@ public struct Backchannels: Sendable, Equatable {
     /// in the model turns up at the end of ordinary utterances, heard in a breath). "great" is
     /// here because without it neither hearing had the word: the model heard flite's "great" as
     /// "upgrade" and the overlap grammar as the interruption "wait", and it stopped the agent
-    /// (`DefaultBackchannelsTests`).
-    public static let languageModelPhrases = ["uh huh", "mm hmm", "okay", "yeah", "right", "all right", "got it", "i see", "sure", "yep",
+    /// (`DefaultBackchannelsTests`). "mhm" for the same reason: the dictionary's "mm hmm" is a hum
+    /// without a vowel (M, HH M), but the hum as people — and flite and espeak-ng — say it opens on
+    /// one (AH M HH AH M, the dictionary's "mhm"); without the word, flite's hum was heard "i'm
+    /// behind" and "how and in on", a request (`DefaultBackchannelsTests`, docs/benchmarks.md).
+    public static let languageModelPhrases = ["uh huh", "mm hmm", "mhm", "okay", "yeah", "right", "all right", "got it", "i see", "sure", "yep",
                                               "great"]
 
     /// What a caller says to stop the agent. Heard by the overlap grammar's second opinion
