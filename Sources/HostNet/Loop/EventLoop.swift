@@ -24,6 +24,8 @@ public final class EventLoop: @unchecked Sendable {
     /// Loop-thread only: true while drainPending runs (read elsewhere only together with
     /// `inLoopThread`, which is false there).
     nonisolated(unsafe) private var draining = false
+    /// Loop-thread only: work for the end of this iteration's callbacks (`beforeWaiting`).
+    nonisolated(unsafe) private var iterationEnd: [() -> Void] = []
     private let loopThread = Atomic<UInt>(0)
     private let kernelThread = Atomic<Int32>(0)
     private let stopping = Atomic<Bool>(false)
@@ -51,17 +53,23 @@ public final class EventLoop: @unchecked Sendable {
         wakeup.pointee.data = Unmanaged.passUnretained(self).toOpaque()
         // The watchdog tells time blocked in epoll from time in callbacks with libuv's idle counter.
         _ = host_uv_loop_enable_idle_time(uv)
+        // Both also run `beforeWaiting` work: the check after the poll's I/O callbacks, the prepare
+        // after the timers' (and anything queued since), so none of it waits for the next event.
         uv_check_init(uv, afterPoll)
-        afterPoll.pointee.data = Unmanaged.passUnretained(monitor).toOpaque()
+        afterPoll.pointee.data = Unmanaged.passUnretained(self).toOpaque()
         uv_check_start(afterPoll) { handle in
             guard let handle, let data = handle.pointee.data else { return }
-            Unmanaged<LoopMonitor>.fromOpaque(data).takeUnretainedValue().pollDidReturn(handle.pointee.loop)
+            let loop = Unmanaged<EventLoop>.fromOpaque(data).takeUnretainedValue()
+            loop.monitor.pollDidReturn(handle.pointee.loop)
+            loop.runIterationEnd()
         }
         uv_prepare_init(uv, beforeWait)
-        beforeWait.pointee.data = Unmanaged.passUnretained(monitor).toOpaque()
+        beforeWait.pointee.data = Unmanaged.passUnretained(self).toOpaque()
         uv_prepare_start(beforeWait) { handle in
             guard let handle, let data = handle.pointee.data else { return }
-            Unmanaged<LoopMonitor>.fromOpaque(data).takeUnretainedValue().loopWillWait(handle.pointee.loop)
+            let loop = Unmanaged<EventLoop>.fromOpaque(data).takeUnretainedValue()
+            loop.runIterationEnd()
+            loop.monitor.loopWillWait(handle.pointee.loop)
         }
         // Neither keeps the loop alive (the wake-up handle does, until stop()).
         uv_unref(uvHandle(afterPoll))
@@ -130,6 +138,7 @@ public final class EventLoop: @unchecked Sendable {
         // Work queued before this point still runs; later `execute` calls are refused.
         inbox.withLock { $0.closed = true }
         drainPending()
+        runIterationEnd()
         closeAllHandles()
     }
 
@@ -168,6 +177,22 @@ public final class EventLoop: @unchecked Sendable {
         let threshold = monitor.threshold.load(ordering: .relaxed)
         guard threshold != 0, inLoopThread else { return try body() }
         return try monitor.during(activity(), threshold: threshold, body)
+    }
+
+    /// [loop thread] Runs `work` once this iteration's callbacks are done, before the loop next
+    /// blocks waiting for events: what a connection uses to write everything it was asked to send
+    /// in one iteration as one write (one syscall, one loopback delivery, instead of one per frame).
+    public func beforeWaiting(_ work: @escaping () -> Void) {
+        preconditionInLoop()
+        iterationEnd.append(work)
+    }
+
+    private func runIterationEnd() {
+        while !iterationEnd.isEmpty {
+            let batch = iterationEnd
+            iterationEnd.removeAll(keepingCapacity: true)
+            for work in batch { work() }
+        }
     }
 
     private func drainPending() {

@@ -36,6 +36,15 @@ public final class WebSocketConnection: @unchecked Sendable {
     /// makes us do (`perform`).
     private var closing: WebSocketCloseStateMachine
     private let peer: String
+    /// Frames sent in this loop iteration, written together when its callbacks are done
+    /// (`EventLoop.beforeWaiting`): a turn's events go out in one write instead of one each.
+    /// Malloc'd; handed to libuv (and freed by its write callback) at `flushOutgoing`.
+    private var outgoing: UnsafeMutableRawPointer?
+    private var outgoingCount = 0
+    private var outgoingCapacity = 0
+    private var flushScheduled = false
+    /// Set once the socket is closing: frames still batched are dropped, as libuv drops queued writes.
+    private var socketClosed = false
     /// The server's registry hook: called once when the connection ends.
     var onTerminate: ((WebSocketConnection) -> Void)?
 
@@ -59,6 +68,8 @@ public final class WebSocketConnection: @unchecked Sendable {
         peer = "\(Self.peerAddress(tcp)) \(request.path)"
         tcp.pointee.data = Unmanaged.passRetained(self).toOpaque()   // released in the close callback
     }
+
+    deinit { free(outgoing) }
 
     // MARK: public, thread-safe
 
@@ -132,6 +143,7 @@ public final class WebSocketConnection: @unchecked Sendable {
 
     /// A close frame written only if the socket takes it now (`uv_try_write`): no queue, no wait.
     private func sendCloseBestEffort(code: UInt16, reason: String) {
+        guard flushOutgoing() else { return }   // batched frames go first (uv_try_write refuses while they are queued)
         var frame = WebSocketFrame.encode(.close, payload: WebSocketFrame.closePayload(code: code, reason: reason),
                                           maskKey: role == .client ? WebSocketHandshake.randomMask() : nil)
         if let tls {
@@ -202,7 +214,7 @@ public final class WebSocketConnection: @unchecked Sendable {
 
     /// A peer that does not read makes libuv queue our writes; past the cap it is cut off.
     private func checkQueue() {
-        let queued = uv_stream_get_write_queue_size(uvStream(tcp))
+        let queued = uv_stream_get_write_queue_size(uvStream(tcp)) + outgoingCount
         guard closing.isOpen, queued > configuration.maxQueuedBytes else { return }
         configuration.log("\(peer): peer too slow, \(queued) bytes queued (limit \(configuration.maxQueuedBytes)); closing with 1008")
         fail(WebSocketCloseCode.policyViolation, "send queue over \(configuration.maxQueuedBytes) bytes")
@@ -249,6 +261,7 @@ public final class WebSocketConnection: @unchecked Sendable {
     /// the peer's EOF — closing with unread input would reset the connection and could destroy
     /// our close frame before the peer reads it — and in any case at the deadline.
     private func shutdownWriteSide(closeWhenFlushed: Bool) {
+        guard flushOutgoing() else { return }   // uv_shutdown waits for the writes queued before it
         if let tls {   // close_notify goes out after our close frame, before the TCP FIN
             tls.close()
             _ = uvWritePending(uvStream(tcp), tls)
@@ -278,6 +291,8 @@ public final class WebSocketConnection: @unchecked Sendable {
     }
 
     private func closeSocket() {
+        _ = flushOutgoing()   // as before batching: written if the socket takes it now, else dropped by the close
+        socketClosed = true
         timer.close()
         idle.close()
         stopPinging()
@@ -296,28 +311,61 @@ public final class WebSocketConnection: @unchecked Sendable {
         pingTimer = nil
     }
 
-    /// Encodes one frame straight into the buffer libuv writes from (freed by the write callback).
-    /// A write libuv refuses ends the connection (deferred, so never inside a caller's `send`).
+    /// Encodes one frame straight into this iteration's batch (`outgoing`), written when the loop's
+    /// callbacks are done. False only for a frame too large to send (the connection then fails);
+    /// a write libuv refuses ends the connection at the flush.
     private func writeFrame(_ opcode: WebSocketOpcode, _ payload: UnsafeRawBufferPointer) -> Bool {
         let maskKey = role == .client ? WebSocketHandshake.randomMask() : nil
         let size = WebSocketFrame.encodedSize(payloadCount: payload.count, masked: maskKey != nil)
-        guard size <= Int(UInt32.max) else {
+        guard size <= Int(UInt32.max) - outgoingCount else {
             fail(WebSocketCloseCode.internalError, "message too large to send")
             return false
         }
-        let memory = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 16)
+        reserveOutgoing(size)
         WebSocketFrame.encode(opcode, payload: payload, fin: true, maskKey: maskKey,
-                              into: UnsafeMutableRawBufferPointer(start: memory, count: size))
+                              into: UnsafeMutableRawBufferPointer(start: outgoing! + outgoingCount, count: size))
+        outgoingCount += size
+        if !flushScheduled {
+            flushScheduled = true
+            loop.beforeWaiting { [self] in
+                flushScheduled = false
+                _ = flushOutgoing()
+            }
+        }
+        return true
+    }
+
+    private func reserveOutgoing(_ size: Int) {
+        guard outgoingCount + size > outgoingCapacity else { return }
+        let capacity = max(outgoingCount + size, outgoingCapacity * 2, 256)
+        guard let grown = realloc(outgoing, capacity) else { fatalError("out of memory for a \(capacity)-byte WebSocket write") }
+        outgoing = grown
+        outgoingCapacity = capacity
+    }
+
+    /// Writes the batched frames (one `uv_write`, or one TLS write). False when libuv refused it:
+    /// the connection is then ending (`writeFailed`).
+    @discardableResult
+    private func flushOutgoing() -> Bool {
+        guard let memory = outgoing, outgoingCount > 0 else { return true }
+        let size = outgoingCount
+        outgoing = nil
+        outgoingCount = 0
+        outgoingCapacity = 0
+        guard !socketClosed else {
+            free(memory)
+            return true
+        }
         if let tls { return writeEncrypted(memory, size: size, through: tls) }
         let request = UnsafeMutablePointer<uv_write_t>.allocate(capacity: 1)
         request.pointee.data = memory
         var buffer = uv_buf_init(memory.assumingMemoryBound(to: CChar.self), UInt32(size))
         let status = uv_write(request, uvStream(tcp), &buffer, 1) { request, _ in
-            request?.pointee.data.deallocate()
+            free(request?.pointee.data)
             request?.deallocate()
         }
         guard status >= 0 else {
-            memory.deallocate()
+            free(memory)
             request.deallocate()
             perform(closing.writeFailed())
             return false
@@ -327,7 +375,7 @@ public final class WebSocketConnection: @unchecked Sendable {
 
     /// Encrypts a frame (then frees its clear copy) and writes the records libuv-owned.
     private func writeEncrypted(_ frame: UnsafeMutableRawPointer, size: Int, through tls: TLSEngine) -> Bool {
-        defer { frame.deallocate() }
+        defer { free(frame) }
         do {
             try tls.send(UnsafeRawBufferPointer(start: frame, count: size))
         } catch {
