@@ -17,8 +17,9 @@ struct BillingAgent: Agent {
 
     /// Scope classifiers against the other agents, one per handoff-target set (trained off the session thread).
     let cache = ClassifierCache()
-    /// Trained here, on the host's main thread, so no step trains it on the session thread.
-    let topics = BillingTopic.classifier()
+    /// Read here, on the host's main thread, so no step trains it on the session thread (trained
+    /// once per process: the first tenant's instance trains it, the others share it).
+    let topics = BillingTopic.classifier
 
     init(host: PluginHost, settings: PluginSettings) {}
 

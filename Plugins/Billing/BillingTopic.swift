@@ -41,9 +41,9 @@ enum BillingTopic: String, CaseIterable, Sendable {
         ],
     ]
 
-    static func classifier() -> IntentClassifier {
-        IntentClassifier(classes: allCases.map { (label: $0.rawValue, examples: examples[$0] ?? []) })
-    }
+    /// Trained once per process, by the first agent instance that reads it (its initialiser, on the
+    /// host's main thread); every tenant's instance shares it.
+    static let classifier = IntentClassifier(classes: allCases.map { (label: $0.rawValue, examples: examples[$0] ?? []) })
 
     static let threshold = 0.45
 }

@@ -20,9 +20,10 @@ struct RefundAgent: Agent {
 
     /// Scope classifiers, one per handoff-target set (trained off the session thread).
     let cache = ClassifierCache()
-    /// Trained here, on the host's main thread, so no step trains them on the session thread.
-    let reasons = RefundReason.classifier()
-    let refusals = RefusalResponse.classifier()
+    /// Read here, on the host's main thread, so no step trains them on the session thread (trained
+    /// once per process: the first tenant's instance trains them, the others share them).
+    let reasons = RefundReason.classifier
+    let refusals = RefusalResponse.classifier
 
     init(host: PluginHost, settings: PluginSettings) {}
 

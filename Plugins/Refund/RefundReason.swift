@@ -47,9 +47,9 @@ enum RefundReason: String, CaseIterable, Sendable {
                 "my money back for the item", "want to return my purchase", "the item from order ORD-12345"],
     ]
 
-    static func classifier() -> IntentClassifier {
-        IntentClassifier(classes: allCases.map { (label: $0.rawValue, examples: examples[$0] ?? []) })
-    }
+    /// Trained once per process, by the first agent instance that reads it (its initialiser, on the
+    /// host's main thread); every tenant's instance shares it.
+    static let classifier = IntentClassifier(classes: allCases.map { (label: $0.rawValue, examples: examples[$0] ?? []) })
 
     static let threshold = 0.5
 }
@@ -74,7 +74,7 @@ enum RefusalResponse: String, CaseIterable, Sendable {
                  "can you look up a different order", "I want to return a different item"],
     ]
 
-    static func classifier() -> IntentClassifier {
-        IntentClassifier(classes: allCases.map { (label: $0.rawValue, examples: examples[$0] ?? []) })
-    }
+    /// Trained once per process, by the first agent instance that reads it (its initialiser, on the
+    /// host's main thread); every tenant's instance shares it.
+    static let classifier = IntentClassifier(classes: allCases.map { (label: $0.rawValue, examples: examples[$0] ?? []) })
 }
