@@ -179,7 +179,7 @@ let package = Package(
         // ---- tests ----
         .target(name: "TestSupport", dependencies: ["HostSupport"], path: "Tests/TestSupport", swiftSettings: swift6),
         // Test helpers that need the host (an in-process caller); kept apart so pure tests stay light.
-        .target(name: "HostTestSupport", dependencies: ["HostPlugins", "HostOrchestration", "Host", "HostNet", "TestSupport"], path: "Tests/HostTestSupport", swiftSettings: swift6),
+        .target(name: "HostTestSupport", dependencies: ["HostSupport", "HostPlugins", "HostOrchestration", "Host", "HostNet", "TestSupport"], path: "Tests/HostTestSupport", swiftSettings: swift6),
         .testTarget(
             name: "PluginABITests",
             dependencies: ["HostPlugins", "TestSupport", .product(name: "PluginABI", package: "SDK")],
@@ -210,7 +210,7 @@ let package = Package(
         .testTarget(name: "CommerceToolsTests", dependencies: ["HostSupport", "HostPlugins", "Host", "HostNet", "ReferenceBackend", "TestSupport", .product(name: "AgentHostPluginTesting", package: "SDK")], swiftSettings: swift6),
         .testTarget(
             name: "HostTests",
-            dependencies: ["HostSupport", "HostPlugins", "HostOrchestration", "HostTenancy", "HostServer", "Host", "HostNet", "TestSupport", .product(name: "AgentHostPluginTesting", package: "SDK")],
+            dependencies: ["HostSupport", "HostPlugins", "HostOrchestration", "HostTenancy", "HostServer", "Host", "HostNet", "TestSupport", "HostTestSupport", .product(name: "AgentHostPluginTesting", package: "SDK")],
             exclude: ["Fixtures"],
             swiftSettings: swift6
         ),

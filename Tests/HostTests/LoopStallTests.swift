@@ -5,7 +5,7 @@ import HostPlugins
 import HostServer
 import HostSupport
 import HostTenancy
-import Synchronization
+import HostTestSupport
 import TestSupport
 import XCTest
 
@@ -20,12 +20,9 @@ final class LoopStallTests: XCTestCase {
                                  includeDirectory: BuildProducts.repositoryRoot + "/Tests/PluginABITests/Fixtures/abi-1.0/include",
                                  output: fixtures.file("libstalling_agent.so"))
         let catalog = PluginLoader(directories: [fixtures.path]).loadAll()
-        let loop = EventLoop(name: "loop-stall-test")
-        loop.start()
-        defer { loop.stop() }
-        let lines = Mutex<[String]>([])
-        let services = HostServices(logger: Logger(minimum: .info, sink: { line in lines.withLock { $0.append(line) } }), loop: loop)
-        defer { services.shutdown() }
+        let host = LoggedHost(loopName: "loop-stall-test")
+        defer { host.shutdown() }
+        let (loop, services) = (host.loop, host.services)
         let tenant = try TenantRuntime(configuration: TenantConfiguration(id: "slow", plugins: [Self.stallingAgent], entryAgent: Self.stallingAgent),
                                        catalog: catalog, services: services)
         var settings = HostServer.Settings()
@@ -42,9 +39,9 @@ final class LoopStallTests: XCTestCase {
         let deadline = Date().addingTimeInterval(5)
         // The watchdog counts the stall and then logs it from its own thread: wait for both.
         while services.metrics.counter("agent_host_loop_stalls_total") < 1
-                || !lines.withLock({ $0.contains { $0.contains("the event loop stalled") } }), Date() < deadline { usleep(10_000) }
+                || !host.lines.contains(where: { $0.contains("the event loop stalled") }), Date() < deadline { usleep(10_000) }
         // (A busy test machine may add stalls of its own; this one must be there, once.)
-        let logged = lines.withLock { $0 }.filter { $0.contains("[loop]") }
+        let logged = host.lines.filter { $0.contains("[loop]") }
         let named = logged.filter { $0.contains("warning [loop] the event loop stalled") && $0.contains("in \(Self.stallingAgent) step") }
         XCTAssertEqual(named.count, 1, "\(logged)")
         let metrics = try ProcessRunner.run("curl", ["-s", "--max-time", "10", base + "/metrics"]).stdout

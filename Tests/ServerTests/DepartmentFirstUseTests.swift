@@ -6,7 +6,7 @@ import HostPlugins
 import HostServer
 import HostSupport
 import HostTenancy
-import Synchronization
+import HostTestSupport
 import TestSupport
 import XCTest
 
@@ -19,12 +19,9 @@ final class DepartmentFirstUseTests: XCTestCase {
 
     func testTheFirstCallersOfEachDepartmentDoNotStallTheLoop() throws {
         let catalog = PluginLoader(directories: [BuildProducts.directory]).loadAll()
-        let loop = EventLoop(name: "first-use")
-        loop.start()
-        defer { loop.stop() }
-        let lines = Mutex<[String]>([])
-        let services = HostServices(logger: Logger(minimum: .info, sink: { line in lines.withLock { $0.append(line) } }), loop: loop)
-        defer { services.shutdown() }
+        let host = LoggedHost(loopName: "first-use")
+        defer { host.shutdown() }
+        let (loop, services) = (host.loop, host.services)
         var configuration = ReferenceDeployment.tenant(catalog: catalog, backendURL: "http://127.0.0.1:9", apiKey: "unused")
         ReferenceDeployment.useCannedTools(&configuration)
         let tenant = try TenantRuntime(configuration: configuration, catalog: catalog, services: services)
@@ -63,7 +60,7 @@ final class DepartmentFirstUseTests: XCTestCase {
 
         // The watchdog logs a stall from its own thread once it ends: give it a moment.
         Thread.sleep(forTimeInterval: 0.3)
-        let stalls = lines.withLock { $0 }.filter { $0.contains("the event loop stalled") }
+        let stalls = host.lines.filter { $0.contains("the event loop stalled") }
         // A stall whose thread mostly waited for a CPU (a busy test machine) is not the step's own work.
         let inDepartments = stalls.filter { line in
             Self.departments.contains { line.contains("in \($0) step") } && !line.contains("its thread ran on a CPU for only")
