@@ -4,7 +4,7 @@ import Synchronization
 /// Trained classifiers kept per agent instance, keyed by what they were trained on (the step
 /// context repeats the same handoff targets every step, so training happens once per target set).
 ///
-/// Training is the slow part of routing: 5-9 ms for a department's scope at -O, against tens of
+/// Training is the slow part of routing: 5-13 ms for a department's scope at -O, against tens of
 /// microseconds to classify. A step runs on the session thread, which serves every other call on
 /// that loop, so a step never trains there: a classifier known in advance is trained when the agent
 /// is created (the host's main thread) and kept by the agent; one that depends on the turn (its
