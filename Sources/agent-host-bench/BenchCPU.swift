@@ -40,10 +40,6 @@ final class ClientLoopCPU {
 
     /// The client loop thread's CPU seconds (asked on the loop: a thread clock is its own).
     private func clientSeconds() -> Double {
-        clientLoop.submitAndWait {
-            var now = timespec()
-            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now)
-            return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
-        } ?? .nan
+        clientLoop.submitAndWait { Double(cpuNanoseconds()) / 1e9 } ?? .nan
     }
 }

@@ -49,18 +49,13 @@ struct ModelBenchmark {
         let loopThread = deployment.loop.submitAndWait { pthread_self() }!
         var clock = clockid_t()
         guard pthread_getcpuclockid(loopThread, &clock) == 0 else { throw Failure(description: "no CPU clock for the loop thread") }
-        func cpuNanoseconds() -> UInt64 {
-            var time = timespec()
-            clock_gettime(clock, &time)
-            return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
-        }
 
         var cpu: [Double] = []
         var wall: [Double] = []
         for index in 0..<(turns + 100) {
-            let before = cpuNanoseconds()
+            let before = cpuNanoseconds(clock)
             let turn = turnRunner.runTurn(deployment, caller: "+1555\(1_000_000 + index)")
-            let spent = Double(cpuNanoseconds() - before) / 1e3
+            let spent = Double(cpuNanoseconds(clock) - before) / 1e3
             if index >= 100 {   // the first 100 warm up
                 cpu.append(spent)
                 wall.append(turn.milliseconds)

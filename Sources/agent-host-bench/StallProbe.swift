@@ -1,5 +1,4 @@
 import Foundation
-import Glibc
 import HostNet
 import Synchronization
 
@@ -27,10 +26,10 @@ final class StallProbe: @unchecked Sendable {
             let timer = LoopTimer(loop: loop)
             self.timer = timer
             last = DispatchTime.now().uptimeNanoseconds
-            lastCPU = Self.threadCPUNanoseconds()
+            lastCPU = cpuNanoseconds()
             timer.start(after: 1, repeat: 1) { [self] in
                 let now = DispatchTime.now().uptimeNanoseconds
-                let cpu = Self.threadCPUNanoseconds()
+                let cpu = cpuNanoseconds()
                 let late = now - last > 1_000_000 ? now - last - 1_000_000 : 0
                 if late > longest.load(ordering: .relaxed) {
                     longest.store(late, ordering: .relaxed)
@@ -55,7 +54,7 @@ final class StallProbe: @unchecked Sendable {
         Thread.sleep(forTimeInterval: 0.5)
         _ = loop.submitAndWait { [self] in
             last = DispatchTime.now().uptimeNanoseconds
-            lastCPU = Self.threadCPUNanoseconds()
+            lastCPU = cpuNanoseconds()
             longest.store(0, ordering: .relaxed)
             longestOnCPU.store(0, ordering: .relaxed)
             longestInterval.store(0, ordering: .relaxed)
@@ -64,11 +63,5 @@ final class StallProbe: @unchecked Sendable {
 
     func stop() {
         loop.execute { [self] in timer?.close() }
-    }
-
-    private static func threadCPUNanoseconds() -> UInt64 {
-        var spec = timespec()
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &spec)
-        return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
     }
 }

@@ -68,3 +68,11 @@ final class ThreadCPU {
         return (name, user + system)
     }
 }
+
+/// A CPU-time clock read in nanoseconds: by default the calling thread's own
+/// (CLOCK_THREAD_CPUTIME_ID), or another thread's from `pthread_getcpuclockid`.
+func cpuNanoseconds(_ clock: clockid_t = CLOCK_THREAD_CPUTIME_ID) -> UInt64 {
+    var time = timespec()
+    clock_gettime(clock, &time)
+    return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
+}
