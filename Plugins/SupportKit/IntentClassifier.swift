@@ -155,10 +155,30 @@ public struct IntentClassifier: Sendable {
     }
 
     func classify(_ features: TextFeatures) -> [(label: String, probability: Double)] {
+        zip(labels, probabilities(features)).map { (label: $0.0, probability: $0.1) }
+            .sorted { $0.probability != $1.probability ? $0.probability > $1.probability : $0.label < $1.label }
+    }
+
+    /// `classify(features).first` without ranking every label (strongestMention asks it of each window).
+    func top(_ features: TextFeatures) -> (label: String, probability: Double)? {
+        var best: (label: String, probability: Double)?
+        for (label, probability) in zip(labels, probabilities(features)) {
+            guard let current = best else { best = (label, probability); continue }
+            if probability > current.probability || (probability == current.probability && label < current.label) {
+                best = (label, probability)
+            }
+        }
+        return best
+    }
+
+    /// Each label's probability, in `labels` order.
+    private func probabilities(_ features: TextFeatures) -> [Double] {
         let k = labels.count
         guard k > 0 else { return [] }
         var ids: [Int32] = []
         var values: [Double] = []
+        ids.reserveCapacity(features.entries.count)
+        values.reserveCapacity(features.entries.count)
         for entry in features.entries {
             if let id = vocabulary[entry.hash] { ids.append(id); values.append(entry.value) }
         }
@@ -180,8 +200,7 @@ public struct IntentClassifier: Sendable {
                 }
             }
         }
-        return zip(labels, s).map { (label: $0.0, probability: $0.1) }
-            .sorted { $0.probability != $1.probability ? $0.probability > $1.probability : $0.label < $1.label }
+        return s
     }
 
     /// The most confident label other than `excluded`, over the whole text and every run of
@@ -199,15 +218,15 @@ public struct IntentClassifier: Sendable {
         var best: (label: String, probability: Double)?
         for span in spans {
             let features = TextFeatures(words: Array(span), options: options.features, cache: &cache)
-            guard let top = classify(features).first, top.label != excluded else { continue }
-            if top.probability > (best?.probability ?? 0) { best = top }
+            guard let winner = top(features), winner.label != excluded else { continue }
+            if winner.probability > (best?.probability ?? 0) { best = winner }
         }
         return best
     }
 
     /// The most likely label and its probability.
     public func best(_ text: String) -> (label: String, probability: Double)? {
-        classify(text).first
+        top(TextFeatures(text, options: options.features))
     }
 }
 

@@ -49,7 +49,7 @@ public struct TextFeatures: Sendable {
             wordLevel.append(parts.unigram)
             if let group = parts.group { wordLevel.append(group) }
             if options.wordBigrams {
-                wordLevel.append(Self.hash(tag: 2, previous + [32] + parts.stem))
+                wordLevel.append(Self.bigramHash(previous, parts.stem))
             }
             charLevel.append(contentsOf: parts.chars)
             previous = parts.stem
@@ -149,6 +149,16 @@ public struct TextFeatures: Sendable {
             index = end
         }
         return out
+    }
+
+    /// `hash(tag: 2, previous + " " + stem)`, without building the joined bytes.
+    static func bigramHash(_ previous: [UInt8], _ stem: [UInt8]) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        h = (h ^ 2) &* 0x0000_0100_0000_01b3
+        for byte in previous { h = (h ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+        h = (h ^ 32) &* 0x0000_0100_0000_01b3
+        for byte in stem { h = (h ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+        return h
     }
 
     /// FNV-1a of the tag byte then `bytes`.

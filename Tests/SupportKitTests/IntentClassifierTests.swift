@@ -16,6 +16,31 @@ final class IntentClassifierTests: XCTestCase {
         XCTAssertEqual(classifier.best("set a countdown for five minutes")?.label, "timer")
     }
 
+    func testBestAndStrongestMentionAgreeWithTheFullRanking() {
+        let classifier = IntentClassifier(classes: Self.classes)
+        // "zzz qqq" is all unknown words: a flat distribution, where the tie goes to the first label by name.
+        let texts = ["will it rain tomorrow", "zzz qqq", "play jazz and set a timer for ten minutes please", "", "skip"]
+        for text in texts {
+            let ranking = classifier.classify(text)
+            let best = classifier.best(text)
+            XCTAssertEqual(best?.label, ranking.first?.label, text)
+            XCTAssertEqual(best?.probability, ranking.first?.probability, text)
+        }
+        XCTAssertEqual(classifier.best("zzz qqq")?.label, "music")
+        // strongestMention = the most confident label other than the excluded one over the whole
+        // text and each five-word window, each ranked in full here.
+        let text = "please play some jazz and then set a timer for ten minutes"
+        let words = text.split(separator: " ").map(String.init)
+        var spans = [text]
+        for start in 0...(words.count - 5) { spans.append(words[start..<(start + 5)].joined(separator: " ")) }
+        for excluded in ["music", "timer", "weather"] {
+            let expected = spans.compactMap { classifier.classify($0).first }.filter { $0.label != excluded }.max { $0.probability < $1.probability }
+            let found = classifier.strongestMention(in: text, excluding: excluded)
+            XCTAssertEqual(found?.label, expected?.label, excluded)
+            XCTAssertEqual(found?.probability ?? 0, expected?.probability ?? 0, accuracy: 1e-12, excluded)
+        }
+    }
+
     func testProbabilitiesAreSortedAndSumToOne() {
         let ranking = IntentClassifier(classes: Self.classes).classify("umbrella forecast please")
         XCTAssertEqual(ranking.count, 3)
