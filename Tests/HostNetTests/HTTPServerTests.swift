@@ -45,6 +45,28 @@ final class HTTPServerTests: LoopTestCase {
         XCTAssertEqual(maxInFlight.load(ordering: .relaxed), 1)
     }
 
+    /// A loop's connections read into one shared buffer: requests arriving in pieces on many
+    /// connections at once, each larger than the buffer, must each reach the handler whole.
+    func testConnectionsSendingInPiecesAtOnceEachGetTheirOwnBody() throws {
+        let server = try serve(echo)
+        let letters = Array("abcdefghijkl".utf8)
+        let sockets = try letters.map { _ in try RawSocket(port: server.port) }
+        let bodies = letters.map { [UInt8](repeating: $0, count: 100_000) }
+        let requests = bodies.map { Array("POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: \($0.count)\r\n\r\n".utf8) + $0 }
+        var offset = 0
+        while offset < requests[0].count {
+            for (socket, request) in zip(sockets, requests) {
+                socket.send(Array(request[offset..<min(offset + 8_192, request.count)]))
+            }
+            offset += 8_192
+            usleep(200)   // let the loop read this round before the next: pieces of many connections interleave
+        }
+        for (socket, body) in zip(sockets, bodies) {
+            let response = try XCTUnwrap(socket.readResponse())
+            XCTAssertEqual(response.body, "POST /p q=- tag=- body=" + String(decoding: body, as: UTF8.self))
+        }
+    }
+
     func testGarbageGets400AndTheConnectionCloses() throws {
         let server = try serve(echo)
         let socket = try RawSocket(port: server.port)

@@ -18,12 +18,14 @@ final class HTTPConnection: @unchecked Sendable {
         case closed
     }
 
-    private static let readBufferSize = 64 * 1024
     /// How long a closing connection keeps reading so the peer sees our response, not a reset.
     private static let lingerMilliseconds: UInt64 = 2_000
 
     private let tcp: UnsafeMutablePointer<uv_tcp_t>
-    private let readBuffer = UnsafeMutableRawPointer.allocate(byteCount: readBufferSize, alignment: 16)
+    /// The server's: every connection of a loop reads into one buffer, since each read is copied
+    /// into `inbox` before the loop reads anything else. A buffer of its own was 64 KiB to allocate
+    /// and free per connection — per call, for WebSocket sessions, each opened by a handshake.
+    private let readBuffer: ReadBuffer
     private let loop: EventLoop
     private let configuration: HTTPServer.Configuration
     private let handler: HTTPHandler
@@ -48,9 +50,10 @@ final class HTTPConnection: @unchecked Sendable {
 
     /// Takes ownership of an accepted, initialised `tcp` handle.
     init(tcp: UnsafeMutablePointer<uv_tcp_t>, loop: EventLoop, configuration: HTTPServer.Configuration,
-         handler: @escaping HTTPHandler, upgrader: WebSocketUpgrader? = nil, slot: ConnectionSlot,
+         handler: @escaping HTTPHandler, upgrader: WebSocketUpgrader? = nil, slot: ConnectionSlot, readBuffer: ReadBuffer,
          onClose: @escaping (HTTPConnection) -> Void) {
         self.tcp = tcp
+        self.readBuffer = readBuffer
         self.slot = slot
         self.loop = loop
         self.configuration = configuration
@@ -79,8 +82,7 @@ final class HTTPConnection: @unchecked Sendable {
         slot.free()
         uv_close(uvHandle(tcp)) { handle in
             guard let handle, let data = handle.pointee.data else { return }
-            let connection = Unmanaged<HTTPConnection>.fromOpaque(data).takeRetainedValue()
-            connection.readBuffer.deallocate()
+            Unmanaged<HTTPConnection>.fromOpaque(data).release()
             handle.deallocate()
         }
     }
@@ -92,7 +94,7 @@ final class HTTPConnection: @unchecked Sendable {
         isReading = true
         uv_read_start(uvStream(tcp), { handle, _, buffer in
             let connection = Unmanaged<HTTPConnection>.fromOpaque(handle!.pointee.data).takeUnretainedValue()
-            buffer?.pointee = uv_buf_init(connection.readBuffer.assumingMemoryBound(to: CChar.self), UInt32(HTTPConnection.readBufferSize))
+            buffer?.pointee = uv_buf_init(connection.readBuffer.memory.assumingMemoryBound(to: CChar.self), UInt32(connection.readBuffer.size))
         }, { stream, count, _ in
             Unmanaged<HTTPConnection>.fromOpaque(stream!.pointee.data).takeUnretainedValue().didRead(count)
         })
@@ -120,9 +122,9 @@ final class HTTPConnection: @unchecked Sendable {
         case .handling:
             break                           // the idle clock is stopped while a handler works
         }
-        inbox.append(contentsOf: UnsafeRawBufferPointer(start: readBuffer, count: count))
+        inbox.append(contentsOf: UnsafeRawBufferPointer(start: readBuffer.memory, count: count))
         // Backpressure: a client pipelining more than one maximal request waits for TCP.
-        if inbox.count > configuration.maxHeaderBytes + configuration.maxBodyBytes + Self.readBufferSize { stopReading() }
+        if inbox.count > configuration.maxHeaderBytes + configuration.maxBodyBytes + readBuffer.size { stopReading() }
         parseInbox()
     }
 
@@ -186,7 +188,7 @@ final class HTTPConnection: @unchecked Sendable {
 
     /// A WebSocket handshake: refused with a response and closed, or accepted, when `tcp` and
     /// the bytes after the request (already frames) go to a `WebSocketConnection`. This object
-    /// then lets go of the handle without closing it, so no close callback will free `readBuffer`.
+    /// then lets go of the handle without closing it.
     private func upgrade(_ request: HTTPRequest, _ upgrader: WebSocketUpgrader) {
         timer.stop()
         switch loop.during(LoopActivity(request.method, request.path), { upgrader.decide(request) }) {
@@ -201,7 +203,6 @@ final class HTTPConnection: @unchecked Sendable {
             inbox = []
             if let data = tcp.pointee.data { Unmanaged<HTTPConnection>.fromOpaque(data).release() }
             tcp.pointee.data = nil
-            readBuffer.deallocate()   // not in use: libuv reads into it only while reading
             open(tcp, leftover, slot)   // the WebSocket frees the slot when it closes
         }
     }

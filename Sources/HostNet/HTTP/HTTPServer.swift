@@ -120,6 +120,8 @@ public final class HTTPServer: @unchecked Sendable {
     private var listener: UnsafeMutablePointer<uv_poll_t>?
     private var listenFD: Int32 = -1
     private var connections: [ObjectIdentifier: HTTPConnection] = [:]
+    /// What every connection of this server reads into (they share its loop thread).
+    private let readBuffer = ReadBuffer()
     private let boundPort = Atomic<Int>(0)
     /// Open connections, in total and per client address (shared by a host's loops, or its own).
     private let counts: ConnectionCounts
@@ -315,7 +317,7 @@ public final class HTTPServer: @unchecked Sendable {
         configuration.events.openConnectionsChanged(open)
         let slot = ConnectionSlot { [weak self] in self?.released(client) }
         let connection = HTTPConnection(tcp: tcp, loop: loop, configuration: configuration, handler: handler, upgrader: upgrader,
-                                        slot: slot) { [unowned self] closed in
+                                        slot: slot, readBuffer: readBuffer) { [unowned self] closed in
             self.connections[ObjectIdentifier(closed)] = nil
         }
         connections[ObjectIdentifier(connection)] = connection
