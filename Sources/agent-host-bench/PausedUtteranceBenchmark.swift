@@ -153,13 +153,15 @@ struct PausedUtteranceBenchmark {
     }
 
     /// The production rule, its thresholds overridable for tuning (`BENCH_FALL_ST`, `BENCH_FADE_DB`,
-    /// `BENCH_PROSODY_TAIL` ms).
+    /// `BENCH_PROSODY_TAIL` ms, `BENCH_RISE_ST` and `BENCH_EXPRESSIVE_FALL_ST` for a voice that moves its pitch).
     static func prosody() -> TurnProsody {
         var prosody = TurnProsody.standard
         let environment = ProcessInfo.processInfo.environment
         if let value = environment["BENCH_FALL_ST"].flatMap(Double.init) { prosody.fallSemitones = value }
         if let value = environment["BENCH_FADE_DB"].flatMap(Double.init) { prosody.fadeDecibels = value }
         if let value = environment["BENCH_PROSODY_TAIL"].flatMap(Int.init) { prosody.tailMilliseconds = value }
+        if let value = environment["BENCH_RISE_ST"].flatMap(Double.init) { prosody.expressiveRiseSemitones = value }
+        if let value = environment["BENCH_EXPRESSIVE_FALL_ST"].flatMap(Double.init) { prosody.expressiveFallSemitones = value }
         return prosody
     }
 
