@@ -122,20 +122,38 @@ public enum Voicing {
         }
     }
 
+    /// A window that correlates at half its best lag at least this share as well as at the best is
+    /// pitched there: the best lag was twice the period (an octave error).
+    static let octaveCheckShare = 0.85
+
     /// The pitch of a mean-removed 8 kHz window (with its running energy), nil when it is not
     /// periodic enough. One multiply-add per sample and lag: the energies come from the sums.
+    ///
+    /// A periodic window correlates about as well at twice its period as at its period, and for a
+    /// voice of ~170-220 Hz (both lags inside the search) the longer one won on 5-25% of the hops:
+    /// the pitch read an octave low, a 12 st "fall" (docs/benchmarks.md, "Which cue this voice
+    /// carries"). So half the best lag is taken when it correlates nearly as well
+    /// (`octaveCheckShare`). Whether the window is voiced does not change.
     private static func pitch(_ window: [Double], _ energy: [Double]) -> Double? {
         var bestLag = 0, best = minimumCorrelation
         window.withUnsafeBufferPointer { x in
-            for lag in minimumLag...maximumLag {
+            func correlation(_ lag: Int) -> Double? {
                 let count = windowSamples - lag
                 var cross = 0.0
                 for n in 0..<count { cross += x[n] * x[n + lag] }
                 let head = energy[count], tail = energy[windowSamples] - energy[lag]
-                guard head > 0, tail > 0 else { continue }
-                let r = cross / (head * tail).squareRoot()
-                if r > best { (best, bestLag) = (r, lag) }
+                guard head > 0, tail > 0 else { return nil }
+                return cross / (head * tail).squareRoot()
             }
+            for lag in minimumLag...maximumLag {
+                if let r = correlation(lag), r > best { (best, bestLag) = (r, lag) }
+            }
+            guard bestLag > 0, (bestLag + 1) / 2 + 1 >= minimumLag else { return }
+            var halfLag = 0, half = -1.0
+            for lag in max(minimumLag, bestLag / 2 - 1)...((bestLag + 1) / 2 + 1) {
+                if let r = correlation(lag), r > half { (half, halfLag) = (r, lag) }
+            }
+            if half >= octaveCheckShare * best { bestLag = halfLag }
         }
         return bestLag > 0 ? 8_000 / Double(bestLag) : nil
     }
@@ -157,14 +175,20 @@ public enum Voicing {
         /// The median length of the samples' voiced runs, ms (what the last run is long against;
         /// printed by `voice turns --list`, not used by `TurnProsody`).
         public var medianVoicedRunMilliseconds: Int = 0
+        /// How far this voice moves its pitch: the largest rise, semitones, of the pitch over the
+        /// samples' voiced hops (a running median of five, so one stray hop is no rise) — an accent.
+        /// A voice that raises its pitch ~3 st or more for its accents marks its statement ends with
+        /// a fall; one that barely moves it may not (`TurnProsody.expressiveRiseSemitones`).
+        public var pitchRiseSemitones: Double = 0
 
         public init(pitchSlope: Double, finalLevelDecibels: Double, lastVoicedRunMilliseconds: Int,
-                    finalPitchSemitones: Double = 0, medianVoicedRunMilliseconds: Int = 0) {
+                    finalPitchSemitones: Double = 0, medianVoicedRunMilliseconds: Int = 0, pitchRiseSemitones: Double = 0) {
             self.pitchSlope = pitchSlope
             self.finalLevelDecibels = finalLevelDecibels
             self.lastVoicedRunMilliseconds = lastVoicedRunMilliseconds
             self.finalPitchSemitones = finalPitchSemitones
             self.medianVoicedRunMilliseconds = medianVoicedRunMilliseconds
+            self.pitchRiseSemitones = pitchRiseSemitones
         }
     }
 
@@ -196,6 +220,19 @@ public enum Voicing {
                        finalLevelDecibels: 20 * log10(max(all[last].rms, 1) / max(loudest, 1)),
                        lastVoicedRunMilliseconds: run * 20,
                        finalPitchSemitones: final - pitches.sorted()[pitches.count / 2],
-                       medianVoicedRunMilliseconds: runs.sorted()[runs.count / 2] * 20)
+                       medianVoicedRunMilliseconds: runs.sorted()[runs.count / 2] * 20,
+                       pitchRiseSemitones: largestRise(pitches))
+    }
+
+    /// The largest rise of a pitch track (semitones, in order), read on its running median of five.
+    static func largestRise(_ pitches: [Double]) -> Double {
+        var rise = 0.0, lowest = Double.infinity
+        for index in pitches.indices {
+            let window = pitches[max(0, index - 2)...min(pitches.count - 1, index + 2)].sorted()
+            let smoothed = window[window.count / 2]
+            lowest = min(lowest, smoothed)
+            rise = max(rise, smoothed - lowest)
+        }
+        return rise
     }
 }

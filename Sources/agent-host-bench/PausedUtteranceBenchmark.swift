@@ -153,13 +153,15 @@ struct PausedUtteranceBenchmark {
     }
 
     /// The production rule, its thresholds overridable for tuning (`BENCH_FALL_ST`, `BENCH_FADE_DB`,
-    /// `BENCH_PROSODY_TAIL` ms).
+    /// `BENCH_PROSODY_TAIL` ms, `BENCH_RISE_ST` and `BENCH_EXPRESSIVE_FALL_ST` for a voice that moves its pitch).
     static func prosody() -> TurnProsody {
         var prosody = TurnProsody.standard
         let environment = ProcessInfo.processInfo.environment
         if let value = environment["BENCH_FALL_ST"].flatMap(Double.init) { prosody.fallSemitones = value }
         if let value = environment["BENCH_FADE_DB"].flatMap(Double.init) { prosody.fadeDecibels = value }
         if let value = environment["BENCH_PROSODY_TAIL"].flatMap(Int.init) { prosody.tailMilliseconds = value }
+        if let value = environment["BENCH_RISE_ST"].flatMap(Double.init) { prosody.expressiveRiseSemitones = value }
+        if let value = environment["BENCH_EXPRESSIVE_FALL_ST"].flatMap(Double.init) { prosody.expressiveFallSemitones = value }
         return prosody
     }
 
@@ -281,7 +283,7 @@ struct PausedUtteranceBenchmark {
                 let tail = detector.utteranceTail(milliseconds: (prosody ?? .standard).tailMilliseconds)
                 let verdict = TurnVerdict.judge(text, model: model, grammar: nil, backchannels: overAgent ? Backchannels() : nil, prosody: prosody, tail: tail)
                 let complete = verdict == .complete
-                let contour = Voicing.contour(tail[...]).map { String(format: " [pitch %+.1f st/s, level %.1f dB, run %d ms, final %+.1f st, runs %d ms]", $0.pitchSlope, $0.finalLevelDecibels, $0.lastVoicedRunMilliseconds, $0.finalPitchSemitones, $0.medianVoicedRunMilliseconds) } ?? " [unvoiced]"
+                let contour = Voicing.contour(tail[...]).map { String(format: " [pitch %+.1f st/s, level %.1f dB, run %d ms, final %+.1f st, runs %d ms, rise %.1f st]", $0.pitchSlope, $0.finalLevelDecibels, $0.lastVoicedRunMilliseconds, $0.finalPitchSemitones, $0.medianVoicedRunMilliseconds, $0.pitchRiseSemitones) } ?? " [unvoiced]"
                 result.trace.append("pause \(text ?? "-") \(verdict == .held ? "h" : complete ? "c" : "i")" + (pauseOpinion.map { " | \($0)" } ?? "") + contour)
                 if case .speechStopped(_, _)? = detector.judged(id: id, complete: complete) {
                     if result.endedOn == nil { result.endedOn = text }

@@ -14,8 +14,8 @@ struct TurnDecisionReplay {
     /// The voice at a pause, re-decided from the contour the listing recorded (nil: words only).
     var prosody: TurnProsody?
 
-    /// A trace entry "pause HYPOTHESIS V [pitch .. st/s, level .. dB, run .. ms, final .. st, runs .. ms]"
-    /// (V: c, i or h; "[unvoiced]" when there was too little voice to read).
+    /// A trace entry "pause HYPOTHESIS V [pitch .. st/s, level .. dB, run .. ms, final .. st, runs .. ms, rise .. st]"
+    /// (V: c, i or h; "[unvoiced]" when there was too little voice to read; no rise before 2026-12-06 20:30 UTC).
     static func pause(_ entry: String) -> (hypothesis: String, contour: Voicing.Contour?) {
         var body = Substring(entry.dropFirst("pause ".count))
         var contour: Voicing.Contour?
@@ -23,7 +23,8 @@ struct TurnDecisionReplay {
             let numbers = body[open...].split(whereSeparator: { " [],".contains($0) }).compactMap { Double($0) }
             if numbers.count >= 5 {
                 contour = Voicing.Contour(pitchSlope: numbers[0], finalLevelDecibels: numbers[1], lastVoicedRunMilliseconds: Int(numbers[2]),
-                                          finalPitchSemitones: numbers[3], medianVoicedRunMilliseconds: Int(numbers[4]))
+                                          finalPitchSemitones: numbers[3], medianVoicedRunMilliseconds: Int(numbers[4]),
+                                          pitchRiseSemitones: numbers.count >= 6 ? numbers[5] : 0)
             }
             body = body[..<open].dropLast()
         }

@@ -38,6 +38,22 @@ final class ProsodyTurnTests: SemanticVoiceTestCase {
         XCTAssertLessThan(decided, 700, "ended by its meaning and voice at the minimum silence, not the maximum: \(latency)")
     }
 
+    /// espeak-ng `en-us`, "I want a refund because … it arrived broken" with 700 ms of silence cut
+    /// in after "because": the words so far are a request the model calls complete ("i want a
+    /// refund …"), and the voice fades there (as espeak-ng's words inside a sentence do) without
+    /// falling. This voice moves its pitch, so only a fall says "finished" (`TurnProsody`): one
+    /// turn. Before, the fade alone ended the turn at the pause (the benchmark's premature cut).
+    func testAVoiceThatMovesItsPitchFadingMidSentenceWithoutFallingDoesNotEndTheTurn() async throws {
+        let speech = try WordTimedSynthesis.render("I want a refund because it arrived broken", voice: "en-us")
+        let cut = speech.wordEnds[4]  // "... a refund because" | "it arrived broken"
+        let audio = Caller.silence(milliseconds: 300) + Array(speech.samples[..<cut]) + Caller.silence(milliseconds: 700)
+            + Array(speech.samples[cut...]) + Caller.silence(milliseconds: 2_000)
+        let heard = try await finalTranscripts(audio, caller: "%2B15550006663")
+        print("[voice] espeak-ng mid-sentence pause heard as: \(heard)")
+        XCTAssertEqual(heard.count, 1, "one turn, not cut at the pause after \"because\": \(heard)")
+        XCTAssertTrue(heard.first?.hasSuffix("broken") ?? false, "the whole sentence in the turn: \(heard)")
+    }
+
     private func finalTranscripts(_ audio: [Int16], caller: String) async throws -> [String] {
         let call = try VoiceTestCaller(url: voiceURL + caller)
         try await call.stream(Caller.pcmFrames(audio))
