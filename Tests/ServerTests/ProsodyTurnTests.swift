@@ -13,10 +13,7 @@ final class ProsodyTurnTests: SemanticVoiceTestCase {
     /// Mid-sentence: the words before the pause are a request the model calls complete, but the
     /// pitch is held, so the turn waits and the caller's whole sentence is one turn.
     func testAPauseMidSentenceAfterWordsThatEndARequestDoesNotEndTheTurn() async throws {
-        let speech = try WordTimedSynthesis.render(Self.sentence, voice: "slt")
-        let cut = speech.wordEnds[Self.pauseAfterWords - 1]
-        let audio = Caller.silence(milliseconds: 300) + Array(speech.samples[..<cut]) + Caller.silence(milliseconds: 700)
-            + Array(speech.samples[cut...]) + Caller.silence(milliseconds: 2_000)
+        let audio = try Self.said(Self.sentence, voice: "slt", pausingAfterWords: Self.pauseAfterWords)
         let heard = try await finalTranscripts(audio, caller: "%2B15550006661")
         print("[voice] mid-sentence pause heard as: \(heard)")
         XCTAssertEqual(heard.count, 1, "one turn, not cut at the pause after \"address\": \(heard)")
@@ -44,14 +41,21 @@ final class ProsodyTurnTests: SemanticVoiceTestCase {
     /// falling. This voice moves its pitch, so only a fall says "finished" (`TurnProsody`): one
     /// turn. Before, the fade alone ended the turn at the pause (the benchmark's premature cut).
     func testAVoiceThatMovesItsPitchFadingMidSentenceWithoutFallingDoesNotEndTheTurn() async throws {
-        let speech = try WordTimedSynthesis.render("I want a refund because it arrived broken", voice: "en-us")
-        let cut = speech.wordEnds[4]  // "... a refund because" | "it arrived broken"
-        let audio = Caller.silence(milliseconds: 300) + Array(speech.samples[..<cut]) + Caller.silence(milliseconds: 700)
-            + Array(speech.samples[cut...]) + Caller.silence(milliseconds: 2_000)
+        // "... a refund because" | "it arrived broken"
+        let audio = try Self.said("I want a refund because it arrived broken", voice: "en-us", pausingAfterWords: 5)
         let heard = try await finalTranscripts(audio, caller: "%2B15550006663")
         print("[voice] espeak-ng mid-sentence pause heard as: \(heard)")
         XCTAssertEqual(heard.count, 1, "one turn, not cut at the pause after \"because\": \(heard)")
         XCTAssertTrue(heard.first?.hasSuffix("broken") ?? false, "the whole sentence in the turn: \(heard)")
+    }
+
+    /// `text` in `voice`, with 700 ms of silence cut in after its first `words` words, 300 ms of
+    /// silence before and 2 s after.
+    private static func said(_ text: String, voice: String, pausingAfterWords words: Int) throws -> [Int16] {
+        let speech = try WordTimedSynthesis.render(text, voice: voice)
+        let cut = speech.wordEnds[words - 1]
+        return Caller.silence(milliseconds: 300) + Array(speech.samples[..<cut]) + Caller.silence(milliseconds: 700)
+            + Array(speech.samples[cut...]) + Caller.silence(milliseconds: 2_000)
     }
 
     private func finalTranscripts(_ audio: [Int16], caller: String) async throws -> [String] {
