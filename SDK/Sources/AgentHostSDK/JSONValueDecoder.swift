@@ -170,7 +170,7 @@ struct JSONValueKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
         let name = key.stringValue
         guard snakeCase else { return members[name] }
         if let spelling = SnakeCaseKeys.spelling(of: name), let found = members[spelling] { return found }
-        if let found = members[name], SnakeCaseKeys.camelCase(name) == name { return found }
+        if let found = members[name], SnakeCaseKeys.converted(name) == name { return found }
         for (jsonKey, found) in members where jsonKey.utf8.contains(95) && SnakeCaseKeys.converted(jsonKey) == name {
             return found
         }
