@@ -205,7 +205,7 @@ let package = Package(
         .testTarget(name: "IsolationTests", dependencies: ["HostSupport", "HostPlugins", "HostOrchestration", "HostTenancy", "HostServer", "Host", "HostNet", "TestSupport", "HostTestSupport"], exclude: ["Fixtures"], swiftSettings: swift6),
         // The built agent-host executable run as a person would (usage, exit codes).
         .testTarget(name: "CommandLineTests", dependencies: ["TestSupport"], swiftSettings: swift6),
-        .testTarget(name: "SupportKitTests", dependencies: ["SupportKit", "TestSupport"], swiftSettings: swift6),
+        .testTarget(name: "SupportKitTests", dependencies: ["SupportKit", "TestSupport", .product(name: "AgentHostSDK", package: "SDK")], swiftSettings: swift6),
         .testTarget(name: "DepartmentTests", dependencies: ["SupportKit", "TestSupport", .product(name: "AgentHostPluginTesting", package: "SDK")], swiftSettings: swift6),
         .testTarget(name: "CommerceToolsTests", dependencies: ["HostSupport", "HostPlugins", "Host", "HostNet", "ReferenceBackend", "TestSupport", .product(name: "AgentHostPluginTesting", package: "SDK")], swiftSettings: swift6),
         .testTarget(

@@ -8,7 +8,8 @@ import Synchronization
 /// microseconds to classify. A step runs on the session thread, which serves every other call on
 /// that loop, so a step never trains there: a classifier known in advance is trained when the agent
 /// is created (the host's main thread) and kept by the agent; one that depends on the turn (its
-/// handoff targets) is trained here, on another thread, while the step awaits it (`trained`).
+/// handoff targets) is trained here, on a low-priority thread of its own (`BackgroundWork`, so it
+/// never takes a core from a loop), while the step awaits it (`trained`).
 public final class ClassifierCache: Sendable {
     private let entries = Mutex<[String: IntentClassifier]>([:])
     /// Trainings under way, so callers that miss the same key together share one.
@@ -19,14 +20,16 @@ public final class ClassifierCache: Sendable {
         self.capacity = capacity
     }
 
-    /// The classifier for `key`; on a miss it is trained away from the calling thread (a
-    /// detached task) and the caller awaits it. The step resumes on the thread that trained it,
-    /// which the ABI allows (a step may act and finish from any thread).
+    /// The classifier for `key`; on a miss it is trained away from the calling thread, at low
+    /// priority (`BackgroundWork`), and the caller awaits it. The step resumes on the thread that
+    /// trained it, which the ABI allows (a step may act and finish from any thread).
     public func trained(for key: String, build: @escaping @Sendable () -> IntentClassifier) async -> IntentClassifier {
         if let cached = entries.withLock({ $0[key] }) { return cached }
         let task = training.withLock { running in
             if let existing = running[key] { return existing }
-            let started = Task.detached(priority: .userInitiated) { build() }
+            // The task only lets concurrent misses share one training; the training itself runs on
+            // BackgroundWork's thread, not on the global executor's (loop-priority) threads.
+            let started = Task.detached { await BackgroundWork.run(build) }
             running[key] = started
             return started
         }

@@ -4,7 +4,7 @@
 /// Without it every step and every tool result hopped to Swift's global pool and back, a thread
 /// switch each way (measured: most of a turn's wall time). The ABI already asks plugin calls to
 /// return promptly, so plugin code running on the session thread is the contract, not a shortcut.
-/// CPU-heavy work belongs in a `Task.detached` or a tool the agent awaits.
+/// CPU-heavy work belongs in `BackgroundWork.run` or a tool the agent awaits.
 final class InlineExecutor: TaskExecutor {
     static let shared = InlineExecutor()
 
