@@ -127,6 +127,35 @@ final class SessionJournalTests: SessionTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: directory + "/oom.jsonl.rejected"))
     }
 
+    /// A burst travels pipelined (`SessionJournal.saveWindow` saves in flight on one connection):
+    /// Redis refusing writes (OOM) in the middle of it stops the pipeline, and once Redis recovers
+    /// every record lands — each caller keeps exactly its last ten — and the file is emptied.
+    func testABurstRefusedMidwayLandsWhole() throws {
+        let connection = connection()
+        waitConnected(connection)
+        let store = SessionStore(connection: connection, keep: 10, logger: quietLogger)
+        let journalPath = directory + "/burst.jsonl"
+        let journal = SessionJournal(store: store, path: journalPath, retryMilliseconds: 100,
+                                     maxErrorReplies: 1_000, logger: quietLogger)
+        journal.start()
+        defer { _ = waitFor { done in journal.close { done(true) } } as Bool? }
+        let callers = 20, perCaller = 20
+        for n in 0..<(callers * perCaller) {
+            if n == callers * perCaller / 2 { try redis.cli("CONFIG", "SET", "maxmemory", "1") }
+            journal.save(interaction("b-\(n)", offset: Double(n)), tenant: "t", caller: "c\(n % callers)")
+        }
+        usleep(300_000)
+        XCTAssertGreaterThan(journal.depth, 0, "refused saves wait in the journal")
+        try redis.cli("CONFIG", "SET", "maxmemory", "0")
+        XCTAssertTrue(eventually(10) { journal.depth == 0 }, "depth \(journal.depth)")
+        for caller in 0..<callers {
+            let expected = ((perCaller - 10)..<perCaller).map { "b-\(caller + callers * $0)" }
+            XCTAssertEqual(try storedSessionIDs(tenant: "t", caller: "c\(caller)"), expected, "caller c\(caller)")
+        }
+        XCTAssertTrue(eventually(2) { self.journalLines(journalPath).isEmpty }, "the journal forgets what Redis holds")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: journalPath + ".rejected"))
+    }
+
     /// With Redis healthy, saves land in Redis (write-ahead through the journal) and the journal
     /// file is truncated once they have.
     func testHealthySavesAreStoredDirectly() throws {

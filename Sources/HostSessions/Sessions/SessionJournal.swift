@@ -29,10 +29,14 @@ public struct SessionHealth: Sendable, Equatable, CustomStringConvertible {
 ///   arriving together share one write and one fsync (group commit). Only then is the save
 ///   `durable`, and only then does the server send the session's `end` event: a SIGKILL at any
 ///   moment loses sessions still in progress, never one whose `end` went out.
-/// - **Then Redis, in order.** Journaled records go to Redis one after another through the
-///   store's atomic save, which is idempotent per session id, so a line replayed twice (a crash
-///   after Redis took it, before the file forgot it) does no harm. The file is compacted as
-///   records land (truncated whenever nothing is pending).
+/// - **Then Redis, in order.** Journaled records go to Redis in order through the store's atomic
+///   save, up to `saveWindow` of them in flight on its connection (Redis answers a connection in
+///   order, so they land in order; one at a time, a busy host ended sessions faster than they
+///   reached Redis and the backlog grew without bound). The save is idempotent per session id,
+///   so a line sent twice (a crash after Redis took it, before the file forgot it; a save behind
+///   one that failed, sent again after it) does no harm. The file is compacted as records land
+///   (truncated whenever nothing is pending; otherwise rewritten once its landed lines are at
+///   least as many as its pending ones, so the rewrites cost a bounded amount per record).
 /// - **Outages.** While Redis is down or failing, records wait in the file (reported `.journaled`,
 ///   `/health` degraded) and replay in order when the connection is back. `start()` replays a
 ///   journal left by an earlier process. A save Redis keeps *rejecting* (error replies about that
@@ -116,6 +120,8 @@ public final class SessionJournal: @unchecked Sendable {
         /// The journal line.
         let line: String
         var errorReplies = 0
+        /// Its place in `entries` (`nextSequence`), set when it joins them.
+        var sequence: UInt64 = 0
         /// Redis could not take it when it was first tried: reported `.journaled`, counted as waiting.
         var waiting = false
         /// Runs once the record is durable (in the file, or in Redis if the file failed).
@@ -131,8 +137,13 @@ public final class SessionJournal: @unchecked Sendable {
     private var entries: [Entry] = []
     private var head = 0
     private var loaded = false
-    /// A Redis save of `entries[head]` is in flight.
-    private var sending = false
+    /// Redis saves in flight: `entries[head..<head + inFlight]`, sent in order, answered in order.
+    private var inFlight = 0
+    /// Bumped when a failure stops the pipeline: answers to saves sent before it are ignored
+    /// (those records are sent again, after the one that failed).
+    private var pipelineEpoch = 0
+    /// Numbers entries in the order they joined `entries`: an answer must be for the head.
+    private var nextSequence: UInt64 = 0
     /// The last Redis attempt failed: wait for a reconnect or the retry timer.
     private var paused = false
     private var retryScheduled = false
@@ -144,6 +155,10 @@ public final class SessionJournal: @unchecked Sendable {
     private var closeWaiters: [@Sendable (CloseReport) -> Void] = []
 
     private var pendingCount: Int { entries.count - head }
+
+    /// Most saves in flight to Redis at once (`pump`): enough to keep a connection busy, few
+    /// enough that the store's other commands on the same connection wait behind little.
+    public static let saveWindow = 16
 
     public init(store: SessionStore, path: String, retryMilliseconds: Int = 1000, maxErrorReplies: Int = 5,
                 closeReplaySeconds: Double = 5, metrics: MetricsRegistry? = nil, logger: Logger = .shared) {
@@ -300,6 +315,8 @@ public final class SessionJournal: @unchecked Sendable {
         for var entry in batch {
             let durable = entry.durable
             entry.durable = nil
+            entry.sequence = nextSequence
+            nextSequence += 1
             entries.append(entry)
             pendingIndex.withLock { $0[SessionRecord.key(tenant: entry.tenant, caller: entry.caller), default: []].append(entry.interaction) }
             durable?(.journaled)
@@ -341,53 +358,84 @@ public final class SessionJournal: @unchecked Sendable {
 
     private var sendingDirect = 0
 
-    /// Sends the oldest pending record to Redis, one at a time, in order.
+    /// Sends pending records to Redis in order, up to `saveWindow` in flight.
     private func pump() {
-        guard !sending, !closed, head < entries.count else { return checkClosed() }
+        guard !closed, head + inFlight < entries.count else { return checkClosed() }
         guard store.connection.state == .connected, !paused else {
             reportWaiting()
             return checkClosed()
         }
-        sending = true
-        let entry = entries[head]
+        while inFlight < Self.saveWindow, head + inFlight < entries.count {
+            send(entries[head + inFlight])
+            inFlight += 1
+        }
+    }
+
+    private func send(_ entry: Entry) {
+        let epoch = pipelineEpoch
         store.save(json: entry.json, sessionID: entry.interaction.sessionID, tenant: entry.tenant, caller: entry.caller,
                    ending: entry.ending, keepsCallCheckpoint: entry.keepsCallCheckpoint) { [self] result in
             queue.async { [self] in
-                sending = false
-                switch result {
-                case .success:
-                    let landed = removeHead()
-                    count(landed.waiting ? "replayed" : "stored")
-                    countRecord("saved")
-                    if pendingCount == 0 {
-                        if landed.waiting { logger.log(.info, "sessions", "session journal replayed") }
-                        scheduleCompaction()
-                    } else if removedSinceCompaction >= 256 {
-                        compact()
-                    }
-                    if !landed.waiting { landed.placed?(.stored) }
-                    pump()
-                case .failure(let error) where error.isTransient:
-                    pause("\(error)")
-                case .failure(let error):
-                    entries[head].errorReplies += 1
-                    guard entries[head].errorReplies >= maxErrorReplies else { return pause("\(error)") }
-                    let reason = "redis rejected it \(maxErrorReplies) times: \(error)"
-                    do {
-                        try file.reject(entry.line, reason: reason)
-                    } catch {
-                        return pause("cannot move a rejected save aside: \(error)")
-                    }
-                    logger.log(.error, "sessions", "session \(entry.interaction.sessionID) for \(entry.tenant)/\(entry.caller): \(reason); moved to \(file.rejectedPath)")
-                    let rejected = removeHead()
-                    count("rejected")
-                    countRecord("rejected")
-                    rejected.placed?(.journaled)
-                    compact()
-                    pump()
+                // Sent before a failure stopped the pipeline: that record is sent again in turn.
+                guard epoch == pipelineEpoch else { return }
+                inFlight -= 1
+                guard head < entries.count, entries[head].sequence == entry.sequence else {
+                    // Not the head's answer: never expected (one connection answers in order);
+                    // start again from the head rather than drop a record on a guess.
+                    logger.log(.warning, "sessions", "session journal: a redis answer came out of order; sending again from the oldest pending record")
+                    stopPipeline()
+                    return pump()
                 }
+                landed(entry, result)
             }
         }
+    }
+
+    /// The head record's answer from Redis.
+    private func landed(_ entry: Entry, _ result: Result<Int, SessionStoreError>) {
+        switch result {
+        case .success:
+            let landed = removeHead()
+            count(landed.waiting ? "replayed" : "stored")
+            countRecord("saved")
+            if pendingCount == 0 {
+                if landed.waiting { logger.log(.info, "sessions", "session journal replayed") }
+                scheduleCompaction()
+            } else if removedSinceCompaction >= max(256, pendingCount) {
+                compact()
+            }
+            if !landed.waiting { landed.placed?(.stored) }
+            pump()
+        case .failure(let error) where error.isTransient:
+            stopPipeline()
+            pause("\(error)")
+        case .failure(let error):
+            stopPipeline()
+            entries[head].errorReplies += 1
+            guard entries[head].errorReplies >= maxErrorReplies else { return pause("\(error)") }
+            let reason = "redis rejected it \(maxErrorReplies) times: \(error)"
+            do {
+                try file.reject(entry.line, reason: reason)
+            } catch {
+                return pause("cannot move a rejected save aside: \(error)")
+            }
+            logger.log(.error, "sessions", "session \(entry.interaction.sessionID) for \(entry.tenant)/\(entry.caller): \(reason); moved to \(file.rejectedPath)")
+            let rejected = removeHead()
+            count("rejected")
+            countRecord("rejected")
+            rejected.placed?(.journaled)
+            compact()
+            pump()
+        }
+    }
+
+    /// Forgets the saves in flight: their answers are ignored and their records sent again, in
+    /// order, from the head. A record behind a failed one may so reach Redis twice (idempotent);
+    /// if Redis took it and the failed one lands only later, that caller's two interactions are
+    /// stored in the opposite order — only around a record Redis rejected, never on an outage.
+    private func stopPipeline() {
+        pipelineEpoch += 1
+        inFlight = 0
     }
 
     /// Redis could not take the head record: everything pending waits on disk.
@@ -498,9 +546,11 @@ public final class SessionJournal: @unchecked Sendable {
         for line in read.lines {
             do {
                 let stored = try JSONDecoder().decode(Stored.self, from: Data(line.utf8))
-                let entry = Entry(tenant: stored.tenant, caller: stored.caller, interaction: stored.interaction,
+                var entry = Entry(tenant: stored.tenant, caller: stored.caller, interaction: stored.interaction,
                                   json: try stored.interaction.jsonText(), ending: stored.ends,
                                   keepsCallCheckpoint: stored.keepsCallCheckpoint ?? false, line: line)
+                entry.sequence = nextSequence
+                nextSequence += 1
                 entries.append(entry)
                 pendingIndex.withLock { $0[SessionRecord.key(tenant: entry.tenant, caller: entry.caller), default: []].append(entry.interaction) }
             } catch {
@@ -524,7 +574,7 @@ public final class SessionJournal: @unchecked Sendable {
     /// Closes once everything accepted is written and, while Redis takes them (and the close
     /// deadline has not passed), every pending record is in Redis.
     private func checkClosed() {
-        guard closing, !closed, !flushScheduled, incoming.isEmpty, !sending, sendingDirect == 0 else { return }
+        guard closing, !closed, !flushScheduled, incoming.isEmpty, inFlight == 0, sendingDirect == 0 else { return }
         if !closeExpired, pendingCount > 0, !paused, store.connection.state == .connected { return pump() }
         closed = true
         compact()
