@@ -30,9 +30,9 @@ public struct SessionHealth: Sendable, Equatable, CustomStringConvertible {
 ///   `durable`, and only then does the server send the session's `end` event: a SIGKILL at any
 ///   moment loses sessions still in progress, never one whose `end` went out.
 /// - **Then Redis, in order.** Journaled records go to Redis in order through the store's atomic
-///   save, up to `saveWindow` of them in flight on its connection (Redis answers a connection in
-///   order, so they land in order; one at a time, a busy host ended sessions faster than they
-///   reached Redis and the backlog grew without bound). The save is idempotent per session id,
+///   save, up to `saveWindow` of them in flight on its connection (one at a time, a busy host
+///   ended sessions faster than they reached Redis and the backlog grew without bound; still one
+///   at a time when saves wait for replicas). Answers are taken in send order. The save is idempotent per session id,
 ///   so a line sent twice (a crash after Redis took it, before the file forgot it; a save behind
 ///   one that failed, sent again after it) does no harm. The file is compacted as records land
 ///   (truncated whenever nothing is pending; otherwise rewritten once its landed lines are at
@@ -142,8 +142,10 @@ public final class SessionJournal: @unchecked Sendable {
     /// Bumped when a failure stops the pipeline: answers to saves sent before it are ignored
     /// (those records are sent again, after the one that failed).
     private var pipelineEpoch = 0
-    /// Numbers entries in the order they joined `entries`: an answer must be for the head.
+    /// Numbers entries in the order they joined `entries`; answers are matched to them by it.
     private var nextSequence: UInt64 = 0
+    /// Answers that came before the answer of a record sent earlier, by `Entry.sequence`.
+    private var answers: [UInt64: Result<Int, SessionStoreError>] = [:]
     /// The last Redis attempt failed: wait for a reconnect or the retry timer.
     private var paused = false
     private var retryScheduled = false
@@ -159,6 +161,12 @@ public final class SessionJournal: @unchecked Sendable {
     /// Most saves in flight to Redis at once (`pump`): enough to keep a connection busy, few
     /// enough that the store's other commands on the same connection wait behind little.
     public static let saveWindow = 16
+
+    /// One at a time when saves wait for replicas (`replica_acks`): each save's `WAIT` blocks the
+    /// connection for up to half the command timeout while a replica is away, so sixteen queued
+    /// WAITs would time out the ones behind and reset the connection every second of the outage.
+    /// (One WAIT per window of saves would keep the pipeline there too; not built yet.)
+    private var window: Int { store.replicaAcks > 0 ? 1 : Self.saveWindow }
 
     public init(store: SessionStore, path: String, retryMilliseconds: Int = 1000, maxErrorReplies: Int = 5,
                 closeReplaySeconds: Double = 5, metrics: MetricsRegistry? = nil, logger: Logger = .shared) {
@@ -358,14 +366,15 @@ public final class SessionJournal: @unchecked Sendable {
 
     private var sendingDirect = 0
 
-    /// Sends pending records to Redis in order, up to `saveWindow` in flight.
+    /// Sends pending records to Redis in order, up to `window` in flight.
     private func pump() {
         guard !closed, head + inFlight < entries.count else { return checkClosed() }
         guard store.connection.state == .connected, !paused else {
-            reportWaiting()
+            // Saves in flight are answered either way (and a failure reports every record waiting).
+            if inFlight == 0 { reportWaiting() }
             return checkClosed()
         }
-        while inFlight < Self.saveWindow, head + inFlight < entries.count {
+        while inFlight < window, head + inFlight < entries.count {
             send(entries[head + inFlight])
             inFlight += 1
         }
@@ -378,20 +387,23 @@ public final class SessionJournal: @unchecked Sendable {
             queue.async { [self] in
                 // Sent before a failure stopped the pipeline: that record is sent again in turn.
                 guard epoch == pipelineEpoch else { return }
-                inFlight -= 1
-                guard head < entries.count, entries[head].sequence == entry.sequence else {
-                    // Not the head's answer: never expected (one connection answers in order);
-                    // start again from the head rather than drop a record on a guess.
-                    logger.log(.warning, "sessions", "session journal: a redis answer came out of order; sending again from the oldest pending record")
-                    stopPipeline()
-                    return pump()
+                answers[entry.sequence] = result
+                // Answers are taken in the order the records were sent, whatever order they come
+                // in. One connection answers in order, but a save completes either at its EVAL's
+                // answer or, waiting for replicas, at its WAIT's, so with both kinds in flight a
+                // later save could complete first (`window` keeps such saves one at a time; this
+                // keeps the order if that ever changes).
+                while inFlight > 0, head < entries.count, epoch == pipelineEpoch,
+                      let answer = answers.removeValue(forKey: entries[head].sequence) {
+                    inFlight -= 1
+                    landed(entries[head], answer)
                 }
-                landed(entry, result)
+                if epoch == pipelineEpoch { pump() }
             }
         }
     }
 
-    /// The head record's answer from Redis.
+    /// The head record's answer from Redis. A failure stops the pipeline (`stopPipeline`).
     private func landed(_ entry: Entry, _ result: Result<Int, SessionStoreError>) {
         switch result {
         case .success:
@@ -405,7 +417,6 @@ public final class SessionJournal: @unchecked Sendable {
                 compact()
             }
             if !landed.waiting { landed.placed?(.stored) }
-            pump()
         case .failure(let error) where error.isTransient:
             stopPipeline()
             pause("\(error)")
@@ -436,6 +447,7 @@ public final class SessionJournal: @unchecked Sendable {
     private func stopPipeline() {
         pipelineEpoch += 1
         inFlight = 0
+        answers.removeAll()
     }
 
     /// Redis could not take the head record: everything pending waits on disk.
