@@ -31,10 +31,10 @@ public struct SessionHealth: Sendable, Equatable, CustomStringConvertible {
 ///   moment loses sessions still in progress, never one whose `end` went out.
 /// - **Then Redis, in order.** Journaled records go to Redis in order through the store's atomic
 ///   save, up to `saveWindow` of them in flight on its connection (one at a time, a busy host
-///   ended sessions faster than they reached Redis and the backlog grew without bound; still one
-///   at a time when saves wait for replicas). Answers are taken in send order. The save is idempotent per session id,
-///   so a line sent twice (a crash after Redis took it, before the file forgot it; a save behind
-///   one that failed, sent again after it) does no harm. The file is compacted as records land
+///   ended sessions faster than they reached Redis and the backlog grew without bound). With
+///   `replica_acks`, each window is closed by one `WAIT` and lands at its answer. The save is
+///   idempotent per session id, so a line sent twice (a crash after Redis took it, before the
+///   file forgot it; a save behind one that failed, sent again after it) does no harm. The file is compacted as records land
 ///   (truncated whenever nothing is pending; otherwise rewritten once its landed lines are at
 ///   least as many as its pending ones, so the rewrites cost a bounded amount per record).
 /// - **Outages.** While Redis is down or failing, records wait in the file (reported `.journaled`,
@@ -162,11 +162,11 @@ public final class SessionJournal: @unchecked Sendable {
     /// enough that the store's other commands on the same connection wait behind little.
     public static let saveWindow = 16
 
-    /// One at a time when saves wait for replicas (`replica_acks`): each save's `WAIT` blocks the
-    /// connection for up to half the command timeout while a replica is away, so sixteen queued
-    /// WAITs would time out the ones behind and reset the connection every second of the outage.
-    /// (One WAIT per window of saves would keep the pipeline there too; not built yet.)
-    private var window: Int { store.replicaAcks > 0 ? 1 : Self.saveWindow }
+    /// Saves wait for replicas (`replica_acks`): each window of saves is closed by one `WAIT`
+    /// and lands only at its answer. Not a WAIT per save: each blocks the connection for up to
+    /// half the command timeout while a replica is away, so sixteen queued WAITs would time out
+    /// the ones behind them and reset the connection every second of the outage.
+    private var replicated: Bool { store.replicaAcks > 0 }
 
     public init(store: SessionStore, path: String, retryMilliseconds: Int = 1000, maxErrorReplies: Int = 5,
                 closeReplaySeconds: Double = 5, metrics: MetricsRegistry? = nil, logger: Logger = .shared) {
@@ -366,7 +366,8 @@ public final class SessionJournal: @unchecked Sendable {
 
     private var sendingDirect = 0
 
-    /// Sends pending records to Redis in order, up to `window` in flight.
+    /// Sends pending records to Redis in order, up to `saveWindow` in flight (with replicas to
+    /// wait for, a window at a time, then its `WAIT`).
     private func pump() {
         guard !closed, head + inFlight < entries.count else { return checkClosed() }
         guard store.connection.state == .connected, !paused else {
@@ -374,32 +375,62 @@ public final class SessionJournal: @unchecked Sendable {
             if inFlight == 0 { reportWaiting() }
             return checkClosed()
         }
-        while inFlight < window, head + inFlight < entries.count {
+        if replicated, inFlight > 0 { return }
+        while inFlight < Self.saveWindow, head + inFlight < entries.count {
             send(entries[head + inFlight])
             inFlight += 1
         }
+        if replicated { waitForReplicas() }
     }
 
     private func send(_ entry: Entry) {
         let epoch = pipelineEpoch
         store.save(json: entry.json, sessionID: entry.interaction.sessionID, tenant: entry.tenant, caller: entry.caller,
-                   ending: entry.ending, keepsCallCheckpoint: entry.keepsCallCheckpoint) { [self] result in
+                   ending: entry.ending, keepsCallCheckpoint: entry.keepsCallCheckpoint, waitingForReplicas: false) { [self] result in
             queue.async { [self] in
                 // Sent before a failure stopped the pipeline: that record is sent again in turn.
                 guard epoch == pipelineEpoch else { return }
                 answers[entry.sequence] = result
-                // Answers are taken in the order the records were sent, whatever order they come
-                // in. One connection answers in order, but a save completes either at its EVAL's
-                // answer or, waiting for replicas, at its WAIT's, so with both kinds in flight a
-                // later save could complete first (`window` keeps such saves one at a time; this
-                // keeps the order if that ever changes).
-                while inFlight > 0, head < entries.count, epoch == pipelineEpoch,
-                      let answer = answers.removeValue(forKey: entries[head].sequence) {
-                    inFlight -= 1
-                    landed(entries[head], answer)
+                if !replicated {
+                    takeAnswers(epoch: epoch)
+                    if epoch == pipelineEpoch { pump() }
                 }
-                if epoch == pipelineEpoch { pump() }
             }
+        }
+    }
+
+    /// The window's `WAIT`: sent after its saves on the same connection, so answered after them.
+    private func waitForReplicas() {
+        let epoch = pipelineEpoch
+        store.waitForReplicas { [self] result in
+            queue.async { [self] in
+                guard epoch == pipelineEpoch else { return }
+                switch result {
+                case .success:
+                    takeAnswers(epoch: epoch)
+                    guard epoch == pipelineEpoch else { return }
+                    // Every save of the window was answered before its WAIT; if one is missing
+                    // all the same, send again from the head rather than wait for nothing.
+                    if inFlight > 0 { stopPipeline() }
+                    pump()
+                case .failure(let error):
+                    // Not known to be on a replica: the window is sent again (or the head set
+                    // aside, if its record is what keeps failing).
+                    guard head < entries.count else { stopPipeline(); return pump() }
+                    landed(entries[head], .failure(error))
+                }
+            }
+        }
+    }
+
+    /// Lands records in the order they were sent, while the head's answer is here (answers come
+    /// in send order on one connection, but they are matched to records all the same). A failure
+    /// among them stops the pipeline (a new epoch).
+    private func takeAnswers(epoch: Int) {
+        while inFlight > 0, head < entries.count, epoch == pipelineEpoch,
+              let answer = answers.removeValue(forKey: entries[head].sequence) {
+            inFlight -= 1
+            landed(entries[head], answer)
         }
     }
 

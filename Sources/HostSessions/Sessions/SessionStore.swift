@@ -134,9 +134,11 @@ public final class SessionStore: Sendable {
     /// The save with the interaction already encoded (the journal keeps this text); `ending`: the
     /// conversation's checkpoint and lease change in the same script (`ConversationEnd`).
     /// `keepsCallCheckpoint`: a lost call recorded by a sweep keeps its checkpoint for the caller's
-    /// callback, which continues it (HostServer+LostCallSweep.swift).
+    /// callback, which continues it (HostServer+LostCallSweep.swift). `waitingForReplicas` false:
+    /// answered at the EVAL's reply even with `replicaAcks`, because the caller sends one
+    /// `waitForReplicas` after several saves (the journal's pipeline).
     func save(json: String, sessionID: String, tenant: String, caller: String, ending: ConversationEnd? = nil,
-              keepsCallCheckpoint: Bool = false,
+              keepsCallCheckpoint: Bool = false, waitingForReplicas: Bool = true,
               completion: @escaping @Sendable (Result<Int, SessionStoreError>) -> Void) {
         let key = SessionRecord.key(tenant: tenant, caller: caller)
         let started = DispatchTime.now()
@@ -152,7 +154,8 @@ public final class SessionStore: Sendable {
             case .success(.integer(Self.movedAway)):
                 logger.log(.info, "sessions", "session \(sessionID) of \(tenant) not recorded here: another host holds or ended its conversation and records it")
                 completion(.success(0))
-            case .success(.integer(let kept)) where replicaAcks > 0: waitForReplicas(kept: Int(kept), completion: completion)
+            case .success(.integer(let kept)) where replicaAcks > 0 && waitingForReplicas:
+                waitForReplicas { completion($0.map { Int(kept) }) }
             case .success(.integer(let kept)): completion(.success(Int(kept)))
             case .success(.error(let message)): completion(.failure(.rejected(message)))
             case .success(let other): completion(.failure(.rejected("unexpected EVAL reply \(other)")))
@@ -161,15 +164,16 @@ public final class SessionStore: Sendable {
         }
     }
 
-    /// `WAIT replicaAcks T` after a save: replicas acknowledge what this connection wrote so far.
-    /// Fewer acks is a transient `NOREPLICAS` failure: the journal keeps the record and sends it
-    /// again (the append is idempotent per session id), so a failover cannot lose it.
-    private func waitForReplicas(kept: Int, completion: @escaping @Sendable (Result<Int, SessionStoreError>) -> Void) {
+    /// `WAIT replicaAcks T`: replicas acknowledge everything this connection wrote so far (the
+    /// saves sent before it). Fewer acks is a transient `NOREPLICAS` failure: the journal keeps
+    /// the records and sends them again (the append is idempotent per session id), so a failover
+    /// cannot lose them. Completes on the loop thread.
+    func waitForReplicas(completion: @escaping @Sendable (Result<Void, SessionStoreError>) -> Void) {
         // The server-side wait stays inside the command timeout, so the reply wins the race.
         let waitMilliseconds = max(1, connection.options.commandTimeoutMilliseconds / 2)
         connection.send(["WAIT", String(replicaAcks), String(waitMilliseconds)]) { [replicaAcks] result in
             switch result {
-            case .success(.integer(let acked)) where acked >= replicaAcks: completion(.success(kept))
+            case .success(.integer(let acked)) where acked >= replicaAcks: completion(.success(()))
             case .success(.integer(let acked)):
                 completion(.failure(.rejected("NOREPLICAS the record reached \(acked) of \(replicaAcks) replica(s) (redis.replica_acks)")))
             case .success(.error(let message)): completion(.failure(.rejected(message)))
