@@ -50,6 +50,38 @@ final class SessionJournalReplicaTests: SessionTestCase {
         XCTAssertEqual(drops.withLock { $0 }, 0)
     }
 
+    /// The connected server demoted to a replica (a failover seen through a plain `url`): every
+    /// save answers READONLY and the window's WAIT an error. Those are about the server, not the
+    /// records: they wait, however many retries pass, and none is set aside; they land once the
+    /// server is a master with a replica again.
+    func testADemotedMasterSetsNoRecordAside() throws {
+        let servers = try RedisSentinelTestSet()
+        defer { servers.stopAll() }
+        let (first, second) = (servers.dataPorts[0], servers.dataPorts[1])
+        try servers.startData(first, replicaOf: nil)
+        try servers.startData(second, replicaOf: first)
+        let connection = connection(RedisURL(host: "127.0.0.1", port: first))
+        waitConnected(connection)
+        let store = SessionStore(connection: connection, replicaAcks: 1, logger: quietLogger)
+        let path = directory + "/demoted.jsonl"
+        let journal = SessionJournal(store: store, path: path, retryMilliseconds: 100, maxErrorReplies: 2, logger: quietLogger)
+        journal.start()
+        defer { _ = waitFor(10) { done in journal.close { done(true) } } as Bool? }
+
+        _ = try servers.cli(second, ["REPLICAOF", "NO", "ONE"])
+        _ = try servers.cli(first, ["REPLICAOF", "127.0.0.1", String(second)])
+        for n in 0..<20 { journal.save(interaction("d-\(n)", offset: Double(n)), tenant: "t", caller: "c\(n % 2)") }
+        usleep(1_500_000)  // about ten retries, five times maxErrorReplies
+        XCTAssertEqual(journal.depth, 20, "every record waits")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path + ".rejected"), "none is set aside")
+
+        _ = try servers.cli(first, ["REPLICAOF", "NO", "ONE"])
+        _ = try servers.cli(second, ["REPLICAOF", "127.0.0.1", String(first)])
+        XCTAssertTrue(eventually(20) { journal.depth == 0 }, "they land once it is a master again: depth \(journal.depth)")
+        XCTAssertEqual(try keptIDs(servers, first, caller: 0), (0..<10).map { "d-\($0 * 2)" })
+        XCTAssertEqual(try keptIDs(servers, first, caller: 1), (0..<10).map { "d-\($0 * 2 + 1)" })
+    }
+
     /// The session ids caller `c<caller>`'s record keeps on the server at `port`.
     private func keptIDs(_ servers: RedisSentinelTestSet, _ port: Int, caller: Int) throws -> [String] {
         let text = try servers.cli(port, ["GET", SessionRecord.key(tenant: "t", caller: "c\(caller)")])

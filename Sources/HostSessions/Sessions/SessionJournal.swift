@@ -370,6 +370,8 @@ public final class SessionJournal: @unchecked Sendable {
     /// wait for, a window at a time, then its `WAIT`).
     private func pump() {
         guard !closed, head + inFlight < entries.count else { return checkClosed() }
+        // Past the close deadline nothing more is sent: what is in flight is answered, then it closes.
+        guard !(closing && closeExpired) else { return checkClosed() }
         guard store.connection.state == .connected, !paused else {
             // Saves in flight are answered either way (and a failure reports every record waiting).
             if inFlight == 0 { reportWaiting() }
@@ -414,10 +416,18 @@ public final class SessionJournal: @unchecked Sendable {
                     if inFlight > 0 { stopPipeline() }
                     pump()
                 case .failure(let error):
-                    // Not known to be on a replica: the window is sent again (or the head set
-                    // aside, if its record is what keeps failing).
-                    guard head < entries.count else { stopPipeline(); return pump() }
-                    landed(entries[head], .failure(error))
+                    // Not known to be on a replica: the window waits and is sent again. A WAIT's
+                    // error is about replication (NOREPLICAS; a demoted master's "WAIT cannot be
+                    // used with replica instances"), never a record, so it never counts toward
+                    // setting one aside — unless the head's own save failed, which decides.
+                    if head < entries.count, let own = answers[entries[head].sequence], case .failure = own {
+                        answers.removeValue(forKey: entries[head].sequence)
+                        inFlight -= 1
+                        landed(entries[head], own)
+                    } else {
+                        stopPipeline()
+                        pause("\(error)")
+                    }
                 }
             }
         }
