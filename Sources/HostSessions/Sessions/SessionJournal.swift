@@ -34,9 +34,10 @@ public struct SessionHealth: Sendable, Equatable, CustomStringConvertible {
 ///   ended sessions faster than they reached Redis and the backlog grew without bound). With
 ///   `replica_acks`, each window is closed by one `WAIT` and lands at its answer. The save is
 ///   idempotent per session id, so a line sent twice (a crash after Redis took it, before the
-///   file forgot it; a save behind one that failed, sent again after it) does no harm. The file is compacted as records land
-///   (truncated whenever nothing is pending; otherwise rewritten once its landed lines are at
-///   least as many as its pending ones, so the rewrites cost a bounded amount per record).
+///   file forgot it; a save behind one that failed, sent again after it) does no harm. The file
+///   is compacted as records land (truncated whenever nothing is pending; otherwise rewritten
+///   once its landed lines are at least as many as its pending ones, so the rewrites cost a
+///   bounded amount per record).
 /// - **Outages.** While Redis is down or failing, records wait in the file (reported `.journaled`,
 ///   `/health` degraded) and replay in order when the connection is back. `start()` replays a
 ///   journal left by an earlier process. A save Redis keeps *rejecting* (error replies about that
@@ -137,7 +138,7 @@ public final class SessionJournal: @unchecked Sendable {
     private var entries: [Entry] = []
     private var head = 0
     private var loaded = false
-    /// Redis saves in flight: `entries[head..<head + inFlight]`, sent in order, answered in order.
+    /// Redis saves in flight: `entries[head..<head + inFlight]`, sent in order, taken in order.
     private var inFlight = 0
     /// Bumped when a failure stops the pipeline: answers to saves sent before it are ignored
     /// (those records are sent again, after the one that failed).
@@ -323,10 +324,7 @@ public final class SessionJournal: @unchecked Sendable {
         for var entry in batch {
             let durable = entry.durable
             entry.durable = nil
-            entry.sequence = nextSequence
-            nextSequence += 1
-            entries.append(entry)
-            pendingIndex.withLock { $0[SessionRecord.key(tenant: entry.tenant, caller: entry.caller), default: []].append(entry.interaction) }
+            appendPending(entry)
             durable?(.journaled)
         }
         publishDepth()
@@ -365,6 +363,16 @@ public final class SessionJournal: @unchecked Sendable {
     }
 
     private var sendingDirect = 0
+
+    /// A record on disk joins the pending ones: numbered for matching Redis's answers, and
+    /// findable by its caller (`pending(tenant:caller:)`).
+    private func appendPending(_ entry: Entry) {
+        var entry = entry
+        entry.sequence = nextSequence
+        nextSequence += 1
+        entries.append(entry)
+        pendingIndex.withLock { $0[SessionRecord.key(tenant: entry.tenant, caller: entry.caller), default: []].append(entry.interaction) }
+    }
 
     /// Sends pending records to Redis in order, up to `saveWindow` in flight (with replicas to
     /// wait for, a window at a time, then its `WAIT`).
@@ -421,9 +429,7 @@ public final class SessionJournal: @unchecked Sendable {
                     // used with replica instances"), never a record, so it never counts toward
                     // setting one aside — unless the head's own save failed, which decides.
                     if head < entries.count, let own = answers[entries[head].sequence], case .failure = own {
-                        answers.removeValue(forKey: entries[head].sequence)
-                        inFlight -= 1
-                        landed(entries[head], own)
+                        landed(entries[head], own)  // a failure: it stops the pipeline too
                     } else {
                         stopPipeline()
                         pause("\(error)")
@@ -599,13 +605,9 @@ public final class SessionJournal: @unchecked Sendable {
         for line in read.lines {
             do {
                 let stored = try JSONDecoder().decode(Stored.self, from: Data(line.utf8))
-                var entry = Entry(tenant: stored.tenant, caller: stored.caller, interaction: stored.interaction,
-                                  json: try stored.interaction.jsonText(), ending: stored.ends,
-                                  keepsCallCheckpoint: stored.keepsCallCheckpoint ?? false, line: line)
-                entry.sequence = nextSequence
-                nextSequence += 1
-                entries.append(entry)
-                pendingIndex.withLock { $0[SessionRecord.key(tenant: entry.tenant, caller: entry.caller), default: []].append(entry.interaction) }
+                appendPending(Entry(tenant: stored.tenant, caller: stored.caller, interaction: stored.interaction,
+                                    json: try stored.interaction.jsonText(), ending: stored.ends,
+                                    keepsCallCheckpoint: stored.keepsCallCheckpoint ?? false, line: line))
             } catch {
                 unreadable.append((line, "unreadable journal line: \(error)"))
             }
