@@ -38,8 +38,7 @@ public final class RedisSentinelTestSet {
     /// Starts master, replica and sentinels and waits until the sentinels see the replica and
     /// each other (a failover needs both).
     public func start() throws {
-        try startData(dataPorts[0], replicaOf: nil)
-        try startData(dataPorts[1], replicaOf: dataPorts[0])
+        try startMasterAndReplica()
         for port in sentinelPorts { try startSentinel(port) }
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline {
@@ -51,6 +50,12 @@ public final class RedisSentinelTestSet {
             usleep(100_000)
         }
         throw RedisTestServer.Failure(description: "sentinels did not discover the replica and each other within 20 s")
+    }
+
+    /// Starts the data servers only: `dataPorts[0]` a master, `dataPorts[1]` its replica.
+    public func startMasterAndReplica() throws {
+        try startData(dataPorts[0], replicaOf: nil)
+        try startData(dataPorts[1], replicaOf: dataPorts[0])
     }
 
     /// Starts (or restarts) a data server on its port; `replicaOf` nil: a master.

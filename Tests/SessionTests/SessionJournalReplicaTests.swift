@@ -9,12 +9,23 @@ import XCTest
 /// is away the records wait in the journal (NOREPLICAS) on a connection that stays up, and they
 /// land once the replica is back.
 final class SessionJournalReplicaTests: SessionTestCase {
+    var servers: RedisSentinelTestSet!
+
+    /// A master (`dataPorts[0]`) and its replica (`dataPorts[1]`), no sentinels.
+    override func setUpWithError() throws {
+        try super.setUpWithError()
+        servers = try RedisSentinelTestSet()
+        try servers.startMasterAndReplica()
+    }
+
+    override func tearDown() {
+        super.tearDown()
+        servers?.stopAll()
+    }
+
     func testRecordsWaitForAnAbsentReplicaOnAConnectionThatStaysUp() throws {
-        let servers = try RedisSentinelTestSet()
-        defer { servers.stopAll() }
         let (master, replica) = (servers.dataPorts[0], servers.dataPorts[1])
-        try servers.startData(master, replicaOf: nil)
-        try servers.startData(replica, replicaOf: master)
+        let servers: RedisSentinelTestSet = self.servers
         let replicas = { ((try? servers.cli(master, ["INFO", "replication"])) ?? "").contains("connected_slaves:1") }
         XCTAssertTrue(eventually(10) { replicas() }, "the replica attached")
 
@@ -30,7 +41,7 @@ final class SessionJournalReplicaTests: SessionTestCase {
         let callers = 10
         for n in 0..<100 { journal.save(interaction("r-\(n)", offset: Double(n)), tenant: "t", caller: "c\(n % callers)") }
         // Wait for the records themselves: depth is 0 before the journal has even taken them.
-        XCTAssertTrue(eventually(10) { (try? self.keptIDs(servers, master, caller: 0)) == (0..<10).map { "r-\($0 * callers)" } })
+        XCTAssertTrue(eventually(10) { (try? self.keptIDs(master, caller: 0)) == (0..<10).map { "r-\($0 * callers)" } })
         XCTAssertTrue(eventually(10) { journal.depth == 0 }, "a burst lands: depth \(journal.depth)")
 
         servers.kill(replica)
@@ -44,7 +55,7 @@ final class SessionJournalReplicaTests: SessionTestCase {
         try servers.startData(replica, replicaOf: master)
         XCTAssertTrue(eventually(20) { journal.depth == 0 }, "they land once the replica is back: depth \(journal.depth)")
         for caller in 0..<callers {
-            XCTAssertEqual(try keptIDs(servers, master, caller: caller), (4..<14).map { "r-\(caller + callers * $0)" },
+            XCTAssertEqual(try keptIDs(master, caller: caller), (4..<14).map { "r-\(caller + callers * $0)" },
                            "caller c\(caller) keeps its last ten, in order")
         }
         XCTAssertEqual(drops.withLock { $0 }, 0)
@@ -55,11 +66,7 @@ final class SessionJournalReplicaTests: SessionTestCase {
     /// records: they wait, however many retries pass, and none is set aside; they land once the
     /// server is a master with a replica again.
     func testADemotedMasterSetsNoRecordAside() throws {
-        let servers = try RedisSentinelTestSet()
-        defer { servers.stopAll() }
         let (first, second) = (servers.dataPorts[0], servers.dataPorts[1])
-        try servers.startData(first, replicaOf: nil)
-        try servers.startData(second, replicaOf: first)
         let connection = connection(RedisURL(host: "127.0.0.1", port: first))
         waitConnected(connection)
         let store = SessionStore(connection: connection, replicaAcks: 1, logger: quietLogger)
@@ -78,12 +85,12 @@ final class SessionJournalReplicaTests: SessionTestCase {
         _ = try servers.cli(first, ["REPLICAOF", "NO", "ONE"])
         _ = try servers.cli(second, ["REPLICAOF", "127.0.0.1", String(first)])
         XCTAssertTrue(eventually(20) { journal.depth == 0 }, "they land once it is a master again: depth \(journal.depth)")
-        XCTAssertEqual(try keptIDs(servers, first, caller: 0), (0..<10).map { "d-\($0 * 2)" })
-        XCTAssertEqual(try keptIDs(servers, first, caller: 1), (0..<10).map { "d-\($0 * 2 + 1)" })
+        XCTAssertEqual(try keptIDs(first, caller: 0), (0..<10).map { "d-\($0 * 2)" })
+        XCTAssertEqual(try keptIDs(first, caller: 1), (0..<10).map { "d-\($0 * 2 + 1)" })
     }
 
     /// The session ids caller `c<caller>`'s record keeps on the server at `port`.
-    private func keptIDs(_ servers: RedisSentinelTestSet, _ port: Int, caller: Int) throws -> [String] {
+    private func keptIDs(_ port: Int, caller: Int) throws -> [String] {
         let text = try servers.cli(port, ["GET", SessionRecord.key(tenant: "t", caller: "c\(caller)")])
         guard !text.isEmpty else { return [] }
         let record = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
