@@ -21,8 +21,8 @@ public final class ClassifierCache: Sendable {
     }
 
     /// The classifier for `key`; on a miss it is trained away from the calling thread, at low
-    /// priority (`BackgroundWork`), and the caller awaits it. The step resumes on the thread that
-    /// trained it, which the ABI allows (a step may act and finish from any thread).
+    /// priority (`BackgroundWork`), and the caller awaits it. The step resumes on a normal-priority
+    /// pool thread, which the ABI allows (a step may act and finish from any thread).
     public func trained(for key: String, build: @escaping @Sendable () -> IntentClassifier) async -> IntentClassifier {
         if let cached = entries.withLock({ $0[key] }) { return cached }
         let task = training.withLock { running in

@@ -9,9 +9,9 @@ import Glibc
 /// A step runs on its session's loop thread, which serves every other call on that loop, so such
 /// work must leave it. Swift's global executor (`Task.detached`) is not far enough: its threads run
 /// at the loops' own priority, and when the loops keep the cores busy the kernel lets the work hold
-/// a core a loop has just woken up for. Measured: a department's first turn trained its routing
-/// classifier on a `Task.detached` and stalled a loop 4.4 ms in the paced chat benchmark
-/// (docs/benchmarks.md, "Plugin training off the loops' priority").
+/// a core a loop has just woken up for (one of three scheduler traces of the paced chat benchmark
+/// had a loop waiting behind a 4.4 ms run of such a thread; docs/benchmarks.md, "The paced stall's
+/// floor; plugin training below the loops …", where the stall figures did not measurably change).
 ///
 /// `run` gives the work its own thread at nice `niceness`: the kernel preempts it as soon as a
 /// loop thread (nice 0) wants the core, and it still gets every idle cycle. The price is that on a
@@ -44,7 +44,6 @@ public enum BackgroundWork {
     /// The calling thread's nice value (Linux keeps one per thread).
     public static func currentNiceness() -> Int32 {
         #if canImport(Glibc)
-        errno = 0
         return getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0)
         #else
         return 0
