@@ -177,7 +177,7 @@ let package = Package(
         .executableTarget(name: "agent-host-fuzz", dependencies: ["FuzzKit", "FuzzTargets"], swiftSettings: swift6),
 
         // ---- tests ----
-        .target(name: "TestSupport", dependencies: ["HostSupport"], path: "Tests/TestSupport", swiftSettings: swift6),
+        .target(name: "TestSupport", dependencies: ["HostSupport", "HostAudio"], path: "Tests/TestSupport", swiftSettings: swift6),
         // Test helpers that need the host (an in-process caller); kept apart so pure tests stay light.
         .target(name: "HostTestSupport", dependencies: ["HostSupport", "HostPlugins", "HostOrchestration", "Host", "HostNet", "TestSupport"], path: "Tests/HostTestSupport", swiftSettings: swift6),
         .testTarget(

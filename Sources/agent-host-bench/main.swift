@@ -7,9 +7,11 @@
 //   agent-host-bench tracing [--turns N]   the same text turn with tracing off / on (exported over OTLP) / on but unsampled
 //   agent-host-bench model [--turns N]     the host's own cost per model-driven turn (Chat Completions stand-in)
 //   agent-host-bench sip [--calls N] [--seconds S] [--mode media|full]   concurrent SIP calls placed by SIPp: gaps, underruns, host CPU
+//   agent-host-bench speak [--voice V] --out FILE TEXT   TEXT as the voice benchmarks' callers say it, a 16 kHz WAV (fixtures)
 //   agent-host-bench voice [latency] [calls] [media] [--steps N,N] [--media-steps N,N] [--seconds S] [--cached] [--caller-processes K] [--callers-via CMD --host-address A] [--loops N]   real-time voice calls
 import Foundation
 import Host
+import HostAudio
 import HostTenancy
 import HostVoice
 
@@ -196,6 +198,30 @@ case "sip":
     }
     do { try benchmark.run() } catch {
         FileHandle.standardError.write(Data("agent-host-bench sip: \(error)\n".utf8))
+        exit(1)
+    }
+case "speak":
+    // agent-host-bench speak [--voice V] --out FILE TEXT: one utterance as the voice benchmarks'
+    // callers say it (flite "slt" or an espeak-ng voice, 16 kHz), rendered by this fresh process.
+    // espeak-ng renders the same text differently after other text in the same process, so tests
+    // take their espeak-ng audio from here: what they hear cannot depend on the tests before them.
+    var voice = "slt", out: String?, texts: [String] = []
+    var rest = arguments.dropFirst()[...]
+    while let argument = rest.popFirst() {
+        switch argument {
+        case "--voice": voice = rest.popFirst() ?? voice
+        case "--out": out = rest.popFirst()
+        default: texts.append(argument)
+        }
+    }
+    guard let out, texts.count == 1, let text = texts.first else {
+        FileHandle.standardError.write(Data("usage: agent-host-bench speak [--voice V] --out FILE TEXT\n".utf8))
+        exit(2)
+    }
+    do {
+        try WAVFile.write(WAVAudio(samples: CallerAudioSynthesis.render(text, voice: voice), sampleRate: 16_000), to: out)
+    } catch {
+        FileHandle.standardError.write(Data("agent-host-bench speak: \(error)\n".utf8))
         exit(1)
     }
 default:

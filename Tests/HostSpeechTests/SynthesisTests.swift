@@ -142,6 +142,20 @@ final class SynthesisTests: XCTestCase {
         }
     }
 
+    /// Why tests take espeak-ng audio from `FreshSpeech`: in one process the same text comes out
+    /// differently each time (espeak-ng's own state, which its API cannot reset), while a fresh
+    /// process renders it the same way every time, whatever this process rendered before.
+    func testEspeakKeepsStateInAProcessAndFreshSpeechDoesNot() async throws {
+        let text = "excuse me"
+        let first = try await EspeakSynthesizer(voice: "en-us", outputSampleRate: 16_000).synthesizeAll(text: text).samples
+        let second = try await EspeakSynthesizer(voice: "en-us", outputSampleRate: 16_000).synthesizeAll(text: text).samples
+        XCTAssertNotEqual(first, second, "espeak-ng rendered the same text the same way twice in one process: FreshSpeech is no longer needed")
+        let fresh = try FreshSpeech.render(text)
+        _ = try await EspeakSynthesizer(voice: "en-us", outputSampleRate: 16_000).synthesizeAll(text: "uh huh okay")
+        XCTAssertEqual(try FreshSpeech.render(text), fresh, "a fresh process renders the same samples every time")
+        XCTAssertGreaterThan(fresh.count, 16_000 / 2, "half a second or more of speech")
+    }
+
     func testEspeakCancellationAbortsMidSentence() async throws {
         let espeak = EspeakSynthesizer()
         let text = String(repeating: "this sentence goes on and on without any full stop ", count: 20)

@@ -1,5 +1,6 @@
 import HostAudio
 @testable import HostSpeech
+import TestSupport
 import XCTest
 
 /// What the overlap judge makes of audio said over the agent that has no voice — a breath — and of
@@ -22,8 +23,10 @@ final class UnvoicedOverlapTests: XCTestCase {
         }
     }
 
-    static func espeak(_ text: String, voice: String = "en-us") async throws -> [Int16] {
-        try await EspeakSynthesizer(voice: voice, outputSampleRate: 16_000).synthesizeAll(text: text).samples
+    /// espeak-ng audio rendered by a fresh process (`FreshSpeech`): the same samples whatever this
+    /// process synthesised before.
+    static func espeak(_ text: String, voice: String = "en-us") throws -> [Int16] {
+        try FreshSpeech.samples(text, voice: voice)
     }
 
     func judged(_ audio: [Int16]) async throws -> Transcript {
@@ -38,7 +41,7 @@ final class UnvoicedOverlapTests: XCTestCase {
         XCTAssertEqual(Voicing.voicedMilliseconds(Self.breath()[...]), 0)
         let okay = try await SpeechFixtures.speech("okay")
         XCTAssertGreaterThanOrEqual(Voicing.voicedMilliseconds(okay[...]), 100, "flite's \"okay\"")
-        let stop = try await Self.espeak("stop")
+        let stop = try Self.espeak("stop")
         XCTAssertGreaterThanOrEqual(Voicing.voicedMilliseconds(stop[...]), 60, "espeak-ng's \"stop\"")
     }
 
@@ -54,7 +57,7 @@ final class UnvoicedOverlapTests: XCTestCase {
     /// Short real interruptions have voice enough: the judge still reads them and they stop the agent.
     func testInterruptionsStillStop() async throws {
         for text in ["wait", "no stop", "hold on", "excuse me"] {
-            let transcript = try await judged(try await Self.espeak(text))
+            let transcript = try await judged(try Self.espeak(text))
             print("[speech] \"\(text)\" over the agent: \"\(transcript.text)\" / second opinion \"\(transcript.secondOpinion ?? "-")\"")
             XCTAssertTrue(Backchannels().isRequest(transcript.text, secondOpinion: transcript.secondOpinion), text)
         }
@@ -63,12 +66,9 @@ final class UnvoicedOverlapTests: XCTestCase {
     /// espeak-ng's "uh huh" has no hiss, yet the grammar reads it "no stop": the judge abstains
     /// (no second opinion) and the language model's words decide, which are no request. The
     /// interruptions said with an /s/ have 80 ms of hiss or more, in both engines' voices, and
-    /// keep the grammar's reading (whatever it is: espeak-ng's rendering, and so the reading, varies
-    /// with what it rendered before) (docs/voice.md, "An /s/ the audio does not have"). Last in the class:
-    /// espeak-ng renders the same text differently after other text (its own state), so what
-    /// this test synthesises would change what the tests after it hear.
+    /// keep the grammar's reading, whatever it is (docs/voice.md, "An /s/ the audio does not have").
     func testTheJudgeAbstainsOnAStopWithoutHiss() async throws {
-        let uhHuh = try await Self.espeak("uh huh")
+        let uhHuh = try Self.espeak("uh huh")
         let reading = try await Self.recognizer.value.overlapJudge?.decode(uhHuh[...]) ?? ""
         print("[speech] espeak-ng \"uh huh\": grammar \"\(reading)\", hiss \(Voicing.sibilantMilliseconds(uhHuh[...])) ms")
         XCTAssertTrue(SpokenText.words(reading).contains("stop"), "the grammar reads an /s/ into it: \(reading)")
@@ -81,7 +81,7 @@ final class UnvoicedOverlapTests: XCTestCase {
         let recognizer = try await Self.recognizer.value
         let judge = try XCTUnwrap(recognizer.overlapJudge)
         for text in ["no stop", "stop please", "no no stop", "sorry can you repeat that", "excuse me"] {
-            for (voice, audio) in [("en-us", try await Self.espeak(text)), ("slt", try await SpeechFixtures.speech(text))] {
+            for (voice, audio) in [("en-us", try Self.espeak(text)), ("slt", try await SpeechFixtures.speech(text))] {
                 let hiss = Voicing.sibilantMilliseconds(audio[...])
                 print("[speech] \(voice) \"\(text)\": hiss \(hiss) ms, second opinion \"\(judge.secondOpinion(audio[...]) ?? "-")\"")
                 XCTAssertGreaterThanOrEqual(hiss, 80, "\(voice) \"\(text)\"")

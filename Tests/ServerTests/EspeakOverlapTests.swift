@@ -1,5 +1,6 @@
 import Foundation
 import HostSpeech
+import TestSupport
 import XCTest
 
 /// espeak-ng's backchannels and short requests over the agent (docs/voice.md, "Interruptions that
@@ -11,13 +12,11 @@ import XCTest
 final class EspeakOverlapTests: SemanticVoiceTestCase {
     static let backchannels = ["uh huh okay", "uh huh"]
     static let requests = ["wait", "excuse me", "hold on"]
-    /// espeak-ng `en-us` audio of every text, rendered once in this order: espeak-ng renders the
-    /// same text differently after other text (its own state), so each test takes it from here.
+    /// espeak-ng `en-us` audio of every text, each rendered by a fresh process (`FreshSpeech`):
+    /// the same samples whatever this process synthesised before.
     static let audio = Task { () throws -> [String: [Int16]] in
         var audio: [String: [Int16]] = [:]
-        for text in backchannels + requests {
-            audio[text] = try await EspeakSynthesizer(voice: "en-us", outputSampleRate: 16_000).synthesizeAll(text: text).samples
-        }
+        for text in backchannels + requests { audio[text] = try FreshSpeech.samples(text, voice: "en-us") }
         return audio
     }
 
