@@ -36,7 +36,7 @@ struct FAQAgent: Agent {
 
     func respond(to turn: Turn, with actions: AgentActions) async throws {
         if CutOffCall.resume(turn, agentName: Self.displayName, actions: actions) { return }
-        let text = turn.input.trimmingCharacters(in: .whitespacesAndNewlines)
+        let text = turn.input.trimmingWhitespace()
         var state = ConversationState(turn.state)
         let awaiting = state.string("awaiting")
         state.remove("awaiting")

@@ -20,7 +20,7 @@ public enum CutOffCall {
     /// The same for an agent whose answers are all open (no recognition hint).
     public static func resume(_ turn: Turn, agentName: String, actions: AgentActions) -> Bool {
         // A greeting of a department that is a tenant's entry agent has no words of its own before it.
-        guard turn.input.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty,
+        guard turn.input.trimmingWhitespace().isEmpty,
               let last = turn.history.last(where: { $0.role == "agent" && $0.agent == agentName })?.text else { return false }
         actions.say("Sorry, we were cut off. " + last)
         actions.setState(ConversationState(turn.state).json)

@@ -21,7 +21,7 @@ extension DepartmentConversation {
         let awaiting = state.string("awaiting").flatMap(Awaiting.init(rawValue:))
         state.remove("awaiting")
         state.remove("expect")  // written by builds before the voice-hint extension
-        return (turn.input.trimmingCharacters(in: .whitespacesAndNewlines), state, awaiting)
+        return (turn.input.trimmingWhitespace(), state, awaiting)
     }
 
     public static func speechExpectation(_ awaiting: Awaiting) -> ExpectedAnswer? { nil }

@@ -13,6 +13,13 @@ public enum SpokenNumbers {
         "twenty": 20, "thirty": 30, "forty": 40, "fourty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
         "eighty": 80, "ninety": 90,
     ]
+    /// units, teens and tens in one table: most tokens are no number, and one lookup instead of
+    /// three says so (every word of every classified window asks, `TextFeatures.collapsingNumbers`).
+    private enum NumberWord { case unit(Int), teen(Int), ten(Int) }
+    private static let numberWords: [String: NumberWord] = units.mapValues(NumberWord.unit)
+        .merging(teens.mapValues(NumberWord.teen)) { first, _ in first }
+        .merging(tens.mapValues(NumberWord.ten)) { first, _ in first }
+
     /// Tokens that may sit inside a spoken digit string without ending it.
     static let fillers: Set<String> = ["dash", "hyphen", "uh", "um", "umm", "er", "erm", "hmm"]
 
@@ -46,15 +53,16 @@ public enum SpokenNumbers {
             guard neighbour(i - 1) || neighbour(i + 1) else { return nil }
             return ("0", 1)
         }
-        if let unit = units[token] { return (String(unit), 1) }
-        if let teen = teens[token] { return (String(teen), 1) }
-        if let ten = tens[token] {
+        switch numberWords[token] {
+        case .unit(let unit): return (String(unit), 1)
+        case .teen(let teen): return (String(teen), 1)
+        case .ten(let ten):
             if i + 1 < tokens.count, let unit = units[tokens[i + 1]], unit > 0, tokens[i + 1] != "o" {
                 return (String(ten + unit), 2)
             }
             return (String(ten), 1)
+        case nil: return nil
         }
-        return nil
     }
 
     /// Every maximal run of digits in `tokens`, in order.

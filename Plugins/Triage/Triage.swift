@@ -32,7 +32,7 @@ struct TriageAgent: Agent {
     init(host: PluginHost, settings: PluginSettings) {}
 
     func respond(to turn: Turn, with actions: AgentActions) async throws {
-        let input = turn.input.trimmingCharacters(in: .whitespacesAndNewlines)
+        let input = turn.input.trimmingWhitespace()
         var state = ConversationState(turn.state)
         guard !input.isEmpty else {
             actions.say(turn.caller.returning

@@ -1,3 +1,4 @@
+import Foundation
 import SupportKit
 import XCTest
 
@@ -24,5 +25,27 @@ final class SpeechAndTextTests: XCTestCase {
         XCTAssertEqual(TextNormalizer.stem("charges"), TextNormalizer.stem("charged"))
         XCTAssertEqual(TextNormalizer.stem("shipping"), "ship")
         XCTAssertEqual(TextNormalizer.stem("refunds"), "refund")
+    }
+}
+
+/// `trimmingWhitespace` trims exactly what Foundation's `.whitespacesAndNewlines` trims.
+final class TrimmingTests: XCTestCase {
+    func testTrimsWhatFoundationTrims() {
+        let samples = [
+            "", " ", "\t\n\r\u{0B}\u{0C}", "refund", "  refund  ", "\n I need a refund \t", "a b",
+            "\u{00A0}no-break\u{00A0}", "\u{2003}em\u{2009}thin\u{3000}", "\u{0085}next line\u{2028}\u{2029}",
+            " café ", "  🙂 ", "x\u{200B}", "\u{200B}zero width\u{200B}", "\u{FEFF}bom",
+        ]
+        for sample in samples {
+            XCTAssertEqual(sample.trimmingWhitespace(), sample.trimmingCharacters(in: .whitespacesAndNewlines), "\(sample.unicodeScalars.map { String($0.value, radix: 16) })")
+        }
+        // Every scalar of the Basic Multilingual Plane, alone and between letters.
+        var differing: [String] = []
+        for value in UInt32(0)...0xFFFF {
+            guard let scalar = Unicode.Scalar(value) else { continue }
+            let text = String(Character(scalar))
+            if text.trimmingWhitespace() != text.trimmingCharacters(in: .whitespacesAndNewlines) { differing.append(String(value, radix: 16)) }
+        }
+        XCTAssertEqual(differing, [])
     }
 }
