@@ -31,6 +31,14 @@ struct TriageAgent: Agent {
 
     init(host: PluginHost, settings: PluginSettings) {}
 
+    /// A probability as "0.95" — `String(format:)` builds an NSString on Linux, ~1 % of a saturated
+    /// loop for this one reason string per routed turn.
+    static func twoDecimals(_ probability: Double) -> String {
+        let hundredths = Int((max(0, probability) * 100).rounded(.toNearestOrEven))
+        let fraction = hundredths % 100
+        return "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)"
+    }
+
     func respond(to turn: Turn, with actions: AgentActions) async throws {
         let input = turn.input.trimmingWhitespace()
         var state = ConversationState(turn.state)
@@ -56,7 +64,7 @@ struct TriageAgent: Agent {
             actions.say(welcome + (guessed
                 ? "Let me connect you with our \(target.name), who can help from here."
                 : "Sure, I'll connect you with our \(target.name)."))
-            actions.handoff(to: target.id, reason: "\(target.name): \(String(format: "%.2f", probability)) routing confidence")
+            actions.handoff(to: target.id, reason: "\(target.name): \(Self.twoDecimals(probability)) routing confidence")
             actions.setState([:])
         case .clarify(let question):
             actions.say(welcome + question)

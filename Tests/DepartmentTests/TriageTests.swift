@@ -37,6 +37,8 @@ final class TriageTests: XCTestCase {
         XCTAssertEqual(billing.handoffTarget, Departments.billingID)
         XCTAssertFalse(billing.said.isEmpty, "a bridging sentence before the handoff")
         billing.assertSpeakable()
+        let reason = billing.actions.lazy.compactMap { if case .handoff(_, let reason) = $0 { return reason } else { return nil } }.first ?? nil
+        XCTAssertNotNil(reason?.wholeMatch(of: /Billing Agent: [01]\.\d\d routing confidence/), reason ?? "no reason")
 
         let refund = try await triage().say("I want to return an item and get my money back")
         XCTAssertEqual(refund.handoffTarget, Departments.refundID)
