@@ -56,6 +56,18 @@ final class EndpointTests: ServerTestCase {
         XCTAssertTrue((noText.json["error"] as? String ?? "").contains("'text'"))
         let noCaller = try await request("POST", "/v1/chat", body: #"{"text":"hi"}"#)
         XCTAssertEqual(noCaller.status, 400)
+        // Each field of the wrong type is named; a body that is no object, or nested too deep, is refused whole.
+        for (body, named) in [(#"{"caller":"+1555","text":5}"#, "'text' must be a string"),
+                              (#"{"caller":5,"text":"hi"}"#, "'caller' must be a string"),
+                              (#"{"caller":"+1555","text":"hi","session_id":7}"#, "'session_id' must be a string"),
+                              (#"{"caller":"+1555","text":"hi","tenant":null}"#, "'tenant' must be a string"),
+                              (#"{"caller":"+1555","text":"hi","end":1}"#, "'end' must be true or false"),
+                              (#"["caller","text"]"#, "must be a JSON object"),
+                              (String(repeating: "[", count: 5_000), "must be a JSON object")] {
+            let reply = try await request("POST", "/v1/chat", body: body)
+            XCTAssertEqual(reply.status, 400, body)
+            XCTAssertTrue((reply.json["error"] as? String ?? "").contains(named), "\(body.prefix(60)): \(reply.body)")
+        }
         let unknownTenant = try await chat("hi", tenant: "nobody")
         XCTAssertEqual(unknownTenant.status, 404)
         XCTAssertEqual(unknownTenant.json["error"] as? String, "unknown tenant 'nobody'")

@@ -35,6 +35,10 @@ final class WebSocketChatTests: ServerTestCase {
         socket.send(text: "this is not json")
         let error = socket.events(until: "error")
         XCTAssertEqual(error.last?["code"] as? String, "bad_message")
+        for bad in [#"{"type":5}"#, #"["type","text"]"#, #"{"type":"text","text":5}"#, String(repeating: "[", count: 5_000)] {
+            socket.send(text: bad)
+            XCTAssertEqual(socket.events(until: "error").last?["code"] as? String, "bad_message", bad)
+        }
         socket.send(text: #"{"type":"text","text":"hello"}"#)
         XCTAssertEqual(socket.events(until: "turn_end").last?["type"] as? String, "turn_end")
         _ = socket.close()

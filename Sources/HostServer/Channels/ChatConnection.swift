@@ -44,7 +44,7 @@ final class ChatConnection: WebSocketConnectionHandler, @unchecked Sendable {
         guard let (type, message) = HostServer.socketMessage(text, on: socket) else { return }
         switch type {
         case "text":
-            guard let words = message["text"] as? String, !CallerInput.isBlank(words) else {
+            guard let words = message["text"]?.stringValue, !CallerInput.isBlank(words) else {
                 return socket.send(text: ConversationEvent.error(code: "bad_message", message: "a text message needs a non-empty \"text\"").json)
             }
             guard server.refuseOversized(words, on: socket) == false else { return hangUp() }

@@ -58,16 +58,16 @@ final class VoiceConnection: WebSocketConnectionHandler, @unchecked Sendable {
         case "start":
             do throws(VoiceCallError) {
                 // The transport decodes the caller's audio: the format is its business, not the call's.
-                try call.transport.configure(sampleRate: message["sample_rate"] as? Int ?? 16_000,
-                                             encoding: message["encoding"] as? String ?? "pcm16")
-                if message["greet"] as? Bool == true {
+                try call.transport.configure(sampleRate: message["sample_rate"]?.int ?? 16_000,
+                                             encoding: message["encoding"]?.stringValue ?? "pcm16")
+                if message["greet"]?.boolValue == true {
                     if call.session == nil { greetingPending = true } else { call.greet() }
                 }
             } catch {
                 socket.send(text: ConversationEvent.error(code: "bad_start", message: error.description).json)
             }
         case "text":
-            guard let words = message["text"] as? String, !words.isEmpty else { return }
+            guard let words = message["text"]?.stringValue, !words.isEmpty else { return }
             guard server.refuseOversized(words, on: socket) == false else { return }
             // Early words past the cap are dropped: a voice caller is not told to type again.
             if opening.words(words) == .send { session?.send(words) }

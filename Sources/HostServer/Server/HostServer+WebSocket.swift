@@ -71,9 +71,10 @@ extension HostServer {
     }
 
     /// A client's JSON message and its "type"; anything else gets a `bad_message` error event.
-    static func socketMessage(_ text: String, on socket: WebSocketConnection) -> (String, [String: Any])? {
-        guard let message = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
-              let type = message["type"] as? String else {
+    /// The shared parser, not JSONSerialization (Foundation's is the dearer on Linux; every
+    /// message of every socket comes here).
+    static func socketMessage(_ text: String, on socket: WebSocketConnection) -> (String, [String: JSONValue])? {
+        guard case .object(let message)? = try? JSONValue.parse(text), let type = message["type"]?.stringValue else {
             socket.send(text: ConversationEvent.error(code: "bad_message", message: "expected a JSON object with a \"type\", e.g. {\"type\":\"text\",\"text\":\"...\"} or {\"type\":\"end\"}").json)
             return nil
         }
