@@ -53,6 +53,31 @@ final class SessionStoreTests: SessionTestCase {
         XCTAssertTrue(metrics.render().contains("agent_host_session_store_seconds_count{op=\"save\"} 12"))
     }
 
+    /// The append script encodes with cjson and mends the empty lists by pattern: what callers
+    /// say that looks like those keys is text and comes back as said, and empty lists (no agents,
+    /// no tools, no transcript) stay arrays through every rewrite.
+    func testTextThatLooksLikeTheRecordsKeysAndEmptyListsSurviveRewrites() throws {
+        let connection = connection()
+        let store = SessionStore(connection: connection, logger: quietLogger)
+        waitConnected(connection)
+        let tricky = [#",\"tools\":{}"#, #"{"transcript":{}}"#, "\"agents\":{}", "a\\\",\"tools\":{}", "café 🙂 / \\ \""]
+        var saved: [SessionRecord.Interaction] = []
+        for (n, text) in tricky.enumerated() {
+            var item = interaction("t\(n)", offset: Double(n), tools: [])
+            item.transcript = [SessionRecord.Line(role: "user", text: text)]
+            if n % 2 == 1 { item.transcript = []; item.agents = [] }
+            saved.append(item)
+            let result: Result<Int, SessionStoreError>? = waitFor { store.save(item, tenant: "t", caller: "keys", completion: $0) }
+            XCTAssertEqual(result, .success(n + 1))
+        }
+        let loaded = try XCTUnwrap(waitFor { store.load(tenant: "t", caller: "keys", completion: $0) }).get()
+        XCTAssertEqual(loaded, saved)
+        let interactions = try XCTUnwrap(storedRecord(tenant: "t", caller: "keys")?["interactions"] as? [[String: Any]])
+        for item in interactions {
+            for key in ["agents", "tools", "transcript"] { XCTAssertTrue(item[key] is [Any], "\(key): \(item[key] ?? "nil")") }
+        }
+    }
+
     func testSavingTheSameSessionTwiceKeepsOneCopyInTimeOrder() throws {
         let connection = connection()
         let store = SessionStore(connection: connection, logger: quietLogger)
