@@ -209,12 +209,12 @@ case "speak":
     var rest = arguments.dropFirst()[...]
     while let argument = rest.popFirst() {
         switch argument {
-        case "--voice": voice = rest.popFirst() ?? voice
+        case "--voice": voice = rest.popFirst() ?? ""
         case "--out": out = rest.popFirst()
         default: texts.append(argument)
         }
     }
-    guard let out, texts.count == 1, let text = texts.first else {
+    guard let out, !voice.isEmpty, texts.count == 1, let text = texts.first else {
         FileHandle.standardError.write(Data("usage: agent-host-bench speak [--voice V] --out FILE TEXT\n".utf8))
         exit(2)
     }
@@ -225,6 +225,6 @@ case "speak":
         exit(1)
     }
 default:
-    FileHandle.standardError.write(Data("usage: agent-host-bench abi [--iterations N] | turns [--turns N] [--no-sdk] [--canned-only] | server [--turns N] [--clients N,N] [--loops N] [--redis shared|per-loop] [--without-checkpoints] | voice [latency] [calls] [media]\n".utf8))
+    FileHandle.standardError.write(Data("usage: agent-host-bench abi [--iterations N] | turns [--turns N] [--no-sdk] [--canned-only] | server [--turns N] [--clients N,N] [--loops N] [--redis shared|per-loop] [--without-checkpoints] | voice [latency] [calls] [media] | speak [--voice V] --out FILE TEXT\n".utf8))
     exit(2)
 }

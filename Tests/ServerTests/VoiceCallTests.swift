@@ -61,6 +61,21 @@ final class VoiceCallTests: ServerTestCase {
             }
         }
         XCTAssertEqual(code, "bad_start")
+        // A field of the wrong type is named, not read as its default.
+        for (start, named) in [(#"{"type":"start","sample_rate":"16000"}"#, "'sample_rate'"),
+                               (#"{"type":"start","sample_rate":16000.5}"#, "'sample_rate'"),
+                               (#"{"type":"start","encoding":7}"#, "'encoding'"),
+                               (#"{"type":"start","greet":1}"#, "'greet' must be true or false")] {
+            socket.send(text: start)
+            var message: String?
+            while message == nil, case .text(let text)? = socket.receive(timeoutSeconds: 5) {
+                if let event = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], event["type"] as? String == "error" {
+                    XCTAssertEqual(event["code"] as? String, "bad_start", start)
+                    message = event["message"] as? String
+                }
+            }
+            XCTAssertTrue(message?.contains(named) ?? false, "\(start): \(message ?? "no error")")
+        }
         _ = socket.close()
     }
 }

@@ -51,11 +51,27 @@ final class VoiceConnection: WebSocketConnectionHandler, @unchecked Sendable {
         }
     }
 
+    /// What is wrong with a `start` message's fields, nil when nothing.
+    static func startFieldProblem(_ message: [String: JSONValue]) -> String? {
+        if let rate = message["sample_rate"], rate.int == nil {
+            return "field 'sample_rate' must be a whole number of hertz (8000, 16000 or 24000)"
+        }
+        if let encoding = message["encoding"], encoding.stringValue == nil {
+            return "field 'encoding' must be a string: \"pcm16\" or \"mulaw\""
+        }
+        if let greet = message["greet"], greet.boolValue == nil { return "field 'greet' must be true or false" }
+        return nil
+    }
+
     func received(text: String, on socket: WebSocketConnection) {
         server.loop.preconditionInLoop()
         guard let call, let (type, message) = HostServer.socketMessage(text, on: socket) else { return }
         switch type {
         case "start":
+            // A field of the wrong type is named, not read as its default (docs/protocol.md).
+            if let problem = Self.startFieldProblem(message) {
+                return socket.send(text: ConversationEvent.error(code: "bad_start", message: problem).json)
+            }
             do throws(VoiceCallError) {
                 // The transport decodes the caller's audio: the format is its business, not the call's.
                 try call.transport.configure(sampleRate: message["sample_rate"]?.int ?? 16_000,
