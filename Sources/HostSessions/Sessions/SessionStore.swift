@@ -220,7 +220,7 @@ public final class SessionStore: Sendable {
     ///   always follows `{` or `,` in cjson's output and a quote inside a string is escaped, so the
     ///   pattern meets only real keys. (It replaced an encoder written in Lua whose nested
     ///   concatenations made Redis hash every level's string again: a save into a caller's full
-    ///   history cost Redis ~180 µs of its one thread, now ~120 µs; docs/benchmarks.md.)
+    ///   history cost Redis ~165 µs of its one thread, now ~110 µs: scripts/append-script-cost.)
     /// - `SET ... EX` refreshes the 24 h TTL on every write.
     /// The append script's answer when a chat record was not written because its conversation moved.
     static let movedAway: Int64 = -1
